@@ -1,0 +1,50 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+/** Layer rules: domain <- store <- recommend <- grpc <- main (see docs/architecture.md). */
+const restrict = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+
+export default tseslint.config(
+  { ignores: ["dist/", "src/gen/", "node_modules/", "coverage/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true }],
+    },
+  },
+  { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ["src/domain/**/*.ts"],
+    rules: restrict([
+      { group: ["../store/*", "../recommend/*", "../grpc/*", "../gen/*", "../*.js", "redis", "@grpc/*"], message: "domain imports nothing from outside src/domain" },
+    ]),
+  },
+  {
+    files: ["src/store/**/*.ts"],
+    rules: restrict([
+      { group: ["**/recommend/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
+    ]),
+  },
+  {
+    files: ["src/store/embedded/**/*.ts", "src/store/*.ts"],
+    rules: restrict([
+      { group: ["redis", "@redis/*"], message: "only src/store/redis imports redis" },
+      { group: ["**/recommend/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
+    ]),
+  },
+  {
+    files: ["src/recommend/**/*.ts"],
+    rules: restrict([
+      { group: ["**/grpc/*", "**/gen/*", "@grpc/*", "redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*"], message: "use cases see the VectorStore type only" },
+    ]),
+  },
+  {
+    files: ["src/grpc/**/*.ts"],
+    rules: restrict([{ group: ["redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*"], message: "transport does not know backends" }]),
+  },
+);

@@ -1,0 +1,27 @@
+/**
+ * The one internal representation of a metadata filter. Both the typed proto Filter and the filter
+ * string (Redis query syntax subset) compile to a FilterNode; stores evaluate it (embedded) or compile
+ * it to a parameterised query (Redis). Values never leave this structure as query text.
+ */
+
+export type FilterNode =
+  /** Matches every item (`*`). */
+  | { readonly op: "all" }
+  /** The item's tag field holds at least one of `values`. */
+  | { readonly op: "tag"; readonly field: string; readonly values: readonly string[] }
+  /** `min <(=) value <(=) max`; unbounded sides are -Infinity / +Infinity. */
+  | {
+      readonly op: "numeric";
+      readonly field: string;
+      readonly min: number;
+      readonly max: number;
+      readonly minExclusive: boolean;
+      readonly maxExclusive: boolean;
+    }
+  /** Every term (as typed by the user, one word each) occurs in the text field; in order and adjacent when `phrase`. */
+  | { readonly op: "text"; readonly field: string; readonly terms: readonly string[]; readonly phrase: boolean }
+  | { readonly op: "and"; readonly children: readonly FilterNode[] }
+  | { readonly op: "or"; readonly children: readonly FilterNode[] }
+  | { readonly op: "not"; readonly child: FilterNode };
+
+export const MATCH_ALL: FilterNode = { op: "all" };

@@ -1,0 +1,19 @@
+/** Items: an id, a float32 vector and metadata values keyed by field name. */
+
+/** TEXT -> string, TAG -> string[], NUMERIC -> number. */
+export type FieldValue =
+  | { readonly type: "text"; readonly value: string }
+  | { readonly type: "tag"; readonly values: readonly string[] }
+  | { readonly type: "numeric"; readonly value: number };
+
+export type FieldValues = Readonly<Record<string, FieldValue>>;
+
+export interface Item {
+  readonly id: string;
+  /** Always present on upsert; present on reads only when vectors were asked for. */
+  readonly vector?: Float32Array;
+  readonly fields: FieldValues;
+}
+
+export const MAX_ID_BYTES = 256;
+export const MAX_BATCH_ITEMS = 10_000;

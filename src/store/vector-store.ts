@@ -1,0 +1,98 @@
+/**
+ * The storage port: what every backend (embedded engine, Redis Query Engine) implements. Inputs are
+ * already validated by the use cases (src/recommend/): ids are well-formed, vectors have the index's
+ * dimension and finite values, filters name existing fields of the right type. Stores still throw
+ * IndexNotFoundError for an unknown index, since it can vanish between validation and use.
+ *
+ * Every method may throw UnavailableError when the backend cannot be reached.
+ */
+import type { FilterNode } from "../domain/filter.js";
+import type { Interaction, InteractionPage } from "../domain/interaction.js";
+import type { Item } from "../domain/item.js";
+import type { IndexInfo, IndexSpec, InterestSpec } from "../domain/schema.js";
+
+export interface SearchQuery {
+  /** KNN when set (dimension already checked); a filter-only query when absent. */
+  readonly vector?: Float32Array;
+  /** KNN: number of neighbours. Filter-only: page size. 1..10000. */
+  readonly k: number;
+  /** Filter-only: matches to skip. Always 0 for KNN. */
+  readonly offset: number;
+  /** Applied before KNN. */
+  readonly filter: FilterNode;
+  /** Ids to leave out of the results (e.g. the query item itself); applied before KNN, so k stays k. */
+  readonly excludeIds?: readonly string[];
+  /** Metadata fields to return; `undefined` means all metadata fields. */
+  readonly returnFields?: readonly string[];
+  readonly includeVectors: boolean;
+  /** HNSW only; undefined = index default. */
+  readonly efRuntime?: number;
+  /** Aborted when the caller cancels or the deadline passes. */
+  readonly signal?: AbortSignal;
+}
+
+export interface SearchHit {
+  readonly id: string;
+  /** KNN: the Redis-compatible distance (COSINE 1-cos, IP 1-dot, L2 squared). Filter-only: 0. */
+  readonly distance: number;
+  readonly item: Item;
+}
+
+export interface SearchResult {
+  /** KNN: hits closest first, ties by id. Filter-only: hits by id ascending. */
+  readonly hits: readonly SearchHit[];
+  /** Number of items matching (KNN: min(k, matches)). */
+  readonly totalMatches: number;
+}
+
+export interface CreateIndexResult {
+  readonly created: boolean;
+  readonly info: IndexInfo;
+}
+
+export interface VectorStore {
+  /** "embedded" or "redis": shown in logs and health. */
+  readonly backend: string;
+
+  /**
+   * Creates the index, or returns the existing one when its spec is equal (created=false).
+   * @throws AlreadyExistsError when an index of that name exists with another spec.
+   */
+  createIndex(spec: IndexSpec): Promise<CreateIndexResult>;
+  /** @throws IndexNotFoundError */
+  getIndex(name: string): Promise<IndexInfo>;
+  /** Every index, sorted by name. */
+  listIndexes(): Promise<IndexInfo[]>;
+  /** @throws IndexNotFoundError. With deleteItems, also the items' interactions. */
+  dropIndex(name: string, options: { deleteItems: boolean }): Promise<void>;
+  /**
+   * Replaces the interests of the index definition (adding the tag field to the schema when it is new).
+   * Does not touch items: the use case recomputes them with scanItems + upsert.
+   * @throws IndexNotFoundError
+   */
+  setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo>;
+
+  /** Writes whole items (replacing existing ones with the same id). All or nothing per call where the backend allows. */
+  upsert(index: string, items: readonly Item[]): Promise<void>;
+  /** Items in the order of `ids`; undefined where missing. */
+  getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]>;
+  /** Deletes items and their interactions; returns how many items existed. */
+  deleteItems(index: string, ids: readonly string[]): Promise<number>;
+  /** Every item of the index in batches (with vectors), for maintenance such as recomputing interests. */
+  scanItems(index: string, batchSize: number): AsyncIterable<Item[]>;
+
+  search(index: string, query: SearchQuery): Promise<SearchResult>;
+
+  /** Stores interactions (deduplicated on user, item, kind, time); returns how many were given. */
+  recordInteractions(index: string, interactions: readonly Interaction[]): Promise<number>;
+  /** One user's interactions, newest first (ties: item id, kind). */
+  getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage>;
+  /**
+   * Every interaction of each user, newest first, in one round trip on Redis.
+   * Users without interactions map to an empty list.
+   */
+  getInteractionsOfUsers(index: string, userIds: readonly string[]): Promise<Map<string, Interaction[]>>;
+
+  /** Closes connections; further calls fail. Idempotent. */
+  close(): Promise<void>;
+}
