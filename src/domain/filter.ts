@@ -18,8 +18,11 @@ export type FilterNode =
       readonly minExclusive: boolean;
       readonly maxExclusive: boolean;
     }
-  /** Every term (as typed by the user, one word each) occurs in the text field; in order and adjacent when `phrase`. */
-  | { readonly op: "text"; readonly field: string; readonly terms: readonly string[]; readonly phrase: boolean }
+  /**
+   * Every term (one word each, as typed by the user, stop words already rejected) occurs in the text
+   * field, after Redis-like analysis (case folding, English stemming).
+   */
+  | { readonly op: "text"; readonly field: string; readonly terms: readonly string[] }
   | { readonly op: "and"; readonly children: readonly FilterNode[] }
   | { readonly op: "or"; readonly children: readonly FilterNode[] }
   | { readonly op: "not"; readonly child: FilterNode };

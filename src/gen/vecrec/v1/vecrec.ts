@@ -631,16 +631,15 @@ export interface NumericCondition {
 }
 
 /**
- * A condition on a TEXT field. Words are matched case-insensitively after English stemming; stop words
- * (a, the, of...) are ignored, and a condition made only of stop words matches nothing.
+ * A condition on a TEXT field. Words are matched case-insensitively after English stemming (as Redis
+ * does: "dogs" finds "dog"); stop words (a, the, of...) are ignored, and a condition made only of stop
+ * words is rejected as INVALID_ARGUMENT, since Redis would match nothing alone and everything under KNN.
  */
 export interface TextCondition {
   /** Name of a TEXT field. */
   field: string;
-  /** Words to look for, separated by spaces. Every word must occur, in any order. */
+  /** Words to look for, separated by spaces: letters and digits only. Every word must occur, in any order. */
   words: string;
-  /** When set, the words must occur next to each other, in order. */
-  phrase: boolean;
 }
 
 /** Request of VectorService.Search. */
@@ -667,7 +666,7 @@ export interface SearchRequest {
     | undefined;
   /**
    * Filter applied before KNN, in the Redis query syntax subset: `@tag:{a | b}`, `@num:[lo (hi]` (with
-   * `-inf`/`+inf`), `@text:(words)` or `@text:"a phrase"`, space for AND, `|` for OR, `-` for NOT,
+   * `-inf`/`+inf`), `@text:(words)`, space for AND, `|` for OR, `-` for NOT,
    * parentheses, and `*` for everything. Parsed and validated by vecrec, never sent verbatim.
    */
   filterQuery: string;
@@ -4172,7 +4171,7 @@ export const NumericCondition: MessageFns<NumericCondition> = {
 };
 
 function createBaseTextCondition(): TextCondition {
-  return { field: "", words: "", phrase: false };
+  return { field: "", words: "" };
 }
 
 export const TextCondition: MessageFns<TextCondition> = {
@@ -4182,9 +4181,6 @@ export const TextCondition: MessageFns<TextCondition> = {
     }
     if (message.words !== "") {
       writer.uint32(18).string(message.words);
-    }
-    if (message.phrase !== false) {
-      writer.uint32(24).bool(message.phrase);
     }
     return writer;
   },
@@ -4218,14 +4214,6 @@ export const TextCondition: MessageFns<TextCondition> = {
             message.words = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.phrase = reader.bool();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4242,7 +4230,6 @@ export const TextCondition: MessageFns<TextCondition> = {
     return {
       field: isSet(object.field) ? globalThis.String(object.field) : "",
       words: isSet(object.words) ? globalThis.String(object.words) : "",
-      phrase: isSet(object.phrase) ? globalThis.Boolean(object.phrase) : false,
     };
   },
 
@@ -4254,9 +4241,6 @@ export const TextCondition: MessageFns<TextCondition> = {
     if (message.words !== "") {
       obj.words = message.words;
     }
-    if (message.phrase !== false) {
-      obj.phrase = message.phrase;
-    }
     return obj;
   },
 
@@ -4267,7 +4251,6 @@ export const TextCondition: MessageFns<TextCondition> = {
     const message = createBaseTextCondition();
     message.field = object.field ?? "";
     message.words = object.words ?? "";
-    message.phrase = object.phrase ?? false;
     return message;
   },
 };
