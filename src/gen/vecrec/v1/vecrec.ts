@@ -658,7 +658,7 @@ export interface SearchRequest {
     /** Id of a stored item whose vector is the query. The item itself is left out of the results. */
     { $case: "itemId"; value: string }
     | undefined;
-  /** Number of nearest neighbours, 1..10000; for a filter-only query, the page size. Default 10. */
+  /** Number of nearest neighbours, 1..10000 (required); for a filter-only query, the page size. */
   k: number;
   /** Filter applied before KNN, as a tree. At most one of `filter` and `filter_query`. */
   filter?:
