@@ -13,7 +13,6 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/src/gen/vecrec.binpb ./dist/src/gen/vecrec.binpb
 COPY package.json ./
 USER node
 EXPOSE 50051
