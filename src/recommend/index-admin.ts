@@ -1,0 +1,130 @@
+/**
+ * Index administration use cases: Index (idempotent create), GetIndex, ListIndexes, DropIndex and
+ * UpdateInterests (which recomputes the interests of every item).
+ */
+import { throwIfViolations } from "../domain/errors.js";
+import { normalizeIndexSpec, normalizeInterestUpdate } from "../domain/index-spec.js";
+import type { IndexSpecInput, InterestInput } from "../domain/index-spec.js";
+import { deriveInterests } from "../domain/interests.js";
+import type { FieldValue, Item } from "../domain/item.js";
+import { indexNameViolations } from "../domain/request-limits.js";
+import type { IndexInfo, InterestSpec } from "../domain/schema.js";
+import type { CreateIndexResult, VectorStore } from "../store/vector-store.js";
+import { indexSpecCacheFor, type IndexSpecCache } from "./index-spec-cache.js";
+
+export type { FieldInput, IndexSpecInput, InterestInput } from "../domain/index-spec.js";
+
+/** Items read and rewritten per store call while recomputing interests. */
+export const INTEREST_RECOMPUTE_BATCH = 500;
+
+export interface IndexAdmin {
+  /**
+   * Creates the index, or returns the existing one when its normalised spec is equal (`created` false).
+   * @throws InvalidArgumentError, AlreadyExistsError (same name, other spec)
+   */
+  createIndex(input: IndexSpecInput): Promise<CreateIndexResult>;
+  /** @throws InvalidArgumentError (bad name), IndexNotFoundError */
+  getIndex(name: string): Promise<IndexInfo>;
+  /** Every index, sorted by name. */
+  listIndexes(): Promise<IndexInfo[]>;
+  /** @throws InvalidArgumentError (bad name), IndexNotFoundError */
+  dropIndex(name: string, deleteItems: boolean): Promise<void>;
+  /**
+   * Replaces the interests (undefined removes them; the tag field stays in the schema, emptied), then
+   * rewrites the interests tag of every item. `itemsUpdated` counts the items recomputed.
+   *
+   * Not atomic with concurrent upserts: an item rewritten by a client between the scan and the rewrite
+   * of its batch may be overwritten with the scanned version (its interests are right, its other fields
+   * are the scanned ones). It does not stop when the caller goes away: half-recomputed items would
+   * disagree with the index definition.
+   * @throws InvalidArgumentError (paths under `interests.`), IndexNotFoundError
+   */
+  updateInterests(name: string, interests: InterestInput | undefined): Promise<{ info: IndexInfo; itemsUpdated: number }>;
+}
+
+export function createIndexAdmin(store: VectorStore, options: { specCache?: IndexSpecCache } = {}): IndexAdmin {
+  const specs = options.specCache ?? indexSpecCacheFor(store);
+  return {
+    async createIndex(input) {
+      const spec = normalizeIndexSpec(input);
+      const result = await store.createIndex(spec);
+      specs.set(result.info.spec);
+      return result;
+    },
+
+    async getIndex(name) {
+      throwIfViolations(indexNameViolations(name));
+      const info = await specs.guard(name, () => store.getIndex(name));
+      specs.set(info.spec);
+      return info;
+    },
+
+    listIndexes() {
+      return store.listIndexes();
+    },
+
+    async dropIndex(name, deleteItems) {
+      throwIfViolations(indexNameViolations(name));
+      try {
+        await store.dropIndex(name, { deleteItems });
+      } finally {
+        specs.invalidate(name);
+      }
+    },
+
+    async updateInterests(name, input) {
+      throwIfViolations(indexNameViolations(name));
+      const current = await specs.guard(name, () => store.getIndex(name));
+      const interests = input === undefined ? undefined : normalizeInterestUpdate(current.spec, input);
+      let info: IndexInfo;
+      try {
+        info = await store.setInterests(name, interests);
+      } finally {
+        specs.invalidate(name);
+      }
+      specs.set(info.spec);
+      const tagField = interests?.tagField ?? current.spec.interests?.tagField;
+      if (tagField === undefined) return { info, itemsUpdated: 0 };
+      const itemsUpdated = await specs.guard(name, () =>
+        recomputeInterests(store, name, tagField, interests),
+      );
+      return { info, itemsUpdated };
+    },
+  };
+}
+
+/**
+ * Rewrites `tagField` of every item of `index` from its vector (removing it when `interests` is
+ * undefined or nothing is above the threshold). Only items whose tag changes are written; returns how
+ * many items were recomputed (every item with a vector).
+ */
+async function recomputeInterests(
+  store: VectorStore,
+  index: string,
+  tagField: string,
+  interests: InterestSpec | undefined,
+): Promise<number> {
+  let recomputed = 0;
+  for await (const batch of store.scanItems(index, INTEREST_RECOMPUTE_BATCH)) {
+    const changed: Item[] = [];
+    for (const item of batch) {
+      // An item without a vector (e.g. a hash written outside vecrec) has no interests to derive.
+      if (item.vector === undefined) continue;
+      recomputed++;
+      const derived = interests === undefined ? [] : deriveInterests(item.vector, interests);
+      const before = item.fields[tagField];
+      const beforeValues = before?.type === "tag" ? before.values : [];
+      if (sameValues(beforeValues, derived) && (derived.length > 0 || before === undefined)) continue;
+      const fields: Record<string, FieldValue> = { ...item.fields };
+      if (derived.length > 0) fields[tagField] = { type: "tag", values: derived };
+      else delete fields[tagField];
+      changed.push({ id: item.id, vector: item.vector, fields });
+    }
+    if (changed.length > 0) await store.upsert(index, changed);
+  }
+  return recomputed;
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
