@@ -1,0 +1,103 @@
+/**
+ * Configuration, read once at startup from flags and environment (a flag wins over its variable) and
+ * validated as a whole: `loadConfig` either returns a complete Config or throws ConfigError naming
+ * every bad setting.
+ */
+import { Command, CommanderError } from "commander";
+import { z } from "zod";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_LISTEN = "127.0.0.1:50051";
+
+export interface Config {
+  /** host:port the gRPC server binds. */
+  readonly listen: string;
+  /** redis:// or rediss:// URL; undefined means the embedded in-memory engine. */
+  readonly redisUrl: string | undefined;
+  readonly logLevel: LogLevel;
+}
+
+/** A bad setting: the message names each one; the process should exit with EXIT_CODE. */
+export class ConfigError extends Error {
+  static readonly EXIT_CODE = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** `--help` or `--version` was given: the text is printed already; exit with this code. */
+export class ConfigExitRequest extends Error {
+  constructor(readonly exitCode: number) {
+    super("exit requested");
+    this.name = "ConfigExitRequest";
+  }
+}
+
+/** `host:port`, `[ipv6]:port`; port 0..65535. */
+const LISTEN_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
+
+const configSchema = z.object({
+  listen: z
+    .string()
+    .regex(LISTEN_PATTERN, { error: "must be host:port, e.g. 127.0.0.1:50051 or [::]:50051" })
+    .refine((value) => Number(LISTEN_PATTERN.exec(value)?.[2]) <= 65535, { error: "port must be 0..65535" }),
+  redisUrl: z
+    .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL (unset for the embedded engine)" })
+    .optional(),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+});
+
+const SETTING_NAMES: Record<string, string> = {
+  listen: "--listen / VECREC_LISTEN",
+  redisUrl: "--redis-url / VECREC_REDIS_URL",
+  logLevel: "--log-level / VECREC_LOG_LEVEL",
+};
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * Reads flags from `argv` (process.argv shape: node, script, ...args) and `env`.
+ * @throws ConfigError on an unknown flag or a bad value; ConfigExitRequest after --help / --version.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  const program = new Command()
+    .name("vecrec")
+    .description("A gRPC vector database for recommendations, on Redis or in memory")
+    .option("--listen <host:port>", `address to bind (env VECREC_LISTEN, default ${DEFAULT_LISTEN})`)
+    .option("--redis-url <url>", "redis:// or rediss:// URL (env VECREC_REDIS_URL); unset = embedded, in memory")
+    .option("--log-level <level>", `one of ${LOG_LEVELS.join(", ")} (env VECREC_LOG_LEVEL, default info)`)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
+  try {
+    program.parse([...argv]);
+  } catch (error: unknown) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) throw new ConfigExitRequest(0);
+      throw new ConfigError(error.message.replace(/^error: /, ""));
+    }
+    throw error;
+  }
+  const flags = program.opts<{ listen?: string; redisUrl?: string; logLevel?: string }>();
+  const raw = {
+    listen: flags.listen ?? emptyToUndefined(env.VECREC_LISTEN) ?? DEFAULT_LISTEN,
+    redisUrl: emptyToUndefined(flags.redisUrl ?? env.VECREC_REDIS_URL),
+    logLevel: flags.logLevel ?? emptyToUndefined(env.VECREC_LOG_LEVEL) ?? "info",
+  };
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "");
+      const value = (raw as Record<string, unknown>)[key];
+      // A Redis URL may hold a password: never echo it.
+      const got = key === "redisUrl" ? "" : ` (got ${JSON.stringify(value)})`;
+      return `${SETTING_NAMES[key] ?? key}: ${issue.message}${got}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  return { listen: parsed.data.listen, redisUrl: parsed.data.redisUrl, logLevel: parsed.data.logLevel };
+}

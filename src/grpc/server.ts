@@ -1,0 +1,89 @@
+/**
+ * The gRPC server: VectorService over the use cases of one store, grpc.health.v1 and server reflection
+ * (v1 and v1alpha). `startServer` binds and returns once the server is listening.
+ */
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "pino";
+import { VectorServiceService } from "../gen/vecrec/v1/vecrec.js";
+import { createIndexAdmin } from "../recommend/index-admin.js";
+import { createInteractionService } from "../recommend/interactions.js";
+import { createItemService } from "../recommend/items.js";
+import { createRecommender } from "../recommend/recommend.js";
+import { createSearchService } from "../recommend/search.js";
+import type { VectorStore } from "../store/vector-store.js";
+import { addReflectionService, loadDescriptorPool } from "./reflection-service.js";
+import { createVectorServiceHandlers } from "./vector-service-handlers.js";
+
+export const VECTOR_SERVICE_NAME = "vecrec.v1.VectorService";
+/** Time given to in-flight calls on shutdown before they are cut. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/** An Upsert of 10000 items of 1536 float32 dimensions is ~62 MB: allow it (grpc-js defaults to 4 MB). */
+export const MAX_RECEIVE_MESSAGE_BYTES = 128 * 1024 * 1024;
+
+export interface StartServerOptions {
+  readonly store: VectorStore;
+  /** host:port, e.g. `127.0.0.1:50051`; port 0 picks a free port. */
+  readonly listen: string;
+  readonly logger: Logger;
+}
+
+export interface RunningServer {
+  /** The bound port. */
+  readonly port: number;
+  /**
+   * Stops accepting calls, marks health NOT_SERVING, waits up to `graceMs` for in-flight calls, then
+   * cuts the remaining ones. Does not close the store (the caller owns it). Idempotent.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** Starts a server on `listen`. @throws Error when the address cannot be bound. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { store, listen, logger } = options;
+  const server = new Server({ "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES });
+
+  const handlers = createVectorServiceHandlers(
+    {
+      indexAdmin: createIndexAdmin(store),
+      items: createItemService(store),
+      search: createSearchService(store),
+      recommender: createRecommender(store),
+      interactions: createInteractionService(store),
+    },
+    logger,
+  );
+  server.addService(VectorServiceService, handlers);
+
+  const health = new HealthImplementation({ "": "SERVING", [VECTOR_SERVICE_NAME]: "SERVING" });
+  health.addToServer(server);
+  addReflectionService(server, loadDescriptorPool(), logger);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(listen, ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error) reject(error);
+      else resolve(boundPort);
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close({ graceMs = DEFAULT_SHUTDOWN_GRACE_MS } = {}) {
+      closing ??= new Promise<void>((resolve) => {
+        health.setStatus("", "NOT_SERVING");
+        health.setStatus(VECTOR_SERVICE_NAME, "NOT_SERVING");
+        const timer = setTimeout(() => {
+          logger.warn({ graceMs }, "in-flight calls did not finish in time: cutting them");
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Picks the storage backend from the configuration: Redis when a URL is given, else the embedded
+ * in-process engine (data in memory only). The Redis adapter is imported lazily so that the embedded
+ * mode never loads the Redis client.
+ */
+import type { Logger } from "pino";
+import { createEmbeddedStore } from "./embedded/embedded-store.js";
+import type { VectorStore } from "./vector-store.js";
+
+/** The URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "<unparsable url>";
+  }
+}
+
+/**
+ * Creates (and for Redis, connects) the store.
+ * @throws UnavailableError (or the adapter's connection error) when Redis cannot be reached.
+ */
+export async function createStore(config: { redisUrl?: string | undefined; logger: Logger }): Promise<VectorStore> {
+  const { redisUrl, logger } = config;
+  if (redisUrl === undefined) {
+    logger.info({ backend: "embedded" }, "storage: embedded engine; data lives in memory only and is lost on exit");
+    return createEmbeddedStore();
+  }
+  const { createRedisStore } = await import("./redis/redis-store.js");
+  const store = await createRedisStore({ url: redisUrl });
+  logger.info({ backend: "redis", url: redactUrl(redisUrl) }, "storage: Redis Query Engine");
+  return store;
+}
