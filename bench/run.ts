@@ -1,0 +1,340 @@
+/**
+ * `npm run bench`: figures measured side by side in one run, printed as markdown.
+ *
+ *   npx tsx bench/run.ts [--users 100000] [--dim 128] [--queries 300] [--history 20] [--neighbors 20]
+ *
+ * - Recommend (20 neighbours, histories of 20 items) vs Search k=20 of the same user, through the use
+ *   cases, interleaved query by query: median and p95 latency.
+ * - Upsert throughput (batches of 1000 users, through the item use case).
+ * - Vector encoding cost: encode + decode of the proto Vector message with the generated ts-proto codecs,
+ *   `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
+ *
+ * Backends: embedded always; Redis only when VECREC_BENCH_REDIS_URL is set (the test stand-in says
+ * nothing about speed). Never part of the test run.
+ */
+import os from "node:os";
+import { performance } from "node:perf_hooks";
+import { MATCH_ALL } from "../src/domain/filter.js";
+import { INTERACTION_KINDS } from "../src/domain/interaction.js";
+import { decodeFloat32LE, encodeFloat32LE } from "../src/domain/vector.js";
+import { Vector } from "../src/gen/vecrec/v1/vecrec.js";
+import { createIndexAdmin } from "../src/recommend/index-admin.js";
+import { createInteractionService, type InteractionInput } from "../src/recommend/interactions.js";
+import { createItemService, type ItemInput } from "../src/recommend/items.js";
+import { createRecommender } from "../src/recommend/recommend.js";
+import { createSearchService } from "../src/recommend/search.js";
+import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
+import type { VectorStore } from "../src/store/vector-store.js";
+
+interface Options {
+  users: number;
+  dim: number;
+  queries: number;
+  history: number;
+  neighbors: number;
+  catalog: number;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const options: Options = { users: 100_000, dim: 128, queries: 300, history: 20, neighbors: 20, catalog: 20_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]?.replace(/^--/, "");
+    const value = Number(argv[i + 1]);
+    if (name && name in options && Number.isFinite(value) && value > 0) {
+      options[name as keyof Options] = Math.floor(value);
+      i++;
+    } else if (argv[i] !== "--") {
+      throw new Error(`unknown or bad option ${argv[i]} (use --users N --dim N --queries N --history N --neighbors N --catalog N)`);
+    }
+  }
+  return options;
+}
+
+/** Deterministic PRNG (mulberry32) so every run loads the same data. */
+function createRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[idx] as number;
+}
+
+const ms = (x: number): string => x.toFixed(2);
+
+interface BackendFigures {
+  backend: string;
+  upsertPerSecond: number;
+  recordPerSecond: number;
+  search: number[];
+  recommend: number[];
+  recommendedPerQuery: number;
+}
+
+async function benchBackend(backend: string, store: VectorStore, o: Options): Promise<BackendFigures> {
+  const indexName = `bench-${process.pid}`;
+  const admin = createIndexAdmin(store);
+  const items = createItemService(store);
+  const interactions = createInteractionService(store);
+  const search = createSearchService(store);
+  const recommender = createRecommender(store);
+  const random = createRandom(42);
+
+  await admin.createIndex({ name: indexName, fields: [], defaultVectorDimension: o.dim });
+  try {
+    // Users: random vectors around 8 clusters, so that neighbours are meaningful.
+    const centers = Array.from({ length: 8 }, () => Float32Array.from({ length: o.dim }, () => random() * 2 - 1));
+    const BATCH = 1000;
+    let upsertMs = 0;
+    for (let start = 0; start < o.users; start += BATCH) {
+      const batch: ItemInput[] = [];
+      for (let u = start; u < Math.min(o.users, start + BATCH); u++) {
+        const center = centers[u % centers.length] as Float32Array;
+        const vector = Float32Array.from(center, (c) => c + (random() - 0.5) * 0.6);
+        batch.push({
+          id: `user:${u}`,
+          vector,
+          fields: {
+            labels: { type: "tag", values: [`c${u % 8}`] },
+            time: { type: "numeric", value: u },
+          },
+        });
+      }
+      const t0 = performance.now();
+      await items.upsert(indexName, batch);
+      upsertMs += performance.now() - t0;
+    }
+
+    // Histories: `history` interactions per user; users of a cluster favour a slice of the catalogue.
+    const now = Date.now();
+    let recordMs = 0;
+    let pending: InteractionInput[] = [];
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const t0 = performance.now();
+      await interactions.record(indexName, pending);
+      recordMs += performance.now() - t0;
+      pending = [];
+    };
+    for (let u = 0; u < o.users; u++) {
+      for (let h = 0; h < o.history; h++) {
+        const slice = (u % 8) * Math.floor(o.catalog / 8);
+        const item = random() < 0.7 ? slice + Math.floor(random() * (o.catalog / 8)) : Math.floor(random() * o.catalog);
+        pending.push({
+          userId: `user:${u}`,
+          itemId: `item:${item}`,
+          kind: INTERACTION_KINDS[Math.floor(random() * INTERACTION_KINDS.length)] ?? "view",
+          weight: 1,
+          occurredAtMs: now - Math.floor(random() * 30 * 86_400_000),
+        });
+      }
+      if (pending.length >= 10_000) await flush();
+    }
+    await flush();
+
+    // Warm-up (JIT, spec cache), then interleave the two queries for the same random users.
+    const pick = (): string => `user:${Math.floor(random() * o.users)}`;
+    const runSearch = (userId: string) =>
+      search.search({
+        indexName,
+        query: { itemId: userId },
+        k: o.neighbors,
+        offset: 0,
+        filter: MATCH_ALL,
+        filterField: "filter",
+        returnFields: ["time"],
+        omitFields: [],
+        includeVectors: false,
+        efRuntime: 0,
+      });
+    const runRecommend = (userId: string) =>
+      recommender.recommend({
+        indexName,
+        user: { userId },
+        neighborCount: o.neighbors,
+        neighborFilter: MATCH_ALL,
+        neighborFilterField: "neighbor_filter",
+        limit: 10,
+        interactionWeights: undefined,
+        recencyHalfLifeSeconds: 7 * 86_400,
+        includeOwned: false,
+      });
+    for (let i = 0; i < Math.min(30, o.queries); i++) {
+      const u = pick();
+      await runSearch(u);
+      await runRecommend(u);
+    }
+    const searchMs: number[] = [];
+    const recommendMs: number[] = [];
+    let recommended = 0;
+    for (let i = 0; i < o.queries; i++) {
+      const u = pick();
+      // alternate which goes first so neither always runs on a warmer cache
+      const order = i % 2 === 0 ? (["s", "r"] as const) : (["r", "s"] as const);
+      for (const which of order) {
+        const t0 = performance.now();
+        if (which === "s") {
+          await runSearch(u);
+          searchMs.push(performance.now() - t0);
+        } else {
+          const result = await runRecommend(u);
+          recommendMs.push(performance.now() - t0);
+          recommended += result.items.length;
+        }
+      }
+    }
+    searchMs.sort((a, b) => a - b);
+    recommendMs.sort((a, b) => a - b);
+    return {
+      backend,
+      upsertPerSecond: o.users / (upsertMs / 1000),
+      recordPerSecond: (o.users * o.history) / (recordMs / 1000),
+      search: searchMs,
+      recommend: recommendMs,
+      recommendedPerQuery: recommended / o.queries,
+    };
+  } finally {
+    await admin.dropIndex(indexName, true);
+  }
+}
+
+interface EncodingFigures {
+  dim: number;
+  encoding: string;
+  bytes: number;
+  microsPerRoundTrip: number;
+}
+
+/** encode + decode of a Vector message back to a Float32Array, both encodings. */
+function benchEncoding(dim: number): EncodingFigures[] {
+  const random = createRandom(dim);
+  const vector = Float32Array.from({ length: dim }, () => random() * 2 - 1);
+  const iterations = Math.max(200, Math.floor(2_000_000 / dim));
+  const cases: { encoding: string; run: () => number }[] = [
+    {
+      encoding: "float32_le (bytes)",
+      run: () => {
+        const bytes = Vector.encode({ encoding: { $case: "float32Le", value: encodeFloat32LE(vector) } }).finish();
+        const decoded = Vector.decode(bytes);
+        if (decoded.encoding?.$case !== "float32Le") throw new Error("bad decode");
+        const back = decodeFloat32LE(decoded.encoding.value);
+        if (back.length !== dim) throw new Error("bad length");
+        return bytes.length;
+      },
+    },
+    {
+      encoding: "float32_values (repeated float)",
+      run: () => {
+        const bytes = Vector.encode({
+          encoding: { $case: "float32Values", value: { values: Array.from(vector) } },
+        }).finish();
+        const decoded = Vector.decode(bytes);
+        if (decoded.encoding?.$case !== "float32Values") throw new Error("bad decode");
+        const back = Float32Array.from(decoded.encoding.value.values);
+        if (back.length !== dim) throw new Error("bad length");
+        return bytes.length;
+      },
+    },
+  ];
+  return cases.map(({ encoding, run }) => {
+    let bytes = 0;
+    for (let i = 0; i < Math.min(200, iterations); i++) bytes = run(); // warm-up
+    const t0 = performance.now();
+    for (let i = 0; i < iterations; i++) run();
+    const elapsed = performance.now() - t0;
+    return { dim, encoding, bytes, microsPerRoundTrip: (elapsed * 1000) / iterations };
+  });
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const cpus = os.cpus();
+  const lines: string[] = [];
+  const out = (line = ""): void => {
+    lines.push(line);
+    console.log(line);
+  };
+
+  out("# vecrec benchmark");
+  out();
+  out(`- Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.arch()}`);
+  out(`- Node ${process.version}`);
+  out(`- Data: ${o.users} users x ${o.dim} dims (default schema: FLAT, COSINE), ${o.history} interactions per user over ${o.catalog} items`);
+  out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases`);
+  out();
+
+  const backends: { name: string; open: () => Promise<VectorStore> }[] = [
+    { name: "embedded", open: () => Promise.resolve(createEmbeddedStore()) },
+  ];
+  const redisUrl = process.env.VECREC_BENCH_REDIS_URL;
+  if (redisUrl) {
+    backends.push({
+      name: "redis",
+      open: async () => {
+        // imported here so that the embedded-only run does not load the Redis client
+        const { createRedisStore } = await import("../src/store/redis/redis-store.js");
+        return createRedisStore({ url: redisUrl, keyPrefix: "vecrec-bench:" });
+      },
+    });
+  } else {
+    out("_Redis: skipped (set VECREC_BENCH_REDIS_URL to a Redis 8 with the Query Engine to measure it)._");
+    out();
+  }
+
+  const figures: BackendFigures[] = [];
+  for (const backend of backends) {
+    const store = await backend.open();
+    try {
+      const started = performance.now();
+      figures.push(await benchBackend(backend.name, store, o));
+      console.error(`[bench] ${backend.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    } finally {
+      await store.close();
+    }
+  }
+
+  out("## Recommend vs Search (latency, ms)");
+  out();
+  out("| backend | Search k=20 median | Search p95 | Recommend median | Recommend p95 | Recommend / Search (median) | items per Recommend |");
+  out("|---|---:|---:|---:|---:|---:|---:|");
+  for (const f of figures) {
+    const sMed = quantile(f.search, 0.5);
+    const rMed = quantile(f.recommend, 0.5);
+    out(
+      `| ${f.backend} | ${ms(sMed)} | ${ms(quantile(f.search, 0.95))} | ${ms(rMed)} | ${ms(quantile(f.recommend, 0.95))} | ${(rMed / sMed).toFixed(2)}x | ${f.recommendedPerQuery.toFixed(1)} |`,
+    );
+  }
+  out();
+  out("## Writes");
+  out();
+  out("| backend | upsert (users/s, batches of 1000) | record interactions (interactions/s, batches of 10000) |");
+  out("|---|---:|---:|");
+  for (const f of figures) {
+    out(`| ${f.backend} | ${Math.round(f.upsertPerSecond)} | ${Math.round(f.recordPerSecond)} |`);
+  }
+  out();
+  out("## Vector encoding (proto Vector message, encode + decode to Float32Array, ts-proto codecs)");
+  out();
+  out("| dims | encoding | bytes on the wire | µs per encode+decode | relative cost |");
+  out("|---:|---|---:|---:|---:|");
+  for (const dim of [768, 1536]) {
+    const rows = benchEncoding(dim);
+    const base = rows[0]?.microsPerRoundTrip ?? 1;
+    for (const r of rows) {
+      out(`| ${r.dim} | ${r.encoding} | ${r.bytes} | ${r.microsPerRoundTrip.toFixed(2)} | ${(r.microsPerRoundTrip / base).toFixed(1)}x |`);
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
