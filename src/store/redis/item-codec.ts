@@ -1,0 +1,80 @@
+/**
+ * Items <-> Redis hashes. Layout of one item hash: `__vecrec_id` (the id), the vector field as
+ * little-endian float32 bytes, TEXT as the text, TAG values joined with the field's separator, NUMERIC
+ * as the JS decimal text (which Redis parses with strtod).
+ */
+import type { FieldSpec, IndexSpec } from "../../domain/schema.js";
+import type { FieldValue, Item } from "../../domain/item.js";
+import { decodeFloat32LE, encodeFloat32LE } from "../../domain/vector.js";
+import { ID_FIELD } from "./redis-keys.js";
+import { replyBytes, replyNumber, replyText, type Reply } from "./reply-parsers.js";
+
+/** HSET field/value arguments for `item` (the vector is required). */
+export function itemHashArgs(spec: IndexSpec, item: Item): (string | Buffer)[] {
+  const args: (string | Buffer)[] = [ID_FIELD, item.id];
+  for (const field of spec.fields) {
+    if (field.type === "vector") {
+      if (item.vector === undefined) throw new TypeError(`item "${item.id}" has no vector`);
+      args.push(field.name, encodeFloat32LE(item.vector));
+      continue;
+    }
+    const value = item.fields[field.name];
+    if (value === undefined) continue;
+    args.push(field.name, encodeFieldValue(field, value));
+  }
+  // Fields the (possibly cached) spec does not list yet, e.g. an interests field another replica
+  // just added, are written too.
+  for (const [name, value] of Object.entries(item.fields)) {
+    if (!spec.fields.some((f) => f.name === name)) args.push(name, encodeFieldValue(undefined, value));
+  }
+  return args;
+}
+
+function encodeFieldValue(field: FieldSpec | undefined, value: FieldValue): string {
+  switch (value.type) {
+    case "text":
+      return value.value;
+    case "tag":
+      return value.values.join(field?.type === "tag" ? field.separator : ",");
+    case "numeric":
+      return String(value.value);
+  }
+}
+
+/**
+ * Builds an item from hash fields (as returned by HGETALL or FT.SEARCH RETURN). Fields the spec does
+ * not know (and the hidden id) are ignored; the vector is decoded only when `includeVector`.
+ * `onlyFields` limits the metadata fields (undefined = all).
+ */
+export function hashToItem(
+  spec: IndexSpec,
+  id: string,
+  hash: ReadonlyMap<string, Reply>,
+  options: { includeVector: boolean; onlyFields?: ReadonlySet<string> },
+): Item {
+  const fields: Record<string, FieldValue> = {};
+  let vector: Float32Array | undefined;
+  for (const field of spec.fields) {
+    const raw = hash.get(field.name);
+    if (raw === undefined || raw === null) continue;
+    if (field.type === "vector") {
+      if (options.includeVector) vector = decodeFloat32LE(replyBytes(raw));
+      continue;
+    }
+    if (options.onlyFields !== undefined && !options.onlyFields.has(field.name)) continue;
+    switch (field.type) {
+      case "text":
+        fields[field.name] = { type: "text", value: replyText(raw) };
+        break;
+      case "tag": {
+        const text = replyText(raw);
+        fields[field.name] = { type: "tag", values: text === "" ? [] : text.split(field.separator) };
+        break;
+      }
+      case "numeric":
+        fields[field.name] = { type: "numeric", value: replyNumber(raw) };
+        break;
+    }
+  }
+  return vector === undefined ? { id, fields } : { id, vector, fields };
+}

@@ -1,0 +1,55 @@
+/**
+ * The Redis key layout of vecrec (documented in the team context, "Redis layout"). Every name is built
+ * here so the layout lives in one place. `prefix` defaults to `vecrec:`; tests pass their own to
+ * isolate themselves inside one Redis.
+ */
+
+/** Hidden TAG field holding the item id: sortable (filter-only order) and used to exclude ids. */
+export const ID_FIELD = "__vecrec_id";
+/** The name the KNN distance is yielded as (`AS __vecrec_distance`). */
+export const DISTANCE_FIELD = "__vecrec_distance";
+/**
+ * Separator of the hidden id TAG field. Ids may contain `,` (the default separator) but never control
+ * characters, so an id is always one whole tag.
+ */
+export const ID_TAG_SEPARATOR = "\u001f";
+
+export interface RedisKeys {
+  readonly prefix: string;
+  /** Hash of index definitions: field = index name, value = JSON IndexSpec. */
+  readonly definitions: string;
+  /** Name of the FT index behind a vecrec index (namespaced by the prefix). */
+  ftIndex(index: string): string;
+  /** The PREFIX of the FT index: every item hash of `index` starts with it. */
+  itemPrefix(index: string): string;
+  item(index: string, id: string): string;
+  interactions(index: string, userId: string): string;
+  /** Set of the users that interacted with an item (so deleting the item can delete those). */
+  itemUsers(index: string, itemId: string): string;
+  /** A SCAN MATCH pattern for every interactions key of `index`. */
+  interactionsPattern(index: string): string;
+  /** A SCAN MATCH pattern for every item key of `index`. */
+  itemPattern(index: string): string;
+  /** A SCAN MATCH pattern for every item-users key of `index`. */
+  itemUsersPattern(index: string): string;
+}
+
+/** Escapes the glob characters of SCAN MATCH (`* ? [ ] \`). */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+export function createRedisKeys(prefix = "vecrec:"): RedisKeys {
+  return {
+    prefix,
+    definitions: `${prefix}indexes`,
+    ftIndex: (index) => `${prefix}idx:${index}`,
+    itemPrefix: (index) => `${prefix}${index}:item:`,
+    item: (index, id) => `${prefix}${index}:item:${id}`,
+    interactions: (index, userId) => `${prefix}${index}:interactions:${userId}`,
+    itemUsers: (index, itemId) => `${prefix}${index}:item-users:${itemId}`,
+    interactionsPattern: (index) => `${escapeGlob(`${prefix}${index}:interactions:`)}*`,
+    itemPattern: (index) => `${escapeGlob(`${prefix}${index}:item:`)}*`,
+    itemUsersPattern: (index) => `${escapeGlob(`${prefix}${index}:item-users:`)}*`,
+  };
+}

@@ -1,0 +1,734 @@
+/**
+ * VectorStore on the Redis Query Engine (RediSearch), through node-redis 6 over RESP3.
+ *
+ * Layout (see redis-keys.ts): item hashes `<prefix><index>:item:<id>` indexed by the FT index
+ * `<prefix>idx:<index>`; index definitions as JSON in the hash `<prefix>indexes` (the full spec,
+ * interests included, which FT.INFO cannot tell back, shared by every vecrec replica); interactions in
+ * one sorted set per user `<prefix><index>:interactions:<userId>` and, so that deleting an item can
+ * delete its interactions, a set of the users of each item `<prefix><index>:item-users:<itemId>`.
+ *
+ * Connection policy: no per-command timer (node-redis's default 5 s timeout costs a timer per
+ * command); work is bounded by the caller's AbortSignal instead. No offline queue: while Redis is
+ * unreachable every call fails at once with UnavailableError and the client reconnects in the
+ * background. The first connection is not retried: createRedisStore rejects with UnavailableError.
+ *
+ * Round trips: commands issued in the same tick are written together by node-redis (one write, one
+ * round trip), so independent commands are sent with Promise.all rather than awaited one by one.
+ */
+import { ClientOfflineError, RESP_TYPES, createClient } from "redis";
+import { IndexNotFoundError, UnavailableError, throwIfAborted, AlreadyExistsError } from "../../domain/errors.js";
+import { specsEqual, interestTagField } from "../../domain/index-spec.js";
+import type { Interaction, InteractionPage } from "../../domain/interaction.js";
+import type { Item } from "../../domain/item.js";
+import { encodeFloat32LE } from "../../domain/vector.js";
+import {
+  metadataFields,
+  vectorField,
+  type IndexInfo,
+  type IndexSpec,
+  type InterestSpec,
+} from "../../domain/schema.js";
+import type { CreateIndexResult, SearchHit, SearchQuery, SearchResult, VectorStore } from "../vector-store.js";
+import { compileFilter } from "./filter-query.js";
+import {
+  compareInteractions,
+  decodeInteractionMember,
+  encodeInteractionMember,
+  interactionIdentity,
+  interactionItemId,
+} from "./interaction-codec.js";
+import { hashToItem, itemHashArgs } from "./item-codec.js";
+import { isIndexExistsError, isUnknownIndexError, toDomainError } from "./redis-errors.js";
+import { DISTANCE_FIELD, ID_FIELD, createRedisKeys, type RedisKeys } from "./redis-keys.js";
+import { alterAddFieldArgs, createIndexArgs } from "./schema-args.js";
+import {
+  parseInfoReply,
+  parseScoredMembers,
+  parseSearchReply,
+  replyArray,
+  replyEntries,
+  replyMap,
+  replyNumber,
+  replyText,
+  type FtInfo,
+  type Reply,
+} from "./reply-parsers.js";
+
+/** The subset of a pino-style logger the store uses. */
+export interface RedisStoreLogger {
+  warn(details: object, message: string): void;
+  info?(details: object, message: string): void;
+}
+
+export interface RedisStoreOptions {
+  /** `redis://[[user]:password@]host[:port][/db]` */
+  readonly url: string;
+  /** Prefix of every key and FT index name; default `vecrec:`. */
+  readonly keyPrefix?: string;
+  /** How long one connection attempt may take; default 3000 ms. */
+  readonly connectTimeoutMs?: number;
+  /**
+   * How long an index definition read from Redis is reused before it is read again; default 1000 ms.
+   * Definitions change only through createIndex/dropIndex/setInterests, which refresh this replica's
+   * copy at once; other replicas see the change after at most this long.
+   */
+  readonly definitionCacheMs?: number;
+  /** Items per MULTI/EXEC block in upsert (the blocks of one call are pipelined); default 256. */
+  readonly upsertBatchSize?: number;
+  readonly logger?: RedisStoreLogger;
+}
+
+type RedisArg = string | Buffer;
+
+const TYPE_MAPPING = {
+  // Vectors are binary: bulk strings must arrive as bytes, not as (mangled) UTF-8 text.
+  [RESP_TYPES.BLOB_STRING]: Buffer,
+  // Maps keep their order and never turn a field named like an Object.prototype member into a trap.
+  [RESP_TYPES.MAP]: Map,
+} as const;
+
+const SCAN_COUNT = 1000;
+const DELETE_BATCH = 500;
+
+/**
+ * Connects to Redis and returns a VectorStore on it.
+ * @throws UnavailableError when Redis cannot be reached (no retry of the first connection).
+ */
+export async function createRedisStore(options: RedisStoreOptions): Promise<VectorStore> {
+  const keys = createRedisKeys(options.keyPrefix ?? "vecrec:");
+  const logger = options.logger;
+  let everReady = false;
+  let loggedSinceReady = false;
+
+  const client = newClient(options, () => everReady);
+  // Without a listener an 'error' event would crash the process.
+  client.on("error", (error: unknown) => {
+    if (!everReady || loggedSinceReady) return;
+    loggedSinceReady = true;
+    logger?.warn({ err: error }, "Redis connection error; reconnecting");
+  });
+  client.on("ready", () => {
+    if (everReady && loggedSinceReady) logger?.info?.({}, "Redis connection restored");
+    everReady = true;
+    loggedSinceReady = false;
+  });
+
+  try {
+    await client.connect();
+  } catch (error) {
+    if (client.isOpen) client.destroy();
+    throw new UnavailableError(`cannot connect to Redis: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return new RedisStore(client, keys, options);
+}
+
+function newClient(options: RedisStoreOptions, everReady: () => boolean) {
+  return createClient({
+    url: options.url,
+    disableOfflineQueue: true,
+    maintNotifications: "disabled",
+    commandOptions: { timeout: 0, typeMapping: TYPE_MAPPING },
+    socket: {
+      connectTimeout: options.connectTimeoutMs ?? 3000,
+      // The first connection fails fast (the caller decides what to do); once connected, the client
+      // reconnects by itself with a capped exponential backoff while calls fail with UnavailableError.
+      reconnectStrategy: (retries: number) => (everReady() ? Math.min(50 * 2 ** retries, 2000) : false),
+    },
+  });
+}
+
+type Client = ReturnType<typeof newClient>;
+
+interface CachedSpec {
+  readonly spec: IndexSpec;
+  readonly until: number;
+}
+
+class RedisStore implements VectorStore {
+  readonly backend = "redis";
+  readonly #client: Client;
+  readonly #keys: RedisKeys;
+  readonly #cacheMs: number;
+  readonly #batchSize: number;
+  readonly #specs = new Map<string, CachedSpec>();
+  #closed = false;
+
+  constructor(client: Client, keys: RedisKeys, options: RedisStoreOptions) {
+    this.#client = client;
+    this.#keys = keys;
+    this.#cacheMs = options.definitionCacheMs ?? 1000;
+    this.#batchSize = Math.max(1, options.upsertBatchSize ?? 256);
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  /** Sends one command; errors are raw (callers map them with toDomainError). */
+  #send(args: readonly RedisArg[], signal?: AbortSignal): Promise<Reply> {
+    return this.#client.sendCommand(args, signal === undefined ? undefined : { abortSignal: signal });
+  }
+
+  /** Runs `commands` in one MULTI/EXEC block (written in one go); returns EXEC's replies. */
+  async #transaction(commands: readonly (readonly RedisArg[])[]): Promise<Reply[]> {
+    if (commands.length === 0) return [];
+    // MULTI/EXEC bypasses node-redis's offline check; without it the block would wait for a reconnect.
+    if (!this.#client.isReady) throw new ClientOfflineError();
+    const multi = this.#client.multi();
+    for (const command of commands) multi.addCommand(command as RedisArg[]);
+    return (await multi.exec());
+  }
+
+  #fail(error: unknown, indexName?: string, signal?: AbortSignal): never {
+    throw toDomainError(error, { indexName, signal });
+  }
+
+  /** The stored definition of `name`, undefined when there is none. */
+  async #readSpec(name: string): Promise<IndexSpec | undefined> {
+    const raw = await this.#send(["HGET", this.#keys.definitions, name]);
+    if (raw === null || raw === undefined) {
+      this.#specs.delete(name);
+      return undefined;
+    }
+    const spec = JSON.parse(replyText(raw)) as IndexSpec;
+    this.#remember(spec);
+    return spec;
+  }
+
+  #remember(spec: IndexSpec): void {
+    this.#specs.set(spec.name, { spec, until: Date.now() + this.#cacheMs });
+  }
+
+  /** The definition of `name` (possibly cached for definitionCacheMs). @throws IndexNotFoundError */
+  async #spec(name: string): Promise<IndexSpec> {
+    const cached = this.#specs.get(name);
+    if (cached !== undefined && cached.until > Date.now()) return cached.spec;
+    const spec = await this.#readSpec(name);
+    if (spec === undefined) throw new IndexNotFoundError(name);
+    return spec;
+  }
+
+  /** Creates the FT index of `spec` unless it exists (repairs a definition left without one). */
+  async #ensureFtIndex(spec: IndexSpec): Promise<void> {
+    try {
+      await this.#send(createIndexArgs(this.#keys, spec));
+    } catch (error) {
+      if (!isIndexExistsError(error)) throw error;
+    }
+  }
+
+  #info(spec: IndexSpec, info: FtInfo): IndexInfo {
+    return {
+      spec,
+      itemCount: info.numDocs,
+      indexing: info.indexing,
+      indexingProgress: info.percentIndexed,
+      indexingFailures: info.hashIndexingFailures,
+    };
+  }
+
+  /** FT.INFO of `spec`, recreating the FT index first when only the definition survived. */
+  async #indexInfo(spec: IndexSpec, infoReply: PromiseSettledResult<Reply>): Promise<IndexInfo> {
+    if (infoReply.status === "fulfilled") return this.#info(spec, parseInfoReply(infoReply.value));
+    if (!isUnknownIndexError(infoReply.reason)) throw infoReply.reason;
+    await this.#ensureFtIndex(spec);
+    return this.#info(spec, parseInfoReply(await this.#send(["FT.INFO", this.#keys.ftIndex(spec.name)])));
+  }
+
+  // ---- indexes --------------------------------------------------------------------------------
+
+  async createIndex(spec: IndexSpec): Promise<CreateIndexResult> {
+    try {
+      // The definition is claimed first (HSETNX), so two replicas creating the same index agree on
+      // one winner; the FT index follows.
+      const claimed = replyNumber(await this.#send(["HSETNX", this.#keys.definitions, spec.name, JSON.stringify(spec)]));
+      if (claimed === 0) {
+        const existing = await this.#readSpec(spec.name);
+        if (existing === undefined) return await this.createIndex(spec); // dropped in between
+        if (!specsEqual(existing, spec)) {
+          throw new AlreadyExistsError(`index "${spec.name}" already exists with another definition`);
+        }
+        await this.#ensureFtIndex(existing);
+        return { created: false, info: await this.getIndex(spec.name) };
+      }
+      try {
+        await this.#send(createIndexArgs(this.#keys, spec));
+      } catch (error) {
+        if (!isIndexExistsError(error)) {
+          await this.#send(["HDEL", this.#keys.definitions, spec.name]).catch(() => undefined);
+          throw error;
+        }
+        // An FT index without a definition: left by a create that died half-way. Rebuild it from
+        // this spec (the hashes are kept).
+        await this.#send(["FT.DROPINDEX", this.#keys.ftIndex(spec.name)]);
+        await this.#send(createIndexArgs(this.#keys, spec));
+      }
+      this.#remember(spec);
+      return { created: true, info: await this.getIndex(spec.name) };
+    } catch (error) {
+      this.#fail(error, spec.name);
+    }
+  }
+
+  async getIndex(name: string): Promise<IndexInfo> {
+    try {
+      const [specReply, infoReply] = await Promise.allSettled([
+        this.#readSpec(name),
+        this.#send(["FT.INFO", this.#keys.ftIndex(name)]),
+      ]);
+      if (specReply.status === "rejected") throw specReply.reason;
+      if (specReply.value === undefined) throw new IndexNotFoundError(name);
+      return await this.#indexInfo(specReply.value, infoReply);
+    } catch (error) {
+      this.#fail(error, name);
+    }
+  }
+
+  async listIndexes(): Promise<IndexInfo[]> {
+    try {
+      const entries = replyEntries(await this.#send(["HGETALL", this.#keys.definitions]));
+      const specs = entries
+        .map(([, json]) => JSON.parse(replyText(json)) as IndexSpec)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      specs.forEach((spec) => this.#remember(spec));
+      // One round trip for every FT.INFO.
+      const infos = await Promise.allSettled(specs.map((spec) => this.#send(["FT.INFO", this.#keys.ftIndex(spec.name)])));
+      return await Promise.all(specs.map((spec, i) => this.#indexInfo(spec, infos[i] as PromiseSettledResult<Reply>)));
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  async dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
+    try {
+      const spec = await this.#readSpec(name);
+      if (spec === undefined) throw new IndexNotFoundError(name);
+      const drop = ["FT.DROPINDEX", this.#keys.ftIndex(name)];
+      if (options.deleteItems) drop.push("DD");
+      try {
+        await this.#send(drop);
+      } catch (error) {
+        if (!isUnknownIndexError(error)) throw error;
+      }
+      if (options.deleteItems) {
+        // DD deletes the hashes in the background on Redis 8 and cannot reach hashes that failed to
+        // index: sweep the prefix so the index is really empty when this returns.
+        await this.#deleteMatching(this.#keys.itemPattern(name));
+        await this.#deleteMatching(this.#keys.interactionsPattern(name));
+        await this.#deleteMatching(this.#keys.itemUsersPattern(name));
+      }
+      await this.#send(["HDEL", this.#keys.definitions, name]);
+      this.#specs.delete(name);
+    } catch (error) {
+      this.#fail(error, name);
+    }
+  }
+
+  /** Deletes every key matching `pattern` (SCAN + UNLINK, one UNLINK per page). */
+  async #deleteMatching(pattern: string): Promise<void> {
+    let cursor = "0";
+    do {
+      const reply = replyArray(await this.#send(["SCAN", cursor, "MATCH", pattern, "COUNT", String(SCAN_COUNT)]));
+      cursor = replyText(reply[0]);
+      const found = replyArray(reply[1] ?? []).map(replyText);
+      for (let i = 0; i < found.length; i += DELETE_BATCH) {
+        await this.#send(["UNLINK", ...found.slice(i, i + DELETE_BATCH)]);
+      }
+    } while (cursor !== "0");
+  }
+
+  async setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
+    try {
+      const spec = await this.#readSpec(name);
+      if (spec === undefined) throw new IndexNotFoundError(name);
+      let fields = spec.fields;
+      const newField =
+        interests !== undefined && !fields.some((f) => f.name === interests.tagField)
+          ? interestTagField(interests.tagField)
+          : undefined;
+      if (newField !== undefined) fields = [...fields, newField];
+      const updated: IndexSpec =
+        interests === undefined ? { name: spec.name, fields } : { name: spec.name, fields, interests };
+      if (newField !== undefined) {
+        try {
+          await this.#send(alterAddFieldArgs(this.#keys, name, newField));
+        } catch (error) {
+          if (!isUnknownIndexError(error)) throw error;
+          // Definition without FT index: the repair below creates it with the new field.
+        }
+      }
+      await this.#send(["HSET", this.#keys.definitions, name, JSON.stringify(updated)]);
+      this.#remember(updated);
+      return await this.getIndex(name);
+    } catch (error) {
+      this.#fail(error, name);
+    }
+  }
+
+  // ---- items ----------------------------------------------------------------------------------
+
+  async upsert(index: string, items: readonly Item[]): Promise<void> {
+    try {
+      const spec = await this.#spec(index);
+      const blocks: Promise<Reply[]>[] = [];
+      for (let start = 0; start < items.length; start += this.#batchSize) {
+        const commands: RedisArg[][] = [];
+        for (const item of items.slice(start, start + this.#batchSize)) {
+          const key = this.#keys.item(index, item.id);
+          // Whole-item replace: fields absent from the new item must not survive.
+          commands.push(["DEL", key], ["HSET", key, ...itemHashArgs(spec, item)]);
+        }
+        // Blocks are issued in the same tick: node-redis writes them together (pipelined).
+        blocks.push(this.#transaction(commands));
+      }
+      await Promise.all(blocks);
+    } catch (error) {
+      this.#fail(error, index);
+    }
+  }
+
+  async getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
+    try {
+      const spec = await this.#spec(index);
+      const vector = vectorField(spec);
+      const wanted = [ID_FIELD, ...metadataFields(spec).map((f) => f.name)];
+      if (options.includeVectors) wanted.push(vector.name);
+      // One round trip: every HMGET is issued in the same tick.
+      const replies = await Promise.all(ids.map((id) => this.#send(["HMGET", this.#keys.item(index, id), ...wanted])));
+      return replies.map((reply, i) => {
+        const values = replyArray(reply);
+        if (values[0] === null || values[0] === undefined) return undefined;
+        const hash = new Map<string, Reply>();
+        wanted.forEach((field, j) => {
+          const value = values[j];
+          if (value !== null && value !== undefined) hash.set(field, value);
+        });
+        return hashToItem(spec, ids[i] as string, hash, { includeVector: options.includeVectors });
+      });
+    } catch (error) {
+      this.#fail(error, index);
+    }
+  }
+
+  async deleteItems(index: string, ids: readonly string[]): Promise<number> {
+    try {
+      await this.#spec(index);
+      const unique = [...new Set(ids)];
+      // Round trip 1: who interacted with these items.
+      const userSets = await Promise.all(unique.map((id) => this.#send(["SMEMBERS", this.#keys.itemUsers(index, id)])));
+      const usersByItem = new Map<string, Set<string>>();
+      const users = new Set<string>();
+      unique.forEach((id, i) => {
+        const members = replyArray(userSets[i] ?? []).map(replyText);
+        usersByItem.set(id, new Set(members));
+        members.forEach((u) => users.add(u));
+      });
+      // Round trip 2 (only when there are interactions): their members, to find the items' ones.
+      const userList = [...users];
+      const memberLists = await Promise.all(
+        userList.map((u) => this.#send(["ZRANGE", this.#keys.interactions(index, u), "0", "-1"])),
+      );
+      const deleted = new Set(unique);
+      const commands: RedisArg[][] = [];
+      for (const id of unique) commands.push(["DEL", this.#keys.item(index, id)]);
+      const itemUsersKeys = unique.map((id) => this.#keys.itemUsers(index, id));
+      for (let i = 0; i < itemUsersKeys.length; i += DELETE_BATCH) {
+        commands.push(["DEL", ...itemUsersKeys.slice(i, i + DELETE_BATCH)]);
+      }
+      userList.forEach((u, i) => {
+        const stale = replyArray(memberLists[i] ?? [])
+          .map(replyText)
+          .filter((member) => deleted.has(interactionItemId(member)));
+        if (stale.length > 0) commands.push(["ZREM", this.#keys.interactions(index, u), ...stale]);
+      });
+      // Round trip 3: all deletions at once.
+      const replies = await this.#transaction(commands);
+      let existed = 0;
+      for (let i = 0; i < unique.length; i++) existed += replyNumber(replies[i] ?? 0);
+      return existed;
+    } catch (error) {
+      this.#fail(error, index);
+    }
+  }
+
+  async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
+    let spec: IndexSpec;
+    try {
+      spec = (await this.#readSpec(index)) ?? this.#fail(new IndexNotFoundError(index));
+    } catch (error) {
+      this.#fail(error, index);
+    }
+    // SCAN may return a key twice; ids already yielded are skipped.
+    const seen = new Set<string>();
+    let pending: Item[] = [];
+    let cursor = "0";
+    const size = Math.max(1, batchSize);
+    do {
+      let found: string[];
+      let hashes: Reply[];
+      try {
+        const reply = replyArray(
+          await this.#send(["SCAN", cursor, "MATCH", this.#keys.itemPattern(index), "COUNT", String(Math.max(size, 100))]),
+        );
+        cursor = replyText(reply[0]);
+        found = replyArray(reply[1] ?? []).map(replyText);
+        hashes = await Promise.all(found.map((key) => this.#send(["HGETALL", key])));
+      } catch (error) {
+        this.#fail(error, index);
+      }
+      hashes.forEach((raw) => {
+        const hash = replyMap(raw);
+        const idValue = hash.get(ID_FIELD);
+        if (idValue === undefined) return; // deleted meanwhile
+        const id = replyText(idValue);
+        if (seen.has(id)) return;
+        seen.add(id);
+        pending.push(hashToItem(spec, id, hash, { includeVector: true }));
+      });
+      while (pending.length >= size) {
+        yield pending.slice(0, size);
+        pending = pending.slice(size);
+      }
+    } while (cursor !== "0");
+    if (pending.length > 0) yield pending;
+  }
+
+  // ---- search ---------------------------------------------------------------------------------
+
+  async search(index: string, query: SearchQuery): Promise<SearchResult> {
+    const signal = query.signal;
+    try {
+      throwIfAborted(signal);
+      const spec = await this.#spec(index);
+      const args = buildSearchArgs(this.#keys, spec, query);
+      if (args === undefined) return { hits: [], totalMatches: 0 };
+      const reply = await raceAbort(this.#send(args.command, signal), signal);
+      return readSearchReply(this.#keys, spec, query, args.returned, reply);
+    } catch (error) {
+      if (isUnknownIndexError(error)) this.#specs.delete(index);
+      this.#fail(error, index, signal);
+    }
+  }
+
+  // ---- interactions ---------------------------------------------------------------------------
+
+  async recordInteractions(index: string, interactions: readonly Interaction[]): Promise<number> {
+    try {
+      await this.#spec(index);
+      // Last one wins within the call for the same (user, item, kind, time).
+      const latest = new Map<string, Interaction>();
+      for (const interaction of interactions) {
+        const member = encodeInteractionMember(interaction);
+        latest.set(`${interaction.userId}\u001f${interaction.occurredAtMs}\u001f${interactionIdentity(member)}`, interaction);
+      }
+      const slots = new Map<string, { key: string; time: number }>();
+      for (const interaction of latest.values()) {
+        const key = this.#keys.interactions(index, interaction.userId);
+        slots.set(`${key}\u0000${interaction.occurredAtMs}`, { key, time: interaction.occurredAtMs });
+      }
+      // Round trip 1: the members already stored at the same times (usually none), for the dedup.
+      const slotList = [...slots.values()];
+      const existing = await Promise.all(
+        slotList.map(({ key, time }) => this.#send(["ZRANGE", key, String(time), String(time), "BYSCORE"])),
+      );
+      const stored = new Map<string, string[]>();
+      slotList.forEach(({ key, time }, i) => stored.set(`${key}\u0000${time}`, replyArray(existing[i] ?? []).map(replyText)));
+
+      // Round trip 2: one transaction with every write.
+      const commands: RedisArg[][] = [];
+      for (const interaction of latest.values()) {
+        const key = this.#keys.interactions(index, interaction.userId);
+        const member = encodeInteractionMember(interaction);
+        const identity = interactionIdentity(member);
+        const replaced = (stored.get(`${key}\u0000${interaction.occurredAtMs}`) ?? []).filter(
+          (m) => m !== member && interactionIdentity(m) === identity,
+        );
+        if (replaced.length > 0) commands.push(["ZREM", key, ...replaced]);
+        commands.push(["ZADD", key, String(interaction.occurredAtMs), member]);
+        commands.push(["SADD", this.#keys.itemUsers(index, interaction.itemId), interaction.userId]);
+      }
+      await this.#transaction(commands);
+      return interactions.length;
+    } catch (error) {
+      this.#fail(error, index);
+    }
+  }
+
+  async getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {
+    try {
+      const key = this.#keys.interactions(index, userId);
+      const offset = Math.max(0, page.offset);
+      const wantRange = page.limit > 0;
+      // One round trip (two when the definition is not cached): the page and the count together.
+      const [, rangeReply, countReply] = await Promise.all([
+        this.#spec(index),
+        wantRange
+          ? this.#send(["ZRANGE", key, String(offset), String(offset + page.limit - 1), "REV", "WITHSCORES"])
+          : Promise.resolve<Reply>([]),
+        this.#send(["ZCARD", key]),
+      ]);
+      const interactions = parseScoredMembers(rangeReply)
+        .map(({ member, score }) => decodeInteractionMember(userId, member, score))
+        // ZRANGE REV orders equal times by member descending; the contract wants item id ascending.
+        // Re-sorting fixes the order within the page (a tie that spans two pages may still split).
+        .sort(compareInteractions);
+      return { interactions, totalCount: replyNumber(countReply) };
+    } catch (error) {
+      this.#fail(error, index);
+    }
+  }
+
+  async getInteractionsOfUsers(index: string, userIds: readonly string[]): Promise<Map<string, Interaction[]>> {
+    try {
+      const unique = [...new Set(userIds)];
+      // ONE round trip: the definition check (when not cached) and one ZRANGE per user are issued in
+      // the same tick, so node-redis writes them together: 1 + users commands at most, 1 round trip.
+      const [, ...ranges] = await Promise.all([
+        this.#spec(index),
+        ...unique.map((u) => this.#send(["ZRANGE", this.#keys.interactions(index, u), "0", "-1", "REV", "WITHSCORES"])),
+      ]);
+      const result = new Map<string, Interaction[]>();
+      unique.forEach((u, i) => {
+        result.set(
+          u,
+          parseScoredMembers(ranges[i] ?? [])
+            .map(({ member, score }) => decodeInteractionMember(u, member, score))
+            .sort(compareInteractions),
+        );
+      });
+      for (const u of userIds) if (!result.has(u)) result.set(u, []);
+      return result;
+    } catch (error) {
+      this.#fail(error, index);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#client.isOpen) return;
+    try {
+      await this.#client.close();
+    } catch {
+      this.#client.destroy();
+    }
+  }
+}
+
+// ---- search command and reply (exported for unit tests) -----------------------------------------
+
+export interface SearchArgs {
+  readonly command: RedisArg[];
+  /** Metadata fields asked for with RETURN. */
+  readonly returned: ReadonlySet<string>;
+}
+
+/**
+ * The FT.SEARCH command for `query`, or undefined when the filter can match nothing. KNN:
+ * `(<filter>)=>[KNN $knn_k @vec $knn_vec [EF_RUNTIME $knn_ef] AS __vecrec_distance]` sorted by the
+ * distance, `LIMIT 0 k`. Filter-only: `<filter>` sorted by `__vecrec_id`, `LIMIT offset k`. Every value
+ * travels in PARAMS; DIALECT 2.
+ */
+export function buildSearchArgs(keys: RedisKeys, spec: IndexSpec, query: SearchQuery): SearchArgs | undefined {
+  const compiled = compileFilter(query.filter, { excludeIds: query.excludeIds });
+  if (compiled.matchesNothing) return undefined;
+  const vector = vectorField(spec);
+  const metadata = metadataFields(spec).map((f) => f.name);
+  const returned = new Set(
+    query.returnFields === undefined ? metadata : query.returnFields.filter((f) => metadata.includes(f)),
+  );
+  const params: RedisArg[] = [];
+  for (const [name, value] of compiled.params) params.push(name, value);
+
+  const fields: string[] = [ID_FIELD, ...returned];
+  let text: string;
+  let sort: string[];
+  let limit: string[];
+  if (query.vector !== undefined) {
+    let knnOptions = "";
+    if (vector.algorithm === "HNSW" && query.efRuntime !== undefined && query.efRuntime > 0) {
+      // EF_RUNTIME on a FLAT index is an error ("Invalid option").
+      knnOptions = " EF_RUNTIME $knn_ef";
+      params.push("knn_ef", String(query.efRuntime));
+    }
+    params.push("knn_k", String(query.k), "knn_vec", encodeFloat32LE(query.vector));
+    const filter = compiled.query === "*" ? "*" : `(${compiled.query})`;
+    text = `${filter}=>[KNN $knn_k @${vector.name} $knn_vec${knnOptions} AS ${DISTANCE_FIELD}]`;
+    fields.push(DISTANCE_FIELD);
+    sort = ["SORTBY", DISTANCE_FIELD];
+    limit = ["LIMIT", "0", String(query.k)];
+  } else {
+    text = compiled.query;
+    sort = ["SORTBY", ID_FIELD, "ASC"];
+    limit = ["LIMIT", String(Math.max(0, query.offset)), String(query.k)];
+  }
+  if (query.includeVectors) fields.push(vector.name);
+  const command: RedisArg[] = ["FT.SEARCH", keys.ftIndex(spec.name), text];
+  if (params.length > 0) command.push("PARAMS", String(params.length), ...params);
+  command.push(...sort, "RETURN", String(fields.length), ...fields, ...limit, "DIALECT", "2");
+  return { command, returned };
+}
+
+/**
+ * Turns an FT.SEARCH reply into hits. KNN hits are re-sorted by (distance, id): Redis breaks equal
+ * distances by internal document id. Only the order inside the reply can be fixed: when several items
+ * tie at the k-th distance, which of them Redis let into the k is its choice, not id order.
+ * Rows without fields (a key deleted while the query ran) are dropped.
+ */
+export function readSearchReply(
+  keys: RedisKeys,
+  spec: IndexSpec,
+  query: SearchQuery,
+  returned: ReadonlySet<string>,
+  reply: Reply,
+): SearchResult {
+  const parsed = parseSearchReply(reply);
+  const prefix = keys.itemPrefix(spec.name);
+  const knn = query.vector !== undefined;
+  const hits: SearchHit[] = [];
+  for (const row of parsed.rows) {
+    if (row.fields.size === 0) continue;
+    const idValue = row.fields.get(ID_FIELD);
+    const id = idValue !== undefined ? replyText(idValue) : row.key.startsWith(prefix) ? row.key.slice(prefix.length) : row.key;
+    const distanceValue = row.fields.get(DISTANCE_FIELD);
+    const distance = knn && distanceValue !== undefined ? replyNumber(distanceValue) : 0;
+    const item = hashToItem(spec, id, row.fields, { includeVector: query.includeVectors, onlyFields: returned });
+    hits.push({ id, distance, item });
+  }
+  if (knn) hits.sort(compareHits);
+  return { hits, totalMatches: parsed.total };
+}
+
+function compareHits(a: SearchHit, b: SearchHit): number {
+  const an = Number.isNaN(a.distance);
+  const bn = Number.isNaN(b.distance);
+  if (an !== bn) return an ? 1 : -1; // NaN (zero vectors under COSINE) last, like Redis
+  if (!an && a.distance !== b.distance) return a.distance - b.distance;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Rejects as soon as `signal` aborts (the command's reply, when it comes, is dropped). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

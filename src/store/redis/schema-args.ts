@@ -1,0 +1,62 @@
+/**
+ * FT.CREATE / FT.ALTER arguments for an IndexSpec: every schema option the spec carries, plus the
+ * hidden id field. Vector fields always send TYPE, DIM and DISTANCE_METRIC, and M, EF_CONSTRUCTION and
+ * EF_RUNTIME for HNSW (the count after the algorithm counts the tokens that follow).
+ */
+import type { FieldSpec, IndexSpec } from "../../domain/schema.js";
+import { ID_FIELD, ID_TAG_SEPARATOR, type RedisKeys } from "./redis-keys.js";
+
+/** The SCHEMA tokens of one field. */
+export function fieldSchemaArgs(field: FieldSpec): string[] {
+  switch (field.type) {
+    case "text":
+      return [field.name, "TEXT", "WEIGHT", String(field.weight)];
+    case "tag": {
+      const args = [field.name, "TAG", "SEPARATOR", field.separator];
+      if (field.caseSensitive) args.push("CASESENSITIVE");
+      return args;
+    }
+    case "numeric":
+      return [field.name, "NUMERIC"];
+    case "vector": {
+      const attributes = ["TYPE", field.elementType, "DIM", String(field.dimension), "DISTANCE_METRIC", field.metric];
+      if (field.algorithm === "HNSW" && field.hnsw !== undefined) {
+        attributes.push(
+          "M",
+          String(field.hnsw.m),
+          "EF_CONSTRUCTION",
+          String(field.hnsw.efConstruction),
+          "EF_RUNTIME",
+          String(field.hnsw.efRuntime),
+        );
+      }
+      return [field.name, "VECTOR", field.algorithm, String(attributes.length), ...attributes];
+    }
+  }
+}
+
+/** The hidden id field: one whole tag per id, compared exactly, sortable for id order. */
+export function idFieldSchemaArgs(): string[] {
+  return [ID_FIELD, "TAG", "SEPARATOR", ID_TAG_SEPARATOR, "CASESENSITIVE", "SORTABLE"];
+}
+
+/** The whole FT.CREATE command for `spec`. */
+export function createIndexArgs(keys: RedisKeys, spec: IndexSpec): string[] {
+  return [
+    "FT.CREATE",
+    keys.ftIndex(spec.name),
+    "ON",
+    "HASH",
+    "PREFIX",
+    "1",
+    keys.itemPrefix(spec.name),
+    "SCHEMA",
+    ...idFieldSchemaArgs(),
+    ...spec.fields.flatMap(fieldSchemaArgs),
+  ];
+}
+
+/** FT.ALTER adding one field. */
+export function alterAddFieldArgs(keys: RedisKeys, indexName: string, field: FieldSpec): string[] {
+  return ["FT.ALTER", keys.ftIndex(indexName), "SCHEMA", "ADD", ...fieldSchemaArgs(field)];
+}
