@@ -1,0 +1,77 @@
+/**
+ * A small in-memory Redis + Query Engine stand-in for tests: a RESP2/RESP3 server on 127.0.0.1 that
+ * node-redis 6 talks to over a real socket. It implements the subset vecrec's Redis backend uses, with
+ * the reply shapes and error texts recorded from Redis 8.0.2 (see shared/conformance/). No persistence.
+ */
+import net from "node:net";
+import { type Connection, StandInState, execute } from "./commands.js";
+import { RequestParser } from "./request-parser.js";
+import { encodeReply } from "./resp.js";
+
+export interface RedisStandIn {
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** Every command received, in order, arguments decoded as UTF-8 (binary arguments are mangled). */
+  readonly commandLog: string[][];
+  /** Closes every connection and the listening socket. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a stand-in listening on 127.0.0.1 (`port` 0 by default: any free port).
+ * Resolves once it is listening; rejects when the port cannot be bound.
+ */
+export async function startRedisStandIn(options?: { port?: number }): Promise<RedisStandIn> {
+  const state = new StandInState();
+  const commandLog: string[][] = [];
+  const sockets = new Set<net.Socket>();
+  let nextId = 1;
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    const parser = new RequestParser();
+    const conn: Connection = { proto: 2, id: nextId++, name: undefined, multi: undefined, closing: false };
+    socket.on("data", (data: Buffer) => {
+      parser.push(data);
+      const out: Buffer[] = [];
+      try {
+        for (let argv = parser.next(); argv; argv = parser.next()) {
+          commandLog.push(argv.map((a) => a.toString("utf8")));
+          out.push(encodeReply(execute(state, conn, argv), conn.proto));
+          if (conn.closing) break;
+        }
+      } catch (e) {
+        out.push(Buffer.from(`-ERR ${e instanceof Error ? e.message : String(e)}\r\n`));
+        conn.closing = true;
+      }
+      if (out.length > 0) socket.write(Buffer.concat(out));
+      if (conn.closing) socket.end();
+    });
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options?.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("stand-in: no TCP address");
+  const port = address.port;
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    commandLog,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const s of sockets) s.destroy();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
