@@ -85,25 +85,65 @@ export function normalizeFloat32(v: Float32Array): Float32Array {
   return out;
 }
 
-/** The dot product accumulated in float32 (each product and each sum rounded), as VecSim does. */
-export function float32Dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  const n = Math.min(a.length, b.length);
-  // A product of two float32 values is exact in float64, so fround(a*b) is the float32 product;
-  // likewise fround(sum + p) is the float32 sum (no double-rounding issue for + and *).
-  for (let i = 0; i < n; i++) sum = Math.fround(sum + Math.fround((a[i] as number) * (b[i] as number)));
-  return sum;
+/**
+ * The dot product of `a[aOffset .. aOffset+dim)` and `b[0 .. dim)` accumulated in float32 (every product
+ * and sum rounded), in four interleaved partial sums the way VecSim's SIMD kernels split the work; for
+ * fewer than 4 components it is the plain sequential sum.
+ */
+export function float32DotAt(a: Float32Array, aOffset: number, b: Float32Array, dim: number): number {
+  // A product or sum of two float32 values rounded once by fround is the exact float32 result
+  // (float64 has more than twice the precision, so there is no double-rounding error).
+  const f = Math.fround;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < dim; j += 4) {
+    const o = aOffset + j;
+    s0 = f(s0 + f((a[o] as number) * (b[j] as number)));
+    s1 = f(s1 + f((a[o + 1] as number) * (b[j + 1] as number)));
+    s2 = f(s2 + f((a[o + 2] as number) * (b[j + 2] as number)));
+    s3 = f(s3 + f((a[o + 3] as number) * (b[j + 3] as number)));
+  }
+  for (; j < dim; j++) s0 = f(s0 + f((a[aOffset + j] as number) * (b[j] as number)));
+  return f(f(s0 + s1) + f(s2 + s3));
 }
 
-/** The squared Euclidean distance accumulated in float32. */
-export function float32SquaredL2(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = Math.fround((a[i] as number) - (b[i] as number));
-    sum = Math.fround(sum + Math.fround(d * d));
+/** The squared Euclidean distance of `a[aOffset .. aOffset+dim)` and `b[0 .. dim)`, in float32 like float32DotAt. */
+export function float32SquaredL2At(a: Float32Array, aOffset: number, b: Float32Array, dim: number): number {
+  const f = Math.fround;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  for (; j + 3 < dim; j += 4) {
+    const o = aOffset + j;
+    const d0 = f((a[o] as number) - (b[j] as number));
+    const d1 = f((a[o + 1] as number) - (b[j + 1] as number));
+    const d2 = f((a[o + 2] as number) - (b[j + 2] as number));
+    const d3 = f((a[o + 3] as number) - (b[j + 3] as number));
+    s0 = f(s0 + f(d0 * d0));
+    s1 = f(s1 + f(d1 * d1));
+    s2 = f(s2 + f(d2 * d2));
+    s3 = f(s3 + f(d3 * d3));
   }
-  return sum;
+  for (; j < dim; j++) {
+    const d = f((a[aOffset + j] as number) - (b[j] as number));
+    s0 = f(s0 + f(d * d));
+  }
+  return f(f(s0 + s1) + f(s2 + s3));
+}
+
+/** The dot product of two vectors of equal length, in float32 (see float32DotAt). */
+export function float32Dot(a: Float32Array, b: Float32Array): number {
+  return float32DotAt(a, 0, b, Math.min(a.length, b.length));
+}
+
+/** The squared Euclidean distance of two vectors of equal length, in float32. */
+export function float32SquaredL2(a: Float32Array, b: Float32Array): number {
+  return float32SquaredL2At(a, 0, b, Math.min(a.length, b.length));
 }
 
 /**

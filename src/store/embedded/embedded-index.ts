@@ -1,0 +1,240 @@
+/**
+ * One index of the embedded engine: items in slots (id, metadata, vector rows in contiguous arenas),
+ * exact KNN with the filter applied first, and filter-only queries by id.
+ */
+import { throwIfAborted } from "../../domain/errors.js";
+import { createFilterMatcher } from "../../domain/filter-eval.js";
+import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
+import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
+import { float32DotAt, float32Norm, float32SquaredL2At, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
+import type { SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
+import { InteractionLog } from "./interaction-log.js";
+import { ReadWriteLock } from "./read-write-lock.js";
+import { TopKHeap } from "./top-k-heap.js";
+import { VectorArena } from "./vector-arena.js";
+
+/** Rows scanned between two yields to the event loop (and abort checks). */
+const SCAN_CHUNK_ROWS = 8192;
+
+export class EmbeddedIndex {
+  spec: IndexSpec;
+  readonly metric: DistanceMetric;
+  readonly dimension: number;
+  readonly interactions: InteractionLog;
+  readonly lock = new ReadWriteLock();
+  /** Items kept from an earlier index of the same name whose vectors do not fit this one. */
+  readonly unindexed: Map<string, Item>;
+
+  private readonly ids: string[] = [];
+  private readonly fields: FieldValues[] = [];
+  private readonly slotOf = new Map<string, number>();
+  /** The vectors as written (returned to readers, used for L2 and IP). */
+  private readonly raw: VectorArena;
+  /** COSINE only: the vectors normalised in float32 like VecSim does at insert time. */
+  private readonly normalized: VectorArena | undefined;
+
+  constructor(spec: IndexSpec, interactions = new InteractionLog(), unindexed = new Map<string, Item>()) {
+    this.spec = spec;
+    const field = vectorField(spec);
+    this.metric = field.metric;
+    this.dimension = field.dimension;
+    this.raw = new VectorArena(this.dimension);
+    this.normalized = this.metric === "COSINE" ? new VectorArena(this.dimension) : undefined;
+    this.interactions = interactions;
+    this.unindexed = unindexed;
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  has(id: string): boolean {
+    return this.slotOf.has(id);
+  }
+
+  /** Writes whole items (vectors must have the index dimension: checked first, nothing written otherwise). */
+  upsert(items: readonly Item[]): void {
+    for (const item of items) {
+      if (item.vector === undefined || item.vector.length !== this.dimension) {
+        throw new RangeError(
+          `item "${item.id}" has a vector of ${item.vector?.length ?? 0} dimensions, index "${this.spec.name}" has ${this.dimension}`,
+        );
+      }
+    }
+    for (const item of items) {
+      const vector = item.vector as Float32Array;
+      const fields = copyFields(item.fields);
+      const normalized = this.normalized === undefined ? undefined : normalizeFloat32(vector);
+      const slot = this.slotOf.get(item.id);
+      if (slot !== undefined) {
+        this.raw.set(slot, vector);
+        if (normalized !== undefined) this.normalized?.set(slot, normalized);
+        this.fields[slot] = fields;
+      } else {
+        const newSlot = this.raw.append(vector);
+        if (normalized !== undefined) this.normalized?.append(normalized);
+        this.ids.push(item.id);
+        this.fields.push(fields);
+        this.slotOf.set(item.id, newSlot);
+      }
+      this.unindexed.delete(item.id);
+    }
+  }
+
+  /** The item (a copy) or undefined. */
+  get(id: string, includeVector: boolean): Item | undefined {
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.itemAt(slot, undefined, includeVector);
+  }
+
+  /** Deletes items (and their interactions); returns how many existed. */
+  delete(ids: readonly string[]): number {
+    let deleted = 0;
+    for (const id of new Set(ids)) {
+      const slot = this.slotOf.get(id);
+      if (slot === undefined) continue;
+      const moved = this.raw.swapRemove(slot);
+      this.normalized?.swapRemove(slot);
+      const lastId = this.ids.pop() as string;
+      const lastFields = this.fields.pop() as FieldValues;
+      this.slotOf.delete(id);
+      if (moved !== slot) {
+        this.ids[slot] = lastId;
+        this.fields[slot] = lastFields;
+        this.slotOf.set(lastId, slot);
+      }
+      deleted++;
+    }
+    for (const id of ids) this.unindexed.delete(id);
+    this.interactions.deleteItems(ids);
+    return deleted;
+  }
+
+  /** The ids of every item, in slot order (a snapshot). */
+  snapshotIds(): string[] {
+    return [...this.ids];
+  }
+
+  /** Every item with its vector (for moving the data out when the index is dropped). */
+  allItems(): Item[] {
+    const items: Item[] = [];
+    for (let slot = 0; slot < this.ids.length; slot++) items.push(this.itemAt(slot, undefined, true));
+    return items;
+  }
+
+  /**
+   * Runs a query: KNN when `query.vector` is set (filter and exclusions first, closest first, ties by id,
+   * NaN distances last), else a filter-only page by id. Yields to the event loop between chunks of rows
+   * and throws CancelledError/DeadlineExceededError once `query.signal` is aborted. Call under a read lock.
+   */
+  async search(query: SearchQuery): Promise<SearchResult> {
+    const { signal } = query;
+    throwIfAborted(signal);
+    const matcher = query.filter.op === "all" ? undefined : createFilterMatcher(query.filter, this.spec);
+    const excluded = new Set<number>();
+    for (const id of query.excludeIds ?? []) {
+      const slot = this.slotOf.get(id);
+      if (slot !== undefined) excluded.add(slot);
+    }
+    const accepts = (slot: number): boolean =>
+      !(excluded.size > 0 && excluded.has(slot)) && (matcher === undefined || matcher(this.fields[slot] as FieldValues));
+
+    if (query.vector === undefined) return this.filterOnly(query, accepts);
+
+    const dim = this.dimension;
+    const k = query.k;
+    const heap = new TopKHeap(k, (slot) => this.ids[slot] as string);
+    let matches = 0;
+    let q = query.vector;
+    let allNaN = false;
+    if (this.metric === "COSINE") {
+      const norm = float32Norm(q);
+      if (norm === 0) allNaN = true;
+      else q = normalizeFloat32(q);
+    }
+    const n = this.ids.length;
+    const metric = this.metric;
+    for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
+      if (start > 0) {
+        await yieldToEventLoop();
+        throwIfAborted(signal);
+      }
+      const end = Math.min(n, start + SCAN_CHUNK_ROWS);
+      // Read the arrays after every yield: an append may have reallocated them (not under the read
+      // lock, but kept safe anyway).
+      const rows = metric === "COSINE" ? (this.normalized as VectorArena).values : this.raw.values;
+      for (let slot = start; slot < end; slot++) {
+        if ((excluded.size > 0 || matcher !== undefined) && !accepts(slot)) continue;
+        matches++;
+        let d: number;
+        if (allNaN) d = negativeNaN();
+        else if (metric === "L2") d = float32SquaredL2At(rows, slot * dim, q, dim);
+        else d = Math.fround(1 - float32DotAt(rows, slot * dim, q, dim));
+        heap.offer(d, slot);
+      }
+    }
+    throwIfAborted(signal);
+    const hits: SearchHit[] = heap.drain().map(({ distance, slot, id }) => ({
+      id,
+      distance,
+      item: this.itemAt(slot, query.returnFields, query.includeVectors),
+    }));
+    return { hits, totalMatches: Math.min(k, matches) };
+  }
+
+  private async filterOnly(query: SearchQuery, accepts: (slot: number) => boolean): Promise<SearchResult> {
+    const matched: number[] = [];
+    const n = this.ids.length;
+    for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
+      if (start > 0) {
+        await yieldToEventLoop();
+        throwIfAborted(query.signal);
+      }
+      const end = Math.min(n, start + SCAN_CHUNK_ROWS);
+      for (let slot = start; slot < end; slot++) if (accepts(slot)) matched.push(slot);
+    }
+    const ids = this.ids;
+    matched.sort((a, b) => {
+      const ia = ids[a] as string;
+      const ib = ids[b] as string;
+      return ia < ib ? -1 : ia > ib ? 1 : 0;
+    });
+    const page = matched.slice(query.offset, query.offset + query.k);
+    const hits: SearchHit[] = page.map((slot) => ({
+      id: ids[slot] as string,
+      distance: 0,
+      item: this.itemAt(slot, query.returnFields, query.includeVectors),
+    }));
+    return { hits, totalMatches: matched.length };
+  }
+
+  private itemAt(slot: number, returnFields: readonly string[] | undefined, includeVector: boolean): Item {
+    const stored = this.fields[slot] as FieldValues;
+    let fields: Record<string, FieldValue>;
+    if (returnFields === undefined) {
+      fields = copyFields(stored);
+    } else {
+      fields = {};
+      for (const name of returnFields) {
+        const value = Object.hasOwn(stored, name) ? stored[name] : undefined;
+        if (value !== undefined) fields[name] = copyValue(value);
+      }
+    }
+    const id = this.ids[slot] as string;
+    return includeVector ? { id, vector: this.raw.copy(slot), fields } : { id, fields };
+  }
+}
+
+function copyValue(value: FieldValue): FieldValue {
+  return value.type === "tag" ? { type: "tag", values: [...value.values] } : { ...value };
+}
+
+function copyFields(fields: FieldValues): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const [name, value] of Object.entries(fields)) out[name] = copyValue(value);
+  return out;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
