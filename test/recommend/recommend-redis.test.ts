@@ -1,0 +1,120 @@
+/**
+ * The recommendation suite on the Redis backend, against the RESP stand-in (test/support/redis-standin),
+ * plus the round-trip budget of Recommend on Redis.
+ */
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MATCH_ALL } from "../../src/domain/filter.js";
+import { createIndexSpecCache } from "../../src/recommend/index-spec-cache.js";
+import { createRecommender } from "../../src/recommend/recommend.js";
+import type { VectorStore } from "../../src/store/vector-store.js";
+import { describeRecommendSuite, loadRecommendFixture, recommendCommand } from "./recommend-suite.js";
+import { startRoundTripCounter, type RoundTripCounter } from "./round-trip-counter.js";
+
+interface StandIn {
+  url: string;
+  port: number;
+  commandLog: string[][];
+  close(): Promise<void>;
+}
+type StartStandIn = () => Promise<StandIn>;
+type CreateRedisStore = (options: { url: string; keyPrefix?: string; definitionCacheMs?: number }) => Promise<VectorStore>;
+
+const STANDIN_PATH = new URL("../support/redis-standin/index.ts", import.meta.url);
+const REDIS_STORE_PATH = new URL("../../src/store/redis/redis-store.ts", import.meta.url);
+const available = existsSync(STANDIN_PATH) && existsSync(REDIS_STORE_PATH);
+
+async function load(): Promise<{ startRedisStandIn: StartStandIn; createRedisStore: CreateRedisStore }> {
+  const { startRedisStandIn } = (await import(STANDIN_PATH.href)) as { startRedisStandIn: StartStandIn };
+  const { createRedisStore } = (await import(REDIS_STORE_PATH.href)) as { createRedisStore: CreateRedisStore };
+  return { startRedisStandIn, createRedisStore };
+}
+
+if (!available) {
+  console.log("recommend (redis): skipped: test/support/redis-standin/index.ts or src/store/redis/redis-store.ts is not in the tree");
+  describe.skip("recommend (redis on the stand-in): missing stand-in or Redis store", () => {
+    it("needs both", () => undefined);
+  });
+} else {
+  let prefix = 0;
+  describeRecommendSuite("redis on the stand-in", async () => {
+    const { startRedisStandIn, createRedisStore } = await load();
+    const standIn = await startRedisStandIn();
+    prefix += 1;
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: `rec${prefix}:` });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await standIn.close();
+      },
+    };
+  });
+
+  /**
+   * What is counted: (a) the commands the stand-in receives during one recommend() call (its commandLog),
+   * and (b) the round trips, measured by a TCP proxy between node-redis and the stand-in (a round trip =
+   * a burst of commands written before any reply comes back; pipelined commands count once).
+   * The index definition is cached both in the use case and in the store (warmed by a first call), so
+   * what remains is the data path: HMGET user, FT.SEARCH, one ZRANGE per history, pipelined.
+   */
+  describe("recommend round trips on Redis (stand-in)", () => {
+    let standIn: StandIn;
+    let proxy: RoundTripCounter;
+    let store: VectorStore;
+    const INDEX = "rt";
+
+    beforeAll(async () => {
+      const { startRedisStandIn, createRedisStore } = await load();
+      standIn = await startRedisStandIn();
+      proxy = await startRoundTripCounter(standIn.port);
+      store = await createRedisStore({ url: proxy.url, keyPrefix: "rt:", definitionCacheMs: 600_000 });
+      await loadRecommendFixture(store, INDEX);
+    });
+    afterAll(async () => {
+      await store.close();
+      await proxy.close();
+      await standIn.close();
+    });
+
+    async function measure(run: () => Promise<unknown>): Promise<{ commands: string[]; roundTrips: number }> {
+      const start = standIn.commandLog.length;
+      proxy.reset();
+      await run();
+      return {
+        commands: standIn.commandLog.slice(start).map((argv) => (argv[0] ?? "").toUpperCase()),
+        roundTrips: proxy.roundTrips(),
+      };
+    }
+
+    it("recommends for a stored user in 3 round trips: user, KNN, every history in one pipeline", async () => {
+      const recommender = createRecommender(store, { specCache: createIndexSpecCache(store, { ttlMs: 600_000 }) });
+      const command = recommendCommand(INDEX, { neighborCount: 3 });
+      await recommender.recommend(command); // warms the definition caches
+      const { commands, roundTrips } = await measure(() => recommender.recommend(command));
+      // 3 neighbours + the user = 4 histories
+      expect(commands).toEqual(["HMGET", "FT.SEARCH", "ZRANGE", "ZRANGE", "ZRANGE", "ZRANGE"]);
+      expect(roundTrips).toBe(3);
+    });
+
+    it("keeps 3 round trips with 20 neighbours (the history read does not grow with them)", async () => {
+      const recommender = createRecommender(store, { specCache: createIndexSpecCache(store, { ttlMs: 600_000 }) });
+      const command = recommendCommand(INDEX, { neighborCount: 20, neighborFilter: MATCH_ALL });
+      await recommender.recommend(command);
+      const { commands, roundTrips } = await measure(() => recommender.recommend(command));
+      // the fixture has 4 other users: 4 neighbours + the user
+      expect(commands.filter((c) => c === "ZRANGE")).toHaveLength(5);
+      expect(commands.length).toBe(7);
+      expect(roundTrips).toBe(3);
+    });
+
+    it("needs 2 round trips for a raw interest vector (no user to read, nothing owned)", async () => {
+      const recommender = createRecommender(store, { specCache: createIndexSpecCache(store, { ttlMs: 600_000 }) });
+      const command = recommendCommand(INDEX, { user: { vector: new Float32Array([1, 1]) }, neighborCount: 3 });
+      await recommender.recommend(command);
+      const { commands, roundTrips } = await measure(() => recommender.recommend(command));
+      expect(commands).toEqual(["FT.SEARCH", "ZRANGE", "ZRANGE", "ZRANGE"]);
+      expect(roundTrips).toBe(2);
+    });
+  });
+}
