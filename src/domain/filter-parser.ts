@@ -434,30 +434,19 @@ class Parser {
     private readonly fieldTypes: ReadonlyMap<string, SchemaFieldType> | undefined,
   ) {
     this.redisMode = params !== undefined;
-    const all = lex(source);
-    if (!this.redisMode) {
-      const skipped = all.find((t) => t.type === "SKIP");
-      if (skipped) {
-        throw new FilterSyntaxError(
-          `Syntax error at offset ${this.bytes(skipped.pos)} near ${skipped.value}: unexpected character ` +
-            `'${skipped.value}' (escape it with a backslash inside a tag value)`,
-          this.bytes(skipped.pos),
-        );
-      }
-    }
-    this.tokens = all.filter((t) => t.type !== "SKIP");
-    const last = this.tokens[this.tokens.length - 1];
+    // Redis skips stray punctuation; user mode keeps it so that the parser rejects it where it stands.
+    const tokens = lex(source).filter((t) => t.type !== "SKIP" || !this.redisMode);
+    // The "near" text is sticky: punctuation tokens keep the previous word's text.
+    let near = "";
+    let lastPos = 0;
+    this.tokens = tokens.map((t) => {
+      if (t.type === "SKIP") return t;
+      lastPos = t.pos;
+      if (!SINGLE_TYPES.has(t.type)) near = t.near;
+      return { ...t, near };
+    });
     // At the end Redis reports the last token's position with the "near" text it had then.
-    this.eof = { type: "EOF", start: source.length, end: source.length, pos: last?.pos ?? 0, near: last?.near ?? "", value: "" };
-    if (last) {
-      // The "near" text is sticky: punctuation tokens keep the previous word's text.
-      let near = "";
-      this.tokens = this.tokens.map((t) => {
-        if (!SINGLE_TYPES.has(t.type)) near = t.near;
-        return { ...t, near };
-      });
-      this.eof = { ...this.eof, near };
-    }
+    this.eof = { type: "EOF", start: source.length, end: source.length, pos: lastPos, near, value: "" };
   }
 
   parse(): FilterNode {
@@ -484,6 +473,13 @@ class Parser {
 
   private syntaxError(token: Token): FilterSyntaxError {
     const offset = this.bytes(token.pos);
+    if (token.type === "SKIP") {
+      return new FilterSyntaxError(
+        `Syntax error at offset ${offset} near ${token.value}: unexpected character '${token.value}' ` +
+          "(escape it with a backslash inside a tag value)",
+        offset,
+      );
+    }
     return new FilterSyntaxError(`Syntax error at offset ${offset} near ${token.near}`, offset);
   }
 
@@ -837,22 +833,18 @@ class Parser {
       if (v === undefined) throw new FilterValueError(`Invalid numeric value (${raw}) for parameter \`${b.name}\``);
       return { value: v, exclusive: false };
     }
-    // RediSearch's parseDoubleRange: "-inf" only as a lower bound, "+inf"/"inf" only as an upper one,
-    // an optional leading "(" makes the bound exclusive; anything strtod cannot read whole is an error.
+    // RediSearch's parseDoubleRange: "-inf" only as a lower bound, "+inf"/"inf" only as an upper one;
+    // anything strtod cannot read whole is an error. A leading "(" in the value is skipped but does
+    // not make the bound exclusive (recorded: lo="(20" keeps n=20): only `($lo` in the query does.
     const lower = raw.toLowerCase();
     if (isMin && lower === "-inf") return { value: -Infinity, exclusive: b.exclusive };
     if (!isMin && (lower === "+inf" || lower === "inf")) return { value: Infinity, exclusive: b.exclusive };
-    let text = raw;
-    let exclusive = b.exclusive;
-    if (text.startsWith("(")) {
-      exclusive = true;
-      text = text.slice(1);
-    }
+    const text = raw.startsWith("(") ? raw.slice(1) : raw;
     const v = strtodWhole(text);
     if (v === undefined || v === Infinity || v === -Infinity) {
       throw new FilterValueError(`Bad ${isMin ? "lower" : "upper"} range: ${text}`);
     }
-    return { value: v, exclusive };
+    return { value: v, exclusive: b.exclusive };
   }
 
   private build(ast: Ast, rangeErrors: string[]): FilterNode {
