@@ -4,7 +4,7 @@
  * With VECREC_ADDR=host:port it talks to that server (whatever its backend); otherwise it starts an
  * in-process server on 127.0.0.1:0 with the embedded store and stops it at the end. Re-running it against
  * the same server is safe: Index is idempotent, upserts replace, interactions are deduplicated on
- * (user, item, kind, time) and the demo uses fixed times.
+ * (user, item, kind, time) and the demo dates them from the start of the day.
  */
 import { credentials, type ClientReadableStream, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { pino } from "pino";
@@ -29,8 +29,11 @@ import type { VectorStore } from "../src/store/vector-store.js";
 
 const INDEX = "walkthrough";
 const CATEGORIES = ["books", "comics", "computers"];
-/** 2025-01-01T00:00:00Z: fixed, so that re-runs record the same interactions. */
-const T0 = Date.UTC(2025, 0, 1);
+/**
+ * Today, 00:00 UTC: interactions are dated "n days before today", so the recency half-life means something,
+ * and re-runs on the same day record the same interactions (deduplicated on user, item, kind, time).
+ */
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000;
 const DAY = 86_400_000;
 
 function vector(values: number[]): Item["vector"] {
@@ -83,7 +86,7 @@ async function collect<T>(call: ClientReadableStream<T>): Promise<{ messages: T[
 }
 
 const heading = (title: string): void => console.log(`\n== ${title}`);
-const fmt = (x: number): string => x.toFixed(4);
+const fmt = (x: number): string => x.toPrecision(4);
 
 async function main(): Promise<number> {
   let server: RunningServer | undefined;
