@@ -360,13 +360,16 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
         expectClose(hit?.distance ?? NaN, 0);
       });
 
-      it("deletes items, returning how many existed, with their interactions", async () => {
+      it("deletes items, returning how many existed, with their interactions (as item and as user)", async () => {
         const spec = await createIndex("delete", defaultFields(2, "L2"));
         await store.upsert(spec.name, [item("a", [0, 0]), item("b", [1, 0]), item("c", [2, 0])]);
         await store.recordInteractions(spec.name, [
           { userId: "u", itemId: "a", kind: "view", weight: 1, occurredAtMs: 3000 },
           { userId: "u", itemId: "b", kind: "view", weight: 1, occurredAtMs: 2000 },
           { userId: "v", itemId: "a", kind: "purchase", weight: 1, occurredAtMs: 1000 },
+          // Users are items too: deleting item "c" deletes the history of user "c".
+          { userId: "c", itemId: "b", kind: "like", weight: 1, occurredAtMs: 500 },
+          { userId: "b", itemId: "u", kind: "like", weight: 1, occurredAtMs: 400 },
         ]);
         expect(await store.deleteItems(spec.name, ["a", "nope", "c"])).toBe(2);
         expect(await store.deleteItems(spec.name, ["a"])).toBe(0);
@@ -383,6 +386,10 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
         expect(u.interactions.map((i) => i.itemId)).toEqual(["b"]);
         expect(u.totalCount).toBe(1);
         expect((await store.getInteractions(spec.name, "v", { offset: 0, limit: 10 })).totalCount).toBe(0);
+        expect((await store.getInteractions(spec.name, "c", { offset: 0, limit: 10 })).totalCount).toBe(0);
+        expect((await store.getInteractionsOfUsers(spec.name, ["b", "c"])).get("b")).toEqual([
+          { userId: "b", itemId: "u", kind: "like", weight: 1, occurredAtMs: 400 },
+        ]);
       });
 
       it("scans every item in batches, with vectors", async () => {
@@ -418,7 +425,7 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
         ["b", [-1, 0.5, 2]],
         ["c", [0.3, -0.7, 0.1]],
         ["d", [0.6, 0.8, 0]],
-        ["e", [2, -1, 0.5]],
+        ["e", [2, -1, 0.4]],
       ];
       const queries = [
         [0.5, 1.5, -1],

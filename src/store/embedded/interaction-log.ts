@@ -42,9 +42,13 @@ export class InteractionLog {
     return sorted;
   }
 
-  /** Removes every interaction with one of `itemIds`. */
+  /**
+   * Removes every interaction with one of `itemIds`, and the interactions of the users with those ids
+   * (users are items of the index too: deleting one deletes its history).
+   */
   deleteItems(itemIds: Iterable<string>): void {
     for (const itemId of itemIds) {
+      this.deleteUser(itemId);
       const users = this.usersOfItem.get(itemId);
       if (users === undefined) continue;
       this.usersOfItem.delete(itemId);
@@ -57,6 +61,20 @@ export class InteractionLog {
         if (entries.size === 0) this.byUser.delete(userId);
         this.sortedCache.delete(userId);
       }
+    }
+  }
+
+  private deleteUser(userId: string): void {
+    const entries = this.byUser.get(userId);
+    if (entries === undefined) return;
+    this.byUser.delete(userId);
+    this.sortedCache.delete(userId);
+    for (const interaction of entries.values()) {
+      const users = this.usersOfItem.get(interaction.itemId);
+      if (users === undefined) continue;
+      // The user is gone: unlink it from every item it touched.
+      users.delete(userId);
+      if (users.size === 0) this.usersOfItem.delete(interaction.itemId);
     }
   }
 }
