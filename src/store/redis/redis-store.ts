@@ -88,6 +88,8 @@ const TYPE_MAPPING = {
 } as const;
 
 const SCAN_COUNT = 1000;
+/** How many rows beyond k a KNN search may fetch to settle a tie at the k-th distance. */
+const MAX_TIE_EXTRA = 10_000;
 const DELETE_BATCH = 500;
 
 /**
@@ -431,11 +433,13 @@ class RedisStore implements VectorStore {
       const deleted = new Set(unique);
       const commands: RedisArg[][] = [];
       for (const id of unique) commands.push(["DEL", this.#keys.item(index, id)]);
-      const itemUsersKeys = unique.map((id) => this.#keys.itemUsers(index, id));
-      for (let i = 0; i < itemUsersKeys.length; i += DELETE_BATCH) {
-        commands.push(["DEL", ...itemUsersKeys.slice(i, i + DELETE_BATCH)]);
+      // Users are items too (user-to-user recommendations): an item's own history goes with it.
+      const extraKeys = unique.flatMap((id) => [this.#keys.itemUsers(index, id), this.#keys.interactions(index, id)]);
+      for (let i = 0; i < extraKeys.length; i += DELETE_BATCH) {
+        commands.push(["DEL", ...extraKeys.slice(i, i + DELETE_BATCH)]);
       }
       userList.forEach((u, i) => {
+        if (deleted.has(u)) return; // its whole set is deleted above
         const stale = replyArray(memberLists[i] ?? [])
           .map(replyText)
           .filter((member) => deleted.has(interactionItemId(member)));
@@ -495,15 +499,39 @@ class RedisStore implements VectorStore {
 
   // ---- search ---------------------------------------------------------------------------------
 
+  /**
+   * KNN asks Redis for one neighbour more than k: when the (k+1)-th ties with the k-th, Redis chose
+   * among the tied items by internal document id, so the query is repeated with a larger k until the
+   * whole tie is inside (at most MAX_TIE_EXTRA extra rows), then hits are ordered by (distance, id) and
+   * cut to k. Without a boundary tie this costs one extra row and no extra round trip.
+   */
   async search(index: string, query: SearchQuery): Promise<SearchResult> {
     const signal = query.signal;
     try {
       throwIfAborted(signal);
       const spec = await this.#spec(index);
-      const args = buildSearchArgs(this.#keys, spec, query);
-      if (args === undefined) return { hits: [], totalMatches: 0 };
-      const reply = await raceAbort(this.#send(args.command, signal), signal);
-      return readSearchReply(this.#keys, spec, query, args.returned, reply);
+      if (query.vector === undefined) {
+        const args = buildSearchArgs(this.#keys, spec, query);
+        if (args === undefined) return { hits: [], totalMatches: 0 };
+        const reply = await raceAbort(this.#send(args.command, signal), signal);
+        return readSearchReply(this.#keys, spec, query, args.returned, reply).result;
+      }
+      const limit = query.k + MAX_TIE_EXTRA;
+      let fetch = query.k + 1;
+      for (;;) {
+        const args = buildSearchArgs(this.#keys, spec, query, fetch);
+        if (args === undefined) return { hits: [], totalMatches: 0 };
+        const reply = await raceAbort(this.#send(args.command, signal), signal);
+        const { result, rows } = readSearchReply(this.#keys, spec, query, args.returned, reply);
+        const hits = result.hits;
+        const kth = hits[query.k - 1];
+        const last = hits[hits.length - 1];
+        const tieOpen = rows >= fetch && kth !== undefined && last !== undefined && sameDistance(kth.distance, last.distance);
+        if (!tieOpen || fetch >= limit) {
+          return { hits: hits.slice(0, query.k), totalMatches: Math.min(query.k, result.totalMatches) };
+        }
+        fetch = Math.min(limit, fetch * 2);
+      }
     } catch (error) {
       if (isUnknownIndexError(error)) this.#specs.delete(index);
       this.#fail(error, index, signal);
@@ -518,8 +546,8 @@ class RedisStore implements VectorStore {
       // Last one wins within the call for the same (user, item, kind, time).
       const latest = new Map<string, Interaction>();
       for (const interaction of interactions) {
-        const member = encodeInteractionMember(interaction);
-        latest.set(`${interaction.userId}\u001f${interaction.occurredAtMs}\u001f${interactionIdentity(member)}`, interaction);
+        const identity = interactionIdentity(encodeInteractionMember(interaction));
+        latest.set(`${interaction.userId}\u001f${identity}`, interaction);
       }
       const slots = new Map<string, { key: string; time: number }>();
       for (const interaction of latest.values()) {
@@ -568,7 +596,7 @@ class RedisStore implements VectorStore {
         this.#send(["ZCARD", key]),
       ]);
       const interactions = parseScoredMembers(rangeReply)
-        .map(({ member, score }) => decodeInteractionMember(userId, member, score))
+        .map(({ member }) => decodeInteractionMember(userId, member))
         // ZRANGE REV orders equal times by member descending; the contract wants item id ascending.
         // Re-sorting fixes the order within the page (a tie that spans two pages may still split).
         .sort(compareInteractions);
@@ -592,7 +620,7 @@ class RedisStore implements VectorStore {
         result.set(
           u,
           parseScoredMembers(ranges[i] ?? [])
-            .map(({ member, score }) => decodeInteractionMember(u, member, score))
+            .map(({ member }) => decodeInteractionMember(u, member))
             .sort(compareInteractions),
         );
       });
@@ -629,7 +657,12 @@ export interface SearchArgs {
  * distance, `LIMIT 0 k`. Filter-only: `<filter>` sorted by `__vecrec_id`, `LIMIT offset k`. Every value
  * travels in PARAMS; DIALECT 2.
  */
-export function buildSearchArgs(keys: RedisKeys, spec: IndexSpec, query: SearchQuery): SearchArgs | undefined {
+export function buildSearchArgs(
+  keys: RedisKeys,
+  spec: IndexSpec,
+  query: SearchQuery,
+  knnK = query.k,
+): SearchArgs | undefined {
   const compiled = compileFilter(query.filter, { excludeIds: query.excludeIds });
   if (compiled.matchesNothing) return undefined;
   const vector = vectorField(spec);
@@ -651,12 +684,12 @@ export function buildSearchArgs(keys: RedisKeys, spec: IndexSpec, query: SearchQ
       knnOptions = " EF_RUNTIME $knn_ef";
       params.push("knn_ef", String(query.efRuntime));
     }
-    params.push("knn_k", String(query.k), "knn_vec", encodeFloat32LE(query.vector));
+    params.push("knn_k", String(knnK), "knn_vec", encodeFloat32LE(query.vector));
     const filter = compiled.query === "*" ? "*" : `(${compiled.query})`;
     text = `${filter}=>[KNN $knn_k @${vector.name} $knn_vec${knnOptions} AS ${DISTANCE_FIELD}]`;
     fields.push(DISTANCE_FIELD);
     sort = ["SORTBY", DISTANCE_FIELD];
-    limit = ["LIMIT", "0", String(query.k)];
+    limit = ["LIMIT", "0", String(knnK)];
   } else {
     text = compiled.query;
     sort = ["SORTBY", ID_FIELD, "ASC"];
@@ -670,10 +703,9 @@ export function buildSearchArgs(keys: RedisKeys, spec: IndexSpec, query: SearchQ
 }
 
 /**
- * Turns an FT.SEARCH reply into hits. KNN hits are re-sorted by (distance, id): Redis breaks equal
- * distances by internal document id. Only the order inside the reply can be fixed: when several items
- * tie at the k-th distance, which of them Redis let into the k is its choice, not id order.
- * Rows without fields (a key deleted while the query ran) are dropped.
+ * Turns an FT.SEARCH reply into hits (and the number of rows Redis sent). KNN hits are re-sorted by
+ * (distance, id): Redis breaks equal distances by internal document id. Rows without fields (a key
+ * deleted while the query ran) are dropped.
  */
 export function readSearchReply(
   keys: RedisKeys,
@@ -681,7 +713,7 @@ export function readSearchReply(
   query: SearchQuery,
   returned: ReadonlySet<string>,
   reply: Reply,
-): SearchResult {
+): { result: SearchResult; rows: number } {
   const parsed = parseSearchReply(reply);
   const prefix = keys.itemPrefix(spec.name);
   const knn = query.vector !== undefined;
@@ -696,7 +728,11 @@ export function readSearchReply(
     hits.push({ id, distance, item });
   }
   if (knn) hits.sort(compareHits);
-  return { hits, totalMatches: parsed.total };
+  return { result: { hits, totalMatches: parsed.total }, rows: parsed.rows.length };
+}
+
+function sameDistance(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
 function compareHits(a: SearchHit, b: SearchHit): number {

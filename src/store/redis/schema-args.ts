@@ -35,9 +35,12 @@ export function fieldSchemaArgs(field: FieldSpec): string[] {
   }
 }
 
-/** The hidden id field: one whole tag per id, compared exactly, sortable for id order. */
+/**
+ * The hidden id field: one whole tag per id, compared exactly, sortable for id order. UNF keeps the
+ * sort value as written (SORTABLE alone lower-cases it and strips diacritics).
+ */
 export function idFieldSchemaArgs(): string[] {
-  return [ID_FIELD, "TAG", "SEPARATOR", ID_TAG_SEPARATOR, "CASESENSITIVE", "SORTABLE"];
+  return [ID_FIELD, "TAG", "SEPARATOR", ID_TAG_SEPARATOR, "CASESENSITIVE", "SORTABLE", "UNF"];
 }
 
 /** The whole FT.CREATE command for `spec`. */

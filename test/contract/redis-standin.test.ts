@@ -1,0 +1,102 @@
+/**
+ * The VectorStore contract against the Redis backend talking to the RESP stand-in
+ * (test/support/redis-standin), plus what only the Redis backend has: fail-fast UNAVAILABLE, round
+ * trips counted in the stand-in's command log, and the exact commands it sends.
+ */
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UnavailableError } from "../../src/domain/errors.js";
+import type { VectorStore } from "../../src/store/vector-store.js";
+import { createRedisStore } from "../../src/store/redis/redis-store.js";
+import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
+import { describeVectorStoreContract } from "./vector-store-contract.js";
+
+describeVectorStoreContract("redis (stand-in)", async () => {
+  const standIn = await startRedisStandIn();
+  const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-contract:" });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await standIn.close();
+    },
+  };
+});
+
+/** A port nothing listens on: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return address.port;
+}
+
+describe("redis backend (stand-in)", () => {
+  let standIn: RedisStandIn;
+  let store: VectorStore;
+
+  beforeAll(async () => {
+    standIn = await startRedisStandIn();
+    store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-rt:" });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await standIn?.close();
+  });
+
+  const spec = {
+    name: "rt",
+    fields: [
+      { name: "labels", type: "tag" as const, separator: ",", caseSensitive: false },
+      { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
+    ],
+  };
+
+  it("fails with UnavailableError when nothing listens on the port", async () => {
+    const port = await closedPort();
+    const error: unknown = await createRedisStore({ url: `redis://127.0.0.1:${port}` }).then(
+      (s) => s.close().then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UnavailableError);
+  });
+
+  it("reads the interactions of many users in one pipelined batch of ZRANGEs", async () => {
+    await store.createIndex(spec);
+    const users = ["u1", "u2", "u3", "u4", "u5"];
+    await store.recordInteractions(
+      "rt",
+      users.map((userId, i) => ({ userId, itemId: `i${i}`, kind: "view" as const, weight: 1, occurredAtMs: 1000 + i })),
+    );
+    const before = standIn.commandLog.length;
+    const result = await store.getInteractionsOfUsers("rt", users);
+    const sent = standIn.commandLog.slice(before);
+    // The definition is cached from recordInteractions: exactly one ZRANGE per user, no other command.
+    expect(sent.map((c) => c[0]?.toUpperCase())).toEqual(users.map(() => "ZRANGE"));
+    expect(result.get("u3")?.map((x) => x.itemId)).toEqual(["i2"]);
+  });
+
+  it("passes every filter value as a parameter, never inside the query text", async () => {
+    await store.createIndex(spec).catch(() => undefined);
+    const tricky = "a}|{-@x:(y) *";
+    const before = standIn.commandLog.length;
+    await store
+      .search("rt", {
+        vector: new Float32Array([1, 0]),
+        k: 3,
+        offset: 0,
+        filter: { op: "tag", field: "labels", values: [tricky] },
+        excludeIds: ["id with spaces"],
+        includeVectors: false,
+      })
+      .catch(() => undefined); // only the command matters here
+    const search = standIn.commandLog.slice(before).find((c) => c[0] === "FT.SEARCH");
+    expect(search?.[2]).toBe("((@labels:{$p0} -@__vecrec_id:{$p1}))=>[KNN $knn_k @vec $knn_vec AS __vecrec_distance]");
+    expect(search).toContain(tricky);
+    expect(search).toContain("id with spaces");
+    expect(search?.slice(-2)).toEqual(["DIALECT", "2"]);
+  });
+});
