@@ -164,16 +164,17 @@ function searchRows(reply: unknown, key: string): { rows: unknown[]; values: Arr
     };
   }
   if (Array.isArray(reply) && typeof reply[0] === "number") {
-    const rest = reply.slice(1);
+    const flat = reply as unknown[];
+    const rest = flat.slice(1);
     const group = Array.isArray(rest[1]) ? 2 : Array.isArray(rest[2]) ? 3 : 1;
     const rows = chunk(rest, group);
     const values = rows.map((r) => {
-      const fields = r[r.length - 1];
+      const fields: unknown = r[r.length - 1];
       if (!Array.isArray(fields)) return undefined;
       for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === key && typeof fields[i + 1] === "string") return fields[i + 1] as string;
       return undefined;
     });
-    return { rows, values, rebuild: (rs) => [reply[0], ...rs.flat()] };
+    return { rows, values, rebuild: (rs) => [flat[0], ...rs.flat()] };
   }
   return undefined;
 }

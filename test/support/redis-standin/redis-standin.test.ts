@@ -1,0 +1,124 @@
+/**
+ * The stand-in seen through the real node-redis 6 client (RESP3 by default, and RESP2), over a socket.
+ */
+import { createClient } from "redis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type RedisStandIn, startRedisStandIn } from "./index.js";
+
+const f32 = (...xs: number[]): Buffer => Buffer.from(new Float32Array(xs).buffer);
+/** node-redis types module replies loosely; the tests assert their shape. */
+const shaped = <T>(reply: unknown): T => reply as T;
+
+describe("Redis stand-in with node-redis", () => {
+  let standIn: RedisStandIn;
+  const clients: Array<{ close(): Promise<void> | void }> = [];
+
+  beforeAll(async () => {
+    standIn = await startRedisStandIn();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close();
+  });
+  afterAll(async () => {
+    await standIn.close();
+  });
+
+  async function connect(resp: 2 | 3 = 3) {
+    const client = createClient({ url: standIn.url, RESP: resp });
+    client.on("error", () => undefined);
+    await client.connect();
+    clients.push({ close: () => client.close() });
+    return client;
+  }
+
+  it("listens on 127.0.0.1 on a free port and logs the node-redis RESP3 handshake", async () => {
+    expect(standIn.url).toBe(`redis://127.0.0.1:${standIn.port}`);
+    expect(standIn.port).toBeGreaterThan(0);
+    const before = standIn.commandLog.length;
+    const client = await connect();
+    expect(await client.ping()).toBe("PONG");
+    const handshake = standIn.commandLog.slice(before).map((c) => c.slice(0, 2).join(" "));
+    expect(handshake[0]).toBe("HELLO 3");
+    expect(handshake).toContain("CLIENT SETINFO");
+    expect(handshake[handshake.length - 1]).toBe("PING");
+  });
+
+  it("round-trips hashes (binary vectors included) and answers KNN FT.SEARCH in RESP3 maps", async () => {
+    const client = await connect();
+    await client.flushAll();
+    const created = await client.sendCommand([
+      "FT.CREATE", "users", "ON", "HASH", "PREFIX", "1", "user:", "SCHEMA",
+      "labels", "TAG", "time", "NUMERIC", "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "3", "DISTANCE_METRIC", "L2",
+    ]);
+    expect(created).toBe("OK");
+    expect(await client.hSet("user:1", { labels: "books,comics", time: "10", vec: f32(0.9, 0.7, 0.2) })).toBe(3);
+    expect(await client.hSet("user:2", { labels: "computers", time: "20", vec: f32(0.1, 0.2, 0.9) })).toBe(3);
+    expect(await client.hGet("user:1", "labels")).toBe("books,comics");
+
+    const reply = shaped<Record<string, unknown>>(await client.sendCommand([
+      "FT.SEARCH", "users", "(@labels:{$t})=>[KNN 2 @vec $B AS score]",
+      "PARAMS", "4", "t", "books", "B", f32(0.9, 0.7, 0.2),
+      "SORTBY", "score", "LIMIT", "0", "2", "RETURN", "2", "score", "time", "DIALECT", "2",
+    ]));
+    expect(reply.total_results).toBe(1);
+    expect(reply.results).toEqual([{ id: "user:1", extra_attributes: { score: "0", time: "10" }, values: [] }]);
+
+    const all = shaped<{ results: Array<{ id: string }>; total_results: number }>(await client.sendCommand([
+      "FT.SEARCH", "users", "*=>[KNN 5 @vec $B AS d]", "PARAMS", "2", "B", f32(0.1, 0.2, 0.9), "SORTBY", "d", "NOCONTENT", "DIALECT", "2",
+    ]));
+    expect(all.results.map((r) => r.id)).toEqual(["user:2", "user:1"]);
+    expect(all.total_results).toBe(2);
+
+    await expect(client.sendCommand(["FT.SEARCH", "nope", "*"])).rejects.toThrow("No such index nope");
+    await expect(client.sendCommand(["FT.INFO", "nope"])).rejects.toThrow("nope: no such index");
+  });
+
+  it("counts wrong-size vectors as indexing failures and leaves the document out", async () => {
+    const client = await connect();
+    await client.flushAll();
+    await client.sendCommand([
+      "FT.CREATE", "i", "ON", "HASH", "PREFIX", "1", "i:", "SCHEMA", "cat", "TAG", "vec", "VECTOR", "HNSW", "6",
+      "TYPE", "FLOAT32", "DIM", "3", "DISTANCE_METRIC", "COSINE",
+    ]);
+    await client.hSet("i:ok", { cat: "x", vec: f32(1, 0, 0) });
+    await client.hSet("i:bad", { cat: "x", vec: f32(1, 0) });
+    const info = shaped<Record<string, unknown>>(await client.sendCommand(["FT.INFO", "i"]));
+    expect(info.num_docs).toBe(1);
+    expect(info.hash_indexing_failures).toBe(1);
+    const found = shaped<{ results: Array<{ id: string }> }>(
+      await client.sendCommand(["FT.SEARCH", "i", "@cat:{x}", "NOCONTENT", "DIALECT", "2"]),
+    );
+    expect(found.results.map((r) => r.id)).toEqual(["i:ok"]);
+  });
+
+  it("runs MULTI/EXEC written as one pipeline and counts its round trip in commandLog", async () => {
+    const client = await connect();
+    await client.flushAll();
+    const before = standIn.commandLog.length;
+    const replies = await client
+      .multi()
+      .hSet("h:1", { a: "1" })
+      .zAdd("z", [{ score: 2, value: "b" }, { score: 1, value: "a" }])
+      .zRangeWithScores("z", 0, -1)
+      .exists("h:1")
+      .execAsPipeline();
+    expect(replies).toEqual([1, 2, [{ value: "a", score: 1 }, { value: "b", score: 2 }], 1]);
+    const sent = standIn.commandLog.slice(before).map((c) => c[0]);
+    expect(sent).toEqual(["HSET", "ZADD", "ZRANGE", "EXISTS"]);
+
+    const tx = await client.multi().set("s", "x").get("s").exec();
+    expect(tx).toEqual(["OK", "x"]);
+    expect(standIn.commandLog.slice(-4).map((c) => c[0])).toEqual(["MULTI", "SET", "GET", "EXEC"]);
+  });
+
+  it("speaks RESP2 to a client created with RESP: 2", async () => {
+    const client = await connect(2);
+    await client.flushAll();
+    await client.hSet("k", { f: "v" });
+    expect(await client.hGetAll("k")).toEqual({ f: "v" });
+    const raw = await client.sendCommand(["FT._LIST"]);
+    expect(raw).toEqual([]);
+    expect(await client.zAdd("z", { score: 1.5, value: "m" })).toBe(1);
+    expect(await client.zScore("z", "m")).toBe(1.5);
+  });
+});
