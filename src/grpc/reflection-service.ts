@@ -50,7 +50,7 @@ function loadReflectionServices(): ServiceDefinition[] {
     if (!service || !("ServerReflectionInfo" in service)) {
       throw new Error(`grpc.reflection.${version}.ServerReflection not found in @grpc/reflection's protos`);
     }
-    return service as ServiceDefinition;
+    return service;
   });
 }
 

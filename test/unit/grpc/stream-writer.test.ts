@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- test producers are async generators that may yield synchronously */
 import {
   Client,
   Metadata,
