@@ -2,9 +2,11 @@
  * `npm run bench`: figures measured side by side in one run, printed as markdown.
  *
  *   npx tsx bench/run.ts [--users 100000] [--dim 128] [--queries 300] [--history 20] [--neighbors 20]
+ *                        [--catalog 20000] [--grpc-queries 100]
  *
  * - Recommend (20 neighbours, histories of 20 items) vs Search k=20 of the same user, through the use
- *   cases, interleaved query by query: median and p95 latency.
+ *   cases, interleaved query by query: median and p95 latency; then the same over a real gRPC server and
+ *   client on loopback (`--grpc-queries`, 0 to skip).
  * - Upsert throughput (batches of 1000 users, through the item use case).
  * - Vector encoding cost: encode + decode of the proto Vector message with the generated ts-proto codecs,
  *   `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
@@ -14,10 +16,13 @@
  */
 import os from "node:os";
 import { performance } from "node:perf_hooks";
+import { credentials, type ClientReadableStream } from "@grpc/grpc-js";
+import { pino } from "pino";
 import { MATCH_ALL } from "../src/domain/filter.js";
 import { INTERACTION_KINDS } from "../src/domain/interaction.js";
 import { decodeFloat32LE, encodeFloat32LE } from "../src/domain/vector.js";
-import { Vector } from "../src/gen/vecrec/v1/vecrec.js";
+import { Vector, VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
+import { startServer } from "../src/main.js";
 import { createIndexAdmin } from "../src/recommend/index-admin.js";
 import { createInteractionService, type InteractionInput } from "../src/recommend/interactions.js";
 import { createItemService, type ItemInput } from "../src/recommend/items.js";
@@ -33,18 +38,19 @@ interface Options {
   history: number;
   neighbors: number;
   catalog: number;
+  grpcQueries: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { users: 100_000, dim: 128, queries: 300, history: 20, neighbors: 20, catalog: 20_000 };
+  const options: Options = { users: 100_000, dim: 128, queries: 300, history: 20, neighbors: 20, catalog: 20_000, grpcQueries: 100 };
   for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]?.replace(/^--/, "");
+    const name = argv[i]?.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const value = Number(argv[i + 1]);
     if (name && name in options && Number.isFinite(value) && value > 0) {
       options[name as keyof Options] = Math.floor(value);
       i++;
     } else if (argv[i] !== "--") {
-      throw new Error(`unknown or bad option ${argv[i]} (use --users N --dim N --queries N --history N --neighbors N --catalog N)`);
+      throw new Error(`unknown or bad option ${argv[i]} (use --users N --dim N --queries N --history N --neighbors N --catalog N --grpc-queries N)`);
     }
   }
   return options;
@@ -70,13 +76,65 @@ function quantile(sorted: readonly number[], q: number): number {
 
 const ms = (x: number): string => x.toFixed(2);
 
+interface LatencyRow {
+  backend: string;
+  /** Sorted ascending, ms. */
+  search: number[];
+  recommend: number[];
+  recommendedPerQuery: number;
+}
+
 interface BackendFigures {
   backend: string;
   upsertPerSecond: number;
   recordPerSecond: number;
-  search: number[];
-  recommend: number[];
-  recommendedPerQuery: number;
+  latency: LatencyRow[];
+}
+
+/**
+ * Warms up, then runs `queries` Search/Recommend pairs for the same random user, alternating which goes
+ * first so neither always runs on a warmer cache. `recommend` returns the number of items it got.
+ */
+async function interleave(
+  queries: number,
+  pick: () => string,
+  search: (userId: string) => Promise<unknown>,
+  recommend: (userId: string) => Promise<number>,
+): Promise<Omit<LatencyRow, "backend">> {
+  for (let i = 0; i < Math.min(30, queries); i++) {
+    const u = pick();
+    await search(u);
+    await recommend(u);
+  }
+  const searchMs: number[] = [];
+  const recommendMs: number[] = [];
+  let recommended = 0;
+  for (let i = 0; i < queries; i++) {
+    const u = pick();
+    for (const which of i % 2 === 0 ? ["s", "r"] : ["r", "s"]) {
+      const t0 = performance.now();
+      if (which === "s") {
+        await search(u);
+        searchMs.push(performance.now() - t0);
+      } else {
+        recommended += await recommend(u);
+        recommendMs.push(performance.now() - t0);
+      }
+    }
+  }
+  searchMs.sort((a, b) => a - b);
+  recommendMs.sort((a, b) => a - b);
+  return { search: searchMs, recommend: recommendMs, recommendedPerQuery: recommended / queries };
+}
+
+/** Reads a server stream to its end; resolves with the number of messages. */
+function drain(call: ClientReadableStream<unknown>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let count = 0;
+    call.on("data", () => count++);
+    call.on("error", reject);
+    call.on("end", () => resolve(count));
+  });
 }
 
 async function benchBackend(backend: string, store: VectorStore, o: Options): Promise<BackendFigures> {
@@ -167,39 +225,55 @@ async function benchBackend(backend: string, store: VectorStore, o: Options): Pr
         recencyHalfLifeSeconds: 7 * 86_400,
         includeOwned: false,
       });
-    for (let i = 0; i < Math.min(30, o.queries); i++) {
-      const u = pick();
-      await runSearch(u);
-      await runRecommend(u);
-    }
-    const searchMs: number[] = [];
-    const recommendMs: number[] = [];
-    let recommended = 0;
-    for (let i = 0; i < o.queries; i++) {
-      const u = pick();
-      // alternate which goes first so neither always runs on a warmer cache
-      const order = i % 2 === 0 ? (["s", "r"] as const) : (["r", "s"] as const);
-      for (const which of order) {
-        const t0 = performance.now();
-        if (which === "s") {
-          await runSearch(u);
-          searchMs.push(performance.now() - t0);
-        } else {
-          const result = await runRecommend(u);
-          recommendMs.push(performance.now() - t0);
-          recommended += result.items.length;
-        }
+    const direct = await interleave(o.queries, pick, runSearch, async (u) => (await runRecommend(u)).items.length);
+    const rows: LatencyRow[] = [{ backend: `${backend} (use cases)`, ...direct }];
+
+    if (o.grpcQueries > 0) {
+      // The same queries through a real gRPC server and client on loopback.
+      const server = await startServer({ store, listen: "127.0.0.1:0", logger: pino({ level: "silent" }) });
+      const client = new VectorServiceClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+      try {
+        const grpcSearch = (userId: string) =>
+          drain(
+            client.search({
+              indexName,
+              query: { $case: "itemId", value: userId },
+              k: o.neighbors,
+              filter: undefined,
+              filterQuery: "",
+              returnFields: ["time"],
+              includeVectors: false,
+              efRuntime: 0,
+              offset: 0,
+              omitFields: [],
+            }),
+          );
+        const grpcRecommend = (userId: string) =>
+          drain(
+            client.recommend({
+              indexName,
+              user: { $case: "userId", value: userId },
+              neighborCount: o.neighbors,
+              neighborFilter: undefined,
+              neighborFilterQuery: "",
+              limit: 10,
+              interactionWeights: [],
+              recencyHalfLifeSeconds: 7 * 86_400,
+              includeOwned: false,
+            }),
+          );
+        const overGrpc = await interleave(o.grpcQueries, pick, grpcSearch, grpcRecommend);
+        rows.push({ backend: `${backend} (gRPC loopback)`, ...overGrpc });
+      } finally {
+        client.close();
+        await server.close({ graceMs: 1000 });
       }
     }
-    searchMs.sort((a, b) => a - b);
-    recommendMs.sort((a, b) => a - b);
     return {
       backend,
       upsertPerSecond: o.users / (upsertMs / 1000),
       recordPerSecond: (o.users * o.history) / (recordMs / 1000),
-      search: searchMs,
-      recommend: recommendMs,
-      recommendedPerQuery: recommended / o.queries,
+      latency: rows,
     };
   } finally {
     await admin.dropIndex(indexName, true);
@@ -273,7 +347,7 @@ async function main(): Promise<void> {
   out(`- Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.arch()}`);
   out(`- Node ${process.version}`);
   out(`- Data: ${o.users} users x ${o.dim} dims (default schema: FLAT, COSINE), ${o.history} interactions per user over ${o.catalog} items`);
-  out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases`);
+  out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases; then ${o.grpcQueries} of each over gRPC on loopback (server and client in this process)`);
   out();
 
   const backends: { name: string; open: () => Promise<VectorStore> }[] = [
@@ -310,7 +384,7 @@ async function main(): Promise<void> {
   out();
   out("| backend | Search k=20 median | Search p95 | Recommend median | Recommend p95 | Recommend / Search (median) | items per Recommend |");
   out("|---|---:|---:|---:|---:|---:|---:|");
-  for (const f of figures) {
+  for (const f of figures.flatMap((x) => x.latency)) {
     const sMed = quantile(f.search, 0.5);
     const rMed = quantile(f.recommend, 0.5);
     out(
