@@ -183,29 +183,31 @@ export class EmbeddedIndex {
   }
 
   private async filterOnly(query: SearchQuery, accepts: (slot: number) => boolean): Promise<SearchResult> {
-    const matched: number[] = [];
-    const n = this.ids.length;
+    const ids = this.ids;
+    const n = ids.length;
+    const wanted = query.offset + query.k;
+    // The first `offset + k` ids of the matches: a bounded heap (all distances 0, so ranked by id)
+    // avoids sorting every match when the page is near the start.
+    const heap = new TopKHeap(Math.min(wanted, Math.max(n, 1)), (slot) => ids[slot] as string);
+    let matches = 0;
     for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
       if (start > 0) {
         await yieldToEventLoop();
         throwIfAborted(query.signal);
       }
       const end = Math.min(n, start + SCAN_CHUNK_ROWS);
-      for (let slot = start; slot < end; slot++) if (accepts(slot)) matched.push(slot);
+      for (let slot = start; slot < end; slot++) {
+        if (!accepts(slot)) continue;
+        matches++;
+        heap.offer(0, slot);
+      }
     }
-    const ids = this.ids;
-    matched.sort((a, b) => {
-      const ia = ids[a] as string;
-      const ib = ids[b] as string;
-      return ia < ib ? -1 : ia > ib ? 1 : 0;
-    });
-    const page = matched.slice(query.offset, query.offset + query.k);
-    const hits: SearchHit[] = page.map((slot) => ({
-      id: ids[slot] as string,
-      distance: 0,
-      item: this.itemAt(slot, query.returnFields, query.includeVectors),
-    }));
-    return { hits, totalMatches: matched.length };
+    throwIfAborted(query.signal);
+    const hits: SearchHit[] = heap
+      .drain()
+      .slice(query.offset)
+      .map(({ slot, id }) => ({ id, distance: 0, item: this.itemAt(slot, query.returnFields, query.includeVectors) }));
+    return { hits, totalMatches: matches };
   }
 
   private itemAt(slot: number, returnFields: readonly string[] | undefined, includeVector: boolean): Item {
