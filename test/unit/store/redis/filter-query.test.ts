@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import type { FilterNode } from "../../../../src/domain/filter.js";
+import { compileFilter, formatNumericBound } from "../../../../src/store/redis/filter-query.js";
+
+const tag = (field: string, ...values: string[]): FilterNode => ({ op: "tag", field, values });
+const num = (field: string, min: number, max: number, minExclusive = false, maxExclusive = false): FilterNode => ({
+  op: "numeric",
+  field,
+  min,
+  max,
+  minExclusive,
+  maxExclusive,
+});
+const text = (field: string, ...terms: string[]): FilterNode => ({ op: "text", field, terms });
+
+function compiled(node: FilterNode, excludeIds?: string[]): { query: string; params: Record<string, string>; none: boolean } {
+  const c = compileFilter(node, { excludeIds });
+  return { query: c.query, params: Object.fromEntries(c.params), none: c.matchesNothing };
+}
+
+describe("compileFilter", () => {
+  it("compiles match-all to * without parameters", () => {
+    expect(compiled({ op: "all" })).toEqual({ query: "*", params: {}, none: false });
+  });
+
+  it("passes tag values as parameters joined by |", () => {
+    expect(compiled(tag("labels", "books", "sci-fi"))).toEqual({
+      query: "@labels:{$p0 | $p1}",
+      params: { p0: "books", p1: "sci-fi" },
+      none: false,
+    });
+  });
+
+  it("never puts user text in the query, whatever it contains", () => {
+    const evil = 'x} | @other:{y} ) -* "$p0" \\ @vec:[VECTOR_RANGE 1 $B]';
+    const c = compiled({ op: "or", children: [tag("labels", evil), text("descr", evil)] });
+    expect(c.query).toBe("(@labels:{$p0} | @descr:($p1))");
+    expect(Object.values(c.params)).toEqual([evil, evil]);
+  });
+
+  it("compiles numeric bounds with exclusivity and infinities", () => {
+    expect(compiled(num("n", 20, 40))).toMatchObject({ query: "@n:[$p0 $p1]", params: { p0: "20", p1: "40" } });
+    expect(compiled(num("n", 20, 40, true, true))).toMatchObject({ query: "@n:[($p0 ($p1]" });
+    expect(compiled(num("n", -Infinity, 1.5, true, false))).toMatchObject({
+      query: "@n:[$p0 $p1]",
+      params: { p0: "-inf", p1: "1.5" },
+    });
+    expect(compiled(num("n", 0, Infinity, false, true))).toMatchObject({ query: "@n:[$p0 $p1]", params: { p1: "+inf" } });
+  });
+
+  it("compiles text words as parameters inside one field clause", () => {
+    expect(compiled(text("descr", "quick", "brown"))).toMatchObject({
+      query: "@descr:($p0 $p1)",
+      params: { p0: "quick", p1: "brown" },
+    });
+  });
+
+  it("nests and, or and not with parentheses", () => {
+    const node: FilterNode = {
+      op: "and",
+      children: [
+        { op: "or", children: [tag("a", "x"), num("n", 1, 2)] },
+        { op: "not", child: { op: "and", children: [tag("b", "y"), text("t", "z")] } },
+      ],
+    };
+    expect(compiled(node).query).toBe("((@a:{$p0} | @n:[$p1 $p2]) -(@b:{$p3} @t:($p4)))");
+  });
+
+  it("appends excluded ids as a negated clause on the hidden id field", () => {
+    expect(compiled({ op: "all" }, ["a,b", "c d"])).toEqual({
+      query: "-@__vecrec_id:{$p0 | $p1}",
+      params: { p0: "a,b", p1: "c d" },
+      none: false,
+    });
+    expect(compiled(tag("labels", "x"), ["id1"]).query).toBe("(@labels:{$p0} -@__vecrec_id:{$p1})");
+  });
+
+  it("simplifies match-all and match-nothing", () => {
+    expect(compiled({ op: "and", children: [{ op: "all" }, tag("a", "x")] }).query).toBe("@a:{$p0}");
+    expect(compiled({ op: "or", children: [{ op: "all" }, tag("a", "x")] })).toEqual({ query: "*", params: {}, none: false });
+    expect(compiled({ op: "not", child: { op: "all" } }).none).toBe(true);
+    expect(compiled({ op: "and", children: [tag("a", "x"), { op: "not", child: { op: "all" } }] }).none).toBe(true);
+    expect(compiled({ op: "or", children: [tag("a", "x"), { op: "not", child: { op: "all" } }] }).query).toBe("@a:{$p0}");
+    expect(compiled({ op: "not", child: { op: "not", child: tag("a", "x") } }).query).toBe("@a:{$p0}");
+    expect(compiled(tag("a")).none).toBe(true);
+  });
+
+  it("refuses a field name that is not an identifier", () => {
+    expect(() => compileFilter(tag("a} | *", "x"))).toThrow(RangeError);
+    expect(() => compileFilter(text("t(", "x"))).toThrow(RangeError);
+  });
+
+  it("formats bounds the way the query syntax reads them", () => {
+    expect(formatNumericBound(1e21)).toBe("1e+21");
+    expect(formatNumericBound(-0.5)).toBe("-0.5");
+    expect(() => formatNumericBound(NaN)).toThrow(RangeError);
+  });
+});
