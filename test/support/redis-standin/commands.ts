@@ -59,9 +59,9 @@ const wrongArgs = (name: string): Reply => err(`ERR wrong number of arguments fo
 /** Minimum argument counts (including the command name); negative = at least, positive = exactly. */
 const ARITY: Record<string, number> = {
   PING: -1, ECHO: 2, SELECT: 2, QUIT: -1, FLUSHALL: -1, FLUSHDB: -1, DBSIZE: 1,
-  HSET: -4, HMSET: -4, HGET: 3, HGETALL: 2, HMGET: -3, HDEL: -3, HEXISTS: 3, HLEN: 2, HINCRBYFLOAT: 4,
+  HSET: -4, HMSET: -4, HSETNX: 4, HKEYS: 2, HVALS: 2, HGET: 3, HGETALL: 2, HMGET: -3, HDEL: -3, HEXISTS: 3, HLEN: 2, HINCRBYFLOAT: 4,
   DEL: -2, UNLINK: -2, EXISTS: -2, TYPE: 2, SCAN: -2, KEYS: 2, GET: 2, SET: -3,
-  ZADD: -4, ZRANGE: -4, ZREVRANGE: -4, ZCARD: 2, ZREM: -3, ZSCORE: 3, ZMSCORE: -3, ZINCRBY: 4,
+  ZADD: -4, ZCOUNT: 4, ZREMRANGEBYSCORE: 4, ZRANGE: -4, ZREVRANGE: -4, ZCARD: 2, ZREM: -3, ZSCORE: 3, ZMSCORE: -3, ZINCRBY: 4,
   SADD: -3, SMEMBERS: 2, SISMEMBER: 3, SREM: -3, SCARD: 2,
   MULTI: 1, EXEC: 1, DISCARD: 1, WATCH: -2, UNWATCH: 1,
   AUTH: -2, HELLO: -1, CLIENT: -2, ACL: -2, CONFIG: -2,
@@ -333,6 +333,17 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
       ks.changed(s(1));
       return cmd === "HMSET" ? OK : int(added);
     }
+    case "HSETNX": {
+      const h = ks.hashForWrite(s(1));
+      if (h.has(s(2))) return int(0);
+      h.set(s(2), Buffer.from(argv[3] as Buffer));
+      ks.changed(s(1));
+      return int(1);
+    }
+    case "HKEYS":
+      return arr([...(ks.getTyped(s(1), "hash")?.v.keys() ?? [])].map((f) => bulk(f)));
+    case "HVALS":
+      return arr([...(ks.getTyped(s(1), "hash")?.v.values() ?? [])].map((v) => bulk(v)));
     case "HGET": {
       const v = ks.getTyped(s(1), "hash")?.v.get(s(2));
       return v === undefined ? NULL : bulk(v);
@@ -465,6 +476,20 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
         items = start > stop || start >= n ? [] : items.slice(start, Math.min(stop, n - 1) + 1);
       }
       return zrangeReply(items, withScores, proto);
+    }
+    case "ZCOUNT":
+    case "ZREMRANGEBYSCORE": {
+      const e = ks.getTyped(s(1), "zset");
+      const min = parseScoreBound(s(2));
+      const max = parseScoreBound(s(3));
+      if (!min || !max) return err("ERR min or max is not a float");
+      if (!e) return int(0);
+      const hit = [...e.v].filter(([, sc]) => (min.excl ? sc > min.v : sc >= min.v) && (max.excl ? sc < max.v : sc <= max.v));
+      if (cmd === "ZCOUNT") return int(hit.length);
+      for (const [m] of hit) e.v.delete(m);
+      ks.dropIfEmpty(s(1));
+      if (hit.length > 0) ks.changed(s(1));
+      return int(hit.length);
     }
     case "ZCARD":
       return int(ks.getTyped(s(1), "zset")?.v.size ?? 0);

@@ -179,7 +179,7 @@ function sortValue(row: Row, f: FieldDef | undefined, distName: string | undefin
   if (raw === undefined) return undefined;
   const text = raw.toString("utf8");
   if (f.type === "NUMERIC") return parseRedisNumber(text);
-  return f.type === "TAG" || f.type === "TEXT" ? text.toLowerCase() : text;
+  return (f.type === "TAG" || f.type === "TEXT") && !f.unf ? text.toLowerCase() : text;
 }
 
 function compareValues(a: number | string | undefined, b: number | string | undefined): number {
@@ -189,9 +189,8 @@ function compareValues(a: number | string | undefined, b: number | string | unde
     if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
     return a - b;
   }
-  const x = String(a);
-  const y = String(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  // Redis compares sort keys as bytes (strcmp), i.e. UTF-8 order.
+  return Buffer.compare(Buffer.from(String(a), "utf8"), Buffer.from(String(b), "utf8"));
 }
 
 /**

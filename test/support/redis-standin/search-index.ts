@@ -28,6 +28,8 @@ export interface FieldDef {
   readonly separator: string;
   readonly caseSensitive: boolean;
   readonly sortable: boolean;
+  /** SORTABLE UNF: sort by the value as is (otherwise TEXT/TAG sort keys are lower-cased). */
+  readonly unf: boolean;
   readonly noStem: boolean;
   readonly vector?: VectorParams;
 }
@@ -133,7 +135,8 @@ export function parseSchema(args: readonly string[], existing: readonly FieldDef
     }
     const typeTok = upper(args[i]);
     i += 1;
-    const base = { path, name, weight: 1, separator: ",", caseSensitive: false, sortable: false, noStem: false };
+    const base = { path, name, weight: 1, separator: ",", caseSensitive: false, sortable: false, unf: false, noStem: false };
+    let unf = false;
     let field: FieldDef;
     if (typeTok === "TEXT") {
       let weight = 1;
@@ -152,11 +155,14 @@ export function parseSchema(args: readonly string[], existing: readonly FieldDef
         } else if (t === "SORTABLE") {
           sortable = true;
           i += 1;
-        } else if (t === "UNF" || t === "NOINDEX" || t === "INDEXEMPTY" || t === "INDEXMISSING" || t === "WITHSUFFIXTRIE") {
+        } else if (t === "UNF") {
+          unf = true;
+          i += 1;
+        } else if (t === "NOINDEX" || t === "INDEXEMPTY" || t === "INDEXMISSING" || t === "WITHSUFFIXTRIE") {
           i += 1;
         } else break;
       }
-      field = { ...base, type: "TEXT", weight, noStem, sortable };
+      field = { ...base, type: "TEXT", weight, noStem, sortable, unf };
     } else if (typeTok === "TAG") {
       let separator = ",";
       let caseSensitive = false;
@@ -172,11 +178,14 @@ export function parseSchema(args: readonly string[], existing: readonly FieldDef
         } else if (t === "SORTABLE") {
           sortable = true;
           i += 1;
-        } else if (t === "UNF" || t === "NOINDEX" || t === "INDEXEMPTY" || t === "INDEXMISSING" || t === "WITHSUFFIXTRIE") {
+        } else if (t === "UNF") {
+          unf = true;
+          i += 1;
+        } else if (t === "NOINDEX" || t === "INDEXEMPTY" || t === "INDEXMISSING" || t === "WITHSUFFIXTRIE") {
           i += 1;
         } else break;
       }
-      field = { ...base, type: "TAG", separator, caseSensitive, sortable };
+      field = { ...base, type: "TAG", separator, caseSensitive, sortable, unf };
     } else if (typeTok === "NUMERIC") {
       let sortable = false;
       for (;;) {
@@ -362,6 +371,7 @@ export function infoReply(idx: SearchIndex, proto: 2 | 3): Reply {
       if (v.algorithm === "HNSW") pairs.push(["M", int(v.m)], ["ef_construction", int(v.efConstruction)]);
     }
     if (f.sortable) flags.push(simple("SORTABLE"));
+    if (f.unf) flags.push(simple("UNF"));
     if (proto === 3) return smap([...pairs, ["flags", arr(flags)]]);
     // RESP2 has no `flags` key: the flags follow the pairs as bare words.
     return arr([...pairs.flatMap(([k, v]) => [simple(k), v]), ...flags]);
