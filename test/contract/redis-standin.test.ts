@@ -64,6 +64,40 @@ describe("redis backend (stand-in)", () => {
     expect(error).toBeInstanceOf(UnavailableError);
   });
 
+  it("fails fast while Redis is down and reconnects by itself when it is back", async () => {
+    const server = await startRedisStandIn();
+    const port = server.port;
+    const own = await createRedisStore({ url: server.url, keyPrefix: "vecrec-reconnect:" });
+    try {
+      await own.createIndex({ ...spec, name: "rc" });
+      await server.close();
+      // No offline queue: were the calls queued until a reconnect, they would hang while Redis is down.
+      await expect(own.getIndex("rc")).rejects.toBeInstanceOf(UnavailableError);
+      await expect(own.upsert("rc", [{ id: "a", vector: new Float32Array([1, 0]), fields: {} }])).rejects.toBeInstanceOf(
+        UnavailableError,
+      );
+
+      const again = await startRedisStandIn({ port });
+      try {
+        // The stand-in starts empty; the client comes back on its own (backoff <= 2 s per attempt).
+        let info: unknown;
+        for (let attempt = 0; attempt < 100 && info === undefined; attempt++) {
+          info = await own.listIndexes().catch(async (error: unknown) => {
+            expect(error).toBeInstanceOf(UnavailableError);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return undefined;
+          });
+        }
+        expect(info).toEqual([]);
+      } finally {
+        await own.close();
+        await again.close();
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it("reads the interactions of many users in one pipelined batch of ZRANGEs", async () => {
     await store.createIndex(spec);
     const users = ["u1", "u2", "u3", "u4", "u5"];
