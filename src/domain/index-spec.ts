@@ -137,7 +137,10 @@ export function normalizeIndexSpec(input: IndexSpecInput): IndexSpec {
       if (declared >= 0) {
         tagViolations.push({
           field: "interests.tag_field",
-          description: `"${tagField}" is declared in fields[${declared}]; the interests tag field is added by vecrec and must not be declared`,
+          description:
+            input.fields.length === 0
+              ? `"${tagField}" is a field of the default schema; choose another interests tag field`
+              : `"${tagField}" is declared in fields[${declared}]; the interests tag field is added by vecrec and must not be declared`,
         });
       }
     }

@@ -34,6 +34,13 @@ export const INTERACTIONS_PAGE_RANGE: IntRange = { min: 1, max: 10_000 };
 /** TagCondition.values. */
 export const TAG_CONDITION_VALUES_RANGE: IntRange = { min: 1, max: 100 };
 
+/**
+ * Filter-only searches: `offset + k` may not exceed this. It is Redis's default MAXSEARCHRESULTS
+ * (`search-max-search-results`), past which FT.SEARCH fails with "LIMIT exceeds maximum"; the embedded
+ * engine applies the same bound so both backends answer alike.
+ */
+export const MAX_SEARCH_WINDOW = 1_000_000;
+
 /** Defaults the proto gives for zero values. */
 export const DEFAULT_NEIGHBOR_COUNT = 20;
 export const DEFAULT_RECOMMENDATION_LIMIT = 10;

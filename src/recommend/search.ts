@@ -14,6 +14,7 @@ import { filterViolations } from "../domain/filter-validate.js";
 import {
   HNSW_EF_RUNTIME_RANGE,
   K_RANGE,
+  MAX_SEARCH_WINDOW,
   idViolations,
   indexNameViolations,
   intRangeViolations,
@@ -112,6 +113,11 @@ export function checkSearchCommand(
   if (cmd.query === undefined) {
     if (!Number.isInteger(cmd.offset) || cmd.offset < 0) {
       violations.push({ field: "offset", description: `must be a non-negative integer (got ${String(cmd.offset)})` });
+    } else if (cmd.offset + cmd.k > MAX_SEARCH_WINDOW) {
+      violations.push({
+        field: "offset",
+        description: `offset + k must be at most ${MAX_SEARCH_WINDOW} (got ${cmd.offset + cmd.k}); narrow the filter instead`,
+      });
     }
   } else {
     if (cmd.offset !== 0) {

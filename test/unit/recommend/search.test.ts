@@ -146,6 +146,8 @@ describe("search service", () => {
 
   it("checks k bounds, query vectors and item ids", async () => {
     expect(await violationsOf(service.search(command({ k: 10_001 })))).toEqual(["k"]);
+    expect(await violationsOf(service.search(command({ k: 10, offset: 999_991 })))).toEqual(["offset"]);
+    expect((await service.search(command({ k: 10, offset: 999_990 }))).hits).toEqual([]);
     expect(await service.search(command({ k: 10_000 }))).toMatchObject({ totalMatches: 4 });
     expect(await violationsOf(service.search(command({ query: { vector: v(1, Number.NaN) } })))).toEqual(["vector"]);
     expect(await violationsOf(service.search(command({ query: { itemId: "" } })))).toEqual(["item_id"]);
