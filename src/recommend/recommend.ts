@@ -83,7 +83,9 @@ export interface RecommendResult {
  *                                                   has interests (to derive them);
  *   3. getInteractionsOfUsers(neighbours + user)  — one pipelined read of every history;
  *                                                   skipped when there is no neighbour.
- * So at most 3 data round trips (2 for a raw interest vector), plus the index definition.
+ * So at most 3 data round trips (2 for a raw interest vector), plus the index definition when neither
+ * this cache nor the store's has it. On Redis that is HMGET, FT.SEARCH, then one ZRANGE per history written
+ * together: test/recommend/recommend-redis.test.ts counts them on the stand-in.
  */
 export function createRecommender(
   store: VectorStore,
