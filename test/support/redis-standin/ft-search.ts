@@ -3,9 +3,9 @@
  * vecrec's own filter parser and matcher (see filter-engine.ts), exact KNN with Redis's float32
  * distances, SORTBY / LIMIT / RETURN / NOCONTENT / WITHSCORES, and both reply shapes.
  */
-import type { DistanceMetric } from "../../../src/domain/schema.js";
-import { distance, formatRedisDouble } from "../../../src/domain/vector.js";
+import { formatRedisDouble } from "../../../src/domain/vector.js";
 import { compileFilter } from "./filter-engine.js";
+import { decodeVector, vectorDistance } from "./vector-distance.js";
 import { byteOffset, findArrow, parseKnnClause, syntaxError } from "./knn-clause.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, dbl, int, simple, smap } from "./resp.js";
@@ -141,39 +141,18 @@ function paramValue(o: SearchOptions, name: string): Buffer {
   return v;
 }
 
-function decodeVector(bytes: Buffer, dataType: "FLOAT32" | "FLOAT64"): Float32Array | Float64Array {
-  const copy = new Uint8Array(bytes);
-  return dataType === "FLOAT64" ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
-}
-
-/** Distances over FLOAT64 vectors, computed in double precision like VecSim does for FLOAT64. */
-function distance64(metric: DistanceMetric, a: Float64Array, b: Float64Array): number {
-  let dot = 0;
-  let l2 = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as number;
-    const y = b[i] as number;
-    dot += x * y;
-    l2 += (x - y) * (x - y);
-    na += x * x;
-    nb += y * y;
-  }
-  if (metric === "L2") return l2;
-  if (metric === "IP") return 1 - dot;
-  return 1 - dot / (Math.sqrt(na) * Math.sqrt(nb));
-}
-
 interface Row {
   readonly key: string;
   readonly docId: number;
   readonly hash: Map<string, Buffer>;
   dist?: number;
+  /** Distances yielded by a VECTOR_RANGE clause (`$YIELD_DISTANCE_AS`), by name. */
+  readonly yielded: Map<string, number>;
 }
 
-function sortValue(row: Row, f: FieldDef | undefined, distName: string | undefined): number | string | undefined {
+function sortValue(row: Row, f: FieldDef | undefined, distName: string | undefined, name: string): number | string | undefined {
   if (distName !== undefined && f === undefined) return row.dist;
+  if (row.yielded.has(name)) return row.yielded.get(name);
   if (!f) return undefined;
   const raw = row.hash.get(f.path);
   if (raw === undefined) return undefined;
@@ -257,7 +236,8 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
   }
 
   if (o.sortBy) {
-    const known = o.sortBy.field === distName || idx.field(o.sortBy.field) !== undefined;
+    const known =
+      o.sortBy.field === distName || idx.field(o.sortBy.field) !== undefined || o.sortBy.field === filter.yields?.name;
     if (!known) throw new RedisReplyError(`Property \`${o.sortBy.field}\` not loaded nor in schema`);
   }
 
@@ -268,7 +248,12 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     const entry = keyspace.get(key);
     if (!entry || entry.type !== "hash") continue;
     if (!filter.matches(entry.v)) continue;
-    rows.push({ key, docId: doc.docId, hash: entry.v });
+    const yielded = new Map<string, number>();
+    if (filter.yields) {
+      const d = filter.yields.distance(entry.v);
+      if (d !== undefined) yielded.set(filter.yields.name, d);
+    }
+    rows.push({ key, docId: doc.docId, hash: entry.v, yielded });
   }
 
   let total: number;
@@ -278,11 +263,7 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     for (const row of rows) {
       const raw = row.hash.get(vecField.path);
       if (raw === undefined) continue;
-      const stored = decodeVector(raw, v.dataType);
-      const d =
-        v.dataType === "FLOAT64"
-          ? distance64(v.metric, stored as Float64Array, queryVector as Float64Array)
-          : distance(v.metric, stored as Float32Array, queryVector as Float32Array);
+      const d = vectorDistance(v.metric, v.dataType, decodeVector(raw, v.dataType), queryVector);
       // A filtered (hybrid) KNN never returns a NaN distance; an unfiltered one lists it last.
       if (Number.isNaN(d) && !filter.isAll) continue;
       row.dist = d;
@@ -299,7 +280,7 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     const { field, asc } = o.sortBy;
     const f = field === distName ? undefined : idx.field(field);
     const dn = field === distName ? distName : undefined;
-    const keyed = rows.map((r, i) => ({ r, i, v: sortValue(r, f, dn) }));
+    const keyed = rows.map((r, i) => ({ r, i, v: sortValue(r, f, dn, field) }));
     keyed.sort((a, b) => {
       if (a.v === undefined || b.v === undefined) return compareValues(a.v, b.v) || a.i - b.i;
       const c = compareValues(a.v, b.v);
@@ -313,16 +294,17 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
   const results = page.map((row) => {
     const fields: Array<[string, Buffer]> = [];
     if (includeFields) {
-      const distText = row.dist !== undefined ? formatRedisDouble(row.dist) : undefined;
+      // Computed values come first (the KNN distance, then a yielded range distance), then hash fields.
+      const computed: Array<[string, number]> = [];
+      if (distName !== undefined && row.dist !== undefined) computed.push([distName, row.dist]);
+      for (const [name, d] of row.yielded) if (name !== distName) computed.push([name, d]);
+      const wanted = (name: string): boolean => o.returnFields === undefined || o.returnFields.includes(name);
+      for (const [name, d] of computed) if (wanted(name)) fields.push([name, Buffer.from(formatRedisDouble(d))]);
       if (o.returnFields === undefined) {
-        if (distName !== undefined && distText !== undefined) fields.push([distName, Buffer.from(distText)]);
         for (const [name, value] of row.hash) fields.push([name, value]);
       } else {
-        if (distName !== undefined && distText !== undefined && o.returnFields.includes(distName)) {
-          fields.push([distName, Buffer.from(distText)]);
-        }
         for (const name of o.returnFields) {
-          if (name === distName) continue;
+          if (computed.some(([c]) => c === name)) continue;
           const f = idx.field(name);
           const value = row.hash.get(f ? f.path : name);
           if (value !== undefined) fields.push([name, value]);
