@@ -150,14 +150,16 @@ describe("server reflection", () => {
   it("lists the services", async () => {
     const response = await reflect(stream, { host: "localhost", list_services: "*" });
     expect(response.valid_host).toBe("localhost");
-    expect(response.list_services_response?.service.map((s) => s.name)).toEqual(["vecrec.v1.VectorService"]);
+    // Every service of the descriptor set buf builds, and nothing else (no descriptor-less names).
+    expect(served.services).toContain("vecrec.v1.VectorService");
+    expect(response.list_services_response?.service.map((s) => s.name)).toEqual(served.services);
   });
 
   it("also answers on v1alpha", async () => {
     const alpha = reflectionClient(h.address, "v1alpha");
     const s = alpha.ServerReflectionInfo();
     const response = await reflect(s, { list_services: "" });
-    expect(response.list_services_response?.service.map((x) => x.name)).toEqual(["vecrec.v1.VectorService"]);
+    expect(response.list_services_response?.service.map((x) => x.name)).toEqual(served.services);
     s.end();
     alpha.close();
   });
@@ -230,7 +232,7 @@ describe("server reflection", () => {
       }
     }
     s.end();
-    expect([...files.keys()].sort()).toEqual(["google/protobuf/timestamp.proto", "vecrec/v1/vecrec.proto"]);
+    expect([...files.keys()]).toEqual(expect.arrayContaining(["google/protobuf/timestamp.proto", "vecrec/v1/vecrec.proto"]));
 
     // Byte for byte what buf built, absolute type names and comments included.
     for (const [name, bytes] of files) {
