@@ -1,4 +1,4 @@
-import { status } from "@grpc/grpc-js";
+import { Metadata, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IndexRequest, SearchRequest, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import type { SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
@@ -42,7 +42,7 @@ describe("graceful shutdown", () => {
     await entered;
     const closing = h.server.close({ graceMs: 10_000 });
     // New calls are refused while draining (the listener is gone).
-    const refused = await failure(unary((cb) => h.client.listIndexes({}, { deadline: new Date(Date.now() + 2_000) }, cb)));
+    const refused = await failure(unary((cb) => h.client.listIndexes({}, new Metadata(), { deadline: new Date(Date.now() + 2_000) }, cb)));
     expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(refused.code);
 
     open();
