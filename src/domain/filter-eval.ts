@@ -95,21 +95,21 @@ function compileTag(field: string, values: readonly string[], spec: IndexSpec): 
   const caseSensitive = fieldSpec?.caseSensitive ?? false;
   const wanted = new Set(values.map((v) => (caseSensitive ? v.trim() : v.trim().toLowerCase())));
   if (wanted.size === 0) return MATCH_NONE;
+  // Stored tags are usually trimmed (and lower case): try them as they are first. trim() and
+  // toLowerCase() return the same string without copying when there is nothing to change, which
+  // measured several times faster than caching folded values per item.
   if (caseSensitive) {
     return (fields) => {
       const value = fields[field];
       if (value === undefined || value.type !== "tag") return false;
-      for (const v of value.values) if (wanted.has(v.trim())) return true;
+      for (const v of value.values) if (wanted.has(v) || wanted.has(v.trim())) return true;
       return false;
     };
   }
   return (fields) => {
     const value = fields[field];
     if (value === undefined || value.type !== "tag") return false;
-    for (const v of value.values) {
-      // Most stored tags are already trimmed lower case: try them as they are before allocating.
-      if (wanted.has(v) || wanted.has(v.trim().toLowerCase())) return true;
-    }
+    for (const v of value.values) if (wanted.has(v) || wanted.has(v.trim().toLowerCase())) return true;
     return false;
   };
 }

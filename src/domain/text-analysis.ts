@@ -21,33 +21,48 @@ export const DEFAULT_STOP_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 // ASCII separators of RediSearch's default tokenizer (toksep.h), whitespace included.
-const SEPARATORS = new Set([..." \t\n\v\f\r,.<>{}[]\"':;!@#$%^&*()-+=~/\\|?`"]);
+const SEPARATOR_CHARS = " \t\n\v\f\r,.<>{}[]\"':;!@#$%^&*()-+=~/\\|?`";
+const IS_SEPARATOR = new Uint8Array(128);
+for (const ch of SEPARATOR_CHARS) IS_SEPARATOR[ch.charCodeAt(0)] = 1;
+const BACKSLASH = 92;
+
+function isSeparatorCode(code: number): boolean {
+  return code < 128 && IS_SEPARATOR[code] === 1;
+}
 
 /**
  * Splits text into lower-cased words the way RediSearch's default tokenizer does. Stop words are kept
  * (use isStopWord to drop them). A backslash escapes the following separator (`sci\-fi` is one word).
  */
-export function tokenizeText(text: string): string[] {
+export function tokenizeText(input: string): string[] {
+  // Lower-casing first (once) is equivalent: it never creates or removes an ASCII separator.
+  const text = input.toLowerCase();
   const tokens: string[] = [];
-  let current = "";
   const n = text.length;
+  let start = -1; // start of the current word, -1 between words
+  let escaped: string | undefined; // the word so far, once it contains an escape
   for (let i = 0; i < n; i++) {
-    const ch = text[i] as string;
-    if (ch === "\\" && i + 1 < n && SEPARATORS.has(text[i + 1] as string)) {
-      current += text[i + 1];
+    const code = text.charCodeAt(i);
+    if (code === BACKSLASH && i + 1 < n && isSeparatorCode(text.charCodeAt(i + 1))) {
+      escaped = (escaped ?? "") + (start >= 0 ? text.slice(start, i) : "") + text[i + 1];
+      start = i + 2;
       i++;
       continue;
     }
-    if (SEPARATORS.has(ch)) {
-      if (current.length > 0) {
-        tokens.push(current.toLowerCase());
-        current = "";
+    if (isSeparatorCode(code)) {
+      if (escaped !== undefined) {
+        tokens.push(escaped + text.slice(start, i));
+        escaped = undefined;
+      } else if (start >= 0 && start < i) {
+        tokens.push(text.slice(start, i));
       }
+      start = -1;
       continue;
     }
-    current += ch;
+    if (start < 0) start = i;
   }
-  if (current.length > 0) tokens.push(current.toLowerCase());
+  if (escaped !== undefined) tokens.push(escaped + (start >= 0 ? text.slice(start) : ""));
+  else if (start >= 0 && start < n) tokens.push(text.slice(start));
   return tokens;
 }
 
@@ -57,11 +72,14 @@ export function isStopWord(word: string): boolean {
 }
 
 const stemCache = new Map<string, string>();
+const ALL_DIGITS = /^[0-9]+$/;
 const STEM_CACHE_LIMIT = 50_000;
 
 /** The Snowball English (Porter2) stem of `word`, lower-cased first, as RediSearch computes it. */
 export function stemWord(word: string): string {
   const lower = word.toLowerCase();
+  // Porter2 leaves words of one or two letters and numbers as they are: skip the work and the memo.
+  if (lower.length <= 2 || ALL_DIGITS.test(lower)) return lower;
   let stemmed = stemCache.get(lower);
   if (stemmed === undefined) {
     stemmed = porter2Stem(lower);
@@ -74,17 +92,18 @@ export function stemWord(word: string): string {
 
 /** The indexed form of a text value: its words (stop words left out) and their stems. */
 export interface AnalyzedText {
-  readonly words: ReadonlySet<string>;
+  /** Indexed words, in text order (duplicates kept). */
+  readonly words: readonly string[];
   readonly stems: ReadonlySet<string>;
 }
 
 /** Analyses a text value once, for repeated matching (see createTextTermsMatcher). */
 export function analyzeText(text: string): AnalyzedText {
-  const words = new Set<string>();
+  const words: string[] = [];
   const stems = new Set<string>();
   for (const token of tokenizeText(text)) {
     if (DEFAULT_STOP_WORDS.has(token)) continue;
-    words.add(token);
+    words.push(token);
     stems.add(stemWord(token));
   }
   return { words, stems };
