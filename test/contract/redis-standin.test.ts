@@ -4,8 +4,9 @@
  * trips counted in the stand-in's command log, and the exact commands it sends.
  */
 import net from "node:net";
+import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UnavailableError } from "../../src/domain/errors.js";
+import { IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
@@ -95,6 +96,32 @@ describe("redis backend (stand-in)", () => {
       }
     } finally {
       await own.close();
+    }
+  });
+
+  it("repairs an index whose FT index or definition was removed by hand", async () => {
+    const raw = createClient({ url: standIn.url });
+    await raw.connect();
+    try {
+      const repaired = { ...spec, name: "repair" };
+      await store.createIndex(repaired);
+      await store.upsert("repair", [{ id: "a", vector: new Float32Array([1, 0]), fields: { labels: { type: "tag", values: ["x"] } } }]);
+
+      // Definition left without its FT index: searches and createIndex rebuild it.
+      await raw.sendCommand(["FT.DROPINDEX", "vecrec-rt:idx:repair"]);
+      const knn = { vector: new Float32Array([1, 0]), k: 1, offset: 0, filter: { op: "all" as const }, includeVectors: false };
+      expect((await store.search("repair", knn)).hits.map((h) => h.id)).toEqual(["a"]);
+      await raw.sendCommand(["FT.DROPINDEX", "vecrec-rt:idx:repair"]);
+      expect((await store.createIndex(repaired)).created).toBe(false);
+      expect((await store.getIndex("repair")).itemCount).toBe(1);
+
+      // FT index left without its definition (a create that died half-way): createIndex takes it over.
+      await raw.sendCommand(["HDEL", "vecrec-rt:indexes", "repair"]);
+      await expect(store.getIndex("repair")).rejects.toBeInstanceOf(IndexNotFoundError);
+      expect((await store.createIndex(repaired)).created).toBe(true);
+      expect((await store.search("repair", knn)).hits.map((h) => h.id)).toEqual(["a"]);
+    } finally {
+      raw.destroy();
     }
   });
 

@@ -509,32 +509,45 @@ class RedisStore implements VectorStore {
     const signal = query.signal;
     try {
       throwIfAborted(signal);
-      const spec = await this.#spec(index);
-      if (query.vector === undefined) {
-        const args = buildSearchArgs(this.#keys, spec, query);
-        if (args === undefined) return { hits: [], totalMatches: 0 };
-        const reply = await raceAbort(this.#send(args.command, signal), signal);
-        return readSearchReply(this.#keys, spec, query, args.returned, reply).result;
-      }
-      const limit = query.k + MAX_TIE_EXTRA;
-      let fetch = query.k + 1;
-      for (;;) {
-        const args = buildSearchArgs(this.#keys, spec, query, fetch);
-        if (args === undefined) return { hits: [], totalMatches: 0 };
-        const reply = await raceAbort(this.#send(args.command, signal), signal);
-        const { result, rows } = readSearchReply(this.#keys, spec, query, args.returned, reply);
-        const hits = result.hits;
-        const kth = hits[query.k - 1];
-        const last = hits[hits.length - 1];
-        const tieOpen = rows >= fetch && kth !== undefined && last !== undefined && sameDistance(kth.distance, last.distance);
-        if (!tieOpen || fetch >= limit) {
-          return { hits: hits.slice(0, query.k), totalMatches: Math.min(query.k, result.totalMatches) };
-        }
-        fetch = Math.min(limit, fetch * 2);
+      try {
+        return await this.#search(await this.#spec(index), query);
+      } catch (error) {
+        if (!isUnknownIndexError(error)) throw error;
+        // The FT index is gone: dropped by another replica (then the definition is gone too), or by
+        // hand, leaving the definition: rebuild the FT index from it and try once more.
+        const spec = await this.#readSpec(index);
+        if (spec === undefined) throw new IndexNotFoundError(index, { cause: error });
+        await this.#ensureFtIndex(spec);
+        return await this.#search(spec, query);
       }
     } catch (error) {
-      if (isUnknownIndexError(error)) this.#specs.delete(index);
       this.#fail(error, index, signal);
+    }
+  }
+
+  async #search(spec: IndexSpec, query: SearchQuery): Promise<SearchResult> {
+    const signal = query.signal;
+    if (query.vector === undefined) {
+      const args = buildSearchArgs(this.#keys, spec, query);
+      if (args === undefined) return { hits: [], totalMatches: 0 };
+      const reply = await raceAbort(this.#send(args.command, signal), signal);
+      return readSearchReply(this.#keys, spec, query, args.returned, reply).result;
+    }
+    const limit = query.k + MAX_TIE_EXTRA;
+    let fetch = query.k + 1;
+    for (;;) {
+      const args = buildSearchArgs(this.#keys, spec, query, fetch);
+      if (args === undefined) return { hits: [], totalMatches: 0 };
+      const reply = await raceAbort(this.#send(args.command, signal), signal);
+      const { result, rows } = readSearchReply(this.#keys, spec, query, args.returned, reply);
+      const hits = result.hits;
+      const kth = hits[query.k - 1];
+      const last = hits[hits.length - 1];
+      const tieOpen = rows >= fetch && kth !== undefined && last !== undefined && sameDistance(kth.distance, last.distance);
+      if (!tieOpen || fetch >= limit) {
+        return { hits: hits.slice(0, query.k), totalMatches: Math.min(query.k, result.totalMatches) };
+      }
+      fetch = Math.min(limit, fetch * 2);
     }
   }
 
