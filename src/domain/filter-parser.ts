@@ -625,10 +625,21 @@ class Parser {
       if (first.type === "PREFIX" || first.type === "SUFFIX" || first.type === "CONTAINS" || first.type === "VERBATIM" || first.type === "WILDCARD") {
         throw this.unsupported(first, "tag prefixes, suffixes and wildcards are not supported");
       }
+      let previous: Token | undefined;
       while (WORD_TYPES.has(this.peek().type) || this.peek().type === "ATTR") {
         const t = this.next();
+        if (!this.redisMode && previous?.end === t.start && t.type === "NUMBER" && t.value.startsWith("-")) {
+          // Redis reads `web-2` as the two words "web -2" and silently searches for that; a user
+          // meant "web-2", which needs `web\-2`.
+          const offset = this.bytes(t.pos);
+          throw new FilterSyntaxError(
+            `Syntax error at offset ${offset} near ${t.value}: escape '-' inside a tag value with a backslash`,
+            offset,
+          );
+        }
         if (t.type === "ATTR") parts.push(this.paramPart(t));
         else parts.push({ literal: unescape(t.value) });
+        previous = t;
       }
       if (parts.length === 0) throw this.syntaxError(this.peek());
       values.push(parts);

@@ -138,6 +138,14 @@ describe("parseFilterQuery (user syntax)", () => {
     expect(() => parseFilterQuery("@a:{x}, @b:{y}")).toThrow(FilterSyntaxError);
   });
 
+  it("rejects a '-' glued to a number inside a tag value, which Redis would read as a second word", () => {
+    expect(redis("@a:{web-2}")).toEqual(tag("a", "web -2"));
+    const e = errorOf(() => parseFilterQuery("@a:{web-2}"));
+    expect(e).toBeInstanceOf(FilterSyntaxError);
+    expect((e as FilterSyntaxError).offset).toBe(7);
+    expect(parseFilterQuery("@a:{web\\-2 | -5}")).toEqual(tag("a", "web-2", "-5"));
+  });
+
   it("rejects Redis features outside the user subset, naming the position", () => {
     const cases: [string, number][] = [
       ["@codes:{$t}", 8],
