@@ -4,6 +4,8 @@ import type { Item } from "../../src/domain/item.js";
 import type { DistanceMetric, IndexSpec } from "../../src/domain/schema.js";
 import { distance } from "../../src/domain/vector.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { simdAvailable } from "../../src/store/embedded/simd-kernels.js";
+import { VectorArena } from "../../src/store/embedded/vector-arena.js";
 import { describeVectorStoreContract } from "./vector-store-contract.js";
 
 describeVectorStoreContract("embedded", () => {
@@ -46,10 +48,10 @@ describe("embedded engine", () => {
     it(`agrees with a brute-force reference under upserts and deletes (${metric})`, async () => {
       const store = createEmbeddedStore();
       const next = random(metric.length * 7919);
-      await store.createIndex(spec("churn", 8, metric));
+      await store.createIndex(spec("churn", 11, metric));
       const live = new Map<string, Item>();
       for (let round = 0; round < 6; round++) {
-        const batch = randomItems(400, 8, next, `r${round % 3}_`);
+        const batch = randomItems(400, 11, next, `r${round % 3}_`);
         await store.upsert("churn", batch);
         for (const item of batch) live.set(item.id, item);
         const victims = [...live.keys()].filter(() => next() < 0.3);
@@ -57,7 +59,7 @@ describe("embedded engine", () => {
         for (const id of victims) live.delete(id);
         expect((await store.getIndex("churn")).itemCount).toBe(live.size);
 
-        const query = Float32Array.from({ length: 8 }, () => next() * 2 - 1);
+        const query = Float32Array.from({ length: 11 }, () => next() * 2 - 1);
         const filtered = round % 2 === 0;
         const expected = [...live.values()]
           .filter((item) => !filtered || item.fields.grp?.type === "tag" && item.fields.grp.values[0] === "third")
@@ -170,5 +172,37 @@ describe("embedded engine", () => {
     expect(Array.from(again?.vector ?? [])).toEqual([1, 2]);
     expect(again?.fields.grp).toEqual({ type: "tag", values: ["x"] });
     await store.close();
+  });
+});
+
+describe("vector arena", () => {
+  it("scans bit-identically with the SIMD and the JS kernels, across growth and swap-removes", () => {
+    expect(simdAvailable()).toBe(true);
+    for (const dimension of [1, 3, 4, 7, 16, 130]) {
+      const next = random(dimension);
+      const simd = new VectorArena(dimension, { searchable: true });
+      const js = new VectorArena(dimension, { searchable: true, simd: false });
+      expect(simd.usesSimd).toBe(true);
+      expect(js.usesSimd).toBe(false);
+      for (let i = 0; i < 300; i++) {
+        const row = Float32Array.from({ length: dimension }, () => next() * 4 - 2);
+        simd.append(row);
+        js.append(row);
+      }
+      for (let i = 0; i < 50; i++) {
+        const slot = Math.floor(next() * simd.size);
+        expect(simd.swapRemove(slot)).toBe(js.swapRemove(slot));
+      }
+      const query = Float32Array.from({ length: dimension }, () => next() * 4 - 2);
+      for (const metric of ["l2", "dot"] as const) {
+        const a = Array.from(simd.scan(metric, query, 0, simd.size));
+        const b = Array.from(js.scan(metric, query, 0, js.size));
+        expect(a).toEqual(b);
+        const row = js.copy(7);
+        const expected = metric === "l2" ? distance("L2", row, query) : distance("IP", row, query);
+        expect(a[7]).toBe(expected);
+      }
+      expect(Array.from(simd.copy(simd.size - 1))).toEqual(Array.from(js.copy(js.size - 1)));
+    }
   });
 });

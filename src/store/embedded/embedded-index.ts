@@ -6,15 +6,12 @@ import { throwIfAborted } from "../../domain/errors.js";
 import { createFilterMatcher } from "../../domain/filter-eval.js";
 import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
-import { float32DotAt, float32Norm, float32SquaredL2At, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
+import { float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
 import type { SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
 import { InteractionLog } from "./interaction-log.js";
 import { ReadWriteLock } from "./read-write-lock.js";
 import { TopKHeap } from "./top-k-heap.js";
-import { VectorArena } from "./vector-arena.js";
-
-/** Rows scanned between two yields to the event loop (and abort checks). */
-const SCAN_CHUNK_ROWS = 8192;
+import { SCAN_CHUNK_ROWS, VectorArena } from "./vector-arena.js";
 
 export class EmbeddedIndex {
   spec: IndexSpec;
@@ -38,8 +35,9 @@ export class EmbeddedIndex {
     const field = vectorField(spec);
     this.metric = field.metric;
     this.dimension = field.dimension;
-    this.raw = new VectorArena(this.dimension);
-    this.normalized = this.metric === "COSINE" ? new VectorArena(this.dimension) : undefined;
+    // The arena KNN scans: the raw vectors for L2 and IP, the normalised ones for COSINE.
+    this.raw = new VectorArena(this.dimension, { searchable: this.metric !== "COSINE" });
+    this.normalized = this.metric === "COSINE" ? new VectorArena(this.dimension, { searchable: true }) : undefined;
     this.interactions = interactions;
     this.unindexed = unindexed;
   }
@@ -141,7 +139,6 @@ export class EmbeddedIndex {
 
     if (query.vector === undefined) return this.filterOnly(query, accepts);
 
-    const dim = this.dimension;
     const k = query.k;
     const heap = new TopKHeap(k, (slot) => this.ids[slot] as string);
     let matches = 0;
@@ -153,24 +150,29 @@ export class EmbeddedIndex {
       else q = normalizeFloat32(q);
     }
     const n = this.ids.length;
-    const metric = this.metric;
+    const arena = this.normalized ?? this.raw;
+    const scanMetric = this.metric === "L2" ? "l2" : "dot";
+    const filtering = excluded.size > 0 || matcher !== undefined;
     for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
       if (start > 0) {
+        // Between chunks: let other work run, and notice cancellation.
         await yieldToEventLoop();
         throwIfAborted(signal);
       }
       const end = Math.min(n, start + SCAN_CHUNK_ROWS);
-      // Read the arrays after every yield: an append may have reallocated them (not under the read
-      // lock, but kept safe anyway).
-      const rows = metric === "COSINE" ? (this.normalized as VectorArena).values : this.raw.values;
+      if (allNaN) {
+        for (let slot = start; slot < end; slot++) {
+          if (filtering && !accepts(slot)) continue;
+          matches++;
+          heap.offer(negativeNaN(), slot);
+        }
+        continue;
+      }
+      const distances = arena.scan(scanMetric, q, start, end);
       for (let slot = start; slot < end; slot++) {
-        if ((excluded.size > 0 || matcher !== undefined) && !accepts(slot)) continue;
+        if (filtering && !accepts(slot)) continue;
         matches++;
-        let d: number;
-        if (allNaN) d = negativeNaN();
-        else if (metric === "L2") d = float32SquaredL2At(rows, slot * dim, q, dim);
-        else d = Math.fround(1 - float32DotAt(rows, slot * dim, q, dim));
-        heap.offer(d, slot);
+        heap.offer(distances[slot - start] as number, slot);
       }
     }
     throwIfAborted(signal);
