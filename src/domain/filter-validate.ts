@@ -11,7 +11,7 @@ import { isStopWord } from "./text-analysis.js";
 
 /** Most values one tag clause may list. */
 export const MAX_TAG_VALUES = 100;
-/** Deepest nesting of and/or/not a filter may have. */
+/** Most levels a filter may nest, counting the leaf clause (same limit as the typed proto Filter). */
 export const MAX_FILTER_DEPTH = 32;
 
 const WORD = /^[\p{L}\p{M}\p{N}_]+$/u;
@@ -40,10 +40,11 @@ export function filterViolations(node: FilterNode, spec: IndexSpec, field: strin
   return violations;
 }
 
+/** Nodes on the longest root-to-leaf path (a lone clause is 1 level), as the typed Filter counts. */
 function filterDepth(node: FilterNode): number {
   // Iterative, so that a hostile, very deep tree cannot overflow the stack here.
   let max = 0;
-  const stack: [FilterNode, number][] = [[node, 0]];
+  const stack: [FilterNode, number][] = [[node, 1]];
   while (stack.length > 0) {
     const [n, d] = stack.pop() as [FilterNode, number];
     if (d > max) max = d;

@@ -129,8 +129,10 @@ describe("filterViolations", () => {
   it(`allows nesting ${MAX_FILTER_DEPTH} levels deep and rejects deeper`, () => {
     const leaf: FilterNode = { op: "tag", field: "labels", values: ["x"] };
     let node: FilterNode = leaf;
-    for (let i = 0; i < MAX_FILTER_DEPTH; i++) node = { op: "not", child: node };
+    // The leaf counts as a level, as in the typed Filter: not x 31 + the tag clause = 32.
+    for (let i = 0; i < MAX_FILTER_DEPTH - 1; i++) node = { op: "not", child: node };
     expect(check(node)).toEqual([]);
+    expect(check(leaf)).toEqual([]);
     expect(check({ op: "and", children: [leaf, node] })).toEqual([
       `filter nests ${MAX_FILTER_DEPTH + 1} levels deep; at most ${MAX_FILTER_DEPTH} are allowed`,
     ]);
@@ -151,6 +153,6 @@ describe("filterViolations", () => {
   it("copes with a very deep tree without overflowing the stack", () => {
     let node: FilterNode = { op: "all" };
     for (let i = 0; i < 200_000; i++) node = { op: "not", child: node };
-    expect(check(node)).toEqual(["filter nests 200000 levels deep; at most 32 are allowed"]);
+    expect(check(node)).toEqual(["filter nests 200001 levels deep; at most 32 are allowed"]);
   });
 });
