@@ -145,6 +145,24 @@ describe("embedded engine", () => {
     await store.close();
   });
 
+  it("ranks NaN distances (zero vectors under COSINE) last, by id", async () => {
+    const store = createEmbeddedStore();
+    await store.createIndex(spec("zeros", 3, "COSINE"));
+    await store.upsert("zeros", [
+      { id: "zero", vector: new Float32Array([0, 0, 0]), fields: {} },
+      { id: "a", vector: new Float32Array([1, 2, 3]), fields: {} },
+      { id: "b", vector: new Float32Array([-1, 0.5, 2]), fields: {} },
+    ]);
+    const result = await store.search("zeros", { vector: new Float32Array([0.5, 1.5, -1]), k: 3, offset: 0, filter: { op: "all" }, includeVectors: false });
+    expect(result.hits.map((h) => h.id)).toEqual(["a", "b", "zero"]);
+    expect(result.hits[2]?.distance).toBeNaN();
+    const zeroQuery = await store.search("zeros", { vector: new Float32Array(3), k: 2, offset: 0, filter: { op: "all" }, includeVectors: false });
+    expect(zeroQuery.hits.map((h) => h.id)).toEqual(["a", "b"]);
+    expect(zeroQuery.hits.every((h) => Number.isNaN(h.distance))).toBe(true);
+    expect(zeroQuery.totalMatches).toBe(2);
+    await store.close();
+  });
+
   it("fails every call once closed, and closes twice", async () => {
     const store = createEmbeddedStore();
     await store.createIndex(spec("closing", 2, "L2"));

@@ -13,6 +13,9 @@ import { ReadWriteLock } from "./read-write-lock.js";
 import { TopKHeap } from "./top-k-heap.js";
 import { SCAN_CHUNK_ROWS, VectorArena } from "./vector-arena.js";
 
+// A zero query vector under COSINE: Redis answers -nan for every item.
+const NEGATIVE_NAN = negativeNaN();
+
 export class EmbeddedIndex {
   spec: IndexSpec;
   readonly metric: DistanceMetric;
@@ -164,7 +167,7 @@ export class EmbeddedIndex {
         for (let slot = start; slot < end; slot++) {
           if (filtering && !accepts(slot)) continue;
           matches++;
-          heap.offer(negativeNaN(), slot);
+          heap.offer(NEGATIVE_NAN, slot);
         }
         continue;
       }

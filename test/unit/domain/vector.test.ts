@@ -95,6 +95,33 @@ describe("distance", () => {
     expect(formatRedisDouble(distance("COSINE", f32([0.9, 0.7, 0.2]), f32([0.9, 0.7, 0.2])))).toBe("5.96046447754e-08");
   });
 
+  it("stays within float32 rounding of the float64 value in 128 dimensions", () => {
+    let seed = 7;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648 - 0.5;
+    };
+    for (let trial = 0; trial < 20; trial++) {
+      const a = Float32Array.from({ length: 128 }, next);
+      const b = Float32Array.from({ length: 128 }, next);
+      let dot = 0;
+      let na = 0;
+      let nb = 0;
+      let l2 = 0;
+      for (let i = 0; i < 128; i++) {
+        const x = a[i] as number;
+        const y = b[i] as number;
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+        l2 += (x - y) * (x - y);
+      }
+      expect(Math.abs(distance("L2", a, b) - l2)).toBeLessThan(1e-5 * l2);
+      expect(Math.abs(distance("IP", a, b) - (1 - dot))).toBeLessThan(1e-5);
+      expect(Math.abs(distance("COSINE", a, b) - (1 - dot / Math.sqrt(na * nb)))).toBeLessThan(1e-5);
+    }
+  });
+
   it("is symmetric", () => {
     const a = f32([0.3, -0.7, 0.1]);
     const b = f32([1, 2, 3]);
