@@ -125,6 +125,22 @@ describe("redis backend (stand-in)", () => {
     }
   });
 
+  it("pages interactions with equal times across page edges without repeating or skipping one", async () => {
+    await store.createIndex({ ...spec, name: "ties" });
+    const at = (itemId: string, occurredAtMs: number) => ({ userId: "u", itemId, kind: "view" as const, weight: 1, occurredAtMs });
+    await store.recordInteractions("ties", [at("z", 9), at("e", 5), at("c", 5), at("a", 5), at("d", 5), at("b", 5), at("y", 1)]);
+    const expected = ["z", "a", "b", "c", "d", "e", "y"];
+    for (const limit of [1, 2, 3, 4]) {
+      const seen: string[] = [];
+      for (let offset = 0; offset < expected.length; offset += limit) {
+        const page = await store.getInteractions("ties", "u", { offset, limit });
+        expect(page.totalCount).toBe(7);
+        seen.push(...page.interactions.map((i) => i.itemId));
+      }
+      expect(seen, `limit ${limit}`).toEqual(expected);
+    }
+  });
+
   it("reads the interactions of many users in one pipelined batch of ZRANGEs", async () => {
     await store.createIndex(spec);
     const users = ["u1", "u2", "u3", "u4", "u5"];

@@ -555,7 +555,6 @@ class RedisStore implements VectorStore {
 
   async recordInteractions(index: string, interactions: readonly Interaction[]): Promise<number> {
     try {
-      await this.#spec(index);
       // Last one wins within the call for the same (user, item, kind, time).
       const latest = new Map<string, Interaction>();
       for (const interaction of interactions) {
@@ -569,9 +568,10 @@ class RedisStore implements VectorStore {
       }
       // Round trip 1: the members already stored at the same times (usually none), for the dedup.
       const slotList = [...slots.values()];
-      const existing = await Promise.all(
-        slotList.map(({ key, time }) => this.#send(["ZRANGE", key, String(time), String(time), "BYSCORE"])),
-      );
+      const [, ...existing] = await Promise.all([
+        this.#spec(index),
+        ...slotList.map(({ key, time }) => this.#send(["ZRANGE", key, String(time), String(time), "BYSCORE"])),
+      ]);
       const stored = new Map<string, string[]>();
       slotList.forEach(({ key, time }, i) => stored.set(`${key}\u0000${time}`, replyArray(existing[i] ?? []).map(replyText)));
 
@@ -595,25 +595,76 @@ class RedisStore implements VectorStore {
     }
   }
 
+  /**
+   * One page of a user's interactions, newest first, equal times by (item id, kind). ZRANGE REV orders
+   * equal times by member descending, the opposite of the wanted order, so the page is read with one
+   * neighbour on each side: only when a run of equal times crosses a page edge is the whole run read
+   * (second round trip) to place its members exactly, so consecutive pages never repeat or skip one.
+   */
   async getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {
     try {
       const key = this.#keys.interactions(index, userId);
       const offset = Math.max(0, page.offset);
-      const wantRange = page.limit > 0;
-      // One round trip (two when the definition is not cached): the page and the count together.
+      const limit = Math.max(0, page.limit);
+      const from = Math.max(0, offset - 1);
+      // One round trip (two when the definition is not cached): the page, its neighbours and the count.
       const [, rangeReply, countReply] = await Promise.all([
         this.#spec(index),
-        wantRange
-          ? this.#send(["ZRANGE", key, String(offset), String(offset + page.limit - 1), "REV", "WITHSCORES"])
+        limit > 0
+          ? this.#send(["ZRANGE", key, String(from), String(offset + limit), "REV", "WITHSCORES"])
           : Promise.resolve<Reply>([]),
         this.#send(["ZCARD", key]),
       ]);
-      const interactions = parseScoredMembers(rangeReply)
-        .map(({ member }) => decodeInteractionMember(userId, member))
-        // ZRANGE REV orders equal times by member descending; the contract wants item id ascending.
-        // Re-sorting fixes the order within the page (a tie that spans two pages may still split).
-        .sort(compareInteractions);
-      return { interactions, totalCount: replyNumber(countReply) };
+      const totalCount = replyNumber(countReply);
+      const window = parseScoredMembers(rangeReply); // window[i] is at position from + i
+      const inPage = (position: number): boolean => position >= offset && position < offset + limit;
+      const pageEntries = window.map((entry, i) => ({ ...entry, position: from + i })).filter((e) => inPage(e.position));
+      if (pageEntries.length === 0) return { interactions: [], totalCount };
+
+      // Runs of equal times: positions are the same in both orders, only members move within a run.
+      const runs = new Map<number, { positions: number[]; members: string[]; crosses: boolean }>();
+      window.forEach((entry, i) => {
+        const run = runs.get(entry.score) ?? { positions: [], members: [], crosses: false };
+        run.positions.push(from + i);
+        run.members.push(entry.member);
+        if (!inPage(from + i)) run.crosses = true;
+        runs.set(entry.score, run);
+      });
+      const crossing = [...runs.entries()].filter(([, run]) => run.crosses && run.positions.some(inPage));
+      // Round trip 2, only for a run across a page edge: all its members and where it starts.
+      const whole = await Promise.all(
+        crossing.map(([score]) =>
+          Promise.all([
+            this.#send(["ZRANGE", key, String(score), String(score), "BYSCORE"]),
+            this.#send(["ZCOUNT", key, `(${score}`, "+inf"]),
+          ]),
+        ),
+      );
+      const placed = new Map<number, Interaction>();
+      const decodeSorted = (members: string[]): Interaction[] =>
+        members.map((m) => decodeInteractionMember(userId, m)).sort(compareInteractions);
+      crossing.forEach(([, run], i) => {
+        const [membersReply, newerReply] = whole[i] ?? [[], 0];
+        const sorted = decodeSorted(replyArray(membersReply).map(replyText));
+        const start = replyNumber(newerReply);
+        for (const position of run.positions) {
+          const interaction = sorted[position - start];
+          if (interaction !== undefined && inPage(position)) placed.set(position, interaction);
+        }
+      });
+      for (const run of runs.values()) {
+        if (run.crosses) continue;
+        const sorted = decodeSorted(run.members);
+        run.positions.forEach((position, i) => {
+          const interaction = sorted[i];
+          if (interaction !== undefined) placed.set(position, interaction);
+        });
+      }
+      const interactions = pageEntries.flatMap((e) => {
+        const interaction = placed.get(e.position);
+        return interaction === undefined ? [] : [interaction];
+      });
+      return { interactions, totalCount };
     } catch (error) {
       this.#fail(error, index);
     }
