@@ -145,7 +145,7 @@ interface Token {
   readonly end: number;
   /** Redis's reported position (UTF-16 index; converted to bytes when reported). */
   readonly pos: number;
-  /** The text Redis would print after "near" if this token were the error token. */
+  /** The text Redis would print after "near" if this token were the error token (made sticky by Parser). */
   readonly near: string;
   /** Token payload: the word (raw, escapes kept), attribute name, ... */
   readonly value: string;
@@ -244,7 +244,6 @@ const SINGLE: Readonly<Record<string, TokenType>> = {
 
 function lex(s: string): Token[] {
   const tokens: Token[] = [];
-  let near = "";
   let i = 0;
   while (i < s.length) {
     const ch = s[i] as string;
@@ -294,6 +293,8 @@ function lex(s: string): Token[] {
     let type: TokenType;
     let value = raw;
     let pos = start;
+    // What Redis's lexer stores as the token text (punctuation tokens store none: see Parser).
+    let near = "";
     switch (best) {
       case "NUMBER_INF":
         type = "NUMBER";
