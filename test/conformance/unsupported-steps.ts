@@ -12,8 +12,6 @@ export interface UnsupportedRule {
   readonly reason: string;
 }
 
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
 export const UNSUPPORTED_STEPS: readonly UnsupportedRule[] = [
   {
     file: "05-filters",
@@ -26,20 +24,10 @@ export const UNSUPPORTED_STEPS: readonly UnsupportedRule[] = [
     reason:
       "Redis quirk: a negation written before a large VECTOR_RANGE drops the yielded distance from some rows; the stand-in yields it on every row in range",
   },
-  {
-    file: "09-aggregate",
-    steps: range(13, 21),
-    reason: "FT.AGGREGATE pipelines (APPLY/GROUPBY/REDUCE): not used by the backend",
-  },
-  {
-    file: "10-syntax-errors",
-    steps: [56, 57, 58, 59],
-    reason: "FT.AGGREGATE argument errors (FT.AGGREGATE is not implemented)",
-  },
 ];
 
 /** Steps matched by the rules above, summed over both folders. */
-export const EXPECTED_UNSUPPORTED_COUNT = 2 * (4 + 1 + 9 + 4);
+export const EXPECTED_UNSUPPORTED_COUNT = 2 * (4 + 1);
 
 export function unsupportedReason(folder: string, file: string, step: number): string | undefined {
   const rule = UNSUPPORTED_STEPS.find(

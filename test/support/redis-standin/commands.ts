@@ -2,6 +2,7 @@
  * Command dispatch for the stand-in: connection commands, the keyspace subset vecrec's Redis backend
  * uses, transactions, and the Query Engine commands. Every handler is synchronous.
  */
+import { ftAggregate } from "./ft-aggregate.js";
 import { ftSearch } from "./ft-search.js";
 import { Keyspace, WrongTypeError } from "./keyspace.js";
 import {
@@ -618,7 +619,7 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
     case "FT.AGGREGATE": {
       const idx = state.resolveIndex(s(1));
       if (!idx) return err(`No such index ${s(1)}`);
-      return err("stand-in does not support FT.AGGREGATE");
+      return ftAggregate(ks, idx, argv[2] as Buffer, argv.slice(3), proto);
     }
     case "FT.ALIASADD":
     case "FT.ALIASUPDATE": {

@@ -4,7 +4,7 @@
  * distances, SORTBY / LIMIT / RETURN / NOCONTENT / WITHSCORES, and both reply shapes.
  */
 import { formatRedisDouble } from "../../../src/domain/vector.js";
-import { compileFilter } from "./filter-engine.js";
+import { type CompiledFilter, compileFilter } from "./filter-engine.js";
 import { decodeVector, vectorDistance } from "./vector-distance.js";
 import { byteOffset, findArrow, parseKnnClause, syntaxError } from "./knn-clause.js";
 import type { Keyspace } from "./keyspace.js";
@@ -135,13 +135,13 @@ function parseOptions(args: readonly Buffer[]): SearchOptions {
   return o;
 }
 
-function paramValue(o: SearchOptions, name: string): Buffer {
-  const v = o.params.get(name);
+function paramValue(params: ReadonlyMap<string, Buffer>, name: string): Buffer {
+  const v = params.get(name);
   if (v === undefined) throw new RedisReplyError(`No such parameter \`${name}\``);
   return v;
 }
 
-interface Row {
+export interface Row {
   readonly key: string;
   readonly docId: number;
   readonly hash: Map<string, Buffer>;
@@ -161,7 +161,7 @@ function sortValue(row: Row, f: FieldDef | undefined, distName: string | undefin
   return (f.type === "TAG" || f.type === "TEXT") && !f.unf ? text.toLowerCase() : text;
 }
 
-function compareValues(a: number | string | undefined, b: number | string | undefined): number {
+export function compareValues(a: number | string | undefined, b: number | string | undefined): number {
   // Missing values sort last; NaN distances sort after every number.
   if (a === undefined || b === undefined) return a === undefined ? (b === undefined ? 0 : 1) : -1;
   if (typeof a === "number" && typeof b === "number") {
@@ -172,18 +172,32 @@ function compareValues(a: number | string | undefined, b: number | string | unde
   return Buffer.compare(Buffer.from(String(a), "utf8"), Buffer.from(String(b), "utf8"));
 }
 
+export interface QueryMatch {
+  /** Matching documents (KNN: the k nearest, closest first; otherwise in document-id order). */
+  readonly rows: Row[];
+  /** Name of the KNN distance field, when the query has a KNN clause. */
+  readonly distName: string | undefined;
+  readonly filter: CompiledFilter;
+  readonly knn: boolean;
+}
+
 /**
- * Runs FT.SEARCH `query` (bytes) with `rest` (the arguments after it) against `idx`.
- * Throws RedisReplyError with Redis's texts.
+ * Evaluates a query string (pre-filter and optional `=>[KNN ...]`) over `idx`, shared by FT.SEARCH and
+ * FT.AGGREGATE. Throws RedisReplyError with Redis's texts.
  */
-export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer, rest: readonly Buffer[], proto: 2 | 3): Reply {
-  const o = parseOptions(rest);
+export function matchQuery(
+  keyspace: Keyspace,
+  idx: SearchIndex,
+  queryBuf: Buffer,
+  params: ReadonlyMap<string, Buffer>,
+  dialect: number,
+): QueryMatch {
   const query = queryBuf.toString("utf8");
   const arrow = findArrow(query);
   let filterText = query;
   let knn: ReturnType<typeof parseKnnClause> | undefined;
   if (arrow >= 0) {
-    if (o.dialect === 1 || query.slice(0, arrow).trim() === "") throw syntaxError(byteOffset(query, arrow), ">[");
+    if (dialect === 1 || query.slice(0, arrow).trim() === "") throw syntaxError(byteOffset(query, arrow), ">[");
     knn = parseKnnClause(query, arrow);
     filterText = query.slice(0, arrow);
   }
@@ -199,7 +213,7 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
       throw new RedisReplyError(`Expected a VECTOR field at offset ${knn.fieldOffset} near ${knn.field}`);
     }
     if (knn.k.isParam) {
-      const v = paramValue(o, knn.k.value).toString("utf8");
+      const v = paramValue(params, knn.k.value).toString("utf8");
       if (!/^\d+$/.test(v)) throw new RedisReplyError(`Invalid numeric value (${v}) for parameter \`${knn.k.value}\``);
       k = Number(v);
     } else {
@@ -207,7 +221,7 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     }
     if (knn.efRuntime) {
       if (vecField.vector.algorithm !== "HNSW") throw new RedisReplyError("Error parsing vector similarity parameters: Invalid option");
-      if (knn.efRuntime.isParam) paramValue(o, knn.efRuntime.value);
+      if (knn.efRuntime.isParam) paramValue(params, knn.efRuntime.value);
     }
     const filterIsAll = /^\s*\(?\s*\*\s*\)?\s*$/.test(filterText);
     if (knn.hybridPolicy !== undefined || knn.batchSize !== undefined) {
@@ -222,10 +236,10 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     if (idx.field(distName as string)) throw new RedisReplyError(`Property \`${distName as string}\` already exists in schema`);
   }
 
-  const filter = compileFilter(filterText, o.params, idx, knn !== undefined);
+  const filter = compileFilter(filterText, params, idx, knn !== undefined);
 
   if (knn && vecField?.vector) {
-    const blob = paramValue(o, knn.vectorParam);
+    const blob = paramValue(params, knn.vectorParam);
     const expected = idx.vectorBytes(vecField);
     if (blob.length !== expected) {
       throw new RedisReplyError(
@@ -235,11 +249,6 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     queryVector = decodeVector(blob, vecField.vector.dataType);
   }
 
-  if (o.sortBy) {
-    const known =
-      o.sortBy.field === distName || idx.field(o.sortBy.field) !== undefined || o.sortBy.field === filter.yields?.name;
-    if (!known) throw new RedisReplyError(`Property \`${o.sortBy.field}\` not loaded nor in schema`);
-  }
 
   // Candidates in document-id order (how Redis walks its index).
   let rows: Row[] = [];
@@ -256,7 +265,6 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     rows.push({ key, docId: doc.docId, hash: entry.v, yielded });
   }
 
-  let total: number;
   if (knn && vecField?.vector && queryVector) {
     const v = vecField.vector;
     const scored: Row[] = [];
@@ -271,9 +279,25 @@ export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer,
     }
     scored.sort((a, b) => compareValues(a.dist, b.dist) || a.docId - b.docId);
     rows = scored.slice(0, k);
-    total = rows.length;
-  } else {
-    total = rows.length;
+  }
+  return { rows, distName, filter, knn: knn !== undefined };
+
+}
+
+/**
+ * Runs FT.SEARCH `query` (bytes) with `rest` (the arguments after it) against `idx`.
+ * Throws RedisReplyError with Redis's texts.
+ */
+export function ftSearch(keyspace: Keyspace, idx: SearchIndex, queryBuf: Buffer, rest: readonly Buffer[], proto: 2 | 3): Reply {
+  const o = parseOptions(rest);
+  const { rows: matched, distName, filter, knn } = matchQuery(keyspace, idx, queryBuf, o.params, o.dialect);
+  let rows = matched;
+  const total = rows.length;
+
+  if (o.sortBy) {
+    const known =
+      o.sortBy.field === distName || idx.field(o.sortBy.field) !== undefined || o.sortBy.field === filter.yields?.name;
+    if (!known) throw new RedisReplyError(`Property \`${o.sortBy.field}\` not loaded nor in schema`);
   }
 
   if (o.sortBy) {
