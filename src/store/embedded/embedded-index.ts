@@ -144,7 +144,6 @@ export class EmbeddedIndex {
 
     const k = query.k;
     const heap = new TopKHeap(k, (slot) => this.ids[slot] as string);
-    let matches = 0;
     let q = query.vector;
     let allNaN = false;
     if (this.metric === "COSINE") {
@@ -165,17 +164,20 @@ export class EmbeddedIndex {
       const end = Math.min(n, start + SCAN_CHUNK_ROWS);
       if (allNaN) {
         for (let slot = start; slot < end; slot++) {
-          if (filtering && !accepts(slot)) continue;
-          matches++;
-          heap.offer(NEGATIVE_NAN, slot);
+          if (heap.admits(NEGATIVE_NAN, slot) && (!filtering || accepts(slot))) heap.offer(NEGATIVE_NAN, slot);
         }
         continue;
       }
       const distances = arena.scan(scanMetric, q, start, end);
+      if (!filtering) {
+        for (let slot = start; slot < end; slot++) heap.offer(distances[slot - start] as number, slot);
+        continue;
+      }
       for (let slot = start; slot < end; slot++) {
-        if (filtering && !accepts(slot)) continue;
-        matches++;
-        heap.offer(distances[slot - start] as number, slot);
+        const d = distances[slot - start] as number;
+        // Distances are cheap, filters are not: only rows that would enter the top k are filtered.
+        // Rows are skipped only once the heap holds k matches, so the result is exact.
+        if (heap.admits(d, slot) && accepts(slot)) heap.offer(d, slot);
       }
     }
     throwIfAborted(signal);
@@ -184,7 +186,8 @@ export class EmbeddedIndex {
       distance,
       item: this.itemAt(slot, query.returnFields, query.includeVectors),
     }));
-    return { hits, totalMatches: Math.min(k, matches) };
+    // The heap holds min(k, matches) items: it only skips rows once it holds k matches.
+    return { hits, totalMatches: hits.length };
   }
 
   private async filterOnly(query: SearchQuery, accepts: (slot: number) => boolean): Promise<SearchResult> {

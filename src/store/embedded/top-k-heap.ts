@@ -22,6 +22,15 @@ export class TopKHeap {
     return this.count;
   }
 
+  /** Whether `offer(distance, slot)` would keep the candidate (lets callers skip costly checks). */
+  admits(distance: number, slot: number): boolean {
+    if (this.count < this.k) return true;
+    const worst = this.distances[0] as number;
+    if (distance > worst) return false;
+    if (distance < worst) return true;
+    return isWorse(worst, this.ids[0] as string, distance, this.idOf(slot));
+  }
+
   /** Offers a candidate; keeps it when it beats the worst kept one (or the heap is not full). */
   offer(distance: number, slot: number): void {
     const k = this.k;
