@@ -124,8 +124,9 @@ export class EmbeddedIndex {
   }
 
   /**
-   * Runs a query: KNN when `query.vector` is set (filter and exclusions first, closest first, ties by id,
-   * NaN distances last), else a filter-only page by id. Yields to the event loop between chunks of rows
+   * Runs a query: KNN when `query.vector` is set (the k closest among the items that pass the filter and
+   * are not excluded, closest first, ties by id, NaN distances last; the filter is evaluated lazily but the
+   * result is exactly that of filtering first), else a filter-only page by id. Yields to the event loop between chunks of rows
    * and throws CancelledError/DeadlineExceededError once `query.signal` is aborted. Call under a read lock.
    */
   async search(query: SearchQuery): Promise<SearchResult> {
