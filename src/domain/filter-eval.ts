@@ -60,7 +60,9 @@ function compile(node: FilterNode, spec: IndexSpec): Matcher {
       return (fields) => !child(fields);
     }
     case "and": {
-      const children = node.children.map((c) => compile(c, spec)).filter((m) => m !== MATCH_ALL);
+      // Cheap clauses first: AND stops at the first miss, and text matching costs the most.
+      const ordered = [...node.children].sort((a, b) => cost(a) - cost(b));
+      const children = ordered.map((c) => compile(c, spec)).filter((m) => m !== MATCH_ALL);
       if (children.includes(MATCH_NONE)) return MATCH_NONE;
       if (children.length === 0) return MATCH_ALL;
       if (children.length === 1) return children[0] as Matcher;
@@ -74,7 +76,8 @@ function compile(node: FilterNode, spec: IndexSpec): Matcher {
       };
     }
     case "or": {
-      const children = node.children.map((c) => compile(c, spec)).filter((m) => m !== MATCH_NONE);
+      const ordered = [...node.children].sort((a, b) => cost(a) - cost(b));
+      const children = ordered.map((c) => compile(c, spec)).filter((m) => m !== MATCH_NONE);
       if (children.includes(MATCH_ALL)) return MATCH_ALL;
       if (children.length === 0) return MATCH_NONE;
       if (children.length === 1) return children[0] as Matcher;
@@ -86,6 +89,28 @@ function compile(node: FilterNode, spec: IndexSpec): Matcher {
         for (const m of children) if (m(fields)) return true;
         return false;
       };
+    }
+  }
+}
+
+/** A rough relative cost of evaluating `node` on one item (clauses are pure, so order is free). */
+function cost(node: FilterNode): number {
+  switch (node.op) {
+    case "all":
+      return 0;
+    case "numeric":
+      return 1;
+    case "tag":
+      return 2;
+    case "text":
+      return 8;
+    case "not":
+      return cost(node.child);
+    case "and":
+    case "or": {
+      let total = 1;
+      for (const c of node.children) total += cost(c);
+      return total;
     }
   }
 }
