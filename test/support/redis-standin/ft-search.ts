@@ -252,8 +252,8 @@ export function matchQuery(
 
   // Candidates in document-id order (how Redis walks its index).
   let rows: Row[] = [];
-  const docs = [...idx.docs.entries()].sort((a, b) => a[1].docId - b[1].docId);
-  for (const [key, doc] of docs) {
+  // idx.docs iterates in document-id order: reindexing deletes a key before adding it back.
+  for (const [key, doc] of idx.docs) {
     const entry = keyspace.get(key);
     if (!entry || entry.type !== "hash") continue;
     if (!filter.matches(entry.v)) continue;
