@@ -24,6 +24,36 @@ const CODE_OF_KIND: Record<VecrecError["kind"], GrpcCode> = {
   resource_exhausted: GrpcCode.RESOURCE_EXHAUSTED,
 };
 
+/**
+ * Trailers travel in one HTTP/2 header block, which clients cap (grpc-js and Go at 16 KiB by default):
+ * a batch of 10000 bad items must not turn into an unreadable status. So at most this many violations
+ * are sent, within this many bytes of descriptions, and the message is cut to MAX_DETAILS_CHARS.
+ */
+export const MAX_SENT_VIOLATIONS = 100;
+const MAX_VIOLATION_BYTES = 6 * 1024;
+const MAX_DETAILS_CHARS = 1024;
+
+/** The violations to send: the first ones that fit, plus one saying how many were left out. */
+export function capViolations(violations: readonly FieldViolation[]): FieldViolation[] {
+  const kept: FieldViolation[] = [];
+  let bytes = 0;
+  for (const v of violations) {
+    const size = Buffer.byteLength(v.field) + Buffer.byteLength(v.description) + 8;
+    if (kept.length >= MAX_SENT_VIOLATIONS || bytes + size > MAX_VIOLATION_BYTES) break;
+    kept.push(v);
+    bytes += size;
+  }
+  const left = violations.length - kept.length;
+  // The extra entry names the list itself (`items`, `interactions`), not one element of it.
+  const list = (kept[0]?.field ?? "").replace(/[[.].*$/, "");
+  if (left > 0) kept.push({ field: list, description: `${left} more violation(s) not listed` });
+  return kept;
+}
+
+function capDetails(message: string): string {
+  return message.length <= MAX_DETAILS_CHARS ? message : `${message.slice(0, MAX_DETAILS_CHARS)}…`;
+}
+
 /** What a handler hands to grpc-js: always a definite code, never UNKNOWN. */
 export type GrpcStatus = StatusObject;
 
@@ -49,12 +79,13 @@ export function toGrpcStatus(error: unknown, logger: Logger, method: string): Gr
   const metadata = new Metadata();
   if (error instanceof VecrecError) {
     const code = CODE_OF_KIND[error.kind];
+    const details = capDetails(error.message);
     if (error instanceof InvalidArgumentError) {
-      metadata.set(STATUS_DETAILS_TRAILER, encodeBadRequestStatus(error.message, error.violations));
+      metadata.set(STATUS_DETAILS_TRAILER, encodeBadRequestStatus(details, capViolations(error.violations)));
     }
     if (code === GrpcCode.UNAVAILABLE) logger.warn({ err: error, method }, "backend unavailable");
     else logger.debug({ err: error, method, code: GrpcCode[code] }, "request failed");
-    return { code, details: error.message, metadata };
+    return { code, details, metadata };
   }
   logger.error({ err: error, method }, "internal error");
   return { code: GrpcCode.INTERNAL, details: "internal error", metadata };

@@ -170,6 +170,18 @@ describe.each(BACKENDS)("bad input is INVALID_ARGUMENT naming the field ($name)"
     expectInvalid(error, ["interactions[0].kind", "interactions[2].kind"]);
   });
 
+  it("keeps the status readable for 10000 bad interactions (trailers have a size limit)", async () => {
+    const interactions = Array.from({ length: 10_000 }, (_, i) => ({ userId: `${"u".repeat(250)}${i}`, itemId: "", kind: 0 }));
+    const error = await failure(unary((cb) => h.client.recordInteractions({ indexName: "v", interactions }, cb)));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    const violations = fieldViolations(error);
+    expect(violations.length).toBeLessThanOrEqual(101);
+    expect(violations[0]?.field).toBe("interactions[0].kind");
+    expect(violations.at(-1)?.field).toBe("interactions");
+    expect(violations.at(-1)?.description).toMatch(/^\d+ more violation\(s\) not listed$/);
+    expect(error.details.length).toBeLessThanOrEqual(1025);
+  });
+
   it("rejects a Recommend request without a user", async () => {
     const { error } = await collect(h.client.recommend(RecommendRequest.fromPartial({ indexName: "v" })));
     expect(error?.code).toBe(status.INVALID_ARGUMENT);

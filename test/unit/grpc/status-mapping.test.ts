@@ -12,7 +12,7 @@ import {
 } from "../../../src/domain/errors.js";
 import { BadRequest } from "../../../src/gen/google/rpc/error_details.js";
 import { Status } from "../../../src/gen/google/rpc/status.js";
-import { STATUS_DETAILS_TRAILER, toGrpcStatus } from "../../../src/grpc/status-mapping.js";
+import { capViolations, MAX_SENT_VIOLATIONS, STATUS_DETAILS_TRAILER, toGrpcStatus } from "../../../src/grpc/status-mapping.js";
 
 const logged: unknown[] = [];
 const logger = pino({ level: "debug" }, { write: (line: string) => logged.push(JSON.parse(line)) });
@@ -60,5 +60,19 @@ describe("toGrpcStatus", () => {
     }
     expect(logged).toHaveLength(3);
     expect(JSON.stringify(logged[0])).toContain("/secret/path");
+  });
+});
+
+describe("capViolations", () => {
+  it("keeps at most 100 violations within a byte budget, then one naming the list", () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({ field: `items[${i}].id`, description: "must not be empty" }));
+    const capped = capViolations(many);
+    expect(capped).toHaveLength(MAX_SENT_VIOLATIONS + 1);
+    expect(capped.at(-1)).toEqual({ field: "items", description: "4900 more violation(s) not listed" });
+    const long = Array.from({ length: 50 }, (_, i) => ({ field: `interactions[${i}].user_id`, description: "x".repeat(1000) }));
+    const cappedLong = capViolations(long);
+    expect(cappedLong.length).toBeLessThan(10);
+    expect(cappedLong.at(-1)?.field).toBe("interactions");
+    expect(capViolations(many.slice(0, 3))).toEqual(many.slice(0, 3));
   });
 });
