@@ -26,12 +26,13 @@ const CODE_OF_KIND: Record<VecrecError["kind"], GrpcCode> = {
 
 /**
  * Trailers travel in one HTTP/2 header block, which clients cap (grpc-js and Go at 16 KiB by default):
- * a batch of 10000 bad items must not turn into an unreadable status. So at most this many violations
+ * a batch of 10000 bad items must not turn into an unreadable status (grpc-message is percent-encoded,
+ * so one non-ASCII character may cost 9 bytes). So at most this many violations
  * are sent, within this many bytes of descriptions, and the message is cut to MAX_DETAILS_CHARS.
  */
 export const MAX_SENT_VIOLATIONS = 100;
-const MAX_VIOLATION_BYTES = 6 * 1024;
-const MAX_DETAILS_CHARS = 1024;
+const MAX_VIOLATION_BYTES = 4 * 1024;
+const MAX_DETAILS_CHARS = 512;
 
 /** The violations to send: the first ones that fit, plus one saying how many were left out. */
 export function capViolations(violations: readonly FieldViolation[]): FieldViolation[] {

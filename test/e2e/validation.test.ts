@@ -179,7 +179,7 @@ describe.each(BACKENDS)("bad input is INVALID_ARGUMENT naming the field ($name)"
     expect(violations[0]?.field).toBe("interactions[0].kind");
     expect(violations.at(-1)?.field).toBe("interactions");
     expect(violations.at(-1)?.description).toMatch(/^\d+ more violation\(s\) not listed$/);
-    expect(error.details.length).toBeLessThanOrEqual(1025);
+    expect(error.details.length).toBeLessThanOrEqual(513);
   });
 
   it("rejects a Recommend request without a user", async () => {
