@@ -2,9 +2,10 @@
  * The replay comparer must catch real differences, or the replay test would pass vacuously.
  */
 import { describe, expect, it } from "vitest";
+import type { Encoded } from "../support/redis-standin/raw-resp-client.js";
 import { compareReply } from "./compare-reply.js";
 
-const search = (rows: unknown[], total: number): unknown => ({
+const search = (rows: Encoded[], total: number): Encoded => ({
   map: [
     [{ status: "attributes" }, []],
     [{ status: "format" }, { status: "STRING" }],
@@ -13,7 +14,7 @@ const search = (rows: unknown[], total: number): unknown => ({
     [{ status: "warning" }, []],
   ],
 });
-const row = (id: string, d: string): unknown => ({
+const row = (id: string, d: string): Encoded => ({
   map: [
     [{ status: "id" }, id],
     [{ status: "extra_attributes" }, { map: [["d", d]] }],
@@ -53,7 +54,7 @@ describe("compareReply", () => {
   });
 
   it("compares only stable FT.INFO keys the stand-in implements, and their order", () => {
-    const info = (docs: number, mem: number): unknown => ({
+    const info = (docs: number, mem: number): Encoded => ({
       map: [
         [{ status: "index_name" }, { status: "i" }],
         [{ status: "num_docs" }, docs],
