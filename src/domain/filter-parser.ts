@@ -371,6 +371,14 @@ type Ast =
 
 const MAX_DEPTH = 256;
 
+// User-mode hints appended to syntax errors.
+const CLAUSE_FORMS = "@field:{tag | tag}, @field:[min max] or @field:(words)";
+const CLAUSE_HINT = `expected a clause such as ${CLAUSE_FORMS}, combined with spaces (AND), '|' (OR), '-' (NOT) and parentheses`;
+const STAR_HINT = "'*' can only be the whole filter";
+const TAG_HINT = "inside {...} write values separated by '|', escaping punctuation with a backslash (sci\\-fi, us\\:east)";
+const RANGE_HINT = "a numeric range is [min max] with numbers or -inf/+inf, and '(' before a bound to exclude it";
+const TEXT_HINT = "a text clause is @field:(word word ...), plain words only";
+
 const WORD_TYPES: ReadonlySet<TokenType> = new Set(["TERM", "NUMBER", "SIZE", "AS", "ISEMPTY"]);
 const UNSUPPORTED_TEXT_STARTERS: ReadonlySet<TokenType> = new Set([
   "TILDE", "QUOTE", "PERCENT", "SUFFIX", "CONTAINS", "VERBATIM", "WILDCARD",
@@ -472,7 +480,11 @@ class Parser {
     return utf8Offset(this.source, index);
   }
 
-  private syntaxError(token: Token): FilterSyntaxError {
+  /**
+   * Redis's "Syntax error at offset N near X"; in user mode followed by what was found and `hint`
+   * (Redis mode keeps Redis's exact text, which the stand-in replies with).
+   */
+  private syntaxError(token: Token, hint?: string): FilterSyntaxError {
     const offset = this.bytes(token.pos);
     if (token.type === "SKIP") {
       return new FilterSyntaxError(
@@ -481,7 +493,10 @@ class Parser {
         offset,
       );
     }
-    return new FilterSyntaxError(`Syntax error at offset ${offset} near ${token.near}`, offset);
+    const redisText = `Syntax error at offset ${offset} near ${token.near}`;
+    if (this.redisMode) return new FilterSyntaxError(redisText, offset);
+    const found = token.type === "EOF" ? "the filter ends too early" : `unexpected ${JSON.stringify(this.source.slice(token.start, token.end))}`;
+    return new FilterSyntaxError(`${redisText}: ${found}${hint === undefined ? "" : `; ${hint}`}`, offset);
   }
 
   private unsupported(token: Token, what: string): FilterSyntaxError {
@@ -490,9 +505,9 @@ class Parser {
     return this.redisMode ? new UnsupportedFilterSyntaxError(message, offset) : new FilterSyntaxError(message, offset);
   }
 
-  private expect(type: TokenType): Token {
+  private expect(type: TokenType, hint?: string): Token {
     const t = this.peek();
-    if (t.type !== type) throw this.syntaxError(t);
+    if (t.type !== type) throw this.syntaxError(t, hint);
     return this.next();
   }
 
@@ -514,12 +529,21 @@ class Parser {
     while (this.tokens[k]?.type === "LP") k++;
     if (this.tokens[k]?.type === "STAR") {
       this.index = k + 1;
-      for (let i = 0; i < k; i++) this.expect("RP");
-      if (this.peek().type !== "EOF") throw this.syntaxError(this.peek());
+      for (let i = 0; i < k; i++) this.expect("RP", STAR_HINT);
+      if (this.peek().type !== "EOF") throw this.syntaxError(this.peek(), STAR_HINT);
       return { k: "all" };
     }
     const ast = this.parseOr();
-    if (this.peek().type !== "EOF") throw this.syntaxError(this.peek());
+    const rest = this.peek();
+    if (rest.type !== "EOF") {
+      throw this.syntaxError(
+        rest,
+        rest.type === "RP" ? "this ')' closes nothing"
+          : rest.type === "STAR" ? STAR_HINT
+          : rest.type === "ARROW" ? "KNN and attribute clauses (=>) are not part of a filter"
+          : CLAUSE_HINT,
+      );
+    }
     return ast;
   }
 
@@ -564,7 +588,7 @@ class Parser {
     if (t.type === "LP") {
       this.next();
       const inner = this.parseOr();
-      this.expect("RP");
+      this.expect("RP", "missing ')'");
       return inner;
     }
     if (t.type === "MOD") return this.parseFieldClause();
@@ -575,7 +599,7 @@ class Parser {
       return this.parseTextAtom(ANY_TEXT_FIELD);
     }
     if (t.type === "TILDE") throw this.unsupported(t, "optional clauses (~) are not supported");
-    throw this.syntaxError(t);
+    throw this.syntaxError(t, t.type === "STAR" ? STAR_HINT : CLAUSE_HINT);
   }
 
   private parseFieldClause(): Ast {
@@ -583,7 +607,7 @@ class Parser {
     const field = unescape(mod.value);
     if (this.peek().type !== "COLON") {
       if (this.peek().type === "OR") throw this.unsupported(this.peek(), "multi-field clauses (@a|b:...) are not supported");
-      throw this.syntaxError(this.peek());
+      throw this.syntaxError(this.peek(), "write ':' right after the field name: " + CLAUSE_FORMS);
     }
     this.next();
     const t = this.peek();
@@ -642,7 +666,7 @@ class Parser {
         else parts.push({ literal: unescape(t.value) });
         previous = t;
       }
-      if (parts.length === 0) throw this.syntaxError(this.peek());
+      if (parts.length === 0) throw this.syntaxError(this.peek(), TAG_HINT);
       values.push(parts);
       const sep = this.peek();
       if (sep.type === "OR") {
@@ -653,7 +677,7 @@ class Parser {
         this.next();
         break;
       }
-      throw this.syntaxError(sep);
+      throw this.syntaxError(sep, TAG_HINT);
     }
     return { k: "tag", field, values };
   }
@@ -675,7 +699,7 @@ class Parser {
       return { k: "numeric", field, min, max: min, single: true };
     }
     const max = this.parseBound();
-    this.expect("RSQB");
+    this.expect("RSQB", RANGE_HINT);
     return { k: "numeric", field, min, max, single: false };
   }
 
@@ -705,7 +729,7 @@ class Parser {
       if (/^[+-]?inf$/.test(t.value)) return t.value.startsWith("-") ? -Infinity : Infinity;
       return Number(t.value);
     }
-    throw this.syntaxError(t);
+    throw this.syntaxError(t, RANGE_HINT);
   }
 
   // Text inside a field clause: `@f:(a b)`, `@f:word`; Redis mode adds `|`, `-`, nesting, `$p`, `w*`.
@@ -714,7 +738,7 @@ class Parser {
     if (t.type === "LP") {
       this.next();
       const inner = this.redisMode ? this.parseTextOr(field) : this.parseUserWords(field);
-      this.expect("RP");
+      this.expect("RP", TEXT_HINT);
       return inner;
     }
     if (t.type === "MINUS" && this.redisMode) return this.parseTextUnary(field);
@@ -736,7 +760,7 @@ class Parser {
       if (t.type === "PREFIX") throw this.unsupported(t, "prefix queries (word*) are not supported");
       if (t.type === "ATTR") throw this.unsupported(t, "parameters ($name) are not supported in filter strings");
       if (UNSUPPORTED_TEXT_STARTERS.has(t.type)) throw this.unsupported(t, "only plain words are supported in a text clause");
-      throw this.syntaxError(t);
+      throw this.syntaxError(t, TEXT_HINT);
     }
     return { k: "text", field, terms };
   }
@@ -814,7 +838,7 @@ class Parser {
     if (t.type === "PERCENT") throw this.unsupported(t, "fuzzy matching (%word%) is not supported");
     if (t.type === "TILDE") throw this.unsupported(t, "optional clauses (~) are not supported");
     if (UNSUPPORTED_TEXT_STARTERS.has(t.type)) throw this.unsupported(t, "suffix, infix and verbatim terms are not supported");
-    throw this.syntaxError(t);
+    throw this.syntaxError(t, TEXT_HINT);
   }
 
   // --- resolution (after parsing, like Redis: parameters first, then range checks) ---

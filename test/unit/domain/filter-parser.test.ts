@@ -172,7 +172,7 @@ describe("parseFilterQuery (user syntax)", () => {
     const e = errorOf(() => parseFilterQuery("@labels:{café x-y}"));
     // "@labels:{café x" is 16 bytes (é takes two), so '-' sits at byte 16.
     expect((e as FilterSyntaxError).offset).toBe(16);
-    expect(e.message).toBe("Syntax error at offset 16 near x");
+    expect(e.message).toMatch(/^Syntax error at offset 16 near x: /);
   });
 
   it("reports unbalanced and incomplete clauses", () => {
@@ -215,15 +215,36 @@ describe("parseFilterQuery syntax errors recorded from Redis 8.0.2", () => {
     ["@t:{a})", "Syntax error at offset 6 near a"],
   ];
 
-  it.each(recorded)("%s -> %s (user mode)", (query, message) => {
+  it.each(recorded)("%s -> %s (user mode, then a hint)", (query, message) => {
     const e = errorOf(() => parseFilterQuery(query));
     expect(e).toBeInstanceOf(FilterSyntaxError);
-    expect(e.message).toBe(message);
+    expect(e.message.startsWith(`${message}: `), e.message).toBe(true);
     expect((e as FilterSyntaxError).offset).toBe(Number(/offset (\d+)/.exec(message)?.[1]));
   });
 
-  it.each(recorded)("%s -> %s (Redis mode)", (query, message) => {
+  it.each(recorded)("%s -> %s (Redis mode, exactly)", (query, message) => {
     expect(errorOf(() => redis(query)).message).toBe(message);
+  });
+
+  it("explains the error to users after Redis's text", () => {
+    expect(errorOf(() => parseFilterQuery("@codes:{sci-fi}")).message).toBe(
+      "Syntax error at offset 11 near sci: unexpected \"-\"; inside {...} write values separated by '|', " +
+        "escaping punctuation with a backslash (sci\\-fi, us\\:east)",
+    );
+    expect(errorOf(() => parseFilterQuery("@labels:{books")).message).toBe(
+      "Syntax error at offset 9 near books: the filter ends too early; inside {...} write values separated by '|', " +
+        "escaping punctuation with a backslash (sci\\-fi, us\\:east)",
+    );
+    expect(errorOf(() => parseFilterQuery("@t:{a})")).message).toBe(
+      "Syntax error at offset 6 near a: unexpected \")\"; this ')' closes nothing",
+    );
+    expect(errorOf(() => parseFilterQuery("(@t:{a}")).message).toBe(
+      "Syntax error at offset 6 near a: the filter ends too early; missing ')'",
+    );
+    expect(errorOf(() => parseFilterQuery("@n:[1 x]")).message).toMatch(/; a numeric range is \[min max\]/);
+    expect(errorOf(() => parseFilterQuery("@a:{x} *")).message).toMatch(/'\*' can only be the whole filter$/);
+    expect(errorOf(() => parseFilterQuery("@a {x}")).message).toMatch(/write ':' right after the field name/);
+    expect(errorOf(() => parseFilterQuery("@d:(a b")).message).toMatch(/a text clause is @field:\(word word \.\.\.\)/);
   });
 });
 
