@@ -25,7 +25,8 @@ const CODE_OF_KIND: Record<VecrecError["kind"], GrpcCode> = {
 };
 
 /**
- * Trailers travel in one HTTP/2 header block, which clients cap (grpc-js and Go at 16 KiB by default):
+ * Trailers travel in one HTTP/2 header block, which clients and proxies cap (Node's http2 under grpc-js
+ * at 64 KiB by default; proxies often lower):
  * a batch of 10000 bad items must not turn into an unreadable status (grpc-message is percent-encoded,
  * so one non-ASCII character may cost 9 bytes). So at most this many violations
  * are sent, within this many bytes of descriptions, and the message is cut to MAX_DETAILS_CHARS.
