@@ -68,7 +68,12 @@ describe("redis backend (stand-in)", () => {
   it("fails fast while Redis is down and reconnects by itself when it is back", async () => {
     const server = await startRedisStandIn();
     const port = server.port;
-    const own = await createRedisStore({ url: server.url, keyPrefix: "vecrec-reconnect:" });
+    const logged: string[] = [];
+    const logger = {
+      warn: (_details: object, message: string) => void logged.push(`warn: ${message}`),
+      info: (_details: object, message: string) => void logged.push(`info: ${message}`),
+    };
+    const own = await createRedisStore({ url: server.url, keyPrefix: "vecrec-reconnect:", logger });
     try {
       await own.createIndex({ ...spec, name: "rc" });
       await server.close();
@@ -90,6 +95,8 @@ describe("redis backend (stand-in)", () => {
           });
         }
         expect(info).toEqual([]);
+        // One warning per outage however many reconnect attempts failed, and one line when it is over.
+        expect(logged).toEqual(["warn: Redis connection error; reconnecting", "info: Redis connection restored"]);
       } finally {
         await own.close();
         await again.close();
@@ -139,6 +146,13 @@ describe("redis backend (stand-in)", () => {
       }
       expect(seen, `limit ${limit}`).toEqual(expected);
     }
+  });
+
+  it("closes idempotently; calls after close fail with UnavailableError", async () => {
+    const own = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-close:" });
+    await own.close();
+    await own.close();
+    await expect(own.listIndexes()).rejects.toBeInstanceOf(UnavailableError);
   });
 
   it("reads the interactions of many users in one pipelined batch of ZRANGEs", async () => {
