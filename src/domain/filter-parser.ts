@@ -869,13 +869,14 @@ class Parser {
       if (v === undefined) throw new FilterValueError(`Invalid numeric value (${raw}) for parameter \`${b.name}\``);
       return { value: v, exclusive: false };
     }
-    // RediSearch's parseDoubleRange: "-inf" only as a lower bound, "+inf"/"inf" only as an upper one;
-    // anything strtod cannot read whole is an error. A leading "(" in the value is skipped but does
-    // not make the bound exclusive (recorded: lo="(20" keeps n=20): only `($lo` in the query does.
-    const lower = raw.toLowerCase();
+    // RediSearch 8.0's parseDoubleRange: a leading "(" is skipped, then "-inf" is accepted only as a
+    // lower bound and "+inf"/"inf" only as an upper one; anything else strtod cannot read whole (or
+    // reads as infinite) is an error. The skipped "(" does not make the bound exclusive (recorded:
+    // lo="(20" keeps n=20); only `($lo` in the query does.
+    const text = raw.startsWith("(") ? raw.slice(1) : raw;
+    const lower = text.toLowerCase();
     if (isMin && lower === "-inf") return { value: -Infinity, exclusive: b.exclusive };
     if (!isMin && (lower === "+inf" || lower === "inf")) return { value: Infinity, exclusive: b.exclusive };
-    const text = raw.startsWith("(") ? raw.slice(1) : raw;
     const v = strtodWhole(text);
     if (v === undefined || v === Infinity || v === -Infinity) {
       throw new FilterValueError(`Bad ${isMin ? "lower" : "upper"} range: ${text}`);

@@ -272,6 +272,9 @@ describe("parseFilterQuery with params (Redis mode)", () => {
     expect(errorOf(() => redis("@n:[$lo $hi]", { lo: "1", hi: "4x" })).message).toBe("Bad upper range: 4x");
     // parseDoubleRange accepts -inf only as a lower bound and +inf only as an upper one.
     expect(errorOf(() => redis("@n:[$lo $hi]", { lo: "+inf", hi: "4" })).message).toBe("Bad lower range: +inf");
+    expect(errorOf(() => redis("@n:[$lo $hi]", { lo: "1", hi: "-inf" })).message).toBe("Bad upper range: -inf");
+    expect(errorOf(() => redis("@n:[$lo $hi]", { lo: "(x", hi: "4" })).message).toBe("Bad lower range: x");
+    expect(redis("@n:[$lo $hi]", { lo: "(-inf", hi: "(INF" })).toEqual(num("n", -Infinity, Infinity));
     expect(errorOf(() => redis("@n:[$x]", { x: "four" })).message).toBe(
       "Invalid numeric value (four) for parameter `x`",
     );
