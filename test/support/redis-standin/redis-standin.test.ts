@@ -73,6 +73,35 @@ describe("Redis stand-in with node-redis", () => {
     await expect(client.sendCommand(["FT.INFO", "nope"])).rejects.toThrow("nope: no such index");
   });
 
+  it("serves node-redis's own search helpers (ft.search, ft.info, ft._list) over RESP3", async () => {
+    const client = await connect();
+    await client.flushAll();
+    await client.sendCommand([
+      "FT.CREATE", "h", "ON", "HASH", "PREFIX", "1", "h:", "SCHEMA", "t", "TAG", "n", "NUMERIC", "SORTABLE",
+      "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2", "DISTANCE_METRIC", "L2",
+    ]);
+    await client.hSet("h:1", { t: "a", n: "1", vec: f32(1, 0) });
+    await client.hSet("h:2", { t: "b", n: "2", vec: f32(0, 1) });
+    const found = await client.ft.search("h", "*=>[KNN 2 @vec $B AS d]", {
+      PARAMS: { B: f32(1, 0) },
+      SORTBY: "d",
+      RETURN: ["d", "t"],
+      DIALECT: 2,
+    });
+    expect(found).toEqual({
+      total: 2,
+      documents: [
+        { id: "h:1", value: { d: "0", t: "a" } },
+        { id: "h:2", value: { d: "2", t: "b" } },
+      ],
+      warnings: [],
+    });
+    const info = await client.ft.info("h");
+    expect(info.index_name).toBe("h");
+    expect(info.num_docs).toBe(2);
+    expect(await client.ft._list()).toEqual(["h"]);
+  });
+
   it("counts wrong-size vectors as indexing failures and leaves the document out", async () => {
     const client = await connect();
     await client.flushAll();
