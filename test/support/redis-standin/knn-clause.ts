@@ -13,7 +13,7 @@ export interface KnnClause {
   readonly efRuntime?: { readonly value: string; readonly isParam: boolean };
   readonly hybridPolicy?: string;
   readonly batchSize?: string;
-  /** Attributes Redis rejects with "Invalid option" on some algorithms. */
+  /** `AS name`: the name of the distance field (default `__<field>_score`). */
   readonly as?: string;
 }
 
@@ -77,9 +77,8 @@ function tokenize(query: string, from: number): Token[] {
     }
     let j = start;
     while (j < query.length && !/[\s[\]]/.test(query[j] as string)) j += 1;
-    if (j === start && kind !== "word") j = Math.min(query.length, start);
-    tokens.push({ kind, text: query.slice(start, j === i ? i + 1 : j), offset });
-    i = j === i ? i + 1 : j;
+    tokens.push({ kind, text: query.slice(start, j), offset });
+    i = Math.max(j, i + 1);
   }
   return tokens;
 }
