@@ -7,8 +7,8 @@
  *   the backtick); a backslash makes the next separator part of the word; words are lower-cased;
  * - stop words are not indexed; a query made only of stop words matches nothing;
  * - each word is indexed with its Snowball English (Porter2) stem, and a query word also looks up its
- *   stem, so a query word matches a document word exactly when both have the same stem
- *   (`dog` matches `dogs`, `running` matches `run`).
+ *   stem, so a query word matches a document word when both have the same stem (`dog` matches
+ *   `dogs`, `running` matches `run`) or the document word is the query word's stem.
  */
 
 import { stem as porter2Stem } from "porter2";
@@ -90,10 +90,15 @@ export function stemWord(word: string): string {
   return stemmed;
 }
 
-/** The indexed form of a text value: its words (stop words left out) and their stems. */
+/**
+ * The indexed form of a text value, as RediSearch indexes it: each word (stop words left out) and,
+ * for a word whose stem differs from it, the stem (RediSearch's `+stem` entry).
+ */
 export interface AnalyzedText {
   /** Indexed words, in text order (duplicates kept). */
   readonly words: readonly string[];
+  readonly wordSet: ReadonlySet<string>;
+  /** Stems of the words whose stem differs from the word. */
   readonly stems: ReadonlySet<string>;
 }
 
@@ -104,9 +109,10 @@ export function analyzeText(text: string): AnalyzedText {
   for (const token of tokenizeText(text)) {
     if (DEFAULT_STOP_WORDS.has(token)) continue;
     words.push(token);
-    stems.add(stemWord(token));
+    const stemmed = stemWord(token);
+    if (stemmed !== token) stems.add(stemmed);
   }
-  return { words, stems };
+  return { words, wordSet: new Set(words), stems };
 }
 
 /**
@@ -116,19 +122,23 @@ export function analyzeText(text: string): AnalyzedText {
  * (RediSearch drops them from the query, leaving an empty query).
  */
 export function createTextTermsMatcher(terms: readonly string[]): (text: AnalyzedText) => boolean {
-  const exact: string[] = [];
+  const exact: { term: string; stem: string }[] = [];
   const prefixes: string[] = [];
   for (const raw of terms) {
     const term = raw.toLowerCase();
     if (term.length > 1 && term.endsWith("*")) {
       prefixes.push(term.slice(0, -1));
     } else if (!DEFAULT_STOP_WORDS.has(term) && term.length > 0) {
-      exact.push(stemWord(term));
+      exact.push({ term, stem: stemWord(term) });
     }
   }
   if (exact.length === 0 && prefixes.length === 0) return () => false;
   return (text) => {
-    for (const s of exact) if (!text.stems.has(s)) return false;
+    // RediSearch expands a query word q to q, `+stem(q)` and (when different) stem(q); a document
+    // word w is indexed as w and, when different, `+stem(w)`.
+    for (const { term, stem } of exact) {
+      if (!text.stems.has(stem) && !text.wordSet.has(stem) && !text.wordSet.has(term)) return false;
+    }
     for (const p of prefixes) {
       let found = false;
       for (const w of text.words) {
@@ -144,8 +154,8 @@ export function createTextTermsMatcher(terms: readonly string[]): (text: Analyze
 }
 
 /**
- * Whether every term occurs in `fieldText` as RediSearch would match it: as a word of the text or
- * sharing its English stem with one (`dog` matches "dogs"). Stop-word terms are ignored; only stop
+ * Whether every term occurs in `fieldText` as RediSearch would match it: as a word of the text,
+ * sharing its English stem with one (`dog` matches "dogs"), or having one as its stem. Stop-word terms are ignored; only stop
  * words (or no terms) match nothing. A term ending in `*` is a prefix.
  */
 export function textMatches(fieldText: string, terms: readonly string[]): boolean {
