@@ -25,11 +25,15 @@ type ClauseType = "tag" | "numeric" | "text";
  * (stored tags are split on it, so they could never match) or more than MAX_TAG_VALUES values,
  * NaN bounds, empty numeric ranges (min > max, or equal bounds with one exclusive), text clauses
  * with no terms, terms that are not single words, or only stop words, and nesting deeper than
- * MAX_FILTER_DEPTH. An empty list means the filter is valid.
+ * MAX_FILTER_DEPTH. Identical violations are reported once. An empty list means the filter is valid.
  */
 export function filterViolations(node: FilterNode, spec: IndexSpec, field: string): FieldViolation[] {
   const violations: FieldViolation[] = [];
+  const seen = new Set<string>();
   const add = (description: string): void => {
+    // The same mistake repeated (e.g. one unknown field in several clauses) is reported once.
+    if (seen.has(description)) return;
+    seen.add(description);
     violations.push({ field, description });
   };
   const depth = filterDepth(node);

@@ -138,6 +138,12 @@ describe("filterViolations", () => {
     ]);
   });
 
+  it("reports the same mistake once", () => {
+    expect(check(parseFilterQuery("@nope:{a} | @nope:{b} -@nope:{c}"))).toEqual([
+      'unknown field "nope" (TAG fields of index "shop": labels, codes)',
+    ]);
+  });
+
   it("reports and/or nodes without children", () => {
     expect(check({ op: "or", children: [] })).toEqual(['an "or" clause needs at least one child']);
   });
