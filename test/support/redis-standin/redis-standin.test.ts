@@ -140,6 +140,29 @@ describe("Redis stand-in with node-redis", () => {
     expect(standIn.commandLog.slice(-4).map((c) => c[0])).toEqual(["MULTI", "SET", "GET", "EXEC"]);
   });
 
+  it("serves sorted sets, SCAN, TYPE and deletes the way the interactions store uses them", async () => {
+    const client = await connect();
+    await client.flushAll();
+    expect(await client.zAdd("z", [{ score: 10, value: "a" }, { score: 30, value: "c" }, { score: 20, value: "b" }])).toBe(3);
+    expect(await client.zAdd("z", { score: 99, value: "a" }, { condition: "NX" })).toBe(0);
+    expect(await client.zScore("z", "a")).toBe(10);
+    const newest = await client.sendCommand(["ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV", "LIMIT", "0", "2", "WITHSCORES"]);
+    expect(newest).toEqual([["c", 30], ["b", 20]]);
+    expect(await client.zRange("z", 0, -1, { REV: true })).toEqual(["c", "b", "a"]);
+    expect(await client.zRem("z", ["b", "nope"])).toBe(1);
+    expect(await client.zCard("z")).toBe(2);
+    expect(await client.type("z")).toBe("zset");
+    await client.hSet("p:1", { a: "1" });
+    await client.hSet("p:2", { a: "2" });
+    await client.set("q:1", "x");
+    const scanned = await client.scan("0", { MATCH: "p:*", COUNT: 100 });
+    expect(scanned.cursor).toBe("0");
+    expect([...scanned.keys].sort()).toEqual(["p:1", "p:2"]);
+    expect(await client.unlink(["p:1", "p:2", "nope"])).toBe(2);
+    expect(await client.exists(["p:1", "q:1"])).toBe(1);
+    expect(await client.type("nope")).toBe("none");
+  });
+
   it("speaks RESP2 to a client created with RESP: 2", async () => {
     const client = await connect(2);
     await client.flushAll();
