@@ -155,8 +155,8 @@ export function createTextTermsMatcher(terms: readonly string[]): (text: Analyze
 
 /**
  * Whether every term occurs in `fieldText` as RediSearch would match it: as a word of the text,
- * sharing its English stem with one (`dog` matches "dogs"), or having one as its stem. Stop-word terms are ignored; only stop
- * words (or no terms) match nothing. A term ending in `*` is a prefix.
+ * sharing its English stem with one (`dog` matches "dogs"), or having one as its stem. Stop-word
+ * terms are ignored; only stop words (or no terms) match nothing. A term ending in `*` is a prefix.
  */
 export function textMatches(fieldText: string, terms: readonly string[]): boolean {
   return createTextTermsMatcher(terms)(analyzeText(fieldText));
