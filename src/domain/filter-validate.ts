@@ -23,7 +23,8 @@ type ClauseType = "tag" | "numeric" | "text";
  * unknown fields (naming the index's fields of the type the clause needs), fields of the wrong
  * type, tag clauses with no values, empty or blank values, values containing the field's separator
  * (stored tags are split on it, so they could never match) or more than MAX_TAG_VALUES values,
- * NaN bounds, empty numeric ranges (min > max, or equal bounds with one exclusive), text clauses
+ * NaN bounds, empty numeric ranges (min > max, min +inf, max -inf, or equal bounds with one
+ * exclusive), text clauses
  * with no terms, terms that are not single words, or only stop words, and nesting deeper than
  * MAX_FILTER_DEPTH. Identical violations are reported once. An empty list means the filter is valid.
  */
@@ -146,6 +147,9 @@ function checkNumeric(
   }
   if (node.min > node.max) {
     add(`numeric range on "${node.field}" is empty: min ${node.min} > max ${node.max}`);
+  } else if (node.min === Infinity || node.max === -Infinity) {
+    // Stored numbers are finite; Redis also refuses +inf as a lower bound ("Bad lower range: +inf").
+    add(`numeric range on "${node.field}" is empty: ${node.min === Infinity ? "min is +inf" : "max is -inf"}`);
   } else if (node.min === node.max && (node.minExclusive || node.maxExclusive)) {
     add(`numeric range on "${node.field}" is empty: equal bounds ${node.min} with an exclusive end`);
   }

@@ -99,6 +99,8 @@ describe("filterViolations", () => {
     expect(check(range(Number.NaN, 5))).toEqual(['numeric range on "price" has a NaN bound']);
     expect(check(range(40, 20))).toEqual(['numeric range on "price" is empty: min 40 > max 20']);
     expect(check(range(5, 5, true))).toEqual(['numeric range on "price" is empty: equal bounds 5 with an exclusive end']);
+    expect(check(range(Infinity, Infinity))).toEqual(['numeric range on "price" is empty: min is +inf']);
+    expect(check(range(-Infinity, -Infinity))).toEqual(['numeric range on "price" is empty: max is -inf']);
     expect(check(range(5, 5))).toEqual([]);
     expect(check(range(-Infinity, Infinity))).toEqual([]);
   });
