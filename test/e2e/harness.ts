@@ -54,6 +54,28 @@ const redisOnStandIn: Backend = {
   },
 };
 
+/** A real Redis with the Query Engine; each harness uses its own key prefix and drops what it created. */
+function realRedis(url: string): Backend {
+  return {
+    name: "redis (VECREC_TEST_REDIS_URL)",
+    async open() {
+      const { createRedisStore } = (await import(REDIS_STORE_PATH.href)) as {
+        createRedisStore: (options: { url: string; keyPrefix?: string }) => Promise<VectorStore>;
+      };
+      prefixCounter += 1;
+      const keyPrefix = `vecrec-e2e-${process.pid}-${Date.now().toString(36)}-${prefixCounter}:`;
+      const store = await createRedisStore({ url, keyPrefix });
+      return {
+        store,
+        async cleanup() {
+          for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
+          await store.close();
+        },
+      };
+    },
+  };
+}
+
 function availableBackends(): Backend[] {
   const backends = [embedded];
   if (existsSync(STANDIN_PATH) && existsSync(REDIS_STORE_PATH)) backends.push(redisOnStandIn);
@@ -62,6 +84,9 @@ function availableBackends(): Backend[] {
       "e2e: the Redis backend is skipped: test/support/redis-standin/index.ts or src/store/redis/redis-store.ts is not in the tree yet",
     );
   }
+  const url = process.env.VECREC_TEST_REDIS_URL;
+  if (url !== undefined && url !== "" && existsSync(REDIS_STORE_PATH)) backends.push(realRedis(url));
+  else console.log("e2e: VECREC_TEST_REDIS_URL is not set: the suites do not run against a real Redis");
   return backends;
 }
 
