@@ -16,8 +16,11 @@ import { addReflectionService, loadDescriptorPool } from "./reflection-service.j
 import { createVectorServiceHandlers } from "./vector-service-handlers.js";
 
 export const VECTOR_SERVICE_NAME = "vecrec.v1.VectorService";
-/** Time given to in-flight calls on shutdown before they are cut. */
-export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Time given to in-flight calls on shutdown before they are cut: under the 10 s that `docker stop` and
+ * Kubernetes wait before SIGKILL, leaving time to close the store.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 8_000;
 /** An Upsert of 10000 items of 1536 float32 dimensions is ~62 MB: allow it (grpc-js defaults to 4 MB). */
 export const MAX_RECEIVE_MESSAGE_BYTES = 128 * 1024 * 1024;
 
