@@ -17,8 +17,8 @@ import { createVectorServiceHandlers } from "./vector-service-handlers.js";
 
 export const VECTOR_SERVICE_NAME = "vecrec.v1.VectorService";
 /**
- * Time given to in-flight calls on shutdown before they are cut: under the 10 s that `docker stop` and
- * Kubernetes wait before SIGKILL, leaving time to close the store.
+ * Time given to in-flight calls on shutdown before they are cut: under the 10 s `docker stop` waits
+ * before SIGKILL (Kubernetes waits 30 s), leaving time to close the store.
  */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 8_000;
 /** An Upsert of 10000 items of 1536 float32 dimensions is ~62 MB: allow it (grpc-js defaults to 4 MB). */
