@@ -27,11 +27,15 @@ export class InvalidArgumentError extends VecrecError {
   readonly kind = "invalid_argument" as const;
   readonly violations: readonly FieldViolation[];
   constructor(violations: readonly FieldViolation[] | FieldViolation, options?: ErrorOptions) {
-    const list = Array.isArray(violations) ? violations : [violations as FieldViolation];
+    const list: readonly FieldViolation[] = isViolationList(violations) ? violations : [violations];
     super(list.map((v) => `${v.field}: ${v.description}`).join("; "), options);
     this.name = "InvalidArgumentError";
     this.violations = list;
   }
+}
+
+function isViolationList(value: readonly FieldViolation[] | FieldViolation): value is readonly FieldViolation[] {
+  return Array.isArray(value);
 }
 
 /** Throws an InvalidArgumentError when `violations` is not empty. */
