@@ -19,6 +19,7 @@
  */
 
 import type { FilterNode } from "./filter.js";
+import { isStopWord } from "./text-analysis.js";
 
 /** Field name used by text nodes that come from bare words (Redis mode): any TEXT field of the index. */
 export const ANY_TEXT_FIELD = "*";
@@ -845,10 +846,13 @@ class Parser {
 
   private resolve(ast: Ast): FilterNode {
     const rangeErrors: string[] = [];
-    const node = this.build(ast, rangeErrors);
+    const dropped: FilterNode[] = [];
+    const node = this.build(ast, rangeErrors, dropped);
     const firstRangeError = rangeErrors[0];
     if (firstRangeError !== undefined) throw new FilterValueError(firstRangeError);
-    return node;
+    // Redis mode: the whole query was stop words. Redis then matches nothing (or everything under
+    // KNN); hand back the stop-word clause so the caller can tell (its matcher matches nothing).
+    return node ?? dropped[0] ?? { op: "all" };
   }
 
   private param(name: string): string {
@@ -884,7 +888,12 @@ class Parser {
     return { value: v, exclusive: b.exclusive };
   }
 
-  private build(ast: Ast, rangeErrors: string[]): FilterNode {
+  /**
+   * Builds the FilterNode. In Redis mode a text clause left without words once its literal stop words
+   * are dropped is null, and null disappears from and/or (a NOT of null is null), as in RediSearch's
+   * parser: `@d:(the) @t:{x}` is just `@t:{x}`.
+   */
+  private build(ast: Ast, rangeErrors: string[], dropped: FilterNode[]): FilterNode | null {
     switch (ast.k) {
       case "all":
         return { op: "all" };
@@ -911,22 +920,35 @@ class Parser {
           maxExclusive: max.exclusive,
         };
       }
-      case "text":
-        return {
-          op: "text",
-          field: ast.field,
-          terms: ast.terms.map((t) => (t.prefix ? `${this.partText(t.part)}*` : this.partText(t.part))),
-        };
-      case "not":
-        return { op: "not", child: this.build(ast.child, rangeErrors) };
+      case "text": {
+        const all = ast.terms.map((t) => (t.prefix ? `${this.partText(t.part)}*` : this.partText(t.part)));
+        if (!this.redisMode) return { op: "text", field: ast.field, terms: all };
+        // Redis drops a literal stop word while parsing (a `$param` one stays).
+        const terms = all.filter((term, i) => {
+          const t = ast.terms[i];
+          return t === undefined || t.prefix || !("literal" in t.part) || !isStopWord(term);
+        });
+        if (terms.length === 0) {
+          dropped.push({ op: "text", field: ast.field, terms: all });
+          return null;
+        }
+        return { op: "text", field: ast.field, terms };
+      }
+      case "not": {
+        const child = this.build(ast.child, rangeErrors, dropped);
+        return child === null ? null : { op: "not", child };
+      }
       case "and":
       case "or": {
         const children: FilterNode[] = [];
         for (const c of ast.children) {
-          const built = this.build(c, rangeErrors);
+          const built = this.build(c, rangeErrors, dropped);
+          if (built === null) continue;
           if (built.op === ast.k) children.push(...built.children);
           else children.push(built);
         }
+        if (children.length === 0) return null;
+        if (children.length === 1) return children[0] as FilterNode;
         return { op: ast.k, children };
       }
     }

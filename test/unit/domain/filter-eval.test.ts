@@ -139,6 +139,11 @@ describe("createFilterMatcher against recorded Redis 8.0.2 replies (05-filters)"
     expect(run(query, params)).toEqual(expected);
   });
 
+  it("ignores a stop-word-only clause inside a larger query, as Redis's parser does", () => {
+    expect(run("@descr:(the) @labels:{books}", {})).toEqual(["f:1", "f:5", "f:6"]);
+    expect(run("@descr:(the)", {})).toEqual([]);
+  });
+
   it("rejects exact phrases, which vecrec does not implement (steps 74 and 76)", () => {
     expect(() => parseFilterQuery('@descr:"quick brown"', { params: new Map() })).toThrow(UnsupportedFilterSyntaxError);
   });

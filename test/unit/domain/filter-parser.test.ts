@@ -317,6 +317,22 @@ describe("parseFilterQuery with params (Redis mode)", () => {
     });
   });
 
+  it("drops literal stop words from text clauses, and a clause left empty from and/or/not, like Redis", () => {
+    expect(redis("@descr:(quick the)")).toEqual(text("descr", "quick"));
+    expect(redis("@descr:(the) @a:{x}")).toEqual(tag("a", "x"));
+    expect(redis("-@descr:(the) @a:{x}")).toEqual(tag("a", "x"));
+    expect(redis("the | @a:{x} @b:{y}")).toEqual({ op: "and", children: [tag("a", "x"), tag("b", "y")] });
+    // A parameter's stop word is not dropped: Redis checks only literal words while parsing.
+    expect(redis("@descr:($w quick)", { w: "the" })).toEqual(text("descr", "the", "quick"));
+    // User mode keeps what was written, for filterViolations to judge.
+    expect(parseFilterQuery("@descr:(quick the)")).toEqual(text("descr", "quick", "the"));
+  });
+
+  it("returns the stop-word clause when nothing else is left, so callers can tell (Redis: no match, or * under KNN)", () => {
+    expect(redis("@descr:(the)")).toEqual(text("descr", "the"));
+    expect(redis("-(@descr:(the) | a)")).toEqual(text("descr", "the"));
+  });
+
   it("skips punctuation the way Redis's lexer does", () => {
     expect(redis("@codes:{tab.sep}")).toEqual(tag("codes", "tab sep"));
     expect(redis("@a:{x}, @b:{y}")).toEqual({ op: "and", children: [tag("a", "x"), tag("b", "y")] });
