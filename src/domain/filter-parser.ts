@@ -901,7 +901,14 @@ class Parser {
         return {
           op: "tag",
           field: ast.field,
-          values: ast.values.map((parts) => parts.map((p) => this.partText(p)).join(" ")),
+          values: ast.values.map((parts) =>
+            parts
+              .map((p) => this.partText(p))
+              // RediSearch's termlist rule keeps the first two words of a multi-word tag value but
+              // drops literal stop words after them: `{new york is}` looks up "new york".
+              .filter((text, i) => !this.redisMode || i < 2 || !("literal" in (parts[i] as Part)) || !isStopWord(text))
+              .join(" "),
+          ),
         };
       case "numeric": {
         const min = this.bound(ast.min, true, ast.single);

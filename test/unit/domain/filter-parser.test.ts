@@ -328,6 +328,12 @@ describe("parseFilterQuery with params (Redis mode)", () => {
     expect(parseFilterQuery("@descr:(quick the)")).toEqual(text("descr", "quick", "the"));
   });
 
+  it("drops literal stop words after the second word of a multi-word tag value, like Redis's termlist rule", () => {
+    expect(redis("@a:{the new york is it}")).toEqual(tag("a", "the new york"));
+    expect(redis("@a:{a b $c}", { c: "the" })).toEqual(tag("a", "a b the"));
+    expect(parseFilterQuery("@a:{the new york is it}")).toEqual(tag("a", "the new york is it"));
+  });
+
   it("returns the stop-word clause when nothing else is left, so callers can tell (Redis: no match, or * under KNN)", () => {
     expect(redis("@descr:(the)")).toEqual(text("descr", "the"));
     expect(redis("-(@descr:(the) | a)")).toEqual(text("descr", "the"));
