@@ -676,7 +676,10 @@ export interface SearchRequest {
   includeVectors: boolean;
   /** HNSW search width for this query, 1..10000; 0 uses the index's default. Ignored by FLAT indexes. */
   efRuntime: number;
-  /** Filter-only queries: number of matches to skip (paging). Must be 0 for vector queries. */
+  /**
+   * Filter-only queries: number of matches to skip (paging); `offset + k` may not exceed 1000000 (the
+   * Redis Query Engine's result window). Must be 0 for vector queries.
+   */
   offset: number;
   /** Metadata fields to leave out of each hit (e.g. a large description), applied after `return_fields`. */
   omitFields: string[];
