@@ -487,16 +487,13 @@ class Parser {
    */
   private syntaxError(token: Token, hint?: string): FilterSyntaxError {
     const offset = this.bytes(token.pos);
-    if (token.type === "SKIP") {
-      return new FilterSyntaxError(
-        `Syntax error at offset ${offset} near ${token.value}: unexpected character '${token.value}' ` +
-          "(escape it with a backslash inside a tag value)",
-        offset,
-      );
-    }
-    const redisText = `Syntax error at offset ${offset} near ${token.near}`;
+    // A skipped character (user mode only) names itself: Redis would not have stopped there.
+    const redisText = `Syntax error at offset ${offset} near ${token.type === "SKIP" ? token.value : token.near}`;
     if (this.redisMode) return new FilterSyntaxError(redisText, offset);
-    const found = token.type === "EOF" ? "the filter ends too early" : `unexpected ${JSON.stringify(this.source.slice(token.start, token.end))}`;
+    const found =
+      token.type === "EOF" ? "the filter ends too early"
+      : token.type === "SKIP" ? `unexpected character '${token.value}'`
+      : `unexpected ${JSON.stringify(this.source.slice(token.start, token.end))}`;
     return new FilterSyntaxError(`${redisText}: ${found}${hint === undefined ? "" : `; ${hint}`}`, offset);
   }
 
@@ -595,6 +592,9 @@ class Parser {
     if (t.type === "MOD") return this.parseFieldClause();
     if (WORD_TYPES.has(t.type) || t.type === "ATTR" || t.type === "PREFIX" || UNSUPPORTED_TEXT_STARTERS.has(t.type)) {
       if (!this.redisMode) {
+        if (/^(and|or|not)$/i.test(t.value)) {
+          throw this.unsupported(t, "write AND as a space, OR as '|' and NOT as a leading '-'");
+        }
         throw this.unsupported(t, "a word must be inside a field clause such as @field:(word)");
       }
       return this.parseTextAtom(ANY_TEXT_FIELD);
@@ -622,6 +622,7 @@ class Parser {
       this.checkField(mod, field, "numeric");
       return ast;
     }
+    if (!this.canStartTextUnary(t)) throw this.syntaxError(t, `after '@${field}:' write ${CLAUSE_FORMS.replace(/@field:/g, "")}`);
     const ast = this.parseFieldText(field);
     this.checkField(mod, field, "text");
     return ast;

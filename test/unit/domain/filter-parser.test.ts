@@ -245,6 +245,15 @@ describe("parseFilterQuery syntax errors recorded from Redis 8.0.2", () => {
     expect(errorOf(() => parseFilterQuery("@a:{x} *")).message).toMatch(/'\*' can only be the whole filter$/);
     expect(errorOf(() => parseFilterQuery("@a {x}")).message).toMatch(/write ':' right after the field name/);
     expect(errorOf(() => parseFilterQuery("@d:(a b")).message).toMatch(/a text clause is @field:\(word word \.\.\.\)/);
+    expect(errorOf(() => parseFilterQuery("@year:>2000")).message).toBe(
+      "Syntax error at offset 6 near >: unexpected character '>'; after '@year:' write {tag | tag}, [min max] or (words)",
+    );
+    expect(errorOf(() => parseFilterQuery("@a:{x} AND @b:{y}")).message).toBe(
+      "Syntax error at offset 7 near AND: write AND as a space, OR as '|' and NOT as a leading '-'",
+    );
+    expect(errorOf(() => parseFilterQuery("@a:{Rock & Roll}")).message).toMatch(
+      /^Syntax error at offset 9 near &: unexpected character '&'; inside \{\.\.\.\} write values/,
+    );
   });
 });
 
