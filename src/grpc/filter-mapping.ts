@@ -99,7 +99,7 @@ export interface RequestFilter<F extends string> {
 
 /**
  * Resolves the pair (typed filter, filter string) of a request: at most one may be set; neither means
- * match everything. A FilterSyntaxError becomes a violation on the string field naming the offset.
+ * match everything. A FilterSyntaxError becomes a violation on the string field; its message names the offset.
  * Returns undefined when violations were pushed.
  */
 export function resolveRequestFilter<T extends string, Q extends string>(
@@ -121,7 +121,7 @@ export function resolveRequestFilter<T extends string, Q extends string>(
     return { node: parseFilterQuery(query), field: names.query };
   } catch (error: unknown) {
     if (error instanceof FilterSyntaxError) {
-      violations.push({ field: names.query, description: `syntax error at offset ${error.offset}: ${error.message}` });
+      violations.push({ field: names.query, description: error.message });
       return undefined;
     }
     throw error;

@@ -678,6 +678,8 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
         expect(await matching(textFilter("descr", "quick", "brown"))).toEqual(["f1", "f4"]);
         expect(await matching(textFilter("descr", "quick", "computer"))).toEqual(["f3"]);
         expect(await matching(textFilter("descr", "elephant"))).toEqual([]);
+        // A stop word among real words is ignored, as Redis ignores it in a query.
+        expect(await matching(textFilter("descr", "the", "quick", "brown"))).toEqual(["f1", "f4"]);
       });
 
       it("combines filters with and, or and not, nested", async () => {

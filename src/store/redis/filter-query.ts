@@ -6,6 +6,7 @@
  * against the identifier pattern here as well, so a bad name fails loudly instead of changing the query.
  */
 import type { FilterNode } from "../../domain/filter.js";
+import { isStopWord } from "../../domain/text-analysis.js";
 import { ID_FIELD } from "./redis-keys.js";
 
 export interface CompiledFilter {
@@ -57,8 +58,13 @@ function simplify(node: FilterNode): Simplified {
     }
     case "tag":
       return node.values.length === 0 ? { op: "none" } : node;
-    case "text":
-      return node.terms.length === 0 ? { op: "all" } : node;
+    case "text": {
+      // Redis drops stop words written in a query, but not those passed as $params: `the` would stay a
+      // search word that is never indexed, and the clause would match nothing (the embedded engine
+      // ignores it). So stop words are left out here, as the query parser would.
+      const terms = node.terms.filter((term) => !isStopWord(term));
+      return terms.length === 0 ? { op: "all" } : { ...node, terms };
+    }
     default:
       return node;
   }

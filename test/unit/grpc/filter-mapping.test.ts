@@ -109,7 +109,7 @@ describe("resolveRequestFilter", () => {
     expect(resolveRequestFilter(undefined, "@labels:{books", names, violations)).toBeUndefined();
     expect(violations).toHaveLength(1);
     expect(violations[0]?.field).toBe("filter_query");
-    expect(violations[0]?.description).toMatch(/^syntax error at offset \d+/);
+    expect(violations[0]?.description).toMatch(/^Syntax error at offset 9 near books/);
   });
 
   it("rejects both at once", () => {

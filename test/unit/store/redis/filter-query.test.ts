@@ -31,6 +31,14 @@ describe("compileFilter", () => {
     });
   });
 
+  it("leaves stop words out of text parameters, as Redis's parser does for words written in the query", () => {
+    expect(compiled(text("descr", "the", "quick", "Of", "fox"))).toEqual({
+      query: "@descr:($p0 $p1)",
+      params: { p0: "quick", p1: "fox" },
+      none: false,
+    });
+  });
+
   it("never puts user text in the query, whatever it contains", () => {
     const evil = 'x} | @other:{y} ) -* "$p0" \\ @vec:[VECTOR_RANGE 1 $B]';
     const c = compiled({ op: "or", children: [tag("labels", evil), text("descr", evil)] });
