@@ -1,0 +1,384 @@
+/**
+ * Cross-backend agreement: one seeded pseudo-random dataset loaded through the VectorStore interface
+ * into the embedded engine, the Redis backend on the RESP stand-in and (when VECREC_TEST_REDIS_URL is
+ * set) a real Redis Query Engine; the same seeded queries (KNN with random filters and k, filter-only
+ * pages) must give the same ids in the same order, the same totals and distances within 1e-6.
+ *
+ * The embedded results are also checked against a brute-force reference computed here in float64 with
+ * its own filter evaluation, so the agreement is not merely "the stand-in reuses the embedded code".
+ * The text vocabulary is chosen so that Redis's stemming cannot make two words match each other, and
+ * the reference can compare lower-cased words.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FilterNode } from "../../src/domain/filter.js";
+import type { FieldValue, Item } from "../../src/domain/item.js";
+import type { DistanceMetric, FieldSpec, IndexSpec, VectorAlgorithm } from "../../src/domain/schema.js";
+import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { createRedisStore } from "../../src/store/redis/redis-store.js";
+import type { SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
+import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
+
+const DIMENSION = 16;
+const ITEM_COUNT = 400;
+const QUERIES_PER_INDEX = 30;
+const PAGES_PER_INDEX = 12;
+const METRICS: readonly DistanceMetric[] = ["COSINE", "L2", "IP"];
+const ALGORITHMS: readonly VectorAlgorithm[] = ["FLAT", "HNSW"];
+// HNSW on a real Redis is approximate: an ef above the item count makes the 400-item graph search exhaustive.
+const EF_RUNTIME = 1000;
+
+const WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "violet", "copper", "harbor", "meadow", "falcon", "lantern"];
+// Mixed case and padding: tags compare case-insensitively and trimmed.
+const TAG_VALUES = ["red", "Red", "green", "GREEN", "blue", " blue ", "teal", "amber"];
+const TAG_QUERY_VALUES = ["red", "RED", "green", "Blue", "teal", "amber", "violet"];
+
+/** mulberry32: a small seeded generator, so a failure can be replayed. */
+function createRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Random = () => number;
+const pick = <T>(random: Random, values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+const intBelow = (random: Random, n: number): number => Math.floor(random() * n);
+
+function randomVector(random: Random): Float32Array {
+  const v = new Float32Array(DIMENSION);
+  for (let i = 0; i < DIMENSION; i++) v[i] = random() * 2 - 1;
+  return v;
+}
+
+function randomId(random: Random, taken: Set<string>): string {
+  // Mixed case, digits and punctuation: id order is code-unit order, not insertion order.
+  const alphabet = "ABCXYZabcxyz0189-_";
+  for (;;) {
+    let id = "";
+    const length = 1 + intBelow(random, 6);
+    for (let i = 0; i < length; i++) id += pick(random, [...alphabet]);
+    if (!taken.has(id)) {
+      taken.add(id);
+      return id;
+    }
+  }
+}
+
+function buildDataset(seed: number): Item[] {
+  const random = createRandom(seed);
+  const taken = new Set<string>();
+  const items: Item[] = [];
+  for (let i = 0; i < ITEM_COUNT; i++) {
+    const id = randomId(random, taken);
+    let vector: Float32Array;
+    const earlier = items[intBelow(random, Math.max(1, items.length))];
+    if (earlier?.vector !== undefined && i % 25 === 7) {
+      vector = Float32Array.from(earlier.vector); // an exact duplicate: a distance tie under every metric
+    } else if (earlier?.vector !== undefined && i % 25 === 19) {
+      vector = earlier.vector.map((x) => x * 2); // same direction: a COSINE tie (power-of-two scaling is exact)
+    } else {
+      vector = randomVector(random);
+    }
+    const fields: Record<string, FieldValue> = {};
+    if (random() > 0.05) {
+      const words = Array.from({ length: 1 + intBelow(random, 4) }, () => {
+        const word = pick(random, WORDS);
+        return random() < 0.2 ? word[0]?.toUpperCase() + word.slice(1) : word;
+      });
+      fields.descr = { type: "text", value: words.join(random() < 0.5 ? " " : ", ") };
+    }
+    const tagCount = intBelow(random, 4);
+    if (tagCount > 0 && random() > 0.05) {
+      fields.labels = { type: "tag", values: Array.from({ length: tagCount }, () => pick(random, TAG_VALUES)) };
+    }
+    if (random() > 0.05) fields.time = { type: "numeric", value: intBelow(random, 41) / (random() < 0.2 ? 2 : 1) };
+    items.push({ id, vector, fields });
+  }
+  return items;
+}
+
+function indexSpec(name: string, metric: DistanceMetric, algorithm: VectorAlgorithm): IndexSpec {
+  const vector: FieldSpec =
+    algorithm === "HNSW"
+      ? { name: "vec", type: "vector", dimension: DIMENSION, algorithm, metric, elementType: "FLOAT32", hnsw: { m: 16, efConstruction: 200, efRuntime: 10 } }
+      : { name: "vec", type: "vector", dimension: DIMENSION, algorithm, metric, elementType: "FLOAT32" };
+  return {
+    name,
+    fields: [
+      { name: "descr", type: "text", weight: 1 },
+      { name: "labels", type: "tag", separator: ",", caseSensitive: false },
+      { name: "time", type: "numeric" },
+      vector,
+    ],
+  };
+}
+
+// ---- random filters -------------------------------------------------------------------------------
+
+function randomLeaf(random: Random): FilterNode {
+  const kind = intBelow(random, 4);
+  if (kind === 0) {
+    const values = Array.from({ length: 1 + intBelow(random, 2) }, () => pick(random, TAG_QUERY_VALUES));
+    return { op: "tag", field: "labels", values }; // any of the values
+  }
+  if (kind === 1) {
+    // every one of the values
+    return { op: "and", children: [pick(random, TAG_QUERY_VALUES), pick(random, TAG_QUERY_VALUES)].map((v) => ({ op: "tag", field: "labels", values: [v] })) };
+  }
+  if (kind === 2) {
+    const a = intBelow(random, 45) - 2;
+    const b = a + intBelow(random, 25);
+    const min = random() < 0.15 ? -Infinity : a;
+    const max = random() < 0.15 ? Infinity : b;
+    return {
+      op: "numeric",
+      field: "time",
+      min,
+      max,
+      minExclusive: Number.isFinite(min) && random() < 0.5,
+      maxExclusive: Number.isFinite(max) && random() < 0.5,
+    };
+  }
+  const terms = Array.from({ length: 1 + intBelow(random, 2) }, () => {
+    const word = pick(random, WORDS);
+    return random() < 0.3 ? word.toUpperCase() : word;
+  });
+  return { op: "text", field: "descr", terms };
+}
+
+function randomFilter(random: Random, depth = 0): FilterNode {
+  const roll = random();
+  if (depth === 0 && roll < 0.1) return { op: "all" };
+  if (depth >= 2 || roll < 0.45) return randomLeaf(random);
+  if (roll < 0.65) return { op: "not", child: randomFilter(random, depth + 1) };
+  const children = Array.from({ length: 2 + intBelow(random, 2) }, () => randomFilter(random, depth + 1));
+  return { op: roll < 0.85 ? "and" : "or", children };
+}
+
+// ---- the brute-force reference ------------------------------------------------------------------
+
+const words = (text: string): Set<string> => new Set(text.toLowerCase().split(/[^a-z]+/).filter((w) => w !== ""));
+
+function referenceMatches(node: FilterNode, item: Item): boolean {
+  switch (node.op) {
+    case "all":
+      return true;
+    case "tag": {
+      const value = item.fields.labels;
+      if (value?.type !== "tag") return false;
+      const held = new Set(value.values.map((v) => v.trim().toLowerCase()));
+      return node.values.some((v) => held.has(v.trim().toLowerCase()));
+    }
+    case "numeric": {
+      const value = item.fields.time;
+      if (value?.type !== "numeric") return false;
+      const x = value.value;
+      return (node.minExclusive ? x > node.min : x >= node.min) && (node.maxExclusive ? x < node.max : x <= node.max);
+    }
+    case "text": {
+      const value = item.fields.descr;
+      if (value?.type !== "text") return false;
+      const held = words(value.value);
+      return node.terms.every((t) => held.has(t.toLowerCase()));
+    }
+    case "and":
+      return node.children.every((c) => referenceMatches(c, item));
+    case "or":
+      return node.children.some((c) => referenceMatches(c, item));
+    case "not":
+      return !referenceMatches(node.child, item);
+  }
+}
+
+function referenceDistance(metric: DistanceMetric, a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  let l2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+    l2 += (x - y) * (x - y);
+  }
+  if (metric === "L2") return l2;
+  if (metric === "IP") return 1 - dot;
+  return 1 - dot / (Math.sqrt(na) * Math.sqrt(nb));
+}
+
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function close(actual: number, expected: number, tolerance: number): boolean {
+  const diff = Math.abs(actual - expected);
+  return diff <= tolerance || diff <= tolerance * Math.abs(expected);
+}
+
+/** Checks one embedded KNN result against the float64 brute force. */
+function expectMatchesReference(items: readonly Item[], metric: DistanceMetric, query: SearchQuery, result: SearchResult, label: string): void {
+  const vector = query.vector as Float32Array;
+  const matching = items.filter((item) => referenceMatches(query.filter, item));
+  const exact = new Map(matching.map((item) => [item.id, referenceDistance(metric, vector, item.vector as Float32Array)]));
+  const best = [...exact.values()].sort((a, b) => a - b).slice(0, query.k);
+
+  expect(result.totalMatches, `${label}: totalMatches`).toBe(Math.min(query.k, matching.length));
+  expect(result.hits.length, `${label}: hit count`).toBe(best.length);
+  result.hits.forEach((hit, i) => {
+    const reference = exact.get(hit.id);
+    expect(reference, `${label}: hit ${hit.id} does not match the filter`).toBeDefined();
+    expect(close(hit.distance, reference as number, 1e-5), `${label}: ${hit.id} distance ${hit.distance} vs ${reference}`).toBe(true);
+    // No closer item was left out: the i-th distance is the i-th smallest of the reference.
+    expect(close(hit.distance, best[i] as number, 1e-5), `${label}: rank ${i} distance ${hit.distance} vs ${best[i]}`).toBe(true);
+    const previous = result.hits[i - 1];
+    if (previous !== undefined) {
+      const ordered = previous.distance < hit.distance || (previous.distance === hit.distance && previous.id < hit.id);
+      expect(ordered, `${label}: ${previous.id} (${previous.distance}) before ${hit.id} (${hit.distance})`).toBe(true);
+    }
+  });
+}
+
+function expectPageMatchesReference(items: readonly Item[], query: SearchQuery, result: SearchResult, label: string): void {
+  const matching = items.filter((item) => referenceMatches(query.filter, item)).map((item) => item.id).sort(byCodeUnits);
+  expect(result.totalMatches, `${label}: totalMatches`).toBe(matching.length);
+  expect(result.hits.map((h) => h.id), `${label}: page`).toEqual(matching.slice(query.offset, query.offset + query.k));
+  expect(result.hits.every((h) => h.distance === 0), `${label}: filter-only distances are 0`).toBe(true);
+}
+
+function expectAgreement(expected: SearchResult, actual: SearchResult, label: string): void {
+  expect(actual.totalMatches, `${label}: totalMatches`).toBe(expected.totalMatches);
+  expect(actual.hits.map((h) => h.id), `${label}: ids`).toEqual(expected.hits.map((h) => h.id));
+  actual.hits.forEach((hit, i) => {
+    const want = expected.hits[i]?.distance as number;
+    expect(close(hit.distance, want, 1e-6), `${label}: ${hit.id} distance ${hit.distance} vs ${want}`).toBe(true);
+  });
+}
+
+// ---- the backends -------------------------------------------------------------------------------
+
+interface Backend {
+  readonly name: string;
+  readonly store: VectorStore;
+}
+
+const realRedisUrl = process.env.VECREC_TEST_REDIS_URL;
+const realRedisSkipped =
+  realRedisUrl === undefined || realRedisUrl === ""
+    ? "VECREC_TEST_REDIS_URL is not set: the cross-backend comparison with a real Redis Query Engine is skipped"
+    : undefined;
+if (realRedisSkipped !== undefined) console.warn(realRedisSkipped);
+
+describe("cross-backend agreement", () => {
+  const items = buildDataset(20_261_126);
+  const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const indexNames = METRICS.flatMap((metric) => ALGORITHMS.map((algorithm) => ({ metric, algorithm, name: `xb_${runId}_${metric}_${algorithm}` })));
+  let embedded: VectorStore;
+  let standIn: RedisStandIn;
+  const others: Backend[] = [];
+  // What the random queries exercised, so a generator that drifts into trivial cases fails loudly.
+  const seen = { kAboveMatches: 0, noMatch: 0, tiedHits: 0, partialPages: 0 };
+
+  beforeAll(async () => {
+    embedded = createEmbeddedStore();
+    standIn = await startRedisStandIn();
+    others.push({ name: "redis (stand-in)", store: await createRedisStore({ url: standIn.url, keyPrefix: `vecrec-xb-${runId}:` }) });
+    if (realRedisUrl !== undefined && realRedisUrl !== "") {
+      others.push({ name: "redis (real)", store: await createRedisStore({ url: realRedisUrl, keyPrefix: `vecrec-xb-${runId}:` }) });
+    }
+    for (const store of [embedded, ...others.map((b) => b.store)]) {
+      for (const { metric, algorithm, name } of indexNames) {
+        await store.createIndex(indexSpec(name, metric, algorithm));
+        // Several batches, the last one writing twenty items again (unchanged: upsert replaces whole items).
+        await store.upsert(name, items.slice(0, 150));
+        await store.upsert(name, items.slice(150));
+        await store.upsert(name, items.slice(100, 120));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    for (const { store } of others) {
+      for (const { name } of indexNames) await store.dropIndex(name, { deleteItems: true }).catch(() => undefined);
+      await store.close();
+    }
+    await embedded?.close();
+    await standIn?.close();
+  });
+
+  it("loads every item into every backend", async () => {
+    for (const { store } of others) {
+      for (const { name } of indexNames) expect((await store.getIndex(name)).itemCount).toBe(ITEM_COUNT);
+    }
+    expect((await embedded.getIndex(indexNames[0]?.name as string)).itemCount).toBe(ITEM_COUNT);
+  });
+
+  it.skipIf(realRedisSkipped !== undefined)(
+    `includes a real Redis${realRedisSkipped === undefined ? "" : ` (skipped: ${realRedisSkipped})`}`,
+    () => {
+      expect(others.map((b) => b.name)).toContain("redis (real)");
+    },
+  );
+
+  for (const { metric, algorithm } of METRICS.flatMap((m) => ALGORITHMS.map((a) => ({ metric: m, algorithm: a })))) {
+    it(`agrees on KNN with random filters and k (${metric}, ${algorithm})`, async () => {
+      const name = indexNames.find((x) => x.metric === metric && x.algorithm === algorithm)?.name as string;
+      const random = createRandom(METRICS.indexOf(metric) * 10 + ALGORITHMS.indexOf(algorithm) + 1);
+      for (let q = 0; q < QUERIES_PER_INDEX; q++) {
+        // Some queries are an item's own vector (or twice it): ties at the top with its duplicates.
+        const source = q % 5 === 0 ? items[intBelow(random, items.length)]?.vector : undefined;
+        const vector = source === undefined ? randomVector(random) : q % 10 === 0 ? Float32Array.from(source) : source.map((x) => x * 2);
+        const query: SearchQuery = {
+          vector,
+          k: pick(random, [1, 3, 10, 25, 100, ITEM_COUNT + 50]),
+          offset: 0,
+          filter: randomFilter(random),
+          includeVectors: false,
+          returnFields: [],
+          ...(algorithm === "HNSW" ? { efRuntime: EF_RUNTIME } : {}),
+        };
+        const label = `${metric}/${algorithm} query ${q} k=${query.k} filter=${JSON.stringify(query.filter)}`;
+        const expected = await embedded.search(name, query);
+        expectMatchesReference(items, metric, query, expected, `embedded ${label}`);
+        if (expected.totalMatches < query.k) seen.kAboveMatches++;
+        if (expected.totalMatches === 0) seen.noMatch++;
+        if (expected.hits.some((h, i) => i > 0 && h.distance === expected.hits[i - 1]?.distance)) seen.tiedHits++;
+        for (const backend of others) expectAgreement(expected, await backend.store.search(name, query), `${backend.name} ${label}`);
+      }
+    });
+  }
+
+  it("agrees on filter-only pages (offset + k, id order)", async () => {
+    const random = createRandom(99);
+    for (const { name } of indexNames) {
+      for (let p = 0; p < PAGES_PER_INDEX; p++) {
+        const query: SearchQuery = {
+          k: pick(random, [1, 7, 50, ITEM_COUNT + 50]),
+          offset: pick(random, [0, 0, 3, 40, 350]),
+          filter: randomFilter(random),
+          includeVectors: false,
+        };
+        const label = `${name} page ${p} k=${query.k} offset=${query.offset} filter=${JSON.stringify(query.filter)}`;
+        const expected = await embedded.search(name, query);
+        expectPageMatchesReference(items, query, expected, `embedded ${label}`);
+        if (expected.hits.length > 0 && expected.hits.length < expected.totalMatches) seen.partialPages++;
+        for (const backend of others) {
+          const actual = await backend.store.search(name, query);
+          expectAgreement(expected, actual, `${backend.name} ${label}`);
+          // Whole items come back the same (fields as stored).
+          expect(actual.hits.map((h) => h.item.fields), `${backend.name} ${label}: fields`).toEqual(expected.hits.map((h) => h.item.fields));
+        }
+      }
+    }
+  });
+
+  it("exercised ties, k above the matches, empty results and partial pages", () => {
+    expect(seen.kAboveMatches).toBeGreaterThan(10);
+    expect(seen.noMatch).toBeGreaterThan(0);
+    expect(seen.tiedHits).toBeGreaterThan(3);
+    expect(seen.partialPages).toBeGreaterThan(5);
+  });
+});
