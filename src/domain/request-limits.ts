@@ -4,6 +4,7 @@
  * (`items[3].id`, `k`, ...) so every violation names the field the client sent.
  */
 import type { FieldViolation } from "./errors.js";
+import { INTERACTION_KINDS } from "./interaction.js";
 
 /** An inclusive integer range. */
 export interface IntRange {
@@ -132,6 +133,26 @@ export function batchSizeViolations(count: number, field: string): FieldViolatio
 /** A finite number (no NaN, no Infinity). */
 export function finiteViolations(value: number, field: string): FieldViolation[] {
   return Number.isFinite(value) ? [] : [{ field, description: `must be a finite number (got ${String(value)})` }];
+}
+
+/** A finite number >= 0 (weights, durations). */
+export function nonNegativeViolations(value: number, field: string): FieldViolation[] {
+  if (Number.isFinite(value) && value < 0) return [{ field, description: `must be >= 0 (got ${value})` }];
+  return finiteViolations(value, field);
+}
+
+/** A page offset: an integer >= 0. */
+export function offsetViolations(offset: number, field: string): FieldViolation[] {
+  if (!Number.isInteger(offset) || offset < 0) {
+    return [{ field, description: `must be a non-negative integer (got ${String(offset)})` }];
+  }
+  return [];
+}
+
+/** One of INTERACTION_KINDS (a value the transport decoded, or one from a test). */
+export function interactionKindViolations(kind: string, field: string): FieldViolation[] {
+  if ((INTERACTION_KINDS as readonly string[]).includes(kind)) return [];
+  return [{ field, description: `must be one of ${INTERACTION_KINDS.join(", ")} (got "${kind}")` }];
 }
 
 /**

@@ -201,9 +201,7 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
         interactionWeights = new Map();
         request.interactionWeights.forEach((entry, i) => {
           const kind = decodeInteractionKind(entry.kind, `interaction_weights[${i}].kind`, violations);
-          if (!Number.isFinite(entry.weight) || entry.weight < 0) {
-            violations.push({ field: `interaction_weights[${i}].weight`, description: "must be finite and >= 0" });
-          }
+          // The weight itself is checked by the use case (src/recommend/recommend.ts), as every other value.
           if (kind === undefined) return;
           if (interactionWeights?.has(kind)) {
             violations.push({ field: `interaction_weights[${i}].kind`, description: `kind ${kind} is given twice` });

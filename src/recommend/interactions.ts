@@ -3,9 +3,8 @@
  * user's interactions back, newest first. Interactions are deleted with their user (deleteItems) or
  * with the index (dropIndex with deleteItems); the stores do that.
  */
-import { InvalidArgumentError } from "../domain/errors.js";
+import { throwIfViolations } from "../domain/errors.js";
 import type { FieldViolation } from "../domain/errors.js";
-import { INTERACTION_KINDS } from "../domain/interaction.js";
 import type { Interaction, InteractionKind, InteractionPage } from "../domain/interaction.js";
 import {
   DEFAULT_INTERACTIONS_PAGE,
@@ -14,7 +13,10 @@ import {
   finiteViolations,
   idViolations,
   indexNameViolations,
+  interactionKindViolations,
   intRangeViolations,
+  nonNegativeViolations,
+  offsetViolations,
 } from "../domain/request-limits.js";
 import type { VectorStore } from "../store/vector-store.js";
 
@@ -51,17 +53,11 @@ export function createInteractionService(store: VectorStore): {
         const at = `interactions[${i}]`;
         violations.push(...idViolations(it.userId, `${at}.user_id`));
         violations.push(...idViolations(it.itemId, `${at}.item_id`));
-        if (!(INTERACTION_KINDS as readonly string[]).includes(it.kind)) {
-          violations.push({ field: `${at}.kind`, description: `must be one of ${INTERACTION_KINDS.join(", ")}` });
-        }
-        if (Number.isFinite(it.weight) && it.weight < 0) {
-          violations.push({ field: `${at}.weight`, description: `must be >= 0 (got ${it.weight})` });
-        } else {
-          violations.push(...finiteViolations(it.weight, `${at}.weight`));
-        }
+        violations.push(...interactionKindViolations(it.kind, `${at}.kind`));
+        violations.push(...nonNegativeViolations(it.weight, `${at}.weight`));
         violations.push(...finiteViolations(it.occurredAtMs, `${at}.occurred_at`));
       });
-      if (violations.length > 0) throw new InvalidArgumentError(violations);
+      throwIfViolations(violations);
       const clean: Interaction[] = interactions.map((it) => ({
         userId: it.userId,
         itemId: it.itemId,
@@ -76,10 +72,8 @@ export function createInteractionService(store: VectorStore): {
     async get(indexName, userId, page) {
       const violations: FieldViolation[] = [...indexNameViolations(indexName), ...idViolations(userId, "user_id")];
       if (page.limit !== 0) violations.push(...intRangeViolations(page.limit, INTERACTIONS_PAGE_RANGE, "limit"));
-      if (!Number.isInteger(page.offset) || page.offset < 0) {
-        violations.push({ field: "offset", description: "must be an integer >= 0" });
-      }
-      if (violations.length > 0) throw new InvalidArgumentError(violations);
+      violations.push(...offsetViolations(page.offset, "offset"));
+      throwIfViolations(violations);
       const limit = page.limit === 0 ? DEFAULT_INTERACTIONS_PAGE : page.limit;
       return store.getInteractions(indexName, userId, { offset: page.offset, limit });
     },

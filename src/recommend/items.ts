@@ -7,6 +7,7 @@ import type { FieldValue, Item } from "../domain/item.js";
 import {
   batchSizeViolations,
   duplicateViolations,
+  finiteViolations,
   idListViolations,
   idViolations,
   indexNameViolations,
@@ -171,7 +172,7 @@ function normalizeFieldValue(
       return value;
     case "numeric":
       if (!Number.isFinite(value.value)) {
-        violations.push({ field: path, description: `must be a finite number (got ${String(value.value)})` });
+        violations.push(...finiteViolations(value.value, path));
         return undefined;
       }
       return value;

@@ -3,11 +3,10 @@
  * items those neighbours interacted with, and return the best ones the user does not have yet, each
  * with the neighbours that contributed. Scoring itself is pure (src/domain/scoring.ts).
  */
-import { InvalidArgumentError, ItemNotFoundError, FailedPreconditionError, throwIfAborted } from "../domain/errors.js";
+import { FailedPreconditionError, ItemNotFoundError, throwIfAborted, throwIfViolations } from "../domain/errors.js";
 import type { FieldViolation } from "../domain/errors.js";
 import type { FilterNode } from "../domain/filter.js";
 import { filterViolations } from "../domain/filter-validate.js";
-import { INTERACTION_KINDS } from "../domain/interaction.js";
 import type { Interaction, InteractionKind } from "../domain/interaction.js";
 import { deriveInterests } from "../domain/interests.js";
 import { scoreRecommendations } from "../domain/scoring.js";
@@ -24,7 +23,9 @@ import {
   finiteViolations,
   idViolations,
   indexNameViolations,
+  interactionKindViolations,
   intRangeViolations,
+  nonNegativeViolations,
 } from "../domain/request-limits.js";
 
 export interface RecommendCommand {
@@ -95,7 +96,7 @@ export function createRecommender(
   return {
     async recommend(cmd: RecommendCommand): Promise<RecommendResult> {
       const violations = commandViolations(cmd);
-      if (violations.length > 0) throw new InvalidArgumentError(violations);
+      throwIfViolations(violations);
       throwIfAborted(cmd.signal);
 
       const spec = await specs.get(cmd.indexName);
@@ -105,7 +106,7 @@ export function createRecommender(
         specViolations.push(...vectorViolations(cmd.user.vector, vecField.dimension, "interest_vector"));
       }
       specViolations.push(...filterViolations(cmd.neighborFilter, spec, cmd.neighborFilterField));
-      if (specViolations.length > 0) throw new InvalidArgumentError(specViolations);
+      throwIfViolations(specViolations);
       throwIfAborted(cmd.signal);
 
       const neighborCount = cmd.neighborCount === 0 ? DEFAULT_NEIGHBOR_COUNT : cmd.neighborCount;
@@ -206,24 +207,12 @@ function commandViolations(cmd: RecommendCommand): FieldViolation[] {
   if (cmd.interactionWeights !== undefined) {
     let i = 0;
     for (const [kind, weight] of cmd.interactionWeights) {
-      if (!(INTERACTION_KINDS as readonly string[]).includes(kind)) {
-        out.push({ field: `interaction_weights[${i}].kind`, description: `unknown interaction kind "${String(kind)}"` });
-      }
-      if (Number.isFinite(weight) && weight < 0) {
-        out.push({ field: `interaction_weights[${i}].weight`, description: `must be >= 0 (got ${weight})` });
-      } else {
-        out.push(...finiteViolations(weight, `interaction_weights[${i}].weight`));
-      }
+      out.push(...interactionKindViolations(kind, `interaction_weights[${i}].kind`));
+      out.push(...nonNegativeViolations(weight, `interaction_weights[${i}].weight`));
       i++;
     }
   }
-  if (Number.isFinite(cmd.recencyHalfLifeSeconds) && cmd.recencyHalfLifeSeconds < 0) {
-    out.push({ field: "recency_half_life_seconds", description: "must be >= 0 (0 = no decay)" });
-  } else {
-    out.push(...finiteViolations(cmd.recencyHalfLifeSeconds, "recency_half_life_seconds"));
-  }
-  if (cmd.nowMs !== undefined && !Number.isFinite(cmd.nowMs)) {
-    out.push({ field: "now", description: "must be finite" });
-  }
+  out.push(...nonNegativeViolations(cmd.recencyHalfLifeSeconds, "recency_half_life_seconds"));
+  if (cmd.nowMs !== undefined) out.push(...finiteViolations(cmd.nowMs, "now"));
   return out;
 }

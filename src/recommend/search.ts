@@ -18,6 +18,7 @@ import {
   idViolations,
   indexNameViolations,
   intRangeViolations,
+  offsetViolations,
 } from "../domain/request-limits.js";
 import { metadataFields, vectorField, type IndexSpec } from "../domain/schema.js";
 import { vectorViolations } from "../domain/vector.js";
@@ -111,8 +112,9 @@ export function checkSearchCommand(
   const violations: FieldViolation[] = [...intRangeViolations(cmd.k, K_RANGE, "k")];
   const vectorSpec = vectorField(spec);
   if (cmd.query === undefined) {
-    if (!Number.isInteger(cmd.offset) || cmd.offset < 0) {
-      violations.push({ field: "offset", description: `must be a non-negative integer (got ${String(cmd.offset)})` });
+    const bad = offsetViolations(cmd.offset, "offset");
+    if (bad.length > 0) {
+      violations.push(...bad);
     } else if (cmd.offset + cmd.k > MAX_SEARCH_WINDOW) {
       violations.push({
         field: "offset",

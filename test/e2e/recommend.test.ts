@@ -172,6 +172,24 @@ for (const backend of BACKENDS) {
       const badFilter = await collect(h.client.recommend(request({ neighborFilterQuery: "@nope:{x}" })));
       expect(badFilter.error?.code).toBe(status.INVALID_ARGUMENT);
       expect(violatedFields(badFilter.error!)).toEqual(["neighbor_filter_query"]);
+      const badWeights = await collect(
+        h.client.recommend(
+          request({
+            interactionWeights: [
+              { kind: VIEW, weight: -1 },
+              { kind: LIKE, weight: Number.NaN },
+              { kind: PURCHASE, weight: 2 },
+            ],
+            recencyHalfLifeSeconds: -5,
+          }),
+        ),
+      );
+      expect(badWeights.error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(violatedFields(badWeights.error!)).toEqual([
+        "interaction_weights[0].weight",
+        "interaction_weights[1].weight",
+        "recency_half_life_seconds",
+      ]);
     });
 
     it("answers NOT_FOUND for an unknown user", async () => {

@@ -6,6 +6,9 @@ import {
   idListViolations,
   idViolations,
   indexNameViolations,
+  interactionKindViolations,
+  nonNegativeViolations,
+  offsetViolations,
   rangeViolations,
   utf8ByteLength,
 } from "../../../src/domain/request-limits.js";
@@ -85,5 +88,31 @@ describe("batch and list validators", () => {
     expect(duplicateViolations(["a", "A", ""], (i) => `n[${i}]`, (v) => (v === "" ? undefined : v.toLowerCase()))).toEqual([
       { field: "n[1]", description: "duplicate of n[0]" },
     ]);
+  });
+});
+
+describe("number and kind validators", () => {
+  it("accepts finite numbers >= 0 and names the field of a negative or non-finite one", () => {
+    for (const good of [0, 0.5, 3, 1e300]) expect(nonNegativeViolations(good, "w")).toEqual([]);
+    expect(nonNegativeViolations(-1, "interactions[2].weight")).toEqual([
+      { field: "interactions[2].weight", description: "must be >= 0 (got -1)" },
+    ]);
+    for (const bad of [Number.NaN, Infinity, -Infinity]) {
+      expect(nonNegativeViolations(bad, "w").map((v) => v.field)).toEqual(["w"]);
+    }
+  });
+
+  it("accepts integer offsets >= 0", () => {
+    expect(offsetViolations(0, "offset")).toEqual([]);
+    expect(offsetViolations(42, "offset")).toEqual([]);
+    for (const bad of [-1, 1.5, Number.NaN, Infinity]) {
+      expect(offsetViolations(bad, "offset").map((v) => v.field)).toEqual(["offset"]);
+    }
+  });
+
+  it("accepts the interaction kinds only", () => {
+    for (const kind of ["view", "click", "like", "add_to_cart", "purchase"]) expect(interactionKindViolations(kind, "kind")).toEqual([]);
+    expect(interactionKindViolations("VIEW", "interactions[0].kind").map((v) => v.field)).toEqual(["interactions[0].kind"]);
+    expect(interactionKindViolations("", "kind")).toHaveLength(1);
   });
 });
