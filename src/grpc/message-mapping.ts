@@ -31,15 +31,7 @@ import { decodeOptionalVector, encodeVector } from "./vector-mapping.js";
 
 // ---- enums ----
 
-const ALGORITHM_FROM_PROTO = new Map<number, DomainAlgorithm>([
-  [VectorAlgorithm.VECTOR_ALGORITHM_FLAT, "FLAT"],
-  [VectorAlgorithm.VECTOR_ALGORITHM_HNSW, "HNSW"],
-]);
-const METRIC_FROM_PROTO = new Map<number, DomainMetric>([
-  [DistanceMetric.DISTANCE_METRIC_COSINE, "COSINE"],
-  [DistanceMetric.DISTANCE_METRIC_L2, "L2"],
-  [DistanceMetric.DISTANCE_METRIC_IP, "IP"],
-]);
+// Each table is written once, domain -> proto; the decoding direction is its inverse.
 const ALGORITHM_TO_PROTO: Record<DomainAlgorithm, VectorAlgorithm> = {
   FLAT: VectorAlgorithm.VECTOR_ALGORITHM_FLAT,
   HNSW: VectorAlgorithm.VECTOR_ALGORITHM_HNSW,
@@ -49,13 +41,6 @@ const METRIC_TO_PROTO: Record<DomainMetric, DistanceMetric> = {
   L2: DistanceMetric.DISTANCE_METRIC_L2,
   IP: DistanceMetric.DISTANCE_METRIC_IP,
 };
-const KIND_FROM_PROTO = new Map<number, DomainInteractionKind>([
-  [InteractionKind.INTERACTION_KIND_VIEW, "view"],
-  [InteractionKind.INTERACTION_KIND_CLICK, "click"],
-  [InteractionKind.INTERACTION_KIND_LIKE, "like"],
-  [InteractionKind.INTERACTION_KIND_ADD_TO_CART, "add_to_cart"],
-  [InteractionKind.INTERACTION_KIND_PURCHASE, "purchase"],
-]);
 const KIND_TO_PROTO: Record<DomainInteractionKind, InteractionKind> = {
   view: InteractionKind.INTERACTION_KIND_VIEW,
   click: InteractionKind.INTERACTION_KIND_CLICK,
@@ -63,6 +48,14 @@ const KIND_TO_PROTO: Record<DomainInteractionKind, InteractionKind> = {
   add_to_cart: InteractionKind.INTERACTION_KIND_ADD_TO_CART,
   purchase: InteractionKind.INTERACTION_KIND_PURCHASE,
 };
+
+/** proto number -> domain value; numbers not in `table` (UNSPECIFIED, unknown) are absent. */
+function inverse<D extends string>(table: Record<D, number>): Map<number, D> {
+  return new Map((Object.entries(table) as [D, number][]).map(([domain, proto]) => [proto, domain]));
+}
+const ALGORITHM_FROM_PROTO = inverse(ALGORITHM_TO_PROTO);
+const METRIC_FROM_PROTO = inverse(METRIC_TO_PROTO);
+const KIND_FROM_PROTO = inverse(KIND_TO_PROTO);
 
 /** Decodes an InteractionKind; UNSPECIFIED or an unknown number is a violation on `path`. */
 export function decodeInteractionKind(
