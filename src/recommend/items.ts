@@ -1,7 +1,7 @@
 /**
  * Item use cases: Upsert (validated whole before anything is written), GetItems, DeleteItems.
  */
-import { InvalidArgumentError, throwIfViolations, type FieldViolation } from "../domain/errors.js";
+import { throwIfViolations, type FieldViolation } from "../domain/errors.js";
 import { deriveInterests } from "../domain/interests.js";
 import type { FieldValue, Item } from "../domain/item.js";
 import {
@@ -44,9 +44,6 @@ export interface ItemService {
   deleteItems(indexName: string, ids: string[]): Promise<number>;
 }
 
-/** At most this many violations are reported for one request (a 10000-item batch could produce 10000+). */
-export const MAX_REPORTED_VIOLATIONS = 100;
-
 export function createItemService(store: VectorStore, options: { specCache?: IndexSpecCache } = {}): ItemService {
   const specs = options.specCache ?? indexSpecCacheFor(store);
   return {
@@ -83,7 +80,7 @@ export function createItemService(store: VectorStore, options: { specCache?: Ind
  * Validates a whole batch against `spec` and returns the items to store: tag values trimmed, empty tag
  * lists dropped, the interests tag derived from the vector when the index has interests.
  * @throws InvalidArgumentError with paths such as `items[3].vector`, `items[0].fields.labels`,
- *   `items[2].id` (at most MAX_REPORTED_VIOLATIONS of them, plus one saying how many were left out)
+ *   `items[2].id`: every violation (the transport caps what it sends, see src/grpc/status-mapping.ts)
  */
 export function prepareItems(spec: IndexSpec, inputs: readonly ItemInput[]): Item[] {
   const violations: FieldViolation[] = [...batchSizeViolations(inputs.length, "items")];
@@ -118,18 +115,8 @@ export function prepareItems(spec: IndexSpec, inputs: readonly ItemInput[]): Ite
     ),
   );
 
-  if (violations.length > 0) throw new InvalidArgumentError(capViolations(violations));
+  throwIfViolations(violations);
   return items;
-}
-
-/** The first MAX_REPORTED_VIOLATIONS violations, plus one counting the rest. */
-export function capViolations(violations: readonly FieldViolation[]): FieldViolation[] {
-  if (violations.length <= MAX_REPORTED_VIOLATIONS) return [...violations];
-  const rest = violations.length - MAX_REPORTED_VIOLATIONS;
-  return [
-    ...violations.slice(0, MAX_REPORTED_VIOLATIONS),
-    { field: "items", description: `${rest} more violation(s) not listed` },
-  ];
 }
 
 const TYPE_NAMES: Record<FieldSpec["type"], string> = {

@@ -182,6 +182,16 @@ describe.each(BACKENDS)("bad input is INVALID_ARGUMENT naming the field ($name)"
     expect(error.details.length).toBeLessThanOrEqual(513);
   });
 
+  it("counts every violation left out of a large bad upsert", async () => {
+    const items = Array.from({ length: 500 }, (_, i) => ({ id: `b${i}`, vector: vectorList([1, 2]) }));
+    const violations = fieldViolations(await upsertError(items));
+    // 500 bad vectors: the ones listed plus the count of the others make 500, whoever cut the list.
+    const listed = violations.length - 1;
+    expect(listed).toBeGreaterThan(10);
+    expect(violations.slice(0, listed).map((v) => v.field)).toEqual(items.slice(0, listed).map((_, i) => `items[${i}].vector`));
+    expect(violations.at(-1)).toEqual({ field: "items", description: `${500 - listed} more violation(s) not listed` });
+  });
+
   it("rejects a Recommend request without a user", async () => {
     const { error } = await collect(h.client.recommend(RecommendRequest.fromPartial({ indexName: "v" })));
     expect(error?.code).toBe(status.INVALID_ARGUMENT);
