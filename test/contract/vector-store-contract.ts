@@ -480,6 +480,30 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
         expectClose(c.hits[1]?.distance ?? NaN, 0.928571428571);
       });
 
+      it("lists NaN distances (zero vectors under COSINE) last, and leaves them out under a filter or exclusion", async () => {
+        // Redis 8.0.2 (shared/conformance/README.md): a plain KNN returns a NaN-distance row last, a
+        // hybrid (pre-filtered) KNN returns nothing for it.
+        const spec = await createIndex("knn_nan", [tag("labels"), vectorSpec(2, "COSINE")]);
+        await store.upsert(spec.name, [
+          item("zero", [0, 0], { labels: tags("x") }),
+          item("a", [1, 0], { labels: tags("x") }),
+          item("b", [0, 1], { labels: tags("y") }),
+        ]);
+        const plain = await store.search(spec.name, knn([1, 0.5], 5));
+        expect(ids(plain)).toEqual(["a", "b", "zero"]);
+        expect(Number.isNaN(plain.hits[2]?.distance)).toBe(true);
+        const filtered = await store.search(spec.name, knn([1, 0.5], 5, { filter: tagFilter("labels", "x") }));
+        expect(ids(filtered)).toEqual(["a"]);
+        expect(filtered.totalMatches).toBe(1);
+        const excluding = await store.search(spec.name, knn([1, 0.5], 5, { excludeIds: ["b"] }));
+        expect(ids(excluding)).toEqual(["a"]);
+        // A zero query vector: every distance is NaN.
+        expect(ids(await store.search(spec.name, knn([0, 0], 5)))).toEqual(["a", "b", "zero"]);
+        const none = await store.search(spec.name, knn([0, 0], 5, { filter: tagFilter("labels", "x", "y") }));
+        expect(none.hits).toEqual([]);
+        expect(none.totalMatches).toBe(0);
+      });
+
       it("orders equal distances by id ascending", async () => {
         const spec = await createIndex("knn_ties", [vectorSpec(2, "L2")]);
         await store.upsert(spec.name, [

@@ -125,7 +125,8 @@ export class EmbeddedIndex {
 
   /**
    * Runs a query: KNN when `query.vector` is set (the k closest among the items that pass the filter and
-   * are not excluded, closest first, ties by id, NaN distances last; the filter is evaluated lazily but the
+   * are not excluded, closest first, ties by id, NaN distances last, or left out under a filter or
+   * exclusion, as Redis does; the filter is evaluated lazily but the
    * result is exactly that of filtering first), else a filter-only page by id. Yields to the event loop between chunks of rows
    * and throws CancelledError/DeadlineExceededError once `query.signal` is aborted. Call under a read lock.
    */
@@ -156,6 +157,10 @@ export class EmbeddedIndex {
     const arena = this.normalized ?? this.raw;
     const scanMetric = this.metric === "L2" ? "l2" : "dot";
     const filtering = excluded.size > 0 || matcher !== undefined;
+    // Redis answers a KNN with a pre-filter (any filter, or ids to leave out) as a hybrid query, which
+    // leaves out rows at a NaN distance (zero vectors under COSINE); a plain KNN lists them last
+    // (shared/conformance/README.md, "A vector containing NaN").
+    const hybrid = matcher !== undefined || (query.excludeIds?.length ?? 0) > 0;
     for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
       if (start > 0) {
         // Between chunks: let other work run, and notice cancellation.
@@ -164,6 +169,7 @@ export class EmbeddedIndex {
       }
       const end = Math.min(n, start + SCAN_CHUNK_ROWS);
       if (allNaN) {
+        if (hybrid) continue;
         for (let slot = start; slot < end; slot++) {
           if (heap.admits(NEGATIVE_NAN, slot) && (!filtering || accepts(slot))) heap.offer(NEGATIVE_NAN, slot);
         }
@@ -176,6 +182,7 @@ export class EmbeddedIndex {
       }
       for (let slot = start; slot < end; slot++) {
         const d = distances[slot - start] as number;
+        if (hybrid && Number.isNaN(d)) continue;
         // Distances are cheap, filters are not: only rows that would enter the top k are filtered.
         // Rows are skipped only once the heap holds k matches, so the result is exact.
         if (heap.admits(d, slot) && accepts(slot)) heap.offer(d, slot);
