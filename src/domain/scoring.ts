@@ -6,6 +6,7 @@
  *   weight(v, item) = sum over v's interactions i with the item of i.weight x kindWeight(i.kind) x decay(i)
  *   decay(i) = 0.5 ^ (age(i) / halfLife)    (1 without a half-life)
  */
+import { compareIds } from "./id-order.js";
 import type { Interaction, InteractionKind } from "./interaction.js";
 import type { DistanceMetric } from "./schema.js";
 
@@ -85,10 +86,6 @@ export interface ScoredItem {
   readonly contributions: ScoredContribution[];
 }
 
-/** Code-unit order, as the stores order ids (not localeCompare). */
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 /**
  * Scores every item the neighbours interacted with and returns the best `limit`, best first, ties by

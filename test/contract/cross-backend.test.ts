@@ -55,8 +55,9 @@ function randomVector(random: Random): Float32Array {
 }
 
 function randomId(random: Random, taken: Set<string>): string {
-  // Mixed case, digits and punctuation: id order is code-unit order, not insertion order.
-  const alphabet = "ABCXYZabcxyz0189-_";
+  // Mixed case, digits, punctuation and characters whose UTF-16 and UTF-8 orders differ (U+FF01 and
+  // U+1F600): ids sort by UTF-8 bytes, as Redis does, not by insertion order.
+  const alphabet = "ABCXYZabcxyz0189-_é\uFF01\u{1F600}";
   for (;;) {
     let id = "";
     const length = 1 + intBelow(random, 6);
@@ -220,7 +221,8 @@ function nanLast(a: number, b: number): number {
   return a - b;
 }
 
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Ids in UTF-8 byte order (Redis's strcmp). */
+const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 
 function close(actual: number, expected: number, tolerance: number): boolean {
   if (Number.isNaN(actual) || Number.isNaN(expected)) return Number.isNaN(actual) && Number.isNaN(expected);
@@ -253,14 +255,14 @@ function expectMatchesReference(items: readonly Item[], metric: DistanceMetric, 
     const previous = result.hits[i - 1];
     if (previous !== undefined) {
       const order = nanLast(previous.distance, hit.distance);
-      const ordered = order < 0 || (order === 0 && previous.id < hit.id);
+      const ordered = order < 0 || (order === 0 && byUtf8(previous.id, hit.id) < 0);
       expect(ordered, `${label}: ${previous.id} (${previous.distance}) before ${hit.id} (${hit.distance})`).toBe(true);
     }
   });
 }
 
 function expectPageMatchesReference(items: readonly Item[], query: SearchQuery, result: SearchResult, label: string): void {
-  const matching = items.filter((item) => referenceMatches(query.filter, item)).map((item) => item.id).sort(byCodeUnits);
+  const matching = items.filter((item) => referenceMatches(query.filter, item)).map((item) => item.id).sort(byUtf8);
   expect(result.totalMatches, `${label}: totalMatches`).toBe(matching.length);
   expect(result.hits.map((h) => h.id), `${label}: page`).toEqual(matching.slice(query.offset, query.offset + query.k));
   expect(result.hits.every((h) => h.distance === 0), `${label}: filter-only distances are 0`).toBe(true);

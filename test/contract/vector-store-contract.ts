@@ -522,6 +522,17 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
         expect(ids(top3)).toEqual(["a", "b", "m"]);
       });
 
+      it("orders ids by UTF-8 bytes (Redis's order) in KNN ties and filter-only pages alike", async () => {
+        // "\uFF01" < "\u{1F600}" in UTF-8 (EF BC 81 < F0 9F 98 80) but not in UTF-16 code units.
+        const spec = await createIndex("id_order", [vectorSpec(2, "L2")]);
+        const expected = ["a", "\u00e9", "\uFF01", "\uFF01x", "\u{1F600}"];
+        await store.upsert(spec.name, [...expected].reverse().map((id) => item(id, [1, 1])));
+        expect(ids(await store.search(spec.name, knn([0, 0], 5)))).toEqual(expected);
+        expect(ids(await store.search(spec.name, knn([0, 0], 3)))).toEqual(expected.slice(0, 3));
+        expect(ids(await store.search(spec.name, filterOnly(ALL, 5)))).toEqual(expected);
+        expect(ids(await store.search(spec.name, filterOnly(ALL, 2, 2)))).toEqual(expected.slice(2, 4));
+      });
+
       it("returns every match when k exceeds them, and totalMatches = min(k, matches)", async () => {
         const spec = await createIndex("knn_k", [vectorSpec(2, "L2"), tag("grp")]);
         await store.upsert(

@@ -193,7 +193,7 @@ describe("scoreRecommendations", () => {
     expect(scoreRecommendations(fixture({ neighbors: [] }))).toEqual([]);
   });
 
-  it("compares ids by code unit, not locale", () => {
+  it("compares ids by code point (compareIds, UTF-8 byte order), not locale", () => {
     const histories = new Map([["a", [act("a", "b", "view", 1), act("a", "B", "view", 1), act("a", "a", "view", 1)]]]);
     expect(scoreRecommendations(fixture({ histories })).map((i) => i.itemId)).toEqual(["B", "a", "b"]);
   });

@@ -3,6 +3,7 @@
  * (ties by item id, then kind, both ascending), with an item -> users index so deleting an item
  * removes its interactions.
  */
+import { compareIds } from "../../domain/id-order.js";
 import type { Interaction } from "../../domain/interaction.js";
 
 export class InteractionLog {
@@ -85,7 +86,7 @@ function dedupKey(i: Interaction): string {
 
 function newestFirst(a: Interaction, b: Interaction): number {
   if (a.occurredAtMs !== b.occurredAtMs) return b.occurredAtMs - a.occurredAtMs;
-  if (a.itemId !== b.itemId) return a.itemId < b.itemId ? -1 : 1;
+  if (a.itemId !== b.itemId) return compareIds(a.itemId, b.itemId);
   if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
   return 0;
 }

@@ -1,11 +1,15 @@
+import { idSortKey } from "../../domain/id-order.js";
+
 /**
- * The k best (smallest distance; ties by id ascending; NaN after every number) of a stream of
+ * The k best (smallest distance; ties by id ascending in compareIds order; NaN after every number) of a stream of
  * candidates, kept in a bounded max-heap whose root is the worst kept candidate.
  */
 export class TopKHeap {
   private readonly distances: Float64Array;
   private readonly slots: Int32Array;
   private readonly ids: string[];
+  /** idSortKey of each kept id: compared with `<`, computed once per candidate. */
+  private readonly keys: string[];
   private count = 0;
 
   constructor(
@@ -16,6 +20,7 @@ export class TopKHeap {
     this.distances = new Float64Array(k);
     this.slots = new Int32Array(k);
     this.ids = new Array<string>(k);
+    this.keys = new Array<string>(k);
   }
 
   get size(): number {
@@ -28,7 +33,7 @@ export class TopKHeap {
     const worst = this.distances[0] as number;
     if (distance > worst) return false;
     if (distance < worst) return true;
-    return isWorse(worst, this.ids[0] as string, distance, this.idOf(slot));
+    return isWorse(worst, this.keys[0] as string, distance, idSortKey(this.idOf(slot)));
   }
 
   /** Offers a candidate; keeps it when it beats the worst kept one (or the heap is not full). */
@@ -37,7 +42,9 @@ export class TopKHeap {
     if (this.count < k) {
       this.distances[this.count] = distance;
       this.slots[this.count] = slot;
-      this.ids[this.count] = this.idOf(slot);
+      const id = this.idOf(slot);
+      this.ids[this.count] = id;
+      this.keys[this.count] = idSortKey(id);
       this.siftUp(this.count++);
       return;
     }
@@ -49,21 +56,28 @@ export class TopKHeap {
       if (worst === worst) return;
     }
     const id = this.idOf(slot);
-    if (!isWorse(worst, this.ids[0] as string, distance, id)) return;
+    const key = idSortKey(id);
+    if (!isWorse(worst, this.keys[0] as string, distance, key)) return;
     this.distances[0] = distance;
     this.slots[0] = slot;
     this.ids[0] = id;
+    this.keys[0] = key;
     this.siftDown(0);
   }
 
   /** The kept candidates, best first. */
   drain(): { distance: number; slot: number; id: string }[] {
-    const out: { distance: number; slot: number; id: string }[] = [];
+    const out: { distance: number; slot: number; id: string; key: string }[] = [];
     for (let i = 0; i < this.count; i++) {
-      out.push({ distance: this.distances[i] as number, slot: this.slots[i] as number, id: this.ids[i] as string });
+      out.push({
+        distance: this.distances[i] as number,
+        slot: this.slots[i] as number,
+        id: this.ids[i] as string,
+        key: this.keys[i] as string,
+      });
     }
-    out.sort((a, b) => (isWorse(a.distance, a.id, b.distance, b.id) ? 1 : isWorse(b.distance, b.id, a.distance, a.id) ? -1 : 0));
-    return out;
+    out.sort((a, b) => (isWorse(a.distance, a.key, b.distance, b.key) ? 1 : isWorse(b.distance, b.key, a.distance, a.key) ? -1 : 0));
+    return out.map(({ distance, slot, id }) => ({ distance, slot, id }));
   }
 
   private siftUp(i: number): void {
@@ -90,7 +104,7 @@ export class TopKHeap {
   }
 
   private worseAt(i: number, j: number): boolean {
-    return isWorse(this.distances[i] as number, this.ids[i] as string, this.distances[j] as number, this.ids[j] as string);
+    return isWorse(this.distances[i] as number, this.keys[i] as string, this.distances[j] as number, this.keys[j] as string);
   }
 
   private swap(i: number, j: number): void {
@@ -103,10 +117,16 @@ export class TopKHeap {
     const id = this.ids[i] as string;
     this.ids[i] = this.ids[j] as string;
     this.ids[j] = id;
+    const key = this.keys[i] as string;
+    this.keys[i] = this.keys[j] as string;
+    this.keys[j] = key;
   }
 }
 
-/** Whether (da, ida) ranks after (db, idb): larger distance, NaN last, equal distances by id. */
+/**
+ * Whether (da, ida) ranks after (db, idb): larger distance, NaN last, equal distances by id. Ids are
+ * compared with `>`: pass idSortKey(id) for compareIds order.
+ */
 export function isWorse(da: number, ida: string, db: number, idb: string): boolean {
   const aNaN = da !== da;
   const bNaN = db !== db;

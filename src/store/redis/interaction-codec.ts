@@ -5,6 +5,7 @@
  * at two times are two members; a repeat of (user, item, kind, time) with another weight is replaced
  * by the writer, which removes the member with the same identity before adding.
  */
+import { compareIds } from "../../domain/id-order.js";
 import { INTERACTION_KINDS, type Interaction, type InteractionKind } from "../../domain/interaction.js";
 
 const SEP = "\u001f";
@@ -44,9 +45,9 @@ export function decodeInteractionMember(userId: string, member: string): Interac
   return { userId, itemId: member.slice(0, kindAt), kind, weight, occurredAtMs };
 }
 
-/** Newest first; equal times by item id, then kind name (code-unit order). */
+/** Newest first; equal times by item id (compareIds), then kind name. */
 export function compareInteractions(a: Interaction, b: Interaction): number {
   if (a.occurredAtMs !== b.occurredAtMs) return b.occurredAtMs - a.occurredAtMs;
-  if (a.itemId !== b.itemId) return a.itemId < b.itemId ? -1 : 1;
+  if (a.itemId !== b.itemId) return compareIds(a.itemId, b.itemId);
   return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
 }

@@ -17,6 +17,7 @@
  */
 import { ClientOfflineError, RESP_TYPES, createClient } from "redis";
 import { IndexNotFoundError, UnavailableError, throwIfAborted, AlreadyExistsError } from "../../domain/errors.js";
+import { compareIds } from "../../domain/id-order.js";
 import { specsEqual, interestTagField } from "../../domain/index-spec.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
 import type { Item } from "../../domain/item.js";
@@ -804,7 +805,8 @@ function compareHits(a: SearchHit, b: SearchHit): number {
   const bn = Number.isNaN(b.distance);
   if (an !== bn) return an ? 1 : -1; // NaN (zero vectors under COSINE) last, like Redis
   if (!an && a.distance !== b.distance) return a.distance - b.distance;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  // The order Redis gives filter-only pages (SORTBY on the id: UTF-8 bytes), so both kinds agree.
+  return compareIds(a.id, b.id);
 }
 
 /** Rejects as soon as `signal` aborts (the command's reply, when it comes, is dropped). */
