@@ -31,6 +31,8 @@ const WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "violet", "
 // Mixed case and padding: tags compare case-insensitively and trimmed.
 const TAG_VALUES = ["red", "Red", "green", "GREEN", "blue", " blue ", "teal", "amber"];
 const TAG_QUERY_VALUES = ["red", "RED", "green", "Blue", "teal", "amber", "violet"];
+// A CASESENSITIVE tag field: "Ab" and "ab" are different tags.
+const CODE_VALUES = ["Ab", "ab", "AB", "x y", "Zz"];
 
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
 function createRandom(seed: number): () => number {
@@ -98,7 +100,9 @@ function buildDataset(seed: number): Item[] {
     if (tagCount > 0 && random() > 0.05) {
       fields.labels = { type: "tag", values: Array.from({ length: tagCount }, () => pick(random, TAG_VALUES)) };
     }
-    if (random() > 0.05) fields.time = { type: "numeric", value: intBelow(random, 41) / (random() < 0.2 ? 2 : 1) };
+    if (random() < 0.6) fields.code = { type: "tag", values: [pick(random, CODE_VALUES)] };
+    // Integers and halves in -4..40 (many equal values, so inclusive and exclusive bounds differ).
+    if (random() > 0.05) fields.time = { type: "numeric", value: (intBelow(random, 45) - 4) / (random() < 0.2 ? 2 : 1) };
     items.push({ id, vector, fields });
   }
   return items;
@@ -114,6 +118,7 @@ function indexSpec(name: string, metric: DistanceMetric, algorithm: VectorAlgori
     fields: [
       { name: "descr", type: "text", weight: 1 },
       { name: "labels", type: "tag", separator: ",", caseSensitive: false },
+      { name: "code", type: "tag", separator: ",", caseSensitive: true },
       { name: "time", type: "numeric" },
       vector,
     ],
@@ -123,7 +128,8 @@ function indexSpec(name: string, metric: DistanceMetric, algorithm: VectorAlgori
 // ---- random filters -------------------------------------------------------------------------------
 
 function randomLeaf(random: Random): FilterNode {
-  const kind = intBelow(random, 4);
+  const kind = intBelow(random, 5);
+  if (kind === 4) return { op: "tag", field: "code", values: [pick(random, CODE_VALUES), pick(random, ["ab", "AB", "zz"])] };
   if (kind === 0) {
     const values = Array.from({ length: 1 + intBelow(random, 2) }, () => pick(random, TAG_QUERY_VALUES));
     return { op: "tag", field: "labels", values }; // any of the values
@@ -171,10 +177,11 @@ function referenceMatches(node: FilterNode, item: Item): boolean {
     case "all":
       return true;
     case "tag": {
-      const value = item.fields.labels;
+      const value = item.fields[node.field];
       if (value?.type !== "tag") return false;
-      const held = new Set(value.values.map((v) => v.trim().toLowerCase()));
-      return node.values.some((v) => held.has(v.trim().toLowerCase()));
+      const fold = node.field === "code" ? (v: string) => v.trim() : (v: string) => v.trim().toLowerCase();
+      const held = new Set(value.values.map(fold));
+      return node.values.some((v) => held.has(fold(v)));
     }
     case "numeric": {
       const value = item.fields.time;
@@ -220,6 +227,10 @@ function nanLast(a: number, b: number): number {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
   return a - b;
 }
+
+/** Bit patterns of a float32 vector (none when absent). */
+const bits = (v: Float32Array | undefined): number[] | undefined =>
+  v === undefined ? undefined : Array.from(new Uint32Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)));
 
 /** Ids in UTF-8 byte order (Redis's strcmp). */
 const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
@@ -363,8 +374,8 @@ describe("cross-backend agreement", () => {
           k: pick(random, [1, 3, 10, 25, 100, ITEM_COUNT + 50]),
           offset: 0,
           filter: randomFilter(random),
-          includeVectors: false,
-          returnFields: [],
+          includeVectors: q % 3 === 0,
+          returnFields: pick(random, [undefined, [], ["labels"], ["time", "descr"], ["code"]]),
           ...(algorithm === "HNSW" ? { efRuntime: EF_RUNTIME } : {}),
         };
         const label = `${metric}/${algorithm} query ${q} k=${query.k} filter=${JSON.stringify(query.filter)}`;
@@ -373,7 +384,15 @@ describe("cross-backend agreement", () => {
         if (expected.totalMatches < query.k) seen.kAboveMatches++;
         if (expected.totalMatches === 0) seen.noMatch++;
         if (expected.hits.some((h, i) => i > 0 && h.distance === expected.hits[i - 1]?.distance)) seen.tiedHits++;
-        for (const backend of others) expectAgreement(expected, await backend.store.search(name, query), `${backend.name} ${label}`);
+        for (const backend of others) {
+          const actual = await backend.store.search(name, query);
+          expectAgreement(expected, actual, `${backend.name} ${label}`);
+          // The same items come back: the fields asked for, and the vector bit for bit when asked for.
+          expect(actual.hits.map((h) => h.item.fields), `${backend.name} ${label}: fields`).toEqual(expected.hits.map((h) => h.item.fields));
+          expect(actual.hits.map((h) => bits(h.item.vector)), `${backend.name} ${label}: vectors`).toEqual(
+            expected.hits.map((h) => bits(h.item.vector)),
+          );
+        }
       }
     });
   }
