@@ -17,6 +17,7 @@ import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js"
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
+import { referenceDistance } from "../support/reference-distance.js";
 
 const DIMENSION = 16;
 const ITEM_COUNT = 400;
@@ -202,24 +203,6 @@ function referenceMatches(node: FilterNode, item: Item): boolean {
     case "not":
       return !referenceMatches(node.child, item);
   }
-}
-
-function referenceDistance(metric: DistanceMetric, a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  let l2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as number;
-    const y = b[i] as number;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-    l2 += (x - y) * (x - y);
-  }
-  if (metric === "L2") return l2;
-  if (metric === "IP") return 1 - dot;
-  return 1 - dot / (Math.sqrt(na) * Math.sqrt(nb));
 }
 
 /** Ascending, NaN after every number (as Redis lists NaN distances). */

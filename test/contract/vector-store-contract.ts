@@ -23,6 +23,7 @@ import type {
   VectorFieldSpec,
 } from "../../src/domain/schema.js";
 import type { SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
+import { referenceDistance } from "../support/reference-distance.js";
 
 export interface ContractStoreHandle {
   store: VectorStore;
@@ -85,23 +86,7 @@ function filterOnly(filter: FilterNode, k: number, offset = 0, extra: Partial<Se
 
 // Independent float64 references for the three metrics (Redis: COSINE 1-cos, IP 1-dot, L2 squared).
 function expectedDistance(metric: DistanceMetric, a: readonly number[], b: readonly number[]): number {
-  const x = Array.from(f32(a));
-  const y = Array.from(f32(b));
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  let l2 = 0;
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i] ?? 0;
-    const yi = y[i] ?? 0;
-    dot += xi * yi;
-    na += xi * xi;
-    nb += yi * yi;
-    l2 += (xi - yi) * (xi - yi);
-  }
-  if (metric === "L2") return l2;
-  if (metric === "IP") return 1 - dot;
-  return 1 - dot / (Math.sqrt(na) * Math.sqrt(nb));
+  return referenceDistance(metric, f32(a), f32(b));
 }
 
 function expectClose(actual: number, expected: number, what = "distance"): void {

@@ -13,6 +13,7 @@ import { startServer, type RunningServer } from "../../src/grpc/server.js";
 import { STATUS_DETAILS_TRAILER } from "../../src/grpc/status-mapping.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
+import { referenceDistance } from "../support/reference-distance.js";
 
 export interface Backend {
   readonly name: string;
@@ -210,19 +211,7 @@ export function fromF32le(bytes: Uint8Array): number[] {
 
 /** COSINE distance as Redis reports it, computed from the float32-rounded inputs (reference for tests). */
 export function cosineDistance(a: readonly number[], b: readonly number[]): number {
-  const fa = Float32Array.from(a);
-  const fb = Float32Array.from(b);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < fa.length; i++) {
-    const x = fa[i] as number;
-    const y = fb[i] as number;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return 1 - dot / Math.sqrt(na * nb);
+  return referenceDistance("COSINE", Float32Array.from(a), Float32Array.from(b));
 }
 
 type Builtin = Date | ((...args: never[]) => unknown) | Uint8Array | string | number | boolean | undefined;
