@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CancelledError, DeadlineExceededError, UnavailableError } from "../../src/domain/errors.js";
+import { CancelledError, DeadlineExceededError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
 import type { Item } from "../../src/domain/item.js";
 import type { DistanceMetric, IndexSpec } from "../../src/domain/schema.js";
 import { distance } from "../../src/domain/vector.js";
@@ -114,6 +114,29 @@ describe("embedded engine", () => {
     await upsert;
     const after = await store.search("busy", { vector: new Float32Array([0, 0]), k: 3, offset: 0, filter: { op: "all" }, includeVectors: false });
     expect(after.hits.map((h) => h.id)).toEqual(["close", "i10", "i100"]);
+    await store.close();
+  });
+
+  it("never acknowledges a write that waited for a search while its index was dropped", async () => {
+    const store = createEmbeddedStore();
+    const busy = spec("dropped", 2, "L2");
+    await store.createIndex(busy);
+    await store.upsert("dropped", randomItems(30_000, 2, random(3)));
+    // The search holds the index across chunks; the writes queue behind it; the drop (keeping items)
+    // happens meanwhile, so the writes run after the index's data was set aside.
+    const search = store.search("dropped", { vector: new Float32Array([0, 0]), k: 3, offset: 0, filter: { op: "all" }, includeVectors: false });
+    const upsert = store.upsert("dropped", [{ id: "late", vector: new Float32Array([1, 1]), fields: {} }]);
+    const deletion = store.deleteItems("dropped", ["i0"]);
+    await store.dropIndex("dropped", { deleteItems: false });
+    await search;
+    const [upserted, deleted] = await Promise.allSettled([upsert, deletion]);
+    await store.createIndex(busy);
+    const [late, i0] = await store.getItems("dropped", ["late", "i0"], { includeVectors: false });
+    // Each write either failed, or is there once the index is back (as on Redis, where the hashes stay).
+    if (upserted.status === "fulfilled") expect(late?.id).toBe("late");
+    else expect(upserted.reason).toBeInstanceOf(IndexNotFoundError);
+    if (deleted.status === "fulfilled") expect(i0).toBeUndefined();
+    else expect(deleted.reason).toBeInstanceOf(IndexNotFoundError);
     await store.close();
   });
 

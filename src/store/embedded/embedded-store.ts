@@ -42,6 +42,20 @@ export function createEmbeddedStore(): VectorStore {
     return index;
   }
 
+  /**
+   * Runs `fn` on index `name` under its write lock. A write waits for the searches in flight; when the
+   * index was dropped meanwhile, writing to it would be acknowledged and then lost (its data was set
+   * aside when it was dropped), so the write goes to the index now of that name, or fails with
+   * IndexNotFoundError when there is none.
+   */
+  async function writeTo<T>(name: string, fn: (index: EmbeddedIndex) => T): Promise<T> {
+    for (;;) {
+      const index = indexOf(name);
+      const done = await index.lock.write(() => (indexes.get(name) === index ? { value: fn(index) } : undefined));
+      if (done !== undefined) return done.value;
+    }
+  }
+
   function infoOf(index: EmbeddedIndex): IndexInfo {
     return {
       spec: index.spec,
@@ -122,8 +136,7 @@ export function createEmbeddedStore(): VectorStore {
     },
 
     async upsert(indexName: string, items: readonly Item[]): Promise<void> {
-      const index = indexOf(indexName);
-      await index.lock.write(() => index.upsert(items));
+      await writeTo(indexName, (index) => index.upsert(items));
     },
 
     getItems(indexName: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
@@ -133,9 +146,8 @@ export function createEmbeddedStore(): VectorStore {
       });
     },
 
-    async deleteItems(indexName: string, ids: readonly string[]): Promise<number> {
-      const index = indexOf(indexName);
-      return index.lock.write(() => index.delete(ids));
+    deleteItems(indexName: string, ids: readonly string[]): Promise<number> {
+      return writeTo(indexName, (index) => index.delete(ids));
     },
 
     scanItems(indexName: string, batchSize: number): AsyncIterable<Item[]> {
