@@ -186,6 +186,15 @@ const KNOWN = new Set(Object.keys(ARITY));
 function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[]): Reply {
   const ks = state.keyspace;
   const s = (i: number): string => argv[i]?.toString("utf8") ?? "";
+  /** HDEL / SREM: removes argv[2..] from the hash fields or set members at argv[1]; returns how many existed. */
+  const removeMembers = (members: { delete(member: string): boolean } | undefined): number => {
+    if (!members) return 0;
+    let n = 0;
+    for (let i = 2; i < argv.length; i++) if (members.delete(s(i))) n += 1;
+    ks.dropIfEmpty(s(1));
+    if (n > 0) ks.changed(s(1));
+    return n;
+  };
   const proto = conn.proto;
   switch (cmd) {
     // --- connection ---
@@ -360,15 +369,8 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
         return v === undefined ? NULL : bulk(v);
       }));
     }
-    case "HDEL": {
-      const e = ks.getTyped(s(1), "hash");
-      if (!e) return int(0);
-      let n = 0;
-      for (let i = 2; i < argv.length; i++) if (e.v.delete(s(i))) n += 1;
-      ks.dropIfEmpty(s(1));
-      if (n > 0) ks.changed(s(1));
-      return int(n);
-    }
+    case "HDEL":
+      return int(removeMembers(ks.getTyped(s(1), "hash")?.v));
     case "HEXISTS":
       return int(ks.getTyped(s(1), "hash")?.v.has(s(2)) ? 1 : 0);
     case "HLEN":
@@ -543,15 +545,8 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
       return int(ks.getTyped(s(1), "set")?.v.has(s(2)) ? 1 : 0);
     case "SCARD":
       return int(ks.getTyped(s(1), "set")?.v.size ?? 0);
-    case "SREM": {
-      const e = ks.getTyped(s(1), "set");
-      if (!e) return int(0);
-      let n = 0;
-      for (let i = 2; i < argv.length; i++) if (e.v.delete(s(i))) n += 1;
-      ks.dropIfEmpty(s(1));
-      if (n > 0) ks.changed(s(1));
-      return int(n);
-    }
+    case "SREM":
+      return int(removeMembers(ks.getTyped(s(1), "set")?.v));
 
     // --- transactions ---
     case "MULTI":
