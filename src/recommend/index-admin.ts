@@ -6,10 +6,9 @@ import { throwIfViolations } from "../domain/errors.js";
 import { normalizeIndexSpec, normalizeInterestUpdate } from "../domain/index-spec.js";
 import type { IndexSpecInput, InterestInput } from "../domain/index-spec.js";
 import { deriveInterests } from "../domain/interests.js";
-import type { FieldValue, Item } from "../domain/item.js";
 import { indexNameViolations } from "../domain/request-limits.js";
 import type { IndexInfo, InterestSpec } from "../domain/schema.js";
-import type { CreateIndexResult, VectorStore } from "../store/vector-store.js";
+import type { CreateIndexResult, InterestTagUpdate, VectorStore } from "../store/vector-store.js";
 import { indexSpecCacheFor, type IndexSpecCache } from "./index-spec-cache.js";
 
 export type { FieldInput, IndexSpecInput, InterestInput } from "../domain/index-spec.js";
@@ -33,10 +32,12 @@ export interface IndexAdmin {
    * Replaces the interests (undefined removes them; the tag field stays in the schema, emptied), then
    * rewrites the interests tag of every item. `itemsUpdated` counts the items recomputed.
    *
-   * Not atomic with concurrent upserts: an item rewritten by a client between the scan and the rewrite
-   * of its batch may be overwritten with the scanned version (its interests are right, its other fields
-   * are the scanned ones). It does not stop when the caller goes away: half-recomputed items would
-   * disagree with the index definition.
+   * Concurrent writes are never lost: only the interests tag of an item is written, and only if the
+   * item still has the vector it was scanned with (compare-and-set); an item upserted or deleted by a
+   * client meanwhile is left as the client wrote it (with the interests its upsert derived: from the new
+   * spec, unless it read the spec before the change, e.g. from another replica's cache, which keeps it
+   * for up to its TTL). It does not stop when the caller goes away:
+   * half-recomputed items would disagree with the index definition.
    * @throws InvalidArgumentError (paths under `interests.`), IndexNotFoundError
    */
   updateInterests(name: string, interests: InterestInput | undefined): Promise<{ info: IndexInfo; itemsUpdated: number }>;
@@ -95,8 +96,11 @@ export function createIndexAdmin(store: VectorStore, options: { specCache?: Inde
 
 /**
  * Rewrites `tagField` of every item of `index` from its vector (removing it when `interests` is
- * undefined or nothing is above the threshold). Only items whose tag changes are written; returns how
- * many items were recomputed (every item with a vector).
+ * undefined or nothing is above the threshold). Only items whose tag changes are written, and only the
+ * tag: each write is a compare-and-set on the scanned vector (store.setInterestTags), so an item
+ * upserted or deleted by a client between the scan and the write is left as the client wrote it (its
+ * upsert derived its interests itself). Returns how many items were recomputed (every scanned item
+ * with a vector).
  */
 async function recomputeInterests(
   store: VectorStore,
@@ -106,7 +110,7 @@ async function recomputeInterests(
 ): Promise<number> {
   let recomputed = 0;
   for await (const batch of store.scanItems(index, INTEREST_RECOMPUTE_BATCH)) {
-    const changed: Item[] = [];
+    const changed: InterestTagUpdate[] = [];
     for (const item of batch) {
       // An item without a vector (e.g. a hash written outside vecrec) has no interests to derive.
       if (item.vector === undefined) continue;
@@ -115,12 +119,9 @@ async function recomputeInterests(
       const before = item.fields[tagField];
       const beforeValues = before?.type === "tag" ? before.values : [];
       if (sameValues(beforeValues, derived) && (derived.length > 0 || before === undefined)) continue;
-      const fields: Record<string, FieldValue> = { ...item.fields };
-      if (derived.length > 0) fields[tagField] = { type: "tag", values: derived };
-      else delete fields[tagField];
-      changed.push({ id: item.id, vector: item.vector, fields });
+      changed.push({ id: item.id, basedOnVector: item.vector, tags: derived });
     }
-    if (changed.length > 0) await store.upsert(index, changed);
+    if (changed.length > 0) await store.setInterestTags(index, changed, tagField);
   }
   return recomputed;
 }

@@ -45,6 +45,15 @@ export interface SearchResult {
   readonly totalMatches: number;
 }
 
+/** One compare-and-set of VectorStore.setInterestTags. */
+export interface InterestTagUpdate {
+  readonly id: string;
+  /** The vector the tags were derived from (as read by scanItems); the write happens only if it is still stored. */
+  readonly basedOnVector: Float32Array;
+  /** The new tag values; empty removes the field. */
+  readonly tags: readonly string[];
+}
+
 export interface CreateIndexResult {
   readonly created: boolean;
   readonly info: IndexInfo;
@@ -67,7 +76,7 @@ export interface VectorStore {
   dropIndex(name: string, options: { deleteItems: boolean }): Promise<void>;
   /**
    * Replaces the interests of the index definition (adding the tag field to the schema when it is new).
-   * Does not touch items: the use case recomputes them with scanItems + upsert.
+   * Does not touch items: the use case recomputes them with scanItems + setInterestTags.
    * @throws IndexNotFoundError
    */
   setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo>;
@@ -80,6 +89,20 @@ export interface VectorStore {
   deleteItems(index: string, ids: readonly string[]): Promise<number>;
   /** Every item of the index in batches (with vectors), for maintenance such as recomputing interests. */
   scanItems(index: string, batchSize: number): AsyncIterable<Item[]>;
+  /**
+   * Compare-and-set of the interests tag, for recomputing interests from scanned items without losing
+   * a concurrent upsert. For each update: when item `id` still exists and its stored vector is
+   * bit-identical to `basedOnVector`, sets field `tagField` to `tags` (removes the field when `tags` is
+   * empty) and leaves every other field and the vector as they are; otherwise (deleted, or rewritten
+   * with another vector since it was read) the item is left untouched. The check and the write of one
+   * item are atomic with respect to every other write of the store (an upsert or delete lands wholly
+   * before or wholly after them). An item rewritten with a bit-identical vector passes the check: only
+   * the tag is written, so its other new fields are kept. Duplicate ids: the last update wins.
+   * Returns how many items were written (passed the check).
+   * @throws IndexNotFoundError; UnavailableError also when a backend with optimistic concurrency (Redis)
+   *   saw the items change again on every one of its bounded attempts (nothing of that block written)
+   */
+  setInterestTags(index: string, updates: readonly InterestTagUpdate[], tagField: string): Promise<number>;
 
   search(index: string, query: SearchQuery): Promise<SearchResult>;
 

@@ -191,3 +191,120 @@ describe("redis backend (stand-in)", () => {
     expect(search?.slice(-2)).toEqual(["DIALECT", "2"]);
   });
 });
+
+describe("redis backend (stand-in): setInterestTags with WATCH / MULTI / EXEC", () => {
+  let standIn: RedisStandIn;
+  let store: VectorStore;
+  /** Commands the stand-in runs just before the next MULTI it receives (as if another client sent them). */
+  let beforeMulti: (() => string[][]) | undefined;
+
+  const casSpec = {
+    name: "cas",
+    fields: [
+      { name: "time", type: "numeric" as const },
+      { name: "interests", type: "tag" as const, separator: ",", caseSensitive: false },
+      { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
+    ],
+  };
+  const key = (id: string): string => `vecrec-cas:cas:item:${id}`;
+  const vector = (...xs: number[]): Float32Array => new Float32Array(xs);
+
+  beforeAll(async () => {
+    standIn = await startRedisStandIn({
+      beforeCommand: (argv) => (argv[0]?.toUpperCase() === "MULTI" && beforeMulti !== undefined ? beforeMulti() : undefined),
+    });
+    store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-cas:" });
+    await store.createIndex(casSpec);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await standIn?.close();
+  });
+
+  const commandsSince = (before: number): string[] => standIn.commandLog.slice(before).map((c) => c[0]?.toUpperCase() ?? "");
+
+  it("watches the keys, compares the stored vectors, and writes only the tag field in one MULTI/EXEC", async () => {
+    await store.upsert("cas", [
+      { id: "a", vector: vector(1, 0), fields: { time: { type: "numeric", value: 1 } } },
+      { id: "b", vector: vector(0, 1), fields: { interests: { type: "tag", values: ["x"] } } },
+    ]);
+    const before = standIn.commandLog.length;
+    const written = await store.setInterestTags(
+      "cas",
+      [
+        { id: "a", basedOnVector: vector(1, 0), tags: ["books", "comics"] },
+        { id: "b", basedOnVector: vector(0, 1), tags: [] },
+      ],
+      "interests",
+    );
+    expect(written).toBe(2);
+    const sent = standIn.commandLog.slice(before).filter((c) => !["HELLO", "CLIENT"].includes(c[0]?.toUpperCase() ?? ""));
+    expect(sent.map((c) => c.slice(0, 3))).toEqual([
+      ["WATCH", key("a"), key("b")],
+      ["HMGET", key("a"), "vec"],
+      ["HMGET", key("b"), "vec"],
+      ["MULTI"],
+      ["HSET", key("a"), "interests"],
+      ["HDEL", key("b"), "interests"],
+      ["EXEC"],
+    ]);
+    expect(sent[4]).toEqual(["HSET", key("a"), "interests", "books,comics"]);
+    const [a, b] = await store.getItems("cas", ["a", "b"], { includeVectors: false });
+    expect(a?.fields).toEqual({ time: { type: "numeric", value: 1 }, interests: { type: "tag", values: ["books", "comics"] } });
+    expect(b?.fields).toEqual({});
+  });
+
+  it("re-reads and retries a block whose item was written between WATCH and EXEC", async () => {
+    await store.upsert("cas", [{ id: "r", vector: vector(2, 2), fields: {} }]);
+    let injected = 0;
+    // Another client writes a field of the item (same vector) right before the first MULTI.
+    beforeMulti = () => (injected++ === 0 ? [["HSET", key("r"), "time", "42"]] : []);
+    try {
+      const before = standIn.commandLog.length;
+      expect(await store.setInterestTags("cas", [{ id: "r", basedOnVector: vector(2, 2), tags: ["t"] }], "interests")).toBe(1);
+      // The first EXEC was aborted (null reply), the block was read again and written.
+      expect(commandsSince(before).filter((c) => c === "WATCH" || c === "EXEC")).toEqual(["WATCH", "EXEC", "WATCH", "EXEC"]);
+    } finally {
+      beforeMulti = undefined;
+    }
+    const [r] = await store.getItems("cas", ["r"], { includeVectors: false });
+    expect(r?.fields).toEqual({ time: { type: "numeric", value: 42 }, interests: { type: "tag", values: ["t"] } });
+  });
+
+  it("never re-creates an item deleted between WATCH and EXEC", async () => {
+    await store.upsert("cas", [{ id: "d", vector: vector(3, 3), fields: {} }]);
+    let injected = 0;
+    beforeMulti = () => (injected++ === 0 ? [["DEL", key("d")]] : []);
+    try {
+      expect(await store.setInterestTags("cas", [{ id: "d", basedOnVector: vector(3, 3), tags: ["t"] }], "interests")).toBe(0);
+    } finally {
+      beforeMulti = undefined;
+    }
+    const raw = createClient({ url: standIn.url });
+    await raw.connect();
+    try {
+      // Without WATCH the queued HSET would have made a hash holding only the tag.
+      expect(await raw.exists(key("d"))).toBe(0);
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it("gives up with UnavailableError when the items change before every EXEC", async () => {
+    await store.upsert("cas", [{ id: "busy", vector: vector(4, 4), fields: {} }]);
+    let n = 0;
+    beforeMulti = () => [["HSET", key("busy"), "time", String(++n)]];
+    try {
+      const before = standIn.commandLog.length;
+      await expect(
+        store.setInterestTags("cas", [{ id: "busy", basedOnVector: vector(4, 4), tags: ["t"] }], "interests"),
+      ).rejects.toBeInstanceOf(UnavailableError);
+      expect(commandsSince(before).filter((c) => c === "EXEC")).toHaveLength(10);
+    } finally {
+      beforeMulti = undefined;
+    }
+    // The store still works afterwards (the WATCH connection was left clean).
+    expect(await store.setInterestTags("cas", [{ id: "busy", basedOnVector: vector(4, 4), tags: ["t"] }], "interests")).toBe(1);
+  });
+});

@@ -7,7 +7,7 @@ import { createFilterMatcher } from "../../domain/filter-eval.js";
 import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
 import { float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
-import type { SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
+import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
 import { InteractionLog } from "./interaction-log.js";
 import { ReadWriteLock } from "./read-write-lock.js";
 import { TopKHeap } from "./top-k-heap.js";
@@ -80,6 +80,25 @@ export class EmbeddedIndex {
       }
       this.unindexed.delete(item.id);
     }
+  }
+
+  /**
+   * For each update whose item exists with a vector bit-identical to `basedOnVector`: sets `tagField` to
+   * `tags` (removes it when empty), nothing else. Returns how many items were written. Call under the
+   * write lock.
+   */
+  setInterestTags(updates: readonly InterestTagUpdate[], tagField: string): number {
+    let written = 0;
+    for (const update of updates) {
+      const slot = this.slotOf.get(update.id);
+      if (slot === undefined || !this.raw.rowBitsEqual(slot, update.basedOnVector)) continue;
+      const fields: Record<string, FieldValue> = { ...(this.fields[slot] as FieldValues) };
+      if (update.tags.length > 0) fields[tagField] = { type: "tag", values: [...update.tags] };
+      else delete fields[tagField];
+      this.fields[slot] = fields;
+      written++;
+    }
+    return written;
   }
 
   /** The item (a copy) or undefined. */

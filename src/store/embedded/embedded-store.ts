@@ -15,7 +15,7 @@ import { interestTagField, specsEqual } from "../../domain/index-spec.js";
 import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
 import type { FieldSpec, IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import { vectorField } from "../../domain/schema.js";
-import type { CreateIndexResult, SearchQuery, SearchResult, VectorStore } from "../vector-store.js";
+import type { CreateIndexResult, InterestTagUpdate, SearchQuery, SearchResult, VectorStore } from "../vector-store.js";
 import { EmbeddedIndex } from "./embedded-index.js";
 import { InteractionLog } from "./interaction-log.js";
 
@@ -148,6 +148,13 @@ export function createEmbeddedStore(): VectorStore {
 
     deleteItems(indexName: string, ids: readonly string[]): Promise<number> {
       return writeTo(indexName, (index) => index.delete(ids));
+    },
+
+    setInterestTags(indexName: string, updates: readonly InterestTagUpdate[], tagField: string): Promise<number> {
+      // Under the write lock, like upsert and delete: the check and the write of every item happen
+      // between two other writes, never across one. Last update of an id wins.
+      const latest = [...new Map(updates.map((u) => [u.id, u])).values()];
+      return writeTo(indexName, (index) => index.setInterestTags(latest, tagField));
     },
 
     scanItems(indexName: string, batchSize: number): AsyncIterable<Item[]> {

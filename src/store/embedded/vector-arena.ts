@@ -78,6 +78,16 @@ export class VectorArena {
     return this.data.slice(slot * this.dimension, (slot + 1) * this.dimension);
   }
 
+  /** Whether the row at `slot` holds exactly the bits of `vector` (so -0 differs from 0, NaN payloads count). */
+  rowBitsEqual(slot: number, vector: Float32Array): boolean {
+    const dim = this.dimension;
+    if (vector.length !== dim) return false;
+    const row = new Uint32Array(this.data.buffer, this.data.byteOffset + slot * dim * 4, dim);
+    const other = new Uint32Array(vector.buffer, vector.byteOffset, dim);
+    for (let i = 0; i < dim; i++) if (row[i] !== other[i]) return false;
+    return true;
+  }
+
   /**
    * Removes the row at `slot` by moving the last row into it; returns the slot the moved row came from
    * (equal to `slot` when the removed row was the last).

@@ -11,11 +11,13 @@
  * command); work is bounded by the caller's AbortSignal instead. No offline queue: while Redis is
  * unreachable every call fails at once with UnavailableError and the client reconnects in the
  * background. The first connection is not retried: createRedisStore rejects with UnavailableError.
+ * setInterestTags runs its WATCH/MULTI/EXEC blocks on a second connection of the same settings,
+ * opened on first use (WATCH state belongs to a connection), one block at a time.
  *
  * Round trips: commands issued in the same tick are written together by node-redis (one write, one
  * round trip), so independent commands are sent with Promise.all rather than awaited one by one.
  */
-import { ClientOfflineError, RESP_TYPES, createClient } from "redis";
+import { ClientClosedError, ClientOfflineError, RESP_TYPES, WatchError, createClient } from "redis";
 import { IndexNotFoundError, UnavailableError, throwIfAborted, AlreadyExistsError } from "../../domain/errors.js";
 import { compareIds } from "../../domain/id-order.js";
 import { specsEqual, interestTagField } from "../../domain/index-spec.js";
@@ -29,7 +31,14 @@ import {
   type IndexSpec,
   type InterestSpec,
 } from "../../domain/schema.js";
-import type { CreateIndexResult, SearchHit, SearchQuery, SearchResult, VectorStore } from "../vector-store.js";
+import type {
+  CreateIndexResult,
+  InterestTagUpdate,
+  SearchHit,
+  SearchQuery,
+  SearchResult,
+  VectorStore,
+} from "../vector-store.js";
 import { compileFilter } from "./filter-query.js";
 import {
   compareInteractions,
@@ -47,6 +56,7 @@ import {
   parseScoredMembers,
   parseSearchReply,
   replyArray,
+  replyBytes,
   replyEntries,
   replyMap,
   replyNumber,
@@ -92,6 +102,12 @@ const SCAN_COUNT = 1000;
 /** How many rows beyond k a KNN search may fetch to settle a tie at the k-th distance. */
 const MAX_TIE_EXTRA = 10_000;
 const DELETE_BATCH = 500;
+/**
+ * How often one compare-and-set block of setInterestTags is tried: each retry follows a write by
+ * someone else to one of its items between WATCH and EXEC (or a reconnect), so this is only reached
+ * when they are rewritten without pause.
+ */
+const CAS_ATTEMPTS = 10;
 
 /**
  * Connects to Redis and returns a VectorStore on it.
@@ -144,6 +160,16 @@ function newClient(options: RedisStoreOptions, everReady: () => boolean) {
 
 type Client = ReturnType<typeof newClient>;
 
+/** Closes `client` gracefully (pending replies arrive first), or drops it when that fails. */
+async function closeClient(client: Client): Promise<void> {
+  if (!client.isOpen) return;
+  try {
+    await client.close();
+  } catch {
+    client.destroy();
+  }
+}
+
 interface CachedSpec {
   readonly spec: IndexSpec;
   readonly until: number;
@@ -156,9 +182,18 @@ class RedisStore implements VectorStore {
   readonly #cacheMs: number;
   readonly #batchSize: number;
   readonly #specs = new Map<string, CachedSpec>();
+  readonly #options: RedisStoreOptions;
+  /**
+   * The connection of WATCH/MULTI/EXEC blocks, connected on first use. WATCH state belongs to the
+   * connection, so it cannot share the main one, where other calls' commands are interleaved.
+   */
+  #watchClient: Promise<Client> | undefined;
+  /** Serialises the users of #watchClient: one WATCH ... EXEC block at a time. */
+  #watchQueue: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(client: Client, keys: RedisKeys, options: RedisStoreOptions) {
+    this.#options = options;
     this.#client = client;
     this.#keys = keys;
     this.#cacheMs = options.definitionCacheMs ?? 1000;
@@ -180,6 +215,42 @@ class RedisStore implements VectorStore {
     const multi = this.#client.multi();
     for (const command of commands) multi.addCommand(command as RedisArg[]);
     return (await multi.exec());
+  }
+
+  /** Runs `work` alone on the WATCH connection (connecting it first when needed). */
+  async #withWatchClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const previous = this.#watchQueue;
+    let release = (): void => undefined;
+    this.#watchQueue = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await previous;
+      if (this.#closed) throw new ClientClosedError();
+      return await work(await this.#watchConnection());
+    } finally {
+      release();
+    }
+  }
+
+  #watchConnection(): Promise<Client> {
+    this.#watchClient ??= (async () => {
+      let everReady = false;
+      const client = newClient(this.#options, () => everReady);
+      // The main connection reports Redis being unreachable; this one only needs a listener so that
+      // an 'error' event does not crash the process.
+      client.on("error", () => undefined);
+      client.on("ready", () => {
+        everReady = true;
+      });
+      try {
+        await client.connect();
+        return client;
+      } catch (error) {
+        if (client.isOpen) client.destroy();
+        this.#watchClient = undefined; // the next call tries again
+        throw error;
+      }
+    })();
+    return this.#watchClient;
   }
 
   #fail(error: unknown, indexName?: string, signal?: AbortSignal): never {
@@ -456,6 +527,79 @@ class RedisStore implements VectorStore {
     }
   }
 
+  /**
+   * Optimistic concurrency, one block of items at a time on the WATCH connection: WATCH the block's
+   * keys, HMGET their vectors, compare them with the vectors the tags were derived from, then
+   * MULTI + HSET/HDEL of the tag field + EXEC. EXEC aborts (WatchError) when any watched key was
+   * written in between: the block is read and compared again (at most CAS_ATTEMPTS times).
+   */
+  async setInterestTags(index: string, updates: readonly InterestTagUpdate[], tagField: string): Promise<number> {
+    try {
+      const spec = await this.#spec(index);
+      const vectorName = vectorField(spec).name;
+      const field = spec.fields.find((f) => f.name === tagField);
+      const separator = field?.type === "tag" ? field.separator : ",";
+      const latest = [...new Map(updates.map((u) => [u.id, u])).values()];
+      let written = 0;
+      for (let start = 0; start < latest.length; start += this.#batchSize) {
+        const block = latest.slice(start, start + this.#batchSize);
+        written += await this.#withWatchClient((client) =>
+          this.#setTagsBlock(client, index, block, vectorName, tagField, separator),
+        );
+      }
+      return written;
+    } catch (error) {
+      this.#fail(error, index);
+    }
+  }
+
+  async #setTagsBlock(
+    client: Client,
+    index: string,
+    block: readonly InterestTagUpdate[],
+    vectorName: string,
+    tagField: string,
+    separator: string,
+  ): Promise<number> {
+    const keys = block.map((u) => this.#keys.item(index, u.id));
+    for (let attempt = 1; ; attempt++) {
+      if (!client.isReady) throw new ClientOfflineError();
+      await client.watch(keys);
+      let watching = true;
+      try {
+        // One round trip: every HMGET is issued in the same tick.
+        const stored = await Promise.all(keys.map((key) => client.sendCommand(["HMGET", key, vectorName])));
+        const commands: RedisArg[][] = [];
+        block.forEach((update, i) => {
+          const vector = replyArray(stored[i] ?? [])[0];
+          // Deleted, or rewritten with another vector since it was read: its upsert set its interests.
+          if (vector === null || vector === undefined) return;
+          if (!replyBytes(vector).equals(encodeFloat32LE(update.basedOnVector))) return;
+          const key = keys[i] as string;
+          commands.push(update.tags.length > 0 ? ["HSET", key, tagField, update.tags.join(separator)] : ["HDEL", key, tagField]);
+        });
+        if (commands.length === 0) return 0;
+        // MULTI/EXEC bypasses node-redis's offline check; EXEC ends the WATCH whatever its outcome.
+        if (!client.isReady) throw new ClientOfflineError();
+        watching = false;
+        const multi = client.multi();
+        for (const command of commands) multi.addCommand(command);
+        await multi.exec();
+        return commands.length;
+      } catch (error) {
+        if (!(error instanceof WatchError)) throw error;
+        if (attempt >= CAS_ATTEMPTS) {
+          throw new UnavailableError(
+            `items of index "${index}" kept changing while their interests were rewritten (${CAS_ATTEMPTS} attempts); try again`,
+            { cause: error },
+          );
+        }
+      } finally {
+        if (watching) await client.unwatch().catch(() => undefined);
+      }
+    }
+  }
+
   async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
     let spec: IndexSpec;
     try {
@@ -699,12 +843,8 @@ class RedisStore implements VectorStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#client.isOpen) return;
-    try {
-      await this.#client.close();
-    } catch {
-      this.#client.destroy();
-    }
+    const watchClient = await this.#watchClient?.catch(() => undefined);
+    await Promise.all([closeClient(this.#client), watchClient === undefined ? undefined : closeClient(watchClient)]);
   }
 }
 

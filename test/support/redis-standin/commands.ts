@@ -7,6 +7,7 @@ import { ftSearch } from "./ft-search.js";
 import { Keyspace, WrongTypeError } from "./keyspace.js";
 import {
   NULL,
+  NULL_ARRAY,
   OK,
   type Reply,
   arr,
@@ -28,6 +29,11 @@ export interface Connection {
   readonly id: number;
   name: string | undefined;
   multi: { queue: Buffer[][]; dirty: boolean } | undefined;
+  /**
+   * WATCH state: the watched keys, and whether one of them was changed since (by any connection),
+   * which makes the next EXEC abort. Undefined when nothing is watched.
+   */
+  watch: { readonly keys: Set<string>; dirty: boolean } | undefined;
   /** Set by QUIT: the server closes the socket after writing the reply. */
   closing: boolean;
 }
@@ -37,11 +43,40 @@ export class StandInState {
   readonly keyspace = new Keyspace();
   readonly indexes = new Map<string, SearchIndex>();
   readonly aliases = new Map<string, string>();
+  /** The connections watching each key (WATCH), like Redis's per-db watched_keys dictionary. */
+  private readonly watchers = new Map<string, Set<Connection>>();
 
   constructor() {
     this.keyspace.onKeyChanged((key) => {
+      this.touchWatchers(key);
       for (const idx of this.indexes.values()) idx.reindex(this.keyspace, key);
     });
+  }
+
+  /** WATCH: remembers `keys` for `conn`; any later change to one of them makes its EXEC abort. */
+  watch(conn: Connection, keys: readonly string[]): void {
+    conn.watch ??= { keys: new Set(), dirty: false };
+    for (const key of keys) {
+      conn.watch.keys.add(key);
+      let set = this.watchers.get(key);
+      if (set === undefined) this.watchers.set(key, (set = new Set()));
+      set.add(conn);
+    }
+  }
+
+  /** Forgets what `conn` watches, and whether it changed (UNWATCH, EXEC, DISCARD, a closed connection). */
+  unwatch(conn: Connection): void {
+    if (conn.watch === undefined) return;
+    for (const key of conn.watch.keys) {
+      const set = this.watchers.get(key);
+      set?.delete(conn);
+      if (set?.size === 0) this.watchers.delete(key);
+    }
+    conn.watch = undefined;
+  }
+
+  private touchWatchers(key: string): void {
+    for (const conn of this.watchers.get(key) ?? []) if (conn.watch !== undefined) conn.watch.dirty = true;
   }
 
   resolveIndex(name: string): SearchIndex | undefined {
@@ -49,6 +84,9 @@ export class StandInState {
   }
 
   flushAll(): void {
+    // Like Redis, a flush touches the watched keys that existed (a watched key that was absent stays
+    // absent: no change).
+    for (const key of this.keyspace.keys()) this.touchWatchers(key);
     this.keyspace.clear();
     this.indexes.clear();
     this.aliases.clear();
@@ -437,7 +475,8 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
         }
       }
       ks.dropIfEmpty(s(1));
-      ks.changed(s(1));
+      // Like Redis, only a ZADD that added or moved a member touches the key (and its watchers).
+      if (added + changed > 0) ks.changed(s(1));
       if (incr) return incrResult === undefined ? NULL : scoreReply(incrResult);
       return int(ch ? added + changed : added);
     }
@@ -536,7 +575,7 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
           n += 1;
         }
       }
-      ks.changed(s(1));
+      if (n > 0) ks.changed(s(1));
       return int(n);
     }
     case "SMEMBERS":
@@ -556,18 +595,26 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
     case "DISCARD":
       if (!conn.multi) return err("ERR DISCARD without MULTI");
       conn.multi = undefined;
+      state.unwatch(conn);
       return OK;
     case "EXEC": {
       const m = conn.multi;
       if (!m) return err("ERR EXEC without MULTI");
       conn.multi = undefined;
+      const touched = conn.watch?.dirty === true;
+      // The watch ends with EXEC whatever happens; the queued commands below do not touch it.
+      state.unwatch(conn);
+      // A queueing error wins over a touched key (Redis checks EXECABORT first).
       if (m.dirty) return err("EXECABORT Transaction discarded because of previous errors.");
+      if (touched) return NULL_ARRAY;
       return arr(m.queue.map((q) => execute(state, conn, q)));
     }
     case "WATCH":
       if (conn.multi) return err("ERR WATCH inside MULTI is not allowed");
+      state.watch(conn, argv.slice(1).map((a) => a.toString("utf8")));
       return OK;
     case "UNWATCH":
+      state.unwatch(conn);
       return OK;
 
     // --- Query Engine ---

@@ -18,12 +18,25 @@ export interface RedisStandIn {
   close(): Promise<void>;
 }
 
+export interface RedisStandInOptions {
+  /** 0 (default): any free port. */
+  readonly port?: number;
+  /**
+   * Called with every command (decoded as UTF-8) just before it runs; the commands it returns run
+   * first, as if another client had sent them. Lets a test put a write at an exact point of a
+   * client's sequence (e.g. between its WATCH and its EXEC).
+   */
+  readonly beforeCommand?: (argv: readonly string[]) => readonly (readonly string[])[] | undefined;
+}
+
 /**
  * Starts a stand-in listening on 127.0.0.1 (`port` 0 by default: any free port).
  * Resolves once it is listening; rejects when the port cannot be bound.
  */
-export async function startRedisStandIn(options?: { port?: number }): Promise<RedisStandIn> {
+export async function startRedisStandIn(options?: RedisStandInOptions): Promise<RedisStandIn> {
   const state = new StandInState();
+  // The connection injected commands run on.
+  const injector: Connection = { proto: 3, id: 0, name: "injected", multi: undefined, watch: undefined, closing: false };
   const commandLog: string[][] = [];
   const sockets = new Set<net.Socket>();
   let nextId = 1;
@@ -32,13 +45,17 @@ export async function startRedisStandIn(options?: { port?: number }): Promise<Re
     sockets.add(socket);
     socket.setNoDelay(true);
     const parser = new RequestParser();
-    const conn: Connection = { proto: 2, id: nextId++, name: undefined, multi: undefined, closing: false };
+    const conn: Connection = { proto: 2, id: nextId++, name: undefined, multi: undefined, watch: undefined, closing: false };
     socket.on("data", (data: Buffer) => {
       parser.push(data);
       const out: Buffer[] = [];
       try {
         for (let argv = parser.next(); argv; argv = parser.next()) {
-          commandLog.push(argv.map((a) => a.toString("utf8")));
+          const decoded = argv.map((a) => a.toString("utf8"));
+          commandLog.push(decoded);
+          for (const injected of options?.beforeCommand?.(decoded) ?? []) {
+            execute(state, injector, injected.map((a) => Buffer.from(a, "utf8")));
+          }
           out.push(encodeReply(execute(state, conn, argv), conn.proto));
           if (conn.closing) break;
         }
@@ -50,7 +67,10 @@ export async function startRedisStandIn(options?: { port?: number }): Promise<Re
       if (conn.closing) socket.end();
     });
     socket.on("error", () => socket.destroy());
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", () => {
+      sockets.delete(socket);
+      state.unwatch(conn);
+    });
   });
 
   await new Promise<void>((resolve, reject) => {

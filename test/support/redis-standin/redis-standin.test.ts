@@ -1,9 +1,10 @@
 /**
  * The stand-in seen through the real node-redis 6 client (RESP3 by default, and RESP2), over a socket.
  */
-import { createClient } from "redis";
+import { WatchError, createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RedisStandIn, startRedisStandIn } from "./index.js";
+import { NULL_ARRAY, encodeReply } from "./resp.js";
 
 const f32 = (...xs: number[]): Buffer => Buffer.from(new Float32Array(xs).buffer);
 /** node-redis types module replies loosely; the tests assert their shape. */
@@ -172,5 +173,84 @@ describe("Redis stand-in with node-redis", () => {
     expect(raw).toEqual([]);
     expect(await client.zAdd("z", { score: 1.5, value: "m" })).toBe(1);
     expect(await client.zScore("z", "m")).toBe(1.5);
+  });
+
+  describe("WATCH", () => {
+    for (const resp of [3, 2] as const) {
+      it(`aborts EXEC (WatchError) when another connection changed a watched key, and runs it otherwise (RESP${resp})`, async () => {
+        const a = await connect(resp);
+        const b = await connect(resp);
+        await a.set("w:k", "1");
+        await a.watch("w:k");
+        expect(await a.get("w:k")).toBe("1");
+        await b.set("w:k", "2");
+        await expect(a.multi().set("w:k", "from a").exec()).rejects.toBeInstanceOf(WatchError);
+        expect(await a.get("w:k")).toBe("2");
+
+        // Untouched: the block runs.
+        await a.watch("w:k");
+        expect(await a.multi().set("w:k", "3").get("w:k").exec()).toEqual(["OK", "3"]);
+        // EXEC ended the watch: later changes do not abort a block that watches nothing.
+        await b.set("w:k", "4");
+        expect(await a.multi().get("w:k").exec()).toEqual(["4"]);
+      });
+    }
+
+    it("counts deletion, field removal, creation of an absent key and FLUSHALL of an existing key as changes", async () => {
+      const a = await connect();
+      const b = await connect();
+      const abortsAfter = async (key: string, change: () => Promise<unknown>): Promise<void> => {
+        await a.watch(key);
+        await change();
+        await expect(a.multi().ping().exec(), key).rejects.toBeInstanceOf(WatchError);
+      };
+      await a.hSet("w:h", { f: "1", g: "2" });
+      await abortsAfter("w:h", () => b.hDel("w:h", "f"));
+      await abortsAfter("w:h", () => b.del("w:h"));
+      await abortsAfter("w:absent", () => b.hSet("w:absent", { f: "1" }));
+      await a.sAdd("w:s", "m");
+      await abortsAfter("w:s", () => b.flushAll());
+      // A change by the watching connection itself counts too.
+      await abortsAfter("w:own", () => a.set("w:own", "x"));
+    });
+
+    it("leaves the block alone for no-op writes and for FLUSHALL of a key that was absent (as Redis does)", async () => {
+      const a = await connect();
+      const b = await connect();
+      await a.sAdd("w:set", "m");
+      await a.zAdd("w:z", { score: 1, value: "a" });
+      await a.watch(["w:set", "w:z", "w:never"]);
+      expect(await b.sAdd("w:set", "m")).toBe(0);
+      expect(await b.zAdd("w:z", { score: 9, value: "a" }, { condition: "NX" })).toBe(0);
+      expect(await b.del("w:never")).toBe(0);
+      expect(await a.multi().ping().exec()).toEqual(["PONG"]);
+
+      await a.watch(["w:set", "w:never"]);
+      await b.flushAll(); // touches w:set (it existed) ...
+      await expect(a.multi().ping().exec()).rejects.toBeInstanceOf(WatchError);
+      await a.watch("w:never");
+      await b.flushAll(); // ... but not w:never, which did not exist
+      expect(await a.multi().ping().exec()).toEqual(["PONG"]);
+    });
+
+    it("forgets the watched keys on UNWATCH and DISCARD", async () => {
+      const a = await connect();
+      const b = await connect();
+      await a.watch("w:u");
+      await b.set("w:u", "1");
+      await a.unwatch();
+      expect(await a.multi().get("w:u").exec()).toEqual(["1"]);
+
+      await a.watch("w:d");
+      expect(await a.sendCommand(["MULTI"])).toBe("OK");
+      expect(await a.sendCommand(["DISCARD"])).toBe("OK");
+      await b.set("w:d", "2");
+      expect(await a.multi().get("w:d").exec()).toEqual(["2"]);
+    });
+
+    it("answers an aborted EXEC with the null array: `*-1` in RESP2, `_` in RESP3", () => {
+      expect(encodeReply(NULL_ARRAY, 2).toString()).toBe("*-1\r\n");
+      expect(encodeReply(NULL_ARRAY, 3).toString()).toBe("_\r\n");
+    });
   });
 });

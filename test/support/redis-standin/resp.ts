@@ -10,6 +10,8 @@ export type Reply =
   | { readonly t: "int"; readonly v: number }
   | { readonly t: "bulk"; readonly v: Buffer }
   | { readonly t: "null" }
+  /** The null array (EXEC aborted by WATCH): RESP2 `*-1`, RESP3 `_`. */
+  | { readonly t: "nullArray" }
   | { readonly t: "array"; readonly v: readonly Reply[] }
   | { readonly t: "map"; readonly v: ReadonlyArray<readonly [Reply, Reply]> }
   | { readonly t: "set"; readonly v: readonly Reply[] }
@@ -18,6 +20,7 @@ export type Reply =
 
 export const OK: Reply = { t: "simple", v: "OK" };
 export const NULL: Reply = { t: "null" };
+export const NULL_ARRAY: Reply = { t: "nullArray" };
 
 export const simple = (v: string): Reply => ({ t: "simple", v });
 export const err = (v: string): Reply => ({ t: "error", v });
@@ -68,6 +71,9 @@ function write(reply: Reply, proto: 2 | 3, chunks: Buffer[]): void {
       return;
     case "null":
       line(chunks, proto === 3 ? "_" : "$-1");
+      return;
+    case "nullArray":
+      line(chunks, proto === 3 ? "_" : "*-1");
       return;
     case "array":
       line(chunks, "*" + String(reply.v.length));

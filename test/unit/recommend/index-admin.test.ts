@@ -10,7 +10,9 @@ import type { FieldValue } from "../../../src/domain/item.js";
 import { createIndexAdmin, INTEREST_RECOMPUTE_BATCH } from "../../../src/recommend/index-admin.js";
 import { createItemService } from "../../../src/recommend/items.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
+import { createRedisStore } from "../../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../../src/store/vector-store.js";
+import { startRedisStandIn } from "../../support/redis-standin/index.js";
 
 const v = (...values: number[]): Float32Array => Float32Array.from(values);
 const tags = (...values: string[]): FieldValue => ({ type: "tag", values });
@@ -179,3 +181,82 @@ describe("index admin: updateInterests", () => {
     expect(await fieldsOf(`bulk${count - 1}`)).toEqual({ interests: tags("b") });
   });
 });
+
+/** `store` with its scanItems replaced (every other method forwarded, bound to `store`). */
+function withScan(store: VectorStore, scanItems: VectorStore["scanItems"]): VectorStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === "scanItems") return scanItems;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const backends: Record<string, () => Promise<{ store: VectorStore; cleanup: () => Promise<void> }>> = {
+  embedded: () => {
+    const store = createEmbeddedStore();
+    return Promise.resolve({ store, cleanup: () => store.close() });
+  },
+  "redis (stand-in)": async () => {
+    const standIn = await startRedisStandIn();
+    const store = await createRedisStore({ url: standIn.url });
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await standIn.close();
+      },
+    };
+  },
+};
+
+for (const [backend, open] of Object.entries(backends)) {
+  describe(`index admin: updateInterests racing client writes (${backend})`, () => {
+    it("keeps an upsert and a delete acknowledged between the scan and the write-back of their batch", async () => {
+      const { store: inner, cleanup } = await open();
+      try {
+        // The client's writes, run once: after the scan read the batch, before updateInterests writes it back.
+        let interleave: (() => Promise<void>) | undefined;
+        const store = withScan(inner, (index, batchSize) => ({
+          async *[Symbol.asyncIterator]() {
+            for await (const batch of inner.scanItems(index, batchSize)) {
+              const writes = interleave;
+              interleave = undefined;
+              if (writes !== undefined) await writes();
+              yield batch;
+            }
+          },
+        }));
+        const admin = createIndexAdmin(store);
+        const items = createItemService(store);
+        await admin.createIndex({ name: "race", fields: [], defaultVectorDimension: 3 });
+        await items.upsert("race", [
+          { id: "u1", vector: v(0.9, 0.1, 0.5), fields: { labels: tags("vip") } },
+          { id: "u2", vector: v(0.1, 0.8, 0.1), fields: {} },
+          { id: "u3", vector: v(0, 0, 0.9), fields: {} },
+        ]);
+        interleave = async () => {
+          expect(await items.upsert("race", [{ id: "u1", vector: v(0.1, 0.9, 0), fields: { labels: tags("new") } }])).toBe(1);
+          expect(await items.deleteItems("race", ["u2"])).toBe(1);
+        };
+
+        const result = await admin.updateInterests("race", { categoryNames: ["books", "comics", "computers"], tagField: "" });
+        expect(interleave).toBeUndefined(); // the client's writes did run mid-recompute
+        expect(result.itemsUpdated).toBe(3);
+
+        const { items: found, missingIds } = await items.getItems("race", ["u1", "u2", "u3"], true);
+        // The acknowledged upsert is intact (vector and fields), with the interests it derived itself ...
+        expect(found[0]?.id).toBe("u1");
+        expect(Array.from(found[0]?.vector ?? [])).toEqual(Array.from(v(0.1, 0.9, 0)));
+        expect(found[0]?.fields).toEqual({ labels: tags("new"), interests: tags("comics") });
+        // ... the acknowledged delete stays a delete ...
+        expect(missingIds).toEqual(["u2"]);
+        // ... and the untouched item got its interests.
+        expect(found[1]?.fields).toEqual({ interests: tags("computers") });
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}
