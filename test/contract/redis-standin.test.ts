@@ -6,7 +6,7 @@
 import net from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
+import { FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
@@ -55,6 +55,20 @@ describe("redis backend (stand-in)", () => {
       { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
     ],
   };
+
+  it("refuses a URL that selects a database other than 0 (the Query Engine indexes only database 0) before connecting", async () => {
+    const before = standIn.commandLog.length;
+    const error: unknown = await createRedisStore({ url: `${standIn.url}/2`, keyPrefix: "vecrec-db2:" }).then(
+      (s) => s.close().then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(FailedPreconditionError);
+    expect((error as Error).message).toMatch(/database 0/);
+    expect(standIn.commandLog.length).toBe(before);
+    // Database 0 written out is fine.
+    const zero = await createRedisStore({ url: `${standIn.url}/0`, keyPrefix: "vecrec-db0:" });
+    await zero.close();
+  });
 
   it("fails with UnavailableError when nothing listens on the port", async () => {
     const port = await closedPort();

@@ -10,6 +10,7 @@ import {
   ClientOfflineError,
   ConnectionTimeoutError,
   ErrorReply,
+  MultiErrorReply,
   ReconnectStrategyError,
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
@@ -17,10 +18,75 @@ import {
 import {
   AlreadyExistsError,
   CancelledError,
+  DeadlineExceededError,
+  FailedPreconditionError,
   IndexNotFoundError,
   UnavailableError,
   VecrecError,
 } from "../../domain/errors.js";
+
+/** Redis ran out of memory (`OOM command not allowed when used memory > 'maxmemory'`): RESOURCE_EXHAUSTED. */
+export class RedisOutOfMemoryError extends VecrecError {
+  readonly kind = "resource_exhausted" as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RedisOutOfMemoryError";
+  }
+}
+
+/** True for the Query Engine's text of a query stopped at its TIMEOUT (a warning or, under ON_TIMEOUT FAIL, an error). */
+export function isQueryTimeoutText(text: string): boolean {
+  return text.toLowerCase().includes("timeout limit was reached");
+}
+
+/** The error for a search the server stopped at its own query time limit (the results would be partial). */
+export function queryTimeoutError(detail: string, cause?: unknown): DeadlineExceededError {
+  return new DeadlineExceededError(
+    `Redis stopped the search at its query time limit (search-timeout / FT.CONFIG TIMEOUT, 500 ms by default), ` +
+      `so its results would be partial: ${detail}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** The first word of an error reply: READONLY, OOM, MOVED, ... */
+function replyCode(error: ErrorReply): string {
+  return /^\S*/.exec(error.message)?.[0] ?? "";
+}
+
+/**
+ * Error replies about the server's state rather than the command, mapped to domain errors; undefined
+ * for the others.
+ */
+function serverStateError(error: ErrorReply): VecrecError | undefined {
+  const code = replyCode(error);
+  const detail = error.message;
+  switch (code) {
+    case "READONLY":
+      return new UnavailableError(
+        `Redis refused a write: the server is a read-only replica (after a failover, point vecrec at the primary): ${detail}`,
+        { cause: error },
+      );
+    case "OOM":
+      return new RedisOutOfMemoryError(`Redis is out of memory (maxmemory reached): ${detail}`, { cause: error });
+    case "TRYAGAIN":
+    case "NOAUTH":
+    case "WRONGPASS":
+    case "NOPERM":
+    case "NOREPLICAS":
+    case "MISCONF":
+      return new UnavailableError(`Redis refused the command: ${detail}`, { cause: error });
+    case "MOVED":
+    case "ASK":
+    case "CROSSSLOT":
+    case "CLUSTERDOWN":
+      return new FailedPreconditionError(
+        `Redis Cluster is not supported: vecrec needs a single Redis server (or a primary with replicas); the server answered: ${detail}`,
+        { cause: error },
+      );
+  }
+  if (isQueryTimeoutText(detail)) return queryTimeoutError(detail, error);
+  return undefined;
+}
 
 /** True when a Redis error reply says the FT index does not exist. */
 export function isUnknownIndexError(error: unknown): boolean {
@@ -78,6 +144,11 @@ export function toDomainError(
   context: { indexName?: string; signal?: AbortSignal } = {},
 ): Error {
   if (error instanceof VecrecError) return error;
+  // A run-time error inside EXEC: node-redis reports the block; what matters is the reply inside it.
+  if (error instanceof MultiErrorReply) {
+    const [first] = error.errors();
+    if (first instanceof Error) return toDomainError(first, context);
+  }
   if (error instanceof AbortError || (context.signal?.aborted === true && isAbortLike(error))) {
     const reason: unknown = context.signal?.reason;
     if (reason instanceof VecrecError) return reason;
@@ -91,6 +162,10 @@ export function toDomainError(
       context.indexName === undefined ? "index already exists" : `index "${context.indexName}" already exists`,
       { cause: error },
     );
+  }
+  if (error instanceof ErrorReply) {
+    const mapped = serverStateError(error);
+    if (mapped !== undefined) return mapped;
   }
   if (isConnectionError(error)) {
     const detail = error instanceof Error ? error.message : String(error);

@@ -18,7 +18,13 @@
  * round trip), so independent commands are sent with Promise.all rather than awaited one by one.
  */
 import { ClientClosedError, ClientOfflineError, RESP_TYPES, WatchError, createClient } from "redis";
-import { IndexNotFoundError, UnavailableError, throwIfAborted, AlreadyExistsError } from "../../domain/errors.js";
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  IndexNotFoundError,
+  UnavailableError,
+  throwIfAborted,
+} from "../../domain/errors.js";
 import { compareIds } from "../../domain/id-order.js";
 import { specsEqual, interestTagField } from "../../domain/index-spec.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
@@ -39,6 +45,7 @@ import type {
   SearchResult,
   VectorStore,
 } from "../vector-store.js";
+import { redactUrl, selectedDatabase } from "./connection-url.js";
 import { compileFilter } from "./filter-query.js";
 import {
   compareInteractions,
@@ -48,7 +55,13 @@ import {
   interactionItemId,
 } from "./interaction-codec.js";
 import { hashToItem, itemHashArgs } from "./item-codec.js";
-import { isIndexExistsError, isUnknownIndexError, toDomainError } from "./redis-errors.js";
+import {
+  isIndexExistsError,
+  isQueryTimeoutText,
+  isUnknownIndexError,
+  queryTimeoutError,
+  toDomainError,
+} from "./redis-errors.js";
 import { DISTANCE_FIELD, ID_FIELD, createRedisKeys, type RedisKeys } from "./redis-keys.js";
 import { alterAddFieldArgs, createIndexArgs } from "./schema-args.js";
 import {
@@ -114,6 +127,15 @@ const CAS_ATTEMPTS = 10;
  * @throws UnavailableError when Redis cannot be reached (no retry of the first connection).
  */
 export async function createRedisStore(options: RedisStoreOptions): Promise<VectorStore> {
+  const database = selectedDatabase(options.url);
+  if (database !== 0) {
+    // RediSearch refuses FT.CREATE elsewhere ("Cannot create index on db != 0") and indexes only the
+    // keys of database 0: a store on another database would fail on its first createIndex.
+    throw new FailedPreconditionError(
+      `the Redis Query Engine works only in database 0, but the Redis URL selects database ${database}: ` +
+        `drop the /${database} from ${redactUrl(options.url)}`,
+    );
+  }
   const keys = createRedisKeys(options.keyPrefix ?? "vecrec:");
   const logger = options.logger;
   let everReady = false;
@@ -920,6 +942,10 @@ export function readSearchReply(
   reply: Reply,
 ): { result: SearchResult; rows: number } {
   const parsed = parseSearchReply(reply);
+  // Under ON_TIMEOUT RETURN (the default) a query that outruns the server's TIMEOUT (500 ms by default)
+  // comes back with the rows found so far and this warning: for KNN they are not the nearest ones.
+  const timedOut = parsed.warnings?.find((w) => isQueryTimeoutText(w));
+  if (timedOut !== undefined) throw queryTimeoutError(timedOut);
   const prefix = keys.itemPrefix(spec.name);
   const knn = query.vector !== undefined;
   const hits: SearchHit[] = [];

@@ -89,6 +89,11 @@ export interface SearchRow {
 export interface SearchReply {
   readonly total: number;
   readonly rows: readonly SearchRow[];
+  /**
+   * The RESP3 `warning` list when it is not empty, e.g. `Timeout limit was reached` when the server's
+   * query timeout cut the results short under ON_TIMEOUT RETURN (RESP2 replies carry no warnings).
+   */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -100,6 +105,8 @@ export function parseSearchReply(reply: Reply): SearchReply {
   const top = replyMap(reply);
   const total = replyNumber(top.get("total_results") ?? 0);
   const results = replyArray(top.get("results") ?? []);
+  const warning = top.get("warning");
+  const warnings = warning === undefined || warning === null ? [] : replyArray(warning).map(replyText);
   const rows = results.map((result): SearchRow => {
     const row = replyMap(result);
     const attributes = row.get("extra_attributes");
@@ -108,7 +115,7 @@ export function parseSearchReply(reply: Reply): SearchReply {
       fields: attributes === undefined ? new Map() : replyMap(attributes),
     };
   });
-  return { total, rows };
+  return warnings.length > 0 ? { total, rows, warnings } : { total, rows };
 }
 
 function parseSearchReplyResp2(reply: Reply[]): SearchReply {

@@ -36,6 +36,11 @@ export interface Connection {
   watch: { readonly keys: Set<string>; dirty: boolean } | undefined;
   /** Set by QUIT: the server closes the socket after writing the reply. */
   closing: boolean;
+  /**
+   * The database chosen with SELECT. The stand-in keeps one keyspace for all of them; it tracks the
+   * number only so that FT.CREATE can refuse a database other than 0, as RediSearch does.
+   */
+  db?: number;
 }
 
 /** The server-wide state shared by every connection. */
@@ -241,7 +246,9 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
     case "ECHO":
       return bulk(argv[1] as Buffer);
     case "SELECT":
-      return /^\d+$/.test(s(1)) && Number(s(1)) < 16 ? OK : err("ERR DB index is out of range");
+      if (!/^\d+$/.test(s(1)) || Number(s(1)) >= 16) return err("ERR DB index is out of range");
+      conn.db = Number(s(1));
+      return OK;
     case "QUIT":
       conn.closing = true;
       return OK;
@@ -621,6 +628,8 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
     case "FT._LIST":
       return set([...state.indexes.keys()].map((n) => simple(n)));
     case "FT.CREATE": {
+      // RediSearch's CreateIndexCommand checks the database before anything else.
+      if ((conn.db ?? 0) !== 0) return err("Cannot create index on db != 0");
       const name = s(1);
       if (state.indexes.has(name)) return err("Index already exists");
       const def = parseCreate(argv.slice(2).map((a) => a.toString("utf8")));

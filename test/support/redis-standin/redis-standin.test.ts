@@ -164,6 +164,19 @@ describe("Redis stand-in with node-redis", () => {
     expect(await client.type("nope")).toBe("none");
   });
 
+  it("refuses FT.CREATE on a database other than 0, as RediSearch does (CreateIndexCommand)", async () => {
+    const client = createClient({ url: `${standIn.url}/1` });
+    client.on("error", () => undefined);
+    await client.connect();
+    clients.push({ close: () => client.close() });
+    await expect(
+      client.sendCommand(["FT.CREATE", "db1", "ON", "HASH", "PREFIX", "1", "db1:", "SCHEMA", "t", "TAG"]),
+    ).rejects.toThrow("Cannot create index on db != 0");
+    await client.sendCommand(["SELECT", "0"]);
+    expect(await client.sendCommand(["FT.CREATE", "db1", "ON", "HASH", "PREFIX", "1", "db1:", "SCHEMA", "t", "TAG"])).toBe("OK");
+    await client.sendCommand(["FT.DROPINDEX", "db1"]);
+  });
+
   it("speaks RESP2 to a client created with RESP: 2", async () => {
     const client = await connect(2);
     await client.flushAll();

@@ -1,0 +1,141 @@
+/**
+ * Behaviour of a real Redis 8 (Query Engine) that the conformance corpus does not record, taken from
+ * the RediSearch source and the redis.io docs: the backend must not pass on the stand-in and fail on a
+ * real server.
+ */
+import { ErrorReply, MultiErrorReply } from "redis";
+import { describe, expect, it } from "vitest";
+import {
+  DeadlineExceededError,
+  FailedPreconditionError,
+  UnavailableError,
+  type VecrecError,
+} from "../../../../src/domain/errors.js";
+import type { IndexSpec } from "../../../../src/domain/schema.js";
+import { toDomainError } from "../../../../src/store/redis/redis-errors.js";
+import { createRedisKeys } from "../../../../src/store/redis/redis-keys.js";
+import { readSearchReply } from "../../../../src/store/redis/redis-store.js";
+import { parseSearchReply } from "../../../../src/store/redis/reply-parsers.js";
+import { selectedDatabase } from "../../../../src/store/redis/connection-url.js";
+
+const spec: IndexSpec = {
+  name: "books",
+  fields: [
+    { name: "labels", type: "tag", separator: ",", caseSensitive: false },
+    { name: "vec", type: "vector", dimension: 2, algorithm: "FLAT", metric: "L2", elementType: "FLOAT32" },
+  ],
+};
+
+/** A RESP3 FT.SEARCH reply as node-redis hands it over with vecrec's type mapping. */
+function resp3Reply(rows: [string, string][], warning: string[]): Map<string, unknown> {
+  return new Map<string, unknown>([
+    ["attributes", []],
+    ["format", "STRING"],
+    [
+      "results",
+      rows.map(
+        ([id, distance]) =>
+          new Map<string, unknown>([
+            ["id", Buffer.from(`vecrec:books:item:${id}`)],
+            [
+              "extra_attributes",
+              new Map<Buffer, Buffer>([
+                [Buffer.from("__vecrec_id"), Buffer.from(id)],
+                [Buffer.from("__vecrec_distance"), Buffer.from(distance)],
+              ]),
+            ],
+            ["values", []],
+          ]),
+      ),
+    ],
+    ["total_results", rows.length],
+    ["warning", warning.map((w) => Buffer.from(w))],
+  ]);
+}
+
+describe("FT.SEARCH partial results at the server's query timeout", () => {
+  it("reads the RESP3 warning list", () => {
+    expect(parseSearchReply(resp3Reply([], ["Timeout limit was reached"])).warnings).toEqual(["Timeout limit was reached"]);
+    expect(parseSearchReply(resp3Reply([], [])).warnings).toBeUndefined();
+    expect(parseSearchReply([0]).warnings).toBeUndefined();
+  });
+
+  it("refuses a KNN reply cut short by the server's TIMEOUT (ON_TIMEOUT RETURN) instead of passing partial hits off as the neighbours", () => {
+    const reply = resp3Reply([["a", "0.5"]], ["Timeout limit was reached"]);
+    const query = { vector: new Float32Array([1, 0]), k: 5, offset: 0, filter: { op: "all" as const }, includeVectors: false };
+    let error: unknown;
+    try {
+      readSearchReply(createRedisKeys(), spec, query, new Set(["labels"]), reply);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toMatch(/time limit/);
+  });
+
+  it("keeps other warnings harmless", () => {
+    const reply = resp3Reply([["a", "0.5"]], ["Max prefix expansions limit was reached"]);
+    const query = { vector: new Float32Array([1, 0]), k: 5, offset: 0, filter: { op: "all" as const }, includeVectors: false };
+    expect(readSearchReply(createRedisKeys(), spec, query, new Set(["labels"]), reply).result.hits).toHaveLength(1);
+  });
+
+  it("maps the ON_TIMEOUT FAIL error reply to DeadlineExceededError", () => {
+    expect(toDomainError(new ErrorReply("Timeout limit was reached"), { indexName: "books" })).toBeInstanceOf(
+      DeadlineExceededError,
+    );
+  });
+});
+
+describe("error replies of a real server", () => {
+  const kindOf = (text: string): string | undefined => {
+    const mapped = toDomainError(new ErrorReply(text), { indexName: "books" });
+    return (mapped as Partial<VecrecError>).kind;
+  };
+
+  it("READONLY (a replica, e.g. after a failover) is UNAVAILABLE, not INTERNAL", () => {
+    const mapped = toDomainError(new ErrorReply("READONLY You can't write against a read only replica."));
+    expect(mapped).toBeInstanceOf(UnavailableError);
+    expect(mapped.message).toMatch(/replica/);
+  });
+
+  it("OOM (maxmemory reached) is RESOURCE_EXHAUSTED", () => {
+    expect(kindOf("OOM command not allowed when used memory > 'maxmemory'.")).toBe("resource_exhausted");
+  });
+
+  it("TRYAGAIN and MASTERDOWN are UNAVAILABLE", () => {
+    expect(kindOf("TRYAGAIN Multiple keys request during rehashing of slot")).toBe("unavailable");
+    expect(kindOf("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")).toBe("unavailable");
+  });
+
+  it("NOAUTH / WRONGPASS (the server's password changed under a running service) are UNAVAILABLE", () => {
+    expect(kindOf("NOAUTH Authentication required.")).toBe("unavailable");
+    expect(kindOf("WRONGPASS invalid username-password pair or user is disabled.")).toBe("unavailable");
+  });
+
+  it("cluster redirections say that Redis Cluster is not supported", () => {
+    for (const text of ["MOVED 3999 127.0.0.1:6381", "ASK 3999 127.0.0.1:6381", "CROSSSLOT Keys in request don't hash to the same slot", "CLUSTERDOWN The cluster is down"]) {
+      const mapped = toDomainError(new ErrorReply(text), { indexName: "books" });
+      expect(mapped).toBeInstanceOf(FailedPreconditionError);
+      expect(mapped.message).toMatch(/Redis Cluster is not supported/);
+    }
+  });
+
+  it("a run-time error inside EXEC (MultiErrorReply) is classified by the error inside", () => {
+    const inner = new ErrorReply("OOM command not allowed when used memory > 'maxmemory'.");
+    const multi = new MultiErrorReply(["OK" as unknown as ErrorReply, inner], [1]);
+    const mapped = toDomainError(multi);
+    expect((mapped as Partial<VecrecError>).kind).toBe("resource_exhausted");
+    expect(mapped.message).toMatch(/maxmemory/);
+  });
+});
+
+describe("the database of the URL", () => {
+  it("reads the database of redis://, rediss:// and unix:// URLs (0 when absent)", () => {
+    expect(selectedDatabase("redis://127.0.0.1:6379")).toBe(0);
+    expect(selectedDatabase("redis://127.0.0.1:6379/")).toBe(0);
+    expect(selectedDatabase("redis://user:pw@127.0.0.1:6379/0")).toBe(0);
+    expect(selectedDatabase("rediss://user:pw@example.com:6380/3")).toBe(3);
+    expect(selectedDatabase("unix:///run/redis.sock?db=2")).toBe(2);
+    expect(selectedDatabase("unix:///run/redis.sock")).toBe(0);
+  });
+});
