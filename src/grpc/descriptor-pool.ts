@@ -23,6 +23,8 @@ export interface DescriptorPool {
   fileContainingSymbol(symbol: string): DescriptorFile | undefined;
   /** Fully-qualified names of every message type (to answer extension queries). */
   hasMessage(name: string): boolean;
+  /** Field number -> field name (as in the .proto) of the request message of `method` (`pkg.Service.Method`). */
+  requestFieldNames(method: string): ReadonlyMap<number, string> | undefined;
   /** `file` first, then its transitive dependencies (each once), skipping names in `exclude`. */
   withDependencies(file: DescriptorFile, exclude?: ReadonlySet<string>): DescriptorFile[];
 }
@@ -34,15 +36,21 @@ interface NamedProto {
 interface EnumProto extends NamedProto {
   value?: NamedProto[];
 }
+interface FieldProto extends NamedProto {
+  number?: number;
+}
+interface MethodProto extends NamedProto {
+  inputType?: string;
+}
 interface MessageProto extends NamedProto {
-  field?: NamedProto[];
+  field?: FieldProto[];
   oneofDecl?: NamedProto[];
   nestedType?: MessageProto[];
   enumType?: EnumProto[];
   extension?: NamedProto[];
 }
 interface ServiceProto extends NamedProto {
-  method?: NamedProto[];
+  method?: MethodProto[];
 }
 interface FileProto extends NamedProto {
   package?: string;
@@ -74,6 +82,8 @@ export function createDescriptorPool(set: Uint8Array): DescriptorPool {
   const symbols = new Map<string, DescriptorFile>();
   const messages = new Set<string>();
   const services: string[] = [];
+  const fieldNames = new Map<string, Map<number, string>>();
+  const inputTypes = new Map<string, string>();
 
   for (const bytes of splitFileDescriptorSet(set)) {
     const proto = descriptor.FileDescriptorProto.decode(bytes) as unknown as FileProto;
@@ -94,6 +104,7 @@ export function createDescriptorPool(set: Uint8Array): DescriptorPool {
       const name = scope(parent, m.name);
       add(name);
       messages.add(name);
+      fieldNames.set(name, new Map((m.field ?? []).map((f) => [f.number ?? 0, f.name ?? ""])));
       for (const f of m.field ?? []) add(scope(name, f.name));
       for (const o of m.oneofDecl ?? []) add(scope(name, o.name));
       for (const x of m.extension ?? []) add(scope(name, x.name));
@@ -108,7 +119,10 @@ export function createDescriptorPool(set: Uint8Array): DescriptorPool {
       const name = scope(pkg, s.name);
       add(name);
       services.push(name);
-      for (const m of s.method ?? []) add(scope(name, m.name));
+      for (const m of s.method ?? []) {
+        add(scope(name, m.name));
+        if (m.inputType !== undefined) inputTypes.set(scope(name, m.name), m.inputType.replace(/^\./, ""));
+      }
     }
   }
 
@@ -117,6 +131,10 @@ export function createDescriptorPool(set: Uint8Array): DescriptorPool {
     fileByName: (name) => files.get(name),
     fileContainingSymbol: (symbol) => symbols.get(symbol.startsWith(".") ? symbol.slice(1) : symbol),
     hasMessage: (name) => messages.has(name.startsWith(".") ? name.slice(1) : name),
+    requestFieldNames(method) {
+      const input = inputTypes.get(method);
+      return input === undefined ? undefined : fieldNames.get(input);
+    },
     withDependencies(file, exclude = new Set()) {
       const out: DescriptorFile[] = [file];
       const seen = new Set<string>([file.name]);

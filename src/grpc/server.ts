@@ -13,6 +13,7 @@ import { createRecommender } from "../recommend/recommend.js";
 import { createSearchService } from "../recommend/search.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { addReflectionService, loadDescriptorPool } from "./reflection-service.js";
+import { withTolerantDecoding } from "./request-decoding.js";
 import { createVectorServiceHandlers } from "./vector-service-handlers.js";
 
 export const VECTOR_SERVICE_NAME = "vecrec.v1.VectorService";
@@ -56,11 +57,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     },
     logger,
   );
-  server.addService(VectorServiceService, handlers);
+  const pool = loadDescriptorPool();
+  // Requests the decoder rejects get INVALID_ARGUMENT naming the field, not grpc-js's INTERNAL.
+  server.addService(
+    withTolerantDecoding(VectorServiceService, (method) => pool.requestFieldNames(method)),
+    handlers,
+  );
 
   const health = new HealthImplementation({ "": "SERVING", [VECTOR_SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
-  addReflectionService(server, loadDescriptorPool(), logger);
+  addReflectionService(server, pool, logger);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, ServerCredentials.createInsecure(), (error, boundPort) => {

@@ -11,7 +11,7 @@ import {
   type ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { throwIfViolations, type FieldViolation } from "../domain/errors.js";
+import { InvalidArgumentError, throwIfViolations, type FieldViolation } from "../domain/errors.js";
 import type { InteractionKind as DomainInteractionKind } from "../domain/interaction.js";
 import type {
   RecommendResponse,
@@ -36,6 +36,7 @@ import {
   encodeInteraction,
   encodeItem,
 } from "./message-mapping.js";
+import { undecodableViolation } from "./request-decoding.js";
 import { toGrpcStatus } from "./status-mapping.js";
 import { writeStream, type MessageStream } from "./stream-writer.js";
 import { decodeVector, encodeVector } from "./vector-mapping.js";
@@ -53,6 +54,14 @@ export interface UseCases {
   readonly interactions: ReturnType<typeof createInteractionService>;
 }
 
+/** The request, or an InvalidArgumentError when its deserializer could not decode it (see request-decoding). */
+function decodedRequest<Req>(request: Req): Req {
+  const violation = undecodableViolation(request);
+  if (violation !== undefined) throw new InvalidArgumentError(violation);
+  return request;
+}
+
+
 /** Builds the handlers of every VectorService RPC. */
 export function createVectorServiceHandlers(useCases: UseCases, logger: Logger): VectorServiceServer {
   const { indexAdmin, items, search, recommender, interactions } = useCases;
@@ -66,7 +75,7 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
       const started = performance.now();
       // run() may throw synchronously inside its async body only, so one promise chain catches everything.
       Promise.resolve()
-        .then(() => run(call.request, callSignal.signal))
+        .then(() => run(decodedRequest(call.request), callSignal.signal))
         .then(
           (response) => {
             logger.debug({ method, ms: Math.round(performance.now() - started) }, "ok");
@@ -85,7 +94,11 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
   ): handleServerStreamingCall<Req, Res> {
     return (call: ServerWritableStream<Req, Res>) => {
       const callSignal = createCallSignal(call);
-      writeStream(call, produce(call.request, callSignal.signal), { signal: callSignal.signal, logger, method })
+      // decodedRequest throws on the first next(), so the stream writer ends the call with the mapped status.
+      const stream = (async function* (): MessageStream<Res> {
+        return yield* produce(decodedRequest(call.request), callSignal.signal);
+      })();
+      writeStream(call, stream, { signal: callSignal.signal, logger, method })
         .finally(() => callSignal.dispose())
         .catch((error: unknown) => logger.error({ err: error, method }, "failed to answer a call"));
     };

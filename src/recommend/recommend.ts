@@ -122,6 +122,12 @@ export function createRecommender(
         const [user] = await specs.guard(cmd.indexName, () => store.getItems(cmd.indexName, [id], { includeVectors: true }));
         if (!user) throw new ItemNotFoundError(cmd.indexName, userId);
         if (!user.vector) throw new FailedPreconditionError(`user "${userId}" has no vector`);
+        // A user left from an index dropped without its items and created again with another dimension.
+        if (user.vector.length !== vecField.dimension) {
+          throw new FailedPreconditionError(
+            `user "${userId}" has a vector of dimension ${user.vector.length} but index "${cmd.indexName}" expects ${vecField.dimension}; upsert it again`,
+          );
+        }
         userVector = user.vector;
         throwIfAborted(cmd.signal);
       } else {

@@ -76,6 +76,13 @@ export function createSearchService(store: VectorStore, options: { specCache?: I
         if (item.vector === undefined) {
           throw new FailedPreconditionError(`item "${itemId}" of index "${cmd.indexName}" has no vector`);
         }
+        // An item left from an index dropped without its items and created again with another dimension.
+        const dimension = vectorField(spec).dimension;
+        if (item.vector.length !== dimension) {
+          throw new FailedPreconditionError(
+            `item "${itemId}" has a vector of dimension ${item.vector.length} but index "${cmd.indexName}" expects ${dimension}; upsert it again`,
+          );
+        }
         vector = item.vector;
         excludeIds = [itemId];
       } else if (cmd.query !== undefined) {

@@ -1,0 +1,114 @@
+/**
+ * Edge cases found by calling the service the way a demanding client would: requests at the limits of
+ * the contract, and state left behind by earlier calls. Each runs over the real wire on every backend.
+ */
+import { credentials, makeGenericClientConstructor, status, type ServiceError } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DropIndexRequest,
+  GetItemsRequest,
+  IndexRequest,
+  RecommendRequest,
+  SearchRequest,
+  UpsertRequest,
+  type Filter,
+  type RecommendResponse,
+  type SearchResponse,
+} from "../../src/gen/vecrec/v1/vecrec.js";
+import { BACKENDS, collect, fieldViolations, fill, startHarness, unary, vectorList, type DeepPartial, type Harness } from "./harness.js";
+
+/** A typed filter nested `levels` deep (all_of around all_of ... around one tag condition). */
+function nestedFilter(levels: number): DeepPartial<Filter> {
+  let filter: DeepPartial<Filter> = { condition: { $case: "tag", value: { field: "labels", values: ["a"] } } };
+  for (let i = 1; i < levels; i++) filter = { condition: { $case: "allOf", value: { filters: [filter] } } };
+  return filter;
+}
+
+describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(backend);
+    await unary((cb) => h.client.index(IndexRequest.fromPartial({ indexName: "e", defaultVectorDimension: 3 }), cb));
+    await unary((cb) =>
+      h.client.upsert(fill(UpsertRequest, { indexName: "e", items: [{ id: "a", vector: vectorList([1, 0, 0]) }] }), cb),
+    );
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("rejects a typed filter nested deeper than the decoder allows as INVALID_ARGUMENT naming the filter", async () => {
+    // 60 levels of all_of are 120 nested messages: past the protobuf decoder's recursion limit (100).
+    const search = await collect<SearchResponse>(
+      h.client.search(fill(SearchRequest, { indexName: "e", k: 1, filter: nestedFilter(60) })),
+    );
+    expect(search.messages).toEqual([]);
+    expect(search.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolations(search.error!).map((v) => v.field)).toEqual(["filter"]);
+
+    const recommend = await collect<RecommendResponse>(
+      h.client.recommend(
+        fill(RecommendRequest, { indexName: "e", user: { $case: "userId", value: "a" }, neighborFilter: nestedFilter(60) }),
+      ),
+    );
+    expect(recommend.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolations(recommend.error!).map((v) => v.field)).toEqual(["neighbor_filter"]);
+  });
+
+  it("rejects request bytes that are not a valid message as INVALID_ARGUMENT, not INTERNAL", async () => {
+    const Raw = makeGenericClientConstructor(
+      {
+        getIndex: {
+          path: "/vecrec.v1.VectorService/GetIndex",
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: (bytes: Buffer) => bytes,
+          requestDeserialize: (bytes: Buffer) => bytes,
+          responseSerialize: (bytes: Buffer) => bytes,
+          responseDeserialize: (bytes: Buffer) => bytes,
+        },
+      },
+      "Raw",
+    );
+    const raw = new Raw(h.address, credentials.createInsecure());
+    try {
+      // Field 1 (index_name) announces 5 bytes and carries 1.
+      const error = await new Promise<ServiceError | null>((resolve) => {
+        raw.makeUnaryRequest(
+          "/vecrec.v1.VectorService/GetIndex",
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.from([0x0a, 0x05, 0x61]),
+          (e: ServiceError | null) => resolve(e),
+        );
+      });
+      expect(error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(fieldViolations(error!).map((v) => v.field)).toEqual(["request"]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {
+    await unary((cb) => h.client.index(IndexRequest.fromPartial({ indexName: "d", defaultVectorDimension: 3 }), cb));
+    await unary((cb) =>
+      h.client.upsert(fill(UpsertRequest, { indexName: "d", items: [{ id: "old", vector: vectorList([1, 2, 3]) }] }), cb),
+    );
+    await unary((cb) => h.client.dropIndex(fill(DropIndexRequest, { indexName: "d", deleteItems: false }), cb));
+    await unary((cb) => h.client.index(IndexRequest.fromPartial({ indexName: "d", defaultVectorDimension: 2 }), cb));
+    const kept = await unary<{ items: unknown[] }>((cb) =>
+      h.client.getItems(fill(GetItemsRequest, { indexName: "d", ids: ["old"] }), cb),
+    );
+    // The item is still stored (Redis keeps the hash) or gone (a backend may drop what no longer fits).
+    const expected = kept.items.length === 1 ? status.FAILED_PRECONDITION : status.NOT_FOUND;
+
+    const search = await collect<SearchResponse>(
+      h.client.search(fill(SearchRequest, { indexName: "d", k: 3, query: { $case: "itemId", value: "old" } })),
+    );
+    expect(search.error?.code).toBe(expected);
+    const recommend = await collect<RecommendResponse>(
+      h.client.recommend(fill(RecommendRequest, { indexName: "d", user: { $case: "userId", value: "old" } })),
+    );
+    expect(recommend.error?.code).toBe(expected);
+  });
+});
