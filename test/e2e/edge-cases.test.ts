@@ -11,11 +11,25 @@ import {
   RecommendRequest,
   SearchRequest,
   UpsertRequest,
+  VectorServiceClient,
   type Filter,
+  type GetItemsResponse,
   type RecommendResponse,
   type SearchResponse,
 } from "../../src/gen/vecrec/v1/vecrec.js";
-import { BACKENDS, collect, fieldViolations, fill, startHarness, unary, vectorList, type DeepPartial, type Harness } from "./harness.js";
+import {
+  BACKENDS,
+  collect,
+  failure,
+  fieldViolations,
+  fill,
+  startHarness,
+  unary,
+  vectorBytes,
+  vectorList,
+  type DeepPartial,
+  type Harness,
+} from "./harness.js";
 
 /** A typed filter nested `levels` deep (all_of around all_of ... around one tag condition). */
 function nestedFilter(levels: number): DeepPartial<Filter> {
@@ -87,6 +101,41 @@ describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
     } finally {
       raw.close();
     }
+  });
+
+  it("answers GetItems over the client's 4 MiB default with a prompt RESOURCE_EXHAUSTED, as documented", async () => {
+    // 40 items x 32768 dimensions x 4 bytes = 5.2 MB of vectors: over grpc-js's default receive limit.
+    const dimension = 32_768;
+    await unary((cb) => h.client.index(IndexRequest.fromPartial({ indexName: "wide", defaultVectorDimension: dimension }), cb));
+    const ids = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    const items = ids.map((id, i) => ({ id, vector: vectorBytes(Array.from({ length: dimension }, (_, j) => ((i + j) % 5) + 1)) }));
+    await unary((cb) => h.client.upsert(fill(UpsertRequest, { indexName: "wide", items }), cb));
+
+    const request = fill(GetItemsRequest, { indexName: "wide", ids, includeVectors: true });
+    const error = await failure(unary((cb) => h.client.getItems(request, cb)));
+    expect(error.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(error.details).toMatch(/larger than max/);
+
+    // The documented ways out: fewer ids per call, or a client that accepts larger messages.
+    const few = await unary<GetItemsResponse>((cb) => h.client.getItems({ ...request, ids: ids.slice(0, 20) }, cb));
+    expect(few.items.map((item) => item.id)).toEqual(ids.slice(0, 20));
+    const roomy = new VectorServiceClient(h.address, credentials.createInsecure(), {
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    });
+    try {
+      const all = await unary<GetItemsResponse>((cb) => roomy.getItems(request, cb));
+      expect(all.items.map((item) => item.id)).toEqual(ids);
+      const first = all.items[0]?.vector?.encoding;
+      expect(first?.$case === "float32Le" && first.value.length).toBe(dimension * 4);
+    } finally {
+      roomy.close();
+    }
+    // Search streams one hit per message: the same vectors come back through the default client.
+    const search = await collect<SearchResponse>(
+      h.client.search(fill(SearchRequest, { indexName: "wide", k: 40, includeVectors: true })),
+    );
+    expect(search.error).toBeUndefined();
+    expect(search.messages.map((m) => m.id).sort()).toEqual([...ids].sort());
   });
 
   it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {

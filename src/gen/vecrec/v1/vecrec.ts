@@ -529,7 +529,10 @@ export interface Item_FieldsEntry {
 export interface UpsertRequest {
   /** Name of the index. */
   indexName: string;
-  /** The items, 1..10000 per request, with distinct ids. */
+  /**
+   * The items, 1..10000 per request, with distinct ids. The server accepts requests up to 128 MiB
+   * (10000 items of 1536 dimensions are ~62 MB); a larger one fails with RESOURCE_EXHAUSTED.
+   */
   items: Item[];
 }
 
@@ -545,7 +548,7 @@ export interface GetItemsRequest {
   indexName: string;
   /** Ids to read, 1..10000. */
   ids: string[];
-  /** Whether to return vectors (as `float32_le`). */
+  /** Whether to return vectors (as `float32_le`); see the GetItems rpc about the size of the answer. */
   includeVectors: boolean;
 }
 
@@ -6024,7 +6027,14 @@ export const VectorServiceService = {
     responseSerialize: (value: UpsertResponse): Buffer => Buffer.from(UpsertResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpsertResponse => UpsertResponse.decode(value),
   },
-  /** GetItems reads items back by id; ids that do not exist are listed in `missing_ids`. */
+  /**
+   * GetItems reads items back by id; ids that do not exist are listed in `missing_ids`. The answer is one
+   * message: with `include_vectors` each item costs about 4 x dimension bytes, and gRPC clients refuse
+   * messages over 4 MiB by default (grpc-js, grpc-go, buf curl), failing the call with RESOURCE_EXHAUSTED
+   * ("larger than max") on the client. Ask for fewer ids per call (e.g. 1000 at 768 dimensions, 100 at
+   * 8192), or raise the client's receive limit (`grpc.max_receive_message_length`). Search streams one
+   * hit per message and has no such limit.
+   */
   getItems: {
     path: "/vecrec.v1.VectorService/GetItems" as const,
     requestStream: false as const,
@@ -6123,7 +6133,14 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * The batch is validated before anything is written: one bad item rejects the whole request.
    */
   upsert: handleUnaryCall<UpsertRequest, UpsertResponse>;
-  /** GetItems reads items back by id; ids that do not exist are listed in `missing_ids`. */
+  /**
+   * GetItems reads items back by id; ids that do not exist are listed in `missing_ids`. The answer is one
+   * message: with `include_vectors` each item costs about 4 x dimension bytes, and gRPC clients refuse
+   * messages over 4 MiB by default (grpc-js, grpc-go, buf curl), failing the call with RESOURCE_EXHAUSTED
+   * ("larger than max") on the client. Ask for fewer ids per call (e.g. 1000 at 768 dimensions, 100 at
+   * 8192), or raise the client's receive limit (`grpc.max_receive_message_length`). Search streams one
+   * hit per message and has no such limit.
+   */
   getItems: handleUnaryCall<GetItemsRequest, GetItemsResponse>;
   /** DeleteItems deletes items by id, with their recorded interactions. Unknown ids are not an error. */
   deleteItems: handleUnaryCall<DeleteItemsRequest, DeleteItemsResponse>;
@@ -6254,7 +6271,14 @@ export interface VectorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpsertResponse) => void,
   ): ClientUnaryCall;
-  /** GetItems reads items back by id; ids that do not exist are listed in `missing_ids`. */
+  /**
+   * GetItems reads items back by id; ids that do not exist are listed in `missing_ids`. The answer is one
+   * message: with `include_vectors` each item costs about 4 x dimension bytes, and gRPC clients refuse
+   * messages over 4 MiB by default (grpc-js, grpc-go, buf curl), failing the call with RESOURCE_EXHAUSTED
+   * ("larger than max") on the client. Ask for fewer ids per call (e.g. 1000 at 768 dimensions, 100 at
+   * 8192), or raise the client's receive limit (`grpc.max_receive_message_length`). Search streams one
+   * hit per message and has no such limit.
+   */
   getItems(
     request: GetItemsRequest,
     callback: (error: ServiceError | null, response: GetItemsResponse) => void,
