@@ -16,6 +16,11 @@ export interface CompiledFilter {
   readonly params: ReadonlyMap<string, string>;
   /** True when the filter can match nothing (e.g. `NOT *`): the caller skips the search. */
   readonly matchesNothing: boolean;
+  /**
+   * The parameters used as tag values: on the wire their value must be sent as `tagParamValue(value)`
+   * (`params` holds the values to match).
+   */
+  readonly tagParams: ReadonlySet<string>;
 }
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -78,6 +83,24 @@ export function formatNumericBound(value: number): string {
   return String(value);
 }
 
+/**
+ * A tag value as a parameter: RediSearch unescapes tag query values, parameters included (tag_strtolower
+ * in query.c drops a backslash before punctuation or whitespace, so `$p` = `a\-b` looks up `a-b`), while
+ * indexed tags keep their backslashes. Doubling every backslash makes the lookup the value itself.
+ */
+export function tagParamValue(value: string): string {
+  return value.replace(/\\/g, "\\\\");
+}
+
+/**
+ * True when `id` cannot be matched exactly as a tag: RediSearch trims whitespace (C isspace) from the
+ * ends of indexed tags but looks query values up untrimmed, so `-@__vecrec_id:{$p}` with `" a"` excludes
+ * nothing (and trimming it would exclude `"a"` instead). Such ids are excluded by the caller.
+ */
+export function isTagInexact(id: string): boolean {
+  return /^[ \t\n\v\f\r]|[ \t\n\v\f\r]$/.test(id) || id === "";
+}
+
 function checkField(name: string): string {
   if (!FIELD_NAME.test(name)) throw new RangeError(`invalid field name in filter: ${JSON.stringify(name)}`);
   return name;
@@ -101,6 +124,12 @@ export function compileFilter(
     params.set(name, value);
     return `$${name}`;
   };
+  const tagParams = new Set<string>();
+  const tagParam = (value: string): string => {
+    const ref = param(value);
+    tagParams.add(ref.slice(1));
+    return ref;
+  };
 
   let node: FilterNode = filter;
   const excludeIds = options.excludeIds ?? [];
@@ -109,8 +138,8 @@ export function compileFilter(
     node = { op: "and", children: [filter, excluded] };
   }
   const simple = simplify(node);
-  if (simple.op === "none") return { query: "*", params, matchesNothing: true };
-  if (simple.op === "all") return { query: "*", params, matchesNothing: false };
+  if (simple.op === "none") return { query: "*", params, matchesNothing: true, tagParams };
+  if (simple.op === "all") return { query: "*", params, matchesNothing: false, tagParams };
 
   const render = (n: FilterNode): string => {
     switch (n.op) {
@@ -118,7 +147,7 @@ export function compileFilter(
         // simplify() leaves `all` only at the top.
         return "*";
       case "tag":
-        return `@${checkField(n.field)}:{${n.values.map(param).join(" | ")}}`;
+        return `@${checkField(n.field)}:{${n.values.map((v) => tagParam(v)).join(" | ")}}`;
       case "numeric": {
         const lo = `${n.minExclusive && n.min !== -Infinity ? "(" : ""}${param(formatNumericBound(n.min))}`;
         const hi = `${n.maxExclusive && n.max !== Infinity ? "(" : ""}${param(formatNumericBound(n.max))}`;
@@ -134,5 +163,5 @@ export function compileFilter(
         return `-${render(n.child)}`;
     }
   };
-  return { query: render(simple), params, matchesNothing: false };
+  return { query: render(simple), params, matchesNothing: false, tagParams };
 }

@@ -46,7 +46,7 @@ import type {
   VectorStore,
 } from "../vector-store.js";
 import { redactUrl, selectedDatabase } from "./connection-url.js";
-import { compileFilter } from "./filter-query.js";
+import { compileFilter, isTagInexact, tagParamValue } from "./filter-query.js";
 import {
   compareInteractions,
   decodeInteractionMember,
@@ -698,21 +698,30 @@ class RedisStore implements VectorStore {
       const args = buildSearchArgs(this.#keys, spec, query);
       if (args === undefined) return { hits: [], totalMatches: 0 };
       const reply = await raceAbort(this.#send(args.command, signal), signal);
-      return readSearchReply(this.#keys, spec, query, args.returned, reply).result;
+      const { result } = readSearchReply(this.#keys, spec, query, args.returned, reply);
+      // Ids the tag exclusion cannot match (edge whitespace, see isTagInexact) are dropped here; the
+      // page may then be one short (only KNN searches exclude ids in vecrec's use cases).
+      const inexact = new Set((query.excludeIds ?? []).filter(isTagInexact));
+      return inexact.size === 0 ? result : { ...result, hits: result.hits.filter((h) => !inexact.has(h.id)) };
     }
-    const limit = query.k + MAX_TIE_EXTRA;
-    let fetch = query.k + 1;
+    // Ids the tag exclusion cannot match on a real server (edge whitespace): they stay in the query
+    // (harmless there, and the KNN stays hybrid like any excluding one) and are dropped here, with as
+    // many more rows fetched so that k stays k.
+    const inexact = new Set((query.excludeIds ?? []).filter(isTagInexact));
+    const limit = query.k + MAX_TIE_EXTRA + inexact.size;
+    let fetch = query.k + 1 + inexact.size;
     for (;;) {
       const args = buildSearchArgs(this.#keys, spec, query, fetch);
       if (args === undefined) return { hits: [], totalMatches: 0 };
       const reply = await raceAbort(this.#send(args.command, signal), signal);
       const { result, rows } = readSearchReply(this.#keys, spec, query, args.returned, reply);
-      const hits = result.hits;
+      const hits = inexact.size === 0 ? result.hits : result.hits.filter((h) => !inexact.has(h.id));
+      const dropped = result.hits.length - hits.length;
       const kth = hits[query.k - 1];
       const last = hits[hits.length - 1];
       const tieOpen = rows >= fetch && kth !== undefined && last !== undefined && sameDistance(kth.distance, last.distance);
       if (!tieOpen || fetch >= limit) {
-        return { hits: hits.slice(0, query.k), totalMatches: Math.min(query.k, result.totalMatches) };
+        return { hits: hits.slice(0, query.k), totalMatches: Math.min(query.k, result.totalMatches - dropped) };
       }
       fetch = Math.min(limit, fetch * 2);
     }
@@ -898,7 +907,7 @@ export function buildSearchArgs(
     query.returnFields === undefined ? metadata : query.returnFields.filter((f) => metadata.includes(f)),
   );
   const params: RedisArg[] = [];
-  for (const [name, value] of compiled.params) params.push(name, value);
+  for (const [name, value] of compiled.params) params.push(name, compiled.tagParams.has(name) ? tagParamValue(value) : value);
 
   const fields: string[] = [ID_FIELD, ...returned];
   let text: string;

@@ -27,13 +27,75 @@ function stopWordsOnly(node: FilterNode): boolean {
   return node.op === "text" && node.terms.length > 0 && node.terms.every((t) => !t.endsWith("*") && isStopWord(t.toLowerCase()));
 }
 
+/** C isspace() in the C locale: what RediSearch trims from indexed tags (TagIndex_SepString). */
+const EDGE_SPACE = /^[ \t\n\v\f\r]|[ \t\n\v\f\r]$/;
+/**
+ * Stands for a tag query value no indexed tag can equal: indexed tags never start or end with
+ * whitespace, and no test writes this one.
+ */
+const NEVER_INDEXED = "\u0000never-an-indexed-tag\u0000";
+
+/**
+ * What RediSearch does to a tag query value before the lookup (tag_strtolower in query.c): a backslash
+ * before punctuation or whitespace is dropped (`a\-b` looks up `a-b`, `a\\b` looks up `a\b`).
+ * A parameter value gets this too: the server unescapes it although it never went through the lexer.
+ */
+export function unescapeTagQueryValue(value: string): string {
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    const next = value[i + 1];
+    if (c === "\\" && next !== undefined && isPunctOrSpace(next)) {
+      out += next;
+      i++;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+/** C ispunct() || isspace() for one character (ASCII only, as in the C locale). */
+function isPunctOrSpace(c: string): boolean {
+  return /^[!-/:-@[-`{-~ \t\n\v\f\r]$/.test(c);
+}
+
+/**
+ * The PARAMS as a tag lookup sees them: every parameter written inside the braces of a TAG clause
+ * (`@f:{$a | $b}`) is unescaped like the server does, and a value that then starts or ends with
+ * whitespace is replaced by one that matches nothing: the server looks the value up as it is, and
+ * indexed tags are trimmed (vecrec's matcher would trim the query value too).
+ */
+function tagParamsAsLookedUp(
+  text: string,
+  params: ReadonlyMap<string, string>,
+  fieldTypes: ReadonlyMap<string, SchemaFieldType>,
+): Map<string, string> {
+  const out = new Map(params);
+  for (const clause of text.matchAll(/@([A-Za-z_][A-Za-z0-9_]*)\s*:\s*\{([^}]*)\}/g)) {
+    if (fieldTypes.get(clause[1] as string) !== "tag") continue;
+    for (const ref of (clause[2] as string).matchAll(/\$([A-Za-z0-9_]+)/g)) {
+      const name = ref[1] as string;
+      const value = params.get(name);
+      if (value === undefined) continue;
+      const looked = unescapeTagQueryValue(value);
+      out.set(name, EDGE_SPACE.test(looked) ? NEVER_INDEXED : looked);
+    }
+  }
+  return out;
+}
+
 /**
  * Parses `text` for an index with `spec`. Throws RedisReplyError carrying Redis's error text, or
  * UnsupportedQueryError for valid Redis syntax vecrec does not implement (phrases, VECTOR_RANGE...).
  */
 export function parseVecrecFilter(text: string, params: ReadonlyMap<string, Buffer>, spec: IndexSpec): ParsedFilter {
   const fieldTypes = new Map<string, SchemaFieldType>(spec.fields.map((f) => [f.name, f.type]));
-  const textParams = new Map<string, string>([...params].map(([k, v]) => [k, v.toString("utf8")]));
+  const textParams = tagParamsAsLookedUp(
+    text,
+    new Map<string, string>([...params].map(([k, v]) => [k, v.toString("utf8")])),
+    fieldTypes,
+  );
   let node: FilterNode;
   try {
     node = parseFilterQueryForSchema(text, { params: textParams, fieldTypes });

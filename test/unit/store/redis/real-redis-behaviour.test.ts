@@ -14,7 +14,8 @@ import {
 import type { IndexSpec } from "../../../../src/domain/schema.js";
 import { toDomainError } from "../../../../src/store/redis/redis-errors.js";
 import { createRedisKeys } from "../../../../src/store/redis/redis-keys.js";
-import { readSearchReply } from "../../../../src/store/redis/redis-store.js";
+import { buildSearchArgs, readSearchReply } from "../../../../src/store/redis/redis-store.js";
+import { compileFilter, isTagInexact, tagParamValue } from "../../../../src/store/redis/filter-query.js";
 import { parseSearchReply } from "../../../../src/store/redis/reply-parsers.js";
 import { selectedDatabase } from "../../../../src/store/redis/connection-url.js";
 
@@ -137,5 +138,40 @@ describe("the database of the URL", () => {
     expect(selectedDatabase("rediss://user:pw@example.com:6380/3")).toBe(3);
     expect(selectedDatabase("unix:///run/redis.sock?db=2")).toBe(2);
     expect(selectedDatabase("unix:///run/redis.sock")).toBe(0);
+  });
+});
+
+describe("tag values as a real server looks them up", () => {
+  it("doubles backslashes on the wire (the server drops a backslash before punctuation or space, parameters included)", () => {
+    expect(tagParamValue("a\\-b")).toBe("a\\\\-b");
+    expect(tagParamValue("c:\\dir\\")).toBe("c:\\\\dir\\\\");
+    expect(tagParamValue("plain")).toBe("plain");
+    const compiled = compileFilter(
+      { op: "and", children: [{ op: "tag", field: "labels", values: ["x\\-y"] }, { op: "text", field: "descr", terms: ["word"] }] },
+      { excludeIds: ["id\\,1"] },
+    );
+    expect([...compiled.tagParams]).toEqual(["p0", "p2"]);
+    const args = buildSearchArgs(
+      createRedisKeys(),
+      { ...spec, fields: [...spec.fields, { name: "descr", type: "text", weight: 1 }] },
+      {
+        vector: new Float32Array([1, 0]),
+        k: 1,
+        offset: 0,
+        filter: { op: "and", children: [{ op: "tag", field: "labels", values: ["x\\-y"] }, { op: "text", field: "descr", terms: ["word"] }] },
+        excludeIds: ["id\\,1"],
+        includeVectors: false,
+      },
+    );
+    const params = args?.command.slice(args.command.indexOf("PARAMS") + 2).map(String);
+    expect(params?.slice(0, 6)).toEqual(["p0", "x\\\\-y", "p1", "word", "p2", "id\\\\,1"]);
+  });
+
+  it("knows which ids a tag lookup cannot match exactly (indexed tags are trimmed, lookups are not)", () => {
+    expect(isTagInexact(" a")).toBe(true);
+    expect(isTagInexact("a ")).toBe(true);
+    expect(isTagInexact(" ")).toBe(true);
+    expect(isTagInexact("a b")).toBe(false);
+    expect(isTagInexact("\u00a0a")).toBe(false); // not C isspace: kept by the server
   });
 });
