@@ -19,7 +19,7 @@ import type {
   VectorServiceServer,
 } from "../gen/vecrec/v1/vecrec.js";
 import type { createIndexAdmin } from "../recommend/index-admin.js";
-import type { createInteractionService, InteractionInput } from "../recommend/interactions.js";
+import { recordViolations, type createInteractionService, type InteractionInput } from "../recommend/interactions.js";
 import type { createItemService } from "../recommend/items.js";
 import type { createRecommender, RecommendCommand } from "../recommend/recommend.js";
 import type { createSearchService, SearchCommand } from "../recommend/search.js";
@@ -134,8 +134,8 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
     upsert: unary("Upsert", async (request) => {
       const violations: FieldViolation[] = [];
       const decoded = request.items.map((item, i) => decodeItem(item, `items[${i}]`, violations));
-      throwIfViolations(violations);
-      return { upsertedCount: await items.upsert(request.indexName, decoded) };
+      // The use case reports these with its own violations, so the client sees every bad field at once.
+      return { upsertedCount: await items.upsert(request.indexName, decoded, { decodingViolations: violations }) };
     }),
 
     getItems: unary("GetItems", async (request) => {
@@ -263,9 +263,19 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
       const decoded: InteractionInput[] = [];
       request.interactions.forEach((interaction, i) => {
         const input = decodeInteraction(interaction, `interactions[${i}]`, now, violations);
-        if (input) decoded.push(input);
+        // The kind or time could not be decoded (and is reported): a valid stand-in lets the use case's
+        // checks report every other bad field of the batch too, not only after the client fixes these.
+        decoded.push(
+          input ?? {
+            userId: interaction.userId,
+            itemId: interaction.itemId,
+            kind: "view",
+            weight: interaction.weight ?? 1,
+            occurredAtMs: now,
+          },
+        );
       });
-      throwIfViolations(violations);
+      if (violations.length > 0) throwIfViolations([...violations, ...recordViolations(request.indexName, decoded)]);
       return { recordedCount: await interactions.record(request.indexName, decoded) };
     }),
 

@@ -30,6 +30,26 @@ export interface InteractionInput {
 }
 
 /**
+ * Every violation of a RecordInteractions batch (paths `index_name`, `interactions`,
+ * `interactions[i].user_id`, `.item_id`, `.kind`, `.weight`, `.occurred_at`); empty when it is valid.
+ */
+export function recordViolations(indexName: string, interactions: readonly InteractionInput[]): FieldViolation[] {
+  const violations: FieldViolation[] = [
+    ...indexNameViolations(indexName),
+    ...batchSizeViolations(interactions.length, "interactions"),
+  ];
+  interactions.forEach((it, i) => {
+    const at = `interactions[${i}]`;
+    violations.push(...idViolations(it.userId, `${at}.user_id`));
+    violations.push(...idViolations(it.itemId, `${at}.item_id`));
+    violations.push(...interactionKindViolations(it.kind, `${at}.kind`));
+    violations.push(...nonNegativeViolations(it.weight, `${at}.weight`));
+    violations.push(...finiteViolations(it.occurredAtMs, `${at}.occurred_at`));
+  });
+  return violations;
+}
+
+/**
  * Creates the interactions service over a store.
  * Both methods throw InvalidArgumentError naming every bad field (`interactions`,
  * `interactions[i].user_id`, `.item_id`, `.kind`, `.weight`, `.occurred_at`, `user_id`, `limit`,
@@ -45,19 +65,7 @@ export function createInteractionService(store: VectorStore): {
      * Returns the number of interactions given; the same (user, item, kind, time) recorded twice is kept once.
      */
     async record(indexName, interactions) {
-      const violations: FieldViolation[] = [
-        ...indexNameViolations(indexName),
-        ...batchSizeViolations(interactions.length, "interactions"),
-      ];
-      interactions.forEach((it, i) => {
-        const at = `interactions[${i}]`;
-        violations.push(...idViolations(it.userId, `${at}.user_id`));
-        violations.push(...idViolations(it.itemId, `${at}.item_id`));
-        violations.push(...interactionKindViolations(it.kind, `${at}.kind`));
-        violations.push(...nonNegativeViolations(it.weight, `${at}.weight`));
-        violations.push(...finiteViolations(it.occurredAtMs, `${at}.occurred_at`));
-      });
-      throwIfViolations(violations);
+      throwIfViolations(recordViolations(indexName, interactions));
       const clean: Interaction[] = interactions.map((it) => ({
         userId: it.userId,
         itemId: it.itemId,

@@ -29,9 +29,11 @@ export interface ItemService {
   /**
    * Validates every item against the index spec, derives the interests tag when the index has interests,
    * and writes them all. Returns the number of items written.
+   * `decodingViolations` are what the transport found while decoding (bad vector bytes, unset values):
+   * when there are any, nothing is written and they are reported with every violation found here.
    * @throws InvalidArgumentError (nothing written), IndexNotFoundError
    */
-  upsert(indexName: string, items: ItemInput[]): Promise<number>;
+  upsert(indexName: string, items: ItemInput[], options?: { decodingViolations?: readonly FieldViolation[] }): Promise<number>;
   /**
    * Items in the order of `ids` (duplicates allowed); ids that do not exist go to `missingIds`.
    * @throws InvalidArgumentError, IndexNotFoundError
@@ -47,11 +49,19 @@ export interface ItemService {
 export function createItemService(store: VectorStore, options: { specCache?: IndexSpecCache } = {}): ItemService {
   const specs = options.specCache ?? indexSpecCacheFor(store);
   return {
-    async upsert(indexName, inputs) {
-      throwIfViolations(indexNameViolations(indexName));
-      throwIfViolations(batchSizeViolations(inputs.length, "items"));
-      const spec = await specs.get(indexName);
-      const items = prepareItems(spec, inputs);
+    async upsert(indexName, inputs, options = {}) {
+      const decoding = options.decodingViolations ?? [];
+      const request = [...indexNameViolations(indexName), ...batchSizeViolations(inputs.length, "items")];
+      if (request.length > 0) throwIfViolations([...decoding, ...request]);
+      let spec: IndexSpec;
+      try {
+        spec = await specs.get(indexName);
+      } catch (error) {
+        // Bad input is reported before an unknown index, as when the transport rejected it alone.
+        throwIfViolations(decoding);
+        throw error;
+      }
+      const items = prepareItems(spec, inputs, decoding);
       await specs.guard(indexName, () => store.upsert(indexName, items));
       return items.length;
     },
@@ -79,11 +89,20 @@ export function createItemService(store: VectorStore, options: { specCache?: Ind
 /**
  * Validates a whole batch against `spec` and returns the items to store: tag values trimmed, empty tag
  * lists dropped, the interests tag derived from the vector when the index has interests.
+ * `decodingViolations` (the transport's) are reported with the rest.
  * @throws InvalidArgumentError with paths such as `items[3].vector`, `items[0].fields.labels`,
  *   `items[2].id`: every violation (the transport caps what it sends, see src/grpc/status-mapping.ts)
  */
-export function prepareItems(spec: IndexSpec, inputs: readonly ItemInput[]): Item[] {
-  const violations: FieldViolation[] = [...batchSizeViolations(inputs.length, "items")];
+export function prepareItems(
+  spec: IndexSpec,
+  inputs: readonly ItemInput[],
+  decodingViolations: readonly FieldViolation[] = [],
+): Item[] {
+  const violations: FieldViolation[] = [...decodingViolations, ...batchSizeViolations(inputs.length, "items")];
+  // A vector the transport could not decode (`items[i].vector.float32_le`) is not "missing" as well.
+  const undecodedVectors = new Set(
+    decodingViolations.filter((v) => /^items\[\d+\]\.vector\./.test(v.field)).map((v) => v.field.replace(/\.[^.]*$/, "")),
+  );
   const dimension = vectorField(spec).dimension;
   const fieldsByName = new Map<string, FieldSpec>(spec.fields.map((f) => [f.name, f]));
   const items: Item[] = [];
@@ -92,7 +111,7 @@ export function prepareItems(spec: IndexSpec, inputs: readonly ItemInput[]): Ite
     const path = `items[${i}]`;
     violations.push(...idViolations(input.id, `${path}.id`));
     if (input.vector === undefined) {
-      violations.push({ field: `${path}.vector`, description: "required" });
+      if (!undecodedVectors.has(`${path}.vector`)) violations.push({ field: `${path}.vector`, description: "required" });
     } else {
       violations.push(...vectorViolations(input.vector, dimension, `${path}.vector`));
     }

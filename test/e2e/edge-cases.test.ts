@@ -8,6 +8,8 @@ import {
   DropIndexRequest,
   GetItemsRequest,
   IndexRequest,
+  InteractionKind,
+  RecordInteractionsRequest,
   RecommendRequest,
   SearchRequest,
   UpsertRequest,
@@ -136,6 +138,70 @@ describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
     );
     expect(search.error).toBeUndefined();
     expect(search.messages.map((m) => m.id).sort()).toEqual([...ids].sort());
+  });
+
+  it("names every bad field of a RecordInteractions batch at once, not only the kinds", async () => {
+    const error = await failure(
+      unary((cb) =>
+        h.client.recordInteractions(
+          fill(RecordInteractionsRequest, {
+            indexName: "e",
+            interactions: [
+              { userId: "a", itemId: "p", kind: 0, weight: -1 },
+              { userId: "", itemId: "p", kind: 9 as InteractionKind },
+              { userId: "a", itemId: "x".repeat(257), kind: 1, weight: Number.NaN },
+            ],
+          }),
+          cb,
+        ),
+      ),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolations(error).map((v) => v.field).sort()).toEqual([
+      "interactions[0].kind",
+      "interactions[0].weight",
+      "interactions[1].kind",
+      "interactions[1].user_id",
+      "interactions[2].item_id",
+      "interactions[2].weight",
+    ]);
+  });
+
+  it("names every bad field of an Upsert batch at once, undecodable vector bytes included", async () => {
+    const error = await failure(
+      unary((cb) =>
+        h.client.upsert(
+          fill(UpsertRequest, {
+            indexName: "e",
+            items: [
+              { id: "ok", vector: { encoding: { $case: "float32Le", value: Buffer.alloc(11) } } },
+              { id: "x".repeat(257), vector: vectorList([1, 0, 0]) },
+              { id: "c", vector: vectorList([1, 0]), fields: { labels: {}, nope: { kind: { $case: "number", value: 1 } } } },
+            ],
+          }),
+          cb,
+        ),
+      ),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolations(error).map((v) => v.field).sort()).toEqual([
+      "items[0].vector.float32_le",
+      "items[1].id",
+      "items[2].fields.labels",
+      "items[2].fields.nope",
+      "items[2].vector",
+    ]);
+    // Bad input on an unknown index is still INVALID_ARGUMENT, as before.
+    const unknown = await failure(
+      unary((cb) =>
+        h.client.upsert(
+          fill(UpsertRequest, { indexName: "nope", items: [{ id: "a", vector: { encoding: { $case: "float32Le", value: Buffer.alloc(3) } } }] }),
+          cb,
+        ),
+      ),
+    );
+    expect(unknown.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolations(unknown).map((v) => v.field)).toEqual(["items[0].vector.float32_le"]);
   });
 
   it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {
