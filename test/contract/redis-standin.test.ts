@@ -239,6 +239,42 @@ describe("redis backend (stand-in)", () => {
   });
 });
 
+describe("redis backend (stand-in): background indexing of existing items, as Redis does it", () => {
+  it("reports the progress of the scan after createIndex over items that are already stored", async () => {
+    // One existing key is indexed before each later command, like Redis's background scan.
+    const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-bg:" });
+    try {
+      const spec = {
+        name: "bg",
+        fields: [
+          { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
+        ],
+      };
+      await store.createIndex(spec);
+      const items = Array.from({ length: 20 }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1]), fields: {} }));
+      await store.upsert("bg", items);
+      await store.dropIndex("bg", { deleteItems: false });
+
+      const created = await store.createIndex(spec);
+      expect(created.created).toBe(true);
+      expect(created.info.indexing).toBe(true);
+      expect(created.info.indexingProgress).toBeGreaterThan(0);
+      expect(created.info.indexingProgress).toBeLessThan(1);
+      expect(created.info.itemCount).toBeLessThan(20);
+      let info = await store.getIndex("bg");
+      for (let i = 0; i < 40 && info.indexing; i++) {
+        expect(info.indexingProgress).toBeLessThan(1);
+        info = await store.getIndex("bg");
+      }
+      expect(info).toMatchObject({ indexing: false, indexingProgress: 1, itemCount: 20, indexingFailures: 0 });
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
+  });
+});
+
 describe("redis backend (stand-in): setInterestTags with WATCH / MULTI / EXEC", () => {
   let standIn: RedisStandIn;
   let store: VectorStore;

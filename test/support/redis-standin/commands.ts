@@ -50,6 +50,26 @@ export class StandInState {
   readonly aliases = new Map<string, string>();
   /** The connections watching each key (WATCH), like Redis's per-db watched_keys dictionary. */
   private readonly watchers = new Map<string, Set<Connection>>();
+  /**
+   * Background mode: FT.CREATE and FT.ALTER leave existing keys to a scan that indexes this many keys
+   * before each later command (see advanceScans). Undefined: they index every key at once.
+   */
+  scanKeysPerCommand: number | undefined;
+
+  /** Indexes the existing keys of `idx`: at once, or through a background scan in background mode. */
+  scanExisting(idx: SearchIndex): void {
+    if (this.scanKeysPerCommand === undefined) {
+      for (const key of this.keyspace.keys()) idx.reindex(this.keyspace, key);
+    } else {
+      idx.startScan(this.keyspace.keys());
+    }
+  }
+
+  /** Moves every background scan on by scanKeysPerCommand keys (called before each command). */
+  advanceScans(): void {
+    if (this.scanKeysPerCommand === undefined) return;
+    for (const idx of this.indexes.values()) idx.advanceScan(this.keyspace, this.scanKeysPerCommand);
+  }
 
   constructor() {
     this.keyspace.onKeyChanged((key) => {
@@ -635,7 +655,7 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
       const def = parseCreate(argv.slice(2).map((a) => a.toString("utf8")));
       const idx = new SearchIndex(name, def.prefixes, def.fields);
       state.indexes.set(name, idx);
-      for (const key of ks.keys()) idx.reindex(ks, key);
+      state.scanExisting(idx);
       return OK;
     }
     case "FT.ALTER": {
@@ -646,7 +666,7 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
       if (s(i).toUpperCase() !== "SCHEMA" || s(i + 1).toUpperCase() !== "ADD") return err("ERR syntax error");
       const added = parseSchema(argv.slice(i + 2).map((a) => a.toString("utf8")), idx.fields);
       idx.fields = [...idx.fields, ...added];
-      for (const key of ks.keys()) idx.reindex(ks, key);
+      state.scanExisting(idx);
       return OK;
     }
     case "FT.DROPINDEX": {

@@ -27,6 +27,12 @@ export interface RedisStandInOptions {
    * client's sequence (e.g. between its WATCH and its EXEC).
    */
   readonly beforeCommand?: (argv: readonly string[]) => readonly (readonly string[])[] | undefined;
+  /**
+   * Background indexing like Redis: FT.CREATE and FT.ALTER over existing keys return at once and a
+   * scan indexes this many of those keys before each later command (any connection), FT.INFO showing
+   * `indexing` 1 and the progress meanwhile. Unset (default): existing keys are indexed at once.
+   */
+  readonly scanKeysPerCommand?: number;
 }
 
 /**
@@ -35,6 +41,7 @@ export interface RedisStandInOptions {
  */
 export async function startRedisStandIn(options?: RedisStandInOptions): Promise<RedisStandIn> {
   const state = new StandInState();
+  state.scanKeysPerCommand = options?.scanKeysPerCommand;
   // The connection injected commands run on.
   const injector: Connection = { proto: 3, id: 0, name: "injected", multi: undefined, watch: undefined, closing: false };
   const commandLog: string[][] = [];
@@ -53,6 +60,7 @@ export async function startRedisStandIn(options?: RedisStandInOptions): Promise<
         for (let argv = parser.next(); argv; argv = parser.next()) {
           const decoded = argv.map((a) => a.toString("utf8"));
           commandLog.push(decoded);
+          state.advanceScans();
           for (const injected of options?.beforeCommand?.(decoded) ?? []) {
             execute(state, injector, injected.map((a) => Buffer.from(a, "utf8")));
           }

@@ -177,6 +177,32 @@ describe("Redis stand-in with node-redis", () => {
     await client.sendCommand(["FT.DROPINDEX", "db1"]);
   });
 
+  it("indexes existing keys in the background in its background mode, reporting progress in FT.INFO", async () => {
+    const bg = await startRedisStandIn({ scanKeysPerCommand: 1 });
+    const client = createClient({ url: bg.url });
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+      for (const id of ["a", "b", "c", "d"]) await client.hSet(`bg:${id}`, { t: "x" });
+      await client.sendCommand(["FT.CREATE", "bg", "ON", "HASH", "PREFIX", "1", "bg:", "SCHEMA", "t", "TAG"]);
+      // One key is indexed before each later command: FT.SEARCH runs with 1 of 4 done.
+      const first = shaped<Record<string, unknown>>(await client.sendCommand(["FT.SEARCH", "bg", "@t:{x}", "NOCONTENT", "DIALECT", "2"]));
+      expect(first.total_results).toBe(1);
+      const info = shaped<Record<string, unknown>>(await client.sendCommand(["FT.INFO", "bg"]));
+      expect(info.indexing).toBe(1);
+      expect(info.percent_indexed).toBe(0.5);
+      await client.ping();
+      await client.ping();
+      const done = shaped<Record<string, unknown>>(await client.sendCommand(["FT.INFO", "bg"]));
+      expect(done.indexing).toBe(0);
+      expect(done.percent_indexed).toBe(1);
+      expect(done.num_docs).toBe(4);
+    } finally {
+      client.destroy();
+      await bg.close();
+    }
+  });
+
   it("speaks RESP2 to a client created with RESP: 2", async () => {
     const client = await connect(2);
     await client.flushAll();

@@ -53,6 +53,13 @@ export class SearchIndex {
   failures = 0;
   lastError: { message: string; key: string } | undefined;
   maxDocId = 0;
+  /**
+   * Keys a background scan (FT.CREATE / FT.ALTER over existing keys, in the stand-in's background
+   * mode) has still to index, and how many it started with: FT.INFO reports `indexing` 1 and
+   * `percent_indexed` below 1 until it is done, as Redis does.
+   */
+  pendingScan: string[] = [];
+  scanTotal = 0;
 
   constructor(
     readonly name: string,
@@ -72,6 +79,17 @@ export class SearchIndex {
     const v = f.vector;
     if (!v) return 0;
     return v.dim * (v.dataType === "FLOAT64" ? 8 : 4);
+  }
+
+  /** Starts a background scan of `keys` (those under the index's prefixes). */
+  startScan(keys: Iterable<string>): void {
+    this.pendingScan = [...keys].filter((k) => this.covers(k));
+    this.scanTotal = this.pendingScan.length;
+  }
+
+  /** Indexes the next `count` keys of the background scan. */
+  advanceScan(keyspace: Keyspace, count: number): void {
+    for (const key of this.pendingScan.splice(0, count)) this.reindex(keyspace, key);
   }
 
   /** Re-indexes `key` from the keyspace: drops it when gone, counts a failure when a value is invalid. */
@@ -413,8 +431,8 @@ export function infoReply(idx: SearchIndex, proto: 2 | 3): Reply {
     ["offset_bits_per_record_avg", nan],
     ["hash_indexing_failures", int(failures)],
     ["total_indexing_time", zero],
-    ["indexing", int(0)],
-    ["percent_indexed", dbl(1)],
+    ["indexing", int(idx.pendingScan.length > 0 ? 1 : 0)],
+    ["percent_indexed", dbl(idx.pendingScan.length > 0 ? 1 - idx.pendingScan.length / idx.scanTotal : 1)],
     ["number_of_uses", int(0)],
     ["cleaning", int(0)],
     [
