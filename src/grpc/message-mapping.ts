@@ -245,7 +245,14 @@ export function encodeItem(item: DomainItem): Item {
 
 // ---- interactions ----
 
-/** Decodes one interaction (`path` = `interactions[i]`): weight defaults to 1, time to `nowMs`. */
+/** The range of google.protobuf.Timestamp (0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z), in ms. */
+export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
+/**
+ * Decodes one interaction (`path` = `interactions[i]`): weight defaults to 1, time to `nowMs`. Times are
+ * kept to the millisecond and must lie in the Timestamp range.
+ */
 export function decodeInteraction(
   interaction: Interaction,
   path: string,
@@ -256,8 +263,15 @@ export function decodeInteraction(
   let occurredAtMs = nowMs;
   if (interaction.occurredAt !== undefined) {
     occurredAtMs = interaction.occurredAt.getTime();
-    if (!Number.isFinite(occurredAtMs)) {
-      violations.push({ field: `${path}.occurred_at`, description: "not a valid timestamp" });
+    // The generated decoder adds nanos / 1e6 to seconds * 1000 in float64, which rounds a time in the
+    // last millisecond of 9999 up to year 10000: that millisecond belongs to 9999.
+    if (occurredAtMs === MAX_TIMESTAMP_MS + 1) occurredAtMs = MAX_TIMESTAMP_MS;
+    if (!Number.isFinite(occurredAtMs) || occurredAtMs < MIN_TIMESTAMP_MS || occurredAtMs > MAX_TIMESTAMP_MS) {
+      // Stored, it could never be read back: GetInteractions could not encode it as a valid Timestamp.
+      violations.push({
+        field: `${path}.occurred_at`,
+        description: "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (the google.protobuf.Timestamp range)",
+      });
       return undefined;
     }
   }

@@ -3,13 +3,17 @@
  * the contract, and state left behind by earlier calls. Each runs over the real wire on every backend.
  */
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from "@grpc/grpc-js";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DropIndexRequest,
   GetItemsRequest,
+  GetInteractionsRequest,
   IndexRequest,
   InteractionKind,
   RecordInteractionsRequest,
+  RecordInteractionsResponse,
+  type GetInteractionsResponse,
   RecommendRequest,
   SearchRequest,
   UpsertRequest,
@@ -202,6 +206,44 @@ describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
     );
     expect(unknown.code).toBe(status.INVALID_ARGUMENT);
     expect(fieldViolations(unknown).map((v) => v.field)).toEqual(["items[0].vector.float32_le"]);
+  });
+
+  it("keeps interaction times within the Timestamp range, so every recorded interaction can be read back", async () => {
+    const record = (occurredAt: Date) =>
+      unary((cb) =>
+        h.client.recordInteractions(
+          fill(RecordInteractionsRequest, { indexName: "e", interactions: [{ userId: "t", itemId: "p", kind: 1, occurredAt }] }),
+          cb,
+        ),
+      );
+    for (const ms of [253_402_300_801_000, -62_135_596_800_001, 1e15]) {
+      const error = await failure(record(new Date(ms)));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(fieldViolations(error).map((v) => v.field)).toEqual(["interactions[0].occurred_at"]);
+    }
+    await record(new Date(-62_135_596_800_000));
+
+    // 9999-12-31T23:59:59.999999999Z, as a JSON client sends it: the last nanosecond of the range.
+    const timestamp = new BinaryWriter().uint32(8).int64(253_402_300_799).uint32(16).int32(999_999_999).finish();
+    const interaction = new BinaryWriter()
+      .uint32(10).string("t")
+      .uint32(18).string("q")
+      .uint32(24).int32(InteractionKind.INTERACTION_KIND_VIEW)
+      .uint32(42).bytes(timestamp)
+      .finish();
+    const bytes = new BinaryWriter().uint32(10).string("e").uint32(18).bytes(interaction).finish();
+    const recorded = await unary<RecordInteractionsResponse>((cb) =>
+      h.client.recordInteractions(RecordInteractionsRequest.decode(bytes), cb),
+    );
+    expect(recorded.recordedCount).toBe(1);
+
+    const page = await unary<GetInteractionsResponse>((cb) =>
+      h.client.getInteractions(fill(GetInteractionsRequest, { indexName: "e", userId: "t" }), cb),
+    );
+    expect(page.interactions.map((i) => i.occurredAt?.toISOString())).toEqual([
+      "9999-12-31T23:59:59.999Z",
+      "0001-01-01T00:00:00.000Z",
+    ]);
   });
 
   it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {

@@ -719,7 +719,10 @@ export interface Interaction {
   weight?:
     | number
     | undefined;
-  /** When it happened. Default: when it was recorded. */
+  /**
+   * When it happened, kept to the millisecond, within the Timestamp range (years 1..9999). Default:
+   * when it was recorded.
+   */
   occurredAt?: Date | undefined;
 }
 
