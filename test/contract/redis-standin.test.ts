@@ -275,6 +275,50 @@ describe("redis backend (stand-in): background indexing of existing items, as Re
   });
 });
 
+describe("redis backend (stand-in): rebuilding a lost FT index in the background", () => {
+  it("fails searches with UnavailableError until the rebuilt index holds every item, instead of answering from part of them", async () => {
+    const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-rebuild:" });
+    const raw = createClient({ url: standIn.url });
+    raw.on("error", () => undefined);
+    await raw.connect();
+    try {
+      const spec = {
+        name: "rb",
+        fields: [
+          { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
+        ],
+      };
+      await store.createIndex(spec);
+      await store.upsert("rb", Array.from({ length: 20 }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1]), fields: {} })));
+      // The FT index is lost (dropped by hand); the definition and the hashes stay.
+      await raw.sendCommand(["FT.DROPINDEX", "vecrec-rebuild:idx:rb"]);
+      const knn = { vector: new Float32Array([0, 1]), k: 20, offset: 0, filter: { op: "all" as const }, includeVectors: false };
+      const error: unknown = await store.search("rb", knn).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as Error).message).toMatch(/being rebuilt/);
+      let hits: readonly { id: string }[] | undefined;
+      for (let attempt = 0; attempt < 40 && hits === undefined; attempt++) {
+        hits = await store.search("rb", knn).then(
+          (r) => r.hits,
+          (e: unknown) => {
+            expect(e).toBeInstanceOf(UnavailableError);
+            return undefined;
+          },
+        );
+      }
+      expect(hits?.length).toBe(20);
+    } finally {
+      raw.destroy();
+      await store.close();
+      await standIn.close();
+    }
+  });
+});
+
 describe("redis backend (stand-in): setInterestTags with WATCH / MULTI / EXEC", () => {
   let standIn: RedisStandIn;
   let store: VectorStore;

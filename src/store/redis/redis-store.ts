@@ -213,6 +213,8 @@ class RedisStore implements VectorStore {
   /** Serialises the users of #watchClient: one WATCH ... EXEC block at a time. */
   #watchQueue: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Indexes whose FT index this store recreated over stored items, until their scan is over. */
+  readonly #rebuilding = new Set<string>();
 
   constructor(client: Client, keys: RedisKeys, options: RedisStoreOptions) {
     this.#options = options;
@@ -304,13 +306,41 @@ class RedisStore implements VectorStore {
     return spec;
   }
 
-  /** Creates the FT index of `spec` unless it exists (repairs a definition left without one). */
+  /**
+   * Creates the FT index of `spec` unless it exists (repairs a definition left without one). A
+   * recreated index indexes the stored items in the background, so it is remembered in #rebuilding
+   * until FT.INFO says the scan is over.
+   */
   async #ensureFtIndex(spec: IndexSpec): Promise<void> {
     try {
       await this.#send(createIndexArgs(this.#keys, spec));
+      this.#rebuilding.add(spec.name);
     } catch (error) {
       if (!isIndexExistsError(error)) throw error;
     }
+  }
+
+  /**
+   * @throws UnavailableError while the FT index that #ensureFtIndex recreated for `name` is still
+   *   scanning the stored items: a search would answer from part of them, with nothing to tell.
+   */
+  async #throwIfRebuilding(name: string): Promise<void> {
+    if (!this.#rebuilding.has(name)) return;
+    let info: FtInfo;
+    try {
+      info = parseInfoReply(await this.#send(["FT.INFO", this.#keys.ftIndex(name)]));
+    } catch (error) {
+      if (isUnknownIndexError(error)) return; // dropped again: the search repairs or reports it
+      throw error;
+    }
+    if (!info.indexing) {
+      this.#rebuilding.delete(name);
+      return;
+    }
+    throw new UnavailableError(
+      `the Redis search index of "${name}" was missing and is being rebuilt from its stored items ` +
+        `(${Math.floor(info.percentIndexed * 100)}% done); retry shortly`,
+    );
   }
 
   #info(spec: IndexSpec, info: FtInfo): IndexInfo {
@@ -407,14 +437,17 @@ class RedisStore implements VectorStore {
         if (!isUnknownIndexError(error)) throw error;
       }
       if (options.deleteItems) {
-        // DD deletes the hashes in the background on Redis 8 and cannot reach hashes that failed to
-        // index: sweep the prefix so the index is really empty when this returns.
+        // DD deletes only the hashes in the index's document table (synchronously, in
+        // DropIndexCommand): not those that failed to index, nor those a background scan (after
+        // FT.CREATE over stored items) has not reached yet. Sweep the prefix so the index is really
+        // empty when this returns.
         await this.#deleteMatching(this.#keys.itemPattern(name));
         await this.#deleteMatching(this.#keys.interactionsPattern(name));
         await this.#deleteMatching(this.#keys.itemUsersPattern(name));
       }
       await this.#send(["HDEL", this.#keys.definitions, name]);
       this.#specs.delete(name);
+      this.#rebuilding.delete(name);
     } catch (error) {
       this.#fail(error, name);
     }
@@ -677,14 +710,17 @@ class RedisStore implements VectorStore {
     try {
       throwIfAborted(signal);
       try {
+        await this.#throwIfRebuilding(index);
         return await this.#search(await this.#spec(index), query);
       } catch (error) {
         if (!isUnknownIndexError(error)) throw error;
         // The FT index is gone: dropped by another replica (then the definition is gone too), or by
-        // hand, leaving the definition: rebuild the FT index from it and try once more.
+        // hand, leaving the definition: rebuild the FT index from it and try once more (Redis indexes
+        // the stored items in the background: until it is done the search fails with UnavailableError).
         const spec = await this.#readSpec(index);
         if (spec === undefined) throw new IndexNotFoundError(index, { cause: error });
         await this.#ensureFtIndex(spec);
+        await this.#throwIfRebuilding(index);
         return await this.#search(spec, query);
       }
     } catch (error) {
