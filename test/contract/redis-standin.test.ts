@@ -153,6 +153,21 @@ describe("redis backend (stand-in)", () => {
     expect(await byTag("c:\\dir\\")).toEqual(["c\\-d"]);
   });
 
+  it("sets interests when the FT index already has the tag field (a setInterests that died between FT.ALTER and saving the definition)", async () => {
+    const raw = createClient({ url: standIn.url });
+    await raw.connect();
+    try {
+      await store.createIndex({ ...spec, name: "altered" });
+      await raw.sendCommand(["FT.ALTER", "vecrec-rt:idx:altered", "SCHEMA", "ADD", "interests", "TAG", "SEPARATOR", ","]);
+      const interests = { categoryNames: ["x", "y"], threshold: 0.4, tagField: "interests" };
+      const info = await store.setInterests("altered", interests);
+      expect(info.spec.interests).toEqual(interests);
+      expect(info.spec.fields.map((f) => f.name)).toEqual(["labels", "vec", "interests"]);
+    } finally {
+      raw.destroy();
+    }
+  });
+
   it("repairs an index whose FT index or definition was removed by hand", async () => {
     const raw = createClient({ url: standIn.url });
     await raw.connect();
@@ -313,6 +328,38 @@ describe("redis backend (stand-in): rebuilding a lost FT index in the background
       expect(hits?.length).toBe(20);
     } finally {
       raw.destroy();
+      await store.close();
+      await standIn.close();
+    }
+  });
+});
+
+describe("redis backend (stand-in): credentials in the URL", () => {
+  it("authenticates both connections (main and WATCH) with the user and the percent-decoded password of the URL", async () => {
+    const standIn = await startRedisStandIn();
+    const url = `redis://default:s%40cr%3At@127.0.0.1:${standIn.port}/0`;
+    const store = await createRedisStore({ url, keyPrefix: "vecrec-auth:" });
+    try {
+      const spec = {
+        name: "auth",
+        fields: [
+          { name: "interests", type: "tag" as const, separator: ",", caseSensitive: false },
+          { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
+        ],
+      };
+      await store.createIndex(spec);
+      const vector = new Float32Array([1, 2]);
+      await store.upsert("auth", [{ id: "a", vector, fields: {} }]);
+      // setInterestTags opens the second (WATCH) connection.
+      expect(await store.setInterestTags("auth", [{ id: "a", basedOnVector: vector, tags: ["x"] }], "interests")).toBe(1);
+      const hellos = standIn.commandLog.filter((c) => c[0]?.toUpperCase() === "HELLO");
+      expect(hellos).toEqual([
+        ["HELLO", "3", "AUTH", "default", "s@cr:t"],
+        ["HELLO", "3", "AUTH", "default", "s@cr:t"],
+      ]);
+      // Database 0 is the default: no SELECT is sent for `/0`.
+      expect(standIn.commandLog.some((c) => c[0]?.toUpperCase() === "SELECT")).toBe(false);
+    } finally {
       await store.close();
       await standIn.close();
     }

@@ -100,6 +100,11 @@ export function isIndexExistsError(error: unknown): boolean {
   return error instanceof Error && error.message.toLowerCase().includes("index already exists");
 }
 
+/** True when FT.ALTER (or FT.CREATE) found the field in the schema already: `Duplicate field in schema - f`. */
+export function isDuplicateFieldError(error: unknown): boolean {
+  return error instanceof Error && error.message.toLowerCase().includes("duplicate field in schema");
+}
+
 const CONNECTION_ERROR_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",

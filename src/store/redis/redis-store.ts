@@ -56,6 +56,7 @@ import {
 } from "./interaction-codec.js";
 import { hashToItem, itemHashArgs } from "./item-codec.js";
 import {
+  isDuplicateFieldError,
   isIndexExistsError,
   isQueryTimeoutText,
   isUnknownIndexError,
@@ -482,8 +483,10 @@ class RedisStore implements VectorStore {
         try {
           await this.#send(alterAddFieldArgs(this.#keys, name, newField));
         } catch (error) {
-          if (!isUnknownIndexError(error)) throw error;
-          // Definition without FT index: the repair below creates it with the new field.
+          // Definition without FT index: the repair below creates it with the new field. The FT index
+          // already has the field: a setInterests that died between FT.ALTER and HSET, or one running
+          // on another replica, added it (vecrec adds it only as this tag field).
+          if (!isUnknownIndexError(error) && !isDuplicateFieldError(error)) throw error;
         }
       }
       await this.#send(["HSET", this.#keys.definitions, name, JSON.stringify(updated)]);
