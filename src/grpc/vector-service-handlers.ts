@@ -23,6 +23,8 @@ import { recordViolations, type createInteractionService, type InteractionInput 
 import type { createItemService } from "../recommend/items.js";
 import type { createRecommender, RecommendCommand } from "../recommend/recommend.js";
 import type { createSearchService, SearchCommand } from "../recommend/search.js";
+import { MATCH_ALL } from "../domain/filter.js";
+import { nonNegativeViolations } from "../domain/request-limits.js";
 import { createCallSignal } from "./call-signal.js";
 import { resolveRequestFilter } from "./filter-mapping.js";
 import {
@@ -151,8 +153,8 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
       const violations: FieldViolation[] = [];
       let query: SearchCommand["query"];
       if (request.query?.$case === "vector") {
-        const vector = decodeVector(request.query.value, "vector", violations);
-        if (vector) query = { vector };
+        // An undecodable vector still makes a vector query (offset rules), checked with the rest.
+        query = { vector: decodeVector(request.query.value, "vector", violations) ?? new Float32Array(0) };
       } else if (request.query?.$case === "itemId") {
         query = { itemId: request.query.value };
       }
@@ -162,15 +164,15 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
         { typed: "filter", query: "filter_query" },
         violations,
       );
-      throwIfViolations(violations);
-      if (filter === undefined) throw new Error("unreachable: filter violations were thrown");
+      // The use case reports these with its own violations, so the client sees every bad field at once.
       const result = await search.search({
         indexName: request.indexName,
         query,
         k: request.k,
         offset: request.offset,
-        filter: filter.node,
-        filterField: filter.field,
+        filter: filter?.node ?? MATCH_ALL,
+        filterField: filter?.field ?? "filter",
+        decodingViolations: violations,
         returnFields: request.returnFields,
         omitFields: request.omitFields,
         includeVectors: request.includeVectors,
@@ -198,8 +200,8 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
       let user: RecommendCommand["user"] | undefined;
       if (request.user?.$case === "userId") user = { userId: request.user.value };
       else if (request.user?.$case === "interestVector") {
-        const vector = decodeVector(request.user.value, "interest_vector", violations);
-        if (vector) user = { vector };
+        // An undecodable vector is checked with the rest through an empty stand-in.
+        user = { vector: decodeVector(request.user.value, "interest_vector", violations) ?? new Float32Array(0) };
       } else {
         violations.push({ field: "user", description: "whom to recommend for is required: set user_id or interest_vector" });
       }
@@ -214,22 +216,27 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
         interactionWeights = new Map();
         request.interactionWeights.forEach((entry, i) => {
           const kind = decodeInteractionKind(entry.kind, `interaction_weights[${i}].kind`, violations);
-          // The weight itself is checked by the use case (src/recommend/recommend.ts), as every other value.
+          // Weights are checked here, where each still has its index in the request (the map below loses
+          // it); a bad one is replaced by 1 so the use case does not report it again under another index.
+          const weightViolations = nonNegativeViolations(entry.weight, `interaction_weights[${i}].weight`);
+          violations.push(...weightViolations);
           if (kind === undefined) return;
           if (interactionWeights?.has(kind)) {
             violations.push({ field: `interaction_weights[${i}].kind`, description: `kind ${kind} is given twice` });
+            return;
           }
-          interactionWeights?.set(kind, entry.weight);
+          interactionWeights?.set(kind, weightViolations.length > 0 ? 1 : entry.weight);
         });
       }
-      throwIfViolations(violations);
-      if (user === undefined || filter === undefined) throw new Error("unreachable: violations were thrown");
+      // Without a user there is nothing to check the rest against.
+      if (user === undefined) throw new InvalidArgumentError(violations);
       const result = await recommender.recommend({
         indexName: request.indexName,
         user,
         neighborCount: request.neighborCount,
-        neighborFilter: filter.node,
-        neighborFilterField: filter.field,
+        neighborFilter: filter?.node ?? MATCH_ALL,
+        neighborFilterField: filter?.field ?? "neighbor_filter",
+        decodingViolations: violations,
         limit: request.limit,
         interactionWeights,
         recencyHalfLifeSeconds: request.recencyHalfLifeSeconds,

@@ -3,7 +3,13 @@
  * items those neighbours interacted with, and return the best ones the user does not have yet, each
  * with the neighbours that contributed. Scoring itself is pure (src/domain/scoring.ts).
  */
-import { FailedPreconditionError, ItemNotFoundError, throwIfAborted, throwIfViolations } from "../domain/errors.js";
+import {
+  FailedPreconditionError,
+  ItemNotFoundError,
+  mergeViolations,
+  throwIfAborted,
+  throwIfViolations,
+} from "../domain/errors.js";
 import type { FieldViolation } from "../domain/errors.js";
 import type { FilterNode } from "../domain/filter.js";
 import { filterViolations } from "../domain/filter-validate.js";
@@ -11,7 +17,7 @@ import type { Interaction, InteractionKind } from "../domain/interaction.js";
 import { deriveInterests } from "../domain/interests.js";
 import { scoreRecommendations } from "../domain/scoring.js";
 import type { ScoringNeighbor } from "../domain/scoring.js";
-import { vectorField } from "../domain/schema.js";
+import { vectorField, type IndexSpec } from "../domain/schema.js";
 import { vectorViolations } from "../domain/vector.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { indexSpecCacheFor, type IndexSpecCache } from "./index-spec-cache.js";
@@ -44,6 +50,11 @@ export interface RecommendCommand {
   includeOwned: boolean;
   /** For tests; default Date.now(). */
   nowMs?: number;
+  /**
+   * What the transport found while decoding (bad vector bytes, kinds, weights, a filter that does not
+   * parse): reported with every violation found here. The transport then passes stand-ins.
+   */
+  decodingViolations?: readonly FieldViolation[];
   signal?: AbortSignal;
 }
 
@@ -95,18 +106,27 @@ export function createRecommender(
   const specs = options.specCache ?? indexSpecCacheFor(store);
   return {
     async recommend(cmd: RecommendCommand): Promise<RecommendResult> {
+      const decoding = cmd.decodingViolations ?? [];
       const violations = commandViolations(cmd);
-      throwIfViolations(violations);
+      if (violations.some((v) => v.field === "index_name")) throwIfViolations(mergeViolations(decoding, violations));
       throwIfAborted(cmd.signal);
 
-      const spec = await specs.get(cmd.indexName);
+      let spec: IndexSpec;
+      try {
+        spec = await specs.get(cmd.indexName);
+      } catch (error) {
+        // Bad input is reported before an unknown index.
+        throwIfViolations(mergeViolations(decoding, violations));
+        throw error;
+      }
       const vecField = vectorField(spec);
       const specViolations: FieldViolation[] = [];
       if ("vector" in cmd.user) {
         specViolations.push(...vectorViolations(cmd.user.vector, vecField.dimension, "interest_vector"));
       }
       specViolations.push(...filterViolations(cmd.neighborFilter, spec, cmd.neighborFilterField));
-      throwIfViolations(specViolations);
+      // Every bad field at once: the transport's, the command's and those that need the index spec.
+      throwIfViolations(mergeViolations(decoding, [...violations, ...specViolations]));
       throwIfAborted(cmd.signal);
 
       const neighborCount = cmd.neighborCount === 0 ? DEFAULT_NEIGHBOR_COUNT : cmd.neighborCount;

@@ -5,6 +5,7 @@
 import {
   FailedPreconditionError,
   ItemNotFoundError,
+  mergeViolations,
   throwIfAborted,
   throwIfViolations,
   type FieldViolation,
@@ -43,6 +44,11 @@ export interface SearchCommand {
   includeVectors: boolean;
   /** 0 = the index default; 1..10000. Ignored by FLAT indexes and filter-only queries. */
   efRuntime: number;
+  /**
+   * What the transport found while decoding (bad vector bytes, a filter that does not parse): reported
+   * with every violation found here. The transport then passes stand-ins (an empty vector, MATCH_ALL).
+   */
+  decodingViolations?: readonly FieldViolation[];
   signal?: AbortSignal;
 }
 
@@ -60,9 +66,18 @@ export function createSearchService(store: VectorStore, options: { specCache?: I
   const specs = options.specCache ?? indexSpecCacheFor(store);
   return {
     async search(cmd) {
-      throwIfViolations(indexNameViolations(cmd.indexName));
+      const decoding = cmd.decodingViolations ?? [];
+      const nameViolations = indexNameViolations(cmd.indexName);
+      if (nameViolations.length > 0) throwIfViolations([...decoding, ...nameViolations]);
       throwIfAborted(cmd.signal);
-      const spec = await specs.get(cmd.indexName);
+      let spec: IndexSpec;
+      try {
+        spec = await specs.get(cmd.indexName);
+      } catch (error) {
+        // Bad input is reported before an unknown index, as when the transport rejected it alone.
+        throwIfViolations(decoding);
+        throw error;
+      }
       const checked = checkSearchCommand(spec, cmd);
 
       let vector: Float32Array | undefined;
@@ -154,7 +169,7 @@ export function checkSearchCommand(
   };
   checkNames(cmd.returnFields, "return_fields");
   checkNames(cmd.omitFields, "omit_fields");
-  throwIfViolations(violations);
+  throwIfViolations(mergeViolations(cmd.decodingViolations ?? [], violations));
 
   let returnFields: string[] | undefined;
   if (cmd.returnFields.length > 0 || cmd.omitFields.length > 0) {

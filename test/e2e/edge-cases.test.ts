@@ -246,6 +246,66 @@ describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
     ]);
   });
 
+  it("names every bad field of a Search at once, undecodable vector and unparsable filter included", async () => {
+    const searchError = async (request: DeepPartial<SearchRequest>) => {
+      const { messages, error } = await collect<SearchResponse>(h.client.search(fill(SearchRequest, request)));
+      expect(messages).toEqual([]);
+      expect(error?.code).toBe(status.INVALID_ARGUMENT);
+      return fieldViolations(error!).map((v) => v.field).sort();
+    };
+    const badBytes = { encoding: { $case: "float32Le" as const, value: Buffer.alloc(11) } };
+    expect(
+      await searchError({ indexName: "e", query: { $case: "vector", value: badBytes }, k: 0, offset: 1, returnFields: ["nope"] }),
+    ).toEqual(["k", "offset", "return_fields[0]", "vector.float32_le"]);
+    expect(await searchError({ indexName: "e", k: 0, filterQuery: "@labels:{", omitFields: ["vec"] })).toEqual([
+      "filter_query",
+      "k",
+      "omit_fields[0]",
+    ]);
+    expect(await searchError({ indexName: "nope", query: { $case: "vector", value: badBytes }, k: 1 })).toEqual([
+      "vector.float32_le",
+    ]);
+  });
+
+  it("names every bad field of a Recommend at once, each weight at its own index", async () => {
+    const recommendError = async (request: DeepPartial<RecommendRequest>) => {
+      const { messages, error } = await collect<RecommendResponse>(h.client.recommend(fill(RecommendRequest, request)));
+      expect(messages).toEqual([]);
+      expect(error?.code).toBe(status.INVALID_ARGUMENT);
+      return fieldViolations(error!).map((v) => v.field).sort();
+    };
+    const user = { $case: "userId" as const, value: "a" };
+    expect(
+      await recommendError({
+        indexName: "e",
+        user,
+        interactionWeights: [
+          { kind: InteractionKind.INTERACTION_KIND_UNSPECIFIED, weight: 1 },
+          { kind: InteractionKind.INTERACTION_KIND_VIEW, weight: -1 },
+          { kind: InteractionKind.INTERACTION_KIND_CLICK, weight: -2 },
+          { kind: InteractionKind.INTERACTION_KIND_CLICK, weight: 1 },
+        ],
+      }),
+    ).toEqual([
+      "interaction_weights[0].kind",
+      "interaction_weights[1].weight",
+      "interaction_weights[2].weight",
+      "interaction_weights[3].kind",
+    ]);
+    expect(await recommendError({ indexName: "e", user, limit: 5000, neighborFilterQuery: "@nope:{x}" })).toEqual([
+      "limit",
+      "neighbor_filter_query",
+    ]);
+    expect(
+      await recommendError({
+        indexName: "e",
+        user: { $case: "interestVector", value: { encoding: { $case: "float32Le", value: Buffer.alloc(5) } } },
+        neighborCount: 5000,
+        neighborFilterQuery: "((",
+      }),
+    ).toEqual(["interest_vector.float32_le", "neighbor_count", "neighbor_filter_query"]);
+  });
+
   it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {
     await unary((cb) => h.client.index(IndexRequest.fromPartial({ indexName: "d", defaultVectorDimension: 3 }), cb));
     await unary((cb) =>
