@@ -85,6 +85,13 @@ function serverStateError(error: ErrorReply): VecrecError | undefined {
       );
   }
   if (isQueryTimeoutText(detail)) return queryTimeoutError(detail, error);
+  if (/^ERR unknown command '(FT\.|_FT\.)/i.test(detail)) {
+    return new FailedPreconditionError(
+      `this Redis has no Query Engine (search module): vecrec needs Redis 8 with the Query Engine (e.g. the redis:8 image) ` +
+        `or Redis Stack; the server answered: ${detail}`,
+      { cause: error },
+    );
+  }
   return undefined;
 }
 

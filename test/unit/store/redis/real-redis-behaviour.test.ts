@@ -175,3 +175,18 @@ describe("tag values as a real server looks them up", () => {
     expect(isTagInexact("\u00a0a")).toBe(false); // not C isspace: kept by the server
   });
 });
+
+describe("a Redis without the Query Engine", () => {
+  it("says so when an FT.* command is unknown (Debian's Redis 8.0 and Redis 7 have no search module)", () => {
+    const mapped = toDomainError(
+      new ErrorReply("ERR unknown command 'FT.CREATE', with args beginning with: 'vecrec:idx:x' 'ON' "),
+      { indexName: "x" },
+    );
+    expect(mapped).toBeInstanceOf(FailedPreconditionError);
+    expect(mapped.message).toMatch(/Query Engine/);
+    // Other unknown commands stay plain errors.
+    expect(toDomainError(new ErrorReply("ERR unknown command 'FOO', with args beginning with: "))).not.toBeInstanceOf(
+      FailedPreconditionError,
+    );
+  });
+});
