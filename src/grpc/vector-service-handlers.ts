@@ -11,7 +11,7 @@ import {
   type ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { InvalidArgumentError, throwIfViolations, type FieldViolation } from "../domain/errors.js";
+import { InvalidArgumentError, mergeViolations, throwIfViolations, type FieldViolation } from "../domain/errors.js";
 import type { InteractionKind as DomainInteractionKind } from "../domain/interaction.js";
 import type {
   RecommendResponse,
@@ -24,6 +24,7 @@ import type { createItemService } from "../recommend/items.js";
 import type { createRecommender, RecommendCommand } from "../recommend/recommend.js";
 import type { createSearchService, SearchCommand } from "../recommend/search.js";
 import { MATCH_ALL } from "../domain/filter.js";
+import { normalizeIndexSpec, type IndexSpecInput } from "../domain/index-spec.js";
 import { nonNegativeViolations } from "../domain/request-limits.js";
 import { createCallSignal } from "./call-signal.js";
 import { resolveRequestFilter } from "./filter-mapping.js";
@@ -63,6 +64,17 @@ function decodedRequest<Req>(request: Req): Req {
   return request;
 }
 
+
+/** The violations normalizeIndexSpec finds in `input` (empty when it is valid). */
+function schemaViolations(input: IndexSpecInput): readonly FieldViolation[] {
+  try {
+    normalizeIndexSpec(input);
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) return error.violations;
+    throw error;
+  }
+}
 
 /** Builds the handlers of every VectorService RPC. */
 export function createVectorServiceHandlers(useCases: UseCases, logger: Logger): VectorServiceServer {
@@ -110,7 +122,11 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
     index: unary("Index", async (request) => {
       const violations: FieldViolation[] = [];
       const input = decodeIndexSpecInput(request, violations);
-      throwIfViolations(violations);
+      if (violations.length > 0) {
+        // Report the schema's other problems too (an unknown enum is left at its default for this check).
+        const more = schemaViolations(input);
+        throw new InvalidArgumentError(mergeViolations(violations, more));
+      }
       const result = await indexAdmin.createIndex(input);
       return { index: encodeIndexInfo(result.info), created: result.created };
     }),

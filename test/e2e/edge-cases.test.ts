@@ -306,6 +306,30 @@ describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
     ).toEqual(["interest_vector.float32_le", "neighbor_count", "neighbor_filter_query"]);
   });
 
+  it("names every bad field of an Index request at once, unknown enum values included", async () => {
+    const error = await failure(
+      unary((cb) =>
+        h.client.index(
+          fill(IndexRequest, {
+            indexName: "9bad",
+            fields: [
+              { name: "v", type: { $case: "vector", value: { dimension: 0, distanceMetric: 9 as never } } },
+              { name: "t", type: { $case: "tag", value: { separator: ";;" } } },
+            ],
+          }),
+          cb,
+        ),
+      ),
+    );
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(fieldViolations(error).map((v) => v.field).sort()).toEqual([
+      "fields[0].vector.dimension",
+      "fields[0].vector.distance_metric",
+      "fields[1].tag.separator",
+      "index_name",
+    ]);
+  });
+
   it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {
     await unary((cb) => h.client.index(IndexRequest.fromPartial({ indexName: "d", defaultVectorDimension: 3 }), cb));
     await unary((cb) =>
