@@ -330,6 +330,30 @@ describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
     ]);
   });
 
+  it("keeps one interaction per (user, item, kind, time): the one recorded last, with its weight", async () => {
+    const at = new Date(1_700_000_000_000);
+    const record = (weights: number[]) =>
+      unary<RecordInteractionsResponse>((cb) =>
+        h.client.recordInteractions(
+          fill(RecordInteractionsRequest, {
+            indexName: "e",
+            interactions: weights.map((weight) => ({ userId: "dup", itemId: "p", kind: 1, weight, occurredAt: at })),
+          }),
+          cb,
+        ),
+      );
+    const weightsNow = async () =>
+      (
+        await unary<GetInteractionsResponse>((cb) =>
+          h.client.getInteractions(fill(GetInteractionsRequest, { indexName: "e", userId: "dup" }), cb),
+        )
+      ).interactions.map((i) => i.weight);
+    expect((await record([1, 5])).recordedCount).toBe(2);
+    expect(await weightsNow()).toEqual([5]);
+    await record([7]);
+    expect(await weightsNow()).toEqual([7]);
+  });
+
   it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {
     await unary((cb) => h.client.index(IndexRequest.fromPartial({ indexName: "d", defaultVectorDimension: 3 }), cb));
     await unary((cb) =>

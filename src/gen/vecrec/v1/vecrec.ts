@@ -730,13 +730,19 @@ export interface Interaction {
 export interface RecordInteractionsRequest {
   /** Name of the index the users belong to. */
   indexName: string;
-  /** The interactions, 1..10000. Recording the same (user, item, kind, time) twice keeps one. */
+  /**
+   * The interactions, 1..10000. Recording the same (user, item, kind, time) twice keeps one: the one
+   * recorded last (within a request, the later one), with its weight.
+   */
   interactions: Interaction[];
 }
 
 /** Response of VectorService.RecordInteractions. */
 export interface RecordInteractionsResponse {
-  /** Number of interactions stored. */
+  /**
+   * Number of interactions in the request, all stored (one repeating an earlier (user, item, kind,
+   * time) replaces it, so GetInteractions may count fewer).
+   */
   recordedCount: number;
 }
 
