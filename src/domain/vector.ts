@@ -192,6 +192,14 @@ function isExactTie(x: number, places: number): boolean {
 }
 
 /**
+ * A distance as a Redis client reads it: Redis prints it with `%.12g`, so clients see that rounding
+ * (0.3492085933685303 arrives as 0.349208593369). NaN is returned as is.
+ */
+export function asRedisReports(distance: number): number {
+  return Number.isNaN(distance) ? distance : Number(formatRedisDouble(distance));
+}
+
+/**
  * Formats `x` like C's `printf("%.12g")` on glibc, which is how Redis prints distances:
  * `"0.0299999881536"`, `"5.96046447754e-08"`, `"12.25"`, `"inf"`, `"-inf"`, and `"nan"` or `"-nan"`
  * according to the NaN's sign bit (a zero vector under COSINE yields `-nan` in Redis; use

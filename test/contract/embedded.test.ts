@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CancelledError, DeadlineExceededError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
 import type { Item } from "../../src/domain/item.js";
 import type { DistanceMetric, IndexSpec } from "../../src/domain/schema.js";
-import { distance } from "../../src/domain/vector.js";
+import { asRedisReports, distance } from "../../src/domain/vector.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { simdAvailable } from "../../src/store/embedded/simd-kernels.js";
 import { VectorArena } from "../../src/store/embedded/vector-arena.js";
@@ -73,7 +73,8 @@ describe("embedded engine", () => {
           includeVectors: true,
         });
         expect(result.hits.map((h) => h.id)).toEqual(expected.slice(0, 25).map((e) => e.id));
-        expect(result.hits.map((h) => h.distance)).toEqual(expected.slice(0, 25).map((e) => e.d));
+        // Exactly the float32 distance, as Redis prints it (%.12g).
+        expect(result.hits.map((h) => h.distance)).toEqual(expected.slice(0, 25).map((e) => asRedisReports(e.d)));
         for (const hit of result.hits) {
           expect(Array.from(hit.item.vector ?? [])).toEqual(Array.from(live.get(hit.id)?.vector ?? []));
         }

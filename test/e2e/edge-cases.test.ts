@@ -4,6 +4,7 @@
  */
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from "@grpc/grpc-js";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import { distance, formatRedisDouble } from "../../src/domain/vector.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DropIndexRequest,
@@ -352,6 +353,20 @@ describe.each(BACKENDS)("edge cases over the wire ($name)", (backend) => {
     expect(await weightsNow()).toEqual([5]);
     await record([7]);
     expect(await weightsNow()).toEqual([7]);
+  });
+
+  it("reports distances as Redis prints them (%.12g), on every backend", async () => {
+    // Redis prints the float32 distance with %.12g: 1 - cos([1,0,0], [0.6,0.7,0]) is 0.3492085933685303 in
+    // float32 and reaches clients as 0.349208593369.
+    const query = [0.6, 0.7, 0];
+    const { messages, error } = await collect<SearchResponse>(
+      h.client.search(fill(SearchRequest, { indexName: "e", k: 1, query: { $case: "vector", value: vectorList(query) } })),
+    );
+    expect(error).toBeUndefined();
+    const exact = distance("COSINE", Float32Array.of(1, 0, 0), Float32Array.from(query));
+    const printed = Number(formatRedisDouble(exact));
+    expect(printed).not.toBe(exact);
+    expect(messages.map((m) => [m.id, m.distance])).toEqual([["a", printed]]);
   });
 
   it("answers a query by an item left with another dimension by a drop and re-create, never INTERNAL", async () => {

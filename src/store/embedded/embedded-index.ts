@@ -6,7 +6,7 @@ import { throwIfAborted } from "../../domain/errors.js";
 import { createFilterMatcher } from "../../domain/filter-eval.js";
 import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
-import { float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
+import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
 import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
 import { InteractionLog } from "./interaction-log.js";
 import { ReadWriteLock } from "./read-write-lock.js";
@@ -210,7 +210,8 @@ export class EmbeddedIndex {
     throwIfAborted(signal);
     const hits: SearchHit[] = heap.drain().map(({ distance, slot, id }) => ({
       id,
-      distance,
+      // Rounded only now: distinct float32 distances stay distinct at 12 digits, so the order holds.
+      distance: asRedisReports(distance),
       item: this.itemAt(slot, query.returnFields, query.includeVectors),
     }));
     // The heap holds min(k, matches) items: it only skips rows once it holds k matches.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  asRedisReports,
   decodeFloat32LE,
   distance,
   encodeFloat32LE,
@@ -221,5 +222,15 @@ describe("vectorViolations", () => {
 
   it("reports both problems at once", () => {
     expect(vectorViolations(f32([Number.NaN]), 3, "vector")).toHaveLength(2);
+  });
+});
+
+describe("asRedisReports", () => {
+  it("rounds a distance to the 12 significant digits Redis prints, and keeps NaN", () => {
+    expect(asRedisReports(0.3492085933685303)).toBe(0.349208593369);
+    expect(asRedisReports(5.960464477539063e-8)).toBe(5.96046447754e-8);
+    expect(asRedisReports(12.25)).toBe(12.25);
+    expect(asRedisReports(-0.8226346969604492)).toBe(-0.82263469696);
+    expect(asRedisReports(Number.NaN)).toBeNaN();
   });
 });
