@@ -78,6 +78,9 @@ export function idViolations(id: string, field: string): FieldViolation[] {
     return [{ field, description: `must be at most ${ID_BYTES_RANGE.max} UTF-8 bytes (got ${bytes})` }];
   }
   if (CONTROL_CHAR.test(id)) return [{ field, description: "must not contain control characters" }];
+  // Redis trims TAG values when it indexes them, so " a" and "a" would be the same hidden id tag: excluding
+  // one from a KNN (search by item id, recommend) would hide the other on a real server.
+  if (id.trim() !== id) return [{ field, description: "must not start or end with whitespace" }];
   if (LONE_SURROGATE.test(id)) return [{ field, description: "must be valid Unicode (lone surrogate)" }];
   return [];
 }

@@ -29,6 +29,15 @@ describe("idViolations", () => {
       expect(idViolations(bad, "user_id").map((v) => v.field)).toEqual(["user_id"]);
     }
   });
+
+  it("rejects leading or trailing whitespace, which Redis trims from the hidden id tag", () => {
+    for (const bad of [" a", "a ", "\u00a0a", "a\u3000"]) {
+      expect(idViolations(bad, "items[0].id")).toEqual([
+        { field: "items[0].id", description: "must not start or end with whitespace" },
+      ]);
+    }
+    expect(idViolations("a b", "id")).toEqual([]);
+  });
 });
 
 describe("utf8ByteLength", () => {

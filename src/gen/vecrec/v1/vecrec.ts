@@ -507,7 +507,7 @@ export interface UpdateInterestsResponse {
 
 /** An item: an id, a vector and metadata fields. */
 export interface Item {
-  /** Item id: 1..256 bytes of UTF-8, no control characters. */
+  /** Item id: 1..256 bytes of UTF-8, no control characters, no leading or trailing whitespace. */
   id: string;
   /** The vector; its dimension must match the index. Required on Upsert. */
   vector?:
@@ -709,9 +709,9 @@ export interface SearchResponse_FieldsEntry {
 
 /** One thing a user did with an item. */
 export interface Interaction {
-  /** Id of the user, an item of the index (1..256 bytes). */
+  /** Id of the user, an item of the index (1..256 bytes, same rules as Item.id). */
   userId: string;
-  /** Id of the item interacted with (1..256 bytes); need not be in the index. */
+  /** Id of the item interacted with (1..256 bytes, same rules as Item.id); need not be in the index. */
   itemId: string;
   /** What the user did. */
   kind: InteractionKind;
