@@ -64,22 +64,39 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     handlers,
   );
 
+  // Health follows the store: NOT_SERVING while its backend (Redis) is unreachable.
+  const status = (available: boolean) => (available ? "SERVING" : "NOT_SERVING");
   const health = new HealthImplementation({ "": "SERVING", [VECTOR_SERVICE_NAME]: "SERVING" });
+  const setHealth = (available: boolean): void => {
+    health.setStatus("", status(available));
+    health.setStatus(VECTOR_SERVICE_NAME, status(available));
+  };
+  // Subscribed before reading the state, so that no change falls between the two.
+  const unsubscribe = store.onAvailabilityChange?.(setHealth);
+  setHealth(store.isAvailable?.() ?? true);
   health.addToServer(server);
   addReflectionService(server, pool, logger);
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (error, boundPort) => {
-      if (error) reject(error);
-      else resolve(boundPort);
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(listen, ServerCredentials.createInsecure(), (error, boundPort) => {
+        if (error) reject(error);
+        else resolve(boundPort);
+      });
     });
-  });
+  } catch (error) {
+    unsubscribe?.();
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   return {
     port,
     close({ graceMs = DEFAULT_SHUTDOWN_GRACE_MS } = {}) {
       closing ??= new Promise<void>((resolve) => {
+        // For good: a reconnect during the drain must not turn it back to SERVING.
+        unsubscribe?.();
         health.setStatus("", "NOT_SERVING");
         health.setStatus(VECTOR_SERVICE_NAME, "NOT_SERVING");
         const timer = setTimeout(() => {

@@ -19,8 +19,11 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Creates (and for Redis, connects) the store.
- * @throws UnavailableError (or the adapter's connection error) when Redis cannot be reached.
+ * Creates the store. For Redis, waits for the first connection attempt only: when Redis is unreachable
+ * the store is returned anyway (its calls fail with UnavailableError and isAvailable() is false until
+ * it connects by itself).
+ * @throws FailedPreconditionError when the Redis URL selects a database other than 0;
+ *   UnavailableError when Redis refuses the connection handshake (e.g. a wrong password).
  */
 export async function createStore(config: { redisUrl?: string | undefined; logger: Logger }): Promise<VectorStore> {
   const { redisUrl, logger } = config;
@@ -29,7 +32,7 @@ export async function createStore(config: { redisUrl?: string | undefined; logge
     return createEmbeddedStore();
   }
   const { createRedisStore } = await import("./redis/redis-store.js");
-  const store = await createRedisStore({ url: redisUrl });
+  const store = await createRedisStore({ url: redisUrl, logger });
   logger.info({ backend: "redis", url: redactUrl(redisUrl) }, "storage: Redis Query Engine");
   return store;
 }

@@ -116,6 +116,14 @@ export interface VectorStore {
    */
   getInteractionsOfUsers(index: string, userIds: readonly string[]): Promise<Map<string, Interaction[]>>;
 
+  /**
+   * Whether the backend can be reached now (false while Redis is down, calls then fail with
+   * UnavailableError). A store without it is always available.
+   */
+  isAvailable?(): boolean;
+  /** Calls `listener` on each change of isAvailable(); returns the function that unsubscribes it. */
+  onAvailabilityChange?(listener: (available: boolean) => void): () => void;
+
   /** Closes connections; further calls fail. Idempotent. */
   close(): Promise<void>;
 }

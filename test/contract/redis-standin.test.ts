@@ -70,13 +70,63 @@ describe("redis backend (stand-in)", () => {
     await zero.close();
   });
 
-  it("fails with UnavailableError when nothing listens on the port", async () => {
+  it("starts while nothing listens on the port: unavailable, calls fail with UnavailableError, connects once Redis is up", async () => {
     const port = await closedPort();
-    const error: unknown = await createRedisStore({ url: `redis://127.0.0.1:${port}` }).then(
+    const logged: string[] = [];
+    const logger = {
+      warn: (_details: object, message: string) => void logged.push(`warn: ${message}`),
+      info: (_details: object, message: string) => void logged.push(`info: ${message}`),
+    };
+    const own = await createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: "vecrec-late:", logger });
+    let later: RedisStandIn | undefined;
+    try {
+      expect(own.isAvailable?.()).toBe(false);
+      await expect(own.listIndexes()).rejects.toBeInstanceOf(UnavailableError);
+      await expect(own.setInterestTags("late", [], "interests")).rejects.toBeInstanceOf(UnavailableError);
+      expect(logged).toEqual(["warn: Redis is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background"]);
+
+      const changes: boolean[] = [];
+      const connected = new Promise<void>((resolve) => {
+        own.onAvailabilityChange?.((available) => {
+          changes.push(available);
+          if (available) resolve();
+        });
+      });
+      later = await startRedisStandIn({ port });
+      await connected; // the client retries by itself with a backoff capped at 2 s
+      expect(own.isAvailable?.()).toBe(true);
+      expect(await own.listIndexes()).toEqual([]);
+      expect(changes).toEqual([true]);
+      expect(logged).toEqual([
+        "warn: Redis is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background",
+        "info: Redis connected",
+      ]);
+
+      const disconnected = new Promise<void>((resolve) => {
+        own.onAvailabilityChange?.((available) => {
+          if (!available) resolve();
+        });
+      });
+      await later.close();
+      later = undefined;
+      await disconnected;
+      expect(own.isAvailable?.()).toBe(false);
+      await expect(own.listIndexes()).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      await own.close();
+      await later?.close();
+    }
+    expect(own.isAvailable?.()).toBe(false);
+  });
+
+  it("fails at startup when Redis refuses the handshake (configuration, not availability)", async () => {
+    // The stand-in knows only the user "default": HELLO 3 AUTH answers WRONGPASS.
+    const error: unknown = await createRedisStore({ url: `redis://someone:secret@127.0.0.1:${standIn.port}` }).then(
       (s) => s.close().then(() => undefined),
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as Error).message).toMatch(/WRONGPASS/);
   });
 
   it("fails fast while Redis is down and reconnects by itself when it is back", async () => {
@@ -88,6 +138,7 @@ describe("redis backend (stand-in)", () => {
       info: (_details: object, message: string) => void logged.push(`info: ${message}`),
     };
     const own = await createRedisStore({ url: server.url, keyPrefix: "vecrec-reconnect:", logger });
+    expect(own.isAvailable?.()).toBe(true);
     try {
       await own.createIndex({ ...spec, name: "rc" });
       await server.close();

@@ -9,15 +9,15 @@
  *
  * Connection policy: no per-command timer (node-redis's default 5 s timeout costs a timer per
  * command); work is bounded by the caller's AbortSignal instead. No offline queue: while Redis is
- * unreachable every call fails at once with UnavailableError and the client reconnects in the
- * background. The first connection is not retried: createRedisStore rejects with UnavailableError.
+ * unreachable (at startup too) every call fails at once with UnavailableError and the client
+ * (re)connects in the background; isAvailable/onAvailabilityChange report the connection state.
  * setInterestTags runs its WATCH/MULTI/EXEC blocks on a second connection of the same settings,
  * opened on first use (WATCH state belongs to a connection), one block at a time.
  *
  * Round trips: commands issued in the same tick are written together by node-redis (one write, one
  * round trip), so independent commands are sent with Promise.all rather than awaited one by one.
  */
-import { ClientClosedError, ClientOfflineError, RESP_TYPES, WatchError, createClient } from "redis";
+import { ClientClosedError, ClientOfflineError, ErrorReply, RESP_TYPES, WatchError, createClient } from "redis";
 import {
   AlreadyExistsError,
   FailedPreconditionError,
@@ -124,8 +124,13 @@ const DELETE_BATCH = 500;
 const CAS_ATTEMPTS = 10;
 
 /**
- * Connects to Redis and returns a VectorStore on it.
- * @throws UnavailableError when Redis cannot be reached (no retry of the first connection).
+ * Connects to Redis and returns a VectorStore on it. Waits for the first connection attempt only:
+ * when Redis is unreachable it logs that once and still returns the store, whose calls fail with
+ * UnavailableError until the client, retrying in the background, connects (isAvailable() tells,
+ * onAvailabilityChange reports each change).
+ * @throws FailedPreconditionError when the URL selects a database other than 0;
+ *   UnavailableError when Redis answers the handshake with an error (wrong password, no RESP3...):
+ *   configuration, which retrying would not fix.
  */
 export async function createRedisStore(options: RedisStoreOptions): Promise<VectorStore> {
   const database = selectedDatabase(options.url);
@@ -141,8 +146,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Vect
   const logger = options.logger;
   let everReady = false;
   let loggedSinceReady = false;
+  let loggedUnreachable = false;
 
-  const client = newClient(options, () => everReady);
+  // Before the first connection, a handshake refused by Redis (an error reply) is not retried: it is
+  // configuration. Network failures are, so that vecrec can start before Redis.
+  const client = newClient(options, (cause) => everReady || !isHandshakeRefusal(cause));
+  const store = new RedisStore(client, keys, options);
   // Without a listener an 'error' event would crash the process.
   client.on("error", (error: unknown) => {
     if (!everReady || loggedSinceReady) return;
@@ -150,23 +159,59 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Vect
     logger?.warn({ err: error }, "Redis connection error; reconnecting");
   });
   client.on("ready", () => {
+    if (!everReady && loggedUnreachable) logger?.info?.({ url: redactUrl(options.url) }, "Redis connected");
     if (everReady && loggedSinceReady) logger?.info?.({}, "Redis connection restored");
     everReady = true;
     loggedSinceReady = false;
   });
 
-  try {
-    await client.connect();
-  } catch (error) {
-    if (client.isOpen) client.destroy();
+  const connecting = client.connect();
+  const outcome = await new Promise<"ready" | { down: unknown } | { refused: unknown }>((resolve) => {
+    connecting.then(
+      () => resolve("ready"),
+      (error: unknown) => resolve({ refused: error }),
+    );
+    const onError = (error: unknown): void => {
+      // A refusal also emits 'error' before connect() rejects: wait for the rejection.
+      if (isHandshakeRefusal(error)) return;
+      client.off("error", onError);
+      resolve({ down: error });
+    };
+    client.on("error", onError);
+    void connecting.finally(() => client.off("error", onError)).catch(() => undefined);
+  });
+  if (outcome === "ready") return store;
+  if ("refused" in outcome) {
+    client.destroy();
+    const error = outcome.refused;
     throw new UnavailableError(`cannot connect to Redis: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
-  return new RedisStore(client, keys, options);
+  // The client keeps retrying (capped backoff); connect() settles when it connects or is closed.
+  connecting.catch(() => undefined);
+  loggedUnreachable = true;
+  const cause = outcome.down;
+  logger?.warn(
+    { err: cause, url: redactUrl(options.url) },
+    "Redis is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background",
+  );
+  return store;
 }
 
-function newClient(options: RedisStoreOptions, everReady: () => boolean) {
+/**
+ * Whether `error` is Redis refusing the connection handshake (HELLO/AUTH/SELECT answered with an
+ * error), as opposed to Redis not being reachable or still loading its data set.
+ */
+function isHandshakeRefusal(error: unknown): boolean {
+  return error instanceof ErrorReply && !/^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)\b/.test(error.message);
+}
+
+/**
+ * A client without offline queue nor per-command timer that reconnects with a capped exponential
+ * backoff for as long as `retry(cause)` says so.
+ */
+function newClient(options: RedisStoreOptions, retry: (cause: unknown) => boolean) {
   return createClient({
     url: options.url,
     disableOfflineQueue: true,
@@ -174,9 +219,7 @@ function newClient(options: RedisStoreOptions, everReady: () => boolean) {
     commandOptions: { timeout: 0, typeMapping: TYPE_MAPPING },
     socket: {
       connectTimeout: options.connectTimeoutMs ?? 3000,
-      // The first connection fails fast (the caller decides what to do); once connected, the client
-      // reconnects by itself with a capped exponential backoff while calls fail with UnavailableError.
-      reconnectStrategy: (retries: number) => (everReady() ? Math.min(50 * 2 ** retries, 2000) : false),
+      reconnectStrategy: (retries: number, cause: Error) => (retry(cause) ? Math.min(50 * 2 ** retries, 2000) : false),
     },
   });
 }
@@ -223,6 +266,34 @@ class RedisStore implements VectorStore {
     this.#keys = keys;
     this.#cacheMs = options.definitionCacheMs ?? 1000;
     this.#batchSize = Math.max(1, options.upsertBatchSize ?? 256);
+    this.#available = client.isReady;
+    const update = (): void => this.#setAvailable(!this.#closed && client.isReady);
+    client.on("ready", update);
+    client.on("end", update);
+    client.on("error", update);
+    client.on("reconnecting", update);
+  }
+
+  // ---- availability ---------------------------------------------------------------------------
+
+  #available: boolean;
+  readonly #availabilityListeners = new Set<(available: boolean) => void>();
+
+  #setAvailable(available: boolean): void {
+    if (available === this.#available) return;
+    this.#available = available;
+    for (const listener of [...this.#availabilityListeners]) listener(available);
+  }
+
+  /** Whether the main connection is up (calls can reach Redis). */
+  isAvailable(): boolean {
+    return this.#available;
+  }
+
+  /** Calls `listener` on each change of isAvailable(); returns the unsubscribe function. */
+  onAvailabilityChange(listener: (available: boolean) => void): () => void {
+    this.#availabilityListeners.add(listener);
+    return () => void this.#availabilityListeners.delete(listener);
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -259,6 +330,7 @@ class RedisStore implements VectorStore {
   #watchConnection(): Promise<Client> {
     this.#watchClient ??= (async () => {
       let everReady = false;
+      // Not retried before its first connection: the call that needs it fails, the next one retries.
       const client = newClient(this.#options, () => everReady);
       // The main connection reports Redis being unreachable; this one only needs a listener so that
       // an 'error' event does not crash the process.
@@ -913,6 +985,7 @@ class RedisStore implements VectorStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#setAvailable(false);
     const watchClient = await this.#watchClient?.catch(() => undefined);
     await Promise.all([closeClient(this.#client), watchClient === undefined ? undefined : closeClient(watchClient)]);
   }

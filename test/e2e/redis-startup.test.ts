@@ -1,0 +1,124 @@
+/**
+ * Starting before Redis: the server listens with health NOT_SERVING, calls fail promptly with
+ * UNAVAILABLE, and once Redis comes up the store connects by itself and health turns SERVING (and back
+ * to NOT_SERVING during a later outage). Redis is the RESP stand-in on a port chosen in advance.
+ */
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  status,
+  type Client,
+  type ServiceError,
+} from "@grpc/grpc-js";
+import { service as healthServiceDefinition } from "grpc-health-check";
+import net from "node:net";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import { VectorServiceClient, type ListIndexesResponse } from "../../src/gen/vecrec/v1/vecrec.js";
+import { startServer, type RunningServer } from "../../src/grpc/server.js";
+import { createStore } from "../../src/store/create-store.js";
+import type { VectorStore } from "../../src/store/vector-store.js";
+import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
+import { failure, unary } from "./harness.js";
+
+/** A port nothing listens on: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return address.port;
+}
+
+type HealthClient = Client & {
+  check(req: { service: string }, cb: (e: ServiceError | null, r: { status: string | number }) => void): void;
+};
+
+/** Polls `probe` every 25 ms until it returns true; fails after `attempts` tries (no fixed sleep). */
+async function eventually(probe: () => Promise<boolean>, attempts = 400): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`condition not met after ${attempts} attempts`);
+}
+
+describe("starting while Redis is down", () => {
+  let store: VectorStore | undefined;
+  let server: RunningServer | undefined;
+  let client: VectorServiceClient | undefined;
+  let health: HealthClient | undefined;
+  const standIns: RedisStandIn[] = [];
+
+  afterAll(async () => {
+    client?.close();
+    health?.close();
+    await server?.close({ graceMs: 1_000 });
+    await store?.close();
+    for (const standIn of standIns) await standIn.close();
+  });
+
+  it("listens NOT_SERVING with UNAVAILABLE calls, turns SERVING when Redis comes up, NOT_SERVING when it goes", async () => {
+    const port = await closedPort();
+    const lines: { msg: string; level: number }[] = [];
+    const logger = pino(
+      { level: "info" },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString()) as { msg: string; level: number });
+          done();
+        },
+      }),
+    );
+    const redisLines = () => lines.map((line) => line.msg).filter((msg) => /Redis (is unreachable|connected)/.test(msg));
+
+    // createStore returns after the first failed attempt instead of rejecting.
+    store = await createStore({ redisUrl: `redis://127.0.0.1:${port}`, logger });
+    expect(store.isAvailable?.()).toBe(false);
+    server = await startServer({ store, listen: "127.0.0.1:0", logger });
+    const address = `127.0.0.1:${server.port}`;
+    client = new VectorServiceClient(address, credentials.createInsecure());
+    const Health = makeGenericClientConstructor(healthServiceDefinition, "Health");
+    health = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
+    const check = (service: string) =>
+      new Promise<string | number>((resolve, reject) =>
+        health?.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status))),
+      );
+    // A call that waited for Redis instead of failing would end DEADLINE_EXCEEDED, not UNAVAILABLE.
+    const listIndexes = () =>
+      unary<ListIndexesResponse>((cb) => client?.listIndexes({}, new Metadata(), { deadline: Date.now() + 2_000 }, cb));
+
+    expect(await check("")).toBe("NOT_SERVING");
+    expect(await check("vecrec.v1.VectorService")).toBe("NOT_SERVING");
+    expect((await failure(listIndexes())).code).toBe(status.UNAVAILABLE);
+    expect(redisLines()).toEqual(["Redis is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background"]);
+
+    // Redis comes up on that port: the store connects by itself (backoff capped at 2 s).
+    standIns.push(await startRedisStandIn({ port }));
+    await eventually(async () => (await check("")) === "SERVING");
+    expect(await check("vecrec.v1.VectorService")).toBe("SERVING");
+    expect(await listIndexes()).toMatchObject({ indexes: [] });
+    expect(redisLines()).toEqual([
+      "Redis is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background",
+      "Redis connected",
+    ]);
+
+    // A later outage: NOT_SERVING again, calls UNAVAILABLE.
+    await standIns.pop()?.close();
+    await eventually(async () => (await check("")) === "NOT_SERVING");
+    expect(await check("vecrec.v1.VectorService")).toBe("NOT_SERVING");
+    expect((await failure(listIndexes())).code).toBe(status.UNAVAILABLE);
+
+    // And back.
+    standIns.push(await startRedisStandIn({ port }));
+    await eventually(async () => (await check("vecrec.v1.VectorService")) === "SERVING");
+    expect(await listIndexes()).toMatchObject({ indexes: [] });
+
+    // Shutdown is NOT_SERVING for good, Redis up or not.
+    await server.close({ graceMs: 1_000 });
+    expect(store.isAvailable?.()).toBe(true);
+  });
+});
