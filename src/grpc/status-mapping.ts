@@ -85,8 +85,9 @@ export function toGrpcStatus(error: unknown, logger: Logger, method: string): Gr
     if (error instanceof InvalidArgumentError) {
       metadata.set(STATUS_DETAILS_TRAILER, encodeBadRequestStatus(details, capViolations(error.violations)));
     }
-    if (code === GrpcCode.UNAVAILABLE) logger.warn({ err: error, method }, "backend unavailable");
-    else logger.debug({ err: error, method, code: GrpcCode[code] }, "request failed");
+    // An outage is logged once by the store (and reflected in health); one line per failing call during
+    // it would flood the log, so calls that fail with UNAVAILABLE are logged at debug like other refusals.
+    logger.debug({ err: error, method, code: GrpcCode[code] }, "request failed");
     return { code, details, metadata };
   }
   logger.error({ err: error, method }, "internal error");
