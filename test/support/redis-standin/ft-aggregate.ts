@@ -4,7 +4,7 @@
  * MAX / AVG / TOLIST, SORTBY (several keys, MAX), LIMIT; both reply shapes. Error texts are Redis 8.0.2's.
  */
 import { formatRedisDouble } from "../../../src/domain/vector.js";
-import { matchQuery } from "./ft-search.js";
+import { matchQuery, parseDialectArg, parseParamsArg } from "./ft-search.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, int, simple, smap } from "./resp.js";
 import { RedisReplyError, type SearchIndex } from "./search-index.js";
@@ -111,31 +111,13 @@ function parseArgs(s: readonly string[], raw: readonly Buffer[]): { stages: Stag
         i += 3;
         break;
       }
-      case "PARAMS": {
-        const n = Number(s[i + 1]);
-        if (!/^\d+$/.test(s[i + 1] ?? "") || n === 0 || n % 2 !== 0) {
-          throw new RedisReplyError("Parameters must be specified in PARAM VALUE pairs");
-        }
-        for (let p = 0; p < n; p += 2) {
-          const name = s[i + 2 + p];
-          const value = raw[i + 3 + p];
-          if (name === undefined || value === undefined) throw new RedisReplyError("Bad arguments for PARAMS: Expected an argument, but none provided");
-          if (params.has(name)) throw new RedisReplyError(`Duplicate parameter \`${name}\``);
-          params.set(name, value);
-        }
-        i += 2 + n;
+      case "PARAMS":
+        i = parseParamsArg(s, raw, i, params);
         break;
-      }
-      case "DIALECT": {
-        const d = s[i + 1];
-        if (d === undefined) throw new RedisReplyError("Need an argument for DIALECT");
-        if (!/^\d+$/.test(d) || Number(d) < 1 || Number(d) > 4) {
-          throw new RedisReplyError("DIALECT requires a non negative integer >=1 and <= 4");
-        }
-        dialect = Number(d);
+      case "DIALECT":
+        dialect = parseDialectArg(s, i);
         i += 2;
         break;
-      }
       case "TIMEOUT":
         i += 2;
         break;

@@ -24,6 +24,38 @@ interface SearchOptions {
 
 const upper = (s: string | undefined): string => (s ?? "").toUpperCase();
 
+/**
+ * `PARAMS n name value ...` at position `i` (FT.SEARCH and FT.AGGREGATE): adds the pairs to `params`
+ * and returns the position after them. Throws RedisReplyError with Redis's texts.
+ */
+export function parseParamsArg(s: readonly string[], raw: readonly Buffer[], i: number, params: Map<string, Buffer>): number {
+  const countText = s[i + 1];
+  const n = Number(countText);
+  if (countText === undefined || !/^\d+$/.test(countText) || n === 0 || n % 2 !== 0) {
+    throw new RedisReplyError("Parameters must be specified in PARAM VALUE pairs");
+  }
+  for (let p = 0; p < n; p += 2) {
+    const name = s[i + 2 + p];
+    const value = raw[i + 3 + p];
+    if (name === undefined || value === undefined) {
+      throw new RedisReplyError("Bad arguments for PARAMS: Expected an argument, but none provided");
+    }
+    if (params.has(name)) throw new RedisReplyError(`Duplicate parameter \`${name}\``);
+    params.set(name, value);
+  }
+  return i + 2 + n;
+}
+
+/** `DIALECT d` at position `i`: the dialect (1..4). Throws RedisReplyError with Redis's texts. */
+export function parseDialectArg(s: readonly string[], i: number): number {
+  const d = s[i + 1];
+  if (d === undefined) throw new RedisReplyError("Need an argument for DIALECT");
+  if (!/^\d+$/.test(d) || Number(d) < 1 || Number(d) > 4) {
+    throw new RedisReplyError("DIALECT requires a non negative integer >=1 and <= 4");
+  }
+  return Number(d);
+}
+
 function parseOptions(args: readonly Buffer[]): SearchOptions {
   // args: everything after the query; Redis counts positions from the query (position 0).
   const s = args.map((a) => a.toString("utf8"));
@@ -100,34 +132,13 @@ function parseOptions(args: readonly Buffer[]): SearchOptions {
         i += 3;
         break;
       }
-      case "PARAMS": {
-        const countText = s[i + 1];
-        const n = Number(countText);
-        if (countText === undefined || !/^\d+$/.test(countText) || n === 0 || n % 2 !== 0) {
-          throw new RedisReplyError("Parameters must be specified in PARAM VALUE pairs");
-        }
-        for (let p = 0; p < n; p += 2) {
-          const name = s[i + 2 + p];
-          const value = args[i + 3 + p];
-          if (name === undefined || value === undefined) {
-            throw new RedisReplyError("Bad arguments for PARAMS: Expected an argument, but none provided");
-          }
-          if (o.params.has(name)) throw new RedisReplyError(`Duplicate parameter \`${name}\``);
-          o.params.set(name, value);
-        }
-        i += 2 + n;
+      case "PARAMS":
+        i = parseParamsArg(s, args, i, o.params);
         break;
-      }
-      case "DIALECT": {
-        const d = s[i + 1];
-        if (d === undefined) throw new RedisReplyError("Need an argument for DIALECT");
-        if (!/^\d+$/.test(d) || Number(d) < 1 || Number(d) > 4) {
-          throw new RedisReplyError("DIALECT requires a non negative integer >=1 and <= 4");
-        }
-        o.dialect = Number(d);
+      case "DIALECT":
+        o.dialect = parseDialectArg(s, i);
         i += 2;
         break;
-      }
       default:
         throw new RedisReplyError(`Unknown argument \`${s[i] ?? ""}\` at position ${i + 1} for <main>`);
     }
