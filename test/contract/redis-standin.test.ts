@@ -3,7 +3,6 @@
  * (test/support/redis-standin), plus what only the Redis backend has: fail-fast UNAVAILABLE, round
  * trips counted in the stand-in's command log, and the exact commands it sends.
  */
-import net from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
@@ -11,6 +10,7 @@ import type { VectorStore } from "../../src/store/vector-store.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { describeVectorStoreContract } from "./vector-store-contract.js";
+import { closedPort } from "../support/closed-port.js";
 
 describeVectorStoreContract("redis (stand-in)", async () => {
   const standIn = await startRedisStandIn();
@@ -23,16 +23,6 @@ describeVectorStoreContract("redis (stand-in)", async () => {
     },
   };
 });
-
-/** A port nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return address.port;
-}
 
 describe("redis backend (stand-in)", () => {
   let standIn: RedisStandIn;

@@ -12,7 +12,6 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { service as healthServiceDefinition } from "grpc-health-check";
-import net from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
@@ -22,16 +21,7 @@ import { createStore } from "../../src/store/create-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { failure, unary } from "./harness.js";
-
-/** A port nothing listens on: bound once, then closed. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return address.port;
-}
+import { closedPort } from "../support/closed-port.js";
 
 type HealthClient = Client & {
   check(req: { service: string }, cb: (e: ServiceError | null, r: { status: string | number }) => void): void;
