@@ -1,5 +1,5 @@
 /**
- * Compares a reply (JSON encoding of shared/conformance/README.md) with a recorded one, honouring the
+ * Compares a reply (JSON encoding of recordings/README.md) with a recorded one, honouring the
  * step flags: `unordered` (skip/group or unordered_key, or a map's pairs), `ties_unordered`,
  * `nondeterministic` + `stable_keys`. Distances and doubles compare as numbers within 1e-6 (abs or rel).
  */
