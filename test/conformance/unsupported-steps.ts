@@ -43,7 +43,7 @@ const INDEXES_ALL_CORE =
   "FT.INFO index_definition: 7.4.1 has no `indexes_all` key (key_type, prefixes, default_score), 8.0.2 ends it with `indexes_all false`; the stand-in follows 8.0.2";
 const INDEXES_ALL = `${INDEXES_ALL_CORE} (every other compared FT.INFO key is the same in both versions)`;
 const FIELD_ERRORS =
-  "a query naming an unknown field or a field of the wrong type: 7.4.1 returns an empty result (`[0]`), 8.0.2 fails with `Unknown field at offset N near F` / `Expected a VECTOR|TAG|NUMERIC field at offset N near F`; the stand-in follows 8.0.2 (vecrec checks its fields itself)";
+  "a query naming an unknown field or a field of the wrong type: 7.4.1 returns an empty result (`[0]`), 8.0.2 fails with `Unknown field at offset N near F` / `Expected a VECTOR|TAG|NUMERIC field at offset N near F`; the stand-in follows 8.0.2";
 const UNKNOWN_INDEX =
   "unknown index: 7.4.1 says `Unknown index name` (FT.INFO), `Unknown Index name` (FT.DROPINDEX) and `Unknown index name (or name is an alias itself)` (FT.ALIASADD/ALIASUPDATE), 8.0.2 says `<name>: no such index`; the stand-in follows 8.0.2";
 
