@@ -33,7 +33,8 @@ export default tseslint.config(
   {
     files: ["src/store/embedded/**/*.ts", "src/store/*.ts"],
     rules: restrict([
-      { group: ["redis", "@redis/*"], message: "only src/store/redis imports redis" },
+      // The package (not a path with a `redis` folder in it, such as ./redis/connection-url.js).
+      { regex: "^(redis|@redis/.*)$", message: "only src/store/redis imports redis" },
       { group: ["**/recommend/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
     ]),
   },

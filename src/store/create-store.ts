@@ -5,18 +5,8 @@
  */
 import type { Logger } from "pino";
 import { createEmbeddedStore } from "./embedded/embedded-store.js";
+import { redactUrl, splitRedisUrls } from "./redis/connection-url.js";
 import type { VectorStore } from "./vector-store.js";
-
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "<unparsable url>";
-  }
-}
 
 /**
  * Creates the store. For Redis, waits for the first connection attempt only: when Redis is unreachable
@@ -33,6 +23,6 @@ export async function createStore(config: { redisUrl?: string | undefined; logge
   }
   const { createRedisStore } = await import("./redis/redis-store.js");
   const store = await createRedisStore({ url: redisUrl, logger });
-  logger.info({ backend: "redis", url: redactUrl(redisUrl) }, "storage: Redis Query Engine");
+  logger.info({ backend: "redis", urls: splitRedisUrls(redisUrl).map(redactUrl) }, "storage: Redis Query Engine");
   return store;
 }

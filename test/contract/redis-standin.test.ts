@@ -90,6 +90,7 @@ describe("redis backend (stand-in)", () => {
       expect(logged).toEqual([
         "warn: Redis is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background",
         "info: Redis connected",
+        "info: Redis mode: standalone server",
       ]);
 
       const disconnected = new Promise<void>((resolve) => {
@@ -151,7 +152,11 @@ describe("redis backend (stand-in)", () => {
         }
         expect(info).toEqual([]);
         // One warning per outage however many reconnect attempts failed, and one line when it is over.
-        expect(logged).toEqual(["warn: Redis connection error; reconnecting", "info: Redis connection restored"]);
+        expect(logged).toEqual([
+          "info: Redis mode: standalone server",
+          "warn: Redis connection error; reconnecting",
+          "info: Redis connection restored",
+        ]);
       } finally {
         await own.close();
         await again.close();
@@ -376,7 +381,7 @@ describe("redis backend (stand-in): rebuilding a lost FT index in the background
 });
 
 describe("redis backend (stand-in): credentials in the URL", () => {
-  it("authenticates both connections (main and WATCH) with the user and the percent-decoded password of the URL", async () => {
+  it("authenticates the connection with the user and the percent-decoded password of the URL", async () => {
     const standIn = await startRedisStandIn();
     const url = `redis://default:s%40cr%3At@127.0.0.1:${standIn.port}/0`;
     const store = await createRedisStore({ url, keyPrefix: "vecrec-auth:" });
@@ -391,13 +396,10 @@ describe("redis backend (stand-in): credentials in the URL", () => {
       await store.createIndex(spec);
       const vector = new Float32Array([1, 2]);
       await store.upsert("auth", [{ id: "a", vector, fields: {} }]);
-      // setInterestTags opens the second (WATCH) connection.
       expect(await store.setInterestTags("auth", [{ id: "a", basedOnVector: vector, tags: ["x"] }], "interests")).toBe(1);
+      // One connection, authenticated with the decoded credentials.
       const hellos = standIn.commandLog.filter((c) => c[0]?.toUpperCase() === "HELLO");
-      expect(hellos).toEqual([
-        ["HELLO", "3", "AUTH", "default", "s@cr:t"],
-        ["HELLO", "3", "AUTH", "default", "s@cr:t"],
-      ]);
+      expect(hellos).toEqual([["HELLO", "3", "AUTH", "default", "s@cr:t"]]);
       // Database 0 is the default: no SELECT is sent for `/0`.
       expect(standIn.commandLog.some((c) => c[0]?.toUpperCase() === "SELECT")).toBe(false);
     } finally {
@@ -407,11 +409,11 @@ describe("redis backend (stand-in): credentials in the URL", () => {
   });
 });
 
-describe("redis backend (stand-in): setInterestTags with WATCH / MULTI / EXEC", () => {
+describe("redis backend (stand-in): setInterestTags as one compare-and-set script per item key", () => {
   let standIn: RedisStandIn;
   let store: VectorStore;
-  /** Commands the stand-in runs just before the next MULTI it receives (as if another client sent them). */
-  let beforeMulti: (() => string[][]) | undefined;
+  /** Commands the stand-in runs just before the next EVALSHA/EVAL it receives (as if another client sent them). */
+  let beforeScript: (() => string[][]) | undefined;
 
   const casSpec = {
     name: "cas",
@@ -426,7 +428,8 @@ describe("redis backend (stand-in): setInterestTags with WATCH / MULTI / EXEC", 
 
   beforeAll(async () => {
     standIn = await startRedisStandIn({
-      beforeCommand: (argv) => (argv[0]?.toUpperCase() === "MULTI" && beforeMulti !== undefined ? beforeMulti() : undefined),
+      beforeCommand: (argv) =>
+        ["EVALSHA", "EVAL"].includes(argv[0]?.toUpperCase() ?? "") && beforeScript !== undefined ? beforeScript() : undefined,
     });
     store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-cas:" });
     await store.createIndex(casSpec);
@@ -437,9 +440,10 @@ describe("redis backend (stand-in): setInterestTags with WATCH / MULTI / EXEC", 
     await standIn?.close();
   });
 
-  const commandsSince = (before: number): string[] => standIn.commandLog.slice(before).map((c) => c[0]?.toUpperCase() ?? "");
+  const sentSince = (before: number): string[][] =>
+    standIn.commandLog.slice(before).filter((c) => !["HELLO", "CLIENT"].includes(c[0]?.toUpperCase() ?? ""));
 
-  it("watches the keys, compares the stored vectors, and writes only the tag field in one MULTI/EXEC", async () => {
+  it("sends one single-key script per item (EVALSHA, EVAL once the server lacks it) and writes only the tag field", async () => {
     await store.upsert("cas", [
       { id: "a", vector: vector(1, 0), fields: { time: { type: "numeric", value: 1 } } },
       { id: "b", vector: vector(0, 1), fields: { interests: { type: "tag", values: ["x"] } } },
@@ -454,72 +458,65 @@ describe("redis backend (stand-in): setInterestTags with WATCH / MULTI / EXEC", 
       "interests",
     );
     expect(written).toBe(2);
-    const sent = standIn.commandLog.slice(before).filter((c) => !["HELLO", "CLIENT"].includes(c[0]?.toUpperCase() ?? ""));
-    expect(sent.map((c) => c.slice(0, 3))).toEqual([
-      ["WATCH", key("a"), key("b")],
-      ["HMGET", key("a"), "vec"],
-      ["HMGET", key("b"), "vec"],
-      ["MULTI"],
-      ["HSET", key("a"), "interests"],
-      ["HDEL", key("b"), "interests"],
-      ["EXEC"],
+    const sent = sentSince(before);
+    // A fresh server does not know the script: NOSCRIPT, then EVAL with its text; each on one key.
+    expect(sent.map((c) => [c[0], c[2], c[3]])).toEqual([
+      ["EVALSHA", "1", key("a")],
+      ["EVALSHA", "1", key("b")],
+      ["EVAL", "1", key("a")],
+      ["EVAL", "1", key("b")],
     ]);
-    expect(sent[4]).toEqual(["HSET", key("a"), "interests", "books,comics"]);
+    expect(sent[2]?.slice(4)).toEqual(["vec", expect.any(String), "interests", "set", "books,comics"]);
+    expect(sent[3]?.slice(6)).toEqual(["interests", "del", ""]);
     const [a, b] = await store.getItems("cas", ["a", "b"], { includeVectors: false });
     expect(a?.fields).toEqual({ time: { type: "numeric", value: 1 }, interests: { type: "tag", values: ["books", "comics"] } });
     expect(b?.fields).toEqual({});
+    // Now loaded: one EVALSHA per item, nothing else.
+    const again = standIn.commandLog.length;
+    expect(await store.setInterestTags("cas", [{ id: "a", basedOnVector: vector(1, 0), tags: ["books"] }], "interests")).toBe(1);
+    expect(sentSince(again).map((c) => c[0])).toEqual(["EVALSHA"]);
   });
 
-  it("re-reads and retries a block whose item was written between WATCH and EXEC", async () => {
+  it("leaves an item alone when another client rewrote its vector just before the script ran", async () => {
     await store.upsert("cas", [{ id: "r", vector: vector(2, 2), fields: {} }]);
     let injected = 0;
-    // Another client writes a field of the item (same vector) right before the first MULTI.
-    beforeMulti = () => (injected++ === 0 ? [["HSET", key("r"), "time", "42"]] : []);
+    beforeScript = () => (injected++ === 0 ? [["HSET", key("r"), "vec", Buffer.from(vector(5, 5).buffer).toString("latin1")]] : []);
     try {
-      const before = standIn.commandLog.length;
-      expect(await store.setInterestTags("cas", [{ id: "r", basedOnVector: vector(2, 2), tags: ["t"] }], "interests")).toBe(1);
-      // The first EXEC was aborted (null reply), the block was read again and written.
-      expect(commandsSince(before).filter((c) => c === "WATCH" || c === "EXEC")).toEqual(["WATCH", "EXEC", "WATCH", "EXEC"]);
+      expect(await store.setInterestTags("cas", [{ id: "r", basedOnVector: vector(2, 2), tags: ["t"] }], "interests")).toBe(0);
     } finally {
-      beforeMulti = undefined;
+      beforeScript = undefined;
     }
     const [r] = await store.getItems("cas", ["r"], { includeVectors: false });
-    expect(r?.fields).toEqual({ time: { type: "numeric", value: 42 }, interests: { type: "tag", values: ["t"] } });
+    expect(r?.fields).toEqual({});
   });
 
-  it("never re-creates an item deleted between WATCH and EXEC", async () => {
+  it("keeps a field another client wrote with the same vector, and adds the tag", async () => {
+    await store.upsert("cas", [{ id: "s", vector: vector(2, 3), fields: {} }]);
+    beforeScript = () => [["HSET", key("s"), "time", "42"]];
+    try {
+      expect(await store.setInterestTags("cas", [{ id: "s", basedOnVector: vector(2, 3), tags: ["t"] }], "interests")).toBe(1);
+    } finally {
+      beforeScript = undefined;
+    }
+    const [s] = await store.getItems("cas", ["s"], { includeVectors: false });
+    expect(s?.fields).toEqual({ time: { type: "numeric", value: 42 }, interests: { type: "tag", values: ["t"] } });
+  });
+
+  it("never re-creates an item deleted just before the script ran", async () => {
     await store.upsert("cas", [{ id: "d", vector: vector(3, 3), fields: {} }]);
     let injected = 0;
-    beforeMulti = () => (injected++ === 0 ? [["DEL", key("d")]] : []);
+    beforeScript = () => (injected++ === 0 ? [["DEL", key("d")]] : []);
     try {
       expect(await store.setInterestTags("cas", [{ id: "d", basedOnVector: vector(3, 3), tags: ["t"] }], "interests")).toBe(0);
     } finally {
-      beforeMulti = undefined;
+      beforeScript = undefined;
     }
     const raw = createClient({ url: standIn.url });
     await raw.connect();
     try {
-      // Without WATCH the queued HSET would have made a hash holding only the tag.
       expect(await raw.exists(key("d"))).toBe(0);
     } finally {
       raw.destroy();
     }
-  });
-
-  it("gives up with UnavailableError when the items change before every EXEC", async () => {
-    await store.upsert("cas", [{ id: "busy", vector: vector(4, 4), fields: {} }]);
-    let n = 0;
-    beforeMulti = () => [["HSET", key("busy"), "time", String(++n)]];
-    try {
-      const before = standIn.commandLog.length;
-      await expect(
-        store.setInterestTags("cas", [{ id: "busy", basedOnVector: vector(4, 4), tags: ["t"] }], "interests"),
-      ).rejects.toBeInstanceOf(UnavailableError);
-      expect(commandsSince(before).filter((c) => c === "EXEC")).toHaveLength(10);
-    } finally {
-      beforeMulti = undefined;
-    }
-    // The store still works afterwards (the WATCH connection was left clean).
-    expect(await store.setInterestTags("cas", [{ id: "busy", basedOnVector: vector(4, 4), tags: ["t"] }], "interests")).toBe(1);
   });
 });

@@ -30,7 +30,30 @@ function parseDatabase(text: string, url: string): number {
   return db;
 }
 
-/** `url` with its password replaced by `***`, for messages and logs. */
+/**
+ * `url` with its password replaced by `***`, for messages and logs. Parsed as a URL, so a password
+ * holding `@`, `/` or `:` is hidden whole; a URL that does not parse is not printed at all.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, "$1***@");
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "<unparsable url>";
+  }
+}
+
+/**
+ * The URLs of a `VECREC_REDIS_URL` value: one URL, or several separated by commas (seeds of a
+ * cluster). Blank entries are dropped.
+ * @throws TypeError when none is given
+ */
+export function splitRedisUrls(value: string): string[] {
+  const urls = value
+    .split(",")
+    .map((url) => url.trim())
+    .filter((url) => url !== "");
+  if (urls.length === 0) throw new TypeError("no Redis URL given");
+  return urls;
 }

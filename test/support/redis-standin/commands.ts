@@ -22,6 +22,7 @@ import {
   smap,
 } from "./resp.js";
 import { RedisReplyError, SearchIndex, infoReply, parseCreate, parseSchema } from "./search-index.js";
+import { ScriptCache } from "./scripts.js";
 
 /** Per-connection state. */
 export interface Connection {
@@ -48,6 +49,8 @@ export class StandInState {
   readonly keyspace = new Keyspace();
   readonly indexes = new Map<string, SearchIndex>();
   readonly aliases = new Map<string, string>();
+  /** EVAL/EVALSHA/SCRIPT: the scripts vecrec sends, run natively (scripts.ts). */
+  readonly scripts = new ScriptCache();
   /** The connections watching each key (WATCH), like Redis's per-db watched_keys dictionary. */
   private readonly watchers = new Map<string, Set<Connection>>();
   /**
@@ -55,6 +58,11 @@ export class StandInState {
    * before each later command (see advanceScans). Undefined: they index every key at once.
    */
   scanKeysPerCommand: number | undefined;
+  /**
+   * Set by a cluster node (cluster.ts): sees every command `execute` runs (also those EXEC runs) before
+   * the standalone dispatch, which `next` performs. Undefined: plain standalone server.
+   */
+  interceptor: ((conn: Connection, argv: Buffer[], next: () => Reply) => Reply) | undefined;
 
   /** Indexes the existing keys of `idx`: at once, or through a background scan in background mode. */
   scanExisting(idx: SearchIndex): void {
@@ -128,6 +136,7 @@ const ARITY: Record<string, number> = {
   ZADD: -4, ZCOUNT: 4, ZREMRANGEBYSCORE: 4, ZRANGE: -4, ZREVRANGE: -4, ZCARD: 2, ZREM: -3, ZSCORE: 3, ZMSCORE: -3, ZINCRBY: 4,
   SADD: -3, SMEMBERS: 2, SISMEMBER: 3, SREM: -3, SCARD: 2,
   MULTI: 1, EXEC: 1, DISCARD: 1, WATCH: -2, UNWATCH: 1,
+  EVAL: -3, EVALSHA: -3, SCRIPT: -2,
   AUTH: -2, HELLO: -1, CLIENT: -2, ACL: -2, CONFIG: -2,
   "FT.CREATE": -3, "FT.ALTER": -5, "FT.DROPINDEX": -2, "FT.INFO": 2, "FT._LIST": -1, "FT.SEARCH": -3,
   "FT.AGGREGATE": -3, "FT.ALIASADD": 3, "FT.ALIASUPDATE": 3, "FT.ALIASDEL": 2, "FT.CONFIG": -3,
@@ -212,8 +221,15 @@ function parseScoreBound(text: string): { v: number; excl: boolean } | undefined
   return v === undefined ? undefined : { v, excl };
 }
 
-/** Executes one command for `conn`. Never throws: errors become error replies. */
+/** Executes one command for `conn` (through the state's interceptor, if any). Never throws. */
 export function execute(state: StandInState, conn: Connection, argv: Buffer[]): Reply {
+  const intercept = state.interceptor;
+  if (intercept === undefined) return executeLocal(state, conn, argv);
+  return intercept(conn, argv, () => executeLocal(state, conn, argv));
+}
+
+/** Executes one command for `conn` as a standalone server does, bypassing any interceptor. */
+export function executeLocal(state: StandInState, conn: Connection, argv: Buffer[]): Reply {
   const cmd = (argv[0]?.toString("utf8") ?? "").toUpperCase();
   if (!arityOk(cmd, argv.length)) {
     if (conn.multi) conn.multi.dirty = true;
@@ -613,6 +629,13 @@ function run(state: StandInState, conn: Connection, cmd: string, argv: Buffer[])
       return int(ks.getTyped(s(1), "set")?.v.size ?? 0);
     case "SREM":
       return int(removeMembers(ks.getTyped(s(1), "set")?.v));
+
+    // --- scripts ---
+    case "EVAL":
+    case "EVALSHA":
+      return state.scripts.eval(ks, argv, cmd === "EVALSHA");
+    case "SCRIPT":
+      return state.scripts.script(argv);
 
     // --- transactions ---
     case "MULTI":

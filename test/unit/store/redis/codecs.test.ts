@@ -19,8 +19,9 @@ import {
 import { hashToItem, itemHashArgs } from "../../../../src/store/redis/item-codec.js";
 import { toDomainError } from "../../../../src/store/redis/redis-errors.js";
 import { createRedisKeys, escapeGlob } from "../../../../src/store/redis/redis-keys.js";
-import { buildSearchArgs, readSearchReply } from "../../../../src/store/redis/redis-store.js";
-import { createIndexArgs, alterAddFieldArgs } from "../../../../src/store/redis/schema-args.js";
+import { buildSearchArgs, readSearchReply } from "../../../../src/store/redis/commands/ft-search.js";
+import { createIndexArgs } from "../../../../src/store/redis/commands/ft-create.js";
+import { alterAddFieldArgs } from "../../../../src/store/redis/commands/ft-alter.js";
 
 const spec: IndexSpec = {
   name: "books",

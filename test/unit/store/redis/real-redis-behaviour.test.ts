@@ -14,9 +14,8 @@ import {
 import type { IndexSpec } from "../../../../src/domain/schema.js";
 import { toDomainError } from "../../../../src/store/redis/redis-errors.js";
 import { createRedisKeys } from "../../../../src/store/redis/redis-keys.js";
-import { buildSearchArgs, readSearchReply } from "../../../../src/store/redis/redis-store.js";
+import { buildSearchArgs, parseSearchReply, readSearchReply } from "../../../../src/store/redis/commands/ft-search.js";
 import { compileFilter, isTagInexact, tagParamValue } from "../../../../src/store/redis/filter-query.js";
-import { parseSearchReply } from "../../../../src/store/redis/reply-parsers.js";
 import { selectedDatabase } from "../../../../src/store/redis/connection-url.js";
 
 const spec: IndexSpec = {

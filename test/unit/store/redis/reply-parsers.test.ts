@@ -1,19 +1,16 @@
 /**
- * The reply readers against real Redis 8.0.2 replies (shared/conformance), converted to what node-redis
+ * The reply readers against real Redis 8.0.2 replies (test/conformance/recordings), converted to what node-redis
  * hands over with vecrec's type mapping: maps as Map, bulk strings as Buffer, simple strings as string,
  * doubles and integers as number.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import {
-  parseInfoReply,
-  parseScoredMembers,
-  parseSearchReply,
-  replyNumber,
-  replyText,
-} from "../../../../src/store/redis/reply-parsers.js";
+import { parseInfoReply } from "../../../../src/store/redis/commands/ft-info.js";
+import { parseSearchReply } from "../../../../src/store/redis/commands/ft-search.js";
+import { parseScoredMembers, replyNumber, replyText } from "../../../../src/store/redis/reply-parsers.js";
 
-const CONFORMANCE = "/work/shared/conformance";
+const CONFORMANCE = fileURLToPath(new URL("../../../conformance/recordings", import.meta.url));
 
 interface Step {
   cmd: unknown[];

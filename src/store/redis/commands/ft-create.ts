@@ -1,10 +1,12 @@
 /**
- * FT.CREATE / FT.ALTER arguments for an IndexSpec: every schema option the spec carries, plus the
- * hidden id field. Vector fields always send TYPE, DIM and DISTANCE_METRIC, and M, EF_CONSTRUCTION and
- * EF_RUNTIME for HNSW (the count after the algorithm counts the tokens that follow).
+ * FT.CREATE: the index of a vecrec index over its item hashes (`ON HASH PREFIX 1 <item prefix>`), with
+ * every schema option the spec carries plus the hidden id field. Vector fields always send TYPE, DIM
+ * and DISTANCE_METRIC, and M, EF_CONSTRUCTION and EF_RUNTIME for HNSW (the count after the algorithm
+ * counts the tokens that follow). Reply: `OK`; `Index already exists` (isIndexExistsError). On a
+ * cluster, any node's coordinator creates it on every shard.
  */
-import type { FieldSpec, IndexSpec } from "../../domain/schema.js";
-import { ID_FIELD, ID_TAG_SEPARATOR, type RedisKeys } from "./redis-keys.js";
+import type { FieldSpec, IndexSpec } from "../../../domain/schema.js";
+import { ID_FIELD, ID_TAG_SEPARATOR, type RedisKeys } from "../redis-keys.js";
 
 /** The SCHEMA tokens of one field. */
 export function fieldSchemaArgs(field: FieldSpec): string[] {
@@ -57,9 +59,4 @@ export function createIndexArgs(keys: RedisKeys, spec: IndexSpec): string[] {
     ...idFieldSchemaArgs(),
     ...spec.fields.flatMap(fieldSchemaArgs),
   ];
-}
-
-/** FT.ALTER adding one field. */
-export function alterAddFieldArgs(keys: RedisKeys, indexName: string, field: FieldSpec): string[] {
-  return ["FT.ALTER", keys.ftIndex(indexName), "SCHEMA", "ADD", ...fieldSchemaArgs(field)];
 }

@@ -1,0 +1,206 @@
+/**
+ * A Redis OSS Cluster through node-redis's cluster client (`createCluster`): keyed commands go to the
+ * primary owning the key's slot (MOVED and ASK are followed by the client, which then refreshes its
+ * slot map), keyless ones (FT.*) to any primary, whose Query Engine coordinator fans them out to
+ * every shard and merges the replies. Credentials and TLS come from the first seed URL and apply to
+ * every node the client discovers.
+ *
+ * Availability: a probe asks one node `CLUSTER INFO` every `probeIntervalMs` (and at once after a node
+ * connection fails or recovers); the cluster is available while every primary's connection is ready
+ * and the cluster says `cluster_state:ok`. While a shard is down, the calls that need it fail at once
+ * (no offline queue) and `cluster_state` turns to `fail` once the other nodes notice.
+ */
+import { createCluster } from "redis";
+import { redactUrl } from "./connection-url.js";
+import {
+  Availability,
+  OfflineError,
+  TYPE_MAPPING,
+  backoffMs,
+  type RedisArg,
+  type RedisCommand,
+  type RedisConnection,
+  type RedisStoreLogger,
+} from "./connection.js";
+import { replyText, type Reply } from "./reply-parsers.js";
+
+export interface ClusterConnectionOptions {
+  readonly urls: readonly string[];
+  readonly connectTimeoutMs: number;
+  readonly logger?: RedisStoreLogger;
+  /** How often cluster health is probed; default 1000 ms. */
+  readonly probeIntervalMs?: number;
+}
+
+/** Settings every node connection shares, read from the seed URL (node-redis applies a root URL to that root only). */
+function nodeDefaults(url: string, connectTimeoutMs: number) {
+  const parsed = new URL(url);
+  const username = parsed.username === "" ? undefined : decodeURIComponent(parsed.username);
+  const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password);
+  const tls = parsed.protocol === "rediss:";
+  return {
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+    disableOfflineQueue: true,
+    maintNotifications: "disabled" as const,
+    socket: {
+      connectTimeout: connectTimeoutMs,
+      reconnectStrategy: (retries: number) => backoffMs(retries),
+      ...(tls ? { tls: true as const, servername: parsed.hostname } : {}),
+    },
+  };
+}
+
+function newCluster(options: ClusterConnectionOptions) {
+  return createCluster({
+    rootNodes: options.urls.map((url) => ({ url })),
+    defaults: nodeDefaults(options.urls[0] as string, options.connectTimeoutMs),
+    useReplicas: false,
+    maxCommandRedirections: 16,
+    commandOptions: { timeout: 0, typeMapping: TYPE_MAPPING },
+  });
+}
+
+type Cluster = ReturnType<typeof newCluster>;
+
+/** Connects to the cluster (retrying in the background when no seed answers) and returns the connection. */
+export async function connectCluster(options: ClusterConnectionOptions): Promise<RedisConnection> {
+  const connection = new ClusterConnection(newCluster(options), options);
+  await connection.start();
+  return connection;
+}
+
+class ClusterConnection implements RedisConnection {
+  readonly mode = "cluster" as const;
+  readonly #cluster: Cluster;
+  readonly #options: ClusterConnectionOptions;
+  readonly #availability = new Availability(false);
+  #connected = false;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+  #probing = false;
+  #loggedDown = false;
+
+  constructor(cluster: Cluster, options: ClusterConnectionOptions) {
+    this.#cluster = cluster;
+    this.#options = options;
+    // Without a listener an 'error' event would crash the process; the probe reports the state.
+    cluster.on("error", () => undefined);
+    const soon = (): void => void this.#probe();
+    cluster.on("node-error", () => undefined);
+    cluster.on("node-disconnect", soon);
+    cluster.on("node-ready", soon);
+    cluster.on("node-reconnecting", () => this.#availability.set(false));
+  }
+
+  async start(): Promise<void> {
+    const logger = this.#options.logger;
+    try {
+      await this.#cluster.connect();
+      this.#connected = true;
+      logger?.info?.(
+        { mode: "cluster", primaries: this.#cluster.masters.length, seeds: this.#options.urls.map(redactUrl) },
+        `Redis mode: cluster with ${this.#cluster.masters.length} primaries`,
+      );
+    } catch (error) {
+      logger?.warn(
+        { err: error, seeds: this.#options.urls.map(redactUrl) },
+        "Redis Cluster is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background",
+      );
+      this.#loggedDown = true;
+    }
+    await this.#probe();
+    this.#timer = setInterval(() => void this.#probe(), this.#options.probeIntervalMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  /** Connects when not yet connected, then checks every primary's connection and `cluster_state`. */
+  async #probe(): Promise<void> {
+    if (this.#probing || this.#closed) return;
+    this.#probing = true;
+    try {
+      if (!this.#connected) {
+        await this.#cluster.connect();
+        this.#connected = true;
+        this.#options.logger?.info?.(
+          { mode: "cluster", primaries: this.#cluster.masters.length },
+          `Redis mode: cluster with ${this.#cluster.masters.length} primaries`,
+        );
+      }
+      const masters = this.#cluster.masters;
+      const allReady = masters.length > 0 && masters.every((m) => m.client?.isReady === true);
+      let ok = false;
+      if (allReady) {
+        const info = replyText(await this.#cluster.sendCommand(undefined, true, ["CLUSTER", "INFO"]));
+        ok = /^cluster_state:ok\s*$/m.test(info);
+      }
+      this.#report(ok);
+    } catch {
+      this.#report(false);
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  #report(up: boolean): void {
+    if (this.#closed) return;
+    const was = this.#availability.value;
+    this.#availability.set(up);
+    if (was === up) return;
+    if (!up) {
+      this.#loggedDown = true;
+      this.#options.logger?.warn({ mode: "cluster" }, "Redis Cluster is down or degraded (a primary unreachable or cluster_state:fail)");
+    } else if (this.#loggedDown) {
+      this.#options.logger?.info?.({ mode: "cluster" }, "Redis Cluster is available again");
+    }
+  }
+
+  send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
+    if (!this.#connected) return Promise.reject(new OfflineError());
+    const signal = route?.signal;
+    return this.#cluster.sendCommand(
+      route?.key,
+      false,
+      command as RedisArg[],
+      signal === undefined ? undefined : { abortSignal: signal },
+    );
+  }
+
+  async transaction(key: RedisArg, commands: readonly RedisCommand[]): Promise<Reply[]> {
+    if (commands.length === 0) return [];
+    if (!this.#connected) throw new OfflineError();
+    const multi = this.#cluster.multi(key);
+    for (const command of commands) multi.addCommand(key, false, command as RedisArg[]);
+    return (await multi.exec());
+  }
+
+  async primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
+    if (!this.#connected) throw new OfflineError();
+    const clients = await Promise.all(this.#cluster.masters.map((master) => this.#cluster.nodeClient(master)));
+    return clients.map((client) => (command: RedisCommand) => {
+      if (!client.isReady) return Promise.reject(new OfflineError("a Redis Cluster primary is unreachable"));
+      return client.sendCommand(command);
+    });
+  }
+
+  isAvailable(): boolean {
+    return this.#availability.value;
+  }
+
+  onAvailabilityChange(listener: (available: boolean) => void): () => void {
+    return this.#availability.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#availability.set(false);
+    try {
+      if (this.#connected) await this.#cluster.close();
+      else this.#cluster.destroy();
+    } catch {
+      this.#cluster.destroy();
+    }
+  }
+}

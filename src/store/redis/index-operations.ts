@@ -1,0 +1,182 @@
+/**
+ * Index operations on Redis: the definition (index-definitions.ts) and the FT index behind it, kept in
+ * step. The definition is claimed first (HSETNX on one key), so two replicas creating the same index
+ * agree on one winner; the FT index follows. A definition whose FT index is missing (dropped by hand,
+ * or lost with a shard's data) is repaired by recreating the FT index, which then scans the stored
+ * items in the background: such an index is remembered in `rebuilding` until FT.INFO says the scan is
+ * over, and searches fail with UnavailableError meanwhile rather than answer from part of the items.
+ *
+ * Cluster: FT.CREATE/ALTER/DROPINDEX go to any node, whose coordinator applies them on every shard;
+ * FT.INFO is the coordinator's sum; the DD sweep SCANs every primary.
+ */
+import { AlreadyExistsError, IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
+import { interestTagField, specsEqual } from "../../domain/index-spec.js";
+import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
+import type { CreateIndexResult } from "../vector-store.js";
+import { alterAddFieldArgs } from "./commands/ft-alter.js";
+import { createIndexArgs } from "./commands/ft-create.js";
+import { ftDropIndexArgs } from "./commands/ft-dropindex.js";
+import { ftInfoArgs, parseInfoReply, type FtInfo } from "./commands/ft-info.js";
+import type { RedisConnection } from "./connection.js";
+import type { IndexDefinitions } from "./index-definitions.js";
+import { deleteMatching } from "./keyspace-scan.js";
+import { isDuplicateFieldError, isIndexExistsError, isUnknownIndexError } from "./redis-errors.js";
+import type { RedisKeys } from "./redis-keys.js";
+import type { Reply } from "./reply-parsers.js";
+
+export class IndexOperations {
+  readonly #connection: RedisConnection;
+  readonly #keys: RedisKeys;
+  readonly #definitions: IndexDefinitions;
+  /** Indexes whose FT index this store recreated over stored items, until their scan is over. */
+  readonly #rebuilding = new Set<string>();
+
+  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions) {
+    this.#connection = connection;
+    this.#keys = keys;
+    this.#definitions = definitions;
+  }
+
+  #send(command: readonly string[]): Promise<Reply> {
+    return this.#connection.send(command);
+  }
+
+  /** Creates the FT index of `spec` unless it exists (repairs a definition left without one). */
+  async ensureFtIndex(spec: IndexSpec): Promise<void> {
+    try {
+      await this.#send(createIndexArgs(this.#keys, spec));
+      this.#rebuilding.add(spec.name);
+    } catch (error) {
+      if (!isIndexExistsError(error)) throw error;
+    }
+  }
+
+  /**
+   * @throws UnavailableError while the FT index that ensureFtIndex recreated for `name` is still
+   *   scanning the stored items: a search would answer from part of them, with nothing to tell.
+   */
+  async throwIfRebuilding(name: string): Promise<void> {
+    if (!this.#rebuilding.has(name)) return;
+    let info: FtInfo;
+    try {
+      info = parseInfoReply(await this.#send(ftInfoArgs(this.#keys, name)));
+    } catch (error) {
+      if (isUnknownIndexError(error)) return; // dropped again: the search repairs or reports it
+      throw error;
+    }
+    if (!info.indexing) {
+      this.#rebuilding.delete(name);
+      return;
+    }
+    throw new UnavailableError(
+      `the Redis search index of "${name}" was missing and is being rebuilt from its stored items ` +
+        `(${Math.floor(info.percentIndexed * 100)}% done); retry shortly`,
+    );
+  }
+
+  async createIndex(spec: IndexSpec): Promise<CreateIndexResult> {
+    if (!(await this.#definitions.claim(spec))) {
+      const existing = await this.#definitions.read(spec.name);
+      if (existing === undefined) return await this.createIndex(spec); // dropped in between
+      if (!specsEqual(existing, spec)) {
+        throw new AlreadyExistsError(`index "${spec.name}" already exists with another definition`);
+      }
+      await this.ensureFtIndex(existing);
+      return { created: false, info: await this.getIndex(spec.name) };
+    }
+    try {
+      await this.#send(createIndexArgs(this.#keys, spec));
+    } catch (error) {
+      if (!isIndexExistsError(error)) {
+        await this.#definitions.delete(spec.name).catch(() => undefined);
+        throw error;
+      }
+      // An FT index without a definition: left by a create that died half-way. Rebuild it from this
+      // spec (the hashes are kept).
+      await this.#send(ftDropIndexArgs(this.#keys, spec.name, { deleteDocuments: false }));
+      await this.#send(createIndexArgs(this.#keys, spec));
+    }
+    this.#definitions.remember(spec);
+    return { created: true, info: await this.getIndex(spec.name) };
+  }
+
+  async getIndex(name: string): Promise<IndexInfo> {
+    const [specReply, infoReply] = await Promise.allSettled([
+      this.#definitions.read(name),
+      this.#send(ftInfoArgs(this.#keys, name)),
+    ]);
+    if (specReply.status === "rejected") throw specReply.reason;
+    if (specReply.value === undefined) throw new IndexNotFoundError(name);
+    return await this.#indexInfo(specReply.value, infoReply);
+  }
+
+  async listIndexes(): Promise<IndexInfo[]> {
+    const specs = await this.#definitions.all();
+    // One round trip for every FT.INFO.
+    const infos = await Promise.allSettled(specs.map((spec) => this.#send(ftInfoArgs(this.#keys, spec.name))));
+    return await Promise.all(specs.map((spec, i) => this.#indexInfo(spec, infos[i] as PromiseSettledResult<Reply>)));
+  }
+
+  /** FT.INFO of `spec`, recreating the FT index first when only the definition survived. */
+  async #indexInfo(spec: IndexSpec, infoReply: PromiseSettledResult<Reply>): Promise<IndexInfo> {
+    if (infoReply.status === "fulfilled") return toIndexInfo(spec, parseInfoReply(infoReply.value));
+    if (!isUnknownIndexError(infoReply.reason)) throw infoReply.reason;
+    await this.ensureFtIndex(spec);
+    return toIndexInfo(spec, parseInfoReply(await this.#send(ftInfoArgs(this.#keys, spec.name))));
+  }
+
+  async dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
+    const spec = await this.#definitions.read(name);
+    if (spec === undefined) throw new IndexNotFoundError(name);
+    try {
+      await this.#send(ftDropIndexArgs(this.#keys, name, { deleteDocuments: options.deleteItems }));
+    } catch (error) {
+      if (!isUnknownIndexError(error)) throw error;
+    }
+    if (options.deleteItems) {
+      // DD deletes only the hashes in the index's document table: not those that failed to index, nor
+      // those a background scan has not reached yet. Sweep the prefixes (on every primary) so the
+      // index is really empty when this returns; item-users last, so that a drop that fails part-way
+      // can be repeated and still find what is left.
+      await deleteMatching(this.#connection, this.#keys.itemPattern(name));
+      await deleteMatching(this.#connection, this.#keys.interactionsPattern(name));
+      await deleteMatching(this.#connection, this.#keys.itemUsersPattern(name));
+    }
+    await this.#definitions.delete(name);
+    this.#rebuilding.delete(name);
+  }
+
+  async setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
+    const spec = await this.#definitions.read(name);
+    if (spec === undefined) throw new IndexNotFoundError(name);
+    let fields = spec.fields;
+    const newField =
+      interests !== undefined && !fields.some((f) => f.name === interests.tagField)
+        ? interestTagField(interests.tagField)
+        : undefined;
+    if (newField !== undefined) fields = [...fields, newField];
+    const updated: IndexSpec = interests === undefined ? { name: spec.name, fields } : { name: spec.name, fields, interests };
+    if (newField !== undefined) {
+      try {
+        await this.#send(alterAddFieldArgs(this.#keys, name, newField));
+      } catch (error) {
+        // Definition without FT index: the repair below creates it with the new field. The FT index
+        // already has the field: a setInterests that died between FT.ALTER and HSET, or one running
+        // on another replica, added it (vecrec adds it only as this tag field).
+        if (!isUnknownIndexError(error) && !isDuplicateFieldError(error)) throw error;
+      }
+    }
+    await this.#definitions.write(updated);
+    return await this.getIndex(name);
+  }
+}
+
+function toIndexInfo(spec: IndexSpec, info: FtInfo): IndexInfo {
+  return {
+    spec,
+    itemCount: info.numDocs,
+    indexing: info.indexing,
+    indexingProgress: info.percentIndexed,
+    indexingFailures: info.hashIndexingFailures,
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Items on Redis: one hash per item, `<prefix><index>:item:<id>`, indexed by the FT index through its
+ * key prefix. Every command touches one key, so each is cluster-safe, and every write of one item is
+ * atomic on its own (one command, or one MULTI/EXEC on that one key); an Upsert or DeleteItems of many
+ * items is not atomic as a whole (their keys lie in many slots, on many shards).
+ *
+ * Two keys updated without a transaction, and what a crash or failover in between leaves:
+ * - DeleteItems deletes the item and its own history and removes the item from its users' histories
+ *   (round trip 3), and only then the item's set of users (round trip 4). Stopped in between, some of
+ *   that is done and the call failed: repeating it finishes the job (the users' set is still there),
+ *   and Recommend never proposes an item that no longer exists (src/recommend/recommend.ts checks).
+ */
+import { IndexNotFoundError } from "../../domain/errors.js";
+import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
+import type { Item } from "../../domain/item.js";
+import type { RedisCommand, RedisConnection } from "./connection.js";
+import type { IndexDefinitions } from "./index-definitions.js";
+import { interactionItemId } from "./interaction-codec.js";
+import { hashToItem, itemHashArgs } from "./item-codec.js";
+import { scanKeys } from "./keyspace-scan.js";
+import { ID_FIELD, type RedisKeys } from "./redis-keys.js";
+import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./reply-parsers.js";
+
+export class ItemOperations {
+  readonly #connection: RedisConnection;
+  readonly #keys: RedisKeys;
+  readonly #definitions: IndexDefinitions;
+
+  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions) {
+    this.#connection = connection;
+    this.#keys = keys;
+    this.#definitions = definitions;
+  }
+
+  #send(command: RedisCommand, key: string): Promise<Reply> {
+    return this.#connection.send(command, { key });
+  }
+
+  /**
+   * Whole-item replace, one key at a time: an item that sets every field of the schema is one HSET
+   * (the hash holds only schema fields, so every old value is overwritten); one that leaves fields out
+   * is DEL + HSET in a MULTI/EXEC on its key, so the fields it lacks do not survive. All items are
+   * issued in the same tick: node-redis writes them together (one round trip per node).
+   */
+  async upsert(index: string, items: readonly Item[]): Promise<void> {
+    const spec = await this.#definitions.get(index);
+    const writes: Promise<unknown>[] = [];
+    for (const item of items) {
+      const key = this.#keys.item(index, item.id);
+      const hset: RedisCommand = ["HSET", key, ...itemHashArgs(spec, item)];
+      if (setsEveryField(spec, item)) writes.push(this.#send(hset, key));
+      else writes.push(this.#connection.transaction(key, [["DEL", key], hset]));
+    }
+    await settleAll(writes);
+  }
+
+  async getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
+    const spec = await this.#definitions.get(index);
+    const vector = vectorField(spec);
+    const wanted = [ID_FIELD, ...metadataFields(spec).map((f) => f.name)];
+    if (options.includeVectors) wanted.push(vector.name);
+    // One round trip: every HMGET is issued in the same tick.
+    const replies = await Promise.all(
+      ids.map((id) => {
+        const key = this.#keys.item(index, id);
+        return this.#send(["HMGET", key, ...wanted], key);
+      }),
+    );
+    return replies.map((reply, i) => {
+      const values = replyArray(reply);
+      if (values[0] === null || values[0] === undefined) return undefined;
+      const hash = new Map<string, Reply>();
+      wanted.forEach((field, j) => {
+        const value = values[j];
+        if (value !== null && value !== undefined) hash.set(field, value);
+      });
+      return hashToItem(spec, ids[i] as string, hash, { includeVector: options.includeVectors });
+    });
+  }
+
+  async deleteItems(index: string, ids: readonly string[]): Promise<number> {
+    await this.#definitions.get(index);
+    const unique = [...new Set(ids)];
+    const keys = this.#keys;
+    // Round trip 1: who interacted with these items.
+    const userSets = await Promise.all(
+      unique.map((id) => this.#send(["SMEMBERS", keys.itemUsers(index, id)], keys.itemUsers(index, id))),
+    );
+    const users = new Set<string>();
+    userSets.forEach((reply) => replyArray(reply).map(replyText).forEach((u) => users.add(u)));
+    // Round trip 2 (only when there are interactions): their histories, to find the items' entries.
+    const deleted = new Set(unique);
+    const userList = [...users].filter((u) => !deleted.has(u)); // a deleted item's own history goes whole
+    const histories = await Promise.all(
+      userList.map((u) => this.#send(["ZRANGE", keys.interactions(index, u), "0", "-1"], keys.interactions(index, u))),
+    );
+    // Round trip 3: the items, their own histories (users are items too), their entries elsewhere.
+    const itemDeletes = unique.map((id) => this.#send(["DEL", keys.item(index, id)], keys.item(index, id)));
+    const others: Promise<Reply>[] = unique.map((id) =>
+      this.#send(["DEL", keys.interactions(index, id)], keys.interactions(index, id)),
+    );
+    userList.forEach((u, i) => {
+      const stale = replyArray(histories[i] ?? [])
+        .map(replyText)
+        .filter((member) => deleted.has(interactionItemId(member)));
+      const key = keys.interactions(index, u);
+      if (stale.length > 0) others.push(this.#send(["ZREM", key, ...stale], key));
+    });
+    const [existed] = await Promise.all([settleAll(itemDeletes), settleAll(others)]);
+    // Round trip 4: the sets of users, last, so that a delete stopped earlier can be repeated.
+    await settleAll(unique.map((id) => this.#send(["DEL", keys.itemUsers(index, id)], keys.itemUsers(index, id))));
+    return existed.reduce<number>((sum, reply) => sum + replyNumber(reply), 0);
+  }
+
+  /** Every item in batches of `batchSize`, SCANning every primary; an id SCAN returns twice is yielded once. */
+  async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
+    const spec = await this.#definitions.read(index);
+    if (spec === undefined) throw new IndexNotFoundError(index);
+    const seen = new Set<string>();
+    let pending: Item[] = [];
+    const size = Math.max(1, batchSize);
+    for await (const found of scanKeys(this.#connection, this.#keys.itemPattern(index), Math.max(size, 100))) {
+      const hashes = await Promise.all(found.map((key) => this.#send(["HGETALL", key], key)));
+      for (const raw of hashes) {
+        const hash = replyMap(raw);
+        const idValue = hash.get(ID_FIELD);
+        if (idValue === undefined) continue; // deleted meanwhile
+        const id = replyText(idValue);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        pending.push(hashToItem(spec, id, hash, { includeVector: true }));
+      }
+      while (pending.length >= size) {
+        yield pending.slice(0, size);
+        pending = pending.slice(size);
+      }
+    }
+    if (pending.length > 0) yield pending;
+  }
+}
+
+/** Whether `item` gives a value to every field of the schema (the vector always has one). */
+function setsEveryField(spec: IndexSpec, item: Item): boolean {
+  return spec.fields.every((f) => f.type === "vector" || item.fields[f.name] !== undefined);
+}
+
+/**
+ * Waits for every promise (so that no command is still in flight when the call answers) and then
+ * throws the first failure, or returns the values.
+ */
+export async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}

@@ -1,0 +1,27 @@
+/**
+ * SCAN over the whole keyspace: on a cluster every primary holds its own keys and answers SCAN for
+ * them only, so each primary is scanned in turn (a standalone server is the one primary).
+ */
+import type { RedisConnection } from "./connection.js";
+import { replyArray, replyText } from "./reply-parsers.js";
+
+/** Pages of the keys matching `pattern` (SCAN may return a key twice; callers de-duplicate). */
+export async function* scanKeys(connection: RedisConnection, pattern: string, count: number): AsyncIterable<string[]> {
+  for (const send of await connection.primaries()) {
+    let cursor = "0";
+    do {
+      const reply = replyArray(await send(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)]));
+      cursor = replyText(reply[0]);
+      const found = replyArray(reply[1] ?? []).map(replyText);
+      if (found.length > 0) yield found;
+    } while (cursor !== "0");
+  }
+}
+
+/** Deletes every key matching `pattern`, one UNLINK per key (keys of one page may lie in many slots). */
+export async function deleteMatching(connection: RedisConnection, pattern: string, count = 1000): Promise<void> {
+  for await (const keys of scanKeys(connection, pattern, count)) {
+    // Issued in the same tick: written together per node (one round trip per page).
+    await Promise.all(keys.map((key) => connection.send(["UNLINK", key], { key })));
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Search on Redis: one FT.SEARCH (commands/ft-search.ts) sent to any node; on a cluster that node's
+ * coordinator asks every shard and merges. Repairs a definition whose FT index went missing (see
+ * index-operations.ts) and reports the rebuild instead of partial answers.
+ */
+import { IndexNotFoundError, throwIfAborted } from "../../domain/errors.js";
+import type { IndexSpec } from "../../domain/schema.js";
+import type { SearchQuery, SearchResult } from "../vector-store.js";
+import { buildSearchArgs, readSearchReply, sameDistance } from "./commands/ft-search.js";
+import type { RedisConnection } from "./connection.js";
+import { isTagInexact } from "./filter-query.js";
+import type { IndexDefinitions } from "./index-definitions.js";
+import type { IndexOperations } from "./index-operations.js";
+import { isUnknownIndexError } from "./redis-errors.js";
+import type { RedisKeys } from "./redis-keys.js";
+import type { Reply } from "./reply-parsers.js";
+
+/** How many rows beyond k a KNN search may fetch to settle a tie at the k-th distance. */
+const MAX_TIE_EXTRA = 10_000;
+
+export class SearchOperations {
+  readonly #connection: RedisConnection;
+  readonly #keys: RedisKeys;
+  readonly #definitions: IndexDefinitions;
+  readonly #indexes: IndexOperations;
+
+  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions, indexes: IndexOperations) {
+    this.#connection = connection;
+    this.#keys = keys;
+    this.#definitions = definitions;
+    this.#indexes = indexes;
+  }
+
+  /**
+   * KNN asks Redis for one neighbour more than k: when the (k+1)-th ties with the k-th, Redis chose
+   * among the tied items by internal document id (a cluster: by merge order), so the query is repeated
+   * with a larger k until the whole tie is inside (at most MAX_TIE_EXTRA extra rows), then hits are
+   * ordered by (distance, id) and cut to k. Without a boundary tie this costs one extra row and no
+   * extra round trip.
+   */
+  async search(index: string, query: SearchQuery): Promise<SearchResult> {
+    throwIfAborted(query.signal);
+    try {
+      await this.#indexes.throwIfRebuilding(index);
+      return await this.#search(await this.#definitions.get(index), query);
+    } catch (error) {
+      if (!isUnknownIndexError(error)) throw error;
+      // The FT index is gone: dropped by another replica (then the definition is gone too), or by
+      // hand, leaving the definition: rebuild the FT index from it and try once more (Redis indexes
+      // the stored items in the background: until it is done the search fails with UnavailableError).
+      const spec = await this.#definitions.read(index);
+      if (spec === undefined) throw new IndexNotFoundError(index, { cause: error });
+      await this.#indexes.ensureFtIndex(spec);
+      await this.#indexes.throwIfRebuilding(index);
+      return await this.#search(spec, query);
+    }
+  }
+
+  #send(command: readonly (string | Buffer)[], signal: AbortSignal | undefined): Promise<Reply> {
+    return raceAbort(this.#connection.send(command, { signal }), signal);
+  }
+
+  async #search(spec: IndexSpec, query: SearchQuery): Promise<SearchResult> {
+    const signal = query.signal;
+    // Ids the tag exclusion cannot match on a real server (edge whitespace, see isTagInexact): they
+    // stay in the query (harmless there) and are dropped here.
+    const inexact = new Set((query.excludeIds ?? []).filter(isTagInexact));
+    if (query.vector === undefined) {
+      const args = buildSearchArgs(this.#keys, spec, query);
+      if (args === undefined) return { hits: [], totalMatches: 0 };
+      const { result } = readSearchReply(this.#keys, spec, query, args.returned, await this.#send(args.command, signal));
+      // The page may then be one short (only KNN searches exclude ids in vecrec's use cases).
+      return inexact.size === 0 ? result : { ...result, hits: result.hits.filter((h) => !inexact.has(h.id)) };
+    }
+    // KNN: as many more rows fetched as inexact ids are dropped, so that k stays k.
+    const limit = query.k + MAX_TIE_EXTRA + inexact.size;
+    let fetch = query.k + 1 + inexact.size;
+    for (;;) {
+      const args = buildSearchArgs(this.#keys, spec, query, fetch);
+      if (args === undefined) return { hits: [], totalMatches: 0 };
+      const reply = await this.#send(args.command, signal);
+      const { result, rows } = readSearchReply(this.#keys, spec, query, args.returned, reply);
+      const hits = inexact.size === 0 ? result.hits : result.hits.filter((h) => !inexact.has(h.id));
+      const dropped = result.hits.length - hits.length;
+      const kth = hits[query.k - 1];
+      const last = hits[hits.length - 1];
+      const tieOpen = rows >= fetch && kth !== undefined && last !== undefined && sameDistance(kth.distance, last.distance);
+      if (!tieOpen || fetch >= limit) {
+        return { hits: hits.slice(0, query.k), totalMatches: Math.min(query.k, result.totalMatches - dropped) };
+      }
+      fetch = Math.min(limit, fetch * 2);
+    }
+  }
+}
+
+/** Rejects as soon as `signal` aborts (the command's reply, when it comes, is dropped). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

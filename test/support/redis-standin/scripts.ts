@@ -1,0 +1,78 @@
+/**
+ * EVAL / EVALSHA / SCRIPT LOAD|EXISTS|FLUSH for the stand-in. It has no Lua interpreter: it knows the
+ * scripts vecrec sends (by their exact text, imported from src so they cannot drift) and runs a native
+ * equivalent of each, with Redis's replies: `NOSCRIPT No matching script. Please use EVAL.` for an
+ * unknown or not yet loaded SHA1, and an error for a script it does not know. What a real server's Lua
+ * does with the same script is checked only against a real Redis (VECREC_TEST_REDIS_URL).
+ */
+import { createHash } from "node:crypto";
+import { SET_INTEREST_TAG_SCRIPT } from "../../../src/store/redis/scripts/set-interest-tag.js";
+import type { Keyspace } from "./keyspace.js";
+import { type Reply, arr, bulk, err, int, OK } from "./resp.js";
+
+type NativeScript = (ks: Keyspace, keys: readonly Buffer[], args: readonly Buffer[]) => Reply;
+
+/** The compare-and-set of one item's interests tag (src/store/redis/scripts/set-interest-tag.ts). */
+const setInterestTag: NativeScript = (ks, keys, args) => {
+  const key = keys[0]?.toString("utf8") ?? "";
+  const [vectorField, expected, tagField, mode, value] = args.map((a) => a);
+  const hash = ks.getTyped(key, "hash")?.v;
+  const stored = hash?.get(vectorField?.toString("utf8") ?? "");
+  if (stored === undefined || expected === undefined || !stored.equals(expected)) return int(0);
+  const field = tagField?.toString("utf8") ?? "";
+  if (mode?.toString("utf8") === "set") {
+    ks.hashForWrite(key).set(field, Buffer.from(value ?? Buffer.alloc(0)));
+    ks.changed(key);
+  } else if (hash?.delete(field) === true) {
+    ks.dropIfEmpty(key);
+    ks.changed(key);
+  }
+  return int(1);
+};
+
+const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
+
+const KNOWN = new Map<string, { text: string; run: NativeScript }>([
+  [sha1(SET_INTEREST_TAG_SCRIPT), { text: SET_INTEREST_TAG_SCRIPT, run: setInterestTag }],
+]);
+
+/** The server's script cache: SHA1s loaded by SCRIPT LOAD or EVAL (FLUSHALL does not clear it). */
+export class ScriptCache {
+  readonly #loaded = new Set<string>();
+
+  /** EVAL script numkeys key... arg... / EVALSHA sha1 numkeys key... arg... */
+  eval(ks: Keyspace, argv: readonly Buffer[], bySha: boolean): Reply {
+    const body = argv[1]?.toString("utf8") ?? "";
+    const numkeys = Number(argv[2]?.toString("utf8"));
+    if (!Number.isInteger(numkeys) || numkeys < 0) return err("ERR value is not an integer or out of range");
+    if (numkeys > argv.length - 3) return err("ERR Number of keys can't be greater than number of args");
+    const sha = bySha ? body.toLowerCase() : sha1(body);
+    if (bySha && !this.#loaded.has(sha)) return err("NOSCRIPT No matching script. Please use EVAL.");
+    const script = KNOWN.get(sha);
+    if (script === undefined) {
+      return err("ERR stand-in: this script is not one vecrec sends, and the stand-in runs no Lua");
+    }
+    this.#loaded.add(sha);
+    return script.run(ks, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys));
+  }
+
+  /** SCRIPT LOAD | EXISTS | FLUSH */
+  script(argv: readonly Buffer[]): Reply {
+    const sub = (argv[1]?.toString("utf8") ?? "").toUpperCase();
+    if (sub === "LOAD" && argv.length === 3) {
+      const text = argv[2]?.toString("utf8") ?? "";
+      const sha = sha1(text);
+      if (!KNOWN.has(sha)) return err("ERR stand-in: this script is not one vecrec sends, and the stand-in runs no Lua");
+      this.#loaded.add(sha);
+      return bulk(sha);
+    }
+    if (sub === "EXISTS" && argv.length >= 3) {
+      return arr(argv.slice(2).map((a) => int(this.#loaded.has(a.toString("utf8").toLowerCase()) ? 1 : 0)));
+    }
+    if (sub === "FLUSH") {
+      this.#loaded.clear();
+      return OK;
+    }
+    return err(`ERR unknown subcommand or wrong number of arguments for '${argv[1]?.toString("utf8") ?? ""}'. Try SCRIPT HELP.`);
+  }
+}
