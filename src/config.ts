@@ -14,7 +14,10 @@ export const DEFAULT_LISTEN = "127.0.0.1:50051";
 export interface Config {
   /** host:port the gRPC server binds. */
   readonly listen: string;
-  /** redis:// or rediss:// URL; undefined means the embedded in-memory engine. */
+  /**
+   * redis:// or rediss:// URL, or several separated by commas (seeds of a Redis Cluster); undefined
+   * means the embedded in-memory engine. Whether Redis is a cluster is found out on connecting.
+   */
   readonly redisUrl: string | undefined;
   readonly logLevel: LogLevel;
 }
@@ -45,7 +48,17 @@ const configSchema = z.object({
     .regex(LISTEN_PATTERN, { error: "must be host:port, e.g. 127.0.0.1:50051 or [::]:50051" })
     .refine((value) => Number(LISTEN_PATTERN.exec(value)?.[2]) <= 65535, { error: "port must be 0..65535" }),
   redisUrl: z
-    .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL (unset for the embedded engine)" })
+    .string()
+    .refine(
+      (value) => {
+        const urls = value
+          .split(",")
+          .map((url) => url.trim())
+          .filter((url) => url !== "");
+        return urls.length > 0 && urls.every((url) => z.url({ protocol: /^rediss?$/ }).safeParse(url).success);
+      },
+      { error: "must be a redis:// or rediss:// URL, or several separated by commas (cluster seeds); unset for the embedded engine" },
+    )
     .optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
 });
@@ -69,7 +82,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     .name("vecrec")
     .description("A gRPC vector database for recommendations, on Redis or in memory")
     .option("--listen <host:port>", `address to bind (env VECREC_LISTEN, default ${DEFAULT_LISTEN})`)
-    .option("--redis-url <url>", "redis:// or rediss:// URL (env VECREC_REDIS_URL); unset = embedded, in memory")
+    .option(
+      "--redis-url <url>",
+      "redis:// or rediss:// URL, or comma-separated cluster seeds (env VECREC_REDIS_URL); a cluster is detected; unset = embedded, in memory",
+    )
     .option("--log-level <level>", `one of ${LOG_LEVELS.join(", ")} (env VECREC_LOG_LEVEL, default info)`)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });

@@ -4,11 +4,18 @@
  * atomic on its own (one command, or one MULTI/EXEC on that one key); an Upsert or DeleteItems of many
  * items is not atomic as a whole (their keys lie in many slots, on many shards).
  *
- * Two keys updated without a transaction, and what a crash or failover in between leaves:
- * - DeleteItems deletes the item and its own history and removes the item from its users' histories
- *   (round trip 3), and only then the item's set of users (round trip 4). Stopped in between, some of
- *   that is done and the call failed: repeating it finishes the job (the users' set is still there),
- *   and Recommend never proposes an item that no longer exists (src/recommend/recommend.ts checks).
+ * Keys updated without a transaction, and what a crash or failover in between leaves:
+ * - DeleteItems deletes the items, their own histories and their entries in their users' histories
+ *   (round trip 3), and only then each item's set of users (round trip 4). Stopped in between, the
+ *   call fails (nothing is acknowledged) with part of it done: an item may be gone while some of its
+ *   entries remain, so it can still be recommended from them (Recommend proposes ids from histories,
+ *   which need not be stored items). Repeating the call finishes the job, since the sets of users are
+ *   deleted last. On a standalone server the old single MULTI/EXEC made this atomic; it cannot be on a
+ *   cluster, where these keys live on different shards.
+ * - A RecordInteractions for an item running at the same time as its DeleteItems can leave the new
+ *   interaction behind (its user added to the item's set before the delete read it, its history entry
+ *   written after): the interaction then counts as recorded after the delete, as it would had it come
+ *   later. This was so before the cluster work too (no WATCH spans the two calls).
  */
 import { IndexNotFoundError } from "../../domain/errors.js";
 import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";

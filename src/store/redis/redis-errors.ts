@@ -75,12 +75,23 @@ function serverStateError(error: ErrorReply): VecrecError | undefined {
     case "NOREPLICAS":
     case "MISCONF":
       return new UnavailableError(`Redis refused the command: ${detail}`, { cause: error });
+    case "CLUSTERDOWN":
+      return new UnavailableError(`the Redis Cluster is down (a shard is unreachable or has no primary): ${detail}`, {
+        cause: error,
+      });
     case "MOVED":
     case "ASK":
+      // The cluster client follows these; one reaching here means the server became a cluster node
+      // after vecrec connected to it as a standalone server, or redirections kept bouncing.
+      return new UnavailableError(
+        `Redis redirected the command (${detail}): the server is a Redis Cluster node that vecrec did not connect to as one ` +
+          `(restart vecrec to detect the cluster), or the cluster's slots are moving; retry`,
+        { cause: error },
+      );
     case "CROSSSLOT":
-    case "CLUSTERDOWN":
+      // vecrec sends nothing that spans two hash slots; a proxy of a sharded database would refuse it.
       return new FailedPreconditionError(
-        `Redis Cluster is not supported: vecrec needs a single Redis server (or a primary with replicas); the server answered: ${detail}`,
+        `Redis refused a command spanning two hash slots, which vecrec never sends (please report this): ${detail}`,
         { cause: error },
       );
   }

@@ -27,6 +27,13 @@ describe("loadConfig", () => {
     expect(config).toEqual({ listen: "[::]:7000", redisUrl: "rediss://h:6380", logLevel: "warn" });
   });
 
+  it("accepts comma-separated Redis URLs (cluster seeds) and refuses a list with one bad entry", () => {
+    const seeds = "redis://a:7000, redis://b:7001,rediss://c:7002";
+    expect(loadConfig(argv("--redis-url", seeds), {}).redisUrl).toBe(seeds);
+    expect(() => loadConfig(argv("--redis-url", "redis://a:7000,http://b:7001"), {})).toThrow(/cluster seeds/);
+    expect(() => loadConfig(argv("--redis-url", " , "), {})).toThrow(/VECREC_REDIS_URL/);
+  });
+
   it("treats an empty VECREC_REDIS_URL as unset (embedded)", () => {
     expect(loadConfig(argv(), { VECREC_REDIS_URL: "" }).redisUrl).toBeUndefined();
   });

@@ -112,12 +112,16 @@ describe("error replies of a real server", () => {
     expect(kindOf("WRONGPASS invalid username-password pair or user is disabled.")).toBe("unavailable");
   });
 
-  it("cluster redirections say that Redis Cluster is not supported", () => {
-    for (const text of ["MOVED 3999 127.0.0.1:6381", "ASK 3999 127.0.0.1:6381", "CROSSSLOT Keys in request don't hash to the same slot", "CLUSTERDOWN The cluster is down"]) {
-      const mapped = toDomainError(new ErrorReply(text), { indexName: "books" });
-      expect(mapped).toBeInstanceOf(FailedPreconditionError);
-      expect(mapped.message).toMatch(/Redis Cluster is not supported/);
+  it("CLUSTERDOWN and a redirection the cluster client did not follow are UNAVAILABLE; CROSSSLOT is FAILED_PRECONDITION", () => {
+    expect(kindOf("CLUSTERDOWN The cluster is down")).toBe("unavailable");
+    expect(toDomainError(new ErrorReply("CLUSTERDOWN The cluster is down")).message).toMatch(/Redis Cluster is down/);
+    for (const text of ["MOVED 3999 127.0.0.1:6381", "ASK 3999 127.0.0.1:6381"]) {
+      expect(kindOf(text)).toBe("unavailable");
+      expect(toDomainError(new ErrorReply(text)).message).toMatch(/restart vecrec to detect the cluster/);
     }
+    const crossSlot = toDomainError(new ErrorReply("CROSSSLOT Keys in request don't hash to the same slot"), { indexName: "books" });
+    expect(crossSlot).toBeInstanceOf(FailedPreconditionError);
+    expect(crossSlot.message).toMatch(/never sends/);
   });
 
   it("a run-time error inside EXEC (MultiErrorReply) is classified by the error inside", () => {
