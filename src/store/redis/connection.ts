@@ -206,7 +206,9 @@ export interface ConnectOptions {
  * @throws UnavailableError-worthy errors (an ErrorReply) when Redis refuses the handshake.
  */
 export async function connectRedis(options: ConnectOptions): Promise<RedisConnection> {
-  const url = options.urls[0] as string;
+  const urls = options.urls.length > 1 ? await reachableFirst(options.urls, options.connectTimeoutMs) : options.urls;
+  options = { ...options, urls };
+  const url = urls[0] as string;
   const logger = options.logger;
   let everReady = false;
   let loggedSinceReady = false;
@@ -263,6 +265,26 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
     "Redis is unreachable: calls fail with UNAVAILABLE until it is, connecting in the background",
   );
   return new DeferredConnection(standalone, options);
+}
+
+/**
+ * The seeds with the first one that accepts a connection moved to the front (unchanged when none
+ * does): with several seeds, one being down must not keep vecrec from finding the others.
+ */
+async function reachableFirst(urls: readonly string[], connectTimeoutMs: number): Promise<readonly string[]> {
+  for (const [i, url] of urls.entries()) {
+    const probe = newClient(url, connectTimeoutMs, () => false);
+    probe.on("error", () => undefined);
+    try {
+      await probe.connect();
+      return [url, ...urls.filter((_, j) => j !== i)];
+    } catch {
+      // next seed
+    } finally {
+      if (probe.isOpen) probe.destroy();
+    }
+  }
+  return urls;
 }
 
 /** Asks the server whether it is a cluster node; a server that refuses INFO is taken as standalone. */
