@@ -33,6 +33,11 @@ export interface RedisStandInOptions {
    * `indexing` 1 and the progress meanwhile. Unset (default): existing keys are indexed at once.
    */
   readonly scanKeysPerCommand?: number;
+  /**
+   * The keyspace and indexes to serve (a cluster node passes its own, kept across a restart). Unset:
+   * a fresh one. `scanKeysPerCommand` is then ignored (the state carries its own).
+   */
+  readonly state?: StandInState;
 }
 
 /**
@@ -40,8 +45,11 @@ export interface RedisStandInOptions {
  * Resolves once it is listening; rejects when the port cannot be bound.
  */
 export async function startRedisStandIn(options?: RedisStandInOptions): Promise<RedisStandIn> {
-  const state = new StandInState();
-  state.scanKeysPerCommand = options?.scanKeysPerCommand;
+  let state = options?.state;
+  if (state === undefined) {
+    state = new StandInState();
+    state.scanKeysPerCommand = options?.scanKeysPerCommand;
+  }
   // The connection injected commands run on.
   const injector: Connection = { proto: 3, id: 0, name: "injected", multi: undefined, watch: undefined, closing: false };
   const commandLog: string[][] = [];

@@ -16,7 +16,9 @@ export type Reply =
   | { readonly t: "map"; readonly v: ReadonlyArray<readonly [Reply, Reply]> }
   | { readonly t: "set"; readonly v: readonly Reply[] }
   /** `text` overrides the wire text (both protocols) when given. */
-  | { readonly t: "double"; readonly v: number; readonly text?: string };
+  | { readonly t: "double"; readonly v: number; readonly text?: string }
+  /** A verbatim string (INFO, CLUSTER INFO): RESP3 `=` with its 3-letter format, RESP2 a bulk string. */
+  | { readonly t: "verbatim"; readonly v: Buffer; readonly format: string };
 
 export const OK: Reply = { t: "simple", v: "OK" };
 export const NULL: Reply = { t: "null" };
@@ -29,6 +31,7 @@ export const bulk = (v: Buffer | string): Reply => ({ t: "bulk", v: typeof v ===
 export const arr = (v: readonly Reply[]): Reply => ({ t: "array", v });
 export const map = (v: ReadonlyArray<readonly [Reply, Reply]>): Reply => ({ t: "map", v });
 export const set = (v: readonly Reply[]): Reply => ({ t: "set", v });
+export const verbatim = (v: string, format = "txt"): Reply => ({ t: "verbatim", v: Buffer.from(v, "utf8"), format });
 export const dbl = (v: number, text?: string): Reply => (text === undefined ? { t: "double", v } : { t: "double", v, text });
 
 /** A map keyed by simple strings, the shape of FT.* replies. */
@@ -92,6 +95,14 @@ function write(reply: Reply, proto: 2 | 3, chunks: Buffer[]): void {
       for (const [k, v] of reply.v) {
         write(k, proto, chunks);
         write(v, proto, chunks);
+      }
+      return;
+    case "verbatim":
+      if (proto === 2) {
+        write(bulk(reply.v), proto, chunks);
+      } else {
+        line(chunks, "=" + String(reply.v.length + 4));
+        chunks.push(Buffer.from(reply.format + ":"), reply.v, Buffer.from("\r\n"));
       }
       return;
     case "double": {
