@@ -1,8 +1,16 @@
 /**
  * Cross-backend agreement: one seeded pseudo-random dataset loaded through the VectorStore interface
- * into the embedded engine, the Redis backend on the RESP stand-in and (when VECREC_TEST_REDIS_URL is
- * set) a real Redis Query Engine; the same seeded queries (KNN with random filters and k, filter-only
- * pages) must give the same ids in the same order, the same totals and distances within 1e-6.
+ * into the embedded engine, the Redis backend on the RESP stand-in (standalone and a 3-node cluster)
+ * and the real servers named by VECREC_TEST_REDIS_URL / VECREC_TEST_REDIS_CLUSTER_URL; the same seeded
+ * queries (KNN with random filters and k, filter-only pages) must give the same ids in the same order,
+ * the same totals and distances within 1e-6.
+ *
+ * Except HNSW on a real server, which is approximate by design: even with EF_RUNTIME above the item
+ * count, RediSearch 2.10 returned one other 25th neighbour for k=25 (its graph search and its hybrid
+ * policies do not promise the exact set). There the comparison is by recall: the hits must be sorted by
+ * distance, each with its true distance (within 1e-6), the total must agree, and at least
+ * HNSW_MIN_RECALL of the exact neighbours must be among them (a wrong distance, order or filter still
+ * fails). The stand-ins answer HNSW exactly and are held to the exact comparison.
  *
  * The embedded results are also checked against a brute-force reference computed here in float64 with
  * its own filter evaluation, so the agreement is not merely "the stand-in reuses the embedded code".
@@ -16,7 +24,7 @@ import type { DistanceMetric, FieldSpec, IndexSpec, VectorAlgorithm } from "../.
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
-import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
+import { realServerNotes, redisTestBackends, type RedisTestServer } from "../support/redis-test-backends.js";
 import { referenceDistance } from "../support/reference-distance.js";
 
 const DIMENSION = 16;
@@ -27,6 +35,8 @@ const METRICS: readonly DistanceMetric[] = ["COSINE", "L2", "IP"];
 const ALGORITHMS: readonly VectorAlgorithm[] = ["FLAT", "HNSW"];
 // HNSW on a real Redis is approximate: an ef above the item count makes the 400-item graph search exhaustive.
 const EF_RUNTIME = 1000;
+/** The share of the exact neighbours an approximate (real-server HNSW) answer must contain. */
+const HNSW_MIN_RECALL = 0.95;
 
 const WORDS = ["apple", "river", "stone", "cloud", "maple", "tiger", "violet", "copper", "harbor", "meadow", "falcon", "lantern"];
 // Mixed case and padding: tags compare case-insensitively and trimmed.
@@ -273,34 +283,63 @@ function expectAgreement(expected: SearchResult, actual: SearchResult, label: st
 
 // ---- the backends -------------------------------------------------------------------------------
 
+/**
+ * An approximate KNN answer (HNSW on a real server): sorted by distance, each distance the true one,
+ * the same total, and at least HNSW_MIN_RECALL of the exact ids.
+ */
+function expectRecall(
+  items: readonly Item[],
+  metric: DistanceMetric,
+  query: SearchQuery,
+  expected: SearchResult,
+  actual: SearchResult,
+  label: string,
+): void {
+  expect(actual.totalMatches, `${label}: totalMatches`).toBe(expected.totalMatches);
+  expect(actual.hits.length, `${label}: hit count`).toBe(expected.hits.length);
+  const byId = new Map(items.map((item) => [item.id, item]));
+  actual.hits.forEach((hit, i) => {
+    const item = byId.get(hit.id);
+    expect(item, `${label}: ${hit.id} is an item`).toBeDefined();
+    const want = referenceDistance(metric, query.vector as Float32Array, item?.vector as Float32Array);
+    expect(close(hit.distance, want, 1e-6), `${label}: ${hit.id} distance ${hit.distance} vs ${want}`).toBe(true);
+    const previous = actual.hits[i - 1];
+    if (previous !== undefined && !Number.isNaN(hit.distance)) {
+      expect(previous.distance <= hit.distance + 1e-6, `${label}: sorted at ${i}`).toBe(true);
+    }
+  });
+  const exact = new Set(expected.hits.map((h) => h.id));
+  const found = actual.hits.filter((h) => exact.has(h.id)).length;
+  const recall = exact.size === 0 ? 1 : found / exact.size;
+  expect(recall, `${label}: recall ${found}/${exact.size}`).toBeGreaterThanOrEqual(HNSW_MIN_RECALL);
+}
+
 interface Backend {
   readonly name: string;
   readonly store: VectorStore;
+  /** HNSW answers are approximate (a real server). */
+  readonly approximate: boolean;
 }
 
-const realRedisUrl = process.env.VECREC_TEST_REDIS_URL;
-const realRedisSkipped =
-  realRedisUrl === undefined || realRedisUrl === ""
-    ? "VECREC_TEST_REDIS_URL is not set: the cross-backend comparison with a real Redis Query Engine is skipped"
-    : undefined;
-if (realRedisSkipped !== undefined) console.warn(realRedisSkipped);
+for (const note of realServerNotes()) console.warn(`cross-backend: ${note}`);
 
-describe("cross-backend agreement", () => {
+describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => b.name).join(", ")}`, () => {
   const items = buildDataset(20_261_126);
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const indexNames = METRICS.flatMap((metric) => ALGORITHMS.map((algorithm) => ({ metric, algorithm, name: `xb_${runId}_${metric}_${algorithm}` })));
   let embedded: VectorStore;
-  let standIn: RedisStandIn;
+  const servers: RedisTestServer[] = [];
   const others: Backend[] = [];
   // What the random queries exercised, so a generator that drifts into trivial cases fails loudly.
   const seen = { kAboveMatches: 0, noMatch: 0, tiedHits: 0, partialPages: 0 };
 
   beforeAll(async () => {
     embedded = createEmbeddedStore();
-    standIn = await startRedisStandIn();
-    others.push({ name: "redis (stand-in)", store: await createRedisStore({ url: standIn.url, keyPrefix: `vecrec-xb-${runId}:` }) });
-    if (realRedisUrl !== undefined && realRedisUrl !== "") {
-      others.push({ name: "redis (real)", store: await createRedisStore({ url: realRedisUrl, keyPrefix: `vecrec-xb-${runId}:` }) });
+    for (const backend of redisTestBackends()) {
+      const server = await backend.start();
+      servers.push(server);
+      const store = await createRedisStore({ url: server.url, keyPrefix: `vecrec-xb-${runId}:` });
+      others.push({ name: backend.name, store, approximate: backend.real });
     }
     for (const store of [embedded, ...others.map((b) => b.store)]) {
       for (const { metric, algorithm, name } of indexNames) {
@@ -319,7 +358,7 @@ describe("cross-backend agreement", () => {
       await store.close();
     }
     await embedded?.close();
-    await standIn?.close();
+    for (const server of servers) await server.close();
   });
 
   it("loads every item into every backend", async () => {
@@ -329,12 +368,10 @@ describe("cross-backend agreement", () => {
     expect((await embedded.getIndex(indexNames[0]?.name as string)).itemCount).toBe(ITEM_COUNT);
   });
 
-  it.skipIf(realRedisSkipped !== undefined)(
-    `includes a real Redis${realRedisSkipped === undefined ? "" : ` (skipped: ${realRedisSkipped})`}`,
-    () => {
-      expect(others.map((b) => b.name)).toContain("redis (real)");
-    },
-  );
+  it("compares with every Redis backend of this run (the stand-ins, and the real servers configured)", () => {
+    expect(others.map((b) => b.name)).toEqual(redisTestBackends().map((b) => b.name));
+    expect(others.map((b) => b.name)).toEqual(expect.arrayContaining(["redis (stand-in)", "redis cluster (stand-in)"]));
+  });
 
   for (const { metric, algorithm } of METRICS.flatMap((m) => ALGORITHMS.map((a) => ({ metric: m, algorithm: a })))) {
     it(`agrees on KNN with random filters and k (${metric}, ${algorithm})`, async () => {
@@ -369,6 +406,10 @@ describe("cross-backend agreement", () => {
         if (expected.hits.some((h, i) => i > 0 && h.distance === expected.hits[i - 1]?.distance)) seen.tiedHits++;
         for (const backend of others) {
           const actual = await backend.store.search(name, query);
+          if (algorithm === "HNSW" && backend.approximate) {
+            expectRecall(items, metric, query, expected, actual, `${backend.name} ${label}`);
+            continue;
+          }
           expectAgreement(expected, actual, `${backend.name} ${label}`);
           // The same items come back: the fields asked for, and the vector bit for bit when asked for.
           expect(actual.hits.map((h) => h.item.fields), `${backend.name} ${label}: fields`).toEqual(expected.hits.map((h) => h.item.fields));

@@ -1,10 +1,10 @@
 /**
  * End-to-end harness: a real vecrec server on 127.0.0.1 port 0 over a real store, and the generated
- * client. Each backend in BACKENDS runs the same suites: the embedded engine always, the Redis adapter
- * against the RESP stand-in when both are present in the tree.
+ * client. Each backend in BACKENDS runs the same suites: the embedded engine, the Redis adapter on the
+ * RESP stand-in (a standalone server and a 3-node cluster), and on the real servers named by
+ * VECREC_TEST_REDIS_URL / VECREC_TEST_REDIS_CLUSTER_URL (test/support/redis-test-backends.ts).
  */
 import { credentials, Metadata, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
-import { existsSync } from "node:fs";
 import { pino } from "pino";
 import { BadRequest, type BadRequest_FieldViolation } from "../../src/gen/google/rpc/error_details.js";
 import { Status } from "../../src/gen/google/rpc/status.js";
@@ -12,7 +12,9 @@ import { VectorServiceClient } from "../../src/gen/vecrec/v1/vecrec.js";
 import { startServer, type RunningServer } from "../../src/grpc/server.js";
 import { STATUS_DETAILS_TRAILER } from "../../src/grpc/status-mapping.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
+import { realServerNotes, redisTestBackends, uniquePrefix, type RedisTestBackend } from "../support/redis-test-backends.js";
 import { referenceDistance } from "../support/reference-distance.js";
 
 export interface Backend {
@@ -29,48 +31,21 @@ const embedded: Backend = {
   },
 };
 
-const STANDIN_PATH = new URL("../support/redis-standin/index.ts", import.meta.url);
-const REDIS_STORE_PATH = new URL("../../src/store/redis/redis-store.ts", import.meta.url);
-let prefixCounter = 0;
-
-const redisOnStandIn: Backend = {
-  name: "redis (RESP stand-in)",
-  async open() {
-    const { startRedisStandIn } = (await import(STANDIN_PATH.href)) as {
-      startRedisStandIn: () => Promise<{ url: string; close: () => Promise<void> }>;
-    };
-    const { createRedisStore } = (await import(REDIS_STORE_PATH.href)) as {
-      createRedisStore: (options: { url: string; keyPrefix?: string }) => Promise<VectorStore>;
-    };
-    const standIn = await startRedisStandIn();
-    prefixCounter += 1;
-    const store = await createRedisStore({ url: standIn.url, keyPrefix: `e2e${prefixCounter}:` });
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await standIn.close();
-      },
-    };
-  },
-};
-
-/** A real Redis with the Query Engine; each harness uses its own key prefix and drops what it created. */
-function realRedis(url: string): Backend {
+/** A Redis test backend (stand-in standalone or cluster, or a real server) under the Redis store. */
+function redisBackend(backend: RedisTestBackend): Backend {
   return {
-    name: "redis (VECREC_TEST_REDIS_URL)",
+    name: backend.name,
     async open() {
-      const { createRedisStore } = (await import(REDIS_STORE_PATH.href)) as {
-        createRedisStore: (options: { url: string; keyPrefix?: string }) => Promise<VectorStore>;
-      };
-      prefixCounter += 1;
-      const keyPrefix = `vecrec-e2e-${process.pid}-${Date.now().toString(36)}-${prefixCounter}:`;
-      const store = await createRedisStore({ url, keyPrefix });
+      const server = await backend.start();
+      const store = await createRedisStore({ url: server.url, keyPrefix: uniquePrefix("e2e") });
       return {
         store,
         async cleanup() {
-          for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
+          if (backend.real) {
+            for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
+          }
           await store.close();
+          await server.close();
         },
       };
     },
@@ -78,17 +53,8 @@ function realRedis(url: string): Backend {
 }
 
 function availableBackends(): Backend[] {
-  const backends = [embedded];
-  if (existsSync(STANDIN_PATH) && existsSync(REDIS_STORE_PATH)) backends.push(redisOnStandIn);
-  else {
-    console.log(
-      "e2e: the Redis backend is skipped: test/support/redis-standin/index.ts or src/store/redis/redis-store.ts is not in the tree yet",
-    );
-  }
-  const url = process.env.VECREC_TEST_REDIS_URL;
-  if (url !== undefined && url !== "" && existsSync(REDIS_STORE_PATH)) backends.push(realRedis(url));
-  else console.log("e2e: VECREC_TEST_REDIS_URL is not set: the suites do not run against a real Redis");
-  return backends;
+  for (const note of realServerNotes()) console.log(`e2e: ${note}`);
+  return [embedded, ...redisTestBackends().map(redisBackend)];
 }
 
 export const BACKENDS: readonly Backend[] = availableBackends();

@@ -1,13 +1,16 @@
 /**
- * The recommendation suite on the Redis backend, against the RESP stand-in (test/support/redis-standin),
- * plus the round-trip budget of Recommend on Redis.
+ * The recommendation suite on the Redis backend, on every Redis test backend (the RESP stand-in as a
+ * standalone server and as a 3-node cluster, and the real servers configured), plus the round-trip
+ * budget of Recommend on Redis.
  */
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MATCH_ALL } from "../../src/domain/filter.js";
 import { createIndexSpecCache } from "../../src/recommend/index-spec-cache.js";
 import { createRecommender } from "../../src/recommend/recommend.js";
+import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
+import { startRedisStandIn } from "../support/redis-standin/index.js";
+import { realServerNotes, redisTestBackends, uniquePrefix } from "../support/redis-test-backends.js";
 import { describeRecommendSuite, loadRecommendFixture, recommendCommand } from "./recommend-suite.js";
 import { startRoundTripCounter, type RoundTripCounter } from "./round-trip-counter.js";
 
@@ -17,40 +20,25 @@ interface StandIn {
   commandLog: string[][];
   close(): Promise<void>;
 }
-type StartStandIn = () => Promise<StandIn>;
-type CreateRedisStore = (options: { url: string; keyPrefix?: string; definitionCacheMs?: number }) => Promise<VectorStore>;
 
-const STANDIN_PATH = new URL("../support/redis-standin/index.ts", import.meta.url);
-const REDIS_STORE_PATH = new URL("../../src/store/redis/redis-store.ts", import.meta.url);
-const available = existsSync(STANDIN_PATH) && existsSync(REDIS_STORE_PATH);
+for (const note of realServerNotes()) console.log(`recommend (redis): ${note}`);
 
-async function load(): Promise<{ startRedisStandIn: StartStandIn; createRedisStore: CreateRedisStore }> {
-  const { startRedisStandIn } = (await import(STANDIN_PATH.href)) as { startRedisStandIn: StartStandIn };
-  const { createRedisStore } = (await import(REDIS_STORE_PATH.href)) as { createRedisStore: CreateRedisStore };
-  return { startRedisStandIn, createRedisStore };
-}
-
-if (!available) {
-  console.log("recommend (redis): skipped: test/support/redis-standin/index.ts or src/store/redis/redis-store.ts is not in the tree");
-  describe.skip("recommend (redis on the stand-in): missing stand-in or Redis store", () => {
-    it("needs both", () => undefined);
-  });
-} else {
-  let prefix = 0;
-  describeRecommendSuite("redis on the stand-in", async () => {
-    const { startRedisStandIn, createRedisStore } = await load();
-    const standIn = await startRedisStandIn();
-    prefix += 1;
-    const store = await createRedisStore({ url: standIn.url, keyPrefix: `rec${prefix}:` });
+for (const backend of redisTestBackends()) {
+  describeRecommendSuite(backend.name, async () => {
+    const server = await backend.start();
+    const store = await createRedisStore({ url: server.url, keyPrefix: uniquePrefix("rec") });
     return {
       store,
       cleanup: async () => {
+        if (backend.real) for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
         await store.close();
-        await standIn.close();
+        await server.close();
       },
     };
   });
+}
 
+{
   /**
    * What is counted: (a) the commands the stand-in receives during one recommend() call (its commandLog),
    * and (b) the round trips, measured by a TCP proxy between node-redis and the stand-in (a round trip =
@@ -65,7 +53,6 @@ if (!available) {
     const INDEX = "rt";
 
     beforeAll(async () => {
-      const { startRedisStandIn, createRedisStore } = await load();
       standIn = await startRedisStandIn();
       proxy = await startRoundTripCounter(standIn.port);
       store = await createRedisStore({ url: proxy.url, keyPrefix: "rt:", definitionCacheMs: 600_000 });

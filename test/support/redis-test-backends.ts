@@ -1,0 +1,75 @@
+/**
+ * The Redis servers the suites run on: the stand-in (standalone and a 3-node cluster) always, and the
+ * real servers named by the environment:
+ *   VECREC_TEST_REDIS_URL=redis://host:port          a standalone Redis with the Query Engine
+ *   VECREC_TEST_REDIS_CLUSTER_URL=redis://host:port  one node of an OSS Cluster with the coordinator
+ * A suite on a real cluster carries `(real cluster)` in its describe name, on a real standalone server
+ * `(real)`, so a reader of the test output can tell that they ran. Each real-server run uses its own key
+ * prefix and drops what it created; FLUSHALL is never sent there.
+ */
+import { startRedisStandInCluster } from "./redis-standin/cluster.js";
+import { startRedisStandIn } from "./redis-standin/index.js";
+
+export interface RedisTestServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface RedisTestBackend {
+  /** Goes into describe names: "redis (stand-in)", "redis cluster (stand-in)", "redis (real)", "redis (real cluster)". */
+  readonly name: string;
+  readonly cluster: boolean;
+  /** A real server: HNSW there is approximate, and the server is shared (unique prefixes, no FLUSHALL). */
+  readonly real: boolean;
+  /** Starts (stand-in) or names (real) a server. */
+  start(): Promise<RedisTestServer>;
+}
+
+const realStandaloneUrl = nonEmpty(process.env.VECREC_TEST_REDIS_URL);
+const realClusterUrl = nonEmpty(process.env.VECREC_TEST_REDIS_CLUSTER_URL);
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+export const STANDIN: RedisTestBackend = {
+  name: "redis (stand-in)",
+  cluster: false,
+  real: false,
+  start: () => startRedisStandIn(),
+};
+
+export const STANDIN_CLUSTER: RedisTestBackend = {
+  name: "redis cluster (stand-in)",
+  cluster: true,
+  real: false,
+  start: () => startRedisStandInCluster(),
+};
+
+function real(name: string, url: string, cluster: boolean): RedisTestBackend {
+  return { name, cluster, real: true, start: () => Promise.resolve({ url, close: () => Promise.resolve() }) };
+}
+
+/** Why the real servers are not used, printed once per file that asks. */
+export function realServerNotes(): string[] {
+  const notes: string[] = [];
+  if (realStandaloneUrl === undefined) notes.push("VECREC_TEST_REDIS_URL is not set: no suite runs against a real standalone Redis");
+  if (realClusterUrl === undefined) notes.push("VECREC_TEST_REDIS_CLUSTER_URL is not set: no suite runs against a real Redis Cluster");
+  return notes;
+}
+
+/** Every Redis backend available in this run: the two stand-ins, then the real servers configured. */
+export function redisTestBackends(): RedisTestBackend[] {
+  const backends = [STANDIN, STANDIN_CLUSTER];
+  if (realStandaloneUrl !== undefined) backends.push(real("redis (real)", realStandaloneUrl, false));
+  if (realClusterUrl !== undefined) backends.push(real("redis (real cluster)", realClusterUrl, true));
+  return backends;
+}
+
+let prefixCounter = 0;
+
+/** A key prefix no other run on a shared server uses. */
+export function uniquePrefix(label: string): string {
+  prefixCounter += 1;
+  return `vecrec-${label}-${process.pid}-${Date.now().toString(36)}-${prefixCounter}:`;
+}
