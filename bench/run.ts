@@ -11,8 +11,11 @@
  * - Vector encoding cost: encode + decode of the proto Vector message with the generated ts-proto codecs,
  *   `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
  *
- * Backends: embedded always; Redis only when VECREC_BENCH_REDIS_URL is set (the test stand-in says
- * nothing about speed). Never part of the test run.
+ * Backends: embedded always; Redis when VECREC_BENCH_REDIS_URL is set, a Redis Cluster when
+ * VECREC_BENCH_REDIS_CLUSTER_URL is (one node's URL; both may be set, to compare them in one run). For
+ * each Redis backend a per-shard table: keys and used memory per primary after the users are stored
+ * (bytes per stored user: vector, metadata, index entries and HNSW/FLAT structures) and after their
+ * interactions. The test stand-in says nothing about speed. Never part of the test run.
  */
 import os from "node:os";
 import { performance } from "node:perf_hooks";
@@ -30,6 +33,7 @@ import { createRecommender } from "../src/recommend/recommend.js";
 import { createSearchService } from "../src/recommend/search.js";
 import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../src/store/vector-store.js";
+import { readShards, type ShardReading } from "./redis-shards.js";
 
 interface Options {
   users: number;
@@ -137,7 +141,19 @@ function drain(call: ClientReadableStream<unknown>): Promise<number> {
   });
 }
 
-async function benchBackend(backend: string, store: VectorStore, o: Options): Promise<BackendFigures> {
+interface ShardFigures {
+  readonly backend: string;
+  readonly before: ShardReading[];
+  readonly afterUsers: ShardReading[];
+  readonly afterInteractions: ShardReading[];
+}
+
+async function benchBackend(
+  backend: string,
+  store: VectorStore,
+  o: Options,
+  shards?: { read: () => Promise<ShardReading[]>; figures: ShardFigures[] },
+): Promise<BackendFigures> {
   const indexName = `bench-${process.pid}`;
   const admin = createIndexAdmin(store);
   const items = createItemService(store);
@@ -146,6 +162,7 @@ async function benchBackend(backend: string, store: VectorStore, o: Options): Pr
   const recommender = createRecommender(store);
   const random = createRandom(42);
 
+  const before = shards === undefined ? [] : await shards.read();
   await admin.createIndex({ name: indexName, fields: [], defaultVectorDimension: o.dim });
   try {
     // Users: random vectors around 8 clusters, so that neighbours are meaningful.
@@ -171,6 +188,7 @@ async function benchBackend(backend: string, store: VectorStore, o: Options): Pr
       upsertMs += performance.now() - t0;
     }
 
+    const afterUsers = shards === undefined ? [] : await shards.read();
     // Histories: `history` interactions per user; users of a cluster favour a slice of the catalogue.
     const now = Date.now();
     let recordMs = 0;
@@ -197,6 +215,7 @@ async function benchBackend(backend: string, store: VectorStore, o: Options): Pr
       if (pending.length >= 10_000) await flush();
     }
     await flush();
+    if (shards !== undefined) shards.figures.push({ backend, before, afterUsers, afterInteractions: await shards.read() });
 
     // Warm-up (JIT, spec cache), then interleave the two queries for the same random users.
     const pick = (): string => `user:${Math.floor(random() * o.users)}`;
@@ -350,30 +369,44 @@ async function main(): Promise<void> {
   out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases; then ${o.grpcQueries} of each over gRPC on loopback (server and client in this process)`);
   out();
 
-  const backends: { name: string; open: () => Promise<VectorStore> }[] = [
+  const backends: { name: string; url?: string; open: () => Promise<VectorStore> }[] = [
     { name: "embedded", open: () => Promise.resolve(createEmbeddedStore()) },
   ];
-  const redisUrl = process.env.VECREC_BENCH_REDIS_URL;
-  if (redisUrl) {
+  const redisBackends = [
+    { name: "redis", url: process.env.VECREC_BENCH_REDIS_URL, variable: "VECREC_BENCH_REDIS_URL", what: "a Redis 8 with the Query Engine" },
+    {
+      name: "redis cluster",
+      url: process.env.VECREC_BENCH_REDIS_CLUSTER_URL,
+      variable: "VECREC_BENCH_REDIS_CLUSTER_URL",
+      what: "a node of a Redis OSS Cluster with the Query Engine",
+    },
+  ];
+  for (const { name, url, variable, what } of redisBackends) {
+    if (url === undefined || url === "") {
+      out(`_${name}: skipped (set ${variable} to ${what} to measure it)._`);
+      out();
+      continue;
+    }
     backends.push({
-      name: "redis",
+      name,
+      url,
       open: async () => {
         // imported here so that the embedded-only run does not load the Redis client
         const { createRedisStore } = await import("../src/store/redis/redis-store.js");
-        return createRedisStore({ url: redisUrl, keyPrefix: "vecrec-bench:" });
+        return createRedisStore({ url, keyPrefix: "vecrec-bench:" });
       },
     });
-  } else {
-    out("_Redis: skipped (set VECREC_BENCH_REDIS_URL to a Redis 8 with the Query Engine to measure it)._");
-    out();
   }
 
   const figures: BackendFigures[] = [];
+  const shardFigures: ShardFigures[] = [];
   for (const backend of backends) {
     const store = await backend.open();
     try {
       const started = performance.now();
-      figures.push(await benchBackend(backend.name, store, o));
+      const url = backend.url;
+      const shards = url === undefined ? undefined : { read: () => readShards(url), figures: shardFigures };
+      figures.push(await benchBackend(backend.name, store, o, shards));
       console.error(`[bench] ${backend.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       await store.close();
@@ -400,6 +433,26 @@ async function main(): Promise<void> {
     out(`| ${f.backend} | ${Math.round(f.upsertPerSecond)} | ${Math.round(f.recordPerSecond)} |`);
   }
   out();
+  if (shardFigures.length > 0) {
+    out("## Redis per shard (keys and used memory per primary)");
+    out();
+    out("| backend | primary | users stored | bytes per user (vector + metadata + index) | interaction keys | bytes per interaction |");
+    out("|---|---|---:|---:|---:|---:|");
+    for (const f of shardFigures) {
+      if (f.afterUsers.length === 0) out(`| ${f.backend} | (INFO not answered: no figures) | | | | |`);
+      f.afterUsers.forEach((after, i) => {
+        const before = f.before.find((b) => b.node === after.node) ?? { usedMemory: 0, keys: 0 };
+        const final = f.afterInteractions.find((b) => b.node === after.node) ?? after;
+        const users = after.keys - before.keys;
+        const userBytes = users > 0 ? (after.usedMemory - before.usedMemory) / users : 0;
+        const interactionKeys = final.keys - after.keys;
+        const interactions = (o.users * o.history * users) / Math.max(1, o.users);
+        const interactionBytes = interactions > 0 ? (final.usedMemory - after.usedMemory) / interactions : 0;
+        out(`| ${f.backend} | shard ${i + 1} | ${users} | ${Math.round(userBytes)} | ${interactionKeys} | ${interactionBytes.toFixed(1)} |`);
+      });
+    }
+    out();
+  }
   out("## Vector encoding (proto Vector message, encode + decode to Float32Array, ts-proto codecs)");
   out();
   out("| dims | encoding | bytes on the wire | µs per encode+decode (median of 7 rounds) | relative cost |");
