@@ -72,6 +72,14 @@ const sameMultiset = (e: readonly unknown[], a: readonly unknown[]): boolean => 
   });
 };
 
+/** The value of `key` in an FT.INFO reply (a RESP3 map or a RESP2 flat list). */
+function valueOf(reply: unknown, key: string): unknown {
+  const pairs: unknown[][] = isObj(reply) && Array.isArray(reply.map) ? (reply.map as unknown[][]) : [];
+  if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i], reply[i + 1]]);
+  const name = (k: unknown): unknown => (isObj(k) && "status" in k ? k.status : k);
+  return pairs.find(([k]) => name(k) === key)?.[1];
+}
+
 const relaxed = (ok: boolean, detail: string): Outcome => (ok ? { kind: "relaxed" } : { kind: "mismatch", detail });
 
 /** CLUSTER INFO lines without the message counters and epochs. */
@@ -143,7 +151,14 @@ export function compareClusterReply(
       const stable_keys = FT_INFO_COMPARED_KEYS.filter((k) => !unstable.has(k));
       return compareReply("FT.INFO", expected, actual as Encoded, { ...flags, stable_keys });
     }
-    return compareReply("FT.INFO", expected, actual as Encoded, flags);
+    const outcome = compareReply("FT.INFO", expected, actual as Encoded, flags);
+    if (outcome.kind === "mismatch" || !flags.stable_keys) return outcome;
+    // Beyond compare-reply.ts's keys: the largest document id and the cursor statistics.
+    for (const key of ["max_doc_id", "cursor_stats"].filter((k) => flags.stable_keys?.includes(k))) {
+      const d = diff(valueOf(expected, key), valueOf(actual, key), `$.${key}`);
+      if (d) return { kind: "mismatch", detail: d };
+    }
+    return outcome;
   }
   return compareReply(name, expected, actual as Encoded, flags);
 }

@@ -172,9 +172,12 @@ export function clusterInterceptor(t: ClusterTopology, me: ClusterNode): Interce
     }
     if (OWN.has(cmd)) return own(conn, cmd, argv);
     if (cmd === "HELLO") return helloCluster(next());
+    if (cmd === "SELECT" && argv.length === 2 && argv[1]?.toString("utf8") !== "0") {
+      return err("ERR SELECT is not allowed in cluster mode");
+    }
     if (cmd === "CONFIG" && upper(argv[1]) === "GET" && /^search-/i.test(argv[2]?.toString("utf8") ?? "")) {
       // 7.4.1 has no search-* configuration parameters.
-      return conn.proto === 3 ? map([]) : arr([]);
+      return map([]);
     }
     return next();
   };

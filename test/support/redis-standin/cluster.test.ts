@@ -135,6 +135,39 @@ describe("stand-in Redis Cluster", () => {
     await cluster.migrateSlots(2, 1, slot, slot);
   });
 
+  it("refuses the coordinator inside MULTI (Cannot block) and SELECT of another database", async () => {
+    const n0 = await node(0);
+    await one(n0, "FT.CREATE", "m", "ON", "HASH", "PREFIX", "1", "m:", "SCHEMA", "t", "TAG");
+    const replies = await n0.send([args("MULTI"), args("FT.SEARCH", "m", "*"), args("FT._LIST"), args("EXEC")]);
+    expect(replies[3]).toEqual([{ error: "Cannot perform `FT.SEARCH`: Cannot block" }, [{ status: "m" }]]);
+    expect(await one(n0, "SELECT", "1")).toEqual({ error: "ERR SELECT is not allowed in cluster mode" });
+    expect(await one(n0, "SELECT", "0")).toEqual({ status: "OK" });
+  });
+
+  it("FT.INFO counts the shards still scanning and averages their progress (background indexing)", async () => {
+    const scanning = await startRedisStandInCluster({ scanKeysPerCommand: 1 });
+    const c: RawRespClient[] = [];
+    try {
+      for (const n of scanning.nodes) c.push(await connectRawResp(n.port));
+      // Three keys on every node.
+      const owner = (slot: number): number => (slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2);
+      const perNode = new Map<number, string[]>([[0, []], [1, []], [2, []]]);
+      for (let i = 0; [...perNode.values()].some((keys) => keys.length < 3); i++) {
+        const keys = perNode.get(owner(keySlot(`a:${i}`))) as string[];
+        if (keys.length < 3) keys.push(`a:${i}`);
+      }
+      for (const [n, keys] of perNode) for (const key of keys) await one(c[n] as RawRespClient, "HSET", key, "t", "x");
+      await one(c[0] as RawRespClient, "FT.CREATE", "a", "ON", "HASH", "PREFIX", "1", "a:", "SCHEMA", "t", "TAG");
+      // Before FT.INFO runs, every shard has indexed one of its three keys.
+      const info = (await one(c[1] as RawRespClient, "FT.INFO", "a")) as unknown[];
+      const value = (key: string): unknown => info[info.findIndex((x) => JSON.stringify(x) === JSON.stringify({ status: key })) + 1];
+      expect([value("indexing"), Number(value("percent_indexed")).toFixed(4), value("num_docs")]).toEqual([3, "0.3333", 3]);
+    } finally {
+      for (const conn of c) await conn.close();
+      await scanning.close();
+    }
+  });
+
   it("serves node-redis's cluster client: keys on every node, a keyless FT.SEARCH, MOVED after a move, ASK during one", async () => {
     const client = createCluster({ rootNodes: [{ url: cluster.url }], RESP: 3 });
     client.on("error", () => undefined);
