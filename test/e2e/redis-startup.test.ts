@@ -19,6 +19,8 @@ import { VectorServiceClient, type ListIndexesResponse } from "../../src/gen/vec
 import { startServer, type RunningServer } from "../../src/grpc/server.js";
 import { createStore } from "../../src/store/create-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
+import { startRedisStandInCluster } from "../support/redis-standin/cluster.js";
+import { keySlot } from "../support/redis-standin/hash-slot.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { failure, unary } from "./harness.js";
 import { closedPort } from "../support/closed-port.js";
@@ -110,5 +112,47 @@ describe("starting while Redis is down", () => {
     // Shutdown is NOT_SERVING for good, Redis up or not.
     await server.close({ graceMs: 1_000 });
     expect(store.isAvailable?.()).toBe(true);
+  });
+});
+
+describe("on a Redis Cluster (stand-in) whose shard goes down", () => {
+  it("says SERVING, NOT_SERVING while a primary is down (calls UNAVAILABLE, none hanging), then SERVING again by itself", async () => {
+    const cluster = await startRedisStandInCluster();
+    const logger = pino({ level: "silent" });
+    const clusterStore = await createStore({ redisUrl: cluster.url, logger });
+    const running = await startServer({ store: clusterStore, listen: "127.0.0.1:0", logger });
+    const address = `127.0.0.1:${running.port}`;
+    const vectors = new VectorServiceClient(address, credentials.createInsecure());
+    const Health = makeGenericClientConstructor(healthServiceDefinition, "Health");
+    const healthClient = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
+    const check = (service: string) =>
+      new Promise<string | number>((resolve, reject) =>
+        healthClient.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status))),
+      );
+    const listIndexes = () =>
+      unary<ListIndexesResponse>((cb) => vectors.listIndexes({}, new Metadata(), { deadline: Date.now() + 2_000 }, cb));
+    try {
+      await eventually(async () => (await check("")) === "SERVING");
+      expect(await listIndexes()).toMatchObject({ indexes: [] });
+
+      // Stop the shard holding the definitions hash (the default slot split: 0-5460, 5461-10922, rest),
+      // which ListIndexes needs.
+      const slot = keySlot("vecrec:indexes");
+      const definitionsNode = slot <= 5460 ? 0 : slot <= 10922 ? 1 : 2;
+      await cluster.stopNode(definitionsNode);
+      await eventually(async () => (await check("")) === "NOT_SERVING");
+      expect(await check("vecrec.v1.VectorService")).toBe("NOT_SERVING");
+      expect((await failure(listIndexes())).code).toBe(status.UNAVAILABLE);
+
+      await cluster.startNode(definitionsNode);
+      await eventually(async () => (await check("vecrec.v1.VectorService")) === "SERVING");
+      await eventually(async () => (await listIndexes().then(() => true, () => false)));
+    } finally {
+      vectors.close();
+      healthClient.close();
+      await running.close({ graceMs: 1_000 });
+      await clusterStore.close();
+      await cluster.close();
+    }
   });
 });
