@@ -2,7 +2,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/** Layer rules: domain <- store <- recommend <- grpc <- main (see docs/architecture.md). */
+/** Layer rules: domain <- store <- usecases <- grpc <- main (see docs/architecture.md). */
 const restrict = (patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
 
 export default tseslint.config(
@@ -21,13 +21,13 @@ export default tseslint.config(
   {
     files: ["src/domain/**/*.ts"],
     rules: restrict([
-      { group: ["../store/*", "../recommend/*", "../grpc/*", "../gen/*", "../*.js", "redis", "@grpc/*"], message: "domain imports nothing from outside src/domain" },
+      { group: ["../store/*", "../usecases/*", "../grpc/*", "../gen/*", "../*.js", "redis", "@grpc/*"], message: "domain imports nothing from outside src/domain" },
     ]),
   },
   {
     files: ["src/store/**/*.ts"],
     rules: restrict([
-      { group: ["**/recommend/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
+      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
     ]),
   },
   {
@@ -35,11 +35,11 @@ export default tseslint.config(
     rules: restrict([
       // The package (not a path with a `redis` folder in it, such as ./redis/connection-url.js).
       { regex: "^(redis|@redis/.*)$", message: "only src/store/redis imports redis" },
-      { group: ["**/recommend/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
+      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
     ]),
   },
   {
-    files: ["src/recommend/**/*.ts"],
+    files: ["src/usecases/**/*.ts"],
     rules: restrict([
       { group: ["**/grpc/*", "**/gen/*", "@grpc/*", "redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*"], message: "use cases see the VectorStore type only" },
     ]),

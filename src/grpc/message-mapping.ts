@@ -24,9 +24,9 @@ import {
   type InterestConfig,
   type Item,
 } from "../gen/vecrec/v1/vecrec.js";
-import type { FieldInput, IndexSpecInput, InterestInput } from "../recommend/index-admin.js";
-import type { InteractionInput } from "../recommend/interactions.js";
-import type { ItemInput } from "../recommend/items.js";
+import type { FieldInput, IndexSpecInput, InterestInput } from "../usecases/index-admin.js";
+import type { InteractionInput } from "../usecases/interactions.js";
+import type { ItemInput } from "../usecases/items.js";
 import { decodeOptionalVector, encodeVector } from "./vector-mapping.js";
 
 // ---- enums ----

@@ -18,11 +18,11 @@ import type {
   SearchResponse,
   VectorServiceServer,
 } from "../gen/vecrec/v1/vecrec.js";
-import type { createIndexAdmin } from "../recommend/index-admin.js";
-import { recordViolations, type createInteractionService, type InteractionInput } from "../recommend/interactions.js";
-import type { createItemService } from "../recommend/items.js";
-import type { createRecommender, RecommendCommand } from "../recommend/recommend.js";
-import type { createSearchService, SearchCommand } from "../recommend/search.js";
+import type { createIndexAdmin } from "../usecases/index-admin.js";
+import { recordViolations, type createInteractionService, type InteractionInput } from "../usecases/interactions.js";
+import type { createItemService } from "../usecases/items.js";
+import type { createRecommender, RecommendCommand } from "../usecases/recommend.js";
+import type { createSearchService, SearchCommand } from "../usecases/search.js";
 import { MATCH_ALL } from "../domain/filter.js";
 import { normalizeIndexSpec, type IndexSpecInput } from "../domain/index-spec.js";
 import { nonNegativeViolations } from "../domain/request-limits.js";

@@ -1,6 +1,6 @@
 /**
  * The storage port: what every backend (embedded engine, Redis Query Engine) implements. Inputs are
- * already validated by the use cases (src/recommend/): ids are well-formed, vectors have the index's
+ * already validated by the use cases (src/usecases/): ids are well-formed, vectors have the index's
  * dimension and finite values, filters name existing fields of the right type. Stores still throw
  * IndexNotFoundError for an unknown index, since it can vanish between validation and use.
  *

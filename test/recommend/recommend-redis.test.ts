@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MATCH_ALL } from "../../src/domain/filter.js";
-import { createIndexSpecCache } from "../../src/recommend/index-spec-cache.js";
-import { createRecommender } from "../../src/recommend/recommend.js";
+import { createIndexSpecCache } from "../../src/usecases/index-spec-cache.js";
+import { createRecommender } from "../../src/usecases/recommend.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandIn } from "../support/redis-standin/index.js";

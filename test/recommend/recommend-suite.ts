@@ -11,10 +11,10 @@ import { normalizeIndexSpec } from "../../src/domain/index-spec.js";
 import type { Item } from "../../src/domain/item.js";
 import { deriveInterests } from "../../src/domain/interests.js";
 import type { IndexSpec } from "../../src/domain/schema.js";
-import { createInteractionService } from "../../src/recommend/interactions.js";
-import type { InteractionInput } from "../../src/recommend/interactions.js";
-import { createRecommender } from "../../src/recommend/recommend.js";
-import type { RecommendCommand, RecommendResult } from "../../src/recommend/recommend.js";
+import { createInteractionService } from "../../src/usecases/interactions.js";
+import type { InteractionInput } from "../../src/usecases/interactions.js";
+import { createRecommender } from "../../src/usecases/recommend.js";
+import type { RecommendCommand, RecommendResult } from "../../src/usecases/recommend.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 
 export type MakeStore = () => Promise<{ store: VectorStore; cleanup: () => Promise<void> }>;

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { InvalidArgumentError, IndexNotFoundError, type FieldViolation } from "../../../src/domain/errors.js";
 import type { FieldValue } from "../../../src/domain/item.js";
-import { createIndexAdmin } from "../../../src/recommend/index-admin.js";
-import { createItemService, type ItemInput } from "../../../src/recommend/items.js";
+import { createIndexAdmin } from "../../../src/usecases/index-admin.js";
+import { createItemService, type ItemInput } from "../../../src/usecases/items.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../../../src/store/vector-store.js";
 

@@ -8,9 +8,9 @@ import {
 } from "../../../src/domain/errors.js";
 import { MATCH_ALL, type FilterNode } from "../../../src/domain/filter.js";
 import type { FieldValue } from "../../../src/domain/item.js";
-import { createIndexAdmin } from "../../../src/recommend/index-admin.js";
-import { createItemService } from "../../../src/recommend/items.js";
-import { createSearchService, type SearchCommand } from "../../../src/recommend/search.js";
+import { createIndexAdmin } from "../../../src/usecases/index-admin.js";
+import { createItemService } from "../../../src/usecases/items.js";
+import { createSearchService, type SearchCommand } from "../../../src/usecases/search.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
 import type { SearchQuery, VectorStore } from "../../../src/store/vector-store.js";
 

@@ -7,8 +7,8 @@ import {
 } from "../../../src/domain/errors.js";
 import { defaultIndexSpec } from "../../../src/domain/index-spec.js";
 import type { FieldValue } from "../../../src/domain/item.js";
-import { createIndexAdmin, INTEREST_RECOMPUTE_BATCH } from "../../../src/recommend/index-admin.js";
-import { createItemService } from "../../../src/recommend/items.js";
+import { createIndexAdmin, INTEREST_RECOMPUTE_BATCH } from "../../../src/usecases/index-admin.js";
+import { createItemService } from "../../../src/usecases/items.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
 import { createRedisStore } from "../../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../../src/store/vector-store.js";

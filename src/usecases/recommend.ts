@@ -89,7 +89,7 @@ export interface RecommendResult {
  *
  * Round trips to the store, bounded whatever the sizes (on Redis each is one command or one pipeline):
  *   0. the index spec (metric, dimension, filter fields, interests) from the shared short-TTL spec cache
- *      (src/recommend/index-spec-cache.ts): no round trip while fresh, getIndex otherwise;
+ *      (src/usecases/index-spec-cache.ts): no round trip while fresh, getIndex otherwise;
  *   1. getItems([userId], with vector)           — only for a stored user;
  *   2. search (KNN, excludeIds [userId])          — the neighbours, with their vectors when the index
  *                                                   has interests (to derive them);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { IndexNotFoundError } from "../../../src/domain/errors.js";
 import { defaultIndexSpec } from "../../../src/domain/index-spec.js";
 import type { IndexInfo, IndexSpec } from "../../../src/domain/schema.js";
-import { createIndexSpecCache } from "../../../src/recommend/index-spec-cache.js";
+import { createIndexSpecCache } from "../../../src/usecases/index-spec-cache.js";
 import type { VectorStore } from "../../../src/store/vector-store.js";
 
 /** A store whose getIndex counts calls and serves `specs`; nothing else is used by the cache. */
