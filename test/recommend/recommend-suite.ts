@@ -3,7 +3,7 @@
  * (embedded, and the Redis backend on the stand-in). Expected scores are worked out by hand in comments.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgumentError, NotFoundError } from "../../src/domain/errors.js";
+import { NotFoundError } from "../../src/domain/errors.js";
 import type { FilterNode } from "../../src/domain/filter.js";
 import { MATCH_ALL } from "../../src/domain/filter.js";
 import type { InteractionKind } from "../../src/domain/interaction.js";
@@ -16,6 +16,7 @@ import type { InteractionInput } from "../../src/usecases/interactions.js";
 import { createRecommender } from "../../src/usecases/recommend.js";
 import type { RecommendCommand, RecommendResult } from "../../src/usecases/recommend.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
+import { violatedFields } from "../support/violations.js";
 
 export type MakeStore = () => Promise<{ store: VectorStore; cleanup: () => Promise<void> }>;
 
@@ -120,15 +121,6 @@ function expectRanking(result: RecommendResult, expected: [string, number][]): v
   expect(actual.map(([id]) => id)).toEqual(expected.map(([id]) => id));
   actual.forEach(([, score], i) => expect(score).toBeCloseTo(expected[i]![1], 12));
   result.items.forEach((item, i) => expect(item.rank).toBe(i + 1));
-}
-
-async function violationsOf(promise: Promise<unknown>): Promise<string[]> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InvalidArgumentError);
-  return (error as InvalidArgumentError).violations.map((v) => v.field);
 }
 
 export function describeRecommendSuite(name: string, makeStore: MakeStore): void {
@@ -299,38 +291,38 @@ export function describeRecommendSuite(name: string, makeStore: MakeStore): void
 
     it("rejects bad input with the offending field paths", async () => {
       const rec = createRecommender(store);
-      expect(await violationsOf(rec.recommend(recommendCommand(INDEX, { neighborCount: 1001 })))).toEqual(["neighbor_count"]);
-      expect(await violationsOf(rec.recommend(recommendCommand(INDEX, { limit: 1001 })))).toEqual(["limit"]);
-      expect(await violationsOf(rec.recommend(recommendCommand(INDEX, { user: { userId: "" } })))).toEqual(["user_id"]);
+      expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { neighborCount: 1001 })))).toEqual(["neighbor_count"]);
+      expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { limit: 1001 })))).toEqual(["limit"]);
+      expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { user: { userId: "" } })))).toEqual(["user_id"]);
       expect(
-        await violationsOf(rec.recommend(recommendCommand(INDEX, { user: { vector: new Float32Array([1, 2, 3]) } }))),
+        await violatedFields(rec.recommend(recommendCommand(INDEX, { user: { vector: new Float32Array([1, 2, 3]) } }))),
       ).toEqual(["interest_vector"]);
       expect(
-        await violationsOf(rec.recommend(recommendCommand(INDEX, { user: { vector: new Float32Array([1, Number.NaN]) } }))),
+        await violatedFields(rec.recommend(recommendCommand(INDEX, { user: { vector: new Float32Array([1, Number.NaN]) } }))),
       ).toEqual(["interest_vector"]);
       const weights = new Map<InteractionKind, number>([
         ["view", 1],
         ["purchase", -1],
       ]);
-      expect(await violationsOf(rec.recommend(recommendCommand(INDEX, { interactionWeights: weights })))).toEqual([
+      expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { interactionWeights: weights })))).toEqual([
         "interaction_weights[1].weight",
       ]);
-      expect(await violationsOf(rec.recommend(recommendCommand(INDEX, { recencyHalfLifeSeconds: -1 })))).toEqual([
+      expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { recencyHalfLifeSeconds: -1 })))).toEqual([
         "recency_half_life_seconds",
       ]);
       const unknownField: FilterNode = { op: "tag", field: "nope", values: ["x"] };
-      expect(await violationsOf(rec.recommend(recommendCommand(INDEX, { neighborFilter: unknownField })))).toEqual([
+      expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { neighborFilter: unknownField })))).toEqual([
         "neighbor_filter",
       ]);
       expect(
-        await violationsOf(
+        await violatedFields(
           rec.recommend(
             recommendCommand(INDEX, { neighborFilter: unknownField, neighborFilterField: "neighbor_filter_query" }),
           ),
         ),
       ).toEqual(["neighbor_filter_query"]);
       // several at once
-      expect(await violationsOf(rec.recommend(recommendCommand(INDEX, { neighborCount: -1, limit: 2.5 })))).toEqual([
+      expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { neighborCount: -1, limit: 2.5 })))).toEqual([
         "neighbor_count",
         "limit",
       ]);
@@ -451,7 +443,7 @@ export function describeRecommendSuite(name: string, makeStore: MakeStore): void
 
     it("rejects bad interactions, writing nothing", async () => {
       const service = createInteractionService(store);
-      const fields = await violationsOf(
+      const fields = await violatedFields(
         service.record(INDEX, [
           { ...act("", "book-1", "view", 1) },
           act("alice", "", "view", 1),
@@ -467,9 +459,9 @@ export function describeRecommendSuite(name: string, makeStore: MakeStore): void
         "interactions[3].kind",
         "interactions[4].weight",
       ]);
-      expect(await violationsOf(service.record(INDEX, []))).toEqual(["interactions"]);
-      expect(await violationsOf(service.get(INDEX, "alice", { limit: 10_001, offset: 0 }))).toEqual(["limit"]);
-      expect(await violationsOf(service.get(INDEX, "", { limit: 1, offset: -1 }))).toEqual(["user_id", "offset"]);
+      expect(await violatedFields(service.record(INDEX, []))).toEqual(["interactions"]);
+      expect(await violatedFields(service.get(INDEX, "alice", { limit: 10_001, offset: 0 }))).toEqual(["limit"]);
+      expect(await violatedFields(service.get(INDEX, "", { limit: 1, offset: -1 }))).toEqual(["user_id", "offset"]);
       // nothing of the rejected batch was written
       const page = await service.get(INDEX, "alice", { limit: 100, offset: 0 });
       expect(page.interactions.some((i) => i.weight === -1 || i.itemId === "")).toBe(false);

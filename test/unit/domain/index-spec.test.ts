@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../../src/domain/errors.js";
 import {
   defaultIndexSpec,
   normalizeIndexSpec,
@@ -9,6 +8,7 @@ import {
   type IndexSpecInput,
 } from "../../../src/domain/index-spec.js";
 import type { IndexSpec } from "../../../src/domain/schema.js";
+import { violatedFields } from "../../support/violations.js";
 
 const vec = (dimension: number, extra: Partial<Extract<FieldInput, { type: "vector" }>> = {}): FieldInput => ({
   name: "vec",
@@ -17,17 +17,8 @@ const vec = (dimension: number, extra: Partial<Extract<FieldInput, { type: "vect
   ...extra,
 });
 
-function violationsOf(input: IndexSpecInput): { field: string; description: string }[] {
-  try {
-    normalizeIndexSpec(input);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidArgumentError);
-    return [...(error as InvalidArgumentError).violations];
-  }
-  throw new Error("expected normalizeIndexSpec to throw");
-}
-
-const fieldsOf = (input: IndexSpecInput): string[] => violationsOf(input).map((v) => v.field);
+/** The field paths of the violations normalizeIndexSpec throws for `input`. */
+const fieldsOf = (input: IndexSpecInput): Promise<string[]> => violatedFields(() => normalizeIndexSpec(input));
 
 describe("normalizeIndexSpec", () => {
   it("gives the default schema when fields is empty", () => {
@@ -44,9 +35,9 @@ describe("normalizeIndexSpec", () => {
     expect(spec).toEqual(defaultIndexSpec("users", 3));
   });
 
-  it("requires default_vector_dimension only when fields is empty", () => {
-    expect(fieldsOf({ name: "users", fields: [], defaultVectorDimension: 0 })).toEqual(["default_vector_dimension"]);
-    expect(fieldsOf({ name: "users", fields: [], defaultVectorDimension: 32769 })).toEqual(["default_vector_dimension"]);
+  it("requires default_vector_dimension only when fields is empty", async () => {
+    expect(await fieldsOf({ name: "users", fields: [], defaultVectorDimension: 0 })).toEqual(["default_vector_dimension"]);
+    expect(await fieldsOf({ name: "users", fields: [], defaultVectorDimension: 32769 })).toEqual(["default_vector_dimension"]);
     expect(normalizeIndexSpec({ name: "u", fields: [vec(4)], defaultVectorDimension: 0 }).fields).toHaveLength(1);
   });
 
@@ -92,18 +83,18 @@ describe("normalizeIndexSpec", () => {
     expect(spec.fields[2]).toMatchObject({ metric: "L2", hnsw: { m: 32, efConstruction: 200, efRuntime: 50 } });
   });
 
-  it("rejects bad index names", () => {
+  it("rejects bad index names", async () => {
     for (const name of ["", "1abc", "a b", "a".repeat(65), "é", "a.b"]) {
-      expect(fieldsOf({ name, fields: [], defaultVectorDimension: 3 })).toEqual(["index_name"]);
+      expect(await fieldsOf({ name, fields: [], defaultVectorDimension: 3 })).toEqual(["index_name"]);
     }
     for (const name of ["a", "A-b_c9", "a".repeat(64)]) {
       expect(normalizeIndexSpec({ name, fields: [], defaultVectorDimension: 3 }).name).toBe(name);
     }
   });
 
-  it("rejects bad and duplicate field names with their paths", () => {
+  it("rejects bad and duplicate field names with their paths", async () => {
     expect(
-      fieldsOf({
+      await fieldsOf({
         name: "i",
         fields: [
           { name: "ok", type: "numeric" },
@@ -118,35 +109,35 @@ describe("normalizeIndexSpec", () => {
     ).toEqual(["fields[1].name", "fields[2].name", "fields[4].name", "fields[3].name"]);
   });
 
-  it("requires exactly one vector field", () => {
-    expect(fieldsOf({ name: "i", fields: [{ name: "n", type: "numeric" }], defaultVectorDimension: 3 })).toEqual([
+  it("requires exactly one vector field", async () => {
+    expect(await fieldsOf({ name: "i", fields: [{ name: "n", type: "numeric" }], defaultVectorDimension: 3 })).toEqual([
       "fields",
     ]);
     expect(
-      fieldsOf({ name: "i", fields: [vec(3), { ...vec(3), name: "other" }], defaultVectorDimension: 0 }),
+      await fieldsOf({ name: "i", fields: [vec(3), { ...vec(3), name: "other" }], defaultVectorDimension: 0 }),
     ).toEqual(["fields[1].vector"]);
   });
 
-  it("names the field whose type is not set", () => {
-    expect(fieldsOf({ name: "i", fields: [{ name: "x", type: undefined }, vec(3)], defaultVectorDimension: 0 })).toEqual([
+  it("names the field whose type is not set", async () => {
+    expect(await fieldsOf({ name: "i", fields: [{ name: "x", type: undefined }, vec(3)], defaultVectorDimension: 0 })).toEqual([
       "fields[0].type",
     ]);
   });
 
-  it("validates vector options", () => {
-    expect(fieldsOf({ name: "i", fields: [{ name: "n", type: "numeric" }, vec(0)], defaultVectorDimension: 0 })).toEqual([
+  it("validates vector options", async () => {
+    expect(await fieldsOf({ name: "i", fields: [{ name: "n", type: "numeric" }, vec(0)], defaultVectorDimension: 0 })).toEqual([
       "fields[1].vector.dimension",
     ]);
-    expect(fieldsOf({ name: "i", fields: [vec(32769)], defaultVectorDimension: 0 })).toEqual(["fields[0].vector.dimension"]);
-    expect(fieldsOf({ name: "i", fields: [vec(2.5)], defaultVectorDimension: 0 })).toEqual(["fields[0].vector.dimension"]);
+    expect(await fieldsOf({ name: "i", fields: [vec(32769)], defaultVectorDimension: 0 })).toEqual(["fields[0].vector.dimension"]);
+    expect(await fieldsOf({ name: "i", fields: [vec(2.5)], defaultVectorDimension: 0 })).toEqual(["fields[0].vector.dimension"]);
     expect(normalizeIndexSpec({ name: "i", fields: [vec(32768)], defaultVectorDimension: 0 }).fields[0]).toMatchObject({
       dimension: 32768,
     });
     expect(
-      fieldsOf({ name: "i", fields: [vec(3, { hnsw: { m: 0, efConstruction: 0, efRuntime: 0 } })], defaultVectorDimension: 0 }),
+      await fieldsOf({ name: "i", fields: [vec(3, { hnsw: { m: 0, efConstruction: 0, efRuntime: 0 } })], defaultVectorDimension: 0 }),
     ).toEqual(["fields[0].vector.hnsw"]);
     expect(
-      fieldsOf({
+      await fieldsOf({
         name: "i",
         fields: [vec(3, { algorithm: "HNSW", hnsw: { m: 513, efConstruction: 4097, efRuntime: 10001 } })],
         defaultVectorDimension: 0,
@@ -161,7 +152,7 @@ describe("normalizeIndexSpec", () => {
     ).toMatchObject({ hnsw: { m: 512, efConstruction: 4096, efRuntime: 10000 } });
   });
 
-  it("validates tag separators and text weights", () => {
+  it("validates tag separators and text weights", async () => {
     const tag = (separator: string): FieldInput => ({ name: "t", type: "tag", separator, caseSensitive: false });
     for (const separator of [";", "|", "~", "!", "/", "@", "`"]) {
       expect(normalizeIndexSpec({ name: "i", fields: [tag(separator), vec(3)], defaultVectorDimension: 0 }).fields[0]).toMatchObject({
@@ -169,20 +160,20 @@ describe("normalizeIndexSpec", () => {
       });
     }
     for (const separator of ["a", "1", " ", ",,", "é", "\t", "，"]) {
-      expect(fieldsOf({ name: "i", fields: [tag(separator), vec(3)], defaultVectorDimension: 0 })).toEqual([
+      expect(await fieldsOf({ name: "i", fields: [tag(separator), vec(3)], defaultVectorDimension: 0 })).toEqual([
         "fields[0].tag.separator",
       ]);
     }
     for (const weight of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(
-        fieldsOf({ name: "i", fields: [{ name: "x", type: "text", weight }, vec(3)], defaultVectorDimension: 0 }),
+        await fieldsOf({ name: "i", fields: [{ name: "x", type: "text", weight }, vec(3)], defaultVectorDimension: 0 }),
       ).toEqual(["fields[0].text.weight"]);
     }
   });
 
-  it("collects every violation at once", () => {
+  it("collects every violation at once", async () => {
     expect(
-      fieldsOf({
+      await fieldsOf({
         name: "9",
         fields: [
           { name: "a", type: "text", weight: -1 },
@@ -231,23 +222,23 @@ describe("normalizeIndexSpec with interests", () => {
     expect(specsEqual(explicit, implicit)).toBe(true);
   });
 
-  it("needs one name per dimension", () => {
-    expect(fieldsOf({ ...base, interests: { categoryNames: ["a", "b"], tagField: "" } })).toEqual([
+  it("needs one name per dimension", async () => {
+    expect(await fieldsOf({ ...base, interests: { categoryNames: ["a", "b"], tagField: "" } })).toEqual([
       "interests.category_names",
     ]);
-    expect(fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c", "d"], tagField: "" } })).toEqual([
+    expect(await fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c", "d"], tagField: "" } })).toEqual([
       "interests.category_names",
     ]);
   });
 
-  it("rejects empty, comma, padded and duplicate names", () => {
+  it("rejects empty, comma, padded and duplicate names", async () => {
     expect(
-      violationsOf({
+      await fieldsOf({
         name: "u",
         fields: [],
         defaultVectorDimension: 6,
         interests: { categoryNames: ["ok", "", "a,b", " pad", "OK", "x"], tagField: "" },
-      }).map((v) => v.field),
+      }),
     ).toEqual([
       "interests.category_names[1]",
       "interests.category_names[2]",
@@ -256,26 +247,26 @@ describe("normalizeIndexSpec with interests", () => {
     ]);
   });
 
-  it("rejects a tag field declared in fields or with a bad name", () => {
+  it("rejects a tag field declared in fields or with a bad name", async () => {
     expect(
-      fieldsOf({
+      await fieldsOf({
         name: "u",
         fields: [{ name: "interests", type: "tag", separator: ",", caseSensitive: false }, vec(2)],
         defaultVectorDimension: 0,
         interests: { categoryNames: ["a", "b"], tagField: "" },
       }),
     ).toEqual(["interests.tag_field"]);
-    expect(fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c"], tagField: "vec" } })).toEqual([
+    expect(await fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c"], tagField: "vec" } })).toEqual([
       "interests.tag_field",
     ]);
-    expect(fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c"], tagField: "__x" } })).toEqual([
+    expect(await fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c"], tagField: "__x" } })).toEqual([
       "interests.tag_field",
     ]);
   });
 
-  it("rejects a non-finite threshold", () => {
+  it("rejects a non-finite threshold", async () => {
     for (const threshold of [Number.NaN, Number.NEGATIVE_INFINITY]) {
-      expect(fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c"], threshold, tagField: "" } })).toEqual([
+      expect(await fieldsOf({ ...base, interests: { categoryNames: ["a", "b", "c"], threshold, tagField: "" } })).toEqual([
         "interests.threshold",
       ]);
     }
