@@ -11,6 +11,7 @@ import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { describeVectorStoreContract } from "./vector-store-contract.js";
 import { closedPort } from "../support/closed-port.js";
+import { tags } from "../support/field-values.js";
 
 describeVectorStoreContract("redis (stand-in)", async () => {
   const standIn = await startRedisStandIn();
@@ -170,12 +171,11 @@ describe("redis backend (stand-in)", () => {
     // RediSearch unescapes a tag query value, parameters included (`\\-` looks up `-`), and looks it up
     // untrimmed while indexed tags are trimmed (the stand-in models both: vecrec-filter.ts).
     await store.createIndex({ ...spec, name: "edges" });
-    const tag = (...values: string[]) => ({ labels: { type: "tag" as const, values } });
     await store.upsert("edges", [
-      { id: "a", vector: new Float32Array([1, 0]), fields: tag("plain") },
-      { id: " a", vector: new Float32Array([1, 0.01]), fields: tag("x\\-y") },
-      { id: "c\\-d", vector: new Float32Array([1, 0.02]), fields: tag("c:\\dir\\") },
-      { id: "b", vector: new Float32Array([0, 1]), fields: tag("plain") },
+      { id: "a", vector: new Float32Array([1, 0]), fields: { labels: tags("plain") } },
+      { id: " a", vector: new Float32Array([1, 0.01]), fields: { labels: tags("x\\-y") } },
+      { id: "c\\-d", vector: new Float32Array([1, 0.02]), fields: { labels: tags("c:\\dir\\") } },
+      { id: "b", vector: new Float32Array([0, 1]), fields: { labels: tags("plain") } },
     ]);
     const knn = (excludeIds: string[], k = 2) =>
       store.search("edges", { vector: new Float32Array([1, 0]), k, offset: 0, filter: { op: "all" }, excludeIds, includeVectors: false });
