@@ -16,8 +16,8 @@ export interface ContractStoreHandle {
 
 export interface ContractContext {
   /**
-   * The store under test. Set by the suite's beforeAll: read it in a test or a hook, not while
-   * describing (a describe block keeps it with `let store` and `beforeAll(() => (store = ctx.store))`).
+   * The store under test. It is opened by the suite's beforeAll, but this handle can be taken while
+   * describing (`const { store, createIndex } = ctx;`): each method call goes to the open store.
    */
   readonly store: VectorStore;
   /** Unique to this run; every index name starts with `ct_${runId}_`. */
@@ -42,9 +42,17 @@ export function useContractStore(makeStore: () => Promise<ContractStoreHandle>):
   const created = new Set<string>();
 
   const storeUnderTest = (): VectorStore => {
-    if (store === undefined) throw new Error("the contract's store is not open yet: read ctx.store in a test or hook");
+    if (store === undefined) throw new Error("the contract's store is not open yet: call it from a test or a hook");
     return store;
   };
+  /** Forwards every method call to the store opened in beforeAll. */
+  const lateStore = new Proxy({} as VectorStore, {
+    get(_target, key) {
+      const open = storeUnderTest();
+      const value: unknown = Reflect.get(open, key);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(open) : value;
+    },
+  });
 
   function freshName(label: string): string {
     counter += 1;
@@ -87,9 +95,7 @@ export function useContractStore(makeStore: () => Promise<ContractStoreHandle>):
   });
 
   return {
-    get store() {
-      return storeUnderTest();
-    },
+    store: lateStore,
     runId,
     freshName,
     createIndex,

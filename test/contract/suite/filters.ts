@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Item } from "../../../src/domain/item.js";
 import type { IndexSpec } from "../../../src/domain/schema.js";
-import type { SearchQuery, VectorStore } from "../../../src/store/vector-store.js";
+import type { SearchQuery } from "../../../src/store/vector-store.js";
 import { num, tags, text } from "../../support/field-values.js";
 import { ALL, and, not, or, range, tagFilter, textFilter } from "../../support/filter-builders.js";
 import { expectClose, expectedDistance, filterOnly, ids, item, knn, numericField, sortedBy, tagField, textField, vectorField } from "./builders.js";
@@ -15,11 +15,7 @@ import type { ContractContext } from "./context.js";
 
 export function describeFilters(ctx: ContractContext): void {
   describe("filters", () => {
-    let store: VectorStore;
-    const { createIndex } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, createIndex } = ctx;
 
     let spec: IndexSpec;
     const catalog: Item[] = [

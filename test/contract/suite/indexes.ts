@@ -2,10 +2,9 @@
  * Contract: creating, describing, listing and dropping indexes (with or without their data), and
  * setting interests on an index.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AlreadyExistsError } from "../../../src/domain/errors.js";
 import type { FieldSpec, InterestSpec } from "../../../src/domain/schema.js";
-import type { VectorStore } from "../../../src/store/vector-store.js";
 import { num, tags, text } from "../../support/field-values.js";
 import { ALL, tagFilter } from "../../support/filter-builders.js";
 import { bits, defaultFields, expectIndexNotFound, f32, filterOnly, ids, item, numericField, sortedBy, tagField, textField, vectorField } from "./builders.js";
@@ -13,11 +12,7 @@ import type { ContractContext } from "./context.js";
 
 export function describeIndexes(ctx: ContractContext): void {
   describe("indexes", () => {
-    let store: VectorStore;
-    const { runId, createIndex, waitUntilIndexed } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, runId, createIndex, waitUntilIndexed } = ctx;
 
     it("creates an index and describes it", async () => {
       const spec = await createIndex("create", defaultFields(3));

@@ -2,19 +2,14 @@
  * Contract: recording interactions (deduplicated), reading them newest first, paging, several users
  * at once, and one history per index.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Interaction, InteractionKind } from "../../../src/domain/interaction.js";
-import type { VectorStore } from "../../../src/store/vector-store.js";
 import { defaultFields } from "./builders.js";
 import type { ContractContext } from "./context.js";
 
 export function describeInteractions(ctx: ContractContext): void {
   describe("interactions", () => {
-    let store: VectorStore;
-    const { createIndex } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, createIndex } = ctx;
 
     const at = (userId: string, itemId: string, kind: InteractionKind, occurredAtMs: number, weight = 1): Interaction => ({
       userId,

@@ -2,9 +2,8 @@
  * Contract: setInterestTags, the compare-and-set that writes the interests tag of items only when
  * their vector is still the one the interests were computed from.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FieldSpec, InterestSpec } from "../../../src/domain/schema.js";
-import type { VectorStore } from "../../../src/store/vector-store.js";
 import { num, tags, text } from "../../support/field-values.js";
 import { tagFilter } from "../../support/filter-builders.js";
 import { bits, defaultFields, f32, filterOnly, ids, item, tagField } from "./builders.js";
@@ -12,11 +11,7 @@ import type { ContractContext } from "./context.js";
 
 export function describeInterestTags(ctx: ContractContext): void {
   describe("setInterestTags (compare-and-set of the interests tag)", () => {
-    let store: VectorStore;
-    const { createIndex } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, createIndex } = ctx;
 
     const interests: InterestSpec = { categoryNames: ["a", "b"], threshold: 0.4, tagField: "interests" };
     const fieldsWithTag = (): FieldSpec[] => [...defaultFields(2, "L2"), tagField("interests")];

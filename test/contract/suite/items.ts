@@ -2,9 +2,8 @@
  * Contract: writing, reading, replacing, deleting and scanning items (vectors bit-exact), and the
  * interests tag's compare-and-set (interest-tags.ts).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Item } from "../../../src/domain/item.js";
-import type { VectorStore } from "../../../src/store/vector-store.js";
 import { num, tags, text } from "../../support/field-values.js";
 import { ALL, range, tagFilter } from "../../support/filter-builders.js";
 import { bits, defaultFields, expectClose, f32, filterOnly, ids, item, knn, sortedBy } from "./builders.js";
@@ -13,11 +12,7 @@ import { describeInterestTags } from "./interest-tags.js";
 
 export function describeItems(ctx: ContractContext): void {
   describe("items", () => {
-    let store: VectorStore;
-    const { createIndex } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, createIndex } = ctx;
 
     it("reads items back in the order asked, undefined where missing", async () => {
       const spec = await createIndex("get", defaultFields(3));

@@ -2,9 +2,8 @@
  * Contract: KNN ranking under the three metrics (distances checked against float64 references),
  * ties and id order, k, pre-filtering, excluded ids, returned fields and cancellation.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { VecrecError } from "../../../src/domain/errors.js";
-import type { VectorStore } from "../../../src/store/vector-store.js";
 import { num, tags, text } from "../../support/field-values.js";
 import { ALL, tagFilter } from "../../support/filter-builders.js";
 import { bits, defaultFields, expectClose, expectedDistance, f32, filterOnly, ids, item, knn, tagField, vectorField } from "./builders.js";
@@ -12,11 +11,7 @@ import type { ContractContext } from "./context.js";
 
 export function describeSearchRanking(ctx: ContractContext): void {
   describe("KNN", () => {
-    let store: VectorStore;
-    const { createIndex } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, createIndex } = ctx;
 
     const stored: [string, number[]][] = [
       ["a", [1, 2, 3]],

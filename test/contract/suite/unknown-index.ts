@@ -1,21 +1,16 @@
 /**
  * Contract: every method on an index that does not exist throws IndexNotFoundError naming it.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IndexNotFoundError } from "../../../src/domain/errors.js";
 import type { InterestSpec } from "../../../src/domain/schema.js";
-import type { VectorStore } from "../../../src/store/vector-store.js";
 import { ALL } from "../../support/filter-builders.js";
 import { expectIndexNotFound, f32, filterOnly, item, knn } from "./builders.js";
 import type { ContractContext } from "./context.js";
 
 export function describeUnknownIndex(ctx: ContractContext): void {
   describe("unknown index", () => {
-    let store: VectorStore;
-    const { freshName } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, freshName } = ctx;
 
     it("throws IndexNotFoundError from every method", async () => {
       const missing = freshName("missing");

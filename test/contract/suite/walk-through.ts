@@ -2,9 +2,8 @@
  * Contract: the blog's recommendation flow end to end (users with interests, label queries, nearest
  * readers).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { InterestSpec } from "../../../src/domain/schema.js";
-import type { VectorStore } from "../../../src/store/vector-store.js";
 import { num, tags, text } from "../../support/field-values.js";
 import { not, range, tagFilter } from "../../support/filter-builders.js";
 import { defaultFields, expectClose, expectedDistance, filterOnly, ids, item, knn, sortedBy, tagField } from "./builders.js";
@@ -12,11 +11,7 @@ import type { ContractContext } from "./context.js";
 
 export function describeWalkThrough(ctx: ContractContext): void {
   describe("walk-through (the blog's recommendation flow)", () => {
-    let store: VectorStore;
-    const { createIndex } = ctx;
-    beforeAll(() => {
-      store = ctx.store;
-    });
+    const { store, createIndex } = ctx;
 
     it("stores users with interests, queries by labels, and finds the 2 nearest book readers", async () => {
       const interests: InterestSpec = { categoryNames: ["books", "comics", "computers"], threshold: 0.4, tagField: "interests" };
