@@ -10,10 +10,22 @@ import { OK, type Reply, arr, bulk, err, map, set, simple, smap } from "../resp.
 import { SearchIndex, infoReply, parseCreate, parseSchema } from "../search-index.js";
 import type { Call, Command } from "./command.js";
 
+/** The error texts of an unknown index: FT.INFO and FT.DROPINDEX say one thing, FT.SEARCH and FT.AGGREGATE another. */
+const noSuchIndex = (name: string): string => `${name}: no such index`;
+const noSuchIndexQuery = (name: string): string => `No such index ${name}`;
+
+/** A handler that runs `body` on the index (or alias) named by argv[1], or answers `missing(name)`. */
+function onIndex(missing: (name: string) => string, body: (idx: SearchIndex, call: Call) => Reply): (call: Call) => Reply {
+  return (call) => {
+    const idx = call.state.resolveIndex(call.s(1));
+    return idx ? body(idx, call) : err(missing(call.s(1)));
+  };
+}
+
 const aliasAddOrUpdate = ({ state, cmd, s }: Call): Reply => {
   const alias = s(1);
   const idx = state.indexes.get(s(2));
-  if (!idx) return err(`${s(2)}: no such index`);
+  if (!idx) return err(noSuchIndex(s(2)));
   if (cmd === "FT.ALIASADD") {
     if (state.indexes.has(alias)) return err("Alias conflicts with an existing index name");
     if (state.aliases.has(alias)) return err("Alias already exists");
@@ -42,56 +54,39 @@ export const QUERY_ENGINE_COMMANDS: readonly Command[] = [
   {
     name: "FT.ALTER",
     arity: -5,
-    run: ({ state, argv, s }) => {
-      const idx = state.resolveIndex(s(1));
-      if (!idx) return err("Unknown index name");
-      let i = 2;
-      if (s(i).toUpperCase() === "SKIPINITIALSCAN") i += 1;
-      if (s(i).toUpperCase() !== "SCHEMA" || s(i + 1).toUpperCase() !== "ADD") return err("ERR syntax error");
-      const added = parseSchema(argv.slice(i + 2).map((a) => a.toString("utf8")), idx.fields);
-      idx.fields = [...idx.fields, ...added];
-      state.scanExisting(idx);
-      return OK;
-    },
+    run: onIndex(
+      () => "Unknown index name",
+      (idx, { state, argv, s }) => {
+        let i = 2;
+        if (s(i).toUpperCase() === "SKIPINITIALSCAN") i += 1;
+        if (s(i).toUpperCase() !== "SCHEMA" || s(i + 1).toUpperCase() !== "ADD") return err("ERR syntax error");
+        const added = parseSchema(argv.slice(i + 2).map((a) => a.toString("utf8")), idx.fields);
+        idx.fields = [...idx.fields, ...added];
+        state.scanExisting(idx);
+        return OK;
+      },
+    ),
   },
   {
     name: "FT.DROPINDEX",
     arity: -2,
-    run: ({ state, ks, s }) => {
-      const idx = state.resolveIndex(s(1));
-      if (!idx) return err(`${s(1)}: no such index`);
+    run: onIndex(noSuchIndex, (idx, { state, ks, s }) => {
       state.indexes.delete(idx.name);
       for (const [alias, target] of [...state.aliases]) if (target === idx.name) state.aliases.delete(alias);
       if (s(2).toUpperCase() === "DD") for (const key of [...idx.docs.keys()]) ks.delete(key);
       return OK;
-    },
+    }),
   },
-  {
-    name: "FT.INFO",
-    arity: 2,
-    run: ({ state, proto, s }) => {
-      const idx = state.resolveIndex(s(1));
-      if (!idx) return err(`${s(1)}: no such index`);
-      return infoReply(idx, proto);
-    },
-  },
+  { name: "FT.INFO", arity: 2, run: onIndex(noSuchIndex, (idx, { proto }) => infoReply(idx, proto)) },
   {
     name: "FT.SEARCH",
     arity: -3,
-    run: ({ state, ks, proto, argv, s }) => {
-      const idx = state.resolveIndex(s(1));
-      if (!idx) return err(`No such index ${s(1)}`);
-      return ftSearch(ks, idx, argv[2] as Buffer, argv.slice(3), proto);
-    },
+    run: onIndex(noSuchIndexQuery, (idx, { ks, proto, argv }) => ftSearch(ks, idx, argv[2] as Buffer, argv.slice(3), proto)),
   },
   {
     name: "FT.AGGREGATE",
     arity: -3,
-    run: ({ state, ks, proto, argv, s }) => {
-      const idx = state.resolveIndex(s(1));
-      if (!idx) return err(`No such index ${s(1)}`);
-      return ftAggregate(ks, idx, argv[2] as Buffer, argv.slice(3), proto);
-    },
+    run: onIndex(noSuchIndexQuery, (idx, { ks, proto, argv }) => ftAggregate(ks, idx, argv[2] as Buffer, argv.slice(3), proto)),
   },
   { name: "FT.ALIASADD", arity: 3, run: aliasAddOrUpdate },
   { name: "FT.ALIASUPDATE", arity: 3, run: aliasAddOrUpdate },
