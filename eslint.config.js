@@ -19,9 +19,16 @@ export default tseslint.config(
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
   {
-    files: ["src/domain/**/*.ts"],
+    files: ["src/domain/*.ts"],
     rules: restrict([
       { group: ["../store/*", "../usecases/*", "../grpc/*", "../gen/*", "../*.js", "redis", "@grpc/*"], message: "domain imports nothing from outside src/domain" },
+    ]),
+  },
+  {
+    // Rooms of the domain (src/domain/filter/): the same rule one folder deeper.
+    files: ["src/domain/*/**/*.ts"],
+    rules: restrict([
+      { group: ["../../store/*", "../../usecases/*", "../../grpc/*", "../../gen/*", "../../*.js", "redis", "@grpc/*"], message: "domain imports nothing from outside src/domain" },
     ]),
   },
   {

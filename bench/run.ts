@@ -21,7 +21,7 @@ import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { credentials, type ClientReadableStream } from "@grpc/grpc-js";
 import { pino } from "pino";
-import { MATCH_ALL } from "../src/domain/filter.js";
+import { MATCH_ALL } from "../src/domain/filter/filter.js";
 import { INTERACTION_KINDS } from "../src/domain/interaction.js";
 import { decodeFloat32LE, encodeFloat32LE } from "../src/domain/vector.js";
 import { Vector, VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";

@@ -3,8 +3,9 @@
  * by the use cases against the index spec (filterViolations); this only checks the shape.
  */
 import type { FieldViolation } from "../domain/errors.js";
-import { MATCH_ALL, type FilterNode } from "../domain/filter.js";
-import { FilterSyntaxError, parseFilterQuery } from "../domain/filter-parser.js";
+import { MATCH_ALL, type FilterNode } from "../domain/filter/filter.js";
+import { FilterSyntaxError } from "../domain/filter/errors.js";
+import { parseFilterQuery } from "../domain/filter/parser.js";
 import { TagMatch, type Filter } from "../gen/vecrec/v1/vecrec.js";
 
 /** Deeper trees are rejected: nobody writes them by hand and recursion must stay bounded. */

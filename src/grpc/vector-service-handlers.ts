@@ -23,7 +23,7 @@ import { recordViolations, type createInteractionService, type InteractionInput 
 import type { createItemService } from "../usecases/items.js";
 import type { createRecommender, RecommendCommand } from "../usecases/recommend.js";
 import type { createSearchService, SearchCommand } from "../usecases/search.js";
-import { MATCH_ALL } from "../domain/filter.js";
+import { MATCH_ALL } from "../domain/filter/filter.js";
 import { normalizeIndexSpec, type IndexSpecInput } from "../domain/index-spec.js";
 import { nonNegativeViolations } from "../domain/request-limits.js";
 import { createCallSignal } from "./call-signal.js";

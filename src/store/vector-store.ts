@@ -6,7 +6,7 @@
  *
  * Every method may throw UnavailableError when the backend cannot be reached.
  */
-import type { FilterNode } from "../domain/filter.js";
+import type { FilterNode } from "../domain/filter/filter.js";
 import type { Interaction, InteractionPage } from "../domain/interaction.js";
 import type { Item } from "../domain/item.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../domain/schema.js";

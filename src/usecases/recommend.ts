@@ -11,8 +11,8 @@ import {
   throwIfViolations,
 } from "../domain/errors.js";
 import type { FieldViolation } from "../domain/errors.js";
-import type { FilterNode } from "../domain/filter.js";
-import { filterViolations } from "../domain/filter-validate.js";
+import type { FilterNode } from "../domain/filter/filter.js";
+import { filterViolations } from "../domain/filter/validate.js";
 import type { Interaction, InteractionKind } from "../domain/interaction.js";
 import { deriveInterests } from "../domain/interests.js";
 import { scoreRecommendations } from "../domain/scoring.js";

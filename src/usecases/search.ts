@@ -10,8 +10,8 @@ import {
   throwIfViolations,
   type FieldViolation,
 } from "../domain/errors.js";
-import type { FilterNode } from "../domain/filter.js";
-import { filterViolations } from "../domain/filter-validate.js";
+import type { FilterNode } from "../domain/filter/filter.js";
+import { filterViolations } from "../domain/filter/validate.js";
 import {
   HNSW_EF_RUNTIME_RANGE,
   K_RANGE,

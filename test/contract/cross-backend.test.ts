@@ -18,7 +18,7 @@
  * the reference can compare lower-cased words.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FilterNode } from "../../src/domain/filter.js";
+import type { FilterNode } from "../../src/domain/filter/filter.js";
 import type { FieldValue, Item } from "../../src/domain/item.js";
 import type { DistanceMetric, FieldSpec, IndexSpec, VectorAlgorithm } from "../../src/domain/schema.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/domain/errors.js";
-import { MATCH_ALL } from "../../src/domain/filter.js";
+import { MATCH_ALL } from "../../src/domain/filter/filter.js";
 import type { Item } from "../../src/domain/item.js";
 import type { IndexSpec } from "../../src/domain/schema.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";

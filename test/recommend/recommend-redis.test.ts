@@ -4,7 +4,7 @@
  * budget of Recommend on Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MATCH_ALL } from "../../src/domain/filter.js";
+import { MATCH_ALL } from "../../src/domain/filter/filter.js";
 import { createIndexSpecCache } from "../../src/usecases/index-spec-cache.js";
 import { createRecommender } from "../../src/usecases/recommend.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";

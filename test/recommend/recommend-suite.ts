@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NotFoundError } from "../../src/domain/errors.js";
-import type { FilterNode } from "../../src/domain/filter.js";
-import { MATCH_ALL } from "../../src/domain/filter.js";
+import type { FilterNode } from "../../src/domain/filter/filter.js";
+import { MATCH_ALL } from "../../src/domain/filter/filter.js";
 import type { InteractionKind } from "../../src/domain/interaction.js";
 import { normalizeIndexSpec } from "../../src/domain/index-spec.js";
 import type { Item } from "../../src/domain/item.js";

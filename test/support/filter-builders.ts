@@ -5,7 +5,7 @@
  * Import what you need: `import { ALL, and, range, tagFilter } from "../support/filter-builders.js"`.
  * A test that prefers shorter names can rename on import (`tagFilter as tag`).
  */
-import type { FilterNode } from "../../src/domain/filter.js";
+import type { FilterNode } from "../../src/domain/filter/filter.js";
 
 /** Matches every item (`*`). */
 export const ALL: FilterNode = { op: "all" };

@@ -3,7 +3,7 @@
  * exact KNN with the filter applied first, and filter-only queries by id.
  */
 import { throwIfAborted } from "../../domain/errors.js";
-import { createFilterMatcher } from "../../domain/filter-eval.js";
+import { createFilterMatcher } from "../../domain/filter/match.js";
 import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
 import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";

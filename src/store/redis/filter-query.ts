@@ -5,7 +5,7 @@
  * shared/conformance 05-filters). The only other text pasted in is field names, which are checked
  * against the identifier pattern here as well, so a bad name fails loudly instead of changing the query.
  */
-import type { FilterNode } from "../../domain/filter.js";
+import type { FilterNode } from "../../domain/filter/filter.js";
 import { isStopWord } from "../../domain/text-analysis.js";
 import { ID_FIELD } from "./redis-keys.js";
 

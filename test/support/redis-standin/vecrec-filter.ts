@@ -1,22 +1,23 @@
 /**
- * Adapter over vecrec's filter parser and matcher (src/domain/filter-parser.ts, filter-eval.ts) in
- * their Redis mode: parses the pre-filter with PARAMS and the schema's field types, and turns their
- * errors (which carry Redis's texts) into error replies.
+ * Adapter over vecrec's filter parser and matcher (src/domain/filter/parser.ts, match.ts) in Redis's
+ * dialect (redis-filter-dialect.ts): parses the pre-filter with PARAMS and the schema's field types,
+ * and turns the dialect's errors (which carry Redis's texts) into error replies.
  */
-import {
-  FilterFieldError,
-  FilterSyntaxError,
-  FilterValueError,
-  MissingParameterError,
-  type SchemaFieldType,
-  UnsupportedFilterSyntaxError,
-  parseFilterQueryForSchema,
-} from "../../../src/domain/filter-parser.js";
-import { createFilterMatcher } from "../../../src/domain/filter-eval.js";
-import type { FilterNode } from "../../../src/domain/filter.js";
+import { FilterSyntaxError } from "../../../src/domain/filter/errors.js";
+import type { FilterNode } from "../../../src/domain/filter/filter.js";
+import { createFilterMatcher } from "../../../src/domain/filter/match.js";
+import { parseFilterQuery } from "../../../src/domain/filter/parser.js";
 import type { FieldValues } from "../../../src/domain/item.js";
 import type { IndexSpec } from "../../../src/domain/schema.js";
 import { isStopWord } from "../../../src/domain/text-analysis.js";
+import {
+  FilterFieldError,
+  FilterValueError,
+  MissingParameterError,
+  redisFilterDialect,
+  type SchemaFieldType,
+  UnsupportedFilterSyntaxError,
+} from "./redis-filter-dialect.js";
 import { RedisReplyError, UnsupportedQueryError } from "./search-index.js";
 
 export type ParsedFilter =
@@ -98,7 +99,7 @@ export function parseVecrecFilter(text: string, params: ReadonlyMap<string, Buff
   );
   let node: FilterNode;
   try {
-    node = parseFilterQueryForSchema(text, { params: textParams, fieldTypes });
+    node = parseFilterQuery(text, redisFilterDialect({ params: textParams, fieldTypes }));
   } catch (e) {
     if (e instanceof UnsupportedFilterSyntaxError) throw new UnsupportedQueryError(e.message);
     if (

@@ -6,7 +6,7 @@ import {
   ItemNotFoundError,
   type FieldViolation,
 } from "../../../src/domain/errors.js";
-import { MATCH_ALL, type FilterNode } from "../../../src/domain/filter.js";
+import { MATCH_ALL, type FilterNode } from "../../../src/domain/filter/filter.js";
 import type { FieldValue } from "../../../src/domain/item.js";
 import { createIndexAdmin } from "../../../src/usecases/index-admin.js";
 import { createItemService } from "../../../src/usecases/items.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { FilterNode } from "../../../../src/domain/filter.js";
+import type { FilterNode } from "../../../../src/domain/filter/filter.js";
 import { compileFilter, formatNumericBound } from "../../../../src/store/redis/filter-query.js";
 import { range, tagFilter, textFilter } from "../../../support/filter-builders.js";
 

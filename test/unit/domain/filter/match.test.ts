@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ANY_TEXT_FIELD, parseFilterQuery, parseFilterQueryForSchema, UnsupportedFilterSyntaxError } from "../../../src/domain/filter-parser.js";
-import { createFilterMatcher } from "../../../src/domain/filter-eval.js";
-import type { FilterNode } from "../../../src/domain/filter.js";
-import type { FieldValues } from "../../../src/domain/item.js";
-import type { IndexSpec } from "../../../src/domain/schema.js";
+import { ANY_TEXT_FIELD, type FilterNode } from "../../../../src/domain/filter/filter.js";
+import { createFilterMatcher } from "../../../../src/domain/filter/match.js";
+import { parseFilterQuery } from "../../../../src/domain/filter/parser.js";
+import { redisFilterDialect, UnsupportedFilterSyntaxError } from "../../../support/redis-standin/redis-filter-dialect.js";
+import type { FieldValues } from "../../../../src/domain/item.js";
+import type { IndexSpec } from "../../../../src/domain/schema.js";
 
 // The index and documents of conformance/redis-8.0.2/05-filters.json (FT.CREATE f ... SCHEMA labels TAG
 // codes TAG SEPARATOR ";" ctag TAG CASESENSITIVE descr TEXT n NUMERIC vec VECTOR ...).
@@ -44,7 +45,7 @@ const docs: readonly [string, FieldValues][] = [
 
 function run(query: string, params: Record<string, string>): string[] | { error: string } {
   try {
-    const node = parseFilterQueryForSchema(query, { params: new Map(Object.entries(params)), fieldTypes });
+    const node = parseFilterQuery(query, redisFilterDialect({ params: new Map(Object.entries(params)), fieldTypes }));
     const matches = createFilterMatcher(node, spec);
     return docs.filter(([, fields]) => matches(fields)).map(([id]) => id).sort();
   } catch (e) {
@@ -145,7 +146,7 @@ describe("createFilterMatcher against recorded Redis 8.0.2 replies (05-filters)"
   });
 
   it("rejects exact phrases, which vecrec does not implement (steps 74 and 76)", () => {
-    expect(() => parseFilterQuery('@descr:"quick brown"', { params: new Map() })).toThrow(UnsupportedFilterSyntaxError);
+    expect(() => parseFilterQuery('@descr:"quick brown"', redisFilterDialect())).toThrow(UnsupportedFilterSyntaxError);
   });
 });
 

@@ -3,11 +3,10 @@
  * reported (not only the first), each as a FieldViolation on the request field that held the filter.
  */
 
-import type { FieldViolation } from "./errors.js";
-import type { FilterNode } from "./filter.js";
-import type { FieldSpec, IndexSpec } from "./schema.js";
-import { ANY_TEXT_FIELD } from "./filter-parser.js";
-import { isStopWord } from "./text-analysis.js";
+import type { FieldViolation } from "../errors.js";
+import { ANY_TEXT_FIELD, type FilterNode } from "./filter.js";
+import type { FieldSpec, IndexSpec } from "../schema.js";
+import { isStopWord } from "../text-analysis.js";
 
 /** Most values one tag clause may list. */
 export const MAX_TAG_VALUES = 100;

@@ -28,3 +28,31 @@ export type FilterNode =
   | { readonly op: "not"; readonly child: FilterNode };
 
 export const MATCH_ALL: FilterNode = { op: "all" };
+
+/** Field name of text nodes that come from bare words (a dialect with bare words): any TEXT field of the index. */
+export const ANY_TEXT_FIELD = "*";
+
+/** The field names a filter refers to, each once, in order of appearance (ANY_TEXT_FIELD included). */
+export function referencedFields(node: FilterNode): string[] {
+  const seen = new Set<string>();
+  const walk = (n: FilterNode): void => {
+    switch (n.op) {
+      case "all":
+        return;
+      case "tag":
+      case "numeric":
+      case "text":
+        seen.add(n.field);
+        return;
+      case "and":
+      case "or":
+        n.children.forEach(walk);
+        return;
+      case "not":
+        walk(n.child);
+        return;
+    }
+  };
+  walk(node);
+  return [...seen];
+}

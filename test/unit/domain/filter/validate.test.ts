@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ANY_TEXT_FIELD, parseFilterQuery } from "../../../src/domain/filter-parser.js";
-import { filterViolations, MAX_FILTER_DEPTH, MAX_TAG_VALUES } from "../../../src/domain/filter-validate.js";
-import type { FilterNode } from "../../../src/domain/filter.js";
-import type { IndexSpec } from "../../../src/domain/schema.js";
+import { ANY_TEXT_FIELD, type FilterNode } from "../../../../src/domain/filter/filter.js";
+import { parseFilterQuery } from "../../../../src/domain/filter/parser.js";
+import { filterViolations, MAX_FILTER_DEPTH, MAX_TAG_VALUES } from "../../../../src/domain/filter/validate.js";
+import { redisFilterDialect } from "../../../support/redis-standin/redis-filter-dialect.js";
+import type { IndexSpec } from "../../../../src/domain/schema.js";
 
 const spec: IndexSpec = {
   name: "shop",
@@ -122,8 +123,8 @@ describe("filterViolations", () => {
     expect(check({ op: "text", field: "descr", terms: [] })).toEqual(['text clause on "descr" has no words']);
   });
 
-  it("accepts prefix terms and unscoped words from Redis-mode parses", () => {
-    expect(check(parseFilterQuery("@descr:(qu*) fox", { params: new Map() }))).toEqual([]);
+  it("accepts prefix terms and unscoped words from Redis-dialect parses", () => {
+    expect(check(parseFilterQuery("@descr:(qu*) fox", redisFilterDialect()))).toEqual([]);
     const noText: IndexSpec = { name: "bare", fields: [{ name: "price", type: "numeric" }] };
     expect(filterViolations({ op: "text", field: ANY_TEXT_FIELD, terms: ["fox"] }, noText, "f")).toHaveLength(1);
   });

@@ -4,11 +4,10 @@
  * to run over every item of an index.
  */
 
-import type { FilterNode } from "./filter.js";
-import type { FieldValue, FieldValues } from "./item.js";
-import type { IndexSpec, TagFieldSpec } from "./schema.js";
-import { ANY_TEXT_FIELD } from "./filter-parser.js";
-import { analyzeText, createTextTermsMatcher, isStopWord, type AnalyzedText } from "./text-analysis.js";
+import { ANY_TEXT_FIELD, type FilterNode } from "./filter.js";
+import type { FieldValue, FieldValues } from "../item.js";
+import type { IndexSpec, TagFieldSpec } from "../schema.js";
+import { analyzeText, createTextTermsMatcher, isStopWord, type AnalyzedText } from "../text-analysis.js";
 
 type Matcher = (fields: FieldValues) => boolean;
 
