@@ -9,7 +9,7 @@ import type { FilterNode } from "../../domain/filter/filter.js";
 import { isStopWord } from "../../domain/text-analysis.js";
 import { ID_FIELD } from "./redis-keys.js";
 
-export interface CompiledFilter {
+export interface RedisQuery {
   /** The query text, `*` when everything matches. */
   readonly query: string;
   /** Parameter name -> value, in the order the names were generated. */
@@ -107,16 +107,16 @@ function checkField(name: string): string {
 }
 
 /**
- * Compiles `filter` (and the ids to leave out) into a parameterised query.
+ * Turns `filter` (and the ids to leave out) into parameterised Redis query text.
  * @param paramPrefix prefix of the generated parameter names (`p` gives `$p0`, `$p1`, ...); it must not
  *   collide with the caller's own parameters.
  * @throws RangeError for a field name that is not an identifier or a NaN bound (validation upstream
  *   rejects both; this is the last line against query injection).
  */
-export function compileFilter(
+export function toRedisQuery(
   filter: FilterNode,
   options: { excludeIds?: readonly string[]; paramPrefix?: string } = {},
-): CompiledFilter {
+): RedisQuery {
   const paramPrefix = options.paramPrefix ?? "p";
   const params = new Map<string, string>();
   const param = (value: string): string => {

@@ -16,7 +16,7 @@ import { metadataFields, vectorField, type IndexSpec } from "../../../domain/sch
 import { encodeFloat32LE } from "../../../domain/vector.js";
 import type { SearchHit, SearchQuery, SearchResult } from "../../vector-store.js";
 import type { RedisArg } from "../connection.js";
-import { compileFilter, tagParamValue } from "../filter-query.js";
+import { toRedisQuery, tagParamValue } from "../filter-query.js";
 import { hashToItem } from "../item-codec.js";
 import { isQueryTimeoutText, queryTimeoutError } from "../redis-errors.js";
 import { DISTANCE_FIELD, ID_FIELD, type RedisKeys } from "../redis-keys.js";
@@ -40,7 +40,7 @@ export function buildSearchArgs(
   query: SearchQuery,
   knnK = query.k,
 ): SearchArgs | undefined {
-  const compiled = compileFilter(query.filter, { excludeIds: query.excludeIds });
+  const compiled = toRedisQuery(query.filter, { excludeIds: query.excludeIds });
   if (compiled.matchesNothing) return undefined;
   const vector = vectorField(spec);
   const metadata = metadataFields(spec).map((f) => f.name);

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { FilterNode } from "../../../../src/domain/filter/filter.js";
-import { compileFilter, formatNumericBound } from "../../../../src/store/redis/filter-query.js";
+import { toRedisQuery, formatNumericBound } from "../../../../src/store/redis/filter-query.js";
 import { range, tagFilter, textFilter } from "../../../support/filter-builders.js";
 
 function compiled(node: FilterNode, excludeIds?: string[]): { query: string; params: Record<string, string>; none: boolean } {
-  const c = compileFilter(node, { excludeIds });
+  const c = toRedisQuery(node, { excludeIds });
   return { query: c.query, params: Object.fromEntries(c.params), none: c.matchesNothing };
 }
 
-describe("compileFilter", () => {
+describe("toRedisQuery", () => {
   it("compiles match-all to * without parameters", () => {
     expect(compiled({ op: "all" })).toEqual({ query: "*", params: {}, none: false });
   });
@@ -84,8 +84,8 @@ describe("compileFilter", () => {
   });
 
   it("refuses a field name that is not an identifier", () => {
-    expect(() => compileFilter(tagFilter("a} | *", "x"))).toThrow(RangeError);
-    expect(() => compileFilter(textFilter("t(", "x"))).toThrow(RangeError);
+    expect(() => toRedisQuery(tagFilter("a} | *", "x"))).toThrow(RangeError);
+    expect(() => toRedisQuery(textFilter("t(", "x"))).toThrow(RangeError);
   });
 
   it("formats bounds the way the query syntax reads them", () => {

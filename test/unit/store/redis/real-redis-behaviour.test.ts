@@ -15,7 +15,7 @@ import type { IndexSpec } from "../../../../src/domain/schema.js";
 import { toDomainError } from "../../../../src/store/redis/redis-errors.js";
 import { createRedisKeys } from "../../../../src/store/redis/redis-keys.js";
 import { buildSearchArgs, parseSearchReply, readSearchReply } from "../../../../src/store/redis/commands/ft-search.js";
-import { compileFilter, isTagInexact, tagParamValue } from "../../../../src/store/redis/filter-query.js";
+import { toRedisQuery, isTagInexact, tagParamValue } from "../../../../src/store/redis/filter-query.js";
 import { selectedDatabase } from "../../../../src/store/redis/connection-url.js";
 
 const spec: IndexSpec = {
@@ -149,7 +149,7 @@ describe("tag values as a real server looks them up", () => {
     expect(tagParamValue("a\\-b")).toBe("a\\\\-b");
     expect(tagParamValue("c:\\dir\\")).toBe("c:\\\\dir\\\\");
     expect(tagParamValue("plain")).toBe("plain");
-    const compiled = compileFilter(
+    const compiled = toRedisQuery(
       { op: "and", children: [{ op: "tag", field: "labels", values: ["x\\-y"] }, { op: "text", field: "descr", terms: ["word"] }] },
       { excludeIds: ["id\\,1"] },
     );
