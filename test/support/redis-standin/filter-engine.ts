@@ -1,12 +1,12 @@
 /**
- * The FT.SEARCH pre-filter, parsed and evaluated by vecrec's own filter parser and matcher (src/domain/filter-parser.ts, filter-eval.ts) applied to the hash.
+ * The FT.SEARCH pre-filter, parsed and evaluated by vecrec's own filter parser and matcher (src/domain/filter/, in Redis's dialect: vecrec-filter.ts) applied to the hash.
  */
 import type { FieldValues } from "../../../src/domain/item.js";
 import type { FieldSpec, IndexSpec } from "../../../src/domain/schema.js";
 import { parseVecrecFilter, type ParsedFilter } from "./vecrec-filter.js";
 import { syntaxError, byteOffset } from "./knn-clause.js";
 import { RedisReplyError, type SearchIndex, parseRedisNumber } from "./search-index.js";
-import { decodeVector, vectorDistance } from "./vector-distance.js";
+import { decodeBlob, vectorDistance } from "./vector-distance.js";
 
 export interface CompiledFilter {
   /** The filter is `*` (no pre-filter). */
@@ -68,11 +68,11 @@ function extractRange(text: string, params: ReadonlyMap<string, Buffer>, idx: Se
       `Error parsing vector similarity query: query vector blob size (${blob.length}) does not match index's expected size (${expected}).`,
     );
   }
-  const query = decodeVector(blob, v.dataType);
+  const query = decodeBlob(blob, v.dataType);
   const inRange = (hash: Map<string, Buffer>): number | undefined => {
     const raw = hash.get(f.path);
     if (raw === undefined) return undefined;
-    const d = vectorDistance(v.metric, v.dataType, decodeVector(raw, v.dataType), query);
+    const d = vectorDistance(v.metric, v.dataType, decodeBlob(raw, v.dataType), query);
     return d <= radius ? d : undefined;
   };
   let before = text.slice(0, m.index);
@@ -147,7 +147,7 @@ export function fieldValuesOf(idx: SearchIndex, hash: Map<string, Buffer>): Fiel
  * Compiles the pre-filter text of FT.SEARCH. `underKnn`: a filter of stop words only then acts as `*`
  * (Redis 8.0.2), while alone it matches nothing. Throws RedisReplyError with Redis's texts.
  */
-export function compileFilter(
+export function compileMatcher(
   text: string,
   params: ReadonlyMap<string, Buffer>,
   idx: SearchIndex,
@@ -157,7 +157,7 @@ export function compileFilter(
   const range = extractRange(text, params, idx);
   if (range) {
     const { inRange, yieldAs, op } = range;
-    const rest = range.rest === "" ? undefined : compileFilter(range.rest, params, idx, underKnn);
+    const rest = range.rest === "" ? undefined : compileMatcher(range.rest, params, idx, underKnn);
     const matches =
       op === "or"
         ? (hash: Map<string, Buffer>) => inRange(hash) !== undefined || (rest?.matches(hash) ?? false)

@@ -4,8 +4,8 @@
  * distances, SORTBY / LIMIT / RETURN / NOCONTENT / WITHSCORES, and both reply shapes.
  */
 import { formatRedisDouble } from "../../../src/domain/vector.js";
-import { type CompiledFilter, compileFilter } from "./filter-engine.js";
-import { decodeVector, vectorDistance } from "./vector-distance.js";
+import { type CompiledFilter, compileMatcher } from "./filter-engine.js";
+import { decodeBlob, vectorDistance } from "./vector-distance.js";
 import { byteOffset, findArrow, parseKnnClause, syntaxError } from "./knn-clause.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, dbl, int, simple, smap } from "./resp.js";
@@ -247,7 +247,7 @@ export function matchQuery(
     if (idx.field(distName as string)) throw new RedisReplyError(`Property \`${distName as string}\` already exists in schema`);
   }
 
-  const filter = compileFilter(filterText, params, idx, knn !== undefined);
+  const filter = compileMatcher(filterText, params, idx, knn !== undefined);
 
   if (knn && vecField?.vector) {
     const blob = paramValue(params, knn.vectorParam);
@@ -257,7 +257,7 @@ export function matchQuery(
         `Error parsing vector similarity query: query vector blob size (${blob.length}) does not match index's expected size (${expected}).`,
       );
     }
-    queryVector = decodeVector(blob, vecField.vector.dataType);
+    queryVector = decodeBlob(blob, vecField.vector.dataType);
   }
 
 
@@ -282,7 +282,7 @@ export function matchQuery(
     for (const row of rows) {
       const raw = row.hash.get(vecField.path);
       if (raw === undefined) continue;
-      const d = vectorDistance(v.metric, v.dataType, decodeVector(raw, v.dataType), queryVector);
+      const d = vectorDistance(v.metric, v.dataType, decodeBlob(raw, v.dataType), queryVector);
       // A filtered (hybrid) KNN never returns a NaN distance; an unfiltered one lists it last.
       if (Number.isNaN(d) && !filter.isAll) continue;
       row.dist = d;

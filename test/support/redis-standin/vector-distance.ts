@@ -6,7 +6,8 @@ import type { DistanceMetric } from "../../../src/domain/schema.js";
 import { distance } from "../../../src/domain/vector.js";
 import type { VectorDataType } from "./search-index.js";
 
-export function decodeVector(bytes: Buffer, dataType: "FLOAT32" | "FLOAT64"): Float32Array | Float64Array {
+/** A vector blob (a hash field or a PARAMS value) as the elements of its data type. */
+export function decodeBlob(bytes: Buffer, dataType: "FLOAT32" | "FLOAT64"): Float32Array | Float64Array {
   const copy = new Uint8Array(bytes);
   return dataType === "FLOAT64" ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
 }
@@ -30,7 +31,7 @@ function distance64(metric: DistanceMetric, a: Float64Array, b: Float64Array): n
   return 1 - dot / (Math.sqrt(na) * Math.sqrt(nb));
 }
 
-/** The distance between two vectors of the same data type (as decoded by decodeVector). */
+/** The distance between two vectors of the same data type (as decoded by decodeBlob). */
 export function vectorDistance(
   metric: DistanceMetric,
   dataType: VectorDataType,
