@@ -70,6 +70,16 @@ export interface VectorStore {
   createIndex(spec: IndexSpec): Promise<CreateIndexResult>;
   /** @throws IndexNotFoundError */
   getIndex(name: string): Promise<IndexInfo>;
+  /**
+   * The spec of index `name`, cheap: what every upsert, search and recommendation validates against.
+   * The one index-spec cache of vecrec lives behind this method: a backend may answer from a copy up to
+   * about 1 s old (Redis: the definitions hash, re-read after its cache time); changes made through this
+   * store (createIndex, dropIndex, setInterests) are seen at once, another replica's within that time,
+   * and an index found missing by any call is not served from the copy again. The embedded engine
+   * answers from memory. Counters (item count, indexing state) are getIndex's.
+   * @throws IndexNotFoundError
+   */
+  getIndexSpec(name: string): Promise<IndexSpec>;
   /** Every index, sorted by name. */
   listIndexes(): Promise<IndexInfo[]>;
   /** @throws IndexNotFoundError. With deleteItems, also the items' interactions. */

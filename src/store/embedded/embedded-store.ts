@@ -99,6 +99,10 @@ export function createEmbeddedStore(): VectorStore {
       return run(() => infoOf(indexOf(name)));
     },
 
+    getIndexSpec(name: string): Promise<IndexSpec> {
+      return run(() => indexOf(name).spec);
+    },
+
     listIndexes(): Promise<IndexInfo[]> {
       return run(() => {
         open();

@@ -78,6 +78,11 @@ export class IndexDefinitions {
     this.#cache.delete(name);
   }
 
+  /** Drops this replica's copy of `name` (found missing by some call): the next get reads Redis. */
+  forget(name: string): void {
+    this.#cache.delete(name);
+  }
+
   remember(spec: IndexSpec): void {
     this.#cache.set(spec.name, { spec, until: Date.now() + this.#cacheMs });
   }

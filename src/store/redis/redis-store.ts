@@ -17,7 +17,7 @@
  * Round trips: commands issued in the same tick are written together by node-redis (one write per
  * node), so independent commands are sent with Promise.all rather than awaited one by one.
  */
-import { FailedPreconditionError, UnavailableError } from "../../domain/errors.js";
+import { FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
 import type { Item } from "../../domain/item.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
@@ -112,6 +112,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Vect
 class RedisStore implements VectorStore {
   readonly backend = "redis";
   readonly #connection: RedisConnection;
+  readonly #definitions: IndexDefinitions;
   readonly #indexes: IndexOperations;
   readonly #items: ItemOperations;
   readonly #tags: InterestTagOperations;
@@ -122,6 +123,7 @@ class RedisStore implements VectorStore {
     this.#connection = connection;
     const keys = createRedisKeys(options.keyPrefix ?? "vecrec:");
     const definitions = new IndexDefinitions(connection, keys, options.definitionCacheMs ?? 1000);
+    this.#definitions = definitions;
     this.#indexes = new IndexOperations(connection, keys, definitions);
     this.#items = new ItemOperations(connection, keys, definitions);
     this.#tags = new InterestTagOperations(connection, keys, definitions);
@@ -139,7 +141,10 @@ class RedisStore implements VectorStore {
     try {
       return await work();
     } catch (error) {
-      throw toDomainError(error, { indexName, signal });
+      const domainError = toDomainError(error, { indexName, signal });
+      // A call that found the index missing (dropped by another replica) ends the cached copy of its spec.
+      if (domainError instanceof IndexNotFoundError && indexName !== undefined) this.#definitions.forget(indexName);
+      throw domainError;
     }
   }
 
@@ -157,6 +162,11 @@ class RedisStore implements VectorStore {
 
   getIndex(name: string): Promise<IndexInfo> {
     return this.#call(name, () => this.#indexes.getIndex(name));
+  }
+
+  /** From the definitions cache (index-definitions.ts): one HGET at most every definitionCacheMs. */
+  getIndexSpec(name: string): Promise<IndexSpec> {
+    return this.#call(name, () => this.#definitions.get(name));
   }
 
   listIndexes(): Promise<IndexInfo[]> {
