@@ -185,20 +185,11 @@ export function lex(s: string): Token[] {
         type = "ARROW";
         near = s.slice(start + 1, start + 3);
         break;
-      case "PREFIX": {
-        type = "PREFIX";
-        value = raw.slice(0, -1);
-        near = value.startsWith("$") ? value.slice(1) : value;
-        break;
-      }
-      case "SUFFIX":
-        type = "SUFFIX";
-        value = raw.slice(1);
-        near = value.startsWith("$") ? value.slice(1) : value;
-        break;
-      case "CONTAINS":
-        type = "CONTAINS";
-        value = raw.slice(1, -1);
+      case "PREFIX": // word*
+      case "SUFFIX": // *word
+      case "CONTAINS": // *word*
+        type = best;
+        value = raw.slice(best === "PREFIX" ? 0 : 1, best === "SUFFIX" ? raw.length : -1);
         near = value.startsWith("$") ? value.slice(1) : value;
         break;
       case "VERBATIM":

@@ -16,10 +16,11 @@
 
 import type { Ast, Bound, Part } from "./ast.js";
 import { buildFilterNode } from "./build.js";
-import { USER_DIALECT, type ClauseKind, type FilterDialect, type GrammarExtension } from "./dialect.js";
+import { USER_DIALECT, type ClauseKind, type FilterDialect } from "./dialect.js";
 import { FilterSyntaxError } from "./errors.js";
 import { ANY_TEXT_FIELD, type FilterNode } from "./filter.js";
-import { lex, SINGLE_TYPES, unescape, utf8Offset, type Token, type TokenType } from "./lexer.js";
+import { unescape, type Token, type TokenType } from "./lexer.js";
+import { TokenStream } from "./token-stream.js";
 
 /**
  * Parses a filter string into a FilterNode. Empty (or blank) text and `*` give `{op:"all"}`.
@@ -31,8 +32,6 @@ export function parseFilterQuery(text: string, dialect: FilterDialect = USER_DIA
   const ast = new Parser(text, dialect).parse();
   return ast === undefined ? { op: "all" } : buildFilterNode(ast, dialect);
 }
-
-const MAX_DEPTH = 256;
 
 // Hints for syntax errors (USER_DIALECT shows them; Redis's texts have none).
 const CLAUSE_FORMS = "@field:{tag | tag}, @field:[min max] or @field:(words)";
@@ -49,94 +48,11 @@ const UNSUPPORTED_TEXT_STARTERS: ReadonlySet<TokenType> = new Set([
 ]);
 
 /** Filter text to AST, one instance a parse. */
-class Parser {
-  private readonly tokens: Token[];
-  private index = 0;
-  private depth = 0;
-  private readonly eof: Token;
-
-  constructor(
-    private readonly source: string,
-    private readonly dialect: FilterDialect,
-  ) {
-    // Redis skips stray punctuation; a strict dialect keeps it so that the parser rejects it where it stands.
-    const skips = this.accepts("skipped-punctuation");
-    const tokens = lex(source).filter((t) => t.type !== "SKIP" || !skips);
-    // The "near" text is sticky: punctuation tokens keep the previous word's text.
-    let near = "";
-    let lastPos = 0;
-    this.tokens = tokens.map((t) => {
-      if (t.type === "SKIP") return t;
-      lastPos = t.pos;
-      if (!SINGLE_TYPES.has(t.type)) near = t.near;
-      return { ...t, near };
-    });
-    // At the end Redis reports the last token's position with the "near" text it had then.
-    this.eof = { type: "EOF", start: source.length, end: source.length, pos: lastPos, near, value: "" };
-  }
-
+class Parser extends TokenStream {
   /** The filter's AST, or undefined for an empty (or blank) filter. */
   parse(): Ast | undefined {
     if (this.tokens.length === 0) return undefined;
     return this.parseQuery();
-  }
-
-  private accepts(extension: GrammarExtension): boolean {
-    return this.dialect.extensions.has(extension);
-  }
-
-  // --- tokens ---
-
-  private peek(): Token {
-    return this.tokens[this.index] ?? this.eof;
-  }
-
-  private next(): Token {
-    const t = this.peek();
-    if (t.type !== "EOF") this.index++;
-    return t;
-  }
-
-  private bytes(index: number): number {
-    return utf8Offset(this.source, index);
-  }
-
-  /**
-   * Redis's "Syntax error at offset N near X" with what was found and `hint`, worded by the dialect
-   * (users get all of it; the stand-in's Redis dialect keeps Redis's exact text).
-   */
-  private syntaxError(token: Token, hint?: string): FilterSyntaxError {
-    const offset = this.bytes(token.pos);
-    // A skipped character (strict dialects only) names itself: Redis would not have stopped there.
-    const redisText = `Syntax error at offset ${offset} near ${token.type === "SKIP" ? token.value : token.near}`;
-    const found =
-      token.type === "EOF" ? "the filter ends too early"
-      : token.type === "SKIP" ? `unexpected character '${token.value}'`
-      : `unexpected ${JSON.stringify(this.source.slice(token.start, token.end))}`;
-    const explanation = `${found}${hint === undefined ? "" : `; ${hint}`}`;
-    return new FilterSyntaxError(this.dialect.syntaxErrorMessage(redisText, explanation), offset);
-  }
-
-  private unsupported(token: Token, what: string): FilterSyntaxError {
-    const offset = this.bytes(token.pos);
-    const message = `Syntax error at offset ${offset} near ${token.near}: ${what}`;
-    return this.dialect.unsupported(message, offset);
-  }
-
-  private expect(type: TokenType, hint?: string): Token {
-    const t = this.peek();
-    if (t.type !== type) throw this.syntaxError(t, hint);
-    return this.next();
-  }
-
-  private enter(token: Token): void {
-    this.depth++;
-    if (this.depth > MAX_DEPTH) {
-      throw new FilterSyntaxError(
-        "Parser stack overflow. Try moving nested parentheses more to the left",
-        this.bytes(token.pos),
-      );
-    }
   }
 
   // --- grammar ---
@@ -197,7 +113,7 @@ class Parser {
       }
       return this.parseAtom();
     } finally {
-      this.depth--;
+      this.leave();
     }
   }
 
@@ -425,7 +341,7 @@ class Parser {
       }
       return this.parseTextAtom(field);
     } finally {
-      this.depth--;
+      this.leave();
     }
   }
 
