@@ -1,5 +1,5 @@
 /**
- * Builders for the domain's filter tree (`FilterNode`, src/domain/filter.ts), so a test reads
+ * Builders for the domain's filter tree (`FilterNode`, src/domain/filter/filter.ts), so a test reads
  * `and(tagFilter("labels", "books"), not(range("time", 0, 10)))` instead of nested literals.
  *
  * Import what you need: `import { ALL, and, range, tagFilter } from "../support/filter-builders.js"`.
