@@ -3,13 +3,31 @@
  * down cleanly on SIGTERM/SIGINT (health NOT_SERVING, in-flight calls get a bounded grace period,
  * store closed, exit 0). Exit code 2 means bad configuration, 1 a startup failure.
  */
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { fileURLToPath } from "node:url";
 import { ConfigError, ConfigExitRequest, loadConfig } from "./config.js";
-import { DEFAULT_SHUTDOWN_GRACE_MS, startServer } from "./grpc/server.js";
+import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
 import { createStore } from "./store/create-store.js";
+import type { VectorStore } from "./store/vector-store.js";
+import { createUseCases } from "./usecases/use-cases.js";
 
-export { startServer, type RunningServer, type StartServerOptions } from "./grpc/server.js";
+export type { RunningServer } from "./grpc/server.js";
+
+export interface StartServerOptions {
+  readonly store: VectorStore;
+  /** host:port, e.g. `127.0.0.1:50051`; port 0 picks a free port. */
+  readonly listen: string;
+  readonly logger: Logger;
+}
+
+/**
+ * The wiring: the use cases over `store`, served by a gRPC server whose health follows the store.
+ * The caller owns the store (closing the server does not close it).
+ */
+export function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { store, listen, logger } = options;
+  return startGrpcServer({ useCases: createUseCases(store), availability: store, listen, logger });
+}
 
 /** Runs the server until a termination signal; resolves with the exit code. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {

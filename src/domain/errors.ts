@@ -38,17 +38,6 @@ function isViolationList(value: readonly FieldViolation[] | FieldViolation): val
   return Array.isArray(value);
 }
 
-/**
- * `first` followed by the violations of `more` that do not repeat one of them: a violation of `more` on
- * the same path as one of `first`, or on a parent of one (`vector` for `vector.float32_le`), is dropped.
- * Used to report the transport's decoding violations together with the use case's own checks.
- */
-export function mergeViolations(first: readonly FieldViolation[], more: readonly FieldViolation[]): FieldViolation[] {
-  const covered = (field: string): boolean =>
-    first.some((f) => f.field === field || f.field.startsWith(`${field}.`));
-  return [...first, ...more.filter((v) => !covered(v.field))];
-}
-
 /** Throws an InvalidArgumentError when `violations` is not empty. */
 export function throwIfViolations(violations: readonly FieldViolation[]): void {
   if (violations.length > 0) throw new InvalidArgumentError(violations);

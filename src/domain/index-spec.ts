@@ -28,6 +28,7 @@ import {
   type VectorElementType,
   type VectorFieldSpec,
 } from "./schema.js";
+import { fieldPath, isUndecodable, type Decoded } from "./violations.js";
 
 /** A schema field as the transport decodes it; zero values mean "default". */
 export type FieldInput =
@@ -36,14 +37,17 @@ export type FieldInput =
   /** `separator` "" = default ",". */
   | { name: string; type: "tag"; separator: string; caseSensitive: boolean }
   | { name: string; type: "numeric" }
-  /** Unset enums and zero HNSW params = defaults. `hnsw` present only when the request set it. */
+  /**
+   * Unset enums and zero HNSW params = defaults; an enum value the transport could not decode (an
+   * unknown number) is Undecodable. `hnsw` present only when the request set it.
+   */
   | {
       name: string;
       type: "vector";
       dimension: number;
-      algorithm?: VectorAlgorithm;
-      metric?: DistanceMetric;
-      elementType?: VectorElementType;
+      algorithm?: Decoded<VectorAlgorithm>;
+      metric?: Decoded<DistanceMetric>;
+      elementType?: Decoded<VectorElementType>;
       hnsw?: { m: number; efConstruction: number; efRuntime: number };
     }
   /** The `type` oneof was not set: a violation. */
@@ -248,8 +252,8 @@ function normalizeFields(inputs: readonly FieldInput[], violations: FieldViolati
   const fields: FieldSpec[] = [];
   const vectorIndexes: number[] = [];
   inputs.forEach((input, i) => {
-    const path = `fields[${i}]`;
-    violations.push(...fieldNameViolations(input.name, `${path}.name`));
+    const path = fieldPath("fields", i);
+    violations.push(...fieldNameViolations(input.name, fieldPath(path, "name")));
     const field = normalizeField(input, path, violations);
     if (field === undefined) return;
     if (field.type === "vector") vectorIndexes.push(i);
@@ -258,7 +262,7 @@ function normalizeFields(inputs: readonly FieldInput[], violations: FieldViolati
   violations.push(
     ...duplicateViolations(
       inputs.map((f) => f.name),
-      (i) => `fields[${i}].name`,
+      (i) => fieldPath("fields", i, "name"),
       (name) => (name === "" ? undefined : name),
     ),
   );
@@ -267,7 +271,7 @@ function normalizeFields(inputs: readonly FieldInput[], violations: FieldViolati
   }
   for (const extra of vectorIndexes.slice(1)) {
     violations.push({
-      field: `fields[${extra}].vector`,
+      field: fieldPath("fields", extra, "vector"),
       description: `an index has exactly one VECTOR field (the first is fields[${vectorIndexes[0]}])`,
     });
   }
@@ -280,7 +284,7 @@ function normalizeField(input: FieldInput, path: string, violations: FieldViolat
       const weight = input.weight === 0 ? DEFAULT_TEXT_WEIGHT : input.weight;
       if (!Number.isFinite(weight) || weight <= 0) {
         violations.push({
-          field: `${path}.text.weight`,
+          field: fieldPath(path, "text", "weight"),
           description: `must be a positive finite number (got ${String(input.weight)})`,
         });
       }
@@ -290,7 +294,7 @@ function normalizeField(input: FieldInput, path: string, violations: FieldViolat
       const separator = input.separator === "" ? DEFAULT_TAG_SEPARATOR : input.separator;
       if (!ASCII_PUNCTUATION.test(separator)) {
         violations.push({
-          field: `${path}.tag.separator`,
+          field: fieldPath(path, "tag", "separator"),
           description: `must be one ASCII punctuation character (got ${JSON.stringify(input.separator)})`,
         });
       }
@@ -299,9 +303,9 @@ function normalizeField(input: FieldInput, path: string, violations: FieldViolat
     case "numeric":
       return { name: input.name, type: "numeric" };
     case "vector":
-      return normalizeVectorField(input, `${path}.vector`, violations);
+      return normalizeVectorField(input, fieldPath(path, "vector"), violations);
     case undefined:
-      violations.push({ field: `${path}.type`, description: "must be one of text, tag, numeric or vector" });
+      violations.push({ field: fieldPath(path, "type"), description: "must be one of text, tag, numeric or vector" });
       return undefined;
   }
 }
@@ -311,35 +315,52 @@ function normalizeVectorField(
   path: string,
   violations: FieldViolation[],
 ): VectorFieldSpec {
-  if (input.dimension === 0) violations.push({ field: `${path}.dimension`, description: "required" });
-  else violations.push(...intRangeViolations(input.dimension, DIMENSION_RANGE, `${path}.dimension`));
-  const algorithm = input.algorithm ?? DEFAULT_VECTOR_ALGORITHM;
+  const dimensionPath = fieldPath(path, "dimension");
+  if (input.dimension === 0) violations.push({ field: dimensionPath, description: "required" });
+  else violations.push(...intRangeViolations(input.dimension, DIMENSION_RANGE, dimensionPath));
+  const given = {
+    algorithm: decodedOr(input.algorithm, DEFAULT_VECTOR_ALGORITHM, violations),
+    metric: decodedOr(input.metric, DEFAULT_DISTANCE_METRIC, violations),
+    elementType: decodedOr(input.elementType, DEFAULT_ELEMENT_TYPE, violations),
+  };
+  const algorithm = given.algorithm ?? DEFAULT_VECTOR_ALGORITHM;
   const base = {
     name: input.name,
     type: "vector" as const,
     dimension: input.dimension,
     algorithm,
-    metric: input.metric ?? DEFAULT_DISTANCE_METRIC,
-    elementType: input.elementType ?? DEFAULT_ELEMENT_TYPE,
+    metric: given.metric ?? DEFAULT_DISTANCE_METRIC,
+    elementType: given.elementType ?? DEFAULT_ELEMENT_TYPE,
   };
+  // An algorithm that could not be decoded is reported; its HNSW parameters are not judged against it.
+  if (given.algorithm === undefined) return base;
   if (algorithm !== "HNSW") {
     if (input.hnsw !== undefined) {
-      violations.push({ field: `${path}.hnsw`, description: "only allowed with the HNSW algorithm" });
+      violations.push({ field: fieldPath(path, "hnsw"), description: "only allowed with the HNSW algorithm" });
     }
     return base;
   }
-  const given = input.hnsw ?? { m: 0, efConstruction: 0, efRuntime: 0 };
+  const params = input.hnsw ?? { m: 0, efConstruction: 0, efRuntime: 0 };
   const hnsw: HnswParams = {
-    m: given.m === 0 ? DEFAULT_HNSW.m : given.m,
-    efConstruction: given.efConstruction === 0 ? DEFAULT_HNSW.efConstruction : given.efConstruction,
-    efRuntime: given.efRuntime === 0 ? DEFAULT_HNSW.efRuntime : given.efRuntime,
+    m: params.m === 0 ? DEFAULT_HNSW.m : params.m,
+    efConstruction: params.efConstruction === 0 ? DEFAULT_HNSW.efConstruction : params.efConstruction,
+    efRuntime: params.efRuntime === 0 ? DEFAULT_HNSW.efRuntime : params.efRuntime,
   };
   violations.push(
-    ...intRangeViolations(hnsw.m, HNSW_M_RANGE, `${path}.hnsw.m`),
-    ...intRangeViolations(hnsw.efConstruction, HNSW_EF_CONSTRUCTION_RANGE, `${path}.hnsw.ef_construction`),
-    ...intRangeViolations(hnsw.efRuntime, HNSW_EF_RUNTIME_RANGE, `${path}.hnsw.ef_runtime`),
+    ...intRangeViolations(hnsw.m, HNSW_M_RANGE, fieldPath(path, "hnsw", "m")),
+    ...intRangeViolations(hnsw.efConstruction, HNSW_EF_CONSTRUCTION_RANGE, fieldPath(path, "hnsw", "ef_construction")),
+    ...intRangeViolations(hnsw.efRuntime, HNSW_EF_RUNTIME_RANGE, fieldPath(path, "hnsw", "ef_runtime")),
   );
   return { ...base, hnsw };
+}
+
+/** `value` when set and decoded, `fallback` when unset; undefined (violations recorded) when undecodable. */
+function decodedOr<T>(value: Decoded<T> | undefined, fallback: T, violations: FieldViolation[]): T | undefined {
+  if (isUndecodable(value)) {
+    violations.push(...value.violations);
+    return undefined;
+  }
+  return value ?? fallback;
 }
 
 /**
@@ -356,12 +377,12 @@ function normalizeInterestValues(
   const names = input.categoryNames;
   if (dimension !== undefined && names.length !== dimension) {
     violations.push({
-      field: `${path}.category_names`,
+      field: fieldPath(path, "category_names"),
       description: `must have one name per vector dimension: ${dimension} (got ${names.length})`,
     });
   }
   names.forEach((name, i) => {
-    const field = `${path}.category_names[${i}]`;
+    const field = fieldPath(path, "category_names", i);
     if (name.trim() === "") violations.push({ field, description: "must not be empty" });
     else if (name.includes(",")) violations.push({ field, description: "must not contain ','" });
     else if (name !== name.trim()) {
@@ -371,7 +392,7 @@ function normalizeInterestValues(
   violations.push(
     ...duplicateViolations(
       names,
-      (i) => `${path}.category_names[${i}]`,
+      (i) => fieldPath(path, "category_names", i),
       (name) => (name.trim() === "" ? undefined : name.toLowerCase()),
     ),
   );
@@ -382,7 +403,7 @@ function normalizeInterestValues(
       ? DEFAULT_INTEREST_THRESHOLD
       : input.threshold;
   if (!Number.isFinite(threshold)) {
-    violations.push({ field: `${path}.threshold`, description: `must be finite (got ${String(threshold)})` });
+    violations.push({ field: fieldPath(path, "threshold"), description: `must be finite (got ${String(threshold)})` });
   }
   return { categoryNames: [...names], threshold, tagField };
 }

@@ -5,6 +5,7 @@
  */
 import type { FieldViolation } from "./errors.js";
 import { INTERACTION_KINDS } from "./interaction.js";
+import { fieldPath } from "./violations.js";
 
 /** An inclusive integer range. */
 export interface IntRange {
@@ -187,6 +188,6 @@ export function duplicateViolations(
 export function idListViolations(ids: readonly string[], field: string): FieldViolation[] {
   const violations = batchSizeViolations(ids.length, field);
   if (ids.length > BATCH_RANGE.max) return violations;
-  ids.forEach((id, i) => violations.push(...idViolations(id, `${field}[${i}]`)));
+  ids.forEach((id, i) => violations.push(...idViolations(id, fieldPath(field, i))));
   return violations;
 }

@@ -1,17 +1,14 @@
 /**
- * The gRPC server: VectorService over the use cases of one store, grpc.health.v1 and server reflection
- * (v1 and v1alpha). `startServer` binds and returns once the server is listening.
+ * The gRPC server: VectorService over the use cases it is given, grpc.health.v1 (following the
+ * store's availability) and server reflection (v1 and v1alpha). `startGrpcServer` binds and returns
+ * once the server is listening; src/main.ts builds what it serves.
  */
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { VectorServiceService } from "../gen/vecrec/v1/vecrec.js";
-import { createIndexAdmin } from "../usecases/index-admin.js";
-import { createInteractionService } from "../usecases/interactions.js";
-import { createItemService } from "../usecases/items.js";
-import { createRecommender } from "../usecases/recommend.js";
-import { createSearchService } from "../usecases/search.js";
 import type { VectorStore } from "../store/vector-store.js";
+import type { UseCases } from "../usecases/use-cases.js";
 import { addReflectionService, loadDescriptorPool } from "./reflection-service.js";
 import { withTolerantDecoding } from "./request-decoding.js";
 import { createVectorServiceHandlers } from "./vector-service-handlers.js";
@@ -25,8 +22,12 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 8_000;
 /** An Upsert of 10000 items of 1536 float32 dimensions is ~62 MB: allow it (grpc-js defaults to 4 MB). */
 export const MAX_RECEIVE_MESSAGE_BYTES = 128 * 1024 * 1024;
 
-export interface StartServerOptions {
-  readonly store: VectorStore;
+/** What health follows: the store's availability (a store without it is always available). */
+export type Availability = Pick<VectorStore, "isAvailable" | "onAvailabilityChange">;
+
+export interface GrpcServerOptions {
+  readonly useCases: UseCases;
+  readonly availability: Availability;
   /** host:port, e.g. `127.0.0.1:50051`; port 0 picks a free port. */
   readonly listen: string;
   readonly logger: Logger;
@@ -43,20 +44,11 @@ export interface RunningServer {
 }
 
 /** Starts a server on `listen`. @throws Error when the address cannot be bound. */
-export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { store, listen, logger } = options;
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
+  const { useCases, availability, listen, logger } = options;
   const server = new Server({ "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES });
 
-  const handlers = createVectorServiceHandlers(
-    {
-      indexAdmin: createIndexAdmin(store),
-      items: createItemService(store),
-      search: createSearchService(store),
-      recommender: createRecommender(store),
-      interactions: createInteractionService(store),
-    },
-    logger,
-  );
+  const handlers = createVectorServiceHandlers(useCases, logger);
   const pool = loadDescriptorPool();
   // Requests the decoder rejects get INVALID_ARGUMENT naming the field, not grpc-js's INTERNAL.
   server.addService(
@@ -72,8 +64,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     health.setStatus(VECTOR_SERVICE_NAME, status(available));
   };
   // Subscribed before reading the state, so that no change falls between the two.
-  const unsubscribe = store.onAvailabilityChange?.(setHealth);
-  setHealth(store.isAvailable?.() ?? true);
+  const unsubscribe = availability.onAvailabilityChange?.(setHealth);
+  setHealth(availability.isAvailable?.() ?? true);
   health.addToServer(server);
   addReflectionService(server, pool, logger);
 

@@ -9,7 +9,6 @@ import { deriveInterests } from "../domain/interests.js";
 import { indexNameViolations } from "../domain/request-limits.js";
 import type { IndexInfo, InterestSpec } from "../domain/schema.js";
 import type { CreateIndexResult, InterestTagUpdate, VectorStore } from "../store/vector-store.js";
-import { indexSpecCacheFor, type IndexSpecCache } from "./index-spec-cache.js";
 
 export type { FieldInput, IndexSpecInput, InterestInput } from "../domain/index-spec.js";
 
@@ -19,15 +18,16 @@ export const INTEREST_RECOMPUTE_BATCH = 500;
 export interface IndexAdmin {
   /**
    * Creates the index, or returns the existing one when its normalised spec is equal (`created` false).
-   * @throws InvalidArgumentError, AlreadyExistsError (same name, other spec)
+   * @throws InvalidArgumentError (every violation of the spec, undecodable enums included),
+   *   AlreadyExistsError (same name, other spec)
    */
   createIndex(input: IndexSpecInput): Promise<CreateIndexResult>;
   /** @throws InvalidArgumentError (bad name), IndexNotFoundError */
-  getIndex(name: string): Promise<IndexInfo>;
+  getIndex(indexName: string): Promise<IndexInfo>;
   /** Every index, sorted by name. */
   listIndexes(): Promise<IndexInfo[]>;
   /** @throws InvalidArgumentError (bad name), IndexNotFoundError */
-  dropIndex(name: string, deleteItems: boolean): Promise<void>;
+  dropIndex(indexName: string, deleteItems: boolean): Promise<void>;
   /**
    * Replaces the interests (undefined removes them; the tag field stays in the schema, emptied), then
    * rewrites the interests tag of every item. `itemsUpdated` counts the items recomputed.
@@ -35,67 +35,50 @@ export interface IndexAdmin {
    * Concurrent writes are never lost: only the interests tag of an item is written, and only if the
    * item still has the vector it was scanned with (compare-and-set); an item upserted or deleted by a
    * client meanwhile is left as the client wrote it (with the interests its upsert derived: from the new
-   * spec, unless it read the spec before the change, e.g. from another replica's cache, which keeps it
-   * for up to its TTL). It does not stop when the caller goes away:
+   * spec, unless it read the spec before the change, e.g. from another replica's spec cache, which keeps
+   * it for up to about 1 s, see VectorStore.getIndexSpec). It does not stop when the caller goes away:
    * half-recomputed items would disagree with the index definition.
    * @throws InvalidArgumentError (paths under `interests.`), IndexNotFoundError
    */
-  updateInterests(name: string, interests: InterestInput | undefined): Promise<{ info: IndexInfo; itemsUpdated: number }>;
+  updateInterests(indexName: string, interests: InterestInput | undefined): Promise<{ info: IndexInfo; itemsUpdated: number }>;
 }
 
-export function createIndexAdmin(store: VectorStore, options: { specCache?: IndexSpecCache } = {}): IndexAdmin {
-  const specs = options.specCache ?? indexSpecCacheFor(store);
+export function createIndexAdmin(store: VectorStore): IndexAdmin {
   return {
     async createIndex(input) {
-      const spec = normalizeIndexSpec(input);
-      const result = await store.createIndex(spec);
-      specs.set(result.info.spec);
-      return result;
+      return store.createIndex(normalizeIndexSpec(input));
     },
 
-    async getIndex(name) {
-      throwIfViolations(indexNameViolations(name));
-      const info = await specs.guard(name, () => store.getIndex(name));
-      specs.set(info.spec);
-      return info;
+    async getIndex(indexName) {
+      throwIfViolations(indexNameViolations(indexName));
+      return store.getIndex(indexName);
     },
 
     listIndexes() {
       return store.listIndexes();
     },
 
-    async dropIndex(name, deleteItems) {
-      throwIfViolations(indexNameViolations(name));
-      try {
-        await store.dropIndex(name, { deleteItems });
-      } finally {
-        specs.invalidate(name);
-      }
+    async dropIndex(indexName, deleteItems) {
+      throwIfViolations(indexNameViolations(indexName));
+      await store.dropIndex(indexName, { deleteItems });
     },
 
-    async updateInterests(name, input) {
-      throwIfViolations(indexNameViolations(name));
-      const current = await specs.guard(name, () => store.getIndex(name));
+    async updateInterests(indexName, input) {
+      throwIfViolations(indexNameViolations(indexName));
+      // Read now, not from the spec cache: the new interests are checked against the current schema.
+      const current = await store.getIndex(indexName);
       const interests = input === undefined ? undefined : normalizeInterestUpdate(current.spec, input);
-      let info: IndexInfo;
-      try {
-        info = await store.setInterests(name, interests);
-      } finally {
-        specs.invalidate(name);
-      }
-      specs.set(info.spec);
+      const info = await store.setInterests(indexName, interests);
       const tagField = interests?.tagField ?? current.spec.interests?.tagField;
       if (tagField === undefined) return { info, itemsUpdated: 0 };
-      const itemsUpdated = await specs.guard(name, () =>
-        recomputeInterests(store, name, tagField, interests),
-      );
+      const itemsUpdated = await recomputeInterests(store, indexName, tagField, interests);
       return { info, itemsUpdated };
     },
   };
 }
 
 /**
- * Rewrites `tagField` of every item of `index` from its vector (removing it when `interests` is
+ * Rewrites `tagField` of every item of `indexName` from its vector (removing it when `interests` is
  * undefined or nothing is above the threshold). Only items whose tag changes are written, and only the
  * tag: each write is a compare-and-set on the scanned vector (store.setInterestTags), so an item
  * upserted or deleted by a client between the scan and the write is left as the client wrote it (its
@@ -104,12 +87,12 @@ export function createIndexAdmin(store: VectorStore, options: { specCache?: Inde
  */
 async function recomputeInterests(
   store: VectorStore,
-  index: string,
+  indexName: string,
   tagField: string,
   interests: InterestSpec | undefined,
 ): Promise<number> {
   let recomputed = 0;
-  for await (const batch of store.scanItems(index, INTEREST_RECOMPUTE_BATCH)) {
+  for await (const batch of store.scanItems(indexName, INTEREST_RECOMPUTE_BATCH)) {
     const changed: InterestTagUpdate[] = [];
     for (const item of batch) {
       // An item without a vector (e.g. a hash written outside vecrec) has no interests to derive.
@@ -121,7 +104,7 @@ async function recomputeInterests(
       if (sameValues(beforeValues, derived) && (derived.length > 0 || before === undefined)) continue;
       changed.push({ id: item.id, basedOnVector: item.vector, tags: derived });
     }
-    if (changed.length > 0) await store.setInterestTags(index, changed, tagField);
+    if (changed.length > 0) await store.setInterestTags(indexName, changed, tagField);
   }
   return recomputed;
 }

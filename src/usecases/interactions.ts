@@ -3,8 +3,7 @@
  * user's interactions back, newest first. Interactions are deleted with their user (deleteItems) or
  * with the index (dropIndex with deleteItems); the stores do that.
  */
-import { throwIfViolations } from "../domain/errors.js";
-import type { FieldViolation } from "../domain/errors.js";
+import { throwIfViolations, type FieldViolation } from "../domain/errors.js";
 import type { Interaction, InteractionKind, InteractionPage } from "../domain/interaction.js";
 import {
   DEFAULT_INTERACTIONS_PAGE,
@@ -18,65 +17,43 @@ import {
   nonNegativeViolations,
   offsetViolations,
 } from "../domain/request-limits.js";
+import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
 
-/** The transport fills the defaults: weight 1, occurredAtMs = now. */
+/**
+ * One interaction of RecordInteractions as the transport decoded it (weight defaults to 1, the time to
+ * now); a kind or time it could not decode is Undecodable.
+ */
 export interface InteractionInput {
   userId: string;
   itemId: string;
-  kind: InteractionKind;
+  kind: Decoded<InteractionKind>;
   weight: number;
-  occurredAtMs: number;
+  occurredAtMs: Decoded<number>;
 }
 
-/**
- * Every violation of a RecordInteractions batch (paths `index_name`, `interactions`,
- * `interactions[i].user_id`, `.item_id`, `.kind`, `.weight`, `.occurred_at`); empty when it is valid.
- */
-export function recordViolations(indexName: string, interactions: readonly InteractionInput[]): FieldViolation[] {
-  const violations: FieldViolation[] = [
-    ...indexNameViolations(indexName),
-    ...batchSizeViolations(interactions.length, "interactions"),
-  ];
-  interactions.forEach((it, i) => {
-    const at = `interactions[${i}]`;
-    violations.push(...idViolations(it.userId, `${at}.user_id`));
-    violations.push(...idViolations(it.itemId, `${at}.item_id`));
-    violations.push(...interactionKindViolations(it.kind, `${at}.kind`));
-    violations.push(...nonNegativeViolations(it.weight, `${at}.weight`));
-    violations.push(...finiteViolations(it.occurredAtMs, `${at}.occurred_at`));
-  });
-  return violations;
-}
-
-/**
- * Creates the interactions service over a store.
- * Both methods throw InvalidArgumentError naming every bad field (`interactions`,
- * `interactions[i].user_id`, `.item_id`, `.kind`, `.weight`, `.occurred_at`, `user_id`, `limit`,
- * `offset`), IndexNotFoundError from the store, and UnavailableError when the backend is unreachable.
- */
-export function createInteractionService(store: VectorStore): {
-  record(indexName: string, interactions: InteractionInput[]): Promise<number>;
+export interface InteractionService {
+  /**
+   * Validates the whole batch, then stores it (nothing is written when one interaction is bad).
+   * Returns the number of interactions given; the same (user, item, kind, time) recorded twice is kept once.
+   * @throws InvalidArgumentError (paths `index_name`, `interactions`, `interactions[i].user_id`,
+   *   `.item_id`, `.kind`, `.weight`, `.occurred_at`), IndexNotFoundError
+   */
+  record(indexName: string, interactions: readonly InteractionInput[]): Promise<number>;
+  /**
+   * One page of the user's interactions, newest first, with the user's total count. limit 0 = 100.
+   * @throws InvalidArgumentError (paths `index_name`, `user_id`, `limit`, `offset`), IndexNotFoundError
+   */
   get(indexName: string, userId: string, page: { limit: number; offset: number }): Promise<InteractionPage>;
-} {
+}
+
+/** Creates the interactions service over a store (UnavailableError when the backend is unreachable). */
+export function createInteractionService(store: VectorStore): InteractionService {
   return {
-    /**
-     * Validates the whole batch, then stores it (nothing is written when one interaction is bad).
-     * Returns the number of interactions given; the same (user, item, kind, time) recorded twice is kept once.
-     */
     async record(indexName, interactions) {
-      throwIfViolations(recordViolations(indexName, interactions));
-      const clean: Interaction[] = interactions.map((it) => ({
-        userId: it.userId,
-        itemId: it.itemId,
-        kind: it.kind,
-        weight: it.weight,
-        occurredAtMs: it.occurredAtMs,
-      }));
-      return store.recordInteractions(indexName, clean);
+      return store.recordInteractions(indexName, validateInteractions(indexName, interactions));
     },
 
-    /** One page of the user's interactions, newest first, with the user's total count. limit 0 = 100. */
     async get(indexName, userId, page) {
       const violations: FieldViolation[] = [...indexNameViolations(indexName), ...idViolations(userId, "user_id")];
       if (page.limit !== 0) violations.push(...intRangeViolations(page.limit, INTERACTIONS_PAGE_RANGE, "limit"));
@@ -86,4 +63,30 @@ export function createInteractionService(store: VectorStore): {
       return store.getInteractions(indexName, userId, { offset: page.offset, limit });
     },
   };
+}
+
+/**
+ * Validates a RecordInteractions batch and returns the interactions to store.
+ * @throws InvalidArgumentError with every violation
+ */
+export function validateInteractions(indexName: string, inputs: readonly InteractionInput[]): Interaction[] {
+  const violations = new ViolationCollector();
+  violations.addAll(indexNameViolations(indexName));
+  violations.addAll(batchSizeViolations(inputs.length, "interactions"));
+  const interactions: Interaction[] = [];
+  inputs.forEach((input, i) => {
+    const at = violations.at("interactions", i);
+    const kind = at.decoded(input.kind);
+    if (kind !== undefined) at.addAll(interactionKindViolations(kind, at.pathOf("kind")));
+    at.addAll(idViolations(input.userId, at.pathOf("user_id")));
+    at.addAll(idViolations(input.itemId, at.pathOf("item_id")));
+    at.addAll(nonNegativeViolations(input.weight, at.pathOf("weight")));
+    const occurredAtMs = at.decoded(input.occurredAtMs);
+    if (occurredAtMs !== undefined) at.addAll(finiteViolations(occurredAtMs, at.pathOf("occurred_at")));
+    if (kind === undefined || occurredAtMs === undefined) return;
+    const { userId, itemId, weight } = input;
+    interactions.push({ userId, itemId, kind, weight, occurredAtMs });
+  });
+  violations.throwIfAny();
+  return interactions;
 }

@@ -1,7 +1,7 @@
 /**
  * Item use cases: Upsert (validated whole before anything is written), GetItems, DeleteItems.
  */
-import { throwIfViolations, type FieldViolation } from "../domain/errors.js";
+import { throwIfViolations } from "../domain/errors.js";
 import { deriveInterests } from "../domain/interests.js";
 import type { FieldValue, Item } from "../domain/item.js";
 import {
@@ -15,54 +15,45 @@ import {
 import type { FieldSpec, IndexSpec } from "../domain/schema.js";
 import { vectorField } from "../domain/schema.js";
 import { vectorViolations } from "../domain/vector.js";
+import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
-import { indexSpecCacheFor, type IndexSpecCache } from "./index-spec-cache.js";
+import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
 
-/** An item as the transport decodes it; `vector` undefined when the request did not set it. */
+/**
+ * One item of an Upsert as the transport decoded it: `vector` undefined when the request did not set
+ * it; a vector or field value it could not decode is Undecodable (reported with the rest).
+ */
 export interface ItemInput {
   id: string;
-  vector: Float32Array | undefined;
-  fields: Record<string, FieldValue>;
+  vector: Decoded<Float32Array> | undefined;
+  fields: Record<string, Decoded<FieldValue>>;
 }
 
 export interface ItemService {
   /**
    * Validates every item against the index spec, derives the interests tag when the index has interests,
    * and writes them all. Returns the number of items written.
-   * `decodingViolations` are what the transport found while decoding (bad vector bytes, unset values):
-   * when there are any, nothing is written and they are reported with every violation found here.
-   * @throws InvalidArgumentError (nothing written), IndexNotFoundError
+   * @throws InvalidArgumentError with every bad field (nothing written), IndexNotFoundError
    */
-  upsert(indexName: string, items: ItemInput[], options?: { decodingViolations?: readonly FieldViolation[] }): Promise<number>;
+  upsert(indexName: string, items: readonly ItemInput[]): Promise<number>;
   /**
    * Items in the order of `ids` (duplicates allowed); ids that do not exist go to `missingIds`.
    * @throws InvalidArgumentError, IndexNotFoundError
    */
-  getItems(indexName: string, ids: string[], includeVectors: boolean): Promise<{ items: Item[]; missingIds: string[] }>;
+  getItems(indexName: string, ids: readonly string[], includeVectors: boolean): Promise<{ items: Item[]; missingIds: string[] }>;
   /**
    * Deletes items (and their interactions); returns how many existed. Unknown ids are not an error.
    * @throws InvalidArgumentError, IndexNotFoundError
    */
-  deleteItems(indexName: string, ids: string[]): Promise<number>;
+  deleteItems(indexName: string, ids: readonly string[]): Promise<number>;
 }
 
-export function createItemService(store: VectorStore, options: { specCache?: IndexSpecCache } = {}): ItemService {
-  const specs = options.specCache ?? indexSpecCacheFor(store);
+export function createItemService(store: VectorStore): ItemService {
   return {
-    async upsert(indexName, inputs, options = {}) {
-      const decoding = options.decodingViolations ?? [];
-      const request = [...indexNameViolations(indexName), ...batchSizeViolations(inputs.length, "items")];
-      if (request.length > 0) throwIfViolations([...decoding, ...request]);
-      let spec: IndexSpec;
-      try {
-        spec = await specs.get(indexName);
-      } catch (error) {
-        // Bad input is reported before an unknown index, as when the transport rejected it alone.
-        throwIfViolations(decoding);
-        throw error;
-      }
-      const items = prepareItems(spec, inputs, decoding);
-      await specs.guard(indexName, () => store.upsert(indexName, items));
+    async upsert(indexName, inputs) {
+      const spec = await lookUpIndexSpec(store, indexName);
+      const items = validateUpsert(indexName, inputs, spec);
+      await store.upsert(indexName, items);
       return items.length;
     },
 
@@ -87,54 +78,50 @@ export function createItemService(store: VectorStore, options: { specCache?: Ind
 }
 
 /**
- * Validates a whole batch against `spec` and returns the items to store: tag values trimmed, empty tag
- * lists dropped, the interests tag derived from the vector when the index has interests.
- * `decodingViolations` (the transport's) are reported with the rest.
- * @throws InvalidArgumentError with paths such as `items[3].vector`, `items[0].fields.labels`,
- *   `items[2].id`: every violation (the transport caps what it sends, see src/grpc/status-mapping.ts)
+ * Validates an Upsert against the spec of its index (undefined: not found, then only what needs no
+ * spec is checked) and returns the items to store: tag values trimmed, empty tag lists dropped, the
+ * interests tag derived from the vector when the index has interests.
+ * @throws InvalidArgumentError with every violation (paths such as `items[3].vector`,
+ *   `items[0].fields.labels`, `items[2].id`; the transport caps what it sends), else IndexNotFoundError
+ *   when `spec` is undefined
  */
-export function prepareItems(
-  spec: IndexSpec,
-  inputs: readonly ItemInput[],
-  decodingViolations: readonly FieldViolation[] = [],
-): Item[] {
-  const violations: FieldViolation[] = [...decodingViolations, ...batchSizeViolations(inputs.length, "items")];
-  // A vector the transport could not decode (`items[i].vector.float32_le`) is not "missing" as well.
-  const undecodedVectors = new Set(
-    decodingViolations.filter((v) => /^items\[\d+\]\.vector\./.test(v.field)).map((v) => v.field.replace(/\.[^.]*$/, "")),
-  );
-  const dimension = vectorField(spec).dimension;
-  const fieldsByName = new Map<string, FieldSpec>(spec.fields.map((f) => [f.name, f]));
+export function validateUpsert(indexName: string, inputs: readonly ItemInput[], spec: IndexSpec | undefined): Item[] {
+  const violations = new ViolationCollector();
+  violations.addAll(indexNameViolations(indexName));
+  violations.addAll(batchSizeViolations(inputs.length, "items"));
+  const dimension = spec === undefined ? undefined : vectorField(spec).dimension;
+  const fieldsByName = new Map<string, FieldSpec>(spec?.fields.map((f) => [f.name, f]));
   const items: Item[] = [];
 
   inputs.forEach((input, i) => {
-    const path = `items[${i}]`;
-    violations.push(...idViolations(input.id, `${path}.id`));
-    if (input.vector === undefined) {
-      if (!undecodedVectors.has(`${path}.vector`)) violations.push({ field: `${path}.vector`, description: "required" });
-    } else {
-      violations.push(...vectorViolations(input.vector, dimension, `${path}.vector`));
-    }
+    const item = violations.at("items", i);
+    item.addAll(idViolations(input.id, item.pathOf("id")));
+    let vector: Float32Array | undefined;
+    if (input.vector === undefined) item.at("vector").add("required");
+    else vector = item.decoded(input.vector);
+    if (vector !== undefined) item.addAll(vectorViolations(vector, dimension, item.pathOf("vector")));
     const fields: Record<string, FieldValue> = {};
-    for (const [name, value] of Object.entries(input.fields)) {
-      const normalized = normalizeFieldValue(spec, fieldsByName.get(name), name, value, `${path}.fields.${name}`, violations);
+    for (const [name, draft] of Object.entries(input.fields)) {
+      const value = item.decoded(draft);
+      if (value === undefined || spec === undefined) continue;
+      const normalized = normalizeFieldValue(spec, fieldsByName.get(name), name, value, item.at("fields", name));
       if (normalized !== undefined) fields[name] = normalized;
     }
-    if (spec.interests !== undefined && input.vector !== undefined) {
-      const interests = deriveInterests(input.vector, spec.interests);
+    if (vector === undefined) return;
+    if (spec?.interests !== undefined) {
+      const interests = deriveInterests(vector, spec.interests);
       if (interests.length > 0) fields[spec.interests.tagField] = { type: "tag", values: interests };
     }
-    if (input.vector !== undefined) items.push({ id: input.id, vector: input.vector, fields });
+    items.push({ id: input.id, vector, fields });
   });
-  violations.push(
-    ...duplicateViolations(
+  violations.addAll(
+    duplicateViolations(
       inputs.map((item) => item.id),
-      (i) => `items[${i}].id`,
+      (i) => violations.pathOf("items", i, "id"),
       (id) => (id === "" ? undefined : id),
     ),
   );
-
-  throwIfViolations(violations);
+  throwIfInvalid(violations, indexName, spec);
   return items;
 }
 
@@ -151,26 +138,24 @@ function normalizeFieldValue(
   fieldSpec: FieldSpec | undefined,
   name: string,
   value: FieldValue,
-  path: string,
-  violations: FieldViolation[],
+  violations: ViolationCollector,
 ): FieldValue | undefined {
   if (fieldSpec === undefined) {
-    violations.push({ field: path, description: `unknown field "${name}": not in the schema of index ${spec.name}` });
+    violations.add(`unknown field "${name}": not in the schema of index ${spec.name}`);
     return undefined;
   }
   if (fieldSpec.type === "vector") {
-    violations.push({ field: path, description: `"${name}" is the vector field; send the vector in vector` });
+    violations.add(`"${name}" is the vector field; send the vector in vector`);
     return undefined;
   }
   if (spec.interests !== undefined && name === spec.interests.tagField) {
-    violations.push({ field: path, description: `"${name}" holds the interests, derived from the vector; it cannot be written` });
+    violations.add(`"${name}" holds the interests, derived from the vector; it cannot be written`);
     return undefined;
   }
   if (value.type !== fieldSpec.type) {
-    violations.push({
-      field: path,
-      description: `"${name}" is a ${TYPE_NAMES[fieldSpec.type]} field: send ${VALUE_KINDS[fieldSpec.type]}, not ${VALUE_KINDS[value.type]}`,
-    });
+    violations.add(
+      `"${name}" is a ${TYPE_NAMES[fieldSpec.type]} field: send ${VALUE_KINDS[fieldSpec.type]}, not ${VALUE_KINDS[value.type]}`,
+    );
     return undefined;
   }
   switch (value.type) {
@@ -178,7 +163,7 @@ function normalizeFieldValue(
       return value;
     case "numeric":
       if (!Number.isFinite(value.value)) {
-        violations.push(...finiteViolations(value.value, path));
+        violations.addAll(finiteViolations(value.value, violations.path));
         return undefined;
       }
       return value;
@@ -190,13 +175,10 @@ function normalizeFieldValue(
         // Redis trims tags; trimming here makes what GetItems returns match what filters see.
         const tag = raw.trim();
         if (tag === "") {
-          violations.push({ field: path, description: `tag ${j} is empty` });
+          violations.add(`tag ${j} is empty`);
           bad = true;
         } else if (tag.includes(separator)) {
-          violations.push({
-            field: path,
-            description: `tag ${j} (${JSON.stringify(raw)}) contains the separator ${JSON.stringify(separator)}`,
-          });
+          violations.add(`tag ${j} (${JSON.stringify(raw)}) contains the separator ${JSON.stringify(separator)}`);
           bad = true;
         } else {
           values.push(tag);

@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { BadRequest, type BadRequest_FieldViolation } from "../../src/gen/google/rpc/error_details.js";
 import { Status } from "../../src/gen/google/rpc/status.js";
 import { VectorServiceClient } from "../../src/gen/vecrec/v1/vecrec.js";
-import { startServer, type RunningServer } from "../../src/grpc/server.js";
+import { startServer, type RunningServer } from "../../src/main.js";
 import { STATUS_DETAILS_TRAILER } from "../../src/grpc/status-mapping.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";

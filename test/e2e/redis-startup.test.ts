@@ -16,7 +16,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { VectorServiceClient, type ListIndexesResponse } from "../../src/gen/vecrec/v1/vecrec.js";
-import { startServer, type RunningServer } from "../../src/grpc/server.js";
+import { startServer, type RunningServer } from "../../src/main.js";
 import { createStore } from "../../src/store/create-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandInCluster } from "../support/redis-standin/cluster.js";

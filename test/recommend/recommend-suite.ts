@@ -14,7 +14,7 @@ import type { IndexSpec } from "../../src/domain/schema.js";
 import { createInteractionService } from "../../src/usecases/interactions.js";
 import type { InteractionInput } from "../../src/usecases/interactions.js";
 import { createRecommender } from "../../src/usecases/recommend.js";
-import type { RecommendCommand, RecommendResult } from "../../src/usecases/recommend.js";
+import type { RecommendDraft, RecommendResult } from "../../src/usecases/recommend.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { violatedFields } from "../support/violations.js";
 
@@ -95,7 +95,7 @@ export async function loadRecommendFixture(store: VectorStore, indexName: string
   await createInteractionService(store).record(indexName, FIXTURE_INTERACTIONS);
 }
 
-export function recommendCommand(indexName: string, overrides: Partial<RecommendCommand> = {}): RecommendCommand {
+export function recommendCommand(indexName: string, overrides: Partial<RecommendDraft> = {}): RecommendDraft {
   return {
     indexName,
     user: { userId: "u" },
@@ -219,10 +219,10 @@ export function describeRecommendSuite(name: string, makeStore: MakeStore): void
     });
 
     it("weights interactions by kind and ignores kinds left out", async () => {
-      const weights = new Map<InteractionKind, number>([
-        ["purchase", 2],
-        ["like", 1],
-      ]);
+      const weights: { kind: InteractionKind; weight: number }[] = [
+        { kind: "purchase", weight: 2 },
+        { kind: "like", weight: 1 },
+      ];
       const result = await createRecommender(store).recommend(recommendCommand(INDEX, { interactionWeights: weights }));
       // views count 0
       // i-a = 0.5*1*2 + 0.2*2*1 = 1.4 ; i-c = 0.2*1*2 = 0.4 ; i-t1 = i-t2 = 0.4 ; i-b = 0.1*1*2 = 0.2
@@ -300,10 +300,10 @@ export function describeRecommendSuite(name: string, makeStore: MakeStore): void
       expect(
         await violatedFields(rec.recommend(recommendCommand(INDEX, { user: { vector: new Float32Array([1, Number.NaN]) } }))),
       ).toEqual(["interest_vector"]);
-      const weights = new Map<InteractionKind, number>([
-        ["view", 1],
-        ["purchase", -1],
-      ]);
+      const weights: { kind: InteractionKind; weight: number }[] = [
+        { kind: "view", weight: 1 },
+        { kind: "purchase", weight: -1 },
+      ];
       expect(await violatedFields(rec.recommend(recommendCommand(INDEX, { interactionWeights: weights })))).toEqual([
         "interaction_weights[1].weight",
       ]);

@@ -1,18 +1,37 @@
 import { describe, expect, it } from "vitest";
 import type { FieldViolation } from "../../../src/domain/errors.js";
 import { TagMatch, type Filter } from "../../../src/gen/vecrec/v1/vecrec.js";
-import { compileFilter, MAX_FILTER_DEPTH, resolveRequestFilter } from "../../../src/grpc/filter-mapping.js";
+import { isUndecodable, type Decoded } from "../../../src/domain/violations.js";
+import type { FilterNode } from "../../../src/domain/filter/filter.js";
+import { decodeRequestFilter, MAX_FILTER_DEPTH, translateFilterTree } from "../../../src/grpc/filter-mapping.js";
 
 const tag = (field: string, values: string[], match = TagMatch.TAG_MATCH_UNSPECIFIED): Filter => ({
   condition: { $case: "tag", value: { field, values, match } },
 });
 
-function compile(filter: Filter): { node: unknown; violations: FieldViolation[] } {
-  const violations: FieldViolation[] = [];
-  return { node: compileFilter(filter, "filter", violations), violations };
+/** The node, or undefined and the violations an Undecodable carries. */
+function split(decoded: Decoded<FilterNode>): { node: FilterNode | undefined; violations: FieldViolation[] } {
+  return isUndecodable(decoded) ? { node: undefined, violations: [...decoded.violations] } : { node: decoded, violations: [] };
 }
 
-describe("compileFilter", () => {
+function compile(filter: Filter): { node: unknown; violations: FieldViolation[] } {
+  return split(translateFilterTree(filter, "filter"));
+}
+
+/** decodeRequestFilter as { node, field }, or undefined with its violations pushed. */
+function resolveRequestFilter(
+  typed: Filter | undefined,
+  query: string,
+  names: { typed: "filter"; query: "filter_query" },
+  violations: FieldViolation[],
+): { node: FilterNode; field: string } | undefined {
+  const { filter, field } = decodeRequestFilter(typed, query, names);
+  const { node, violations: found } = split(filter);
+  violations.push(...found);
+  return node === undefined ? undefined : { node, field };
+}
+
+describe("translateFilterTree", () => {
   it("maps tag ANY (and unspecified) to one tag node, ALL to an and of tag nodes", () => {
     expect(compile(tag("labels", ["a", "b"])).node).toEqual({ op: "tag", field: "labels", values: ["a", "b"] });
     expect(compile(tag("labels", ["a"], TagMatch.TAG_MATCH_ANY)).node).toEqual({ op: "tag", field: "labels", values: ["a"] });
@@ -91,7 +110,7 @@ describe("compileFilter", () => {
   });
 });
 
-describe("resolveRequestFilter", () => {
+describe("decodeRequestFilter", () => {
   const names = { typed: "filter", query: "filter_query" } as const;
 
   it("matches everything when neither is set", () => {

@@ -10,7 +10,7 @@ import { MATCH_ALL, type FilterNode } from "../../../src/domain/filter/filter.js
 import type { FieldValue } from "../../../src/domain/item.js";
 import { createIndexAdmin } from "../../../src/usecases/index-admin.js";
 import { createItemService } from "../../../src/usecases/items.js";
-import { createSearchService, type SearchCommand } from "../../../src/usecases/search.js";
+import { createSearchService, type SearchDraft } from "../../../src/usecases/search.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
 import type { SearchQuery, VectorStore } from "../../../src/store/vector-store.js";
 
@@ -19,7 +19,7 @@ const tags = (...values: string[]): FieldValue => ({ type: "tag", values });
 const text = (value: string): FieldValue => ({ type: "text", value });
 const num = (value: number): FieldValue => ({ type: "numeric", value });
 
-const command = (overrides: Partial<SearchCommand>): SearchCommand => ({
+const command = (overrides: Partial<SearchDraft>): SearchDraft => ({
   indexName: "things",
   query: undefined,
   k: 10,

@@ -1,0 +1,51 @@
+/** Item messages <-> domain values: UpsertRequest items (drafts for the use case) and items in responses. */
+import type { FieldValue as DomainFieldValue, FieldValues, Item as DomainItem } from "../domain/item.js";
+import { Undecodable, fieldPath, type Decoded } from "../domain/violations.js";
+import type { FieldValue, Item } from "../gen/vecrec/v1/vecrec.js";
+import type { ItemInput } from "../usecases/items.js";
+import { decodeOptionalVector, encodeVector } from "./vector-mapping.js";
+
+/** Decodes metadata values; a value with no `kind` set is Undecodable at `<path>.<name>`. */
+export function decodeFieldValues(
+  fields: { [key: string]: FieldValue },
+  path: string,
+): Record<string, Decoded<DomainFieldValue>> {
+  const decoded: Record<string, Decoded<DomainFieldValue>> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    const kind = value.kind;
+    if (kind === undefined) {
+      const description = "no value set: set one of text, tags, number";
+      decoded[name] = new Undecodable({ field: fieldPath(path, name), description });
+    } else if (kind.$case === "text") decoded[name] = { type: "text", value: kind.value };
+    else if (kind.$case === "tags") decoded[name] = { type: "tag", values: [...kind.value.values] };
+    else decoded[name] = { type: "numeric", value: kind.value };
+  }
+  return decoded;
+}
+
+export function encodeFieldValues(fields: FieldValues): { [key: string]: FieldValue } {
+  const encoded: { [key: string]: FieldValue } = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (value.type === "text") encoded[name] = { kind: { $case: "text", value: value.value } };
+    else if (value.type === "tag") encoded[name] = { kind: { $case: "tags", value: { values: [...value.values] } } };
+    else encoded[name] = { kind: { $case: "number", value: value.value } };
+  }
+  return encoded;
+}
+
+/** Decodes the items of an UpsertRequest. A missing vector is left to the use case. */
+export function decodeItems(items: readonly Item[]): ItemInput[] {
+  return items.map((item, i) => ({
+    id: item.id,
+    vector: decodeOptionalVector(item.vector, fieldPath("items", i, "vector")),
+    fields: decodeFieldValues(item.fields, fieldPath("items", i, "fields")),
+  }));
+}
+
+export function encodeItem(item: DomainItem): Item {
+  return {
+    id: item.id,
+    vector: item.vector && encodeVector(item.vector),
+    fields: encodeFieldValues(item.fields),
+  };
+}

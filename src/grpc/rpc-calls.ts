@@ -1,0 +1,66 @@
+/**
+ * The two call shapes of VectorService, around a handler that takes a decoded request and a signal:
+ * every failure ends the call with a mapped status (never UNKNOWN), the signal follows the client
+ * (cancel, deadline), and a request the deserializer could not decode (request-decoding.ts) is answered
+ * INVALID_ARGUMENT before the handler runs.
+ */
+import type {
+  handleServerStreamingCall,
+  handleUnaryCall,
+  sendUnaryData,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { InvalidArgumentError } from "../domain/errors.js";
+import { createCallSignal } from "./call-signal.js";
+import { undecodableViolation } from "./request-decoding.js";
+import { toGrpcStatus } from "./status-mapping.js";
+import { writeStream, type MessageStream } from "./stream-writer.js";
+
+/** The request, or an InvalidArgumentError when its deserializer could not decode it. */
+function decodedRequest<Req>(request: Req): Req {
+  const violation = undecodableViolation(request);
+  if (violation !== undefined) throw new InvalidArgumentError(violation);
+  return request;
+}
+
+export function unaryCall<Req, Res>(
+  method: string,
+  logger: Logger,
+  handle: (request: Req, signal: AbortSignal) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const callSignal = createCallSignal(call);
+    const started = performance.now();
+    // handle() may throw synchronously inside its async body only, so one promise chain catches everything.
+    Promise.resolve()
+      .then(() => handle(decodedRequest(call.request), callSignal.signal))
+      .then(
+        (response) => {
+          logger.debug({ method, ms: Math.round(performance.now() - started) }, "ok");
+          callback(null, response);
+        },
+        (error: unknown) => callback(toGrpcStatus(error, logger, method)),
+      )
+      .finally(() => callSignal.dispose())
+      .catch((error: unknown) => logger.error({ err: error, method }, "failed to answer a call"));
+  };
+}
+
+export function serverStreamingCall<Req, Res>(
+  method: string,
+  logger: Logger,
+  produce: (request: Req, signal: AbortSignal) => MessageStream<Res>,
+): handleServerStreamingCall<Req, Res> {
+  return (call: ServerWritableStream<Req, Res>) => {
+    const callSignal = createCallSignal(call);
+    // decodedRequest throws on the first next(), so the stream writer ends the call with the mapped status.
+    const stream = (async function* (): MessageStream<Res> {
+      return yield* produce(decodedRequest(call.request), callSignal.signal);
+    })();
+    writeStream(call, stream, { signal: callSignal.signal, logger, method })
+      .finally(() => callSignal.dispose())
+      .catch((error: unknown) => logger.error({ err: error, method }, "failed to answer a call"));
+  };
+}

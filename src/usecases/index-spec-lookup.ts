@@ -1,0 +1,34 @@
+/**
+ * How a use case gets the spec it validates against: from the store (VectorStore.getIndexSpec, whose
+ * cache is the only one), and only for a well-formed index name. Violations found without the spec are
+ * reported before an unknown index.
+ */
+import { IndexNotFoundError } from "../domain/errors.js";
+import { indexNameViolations } from "../domain/request-limits.js";
+import type { IndexSpec } from "../domain/schema.js";
+import type { ViolationCollector } from "../domain/violations.js";
+import type { VectorStore } from "../store/vector-store.js";
+
+/** The spec of `indexName`; undefined when the name is malformed (not looked up) or the index does not exist. */
+export async function lookUpIndexSpec(store: VectorStore, indexName: string): Promise<IndexSpec | undefined> {
+  if (indexNameViolations(indexName).length > 0) return undefined;
+  try {
+    return await store.getIndexSpec(indexName);
+  } catch (error) {
+    if (error instanceof IndexNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The end of a validation against a looked-up spec: throws every violation collected, or, when there is
+ * none and the spec was not found, IndexNotFoundError.
+ */
+export function throwIfInvalid(
+  violations: ViolationCollector,
+  indexName: string,
+  spec: IndexSpec | undefined,
+): asserts spec is IndexSpec {
+  violations.throwIfAny();
+  if (spec === undefined) throw new IndexNotFoundError(indexName);
+}
