@@ -2,8 +2,6 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   AlreadyExistsError,
   IndexNotFoundError,
-  InvalidArgumentError,
-  type FieldViolation,
 } from "../../../src/domain/errors.js";
 import { defaultIndexSpec } from "../../../src/domain/index-spec.js";
 import type { FieldValue } from "../../../src/domain/item.js";
@@ -13,18 +11,10 @@ import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.
 import { createRedisStore } from "../../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../../src/store/vector-store.js";
 import { startRedisStandIn } from "../../support/redis-standin/index.js";
+import { tags } from "../../support/field-values.js";
+import { violatedFields } from "../../support/violations.js";
 
 const v = (...values: number[]): Float32Array => Float32Array.from(values);
-const tags = (...values: string[]): FieldValue => ({ type: "tag", values });
-
-async function violationsOf(promise: Promise<unknown>): Promise<string[]> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InvalidArgumentError);
-  return (error as InvalidArgumentError).violations.map((x: FieldViolation) => x.field);
-}
 
 describe("index admin", () => {
   let store: VectorStore;
@@ -67,7 +57,7 @@ describe("index admin", () => {
   });
 
   it("rejects an invalid spec with field paths", async () => {
-    expect(await violationsOf(admin.createIndex({ name: "1", fields: [], defaultVectorDimension: 0 }))).toEqual([
+    expect(await violatedFields(admin.createIndex({ name: "1", fields: [], defaultVectorDimension: 0 }))).toEqual([
       "index_name",
       "default_vector_dimension",
     ]);
@@ -86,9 +76,9 @@ describe("index admin", () => {
   });
 
   it("validates index names on reads and drops", async () => {
-    expect(await violationsOf(admin.getIndex("no spaces"))).toEqual(["index_name"]);
-    expect(await violationsOf(admin.dropIndex("", false))).toEqual(["index_name"]);
-    expect(await violationsOf(admin.updateInterests("a/b", undefined))).toEqual(["index_name"]);
+    expect(await violatedFields(admin.getIndex("no spaces"))).toEqual(["index_name"]);
+    expect(await violatedFields(admin.dropIndex("", false))).toEqual(["index_name"]);
+    expect(await violatedFields(admin.updateInterests("a/b", undefined))).toEqual(["index_name"]);
   });
 });
 
@@ -154,14 +144,14 @@ describe("index admin: updateInterests", () => {
   });
 
   it("validates the new interests against the index", async () => {
-    expect(await violationsOf(admin.updateInterests("users", { categoryNames: ["a", "b"], tagField: "" }))).toEqual([
+    expect(await violatedFields(admin.updateInterests("users", { categoryNames: ["a", "b"], tagField: "" }))).toEqual([
       "interests.category_names",
     ]);
-    expect(await violationsOf(admin.updateInterests("users", { categoryNames: ["a", "b", "c"], tagField: "time" }))).toEqual([
+    expect(await violatedFields(admin.updateInterests("users", { categoryNames: ["a", "b", "c"], tagField: "time" }))).toEqual([
       "interests.tag_field",
     ]);
     await admin.updateInterests("users", { categoryNames: ["a", "b", "c"], tagField: "likes" });
-    expect(await violationsOf(admin.updateInterests("users", { categoryNames: ["a", "b", "c"], tagField: "other" }))).toEqual([
+    expect(await violatedFields(admin.updateInterests("users", { categoryNames: ["a", "b", "c"], tagField: "other" }))).toEqual([
       "interests.tag_field",
     ]);
     await expect(admin.updateInterests("nope", undefined)).rejects.toBeInstanceOf(IndexNotFoundError);

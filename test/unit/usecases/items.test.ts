@@ -1,24 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { InvalidArgumentError, IndexNotFoundError, type FieldViolation } from "../../../src/domain/errors.js";
-import type { FieldValue } from "../../../src/domain/item.js";
+import { IndexNotFoundError } from "../../../src/domain/errors.js";
 import { createIndexAdmin } from "../../../src/usecases/index-admin.js";
 import { createItemService, type ItemInput } from "../../../src/usecases/items.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../../../src/store/vector-store.js";
+import { num, tags, text } from "../../support/field-values.js";
+import { violationsOf } from "../../support/violations.js";
 
 const v = (...values: number[]): Float32Array => Float32Array.from(values);
-const tags = (...values: string[]): FieldValue => ({ type: "tag", values });
-const text = (value: string): FieldValue => ({ type: "text", value });
-const num = (value: number): FieldValue => ({ type: "numeric", value });
-
-async function violationsOf(promise: Promise<unknown>): Promise<FieldViolation[]> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InvalidArgumentError);
-  return [...(error as InvalidArgumentError).violations];
-}
 
 describe("item service", () => {
   let store: VectorStore;

@@ -2,22 +2,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   CancelledError,
   IndexNotFoundError,
-  InvalidArgumentError,
   ItemNotFoundError,
-  type FieldViolation,
 } from "../../../src/domain/errors.js";
 import { MATCH_ALL, type FilterNode } from "../../../src/domain/filter/filter.js";
-import type { FieldValue } from "../../../src/domain/item.js";
 import { createIndexAdmin } from "../../../src/usecases/index-admin.js";
 import { createItemService } from "../../../src/usecases/items.js";
 import { createSearchService, type SearchDraft } from "../../../src/usecases/search.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
 import type { SearchQuery, VectorStore } from "../../../src/store/vector-store.js";
+import { num, tags, text } from "../../support/field-values.js";
+import { violatedFields } from "../../support/violations.js";
 
 const v = (...values: number[]): Float32Array => Float32Array.from(values);
-const tags = (...values: string[]): FieldValue => ({ type: "tag", values });
-const text = (value: string): FieldValue => ({ type: "text", value });
-const num = (value: number): FieldValue => ({ type: "numeric", value });
 
 const command = (overrides: Partial<SearchDraft>): SearchDraft => ({
   indexName: "things",
@@ -32,15 +28,6 @@ const command = (overrides: Partial<SearchDraft>): SearchDraft => ({
   efRuntime: 0,
   ...overrides,
 });
-
-async function violationsOf(promise: Promise<unknown>): Promise<string[]> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InvalidArgumentError);
-  return (error as InvalidArgumentError).violations.map((x: FieldViolation) => x.field);
-}
 
 describe("search service", () => {
   const store = createEmbeddedStore();
@@ -118,7 +105,7 @@ describe("search service", () => {
 
   it("names every bad parameter", async () => {
     expect(
-      await violationsOf(
+      await violatedFields(
         service.search(
           command({
             query: { vector: v(1, 2, 3) },
@@ -145,13 +132,13 @@ describe("search service", () => {
   });
 
   it("checks k bounds, query vectors and item ids", async () => {
-    expect(await violationsOf(service.search(command({ k: 10_001 })))).toEqual(["k"]);
-    expect(await violationsOf(service.search(command({ k: 10, offset: 999_991 })))).toEqual(["offset"]);
+    expect(await violatedFields(service.search(command({ k: 10_001 })))).toEqual(["k"]);
+    expect(await violatedFields(service.search(command({ k: 10, offset: 999_991 })))).toEqual(["offset"]);
     expect((await service.search(command({ k: 10, offset: 999_990 }))).hits).toEqual([]);
     expect(await service.search(command({ k: 10_000 }))).toMatchObject({ totalMatches: 4 });
-    expect(await violationsOf(service.search(command({ query: { vector: v(1, Number.NaN) } })))).toEqual(["vector"]);
-    expect(await violationsOf(service.search(command({ query: { itemId: "" } })))).toEqual(["item_id"]);
-    expect(await violationsOf(service.search(command({ indexName: "-bad" })))).toEqual(["index_name"]);
+    expect(await violatedFields(service.search(command({ query: { vector: v(1, Number.NaN) } })))).toEqual(["vector"]);
+    expect(await violatedFields(service.search(command({ query: { itemId: "" } })))).toEqual(["item_id"]);
+    expect(await violatedFields(service.search(command({ indexName: "-bad" })))).toEqual(["index_name"]);
   });
 
   it("reports an unknown index as not found", async () => {
