@@ -6,13 +6,10 @@
 import { MATCH_ALL, type FilterNode } from "../domain/filter/filter.js";
 import { FilterSyntaxError } from "../domain/filter/errors.js";
 import { parseFilterQuery } from "../domain/filter/parser.js";
+// The typed tree has the limits of a filter string (TagCondition.values 1..100, see the proto).
+import { MAX_FILTER_DEPTH, MAX_TAG_VALUES } from "../domain/filter/validate.js";
 import { Undecodable, ViolationCollector, type Decoded } from "../domain/violations.js";
 import { TagMatch, type Filter } from "../gen/vecrec/v1/vecrec.js";
-
-/** Deeper trees are rejected: nobody writes them by hand and recursion must stay bounded. */
-export const MAX_FILTER_DEPTH = 32;
-/** TagCondition.values: 1..100 (see the proto). */
-export const MAX_TAG_VALUES = 100;
 
 /**
  * Translates a typed proto Filter tree into a FilterNode, checking only its shape (a condition set, 1..100

@@ -3,7 +3,8 @@ import type { FieldViolation } from "../../../src/domain/errors.js";
 import { TagMatch, type Filter } from "../../../src/gen/vecrec/v1/vecrec.js";
 import { isUndecodable, type Decoded } from "../../../src/domain/violations.js";
 import type { FilterNode } from "../../../src/domain/filter/filter.js";
-import { decodeRequestFilter, MAX_FILTER_DEPTH, translateFilterTree } from "../../../src/grpc/filter-mapping.js";
+import { MAX_FILTER_DEPTH } from "../../../src/domain/filter/validate.js";
+import { decodeRequestFilter, translateFilterTree } from "../../../src/grpc/filter-mapping.js";
 
 const tag = (field: string, values: string[], match = TagMatch.TAG_MATCH_UNSPECIFIED): Filter => ({
   condition: { $case: "tag", value: { field, values, match } },
