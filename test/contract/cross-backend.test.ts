@@ -8,7 +8,7 @@
  * Except HNSW on a real server, which is approximate by design: even with EF_RUNTIME above the item
  * count, RediSearch 2.10 returned one other 25th neighbour for k=25 (its graph search and its hybrid
  * policies do not promise the exact set). There the comparison is by recall: the hits must be sorted by
- * distance, each with its true distance (within 1e-6), the total must agree, and at least
+ * distance, each with its true distance (within 1e-6), the total must be the hits found, and at least
  * HNSW_MIN_RECALL of the exact neighbours must be among them (a wrong distance, order or filter still
  * fails). The stand-ins answer HNSW exactly and are held to the exact comparison.
  *
@@ -295,8 +295,10 @@ function expectRecall(
   actual: SearchResult,
   label: string,
 ): void {
-  expect(actual.totalMatches, `${label}: totalMatches`).toBe(expected.totalMatches);
-  expect(actual.hits.length, `${label}: hit count`).toBe(expected.hits.length);
+  // An approximate search may find fewer than k when k is above the matches (a real cluster once
+  // returned 399 of 400 for k=450), so the total is what it found, never more than the truth.
+  expect(actual.totalMatches, `${label}: totalMatches`).toBe(actual.hits.length);
+  expect(actual.hits.length, `${label}: hit count`).toBeLessThanOrEqual(expected.hits.length);
   const byId = new Map(items.map((item) => [item.id, item]));
   actual.hits.forEach((hit, i) => {
     const item = byId.get(hit.id);
@@ -325,6 +327,15 @@ for (const note of realServerNotes()) console.warn(`cross-backend: ${note}`);
 
 describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => b.name).join(", ")}`, () => {
   const items = buildDataset(20_261_126);
+  /**
+   * The items of one index. A COSINE HNSW index leaves out the zero vectors: in a real RediSearch 2.10
+   * HNSW graph they poison the search (their NaN distances break the graph's neighbour selection):
+   * measured on Redis 7.4.1 + RediSearch 2.10.32, a handful of zero vectors among 400 made the recall of random
+   * queries drop to 4-84% at EF_RUNTIME 1000, while without them it is 100%. (Issue 11 rejects zero
+   * vectors under COSINE at the API.) The FLAT COSINE index keeps them, so NaN distances stay covered.
+   */
+  const datasetOf = (metric: DistanceMetric, algorithm: VectorAlgorithm): Item[] =>
+    metric === "COSINE" && algorithm === "HNSW" ? items.filter((item) => item.vector?.some((x) => x !== 0) === true) : items;
   const runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const indexNames = METRICS.flatMap((metric) => ALGORITHMS.map((algorithm) => ({ metric, algorithm, name: `xb_${runId}_${metric}_${algorithm}` })));
   let embedded: VectorStore;
@@ -345,9 +356,10 @@ describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => 
       for (const { metric, algorithm, name } of indexNames) {
         await store.createIndex(indexSpec(name, metric, algorithm));
         // Several batches, the last one writing twenty items again (unchanged: upsert replaces whole items).
-        await store.upsert(name, items.slice(0, 150));
-        await store.upsert(name, items.slice(150));
-        await store.upsert(name, items.slice(100, 120));
+        const dataset = datasetOf(metric, algorithm);
+        await store.upsert(name, dataset.slice(0, 150));
+        await store.upsert(name, dataset.slice(150));
+        await store.upsert(name, dataset.slice(100, 120));
       }
     }
   });
@@ -363,9 +375,13 @@ describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => 
 
   it("loads every item into every backend", async () => {
     for (const { store } of others) {
-      for (const { name } of indexNames) expect((await store.getIndex(name)).itemCount).toBe(ITEM_COUNT);
+      for (const { name, metric, algorithm } of indexNames) {
+        expect((await store.getIndex(name)).itemCount).toBe(datasetOf(metric, algorithm).length);
+      }
     }
     expect((await embedded.getIndex(indexNames[0]?.name as string)).itemCount).toBe(ITEM_COUNT);
+    // The COSINE HNSW index holds every item but the zero vectors (see datasetOf).
+    expect(datasetOf("COSINE", "HNSW").length).toBeLessThan(ITEM_COUNT);
   });
 
   it("compares with every Redis backend of this run (the stand-ins, and the real servers configured)", () => {
@@ -377,6 +393,7 @@ describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => 
     it(`agrees on KNN with random filters and k (${metric}, ${algorithm})`, async () => {
       const name = indexNames.find((x) => x.metric === metric && x.algorithm === algorithm)?.name as string;
       const random = createRandom(METRICS.indexOf(metric) * 10 + ALGORITHMS.indexOf(algorithm) + 1);
+      const items = datasetOf(metric, algorithm);
       for (let q = 0; q < QUERIES_PER_INDEX; q++) {
         // Some queries are an item's own vector (or twice it): ties at the top with its duplicates;
         // one is the zero vector (every COSINE distance NaN).
@@ -423,7 +440,8 @@ describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => 
 
   it("agrees on filter-only pages (offset + k, id order)", async () => {
     const random = createRandom(99);
-    for (const { name } of indexNames) {
+    for (const { name, metric, algorithm } of indexNames) {
+      const items = datasetOf(metric, algorithm);
       for (let p = 0; p < PAGES_PER_INDEX; p++) {
         const query: SearchQuery = {
           k: pick(random, [1, 7, 50, ITEM_COUNT + 50]),
