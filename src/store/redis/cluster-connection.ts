@@ -13,7 +13,7 @@
 import { createCluster } from "redis";
 import { redactUrl } from "./connection-url.js";
 import {
-  Availability,
+  AvailabilityReporter,
   OfflineError,
   TYPE_MAPPING,
   backoffMs,
@@ -70,11 +70,10 @@ export async function connectCluster(options: ClusterConnectionOptions): Promise
   return connection;
 }
 
-class ClusterConnection implements RedisConnection {
+class ClusterConnection extends AvailabilityReporter implements RedisConnection {
   readonly mode = "cluster" as const;
   readonly #cluster: Cluster;
   readonly #options: ClusterConnectionOptions;
-  readonly #availability = new Availability(false);
   #connected = false;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
@@ -82,6 +81,7 @@ class ClusterConnection implements RedisConnection {
   #loggedDown = false;
 
   constructor(cluster: Cluster, options: ClusterConnectionOptions) {
+    super(false);
     this.#cluster = cluster;
     this.#options = options;
     // Without a listener an 'error' event would crash the process; the probe reports the state.
@@ -90,7 +90,7 @@ class ClusterConnection implements RedisConnection {
     cluster.on("node-error", () => undefined);
     cluster.on("node-disconnect", soon);
     cluster.on("node-ready", soon);
-    cluster.on("node-reconnecting", () => this.#availability.set(false));
+    cluster.on("node-reconnecting", () => this.setAvailable(false));
   }
 
   async start(): Promise<void> {
@@ -144,8 +144,8 @@ class ClusterConnection implements RedisConnection {
 
   #report(up: boolean): void {
     if (this.#closed) return;
-    const was = this.#availability.value;
-    this.#availability.set(up);
+    const was = this.isAvailable();
+    this.setAvailable(up);
     if (was === up) return;
     if (!up) {
       this.#loggedDown = true;
@@ -183,19 +183,11 @@ class ClusterConnection implements RedisConnection {
     });
   }
 
-  isAvailable(): boolean {
-    return this.#availability.value;
-  }
-
-  onAvailabilityChange(listener: (available: boolean) => void): () => void {
-    return this.#availability.subscribe(listener);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#availability.set(false);
+    this.setAvailable(false);
     try {
       if (this.#connected) await this.#cluster.close();
       else this.#cluster.destroy();

@@ -91,8 +91,8 @@ export async function closeClient(client: Client): Promise<void> {
   }
 }
 
-/** Listeners of an availability flag, told of each change. */
-export class Availability {
+/** An availability flag and its listeners, told of each change: what every connection reports. */
+export abstract class AvailabilityReporter {
   #available: boolean;
   readonly #listeners = new Set<(available: boolean) => void>();
 
@@ -100,19 +100,21 @@ export class Availability {
     this.#available = initial;
   }
 
-  get value(): boolean {
+  /** Whether calls can reach Redis now. */
+  isAvailable(): boolean {
     return this.#available;
   }
 
-  set(available: boolean): void {
+  /** Calls `listener` on each change of isAvailable(); returns the unsubscribe function. */
+  onAvailabilityChange(listener: (available: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  protected setAvailable(available: boolean): void {
     if (available === this.#available) return;
     this.#available = available;
     for (const listener of [...this.#listeners]) listener(available);
-  }
-
-  subscribe(listener: (available: boolean) => void): () => void {
-    this.#listeners.add(listener);
-    return () => void this.#listeners.delete(listener);
   }
 }
 
@@ -126,16 +128,15 @@ export function isClusterInfo(reply: Reply): boolean {
  * One Redis server through one node-redis client: every command on one connection (node-redis
  * pipelines the commands issued in the same tick into one write).
  */
-export class StandaloneConnection implements RedisConnection {
+export class StandaloneConnection extends AvailabilityReporter implements RedisConnection {
   readonly mode = "standalone" as const;
   readonly #client: Client;
-  readonly #availability: Availability;
   #closed = false;
 
   constructor(client: Client) {
+    super(client.isReady);
     this.#client = client;
-    this.#availability = new Availability(client.isReady);
-    const update = (): void => this.#availability.set(!this.#closed && client.isReady);
+    const update = (): void => this.setAvailable(!this.#closed && client.isReady);
     client.on("ready", update);
     client.on("end", update);
     client.on("error", update);
@@ -164,18 +165,10 @@ export class StandaloneConnection implements RedisConnection {
     return Promise.resolve([(command) => this.send(command)]);
   }
 
-  isAvailable(): boolean {
-    return this.#availability.value;
-  }
-
-  onAvailabilityChange(listener: (available: boolean) => void): () => void {
-    return this.#availability.subscribe(listener);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#availability.set(false);
+    this.setAvailable(false);
     await closeClient(this.#client);
   }
 }
@@ -300,26 +293,26 @@ async function askIsCluster(connection: RedisConnection): Promise<boolean> {
  * A connection made while Redis was unreachable: standalone until the server answers, then asked
  * once whether it is a cluster node, and replaced by a cluster connection when it is.
  */
-class DeferredConnection implements RedisConnection {
+class DeferredConnection extends AvailabilityReporter implements RedisConnection {
   #current: RedisConnection;
   #mode: "standalone" | "cluster" = "standalone";
-  readonly #availability = new Availability(false);
   #closed = false;
   #unsubscribe: () => void;
 
   constructor(standalone: StandaloneConnection, options: ConnectOptions) {
+    super(false);
     this.#current = standalone;
     let decided = false;
     this.#unsubscribe = standalone.onAvailabilityChange((available) => {
       if (!available || decided) {
-        if (decided) this.#availability.set(available);
+        if (decided) this.setAvailable(available);
         return;
       }
       decided = true;
       void (async () => {
         if (!(await askIsCluster(standalone))) {
           options.logger?.info?.({ mode: "standalone" }, "Redis mode: standalone server");
-          this.#availability.set(standalone.isAvailable());
+          this.setAvailable(standalone.isAvailable());
           return;
         }
         this.#unsubscribe();
@@ -330,8 +323,8 @@ class DeferredConnection implements RedisConnection {
           if (this.#closed) return void (await cluster.close());
           this.#current = cluster;
           this.#mode = "cluster";
-          this.#unsubscribe = cluster.onAvailabilityChange((up) => this.#availability.set(up));
-          this.#availability.set(cluster.isAvailable());
+          this.#unsubscribe = cluster.onAvailabilityChange((up) => this.setAvailable(up));
+          this.setAvailable(cluster.isAvailable());
         } catch (error) {
           options.logger?.warn({ err: error }, "Redis Cluster connection failed; restart vecrec once the cluster is up");
         }
@@ -344,33 +337,25 @@ class DeferredConnection implements RedisConnection {
   }
 
   send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
-    if (!this.#availability.value) return Promise.reject(new OfflineError());
+    if (!this.isAvailable()) return Promise.reject(new OfflineError());
     return this.#current.send(command, route);
   }
 
   transaction(key: RedisArg, commands: readonly RedisCommand[]): Promise<Reply[]> {
-    if (!this.#availability.value) return Promise.reject(new OfflineError());
+    if (!this.isAvailable()) return Promise.reject(new OfflineError());
     return this.#current.transaction(key, commands);
   }
 
   primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
-    if (!this.#availability.value) return Promise.reject(new OfflineError());
+    if (!this.isAvailable()) return Promise.reject(new OfflineError());
     return this.#current.primaries();
-  }
-
-  isAvailable(): boolean {
-    return this.#availability.value;
-  }
-
-  onAvailabilityChange(listener: (available: boolean) => void): () => void {
-    return this.#availability.subscribe(listener);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
-    this.#availability.set(false);
+    this.setAvailable(false);
     await this.#current.close();
   }
 }

@@ -9,6 +9,7 @@
  * Cluster: FT.CREATE/ALTER/DROPINDEX go to any node, whose coordinator applies them on every shard;
  * FT.INFO is the coordinator's sum; the DD sweep SCANs every primary.
  */
+import { RedisRoom } from "./redis-room.js";
 import { AlreadyExistsError, IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
 import { interestTagField, specsEqual } from "../../domain/index-spec.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
@@ -17,34 +18,18 @@ import { alterAddFieldArgs } from "./commands/ft-alter.js";
 import { createIndexArgs } from "./commands/ft-create.js";
 import { ftDropIndexArgs } from "./commands/ft-dropindex.js";
 import { ftInfoArgs, parseInfoReply, type FtInfo } from "./commands/ft-info.js";
-import type { RedisConnection } from "./connection.js";
-import type { IndexDefinitions } from "./index-definitions.js";
 import { deleteMatching } from "./keyspace-scan.js";
 import { isDuplicateFieldError, isIndexExistsError, isUnknownIndexError } from "./redis-errors.js";
-import type { RedisKeys } from "./redis-keys.js";
 import type { Reply } from "./reply-parsers.js";
 
-export class IndexOperations {
-  readonly #connection: RedisConnection;
-  readonly #keys: RedisKeys;
-  readonly #definitions: IndexDefinitions;
+export class IndexOperations extends RedisRoom {
   /** Indexes whose FT index this store recreated over stored items, until their scan is over. */
   readonly #rebuilding = new Set<string>();
-
-  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions) {
-    this.#connection = connection;
-    this.#keys = keys;
-    this.#definitions = definitions;
-  }
-
-  #send(command: readonly string[]): Promise<Reply> {
-    return this.#connection.send(command);
-  }
 
   /** Creates the FT index of `spec` unless it exists (repairs a definition left without one). */
   async ensureFtIndex(spec: IndexSpec): Promise<void> {
     try {
-      await this.#send(createIndexArgs(this.#keys, spec));
+      await this.send(createIndexArgs(this.keys, spec));
       this.#rebuilding.add(spec.name);
     } catch (error) {
       if (!isIndexExistsError(error)) throw error;
@@ -59,7 +44,7 @@ export class IndexOperations {
     if (!this.#rebuilding.has(name)) return;
     let info: FtInfo;
     try {
-      info = parseInfoReply(await this.#send(ftInfoArgs(this.#keys, name)));
+      info = parseInfoReply(await this.send(ftInfoArgs(this.keys, name)));
     } catch (error) {
       if (isUnknownIndexError(error)) return; // dropped again: the search repairs or reports it
       throw error;
@@ -75,8 +60,8 @@ export class IndexOperations {
   }
 
   async createIndex(spec: IndexSpec): Promise<CreateIndexResult> {
-    if (!(await this.#definitions.claim(spec))) {
-      const existing = await this.#definitions.read(spec.name);
+    if (!(await this.definitions.claim(spec))) {
+      const existing = await this.definitions.read(spec.name);
       if (existing === undefined) return await this.createIndex(spec); // dropped in between
       if (!specsEqual(existing, spec)) {
         throw new AlreadyExistsError(`index "${spec.name}" already exists with another definition`);
@@ -85,25 +70,25 @@ export class IndexOperations {
       return { created: false, info: await this.getIndex(spec.name) };
     }
     try {
-      await this.#send(createIndexArgs(this.#keys, spec));
+      await this.send(createIndexArgs(this.keys, spec));
     } catch (error) {
       if (!isIndexExistsError(error)) {
-        await this.#definitions.delete(spec.name).catch(() => undefined);
+        await this.definitions.delete(spec.name).catch(() => undefined);
         throw error;
       }
       // An FT index without a definition: left by a create that died half-way. Rebuild it from this
       // spec (the hashes are kept).
-      await this.#send(ftDropIndexArgs(this.#keys, spec.name, { deleteDocuments: false }));
-      await this.#send(createIndexArgs(this.#keys, spec));
+      await this.send(ftDropIndexArgs(this.keys, spec.name, { deleteDocuments: false }));
+      await this.send(createIndexArgs(this.keys, spec));
     }
-    this.#definitions.remember(spec);
+    this.definitions.remember(spec);
     return { created: true, info: await this.getIndex(spec.name) };
   }
 
   async getIndex(name: string): Promise<IndexInfo> {
     const [specReply, infoReply] = await Promise.allSettled([
-      this.#definitions.read(name),
-      this.#send(ftInfoArgs(this.#keys, name)),
+      this.definitions.read(name),
+      this.send(ftInfoArgs(this.keys, name)),
     ]);
     if (specReply.status === "rejected") throw specReply.reason;
     if (specReply.value === undefined) throw new IndexNotFoundError(name);
@@ -111,9 +96,9 @@ export class IndexOperations {
   }
 
   async listIndexes(): Promise<IndexInfo[]> {
-    const specs = await this.#definitions.all();
+    const specs = await this.definitions.all();
     // One round trip for every FT.INFO.
-    const infos = await Promise.allSettled(specs.map((spec) => this.#send(ftInfoArgs(this.#keys, spec.name))));
+    const infos = await Promise.allSettled(specs.map((spec) => this.send(ftInfoArgs(this.keys, spec.name))));
     return await Promise.all(specs.map((spec, i) => this.#indexInfo(spec, infos[i] as PromiseSettledResult<Reply>)));
   }
 
@@ -122,14 +107,14 @@ export class IndexOperations {
     if (infoReply.status === "fulfilled") return toIndexInfo(spec, parseInfoReply(infoReply.value));
     if (!isUnknownIndexError(infoReply.reason)) throw infoReply.reason;
     await this.ensureFtIndex(spec);
-    return toIndexInfo(spec, parseInfoReply(await this.#send(ftInfoArgs(this.#keys, spec.name))));
+    return toIndexInfo(spec, parseInfoReply(await this.send(ftInfoArgs(this.keys, spec.name))));
   }
 
   async dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
-    const spec = await this.#definitions.read(name);
+    const spec = await this.definitions.read(name);
     if (spec === undefined) throw new IndexNotFoundError(name);
     try {
-      await this.#send(ftDropIndexArgs(this.#keys, name, { deleteDocuments: options.deleteItems }));
+      await this.send(ftDropIndexArgs(this.keys, name, { deleteDocuments: options.deleteItems }));
     } catch (error) {
       if (!isUnknownIndexError(error)) throw error;
     }
@@ -138,16 +123,16 @@ export class IndexOperations {
       // those a background scan has not reached yet. Sweep the prefixes (on every primary) so the
       // index is really empty when this returns; item-users last, so that a drop that fails part-way
       // can be repeated and still find what is left.
-      await deleteMatching(this.#connection, this.#keys.itemPattern(name));
-      await deleteMatching(this.#connection, this.#keys.interactionsPattern(name));
-      await deleteMatching(this.#connection, this.#keys.itemUsersPattern(name));
+      await deleteMatching(this.connection, this.keys.itemPattern(name));
+      await deleteMatching(this.connection, this.keys.interactionsPattern(name));
+      await deleteMatching(this.connection, this.keys.itemUsersPattern(name));
     }
-    await this.#definitions.delete(name);
+    await this.definitions.delete(name);
     this.#rebuilding.delete(name);
   }
 
   async setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
-    const spec = await this.#definitions.read(name);
+    const spec = await this.definitions.read(name);
     if (spec === undefined) throw new IndexNotFoundError(name);
     let fields = spec.fields;
     const newField =
@@ -158,7 +143,7 @@ export class IndexOperations {
     const updated: IndexSpec = interests === undefined ? { name: spec.name, fields } : { name: spec.name, fields, interests };
     if (newField !== undefined) {
       try {
-        await this.#send(alterAddFieldArgs(this.#keys, name, newField));
+        await this.send(alterAddFieldArgs(this.keys, name, newField));
       } catch (error) {
         // Definition without FT index: the repair below creates it with the new field. The FT index
         // already has the field: a setInterests that died between FT.ALTER and HSET, or one running
@@ -166,7 +151,7 @@ export class IndexOperations {
         if (!isUnknownIndexError(error) && !isDuplicateFieldError(error)) throw error;
       }
     }
-    await this.#definitions.write(updated);
+    await this.definitions.write(updated);
     return await this.getIndex(name);
   }
 }

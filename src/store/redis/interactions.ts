@@ -13,9 +13,9 @@
  * and the call failed, so the client repeats it. The other order could leave an interaction that
  * DeleteItems would never find.
  */
+import { RedisRoom } from "./redis-room.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
-import type { RedisCommand, RedisConnection } from "./connection.js";
-import type { IndexDefinitions } from "./index-definitions.js";
+import type { RedisCommand } from "./connection.js";
 import {
   compareInteractions,
   decodeInteractionMember,
@@ -23,23 +23,9 @@ import {
   interactionIdentity,
 } from "./interaction-codec.js";
 import { settleAll } from "./items.js";
-import type { RedisKeys } from "./redis-keys.js";
 import { parseScoredMembers, replyArray, replyNumber, replyText, type Reply } from "./reply-parsers.js";
 
-export class InteractionOperations {
-  readonly #connection: RedisConnection;
-  readonly #keys: RedisKeys;
-  readonly #definitions: IndexDefinitions;
-
-  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions) {
-    this.#connection = connection;
-    this.#keys = keys;
-    this.#definitions = definitions;
-  }
-
-  #send(command: RedisCommand, key: string): Promise<Reply> {
-    return this.#connection.send(command, { key });
-  }
+export class InteractionOperations extends RedisRoom {
 
   async recordInteractions(index: string, interactions: readonly Interaction[]): Promise<number> {
     // Last one wins within the call for the same (user, item, kind, time).
@@ -51,7 +37,7 @@ export class InteractionOperations {
     const slots = new Map<string, { key: string; time: number }>();
     const usersByItem = new Map<string, Set<string>>();
     for (const interaction of latest.values()) {
-      const key = this.#keys.interactions(index, interaction.userId);
+      const key = this.keys.interactions(index, interaction.userId);
       slots.set(`${key}\u0000${interaction.occurredAtMs}`, { key, time: interaction.occurredAtMs });
       const users = usersByItem.get(interaction.itemId) ?? new Set<string>();
       users.add(interaction.userId);
@@ -61,12 +47,12 @@ export class InteractionOperations {
     // at the same times (usually none), for the dedup.
     const slotList = [...slots.values()];
     const bookkeeping = [...usersByItem].map(([itemId, users]) => {
-      const key = this.#keys.itemUsers(index, itemId);
-      return this.#send(["SADD", key, ...users], key);
+      const key = this.keys.itemUsers(index, itemId);
+      return this.send(["SADD", key, ...users], key);
     });
     const [, existing] = await Promise.all([
-      this.#definitions.get(index),
-      settleAll(slotList.map(({ key, time }) => this.#send(["ZRANGE", key, String(time), String(time), "BYSCORE"], key))),
+      this.definitions.get(index),
+      settleAll(slotList.map(({ key, time }) => this.send(["ZRANGE", key, String(time), String(time), "BYSCORE"], key))),
       settleAll(bookkeeping),
     ]);
     const stored = new Map<string, string[]>();
@@ -75,7 +61,7 @@ export class InteractionOperations {
     // Round trip 2: per user, one MULTI/EXEC on their one key replacing and adding the members.
     const byUser = new Map<string, RedisCommand[]>();
     for (const interaction of latest.values()) {
-      const key = this.#keys.interactions(index, interaction.userId);
+      const key = this.keys.interactions(index, interaction.userId);
       const member = encodeInteractionMember(interaction);
       const identity = interactionIdentity(member);
       const replaced = (stored.get(`${key}\u0000${interaction.occurredAtMs}`) ?? []).filter(
@@ -88,7 +74,7 @@ export class InteractionOperations {
     }
     await settleAll(
       [...byUser].map(([key, commands]) =>
-        commands.length === 1 ? this.#send(commands[0] as RedisCommand, key) : this.#connection.transaction(key, commands),
+        commands.length === 1 ? this.send(commands[0] as RedisCommand, key) : this.connection.transaction(key, commands),
       ),
     );
     return interactions.length;
@@ -101,17 +87,17 @@ export class InteractionOperations {
    * (second round trip) to place its members exactly, so consecutive pages never repeat or skip one.
    */
   async getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {
-    const key = this.#keys.interactions(index, userId);
+    const key = this.keys.interactions(index, userId);
     const offset = Math.max(0, page.offset);
     const limit = Math.max(0, page.limit);
     const from = Math.max(0, offset - 1);
     // One round trip (two when the definition is not cached): the page, its neighbours and the count.
     const [, rangeReply, countReply] = await Promise.all([
-      this.#definitions.get(index),
+      this.definitions.get(index),
       limit > 0
-        ? this.#send(["ZRANGE", key, String(from), String(offset + limit), "REV", "WITHSCORES"], key)
+        ? this.send(["ZRANGE", key, String(from), String(offset + limit), "REV", "WITHSCORES"], key)
         : Promise.resolve<Reply>([]),
-      this.#send(["ZCARD", key], key),
+      this.send(["ZCARD", key], key),
     ]);
     const totalCount = replyNumber(countReply);
     const window = parseScoredMembers(rangeReply); // window[i] is at position from + i
@@ -133,8 +119,8 @@ export class InteractionOperations {
     const whole = await Promise.all(
       crossing.map(([score]) =>
         Promise.all([
-          this.#send(["ZRANGE", key, String(score), String(score), "BYSCORE"], key),
-          this.#send(["ZCOUNT", key, `(${score}`, "+inf"], key),
+          this.send(["ZRANGE", key, String(score), String(score), "BYSCORE"], key),
+          this.send(["ZCOUNT", key, `(${score}`, "+inf"], key),
         ]),
       ),
     );
@@ -170,10 +156,10 @@ export class InteractionOperations {
     // ONE round trip: the definition check (when not cached) and one ZRANGE per user are issued in
     // the same tick, so node-redis writes them together (on a cluster, each to its shard, all at once).
     const [, ...ranges] = await Promise.all([
-      this.#definitions.get(index),
+      this.definitions.get(index),
       ...unique.map((u) => {
-        const key = this.#keys.interactions(index, u);
-        return this.#send(["ZRANGE", key, "0", "-1", "REV", "WITHSCORES"], key);
+        const key = this.keys.interactions(index, u);
+        return this.send(["ZRANGE", key, "0", "-1", "REV", "WITHSCORES"], key);
       }),
     ]);
     const result = new Map<string, Interaction[]>();

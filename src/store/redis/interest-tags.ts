@@ -3,36 +3,25 @@
  * issued in the same tick so node-redis writes them together (one round trip per node; a second only
  * for the items whose node did not know the script yet).
  */
+import { RedisRoom } from "./redis-room.js";
 import { vectorField } from "../../domain/schema.js";
 import { encodeFloat32LE } from "../../domain/vector.js";
 import type { InterestTagUpdate } from "../vector-store.js";
-import type { RedisConnection } from "./connection.js";
-import type { IndexDefinitions } from "./index-definitions.js";
 import { settleAll } from "./items.js";
-import type { RedisKeys } from "./redis-keys.js";
 import { replyNumber, type Reply } from "./reply-parsers.js";
 import { SET_INTEREST_TAG_SCRIPT, SET_INTEREST_TAG_SHA1, setInterestTagArgs } from "./scripts/set-interest-tag.js";
 
-export class InterestTagOperations {
-  readonly #connection: RedisConnection;
-  readonly #keys: RedisKeys;
-  readonly #definitions: IndexDefinitions;
-
-  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions) {
-    this.#connection = connection;
-    this.#keys = keys;
-    this.#definitions = definitions;
-  }
+export class InterestTagOperations extends RedisRoom {
 
   async setInterestTags(index: string, updates: readonly InterestTagUpdate[], tagField: string): Promise<number> {
-    const spec = await this.#definitions.get(index);
+    const spec = await this.definitions.get(index);
     const vectorName = vectorField(spec).name;
     const field = spec.fields.find((f) => f.name === tagField);
     const separator = field?.type === "tag" ? field.separator : ",";
     const latest = [...new Map(updates.map((u) => [u.id, u])).values()];
     const replies = await settleAll(
       latest.map((update) => {
-        const key = this.#keys.item(index, update.id);
+        const key = this.keys.item(index, update.id);
         const args = setInterestTagArgs(
           vectorName,
           encodeFloat32LE(update.basedOnVector),
@@ -47,10 +36,10 @@ export class InterestTagOperations {
 
   async #run(key: string, args: (string | Buffer)[]): Promise<Reply> {
     try {
-      return await this.#connection.send(["EVALSHA", SET_INTEREST_TAG_SHA1, "1", key, ...args], { key });
+      return await this.connection.send(["EVALSHA", SET_INTEREST_TAG_SHA1, "1", key, ...args], { key });
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return await this.#connection.send(["EVAL", SET_INTEREST_TAG_SCRIPT, "1", key, ...args], { key });
+      return await this.connection.send(["EVAL", SET_INTEREST_TAG_SCRIPT, "1", key, ...args], { key });
     }
   }
 }

@@ -17,31 +17,18 @@
  *   written after): the interaction then counts as recorded after the delete, as it would had it come
  *   later. This was so before the cluster work too (no WATCH spans the two calls).
  */
+import { RedisRoom } from "./redis-room.js";
 import { IndexNotFoundError } from "../../domain/errors.js";
 import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
 import type { Item } from "../../domain/item.js";
-import type { RedisCommand, RedisConnection } from "./connection.js";
-import type { IndexDefinitions } from "./index-definitions.js";
+import type { RedisCommand } from "./connection.js";
 import { interactionItemId } from "./interaction-codec.js";
 import { hashToItem, itemHashArgs } from "./item-codec.js";
 import { scanKeys } from "./keyspace-scan.js";
-import { ID_FIELD, type RedisKeys } from "./redis-keys.js";
+import { ID_FIELD } from "./redis-keys.js";
 import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./reply-parsers.js";
 
-export class ItemOperations {
-  readonly #connection: RedisConnection;
-  readonly #keys: RedisKeys;
-  readonly #definitions: IndexDefinitions;
-
-  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions) {
-    this.#connection = connection;
-    this.#keys = keys;
-    this.#definitions = definitions;
-  }
-
-  #send(command: RedisCommand, key: string): Promise<Reply> {
-    return this.#connection.send(command, { key });
-  }
+export class ItemOperations extends RedisRoom {
 
   /**
    * Whole-item replace, one key at a time: an item that sets every field of the schema is one HSET
@@ -50,27 +37,27 @@ export class ItemOperations {
    * issued in the same tick: node-redis writes them together (one round trip per node).
    */
   async upsert(index: string, items: readonly Item[]): Promise<void> {
-    const spec = await this.#definitions.get(index);
+    const spec = await this.definitions.get(index);
     const writes: Promise<unknown>[] = [];
     for (const item of items) {
-      const key = this.#keys.item(index, item.id);
+      const key = this.keys.item(index, item.id);
       const hset: RedisCommand = ["HSET", key, ...itemHashArgs(spec, item)];
-      if (setsEveryField(spec, item)) writes.push(this.#send(hset, key));
-      else writes.push(this.#connection.transaction(key, [["DEL", key], hset]));
+      if (setsEveryField(spec, item)) writes.push(this.send(hset, key));
+      else writes.push(this.connection.transaction(key, [["DEL", key], hset]));
     }
     await settleAll(writes);
   }
 
   async getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
-    const spec = await this.#definitions.get(index);
+    const spec = await this.definitions.get(index);
     const vector = vectorField(spec);
     const wanted = [ID_FIELD, ...metadataFields(spec).map((f) => f.name)];
     if (options.includeVectors) wanted.push(vector.name);
     // One round trip: every HMGET is issued in the same tick.
     const replies = await Promise.all(
       ids.map((id) => {
-        const key = this.#keys.item(index, id);
-        return this.#send(["HMGET", key, ...wanted], key);
+        const key = this.keys.item(index, id);
+        return this.send(["HMGET", key, ...wanted], key);
       }),
     );
     return replies.map((reply, i) => {
@@ -86,12 +73,12 @@ export class ItemOperations {
   }
 
   async deleteItems(index: string, ids: readonly string[]): Promise<number> {
-    await this.#definitions.get(index);
+    await this.definitions.get(index);
     const unique = [...new Set(ids)];
-    const keys = this.#keys;
+    const keys = this.keys;
     // Round trip 1: who interacted with these items.
     const userSets = await Promise.all(
-      unique.map((id) => this.#send(["SMEMBERS", keys.itemUsers(index, id)], keys.itemUsers(index, id))),
+      unique.map((id) => this.send(["SMEMBERS", keys.itemUsers(index, id)], keys.itemUsers(index, id))),
     );
     const users = new Set<string>();
     userSets.forEach((reply) => replyArray(reply).map(replyText).forEach((u) => users.add(u)));
@@ -99,35 +86,35 @@ export class ItemOperations {
     const deleted = new Set(unique);
     const userList = [...users].filter((u) => !deleted.has(u)); // a deleted item's own history goes whole
     const histories = await Promise.all(
-      userList.map((u) => this.#send(["ZRANGE", keys.interactions(index, u), "0", "-1"], keys.interactions(index, u))),
+      userList.map((u) => this.send(["ZRANGE", keys.interactions(index, u), "0", "-1"], keys.interactions(index, u))),
     );
     // Round trip 3: the items, their own histories (users are items too), their entries elsewhere.
-    const itemDeletes = unique.map((id) => this.#send(["DEL", keys.item(index, id)], keys.item(index, id)));
+    const itemDeletes = unique.map((id) => this.send(["DEL", keys.item(index, id)], keys.item(index, id)));
     const others: Promise<Reply>[] = unique.map((id) =>
-      this.#send(["DEL", keys.interactions(index, id)], keys.interactions(index, id)),
+      this.send(["DEL", keys.interactions(index, id)], keys.interactions(index, id)),
     );
     userList.forEach((u, i) => {
       const stale = replyArray(histories[i] ?? [])
         .map(replyText)
         .filter((member) => deleted.has(interactionItemId(member)));
       const key = keys.interactions(index, u);
-      if (stale.length > 0) others.push(this.#send(["ZREM", key, ...stale], key));
+      if (stale.length > 0) others.push(this.send(["ZREM", key, ...stale], key));
     });
     const [existed] = await Promise.all([settleAll(itemDeletes), settleAll(others)]);
     // Round trip 4: the sets of users, last, so that a delete stopped earlier can be repeated.
-    await settleAll(unique.map((id) => this.#send(["DEL", keys.itemUsers(index, id)], keys.itemUsers(index, id))));
+    await settleAll(unique.map((id) => this.send(["DEL", keys.itemUsers(index, id)], keys.itemUsers(index, id))));
     return existed.reduce<number>((sum, reply) => sum + replyNumber(reply), 0);
   }
 
   /** Every item in batches of `batchSize`, SCANning every primary; an id SCAN returns twice is yielded once. */
   async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
-    const spec = await this.#definitions.read(index);
+    const spec = await this.definitions.read(index);
     if (spec === undefined) throw new IndexNotFoundError(index);
     const seen = new Set<string>();
     let pending: Item[] = [];
     const size = Math.max(1, batchSize);
-    for await (const found of scanKeys(this.#connection, this.#keys.itemPattern(index), Math.max(size, 100))) {
-      const hashes = await Promise.all(found.map((key) => this.#send(["HGETALL", key], key)));
+    for await (const found of scanKeys(this.connection, this.keys.itemPattern(index), Math.max(size, 100))) {
+      const hashes = await Promise.all(found.map((key) => this.send(["HGETALL", key], key)));
       for (const raw of hashes) {
         const hash = replyMap(raw);
         const idValue = hash.get(ID_FIELD);

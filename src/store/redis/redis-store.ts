@@ -124,11 +124,12 @@ class RedisStore implements VectorStore {
     const keys = createRedisKeys(options.keyPrefix ?? "vecrec:");
     const definitions = new IndexDefinitions(connection, keys, options.definitionCacheMs ?? 1000);
     this.#definitions = definitions;
-    this.#indexes = new IndexOperations(connection, keys, definitions);
-    this.#items = new ItemOperations(connection, keys, definitions);
-    this.#tags = new InterestTagOperations(connection, keys, definitions);
-    this.#interactions = new InteractionOperations(connection, keys, definitions);
-    this.#search = new SearchOperations(connection, keys, definitions, this.#indexes);
+    const context = { connection, keys, definitions };
+    this.#indexes = new IndexOperations(context);
+    this.#items = new ItemOperations(context);
+    this.#tags = new InterestTagOperations(context);
+    this.#interactions = new InteractionOperations(context);
+    this.#search = new SearchOperations(context, this.#indexes);
   }
 
   /** "standalone" or "cluster": which shape of Redis this store found. */

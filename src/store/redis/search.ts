@@ -3,31 +3,24 @@
  * coordinator asks every shard and merges. Repairs a definition whose FT index went missing (see
  * index-operations.ts) and reports the rebuild instead of partial answers.
  */
+import { RedisRoom, type StoreContext } from "./redis-room.js";
 import { IndexNotFoundError, throwIfAborted } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import type { SearchQuery, SearchResult } from "../vector-store.js";
 import { buildSearchArgs, readSearchReply, sameDistance } from "./commands/ft-search.js";
-import type { RedisConnection } from "./connection.js";
 import { isTagInexact } from "./filter-query.js";
-import type { IndexDefinitions } from "./index-definitions.js";
 import type { IndexOperations } from "./index-operations.js";
 import { isUnknownIndexError } from "./redis-errors.js";
-import type { RedisKeys } from "./redis-keys.js";
 import type { Reply } from "./reply-parsers.js";
 
 /** How many rows beyond k a KNN search may fetch to settle a tie at the k-th distance. */
 const MAX_TIE_EXTRA = 10_000;
 
-export class SearchOperations {
-  readonly #connection: RedisConnection;
-  readonly #keys: RedisKeys;
-  readonly #definitions: IndexDefinitions;
+export class SearchOperations extends RedisRoom {
   readonly #indexes: IndexOperations;
 
-  constructor(connection: RedisConnection, keys: RedisKeys, definitions: IndexDefinitions, indexes: IndexOperations) {
-    this.#connection = connection;
-    this.#keys = keys;
-    this.#definitions = definitions;
+  constructor(context: StoreContext, indexes: IndexOperations) {
+    super(context);
     this.#indexes = indexes;
   }
 
@@ -42,13 +35,13 @@ export class SearchOperations {
     throwIfAborted(query.signal);
     try {
       await this.#indexes.throwIfRebuilding(index);
-      return await this.#search(await this.#definitions.get(index), query);
+      return await this.#search(await this.definitions.get(index), query);
     } catch (error) {
       if (!isUnknownIndexError(error)) throw error;
       // The FT index is gone: dropped by another replica (then the definition is gone too), or by
       // hand, leaving the definition: rebuild the FT index from it and try once more (Redis indexes
       // the stored items in the background: until it is done the search fails with UnavailableError).
-      const spec = await this.#definitions.read(index);
+      const spec = await this.definitions.read(index);
       if (spec === undefined) throw new IndexNotFoundError(index, { cause: error });
       await this.#indexes.ensureFtIndex(spec);
       await this.#indexes.throwIfRebuilding(index);
@@ -56,8 +49,8 @@ export class SearchOperations {
     }
   }
 
-  #send(command: readonly (string | Buffer)[], signal: AbortSignal | undefined): Promise<Reply> {
-    return raceAbort(this.#connection.send(command, { signal }), signal);
+  #ask(command: readonly (string | Buffer)[], signal: AbortSignal | undefined): Promise<Reply> {
+    return raceAbort(this.connection.send(command, { signal }), signal);
   }
 
   async #search(spec: IndexSpec, query: SearchQuery): Promise<SearchResult> {
@@ -66,9 +59,9 @@ export class SearchOperations {
     // stay in the query (harmless there) and are dropped here.
     const inexact = new Set((query.excludeIds ?? []).filter(isTagInexact));
     if (query.vector === undefined) {
-      const args = buildSearchArgs(this.#keys, spec, query);
+      const args = buildSearchArgs(this.keys, spec, query);
       if (args === undefined) return { hits: [], totalMatches: 0 };
-      const { result } = readSearchReply(this.#keys, spec, query, args.returned, await this.#send(args.command, signal));
+      const { result } = readSearchReply(this.keys, spec, query, args.returned, await this.#ask(args.command, signal));
       // The page may then be one short (only KNN searches exclude ids in vecrec's use cases).
       return inexact.size === 0 ? result : { ...result, hits: result.hits.filter((h) => !inexact.has(h.id)) };
     }
@@ -76,10 +69,10 @@ export class SearchOperations {
     const limit = query.k + MAX_TIE_EXTRA + inexact.size;
     let fetch = query.k + 1 + inexact.size;
     for (;;) {
-      const args = buildSearchArgs(this.#keys, spec, query, fetch);
+      const args = buildSearchArgs(this.keys, spec, query, fetch);
       if (args === undefined) return { hits: [], totalMatches: 0 };
-      const reply = await this.#send(args.command, signal);
-      const { result, rows } = readSearchReply(this.#keys, spec, query, args.returned, reply);
+      const reply = await this.#ask(args.command, signal);
+      const { result, rows } = readSearchReply(this.keys, spec, query, args.returned, reply);
       const hits = inexact.size === 0 ? result.hits : result.hits.filter((h) => !inexact.has(h.id));
       const dropped = result.hits.length - hits.length;
       const kth = hits[query.k - 1];
