@@ -22,6 +22,16 @@ export function describeIndexes(ctx: ContractContext): void {
       expect(info.indexingFailures).toBe(0);
     });
 
+    it("answers getIndexSpec with the spec as created, then as changed, and IndexNotFoundError once dropped", async () => {
+      const spec = await createIndex("spec", defaultFields(3));
+      expect(await store.getIndexSpec(spec.name)).toEqual(spec);
+      const interests: InterestSpec = { categoryNames: ["a", "b", "c"], threshold: 0.4, tagField: "interests" };
+      const changed = (await store.setInterests(spec.name, interests)).spec;
+      expect(await store.getIndexSpec(spec.name)).toEqual(changed);
+      await store.dropIndex(spec.name, { deleteItems: true });
+      await expectIndexNotFound(store.getIndexSpec(spec.name));
+    });
+
     it("round-trips every field type and an HNSW vector spec", async () => {
       const fields: FieldSpec[] = [
         textField("title"),
