@@ -43,8 +43,47 @@ function whenAborted(signal: AbortSignal): { promise: Promise<typeof ABORTED>; d
   };
 }
 
+type WriteCallback = (error?: Error | null) => void;
+interface WritableInternals {
+  _write?: (chunk: unknown, encoding: BufferEncoding, callback: WriteCallback) => void;
+  _writev?: ((chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: WriteCallback) => void) | null;
+}
+
+/**
+ * Lets the call hand several buffered messages to grpc-js at once. grpc-js's server stream is a
+ * Writable whose `_write` completes only once HTTP/2 has written the message, so Node writes one
+ * message at a time: one socket write (and one event-loop turn) per hit. With a `_writev` (which Node's
+ * Writable looks up when it flushes its buffer), every message buffered meanwhile (or while corked) is
+ * sent in the same tick, and HTTP/2 coalesces them into one socket write. Each message still goes
+ * through grpc-js's own `_write` (serialization, size limit, status on failure).
+ */
+function enableBatchedWrites(call: object): void {
+  const writable = call as WritableInternals;
+  const write = writable._write;
+  // Writable.prototype._writev is null; a function there would be grpc-js's own.
+  if (typeof write !== "function" || typeof writable._writev === "function") return;
+  writable._writev = function (this: unknown, chunks, callback) {
+    let remaining = chunks.length;
+    let done = false;
+    for (const { chunk, encoding } of chunks) {
+      write.call(this, chunk, encoding, (error) => {
+        if (done) return;
+        if (error) {
+          done = true;
+          callback(error);
+        } else if (--remaining === 0) {
+          done = true;
+          callback();
+        }
+      });
+    }
+  };
+}
+
 /**
  * Writes every message of `source` to `call`, awaiting 'drain' whenever write() returns false.
+ * Messages the source has ready in the same tick (a page of hits already in memory) are corked and
+ * leave together (see enableBatchedWrites): one socket write per page instead of one per hit.
  * Resolves when the call is finished: ended with OK and the source's trailers, ended with the mapped
  * status of the error the source threw, or abandoned because the signal aborted (the client is gone
  * or grpc-js has already sent DEADLINE_EXCEEDED). The source is always closed (its `finally` runs).
@@ -58,6 +97,12 @@ export async function writeStream<T>(
   const { signal, logger, method } = options;
   const aborted = whenAborted(signal);
   let finished = false;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    call.uncork();
+  };
+  enableBatchedWrites(call);
   try {
     for (;;) {
       const next = await Promise.race([source.next(), aborted.promise]);
@@ -66,6 +111,13 @@ export async function writeStream<T>(
         finished = true;
         call.end(next.value ?? new Metadata());
         return;
+      }
+      if (!corked) {
+        // Held until the source stops producing synchronously (process.nextTick runs after the
+        // promise jobs of this turn), then flushed as one batch; end() also flushes.
+        corked = true;
+        call.cork();
+        process.nextTick(uncork);
       }
       if (!call.write(next.value)) {
         const drained = await Promise.race([
