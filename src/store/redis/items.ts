@@ -33,8 +33,11 @@ export class ItemOperations extends RedisRoom {
   /**
    * Whole-item replace, one key at a time: an item that sets every field of the schema is one HSET
    * (the hash holds only schema fields, so every old value is overwritten); one that leaves fields out
-   * is DEL + HSET in a MULTI/EXEC on its key, so the fields it lacks do not survive. All items are
-   * issued in the same tick: node-redis writes them together (one round trip per node).
+   * is HDEL of exactly those fields + HSET in a MULTI/EXEC on its key, so the fields it lacks do not
+   * survive. HDEL of fields the hash does not hold changes nothing (no keyspace event, so the Query
+   * Engine does not re-index for it), where the DEL used before always deleted and re-added the
+   * document. All items are issued in the same tick: node-redis writes them together (one round trip
+   * per node).
    */
   async upsert(index: string, items: readonly Item[]): Promise<void> {
     const spec = await this.definitions.get(index);
@@ -42,8 +45,9 @@ export class ItemOperations extends RedisRoom {
     for (const item of items) {
       const key = this.keys.item(index, item.id);
       const hset: RedisCommand = ["HSET", key, ...itemHashArgs(spec, item)];
-      if (setsEveryField(spec, item)) writes.push(this.send(hset, key));
-      else writes.push(this.connection.transaction(key, [["DEL", key], hset]));
+      const lacking = fieldsLacking(spec, item);
+      if (lacking.length === 0) writes.push(this.send(hset, key));
+      else writes.push(this.connection.transaction(key, [["HDEL", key, ...lacking], hset]));
     }
     await settleAll(writes);
   }
@@ -133,9 +137,9 @@ export class ItemOperations extends RedisRoom {
   }
 }
 
-/** Whether `item` gives a value to every field of the schema (the vector always has one). */
-function setsEveryField(spec: IndexSpec, item: Item): boolean {
-  return spec.fields.every((f) => f.type === "vector" || item.fields[f.name] !== undefined);
+/** The schema fields `item` gives no value (the vector always has one). */
+function fieldsLacking(spec: IndexSpec, item: Item): string[] {
+  return spec.fields.filter((f) => f.type !== "vector" && item.fields[f.name] === undefined).map((f) => f.name);
 }
 
 /**
