@@ -33,50 +33,13 @@ import { createRecommender } from "../src/usecases/recommend.js";
 import { createSearchService } from "../src/usecases/search.js";
 import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../src/store/vector-store.js";
+import { measureEmbeddedBound, type EmbeddedBoundFigures } from "./embedded-bound.js";
+import { parseOptions, type Options } from "./options.js";
+import { benchRedisFloors, type RedisFloorFigures } from "./redis-floors.js";
 import { readShards, type ShardReading } from "./redis-shards.js";
-
-interface Options {
-  users: number;
-  dim: number;
-  queries: number;
-  history: number;
-  neighbors: number;
-  catalog: number;
-  grpcQueries: number;
-}
-
-function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { users: 100_000, dim: 128, queries: 300, history: 20, neighbors: 20, catalog: 20_000, grpcQueries: 100 };
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]?.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const value = Number(argv[i + 1]);
-    if (name && name in options && Number.isFinite(value) && value > 0) {
-      options[name as keyof Options] = Math.floor(value);
-      i++;
-    } else if (argv[i] !== "--") {
-      throw new Error(`unknown or bad option ${argv[i]} (use --users N --dim N --queries N --history N --neighbors N --catalog N --grpc-queries N)`);
-    }
-  }
-  return options;
-}
-
-/** Deterministic PRNG (mulberry32) so every run loads the same data. */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[idx] as number;
-}
+import { createRandom, fixed, median, quantile } from "./stats.js";
+import { SEARCH_K } from "./search-floor.js";
+import { UPSERT_BATCH } from "./upsert-floor.js";
 
 const ms = (x: number): string => x.toFixed(2);
 
@@ -352,41 +315,164 @@ function benchEncoding(dim: number): EncodingFigures[] {
   });
 }
 
+interface RedisBackend {
+  readonly name: string;
+  readonly url: string;
+  readonly cluster: boolean;
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const cpus = os.cpus();
-  const lines: string[] = [];
-  const out = (line = ""): void => {
-    lines.push(line);
-    console.log(line);
-  };
+  const out = (line = ""): void => console.log(line);
+  const log = (line: string): void => console.error(line);
 
   out("# vecrec benchmark");
   out();
   out(`- Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.arch()}`);
   out(`- Node ${process.version}`);
-  out(`- Data: ${o.users} users x ${o.dim} dims (default schema: FLAT, COSINE), ${o.history} interactions per user over ${o.catalog} items`);
-  out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases; then ${o.grpcQueries} of each over gRPC on loopback (server and client in this process)`);
+  if (o.users > 0) {
+    out(`- Data: ${o.users} users x ${o.dim} dims (default schema: FLAT, COSINE), ${o.history} interactions per user over ${o.catalog} items`);
+    out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases; then ${o.grpcQueries} of each over gRPC on loopback (server and client in this process)`);
+  }
+  if (o.floorItems > 0) {
+    out(`- Floor rows: ${o.floorItems} items x ${o.dim} dims per index (FLAT${o.floorHnsw > 0 ? ", HNSW M=16 EF_CONSTRUCTION=200 EF_RUNTIME=10" : ""}; COSINE), Search k=${SEARCH_K} with a query vector, filter = one of 8 labels; c=1: ${o.floorCalls} rounds of (vecrec Search, direct FT.SEARCH, empty unary) interleaved; c=${o.concurrency}: ${o.floorThroughputCalls} calls of each kind alone; vecrec server in a child process`);
+  }
   out();
 
-  const backends: { name: string; url?: string; open: () => Promise<VectorStore> }[] = [
-    { name: "embedded", open: () => Promise.resolve(createEmbeddedStore()) },
-  ];
-  const redisBackends = [
-    { name: "redis", url: process.env.VECREC_BENCH_REDIS_URL, variable: "VECREC_BENCH_REDIS_URL", what: "a Redis 8 with the Query Engine" },
+  const redisBackends: RedisBackend[] = [];
+  const candidates = [
+    { name: "redis", url: process.env.VECREC_BENCH_REDIS_URL, variable: "VECREC_BENCH_REDIS_URL", what: "a Redis 8 with the Query Engine", cluster: false },
     {
       name: "redis cluster",
       url: process.env.VECREC_BENCH_REDIS_CLUSTER_URL,
       variable: "VECREC_BENCH_REDIS_CLUSTER_URL",
       what: "a node of a Redis OSS Cluster with the Query Engine",
+      cluster: true,
     },
   ];
-  for (const { name, url, variable, what } of redisBackends) {
+  for (const { name, url, variable, what, cluster } of candidates) {
     if (url === undefined || url === "") {
       out(`_${name}: skipped (set ${variable} to ${what} to measure it)._`);
       out();
-      continue;
+    } else {
+      redisBackends.push({ name, url, cluster });
     }
+  }
+
+  if (o.users > 0) await legacyTables(o, redisBackends, out, log);
+  if (o.floorItems > 0 && redisBackends.length > 0) {
+    const floors: RedisFloorFigures[] = [];
+    for (const b of redisBackends) {
+      const started = performance.now();
+      floors.push(
+        await benchRedisFloors(b.name, b.url, b.cluster, {
+          items: o.floorItems,
+          dim: o.dim,
+          search: o.floorSearch > 0,
+          upsertFloor: o.floorUpsert > 0,
+          hnsw: o.floorHnsw > 0,
+          latencyCalls: o.floorCalls,
+          throughputCalls: o.floorThroughputCalls,
+          concurrency: o.concurrency,
+        }, log),
+      );
+      log(`[bench] ${b.name} floors done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+    printFloors(floors, o, out);
+  }
+  const bounds: EmbeddedBoundFigures[] = [];
+  for (const items of [o.embeddedItems, o.embeddedLargeItems]) {
+    if (items > 0) {
+      bounds.push(await measureEmbeddedBound(items, o.dim, o.embeddedQueries));
+      log(`[bench] embedded bound at ${items} items done`);
+    }
+  }
+  if (bounds.length > 0) printBounds(bounds, out);
+  if (o.encoding > 0) printEncoding(out);
+}
+
+function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (line?: string) => void): void {
+  const rows = floors.flatMap((f) => f.search.map((r) => ({ backend: f.backend, ...r })));
+  if (rows.length > 0) {
+    out(`## Search vs its floors at c=1 (latency, ms; k=${SEARCH_K}, ${o.floorItems} items x ${o.dim})`);
+    out();
+    out("| backend | index | filter | vecrec Search median | p95 | direct FT.SEARCH median | p95 | empty unary median | p95 | vecrec / (FT.SEARCH + empty), medians |");
+    out("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (const r of rows) {
+      const v = median(r.latency.vecrec);
+      const d = median(r.latency.direct);
+      const e = median(r.latency.empty);
+      out(
+        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${fixed(v)} | ${fixed(quantile(r.latency.vecrec, 0.95))} | ${fixed(d)} | ${fixed(quantile(r.latency.direct, 0.95))} | ${fixed(e)} | ${fixed(quantile(r.latency.empty, 0.95))} | ${fixed(v / (d + e))}x |`,
+      );
+    }
+    out();
+    out(`## Search vs its floors at c=${o.concurrency} (throughput, calls/s; server CPU of the vecrec process)`);
+    out();
+    out(`| backend | index | filter | vecrec Search/s | direct FT.SEARCH/s | empty unary/s | vecrec / min(FT.SEARCH, empty) | server CPU µs per Search | server CPU µs per empty call | hits per Search |`);
+    out("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (const r of rows) {
+      const t = r.throughput;
+      out(
+        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${Math.round(t.vecrec)} | ${Math.round(t.direct)} | ${Math.round(t.empty)} | ${fixed(t.vecrec / Math.min(t.direct, t.empty))}x | ${Math.round(r.cpuPerSearchMicros)} | ${Math.round(r.cpuPerEmptyMicros)} | ${fixed(r.hitsPerSearch, 1)} |`,
+      );
+    }
+    out();
+  }
+  out(`## Upsert vs pipelined HSET (items/s, batches of ${UPSERT_BATCH}, ${o.floorItems} items x ${o.dim} into an empty index)`);
+  out();
+  out("| backend | vecrec Upsert, FLAT | pipelined HSET, FLAT | vecrec / HSET | vecrec Upsert, HNSW |");
+  out("|---|---:|---:|---:|---:|");
+  for (const f of floors) {
+    const { vecrecFlat, directFlat, vecrecHnsw } = f.upsert;
+    out(
+      `| ${f.backend} | ${Math.round(vecrecFlat)} | ${directFlat === undefined ? "skipped" : Math.round(directFlat)} | ${directFlat === undefined ? "" : `${fixed(vecrecFlat / directFlat)}x`} | ${vecrecHnsw === undefined ? "skipped" : Math.round(vecrecHnsw)} |`,
+    );
+  }
+  out();
+}
+
+function printBounds(bounds: readonly EmbeddedBoundFigures[], out: (line?: string) => void): void {
+  out("## Embedded engine vs its read bound (exact KNN k=10, no filter, FLAT COSINE; child process with --expose-gc)");
+  out();
+  out("| items x dims | vector bytes | KNN median ms | KNN p95 ms | read pass, JS (best of 7) ms | read pass, wasm SIMD (best of 7) ms | KNN / best read pass | KNN scan GB/s | RSS bytes per stored vector |");
+  out("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const b of bounds) {
+    const bytes = b.items * b.dim * 4;
+    const bound = Number.isNaN(b.wasmReadMs) ? b.jsReadMs : Math.min(b.jsReadMs, b.wasmReadMs);
+    out(
+      `| ${b.items} x ${b.dim} | ${(bytes / 2 ** 20).toFixed(1)} MiB | ${fixed(b.scanMedianMs)} | ${fixed(b.scanP95Ms)} | ${fixed(b.jsReadMs)} | ${fixed(b.wasmReadMs)} | ${fixed(b.scanMedianMs / bound)}x | ${fixed(bytes / (b.scanMedianMs / 1000) / 1e9, 1)} | ${Math.round(b.rssBytesPerVector)}${b.gcExposed ? "" : " (no --expose-gc)"} |`,
+    );
+  }
+  out();
+}
+
+function printEncoding(out: (line?: string) => void): void {
+  out("## Vector encoding (proto Vector message, encode + decode to Float32Array, ts-proto codecs)");
+  out();
+  out("| dims | encoding | bytes on the wire | µs per encode+decode (median of 7 rounds) | relative cost |");
+  out("|---:|---|---:|---:|---:|");
+  for (const dim of [768, 1536]) {
+    const rows = benchEncoding(dim);
+    const base = rows[0]?.microsPerRoundTrip ?? 1;
+    for (const r of rows) {
+      out(`| ${r.dim} | ${r.encoding} | ${r.bytes} | ${r.microsPerRoundTrip.toFixed(2)} | ${(r.microsPerRoundTrip / base).toFixed(1)}x |`);
+    }
+  }
+}
+
+/** The Recommend vs Search, Writes and per-shard tables, on the embedded engine and each Redis backend. */
+async function legacyTables(
+  o: Options,
+  redisBackends: readonly RedisBackend[],
+  out: (line?: string) => void,
+  log: (line: string) => void,
+): Promise<void> {
+  const backends: { name: string; url?: string; open: () => Promise<VectorStore> }[] = [
+    { name: "embedded", open: () => Promise.resolve(createEmbeddedStore()) },
+  ];
+  for (const { name, url } of redisBackends) {
     backends.push({
       name,
       url,
@@ -407,7 +493,7 @@ async function main(): Promise<void> {
       const url = backend.url;
       const shards = url === undefined ? undefined : { read: () => readShards(url), figures: shardFigures };
       figures.push(await benchBackend(backend.name, store, o, shards));
-      console.error(`[bench] ${backend.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      log(`[bench] ${backend.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       await store.close();
     }
@@ -452,17 +538,6 @@ async function main(): Promise<void> {
       });
     }
     out();
-  }
-  out("## Vector encoding (proto Vector message, encode + decode to Float32Array, ts-proto codecs)");
-  out();
-  out("| dims | encoding | bytes on the wire | µs per encode+decode (median of 7 rounds) | relative cost |");
-  out("|---:|---|---:|---:|---:|");
-  for (const dim of [768, 1536]) {
-    const rows = benchEncoding(dim);
-    const base = rows[0]?.microsPerRoundTrip ?? 1;
-    for (const r of rows) {
-      out(`| ${r.dim} | ${r.encoding} | ${r.bytes} | ${r.microsPerRoundTrip.toFixed(2)} | ${(r.microsPerRoundTrip / base).toFixed(1)}x |`);
-    }
   }
 }
 

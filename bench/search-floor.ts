@@ -1,0 +1,133 @@
+/**
+ * Search vs its floors, on one loaded index: vecrec Search over gRPC on loopback (k=10, a query vector,
+ * optionally the label filter) against
+ * - the same FT.SEARCH sent straight to Redis with node-redis from the bench process: the command comes
+ *   from vecrec's own `buildSearchArgs` (src/store/redis/commands/ft-search.ts) for the query the Search
+ *   use case makes of that request, with k+1 rows as vecrec asks for (to see a tie at the k-th), so it
+ *   is byte for byte the query vecrec sends; the reply is read by node-redis but not turned into hits;
+ * - an empty unary call of a trivial grpc-js service next to the vecrec server (bench/grpc-floor.ts).
+ * At concurrency 1 (the three interleaved call by call: median and p95 latency) and at `concurrency`
+ * callers sharing a fixed number of calls (throughput, each kind alone). The server's CPU per Search is
+ * the server process's cpuUsage delta over the concurrent Search run divided by its calls.
+ */
+import { MATCH_ALL, type FilterNode } from "../src/domain/filter/filter.js";
+import type { IndexSpec } from "../src/domain/schema.js";
+import { Undecodable } from "../src/domain/violations.js";
+import type { SearchRequest, VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
+import { translateFilterTree } from "../src/grpc/filter-mapping.js";
+import { encodeFloat32LE } from "../src/domain/vector.js";
+import { buildSearchArgs } from "../src/store/redis/commands/ft-search.js";
+import type { RedisKeys } from "../src/store/redis/redis-keys.js";
+import type { SearchQuery } from "../src/store/vector-store.js";
+import { PROTO_FILTER, type FloorData } from "./floor-data.js";
+import type { DirectRedis } from "./redis-direct.js";
+import { interleavedLatency, throughput } from "./stats.js";
+
+export const SEARCH_K = 10;
+
+export interface SearchFloorRow {
+  readonly index: string;
+  readonly filtered: boolean;
+  /** ms, ascending: vecrec Search, direct FT.SEARCH, empty unary. */
+  readonly latency: { vecrec: number[]; direct: number[]; empty: number[] };
+  /** calls/s at `concurrency` callers. */
+  readonly throughput: { vecrec: number; direct: number; empty: number };
+  /** Server process CPU µs per Search (c=N run), and per empty call. */
+  readonly cpuPerSearchMicros: number;
+  readonly cpuPerEmptyMicros: number;
+  /** Hits per vecrec Search (a sanity check: k unless the filter leaves fewer). */
+  readonly hitsPerSearch: number;
+}
+
+export interface SearchFloorTarget {
+  readonly client: VectorServiceClient;
+  readonly empty: () => Promise<void>;
+  readonly direct: DirectRedis;
+  readonly keys: RedisKeys;
+  /** Server process CPU time so far, µs. */
+  readonly serverCpu: () => Promise<number>;
+}
+
+export interface SearchFloorOptions {
+  readonly latencyCalls: number;
+  readonly throughputCalls: number;
+  readonly concurrency: number;
+}
+
+/** Reads a server stream to its end; resolves with the number of messages. */
+function drain(call: NodeJS.ReadableStream): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let count = 0;
+    call.on("data", () => count++);
+    call.on("error", reject);
+    call.on("end", () => resolve(count));
+  });
+}
+
+export async function measureSearchFloor(
+  target: SearchFloorTarget,
+  spec: IndexSpec,
+  data: FloorData,
+  filtered: boolean,
+  o: SearchFloorOptions,
+): Promise<SearchFloorRow> {
+  let filter: FilterNode = MATCH_ALL;
+  if (filtered) {
+    const decoded = translateFilterTree(PROTO_FILTER, "filter");
+    if (decoded instanceof Undecodable) throw new Error("the bench filter does not decode");
+    filter = decoded;
+  }
+  const requests: SearchRequest[] = data.queries.map((vector) => ({
+    indexName: spec.name,
+    query: { $case: "vector", value: { encoding: { $case: "float32Le", value: encodeFloat32LE(vector) } } },
+    k: SEARCH_K,
+    filter: filtered ? PROTO_FILTER : undefined,
+    filterQuery: "",
+    returnFields: [],
+    includeVectors: false,
+    efRuntime: 0,
+    offset: 0,
+    omitFields: [],
+  }));
+  // What the Search use case makes of those requests (no return_fields: every metadata field; no
+  // ef_runtime: the index default), and what the Redis store sends for it.
+  const commands = data.queries.map((vector) => {
+    const query: SearchQuery = { k: SEARCH_K, offset: 0, filter, includeVectors: false, vector };
+    const args = buildSearchArgs(target.keys, spec, query, SEARCH_K + 1);
+    if (args === undefined) throw new Error("the bench query matches nothing");
+    return args.command;
+  });
+
+  let vi = 0;
+  let di = 0;
+  let hits = 0;
+  let searches = 0;
+  const vecrec = async (): Promise<void> => {
+    hits += await drain(target.client.search(requests[vi++ % requests.length] as SearchRequest));
+    searches++;
+  };
+  const direct = async (): Promise<void> => {
+    await target.direct.send(commands[di++ % commands.length] as (string | Buffer)[]);
+  };
+  const [vecrecMs = [], directMs = [], emptyMs = []] = await interleavedLatency([vecrec, direct, target.empty], o.latencyCalls);
+  const hitsPerSearch = hits / searches;
+
+  const cpu0 = await target.serverCpu();
+  const vecrecPerSecond = await throughput(vecrec, o.concurrency, o.throughputCalls);
+  const cpu1 = await target.serverCpu();
+  const directPerSecond = await throughput(direct, o.concurrency, o.throughputCalls);
+  const cpu2 = await target.serverCpu();
+  const emptyPerSecond = await throughput(target.empty, o.concurrency, o.throughputCalls);
+  const cpu3 = await target.serverCpu();
+  // throughput() runs a warm-up of min(total, 4 x callers) calls before the timed ones: counted here too.
+  const callsPerRun = o.throughputCalls + Math.min(o.throughputCalls, o.concurrency * 4);
+  return {
+    index: spec.fields.find((f) => f.type === "vector")?.algorithm ?? "?",
+    filtered,
+    latency: { vecrec: vecrecMs, direct: directMs, empty: emptyMs },
+    throughput: { vecrec: vecrecPerSecond, direct: directPerSecond, empty: emptyPerSecond },
+    cpuPerSearchMicros: (cpu1 - cpu0) / callsPerRun,
+    cpuPerEmptyMicros: (cpu3 - cpu2) / callsPerRun,
+    hitsPerSearch,
+  };
+}
