@@ -1,22 +1,44 @@
 /**
- * `npm run bench`: figures measured side by side in one run, printed as markdown.
+ * `npm run bench`: figures measured side by side in one run, printed as markdown. Never part of the test
+ * run. Every option is a number; a 0 skips the part it sizes (bench/options.ts).
  *
- *   npx tsx bench/run.ts [--users 100000] [--dim 128] [--queries 300] [--history 20] [--neighbors 20]
- *                        [--catalog 20000] [--grpc-queries 100]
+ *   npm run bench -- [--users 100000] [--dim 128] [--queries 300] [--history 20] [--neighbors 20]
+ *                    [--catalog 20000] [--grpc-queries 100]
+ *                    [--floor-items 20000] [--floor-search 1] [--floor-upsert 1] [--floor-hnsw 1]
+ *                    [--floor-calls 300] [--floor-throughput-calls 2000] [--concurrency 16]
+ *                    [--embedded-items 100000] [--embedded-large-items 0] [--embedded-queries 50]
+ *                    [--encoding 1]
  *
- * - Recommend (20 neighbours, histories of 20 items) vs Search k=20 of the same user, through the use
- *   cases, interleaved query by query: median and p95 latency; then the same over a real gRPC server and
- *   client on loopback (`--grpc-queries`, 0 to skip).
- * - Upsert throughput (batches of 1000 users, through the item use case).
- * - Vector encoding cost: encode + decode of the proto Vector message with the generated ts-proto codecs,
- *   `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
+ * - Recommend vs Search (`--users`, 0 skips this and the next two): Recommend (`--neighbors`
+ *   neighbours, histories of `--history` items over `--catalog`) vs Search k=`--neighbors` of the same
+ *   user, through the use cases, interleaved query by query (`--queries`): median and p95 latency; then
+ *   the same over a real gRPC server and client on loopback (`--grpc-queries`, 0 skips).
+ * - Writes: Upsert (batches of 1000 users, through the item use case) and RecordInteractions.
+ * - Redis per shard: keys and used memory per primary after the users are stored (bytes per stored
+ *   user: vector, metadata, index entries and HNSW/FLAT structures) and after their interactions.
+ * - Floor rows of each Redis backend (`--floor-items` items per index, 0 skips them all;
+ *   bench/redis-floors.ts): the vecrec server runs in a child process (bench/server-child.ts).
+ *   - Search vs its floors (`--floor-search`, bench/search-floor.ts): vecrec Search over gRPC vs the
+ *     same FT.SEARCH sent directly with node-redis vs an empty grpc-js unary call (bench/grpc-floor.ts);
+ *     k=10, FLAT and HNSW (`--floor-hnsw 0`: FLAT only), without and with a filter; c=1 latency over
+ *     `--floor-calls` interleaved rounds, ratio vecrec median / (FT.SEARCH median + empty median);
+ *     c=`--concurrency` throughput over `--floor-throughput-calls` calls of each kind, ratio vecrec /
+ *     min(FT.SEARCH, empty); the server process's CPU µs per Search.
+ *   - Upsert vs pipelined HSET (`--floor-upsert`, bench/upsert-floor.ts): items/s into an empty FLAT
+ *     index, batches of 1000, and the ratio.
+ * - Embedded engine vs its read bound (`--embedded-items`, and a second row `--embedded-large-items`,
+ *   e.g. 1000000; bench/embedded-bound.ts, a child process with --expose-gc): exact KNN per query
+ *   (`--embedded-queries`) vs the best read-only pass (JS, WebAssembly SIMD) over the same bytes, and
+ *   RSS bytes per stored vector.
+ * - Vector encoding (`--encoding`): encode + decode of the proto Vector message with the generated
+ *   ts-proto codecs, `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
  *
  * Backends: embedded always; Redis when VECREC_BENCH_REDIS_URL is set, a Redis Cluster when
- * VECREC_BENCH_REDIS_CLUSTER_URL is (one node's URL; both may be set, to compare them in one run). For
- * each Redis backend a per-shard table: keys and used memory per primary after the users are stored
- * (bytes per stored user: vector, metadata, index entries and HNSW/FLAT structures) and after their
- * interactions. The test stand-in says nothing about speed. Never part of the test run.
- */
+ * VECREC_BENCH_REDIS_CLUSTER_URL is (one node's URL; both may be set, to compare them in one run). The
+ * test stand-in says nothing about speed.
+ *
+ * A quick run: `npm run bench -- --users 0 --floor-items 2000 --floor-calls 50
+ *   --floor-throughput-calls 200 --embedded-items 10000 --encoding 0`. */
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { credentials, type ClientReadableStream } from "@grpc/grpc-js";
