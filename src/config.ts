@@ -4,12 +4,15 @@
  * every bad setting.
  */
 import { Command, CommanderError } from "commander";
+import os from "node:os";
 import { z } from "zod";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_LISTEN = "127.0.0.1:50051";
+/** The most worker processes `--workers` accepts. */
+export const MAX_WORKERS = 256;
 
 export interface Config {
   /** host:port the gRPC server binds. */
@@ -20,6 +23,12 @@ export interface Config {
    */
   readonly redisUrl: string | undefined;
   readonly logLevel: LogLevel;
+  /**
+   * Processes serving the port (src/workers.ts), resolved: `--workers 0` or unset means
+   * os.availableParallelism() on Redis and 1 on the embedded engine, whose data lives in one process
+   * (more than 1 there is a ConfigError). 1 = this process serves, as it always did.
+   */
+  readonly workers: number;
 }
 
 /** A bad setting: the message names each one; the process should exit with EXIT_CODE. */
@@ -61,12 +70,18 @@ const configSchema = z.object({
     )
     .optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+  workers: z
+    .string()
+    .regex(/^\d{1,4}$/, { error: `must be a whole number from 0 to ${MAX_WORKERS} (0 = one per core on Redis)` })
+    .transform(Number)
+    .refine((value) => value <= MAX_WORKERS, { error: `must be a whole number from 0 to ${MAX_WORKERS} (0 = one per core on Redis)` }),
 });
 
 const SETTING_NAMES: Record<string, string> = {
   listen: "--listen / VECREC_LISTEN",
   redisUrl: "--redis-url / VECREC_REDIS_URL",
   logLevel: "--log-level / VECREC_LOG_LEVEL",
+  workers: "--workers / VECREC_WORKERS",
 };
 
 function emptyToUndefined(value: string | undefined): string | undefined {
@@ -87,6 +102,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       "redis:// or rediss:// URL, or comma-separated cluster seeds (env VECREC_REDIS_URL); a cluster is detected; unset = embedded, in memory",
     )
     .option("--log-level <level>", `one of ${LOG_LEVELS.join(", ")} (env VECREC_LOG_LEVEL, default info)`)
+    .option(
+      "--workers <n>",
+      "processes serving the port (env VECREC_WORKERS); 0 or unset = one per core on Redis, 1 on the embedded engine (its only value)",
+    )
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -98,11 +117,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
     throw error;
   }
-  const flags = program.opts<{ listen?: string; redisUrl?: string; logLevel?: string }>();
+  const flags = program.opts<{ listen?: string; redisUrl?: string; logLevel?: string; workers?: string }>();
   const raw = {
     listen: flags.listen ?? emptyToUndefined(env.VECREC_LISTEN) ?? DEFAULT_LISTEN,
     redisUrl: emptyToUndefined(flags.redisUrl ?? env.VECREC_REDIS_URL),
     logLevel: flags.logLevel ?? emptyToUndefined(env.VECREC_LOG_LEVEL) ?? "info",
+    workers: (flags.workers ?? emptyToUndefined(env.VECREC_WORKERS) ?? "0").trim(),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -115,5 +135,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  return { listen: parsed.data.listen, redisUrl: parsed.data.redisUrl, logLevel: parsed.data.logLevel };
+  const { listen, redisUrl, logLevel, workers } = parsed.data;
+  if (redisUrl === undefined && workers > 1) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${SETTING_NAMES.workers}: the embedded engine keeps its data inside one process, so it is ` +
+        `served by 1 worker only; set --redis-url to serve with several, or leave --workers unset (got ${JSON.stringify(raw.workers)})`,
+    );
+  }
+  return { listen, redisUrl, logLevel, workers: workers === 0 ? defaultWorkers(redisUrl) : workers };
+}
+
+/** `--workers 0` / unset: one process per core on Redis; 1 on the embedded engine (its data lives in one process). */
+export function defaultWorkers(redisUrl: string | undefined): number {
+  return redisUrl === undefined ? 1 : Math.min(os.availableParallelism(), MAX_WORKERS);
 }

@@ -1,15 +1,26 @@
 /**
  * The vecrec process: reads the configuration once, wires store -> use cases -> gRPC server, and shuts
  * down cleanly on SIGTERM/SIGINT (health NOT_SERVING, in-flight calls get a bounded grace period,
- * store closed, exit 0). Exit code 2 means bad configuration, 1 a startup failure.
+ * store closed, exit 0). With `--workers N` (N > 1) it is the primary of N such worker processes
+ * sharing its port (src/workers.ts). Exit code 2 means bad configuration, 1 a startup failure.
  */
-import { pino, type Logger } from "pino";
+import cluster from "node:cluster";
 import { fileURLToPath } from "node:url";
-import { ConfigError, ConfigExitRequest, loadConfig } from "./config.js";
+import { pino, type Logger } from "pino";
+import { ConfigError, ConfigExitRequest, loadConfig, type Config } from "./config.js";
 import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
 import { createStore } from "./store/create-store.js";
 import type { VectorStore } from "./store/vector-store.js";
 import { createUseCases } from "./usecases/use-cases.js";
+import {
+  WORKER_LISTEN_ENV,
+  listenHost,
+  logAcceptedConnections,
+  reportListening,
+  runPrimary,
+  stopRequested,
+  workerSlot,
+} from "./workers.js";
 
 export type { RunningServer } from "./grpc/server.js";
 
@@ -29,7 +40,10 @@ export function startServer(options: StartServerOptions): Promise<RunningServer>
   return startGrpcServer({ useCases: createUseCases(store), availability: store, listen, logger });
 }
 
-/** Runs the server until a termination signal; resolves with the exit code. */
+/**
+ * Runs the server until a termination signal; resolves with the exit code. With `--workers` above 1
+ * this process is the primary of src/workers.ts and each worker comes back here (as a cluster worker).
+ */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   let config;
   try {
@@ -44,6 +58,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 
   const logger = pino({ name: "vecrec", level: config.logLevel });
+  if (cluster.isWorker) {
+    return serve(config, logger.child({ worker: workerSlot() }), { worker: true, listen: env[WORKER_LISTEN_ENV] ?? config.listen });
+  }
+  if (config.workers > 1) {
+    return runPrimary({ workers: config.workers, listen: config.listen, logger, graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
+  }
+  return serve(config, logger, { worker: false, listen: config.listen });
+}
+
+/**
+ * One serving process (the only one, or a worker): opens the store, serves until asked to stop, then
+ * drains (health NOT_SERVING, grace period), closes the store and resolves 0.
+ */
+async function serve(config: Config, logger: Logger, mode: { worker: boolean; listen: string }): Promise<number> {
+  const stop = stopRequested(logger);
   let store;
   try {
     store = await createStore({ redisUrl: config.redisUrl, logger });
@@ -51,41 +80,38 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     logger.fatal({ err: error }, "cannot open the store");
     return 1;
   }
+  if (mode.worker) logAcceptedConnections(logger);
   let server;
   try {
-    server = await startServer({ store, listen: config.listen, logger });
+    server = await startServer({ store, listen: mode.listen, logger });
   } catch (error: unknown) {
-    logger.fatal({ err: error, listen: config.listen }, "cannot start the gRPC server");
+    logger.fatal({ err: error, listen: mode.listen }, "cannot start the gRPC server");
     await store.close();
     return 1;
   }
-  const host = config.listen.slice(0, config.listen.lastIndexOf(":"));
-  logger.info(
-    { address: `${host}:${server.port}`, backend: store.backend },
-    store.backend === "embedded"
-      ? "vecrec listening (embedded backend: data lives in memory only)"
-      : `vecrec listening (${store.backend} backend)`,
-  );
+  if (mode.worker) {
+    // The primary logs the one "listening" line for all of its workers.
+    logger.debug({ port: server.port, backend: store.backend }, "worker serving");
+    reportListening(server.port, store.backend);
+  } else {
+    logger.info(
+      { address: `${listenHost(mode.listen)}:${server.port}`, backend: store.backend },
+      store.backend === "embedded"
+        ? "vecrec listening (embedded backend: data lives in memory only)"
+        : `vecrec listening (${store.backend} backend)`,
+    );
+  }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
-  logger.info({ signal, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, "shutting down: draining in-flight calls");
-  // A second signal during the drain means "now".
-  const onSecondSignal = (): void => {
-    logger.warn("second signal: exiting at once");
-    process.exit(1);
-  };
-  process.once("SIGTERM", onSecondSignal);
-  process.once("SIGINT", onSecondSignal);
+  const reason = await stop;
+  // A worker's drain is logged once, by the primary.
+  logger[mode.worker ? "debug" : "info"]({ signal: reason, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, "shutting down: draining in-flight calls");
   await server.close({ graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
   try {
     await store.close();
   } catch (error: unknown) {
     logger.error({ err: error }, "closing the store failed");
   }
-  logger.info("stopped");
+  logger[mode.worker ? "debug" : "info"]("stopped");
   return 0;
 }
 

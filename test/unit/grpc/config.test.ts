@@ -1,12 +1,13 @@
 // Lives under test/unit/grpc/ because the transport engineer owns src/config.ts.
+import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_LISTEN, loadConfig } from "../../../src/config.js";
+import { ConfigError, DEFAULT_LISTEN, MAX_WORKERS, loadConfig } from "../../../src/config.js";
 
 const argv = (...args: string[]): string[] => ["node", "main.js", ...args];
 
 describe("loadConfig", () => {
   it("uses the defaults when nothing is set", () => {
-    expect(loadConfig(argv(), {})).toEqual({ listen: DEFAULT_LISTEN, redisUrl: undefined, logLevel: "info" });
+    expect(loadConfig(argv(), {})).toEqual({ listen: DEFAULT_LISTEN, redisUrl: undefined, logLevel: "info", workers: 1 });
   });
 
   it("reads the environment", () => {
@@ -14,17 +15,17 @@ describe("loadConfig", () => {
       VECREC_LISTEN: "0.0.0.0:6000",
       VECREC_REDIS_URL: "redis://localhost:6379",
       VECREC_LOG_LEVEL: "debug",
+      VECREC_WORKERS: "3",
     });
-    expect(config).toEqual({ listen: "0.0.0.0:6000", redisUrl: "redis://localhost:6379", logLevel: "debug" });
+    expect(config).toEqual({ listen: "0.0.0.0:6000", redisUrl: "redis://localhost:6379", logLevel: "debug", workers: 3 });
   });
 
   it("lets flags win over the environment", () => {
-    const config = loadConfig(argv("--listen", "[::]:7000", "--redis-url", "rediss://h:6380", "--log-level", "warn"), {
-      VECREC_LISTEN: "0.0.0.0:6000",
-      VECREC_REDIS_URL: "redis://localhost:6379",
-      VECREC_LOG_LEVEL: "debug",
-    });
-    expect(config).toEqual({ listen: "[::]:7000", redisUrl: "rediss://h:6380", logLevel: "warn" });
+    const config = loadConfig(
+      argv("--listen", "[::]:7000", "--redis-url", "rediss://h:6380", "--log-level", "warn", "--workers", "2"),
+      { VECREC_LISTEN: "0.0.0.0:6000", VECREC_REDIS_URL: "redis://localhost:6379", VECREC_LOG_LEVEL: "debug", VECREC_WORKERS: "5" },
+    );
+    expect(config).toEqual({ listen: "[::]:7000", redisUrl: "rediss://h:6380", logLevel: "warn", workers: 2 });
   });
 
   it("accepts comma-separated Redis URLs (cluster seeds) and refuses a list with one bad entry", () => {
@@ -53,6 +54,39 @@ describe("loadConfig", () => {
     // A URL may carry a password: it is never echoed.
     expect(message).not.toContain("hunter2");
     expect(ConfigError.EXIT_CODE).toBe(2);
+  });
+
+  describe("--workers / VECREC_WORKERS", () => {
+    const redis = { VECREC_REDIS_URL: "redis://localhost:6379" };
+
+    it("defaults to one per core on Redis and to 1 on the embedded engine; 0 means the default", () => {
+      const cores = Math.min(os.availableParallelism(), MAX_WORKERS);
+      expect(loadConfig(argv(), redis).workers).toBe(cores);
+      expect(loadConfig(argv("--workers", "0"), redis).workers).toBe(cores);
+      expect(loadConfig(argv(), { ...redis, VECREC_WORKERS: "" }).workers).toBe(cores);
+      expect(loadConfig(argv(), {}).workers).toBe(1);
+      expect(loadConfig(argv("--workers", "0"), {}).workers).toBe(1);
+    });
+
+    it("takes any count from 1 to the maximum on Redis, and 1 on the embedded engine", () => {
+      expect(loadConfig(argv("--workers", "1"), redis).workers).toBe(1);
+      expect(loadConfig(argv("--workers", " 4 "), redis).workers).toBe(4);
+      expect(loadConfig(argv("--workers", String(MAX_WORKERS)), redis).workers).toBe(MAX_WORKERS);
+      expect(loadConfig(argv("--workers", "1"), {}).workers).toBe(1);
+    });
+
+    it("refuses more than 1 on the embedded engine, whose data lives in one process", () => {
+      expect(() => loadConfig(argv("--workers", "2"), {})).toThrow(ConfigError);
+      expect(() => loadConfig(argv(), { VECREC_WORKERS: "4" })).toThrow(/--workers \/ VECREC_WORKERS: the embedded engine keeps its data inside one process/);
+    });
+
+    it.each(["-1", "two", "1.5", "1e2", String(MAX_WORKERS + 1), "99999"])("refuses %j, naming the setting", (value) => {
+      expect(() => loadConfig(argv("--workers", value), redis)).toThrow(/--workers \/ VECREC_WORKERS: must be a whole number from 0 to 256/);
+    });
+
+    it("reports a bad count together with the other bad settings", () => {
+      expect(() => loadConfig(argv("--listen", "nowhere"), { VECREC_WORKERS: "many" })).toThrow(/VECREC_LISTEN[\s\S]*VECREC_WORKERS/);
+    });
   });
 
   it("rejects a port above 65535 and an unknown flag", () => {

@@ -1,0 +1,229 @@
+/**
+ * `--workers 2` on the Redis backend (the stand-in): the process started is the primary, two worker
+ * processes serve its one port, and together they behave as one server. Which worker took a connection
+ * is read from the workers' debug log (`connection accepted`, with the worker's pid).
+ */
+import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from "@grpc/grpc-js";
+import { service as healthServiceDefinition } from "grpc-health-check";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IndexRequest, SearchRequest, VectorServiceClient, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
+import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
+import { collect, unary, vectorBytes } from "./harness.js";
+
+type LogEntry = Record<string, unknown> & { msg?: string; pid?: number };
+type HealthClient = Client & {
+  check(req: { service: string }, cb: (e: ServiceError | null, r: { status: string | number }) => void): void;
+};
+const Health = makeGenericClientConstructor(healthServiceDefinition, "Health");
+
+/** Each client on its own connection (grpc-js otherwise shares one per target across clients). */
+const OWN_CONNECTION = { "grpc.use_local_subchannel_pool": 1 };
+
+/** The vecrec process, run the way `npm start` runs it (through tsx, without a build), and its log. */
+class VecrecProcess {
+  readonly child: ChildProcess;
+  readonly logs: LogEntry[] = [];
+  stderr = "";
+  private waiters: (() => void)[] = [];
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+      env: { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", VECREC_WORKERS: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
+    if (!this.child.stdout) throw new Error("no stdout");
+    createInterface({ input: this.child.stdout }).on("line", (line) => {
+      try {
+        this.logs.push(JSON.parse(line) as LogEntry);
+      } catch {
+        this.logs.push({ msg: line });
+      }
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  /** The first log entry matching `predicate`, waiting up to `timeoutMs` for it. */
+  async waitFor(predicate: (entry: LogEntry) => boolean, timeoutMs = 15_000): Promise<LogEntry> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logs.find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.child.exitCode !== null) {
+        throw new Error(`log line not seen (exit ${this.child.exitCode}); log:\n${JSON.stringify(this.logs)}\n${this.stderr}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async exitCode(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const [code] = (await once(this.child, "exit")) as [number | null];
+    return code;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until no pid of `pids` is alive; fails after `timeoutMs`. */
+async function allGone(pids: readonly number[], timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`still alive: ${pids.filter(alive).join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function searchOnce(client: VectorServiceClient): Promise<{ messages: SearchResponse[]; error: unknown }> {
+  return collect<SearchResponse>(
+    client.search(SearchRequest.fromPartial({ indexName: "w", query: { $case: "vector", value: vectorBytes([1, 0]) }, k: 1 })),
+  );
+}
+
+describe("--workers 2 on Redis", () => {
+  let redis: RedisStandIn;
+  const processes: VecrecProcess[] = [];
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisStandIn();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    for (const vecrec of processes) {
+      const pids = [vecrec.child.pid, ...((vecrec.logs.find((l) => l.address)?.workerPids as number[] | undefined) ?? [])];
+      for (const pid of pids) if (pid !== undefined && alive(pid)) process.kill(pid, "SIGKILL");
+    }
+    await redis?.close();
+  });
+
+  async function startWorkers(): Promise<{ vecrec: VecrecProcess; address: string; workerPids: number[] }> {
+    const vecrec = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2", "--log-level", "debug"], {
+      VECREC_REDIS_URL: redis.url,
+    });
+    processes.push(vecrec);
+    const listening = await vecrec.waitFor((entry) => typeof entry.address === "string");
+    expect(listening.workers).toBe(2);
+    expect(listening.backend).toBe("redis");
+    expect(listening.pid).toBe(vecrec.child.pid);
+    const workerPids = listening.workerPids as number[];
+    expect(new Set(workerPids).size).toBe(2);
+    expect(workerPids).not.toContain(vecrec.child.pid);
+    return { vecrec, address: listening.address as string, workerPids };
+  }
+
+  function client(address: string): VectorServiceClient {
+    const c = new VectorServiceClient(address, credentials.createInsecure(), OWN_CONNECTION);
+    clients.push(c);
+    return c;
+  }
+
+  it(
+    "serves every client from two worker processes, reports health the same everywhere, and drains all on SIGTERM",
+    async () => {
+      const { vecrec, address, workerPids } = await startWorkers();
+      const first = client(address);
+      await unary((cb) => first.index(IndexRequest.fromPartial({ indexName: "w", defaultVectorDimension: 2 }), cb));
+      await unary((cb) => first.upsert({ indexName: "w", items: [{ id: "a", vector: vectorBytes([1, 0]), fields: {} }] }, cb));
+
+      // One connection each, made one after the other: the primary hands them to the workers in turn.
+      for (let i = 0; i < 6; i++) {
+        const c = client(address);
+        const { messages, error } = await searchOnce(c);
+        expect(error).toBeUndefined();
+        expect(messages.map((m) => m.id)).toEqual(["a"]);
+        const health = new Health(address, credentials.createInsecure(), OWN_CONNECTION) as unknown as HealthClient;
+        clients.push(health);
+        const answer = await new Promise<string | number>((resolve, reject) =>
+          health.check({ service: "vecrec.v1.VectorService" }, (e, r) => (e ? reject(e) : resolve(r.status))),
+        );
+        expect(answer).toBe("SERVING");
+      }
+      const accepted = vecrec.logs.filter((entry) => entry.msg === "connection accepted").map((entry) => entry.pid);
+      expect(accepted.length).toBeGreaterThanOrEqual(13);
+      expect(new Set(accepted)).toEqual(new Set(workerPids));
+
+      const exited = vecrec.exitCode();
+      vecrec.child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      // The primary exits once its workers have: none is left behind.
+      expect(workerPids.filter(alive)).toEqual([]);
+      expect(vecrec.logs.filter((entry) => typeof entry.address === "string")).toHaveLength(1);
+      const primaryLines = vecrec.logs.filter((entry) => entry.pid === vecrec.child.pid).map((entry) => entry.msg);
+      expect(primaryLines).toContain("shutting down: draining in-flight calls");
+      expect(primaryLines.at(-1)).toBe("stopped");
+      for (const pid of workerPids) {
+        expect(vecrec.logs.filter((entry) => entry.pid === pid).map((entry) => entry.msg)).toContain("stopped");
+      }
+    },
+    40_000,
+  );
+
+  it(
+    "replaces a worker that dies, on the same port",
+    async () => {
+      const { vecrec, address, workerPids } = await startWorkers();
+      const [victim, survivor] = workerPids as [number, number];
+      process.kill(victim, "SIGKILL");
+      const died = await vecrec.waitFor((entry) => entry.msg === "worker exited unexpectedly: replacing it");
+      expect(died).toMatchObject({ workerPid: victim, signal: "SIGKILL", pid: vecrec.child.pid });
+      const replaced = await vecrec.waitFor((entry) => entry.msg === "worker replaced: serving again");
+      const replacement = replaced.workerPid as number;
+      expect([victim, survivor, vecrec.child.pid]).not.toContain(replacement);
+      expect(alive(replacement)).toBe(true);
+
+      // Both the survivor and the replacement take connections on the one port.
+      const before = vecrec.logs.length;
+      for (let i = 0; i < 4; i++) {
+        const listed = await unary<{ indexes: unknown[] }>((cb) => client(address).listIndexes({}, cb));
+        expect(Array.isArray(listed.indexes)).toBe(true);
+      }
+      const accepted = vecrec.logs.slice(before).filter((entry) => entry.msg === "connection accepted").map((entry) => entry.pid);
+      expect(new Set(accepted)).toEqual(new Set([survivor, replacement]));
+
+      const exited = vecrec.exitCode();
+      vecrec.child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect([survivor, replacement].filter(alive)).toEqual([]);
+    },
+    40_000,
+  );
+
+  it(
+    "leaves no worker behind when the primary is killed",
+    async () => {
+      const { vecrec, workerPids } = await startWorkers();
+      const exited = vecrec.exitCode();
+      vecrec.child.kill("SIGKILL");
+      await exited;
+      // Workers exit by themselves once the primary's IPC channel closes.
+      await allGone(workerPids);
+    },
+    40_000,
+  );
+
+  it("refuses --workers 2 on the embedded engine, whose data lives in one process", async () => {
+    const vecrec = new VecrecProcess(["--workers", "2"]);
+    processes.push(vecrec);
+    expect(await vecrec.exitCode()).toBe(2);
+    expect(vecrec.stderr).toContain("--workers / VECREC_WORKERS");
+    expect(vecrec.stderr).toContain("embedded engine");
+  });
+});
