@@ -5,8 +5,11 @@
  */
 import net from "node:net";
 import { type Connection, StandInState, execute } from "./commands.js";
+import { StandInFaults, type RestartOptions } from "./faults.js";
 import { RequestParser } from "./request-parser.js";
 import { encodeReply } from "./resp.js";
+
+export type { RestartOptions } from "./faults.js";
 
 export interface RedisStandIn {
   /** `redis://127.0.0.1:<port>` */
@@ -16,6 +19,12 @@ export interface RedisStandIn {
   readonly commandLog: string[][];
   /** Closes every connection and the listening socket. */
   close(): Promise<void>;
+  /** Stops answering, connections left open (like SIGSTOP); faults.ts. */
+  freeze(): void;
+  /** Answers again, running what was sent meanwhile in order (like SIGCONT). */
+  thaw(): void;
+  /** Drops every connection, like a restart: empty and/or answering LOADING for a while (faults.ts). */
+  restart(options?: RestartOptions): void;
 }
 
 export interface RedisStandInOptions {
@@ -55,6 +64,7 @@ export async function startRedisStandIn(options?: RedisStandInOptions): Promise<
   const commandLog: string[][] = [];
   const sockets = new Set<net.Socket>();
   let nextId = 1;
+  const faults = new StandInFaults();
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -62,12 +72,18 @@ export async function startRedisStandIn(options?: RedisStandInOptions): Promise<
     const parser = new RequestParser();
     const conn: Connection = { proto: 2, id: nextId++, name: undefined, multi: undefined, watch: undefined, closing: false };
     socket.on("data", (data: Buffer) => {
+      if (faults.hold(() => socket.emit("data", data))) return;
       parser.push(data);
       const out: Buffer[] = [];
       try {
         for (let argv = parser.next(); argv; argv = parser.next()) {
           const decoded = argv.map((a) => a.toString("utf8"));
           commandLog.push(decoded);
+          const loading = faults.loadingReply((decoded[0] ?? "").toUpperCase());
+          if (loading !== undefined) {
+            out.push(encodeReply(loading, conn.proto));
+            continue;
+          }
           state.advanceScans();
           for (const injected of options?.beforeCommand?.(decoded) ?? []) {
             execute(state, injector, injected.map((a) => Buffer.from(a, "utf8")));
@@ -104,6 +120,15 @@ export async function startRedisStandIn(options?: RedisStandInOptions): Promise<
     url: `redis://127.0.0.1:${port}`,
     port,
     commandLog,
+    freeze: () => faults.freeze(),
+    thaw: () => faults.thaw(),
+    restart: (restart) => {
+      faults.dropHeld();
+      faults.thaw();
+      for (const s of sockets) s.destroy();
+      if (restart?.empty === true) state.flushAll();
+      if ((restart?.loadingMs ?? 0) > 0) faults.startLoading(restart?.loadingMs ?? 0);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const s of sockets) s.destroy();
