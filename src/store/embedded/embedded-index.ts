@@ -1,13 +1,15 @@
 /**
- * One index of the embedded engine: items in slots (id, metadata, vector rows in contiguous arenas),
- * exact KNN with the filter applied first, and filter-only queries by id.
+ * One index of the embedded engine: items in dense slots (the id in one array and one map, the metadata
+ * in columns, the vector a row of one contiguous arena), exact KNN with the filter applied first, and
+ * filter-only queries by id.
  */
 import { throwIfAborted } from "../../domain/errors.js";
 import { createFilterMatcher } from "../../domain/filter/match.js";
-import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
+import type { FieldValues, Item } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
 import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
 import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
+import { FieldColumns } from "./field-columns.js";
 import { InteractionLog } from "./interaction-log.js";
 import { ReadWriteLock } from "./read-write-lock.js";
 import { TopKHeap } from "./top-k-heap.js";
@@ -15,6 +17,8 @@ import { SCAN_CHUNK_ROWS, VectorArena } from "./vector-arena.js";
 
 // A zero query vector under COSINE: Redis answers -nan for every item.
 const NEGATIVE_NAN = negativeNaN();
+/** Rows scanned at a time while the KNN heap is not yet full (every row is picked until then). */
+const FILLING_ROWS = 512;
 
 export class EmbeddedIndex {
   spec: IndexSpec;
@@ -26,21 +30,17 @@ export class EmbeddedIndex {
   readonly unindexed: Map<string, Item>;
 
   private readonly ids: string[] = [];
-  private readonly fields: FieldValues[] = [];
+  private readonly fields = new FieldColumns();
   private readonly slotOf = new Map<string, number>();
-  /** The vectors as written (returned to readers, used for L2 and IP). */
-  private readonly raw: VectorArena;
-  /** COSINE only: the vectors normalised in float32 like VecSim does at insert time. */
-  private readonly normalized: VectorArena | undefined;
+  /** The vectors (for COSINE scanned normalised in float32 like VecSim does at insert time). */
+  private readonly vectors: VectorArena;
 
   constructor(spec: IndexSpec, interactions = new InteractionLog(), unindexed = new Map<string, Item>()) {
     this.spec = spec;
     const field = vectorField(spec);
     this.metric = field.metric;
     this.dimension = field.dimension;
-    // The arena KNN scans: the raw vectors for L2 and IP, the normalised ones for COSINE.
-    this.raw = new VectorArena(this.dimension, { searchable: this.metric !== "COSINE" });
-    this.normalized = this.metric === "COSINE" ? new VectorArena(this.dimension, { searchable: true }) : undefined;
+    this.vectors = new VectorArena(this.dimension, { searchable: true, cosine: this.metric === "COSINE" });
     this.interactions = interactions;
     this.unindexed = unindexed;
   }
@@ -64,20 +64,16 @@ export class EmbeddedIndex {
     }
     for (const item of items) {
       const vector = item.vector as Float32Array;
-      const fields = copyFields(item.fields);
-      const normalized = this.normalized === undefined ? undefined : normalizeFloat32(vector);
-      const slot = this.slotOf.get(item.id);
+      let slot = this.slotOf.get(item.id);
       if (slot !== undefined) {
-        this.raw.set(slot, vector);
-        if (normalized !== undefined) this.normalized?.set(slot, normalized);
-        this.fields[slot] = fields;
+        this.vectors.set(slot, vector);
       } else {
-        const newSlot = this.raw.append(vector);
-        if (normalized !== undefined) this.normalized?.append(normalized);
+        slot = this.vectors.append(vector);
         this.ids.push(item.id);
-        this.fields.push(fields);
-        this.slotOf.set(item.id, newSlot);
+        this.fields.setRowCount(this.ids.length);
+        this.slotOf.set(item.id, slot);
       }
+      this.fields.setRow(slot, item.fields);
       this.unindexed.delete(item.id);
     }
   }
@@ -91,11 +87,8 @@ export class EmbeddedIndex {
     let written = 0;
     for (const update of updates) {
       const slot = this.slotOf.get(update.id);
-      if (slot === undefined || !this.raw.rowBitsEqual(slot, update.basedOnVector)) continue;
-      const fields: Record<string, FieldValue> = { ...(this.fields[slot] as FieldValues) };
-      if (update.tags.length > 0) fields[tagField] = { type: "tag", values: [...update.tags] };
-      else delete fields[tagField];
-      this.fields[slot] = fields;
+      if (slot === undefined || !this.vectors.rowBitsEqual(slot, update.basedOnVector)) continue;
+      this.fields.setField(slot, tagField, update.tags.length > 0 ? { type: "tag", values: update.tags } : undefined);
       written++;
     }
     return written;
@@ -113,16 +106,16 @@ export class EmbeddedIndex {
     for (const id of new Set(ids)) {
       const slot = this.slotOf.get(id);
       if (slot === undefined) continue;
-      const moved = this.raw.swapRemove(slot);
-      this.normalized?.swapRemove(slot);
+      const moved = this.vectors.swapRemove(slot);
       const lastId = this.ids.pop() as string;
-      const lastFields = this.fields.pop() as FieldValues;
       this.slotOf.delete(id);
+      this.fields.clearRow(slot);
       if (moved !== slot) {
         this.ids[slot] = lastId;
-        this.fields[slot] = lastFields;
+        this.fields.moveRow(moved, slot);
         this.slotOf.set(lastId, slot);
       }
+      this.fields.setRowCount(this.ids.length);
       deleted++;
     }
     for (const id of ids) this.unindexed.delete(id);
@@ -153,13 +146,14 @@ export class EmbeddedIndex {
     const { signal } = query;
     throwIfAborted(signal);
     const matcher = query.filter.op === "all" ? undefined : createFilterMatcher(query.filter, this.spec);
+    const view = matcher === undefined ? undefined : this.fields.viewFor(query.filter);
     const excluded = new Set<number>();
     for (const id of query.excludeIds ?? []) {
       const slot = this.slotOf.get(id);
       if (slot !== undefined) excluded.add(slot);
     }
     const accepts = (slot: number): boolean =>
-      !(excluded.size > 0 && excluded.has(slot)) && (matcher === undefined || matcher(this.fields[slot] as FieldValues));
+      !(excluded.size > 0 && excluded.has(slot)) && (matcher === undefined || matcher((view as (slot: number) => FieldValues)(slot)));
 
     if (query.vector === undefined) return this.filterOnly(query, accepts);
 
@@ -173,7 +167,7 @@ export class EmbeddedIndex {
       else q = normalizeFloat32(q);
     }
     const n = this.ids.length;
-    const arena = this.normalized ?? this.raw;
+    const arena = this.vectors;
     const scanMetric = this.metric === "L2" ? "l2" : "dot";
     const filtering = excluded.size > 0 || matcher !== undefined;
     // Redis answers a KNN with a pre-filter (any filter, or ids to leave out) as a hybrid query, which
@@ -194,17 +188,26 @@ export class EmbeddedIndex {
         }
         continue;
       }
-      const distances = arena.scan(scanMetric, q, start, end);
-      if (!filtering) {
-        for (let slot = start; slot < end; slot++) heap.offer(distances[slot - start] as number, slot);
-        continue;
-      }
-      for (let slot = start; slot < end; slot++) {
-        const d = distances[slot - start] as number;
-        if (hybrid && Number.isNaN(d)) continue;
-        // Distances are cheap, filters are not: only rows that would enter the top k are filtered.
-        // Rows are skipped only once the heap holds k matches, so the result is exact.
-        if (heap.admits(d, slot) && accepts(slot)) heap.offer(d, slot);
+      // Only rows at or under the heap's threshold at the start of a scan can enter it (the threshold
+      // never rises once the heap is full): the kernel picks those, so most rows never reach JS. Until
+      // the heap is full every row is picked, so the chunk is scanned in small parts until then.
+      for (let from = start; from < end; ) {
+        const to = heap.size < k ? Math.min(end, from + FILLING_ROWS) : end;
+        const { distances, picked, count } = arena.scanBelow(scanMetric, q, from, to, heap.threshold);
+        for (let i = 0; i < count; i++) {
+          const at = picked[i] as number;
+          const d = distances[at] as number;
+          const slot = from + at;
+          if (!filtering) {
+            heap.offer(d, slot);
+            continue;
+          }
+          if (hybrid && Number.isNaN(d)) continue;
+          // Distances are cheap, filters are not: only rows that would enter the top k are filtered.
+          // Rows are skipped only once the heap holds k matches, so the result is exact.
+          if (heap.admits(d, slot) && accepts(slot)) heap.offer(d, slot);
+        }
+        from = to;
       }
     }
     throwIfAborted(signal);
@@ -247,30 +250,10 @@ export class EmbeddedIndex {
   }
 
   private itemAt(slot: number, returnFields: readonly string[] | undefined, includeVector: boolean): Item {
-    const stored = this.fields[slot] as FieldValues;
-    let fields: Record<string, FieldValue>;
-    if (returnFields === undefined) {
-      fields = copyFields(stored);
-    } else {
-      fields = {};
-      for (const name of returnFields) {
-        const value = Object.hasOwn(stored, name) ? stored[name] : undefined;
-        if (value !== undefined) fields[name] = copyValue(value);
-      }
-    }
+    const fields = this.fields.valuesAt(slot, returnFields);
     const id = this.ids[slot] as string;
-    return includeVector ? { id, vector: this.raw.copy(slot), fields } : { id, fields };
+    return includeVector ? { id, vector: this.vectors.copy(slot), fields } : { id, fields };
   }
-}
-
-function copyValue(value: FieldValue): FieldValue {
-  return value.type === "tag" ? { type: "tag", values: [...value.values] } : { ...value };
-}
-
-function copyFields(fields: FieldValues): Record<string, FieldValue> {
-  const out: Record<string, FieldValue> = {};
-  for (const [name, value] of Object.entries(fields)) out[name] = copyValue(value);
-  return out;
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -4,9 +4,16 @@
  * partial sums over components 0-3, 4-7, ..., the tail added to the first, then (s0+s1)+(s2+s3)), only
  * several times faster, so both paths give bit-identical distances.
  *
- * Exports of an instance: `l2(rows, query, dim, count, out)` and `dot(rows, query, dim, count, out)`:
- * for `count` consecutive rows of `dim` float32 starting at byte `rows`, write the squared L2 distance
- * (resp. `1 - dot`) to the query at byte `query` into the float32 array at byte `out`.
+ * A module is assembled for one dimension (so every address inside a row is a constant offset and the
+ * loop over the components is unrolled). Exports of an instance, each
+ * `(rows, query, count, out, picked, threshold) -> picks`: for `count` consecutive rows starting at byte
+ * `rows`, write the distance to the query at byte `query` into the float32 array at byte `out`, and the
+ * index of every row whose distance is at most `threshold` (every row when `threshold` is NaN) into the
+ * int32 array at byte `picked`; return how many were picked. `l2`: squared Euclidean distance; `dot`:
+ * `1 - dot` (IP, and COSINE over normalised rows).
+ *
+ * Four rows are processed together: their partial sums are independent, so the additions overlap instead
+ * of waiting on one another, while the rows and the query are read sequentially.
  */
 
 // Opcodes (https://webassembly.github.io/spec/core/binary/instructions.html).
@@ -19,13 +26,18 @@ const VOID = 0x40;
 const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
 const LOCAL_TEE = 0x22;
+const I32_STORE = 0x36;
 const F32_LOAD = 0x2a;
 const F32_STORE = 0x38;
 const I32_CONST = 0x41;
 const F32_CONST = 0x43;
+const I32_GT_U = 0x4b;
+const I32_LT_U = 0x49;
 const I32_GE_U = 0x4f;
+const F32_NE = 0x5c;
+const F32_LE = 0x5f;
 const I32_ADD = 0x6a;
-const I32_AND = 0x71;
+const I32_OR = 0x72;
 const I32_SHL = 0x74;
 const F32_ADD = 0x92;
 const F32_SUB = 0x93;
@@ -42,20 +54,34 @@ const F32X4_ADD = [SIMD, 0xe4, 0x01];
 const F32X4_SUB = [SIMD, 0xe5, 0x01];
 const F32X4_MUL = [SIMD, 0xe6, 0x01];
 
-// Parameters and locals of both functions.
-const ROWS = 0; // byte address of the current row (advanced row by row)
+// Parameters.
+const ROWS = 0; // byte address of the current group of rows (advanced group by group)
 const QUERY = 1;
-const DIM = 2;
-const COUNT = 3;
-const OUT = 4;
-const R = 5; // row index
-const J = 6; // byte offset inside the row
-const VEC_END = 7; // bytes covered by whole groups of 4 components
-const ROW_BYTES = 8;
-const ACC = 9; // v128: the four partial sums
-const DIFF = 10; // v128 scratch (L2)
-const SUM = 11; // f32: first partial sum plus the tail
-const TMP = 12; // f32 scratch (L2 tail)
+const COUNT = 2;
+const OUT = 3;
+const PICKED = 4;
+const THRESHOLD = 5; // f32
+// Locals.
+const R = 6; // index of the first row of the group
+const J = 7; // byte offset inside the rows (unrolled loop)
+const N = 8; // rows picked so far
+const ALL = 9; // 1 when the threshold is NaN (pick every row)
+const BASE = 10; // ROWS + J
+const QBASE = 11; // QUERY + J
+const OUTP = 12; // OUT + 4 * R
+/** Rows processed together. */
+const GROUP = 4;
+const ACC = 13; // 13 .. 13+GROUP-1, v128: the four partial sums of each row of the group
+const QV = ACC + GROUP; // v128: four query components
+const DIFF = QV + 1; // v128 scratch (L2)
+const SUM = DIFF + 1; // f32: first partial sum plus the tail
+const TMP = SUM + 1; // f32 scratch (L2 tail)
+const D = TMP + 1; // f32: the distance
+
+/** Groups of 4 components per iteration of the unrolled loop. */
+const UNROLL = 4;
+
+export type KernelMetric = "l2" | "dot";
 
 function uleb(value: number): number[] {
   const out: number[] = [];
@@ -66,6 +92,20 @@ function uleb(value: number): number[] {
     out.push(byte);
   } while (value !== 0);
   return out;
+}
+
+/** Signed LEB128 (i32.const immediates). */
+function sleb(value: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
 }
 
 function vec(items: number[][]): number[] {
@@ -81,83 +121,106 @@ function name(text: string): number[] {
   return [...uleb(bytes.length), ...bytes];
 }
 
-function body(l2: boolean): number[] {
-  const get = (i: number): number[] => [LOCAL_GET, i];
-  const set = (i: number): number[] => [LOCAL_SET, i];
-  const addr = (base: number): number[] => [...get(base), ...get(J), I32_ADD];
-  const vectorStep = l2
-    ? [...addr(ROWS), ...V128_LOAD, 0, 0, ...addr(QUERY), ...V128_LOAD, 0, 0, ...F32X4_SUB, LOCAL_TEE, DIFF, ...get(DIFF), ...F32X4_MUL]
-    : [...addr(ROWS), ...V128_LOAD, 0, 0, ...addr(QUERY), ...V128_LOAD, 0, 0, ...F32X4_MUL];
-  const tailStep = l2
-    ? [...addr(ROWS), F32_LOAD, 2, 0, ...addr(QUERY), F32_LOAD, 2, 0, F32_SUB, LOCAL_TEE, TMP, ...get(TMP), F32_MUL]
-    : [...addr(ROWS), F32_LOAD, 2, 0, ...addr(QUERY), F32_LOAD, 2, 0, F32_MUL];
-  const lane = (i: number): number[] => [...get(ACC), ...F32X4_EXTRACT_LANE, i];
+const get = (i: number): number[] => [LOCAL_GET, i];
+const set = (i: number): number[] => [LOCAL_SET, i];
+const i32 = (value: number): number[] => [I32_CONST, ...sleb(value)];
+/** A memory immediate: alignment hint 1 byte (rows need not be aligned), constant byte offset. */
+const at = (offset: number): number[] => [0, ...uleb(offset)];
+
+/** Code for one group of `g` rows (rows `R .. R+g-1` at `ROWS`), then advancing ROWS and R. */
+function group(metric: KernelMetric, dim: number, g: number): number[] {
+  const rowBytes = dim * 4;
+  const groups = Math.floor(dim / 4);
+  const iterations = Math.floor(groups / UNROLL);
+  const code: number[] = [];
+  const rows = Array.from({ length: g }, (_, k) => k);
+  for (const k of rows) code.push(...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC + k));
+  // acc[k] += step(row k at base + offset, query at qbase + queryOffset)
+  const step = (base: number, qbase: number, offset: number): number[] => {
+    const out = [...get(qbase), ...V128_LOAD, ...at(offset), ...set(QV)];
+    for (const k of rows) {
+      out.push(...get(base), ...V128_LOAD, ...at(k * rowBytes + offset));
+      if (metric === "l2") out.push(...get(QV), ...F32X4_SUB, LOCAL_TEE, DIFF, ...get(DIFF), ...F32X4_MUL);
+      else out.push(...get(QV), ...F32X4_MUL);
+      out.push(...get(ACC + k), ...F32X4_ADD, ...set(ACC + k));
+    }
+    return out;
+  };
+  if (iterations > 0) {
+    code.push(...i32(0), ...set(J));
+    code.push(LOOP, VOID);
+    code.push(...get(ROWS), ...get(J), I32_ADD, ...set(BASE), ...get(QUERY), ...get(J), I32_ADD, ...set(QBASE));
+    for (let u = 0; u < UNROLL; u++) code.push(...step(BASE, QBASE, u * 16));
+    code.push(...get(J), ...i32(UNROLL * 16), I32_ADD, LOCAL_TEE, J, ...i32(iterations * UNROLL * 16), I32_LT_U, BR_IF, 0, END);
+  }
+  for (let c = iterations * UNROLL; c < groups; c++) code.push(...step(ROWS, QUERY, c * 16));
+  const lane = (k: number, i: number): number[] => [...get(ACC + k), ...F32X4_EXTRACT_LANE, i];
+  code.push(...get(OUT), ...get(R), ...i32(2), I32_SHL, I32_ADD, ...set(OUTP));
+  for (const k of rows) {
+    // The tail, added to the first partial sum.
+    code.push(...lane(k, 0), ...set(SUM));
+    for (let c = groups * 4; c < dim; c++) {
+      const rowComponent = [...get(ROWS), F32_LOAD, ...at(k * rowBytes + c * 4)];
+      const queryComponent = [...get(QUERY), F32_LOAD, ...at(c * 4)];
+      if (metric === "l2") code.push(...rowComponent, ...queryComponent, F32_SUB, LOCAL_TEE, TMP, ...get(TMP), F32_MUL);
+      else code.push(...rowComponent, ...queryComponent, F32_MUL);
+      code.push(...get(SUM), F32_ADD, ...set(SUM));
+    }
+    // d = (sum + lane1) + (lane2 + lane3), or 1 - that for dot
+    if (metric !== "l2") code.push(F32_CONST, 0x00, 0x00, 0x80, 0x3f);
+    code.push(...get(SUM), ...lane(k, 1), F32_ADD, ...lane(k, 2), ...lane(k, 3), F32_ADD, F32_ADD);
+    if (metric !== "l2") code.push(F32_SUB);
+    code.push(...set(D));
+    // out[R + k] = d; picked[N] = R + k; N += d <= threshold || all
+    code.push(...get(OUTP), ...get(D), F32_STORE, ...at(k * 4));
+    code.push(...get(PICKED), ...get(N), ...i32(2), I32_SHL, I32_ADD, ...get(R), ...i32(k), I32_ADD, I32_STORE, ...at(0));
+    code.push(...get(N), ...get(D), ...get(THRESHOLD), F32_LE, ...get(ALL), I32_OR, I32_ADD, ...set(N));
+  }
+  code.push(...get(ROWS), ...i32(g * rowBytes), I32_ADD, ...set(ROWS));
+  code.push(...get(R), ...i32(g), I32_ADD, ...set(R));
+  return code;
+}
+
+function body(metric: KernelMetric, dim: number): number[] {
   const code = [
-    // rowBytes = dim << 2; vecEnd = (dim & -4) << 2
-    ...get(DIM), I32_CONST, 2, I32_SHL, ...set(ROW_BYTES),
-    ...get(DIM), I32_CONST, 0x7c, I32_AND, I32_CONST, 2, I32_SHL, ...set(VEC_END),
-    BLOCK, VOID,
-    LOOP, VOID,
+    ...get(THRESHOLD), ...get(THRESHOLD), F32_NE, ...set(ALL),
+    // Groups of four rows while four remain, then one by one.
+    BLOCK, VOID, LOOP, VOID,
+    ...get(R), ...i32(GROUP), I32_ADD, ...get(COUNT), I32_GT_U, BR_IF, 1,
+    ...group(metric, dim, GROUP),
+    BR, 0, END, END,
+    BLOCK, VOID, LOOP, VOID,
     ...get(R), ...get(COUNT), I32_GE_U, BR_IF, 1,
-    ...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC),
-    I32_CONST, 0, ...set(J),
-    BLOCK, VOID,
-    LOOP, VOID,
-    ...get(J), ...get(VEC_END), I32_GE_U, BR_IF, 1,
-    ...vectorStep, ...get(ACC), ...F32X4_ADD, ...set(ACC),
-    ...get(J), I32_CONST, 16, I32_ADD, ...set(J),
-    BR, 0,
-    END,
-    END,
-    ...lane(0), ...set(SUM),
-    BLOCK, VOID,
-    LOOP, VOID,
-    ...get(J), ...get(ROW_BYTES), I32_GE_U, BR_IF, 1,
-    ...tailStep, ...get(SUM), F32_ADD, ...set(SUM),
-    ...get(J), I32_CONST, 4, I32_ADD, ...set(J),
-    BR, 0,
-    END,
-    END,
-    // out[r] = (sum + lane1) + (lane2 + lane3), or 1 - that for dot
-    ...get(OUT), ...get(R), I32_CONST, 2, I32_SHL, I32_ADD,
-    ...(l2 ? [] : [F32_CONST, 0x00, 0x00, 0x80, 0x3f]),
-    ...get(SUM), ...lane(1), F32_ADD,
-    ...lane(2), ...lane(3), F32_ADD,
-    F32_ADD,
-    ...(l2 ? [] : [F32_SUB]),
-    F32_STORE, 2, 0,
-    ...get(ROWS), ...get(ROW_BYTES), I32_ADD, ...set(ROWS),
-    ...get(R), I32_CONST, 1, I32_ADD, ...set(R),
-    BR, 0,
-    END,
-    END,
+    ...group(metric, dim, 1),
+    BR, 0, END, END,
+    ...get(N),
     END,
   ];
   const locals = vec([
-    [4, I32],
-    [2, V128],
-    [2, F32],
+    [ACC - R, I32],
+    [SUM - ACC, V128],
+    [D + 1 - SUM, F32],
   ]);
   const fn = [...locals, ...code];
   return [...uleb(fn.length), ...fn];
 }
 
-function assemble(): Uint8Array {
+const METRICS: readonly KernelMetric[] = ["l2", "dot"];
+
+function assemble(dim: number): Uint8Array {
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types = section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0x00]]));
+  const params = vec([[I32], [I32], [I32], [I32], [I32], [F32]]);
+  const types = section(1, vec([[0x60, ...params, ...vec([[I32]])]]));
   const imports = section(2, vec([[...name("env"), ...name("mem"), 0x02, 0x00, 0x01]]));
-  const functions = section(3, vec([[0], [0]]));
-  const exports = section(7, vec([[...name("l2"), 0x00, 0], [...name("dot"), 0x00, 1]]));
-  const code = section(10, [...uleb(2), ...body(true), ...body(false)]);
+  const functions = section(3, vec(METRICS.map(() => [0])));
+  const exports = section(7, vec(METRICS.map((m, i) => [...name(m), 0x00, i])));
+  const code = section(10, [...uleb(METRICS.length), ...METRICS.flatMap((m) => body(m, dim))]);
   return new Uint8Array([...header, ...types, ...imports, ...functions, ...exports, ...code]);
 }
 
-export type ScanKernel = (rows: number, query: number, dim: number, count: number, out: number) => void;
+export type ScanKernel = (rows: number, query: number, count: number, out: number, picked: number, threshold: number) => number;
 
-export interface SimdKernels {
-  readonly l2: ScanKernel;
-  readonly dot: ScanKernel;
-}
+export type SimdKernels = Readonly<Record<KernelMetric, ScanKernel>>;
 
 /** The part of WebAssembly.Memory used here. */
 export interface WasmMemory {
@@ -176,23 +239,26 @@ interface WasmApi {
 
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-let compiled: object | null | undefined;
+/** Compiled modules by dimension; null when this runtime has no WebAssembly SIMD. */
+const compiled = new Map<number, object | null>();
 
-/** The compiled module, or null when this runtime has no WebAssembly SIMD (callers fall back to JS). */
-function simdModule(): object | null {
-  if (compiled === undefined) {
-    const bytes = assemble();
-    compiled = wasmApi !== undefined && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+/** The module for `dim`, or null when this runtime has no WebAssembly SIMD (callers fall back to JS). */
+function simdModule(dim: number): object | null {
+  let module = compiled.get(dim);
+  if (module === undefined) {
+    const bytes = assemble(dim);
+    module = wasmApi !== undefined && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+    compiled.set(dim, module);
   }
-  return compiled;
+  return module;
 }
 
 /**
- * A WebAssembly memory of `initialPages` (64 KiB each) with the SIMD kernels bound to it, or undefined
- * when WebAssembly SIMD is unavailable.
+ * A WebAssembly memory of `initialPages` (64 KiB each) with the SIMD kernels for rows of `dim`
+ * components bound to it, or undefined when WebAssembly SIMD is unavailable.
  */
-export function createSimdMemory(initialPages: number): { memory: WasmMemory; kernels: SimdKernels } | undefined {
-  const module = simdModule();
+export function createSimdMemory(dim: number, initialPages: number): { memory: WasmMemory; kernels: SimdKernels } | undefined {
+  const module = simdModule(dim);
   if (module === null || wasmApi === undefined) return undefined;
   const memory = new wasmApi.Memory({ initial: initialPages });
   const instance = new wasmApi.Instance(module, { env: { mem: memory } });
@@ -201,5 +267,5 @@ export function createSimdMemory(initialPages: number): { memory: WasmMemory; ke
 
 /** Whether the SIMD kernels can run here. */
 export function simdAvailable(): boolean {
-  return simdModule() !== null;
+  return simdModule(4) !== null;
 }

@@ -27,6 +27,15 @@ export class TopKHeap {
     return this.count;
   }
 
+  /**
+   * The distance a candidate must not exceed to be kept: the worst kept one's once the heap holds k
+   * (never rises after that), NaN before (anything is kept; also when the worst kept is NaN).
+   */
+  get threshold(): number {
+    if (this.k === 0) return -Infinity;
+    return this.count < this.k ? NaN : (this.distances[0] as number);
+  }
+
   /** Whether `offer(distance, slot)` would keep the candidate (lets callers skip costly checks). */
   admits(distance: number, slot: number): boolean {
     if (this.count < this.k) return true;

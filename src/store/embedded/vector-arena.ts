@@ -2,12 +2,20 @@
  * Vectors of one index in one contiguous Float32Array (row `slot` at `slot * dimension`), grown by
  * doubling; removal moves the last row into the hole so rows stay dense.
  *
- * A searchable arena can also compute the distances of a range of rows to a query (`scan`). It keeps its
- * rows in WebAssembly memory and uses the SIMD kernels when the runtime has them, else the JS kernels;
- * both give bit-identical results (those of src/domain/vector.ts).
+ * A searchable arena can also compute the distances of a range of rows to a query (`scan`), and pick the
+ * rows at or under a threshold (`scanBelow`). It keeps its rows in WebAssembly memory and uses the SIMD
+ * kernels when the runtime has them, else the JS kernels; both give bit-identical results (those of
+ * src/domain/vector.ts).
+ *
+ * A cosine arena stores each row normalised as normalizeFloat32 does (what COSINE scans, with `dot`), and
+ * gives back the row as written from it: `fround(normalised * norm)` is the written component or one
+ * float32 step away from it, so the arena keeps the row's float32 norm and two bits per component saying
+ * which (4 + dim/4 bytes a row instead of a second copy of the vectors). A row that cannot be rebuilt so
+ * (a zero vector, whose normalised components are NaN; components that underflow) is kept as written
+ * beside it.
  */
-import { float32DotAt, float32SquaredL2At } from "../../domain/vector.js";
-import { createSimdMemory, type SimdKernels, type WasmMemory } from "./simd-kernels.js";
+import { float32DotAt, float32Norm, float32SquaredL2At } from "../../domain/vector.js";
+import { createSimdMemory, type KernelMetric, type SimdKernels, type WasmMemory } from "./simd-kernels.js";
 
 /** The most rows one `scan` call covers. */
 export const SCAN_CHUNK_ROWS = 8192;
@@ -15,41 +23,83 @@ export const SCAN_CHUNK_ROWS = 8192;
 const PAGE_BYTES = 65536;
 const INITIAL_ROWS = 64;
 
-/** `l2`: squared Euclidean distance; `dot`: 1 - dot product (IP, and COSINE over normalised rows). */
-export type ScanMetric = "l2" | "dot";
+/** `l2`: squared Euclidean distance; `dot`: 1 - dot product (IP, and COSINE over a cosine arena's rows). */
+export type ScanMetric = KernelMetric;
+
+/** What `scanBelow` found: views that the next scan overwrites. */
+export interface ScanPicks {
+  /** The distance of every row of the range, by position in the range. */
+  readonly distances: Float32Array;
+  /** Positions in the range (ascending) of the rows picked, in `picked[0 .. count)`. */
+  readonly picked: Int32Array;
+  readonly count: number;
+}
+
+interface WasmLayout {
+  memory: WasmMemory;
+  kernels: SimdKernels;
+  queryOffset: number;
+  outOffset: number;
+  pickedOffset: number;
+  rowsOffset: number;
+}
+
+/** What a cosine arena keeps to give back the rows as written. */
+interface AsWritten {
+  /** float32Norm of each row. */
+  norms: Float32Array;
+  /** Per row, 2 bits per component: 0 the rebuilt component is exact, 1 one step up, 2 one step down. */
+  steps: Uint8Array;
+  /** Rows that cannot be rebuilt, as written. */
+  readonly verbatim: Map<number, Float32Array>;
+}
+
+// Scratch for reading a float32's bits.
+const scratchFloat = new Float32Array(1);
+const scratchBits = new Int32Array(scratchFloat.buffer);
 
 export class VectorArena {
   readonly dimension: number;
+  /** The rows (normalised in a cosine arena). */
   private data: Float32Array;
+  private readonly asWritten: AsWritten | undefined;
+  private readonly stepBytes: number;
   private capacity: number;
   private rows = 0;
-  private readonly wasm:
-    | { memory: WasmMemory; kernels: SimdKernels; queryOffset: number; outOffset: number; rowsOffset: number }
-    | undefined;
+  private readonly wasm: WasmLayout | undefined;
   private readonly jsOut: Float32Array | undefined;
+  private readonly jsPicked: Int32Array | undefined;
 
   /**
    * @param options.searchable whether `scan` is needed (rows then live in WebAssembly memory when SIMD is
-   *   available); `simd: false` forces the JS kernels (for tests).
+   *   available); `simd: false` forces the JS kernels (for tests); `cosine` stores the rows normalised
+   *   (see above).
    */
-  constructor(dimension: number, options: { searchable: boolean; simd?: boolean }) {
+  constructor(dimension: number, options: { searchable: boolean; simd?: boolean; cosine?: boolean }) {
     this.dimension = dimension;
     this.capacity = INITIAL_ROWS;
+    this.stepBytes = Math.ceil(dimension / 4);
+    this.asWritten =
+      options.cosine === true
+        ? { norms: new Float32Array(this.capacity), steps: new Uint8Array(this.capacity * this.stepBytes), verbatim: new Map() }
+        : undefined;
     if (options.searchable && options.simd !== false) {
-      const queryBytes = align16(dimension * 4);
-      const outOffset = queryBytes;
-      const rowsOffset = align16(outOffset + SCAN_CHUNK_ROWS * 4);
-      const simd = createSimdMemory(pagesFor(rowsOffset + this.capacity * dimension * 4));
+      const outOffset = align16(dimension * 4);
+      const pickedOffset = outOffset + SCAN_CHUNK_ROWS * 4;
+      const rowsOffset = pickedOffset + SCAN_CHUNK_ROWS * 4;
+      const simd = createSimdMemory(dimension, pagesFor(rowsOffset + this.capacity * dimension * 4));
       if (simd !== undefined) {
-        this.wasm = { ...simd, queryOffset: 0, outOffset, rowsOffset };
+        this.wasm = { ...simd, queryOffset: 0, outOffset, pickedOffset, rowsOffset };
         this.data = new Float32Array(simd.memory.buffer, rowsOffset, this.capacity * dimension);
         this.jsOut = undefined;
+        this.jsPicked = undefined;
         return;
       }
     }
     this.wasm = undefined;
     this.data = new Float32Array(this.capacity * dimension);
     this.jsOut = options.searchable ? new Float32Array(SCAN_CHUNK_ROWS) : undefined;
+    this.jsPicked = options.searchable ? new Int32Array(SCAN_CHUNK_ROWS) : undefined;
   }
 
   get size(): number {
@@ -64,25 +114,72 @@ export class VectorArena {
   /** Appends a row; returns its slot. `vector.length` must equal the dimension. */
   append(vector: Float32Array): number {
     if (this.rows === this.capacity) this.grow(this.capacity * 2);
-    this.data.set(vector, this.rows * this.dimension);
+    this.set(this.rows, vector);
     return this.rows++;
   }
 
   /** Overwrites the row at `slot`. */
   set(slot: number, vector: Float32Array): void {
-    this.data.set(vector, slot * this.dimension);
+    const asWritten = this.asWritten;
+    if (asWritten === undefined) {
+      this.data.set(vector, slot * this.dimension);
+      return;
+    }
+    const dim = this.dimension;
+    const offset = slot * dim;
+    const data = this.data;
+    const norm = float32Norm(vector);
+    // normalizeFloat32: each component divided by the norm, rounded to float32 (by the store).
+    for (let j = 0; j < dim; j++) data[offset + j] = (vector[j] as number) / norm;
+    asWritten.norms[slot] = norm;
+    const steps = asWritten.steps;
+    const stepsOffset = slot * this.stepBytes;
+    steps.fill(0, stepsOffset, stepsOffset + this.stepBytes);
+    const written = new Int32Array(vector.buffer, vector.byteOffset, dim);
+    let exact = true;
+    for (let j = 0; j < dim; j++) {
+      scratchFloat[0] = (data[offset + j] as number) * norm;
+      const step = (written[j] as number) - (scratchBits[0] as number);
+      if (step === 0) continue;
+      if (step !== 1 && step !== -1) {
+        exact = false;
+        break;
+      }
+      const at = stepsOffset + (j >> 2);
+      steps[at] = (steps[at] as number) | ((step === 1 ? 1 : 2) << ((j & 3) * 2));
+    }
+    if (exact) asWritten.verbatim.delete(slot);
+    else asWritten.verbatim.set(slot, vector.slice());
   }
 
-  /** A copy of the row at `slot`. */
+  /** A copy of the row at `slot` (as written). */
   copy(slot: number): Float32Array {
-    return this.data.slice(slot * this.dimension, (slot + 1) * this.dimension);
+    const dim = this.dimension;
+    const asWritten = this.asWritten;
+    if (asWritten === undefined) return this.data.slice(slot * dim, (slot + 1) * dim);
+    const verbatim = asWritten.verbatim.get(slot);
+    if (verbatim !== undefined) return verbatim.slice();
+    const out = new Float32Array(dim);
+    const bits = new Int32Array(out.buffer);
+    const data = this.data;
+    const offset = slot * dim;
+    const norm = asWritten.norms[slot] as number;
+    const steps = asWritten.steps;
+    const stepsOffset = slot * this.stepBytes;
+    for (let j = 0; j < dim; j++) {
+      out[j] = (data[offset + j] as number) * norm;
+      const code = ((steps[stepsOffset + (j >> 2)] as number) >> ((j & 3) * 2)) & 3;
+      if (code !== 0) bits[j] = (bits[j] as number) + (code === 1 ? 1 : -1);
+    }
+    return out;
   }
 
   /** Whether the row at `slot` holds exactly the bits of `vector` (so -0 differs from 0, NaN payloads count). */
   rowBitsEqual(slot: number, vector: Float32Array): boolean {
     const dim = this.dimension;
     if (vector.length !== dim) return false;
-    const row = new Uint32Array(this.data.buffer, this.data.byteOffset + slot * dim * 4, dim);
+    const rowData = this.asWritten === undefined ? this.data.subarray(slot * dim, (slot + 1) * dim) : this.copy(slot);
+    const row = new Uint32Array(rowData.buffer, rowData.byteOffset, dim);
     const other = new Uint32Array(vector.buffer, vector.byteOffset, dim);
     for (let i = 0; i < dim; i++) if (row[i] !== other[i]) return false;
     return true;
@@ -95,21 +192,46 @@ export class VectorArena {
   swapRemove(slot: number): number {
     const last = this.rows - 1;
     const dim = this.dimension;
-    if (slot !== last) this.data.copyWithin(slot * dim, last * dim, this.rows * dim);
+    const asWritten = this.asWritten;
+    if (slot !== last) {
+      this.data.copyWithin(slot * dim, last * dim, this.rows * dim);
+      if (asWritten !== undefined) {
+        asWritten.norms[slot] = asWritten.norms[last] as number;
+        const bytes = this.stepBytes;
+        asWritten.steps.copyWithin(slot * bytes, last * bytes, (last + 1) * bytes);
+        const moved = asWritten.verbatim.get(last);
+        if (moved !== undefined) asWritten.verbatim.set(slot, moved);
+        else asWritten.verbatim.delete(slot);
+      }
+    }
+    asWritten?.verbatim.delete(last);
     this.rows = last;
-    if (this.wasm === undefined && this.capacity > 1024 && this.rows * 4 < this.capacity) {
-      // Give memory back after large deletions, keeping room to grow 2x (WebAssembly memory cannot shrink).
+    if (this.capacity > 1024 && this.rows * 4 < this.capacity) {
+      // Give memory back after large deletions, keeping room to grow 2x (WebAssembly memory cannot
+      // shrink: only what lives in JS can).
       this.capacity = Math.max(INITIAL_ROWS, this.rows * 2);
-      this.data = this.data.slice(0, this.capacity * dim);
+      if (this.wasm === undefined) this.data = this.data.slice(0, this.capacity * dim);
+      if (asWritten !== undefined) {
+        asWritten.norms = asWritten.norms.slice(0, this.capacity);
+        asWritten.steps = asWritten.steps.slice(0, this.capacity * this.stepBytes);
+      }
     }
     return last;
   }
 
   /**
    * Distances of rows `[start, end)` (at most SCAN_CHUNK_ROWS) to `query`, as float32 values in a
-   * view that the next `scan` call overwrites. Only on searchable arenas.
+   * view that the next scan overwrites. Only on searchable arenas.
    */
   scan(metric: ScanMetric, query: Float32Array, start: number, end: number): Float32Array {
+    return this.scanBelow(metric, query, start, end, NaN).distances;
+  }
+
+  /**
+   * Like `scan`, and picks the rows whose distance is at most `threshold` (a float32 value; NaN picks
+   * every row). A row at a NaN distance is picked only when `threshold` is NaN.
+   */
+  scanBelow(metric: ScanMetric, query: Float32Array, start: number, end: number, threshold: number): ScanPicks {
     const count = end - start;
     const dim = this.dimension;
     if (count > SCAN_CHUNK_ROWS) throw new RangeError(`scan of ${count} rows exceeds ${SCAN_CHUNK_ROWS}`);
@@ -118,19 +240,26 @@ export class VectorArena {
       const buffer = wasm.memory.buffer;
       new Float32Array(buffer, wasm.queryOffset, dim).set(query);
       const rowsAddress = wasm.rowsOffset + start * dim * 4;
-      if (metric === "l2") wasm.kernels.l2(rowsAddress, wasm.queryOffset, dim, count, wasm.outOffset);
-      else wasm.kernels.dot(rowsAddress, wasm.queryOffset, dim, count, wasm.outOffset);
-      return new Float32Array(buffer, wasm.outOffset, count);
+      const picks = wasm.kernels[metric](rowsAddress, wasm.queryOffset, count, wasm.outOffset, wasm.pickedOffset, threshold);
+      return {
+        distances: new Float32Array(buffer, wasm.outOffset, count),
+        picked: new Int32Array(buffer, wasm.pickedOffset, picks),
+        count: picks,
+      };
     }
     const out = this.jsOut;
-    if (out === undefined) throw new Error("scan on an arena that is not searchable");
+    const picked = this.jsPicked;
+    if (out === undefined || picked === undefined) throw new Error("scan on an arena that is not searchable");
     const rows = this.data;
     if (metric === "l2") {
       for (let i = 0; i < count; i++) out[i] = float32SquaredL2At(rows, (start + i) * dim, query, dim);
     } else {
       for (let i = 0; i < count; i++) out[i] = 1 - float32DotAt(rows, (start + i) * dim, query, dim);
     }
-    return out.subarray(0, count);
+    const all = Number.isNaN(threshold);
+    let picks = 0;
+    for (let i = 0; i < count; i++) if (all || (out[i] as number) <= threshold) picked[picks++] = i;
+    return { distances: out.subarray(0, count), picked: picked.subarray(0, picks), count: picks };
   }
 
   private grow(capacity: number): void {
@@ -146,6 +275,15 @@ export class VectorArena {
       const grown = new Float32Array(capacity * dim);
       grown.set(this.data.subarray(0, this.rows * dim));
       this.data = grown;
+    }
+    const asWritten = this.asWritten;
+    if (asWritten !== undefined) {
+      const norms = new Float32Array(capacity);
+      norms.set(asWritten.norms.subarray(0, this.rows));
+      asWritten.norms = norms;
+      const steps = new Uint8Array(capacity * this.stepBytes);
+      steps.set(asWritten.steps.subarray(0, this.rows * this.stepBytes));
+      asWritten.steps = steps;
     }
     this.capacity = capacity;
   }
