@@ -3,15 +3,16 @@
  * processes serve its one port, and together they behave as one server. Which worker took a connection
  * is read from the workers' debug log (`connection accepted`, with the worker's pid).
  */
-import { credentials, makeGenericClientConstructor, type Client, type ServiceError } from "@grpc/grpc-js";
+import { credentials, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from "@grpc/grpc-js";
 import { service as healthServiceDefinition } from "grpc-health-check";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import net from "node:net";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IndexRequest, SearchRequest, VectorServiceClient, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
-import { collect, unary, vectorBytes } from "./harness.js";
+import { collect, failure, unary, vectorBytes } from "./harness.js";
 
 type LogEntry = Record<string, unknown> & { msg?: string; pid?: number };
 type HealthClient = Client & {
@@ -97,6 +98,60 @@ function searchOnce(client: VectorServiceClient): Promise<{ messages: SearchResp
   );
 }
 
+/**
+ * A TCP proxy in front of Redis that, while `hold` is on, keeps every connection's bytes from its first
+ * FT.SEARCH on (in order) until `release()`: a Search stays in flight inside a worker process.
+ */
+async function searchGate(redisPort: number): Promise<{
+  url: string;
+  hold(): Promise<void>;
+  release(): void;
+  close(): Promise<void>;
+}> {
+  let holding = false;
+  let entered: (() => void) | undefined;
+  const held = new Map<net.Socket, Buffer[]>();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(redisPort, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    upstream.pipe(client);
+    client.on("data", (chunk: Buffer) => {
+      const queue = held.get(upstream);
+      if (queue) queue.push(chunk);
+      else if (holding && chunk.includes("FT.SEARCH")) {
+        held.set(upstream, [chunk]);
+        entered?.();
+      } else upstream.write(chunk);
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("close", end);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    hold() {
+      holding = true;
+      return new Promise<void>((resolve) => (entered = resolve));
+    },
+    release() {
+      holding = false;
+      for (const [upstream, chunks] of held) for (const chunk of chunks) upstream.write(chunk);
+      held.clear();
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe("--workers 2 on Redis", () => {
   let redis: RedisStandIn;
   const processes: VecrecProcess[] = [];
@@ -114,9 +169,9 @@ describe("--workers 2 on Redis", () => {
     await redis?.close();
   });
 
-  async function startWorkers(): Promise<{ vecrec: VecrecProcess; address: string; workerPids: number[] }> {
+  async function startWorkers(redisUrl = redis.url): Promise<{ vecrec: VecrecProcess; address: string; workerPids: number[] }> {
     const vecrec = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2", "--log-level", "debug"], {
-      VECREC_REDIS_URL: redis.url,
+      VECREC_REDIS_URL: redisUrl,
     });
     processes.push(vecrec);
     const listening = await vecrec.waitFor((entry) => typeof entry.address === "string");
@@ -171,6 +226,44 @@ describe("--workers 2 on Redis", () => {
       expect(primaryLines.at(-1)).toBe("stopped");
       for (const pid of workerPids) {
         expect(vecrec.logs.filter((entry) => entry.pid === pid).map((entry) => entry.msg)).toContain("stopped");
+      }
+    },
+    40_000,
+  );
+
+  it(
+    "on SIGTERM lets a call in flight in a worker finish, refuses new connections, then exits 0",
+    async () => {
+      const gate = await searchGate(redis.port);
+      try {
+        const { vecrec, address, workerPids } = await startWorkers(gate.url);
+        const c = client(address);
+        await unary((cb) => c.index(IndexRequest.fromPartial({ indexName: "w", defaultVectorDimension: 2 }), cb));
+        await unary((cb) => c.upsert({ indexName: "w", items: [{ id: "a", vector: vectorBytes([1, 0]), fields: {} }] }, cb));
+
+        const entered = gate.hold();
+        const inFlight = searchOnce(c);
+        await entered;
+        const exited = vecrec.exitCode();
+        vecrec.child.kill("SIGTERM");
+        await vecrec.waitFor((entry) => entry.msg === "shutting down: draining in-flight calls" && entry.pid === vecrec.child.pid);
+        // Neither worker listens any more: a new connection is refused while the call is in flight.
+        await vecrec.waitFor((entry) => entry.msg === "stopped" && entry.pid !== vecrec.child.pid);
+        const refused = await failure(
+          unary((cb) => client(address).listIndexes({}, new Metadata(), { deadline: new Date(Date.now() + 2_000) }, cb)),
+        );
+        expect([status.UNAVAILABLE, status.DEADLINE_EXCEEDED]).toContain(refused.code);
+        expect(vecrec.child.exitCode).toBeNull();
+
+        gate.release();
+        const { messages, error } = await inFlight;
+        expect(error).toBeUndefined();
+        expect(messages.map((m) => m.id)).toEqual(["a"]);
+        expect(await exited).toBe(0);
+        expect(workerPids.filter(alive)).toEqual([]);
+      } finally {
+        gate.release();
+        await gate.close();
       }
     },
     40_000,
