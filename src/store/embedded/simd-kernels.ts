@@ -31,12 +31,13 @@ const F32_LOAD = 0x2a;
 const F32_STORE = 0x38;
 const I32_CONST = 0x41;
 const F32_CONST = 0x43;
-const I32_GT_U = 0x4b;
 const I32_LT_U = 0x49;
 const I32_GE_U = 0x4f;
 const F32_NE = 0x5c;
 const F32_LE = 0x5f;
 const I32_ADD = 0x6a;
+const I32_MUL = 0x6c;
+const I32_SHR_U = 0x76;
 const I32_OR = 0x72;
 const I32_SHL = 0x74;
 const F32_ADD = 0x92;
@@ -62,16 +63,17 @@ const OUT = 3;
 const PICKED = 4;
 const THRESHOLD = 5; // f32
 // Locals.
-const R = 6; // index of the first row of the group
+const R = 6; // row index (in the first quarter while four rows are processed at once)
 const J = 7; // byte offset inside the rows (unrolled loop)
 const N = 8; // rows picked so far
 const ALL = 9; // 1 when the threshold is NaN (pick every row)
-const BASE = 10; // ROWS + J
-const QBASE = 11; // QUERY + J
-const OUTP = 12; // OUT + 4 * R
-/** Rows processed together. */
+const QUARTER = 10; // rows in each quarter of the range
+const QUARTER_BYTES = 11;
+const QBASE = 12; // address of the query components being read
+/** Rows processed together: one from each quarter of the range. */
 const GROUP = 4;
-const ACC = 13; // 13 .. 13+GROUP-1, v128: the four partial sums of each row of the group
+const P = 13; // 13 .. 13+GROUP-1: address of the components being read, in each row of the group
+const ACC = P + GROUP; // v128, GROUP of them: the four partial sums of each row of the group
 const QV = ACC + GROUP; // v128: four query components
 const DIFF = QV + 1; // v128 scratch (L2)
 const SUM = DIFF + 1; // f32: first partial sum plus the tail
@@ -127,41 +129,49 @@ const i32 = (value: number): number[] => [I32_CONST, ...sleb(value)];
 /** A memory immediate: alignment hint 1 byte (rows need not be aligned), constant byte offset. */
 const at = (offset: number): number[] => [0, ...uleb(offset)];
 
-/** Code for one group of `g` rows (rows `R .. R+g-1` at `ROWS`), then advancing ROWS and R. */
+/**
+ * Code for one group of `g` rows: row `R` at `ROWS`, and (g = 4) rows `R + k * QUARTER` at
+ * `ROWS + k * QUARTER_BYTES`, each read sequentially (four sequential streams, which the hardware
+ * prefetchers follow, rather than four rows side by side in one page); then advances ROWS and R by a row.
+ */
 function group(metric: KernelMetric, dim: number, g: number): number[] {
-  const rowBytes = dim * 4;
   const groups = Math.floor(dim / 4);
   const iterations = Math.floor(groups / UNROLL);
+  const consumed = iterations * UNROLL * 16;
   const code: number[] = [];
   const rows = Array.from({ length: g }, (_, k) => k);
+  code.push(...get(ROWS), ...set(P), ...get(QUERY), ...set(QBASE));
+  for (const k of rows.slice(1)) code.push(...get(P + k - 1), ...get(QUARTER_BYTES), I32_ADD, ...set(P + k));
   for (const k of rows) code.push(...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC + k));
-  // acc[k] += step(row k at base + offset, query at qbase + queryOffset)
-  const step = (base: number, qbase: number, offset: number): number[] => {
-    const out = [...get(qbase), ...V128_LOAD, ...at(offset), ...set(QV)];
+  // acc[k] += step(components at P[k] + offset, query at QBASE + offset)
+  const step = (offset: number): number[] => {
+    const out = [...get(QBASE), ...V128_LOAD, ...at(offset), ...set(QV)];
     for (const k of rows) {
-      out.push(...get(base), ...V128_LOAD, ...at(k * rowBytes + offset));
+      out.push(...get(P + k), ...V128_LOAD, ...at(offset));
       if (metric === "l2") out.push(...get(QV), ...F32X4_SUB, LOCAL_TEE, DIFF, ...get(DIFF), ...F32X4_MUL);
       else out.push(...get(QV), ...F32X4_MUL);
       out.push(...get(ACC + k), ...F32X4_ADD, ...set(ACC + k));
     }
     return out;
   };
+  const advance = (pointer: number, bytes: number): number[] => [...get(pointer), ...i32(bytes), I32_ADD, ...set(pointer)];
   if (iterations > 0) {
     code.push(...i32(0), ...set(J));
     code.push(LOOP, VOID);
-    code.push(...get(ROWS), ...get(J), I32_ADD, ...set(BASE), ...get(QUERY), ...get(J), I32_ADD, ...set(QBASE));
-    for (let u = 0; u < UNROLL; u++) code.push(...step(BASE, QBASE, u * 16));
-    code.push(...get(J), ...i32(UNROLL * 16), I32_ADD, LOCAL_TEE, J, ...i32(iterations * UNROLL * 16), I32_LT_U, BR_IF, 0, END);
+    for (let u = 0; u < UNROLL; u++) code.push(...step(u * 16));
+    for (const k of rows) code.push(...advance(P + k, UNROLL * 16));
+    code.push(...advance(QBASE, UNROLL * 16));
+    code.push(...get(J), ...i32(UNROLL * 16), I32_ADD, LOCAL_TEE, J, ...i32(consumed), I32_LT_U, BR_IF, 0, END);
   }
-  for (let c = iterations * UNROLL; c < groups; c++) code.push(...step(ROWS, QUERY, c * 16));
+  // The pointers have advanced by `consumed` bytes.
+  for (let c = iterations * UNROLL; c < groups; c++) code.push(...step(c * 16 - consumed));
   const lane = (k: number, i: number): number[] => [...get(ACC + k), ...F32X4_EXTRACT_LANE, i];
-  code.push(...get(OUT), ...get(R), ...i32(2), I32_SHL, I32_ADD, ...set(OUTP));
   for (const k of rows) {
     // The tail, added to the first partial sum.
     code.push(...lane(k, 0), ...set(SUM));
     for (let c = groups * 4; c < dim; c++) {
-      const rowComponent = [...get(ROWS), F32_LOAD, ...at(k * rowBytes + c * 4)];
-      const queryComponent = [...get(QUERY), F32_LOAD, ...at(c * 4)];
+      const rowComponent = [...get(P + k), F32_LOAD, ...at(c * 4 - consumed)];
+      const queryComponent = [...get(QBASE), F32_LOAD, ...at(c * 4 - consumed)];
       if (metric === "l2") code.push(...rowComponent, ...queryComponent, F32_SUB, LOCAL_TEE, TMP, ...get(TMP), F32_MUL);
       else code.push(...rowComponent, ...queryComponent, F32_MUL);
       code.push(...get(SUM), F32_ADD, ...set(SUM));
@@ -171,24 +181,29 @@ function group(metric: KernelMetric, dim: number, g: number): number[] {
     code.push(...get(SUM), ...lane(k, 1), F32_ADD, ...lane(k, 2), ...lane(k, 3), F32_ADD, F32_ADD);
     if (metric !== "l2") code.push(F32_SUB);
     code.push(...set(D));
-    // out[R + k] = d; picked[N] = R + k; N += d <= threshold || all
-    code.push(...get(OUTP), ...get(D), F32_STORE, ...at(k * 4));
-    code.push(...get(PICKED), ...get(N), ...i32(2), I32_SHL, I32_ADD, ...get(R), ...i32(k), I32_ADD, I32_STORE, ...at(0));
+    // row = R + k * QUARTER; out[row] = d; picked[N] = row; N += d <= threshold || all
+    const row = k === 0 ? get(R) : [...get(R), ...get(QUARTER), ...i32(k), I32_MUL, I32_ADD];
+    code.push(...get(OUT), ...row, ...i32(2), I32_SHL, I32_ADD, ...get(D), F32_STORE, ...at(0));
+    code.push(...get(PICKED), ...get(N), ...i32(2), I32_SHL, I32_ADD, ...row, I32_STORE, ...at(0));
     code.push(...get(N), ...get(D), ...get(THRESHOLD), F32_LE, ...get(ALL), I32_OR, I32_ADD, ...set(N));
   }
-  code.push(...get(ROWS), ...i32(g * rowBytes), I32_ADD, ...set(ROWS));
-  code.push(...get(R), ...i32(g), I32_ADD, ...set(R));
+  code.push(...advance(ROWS, dim * 4), ...advance(R, 1));
   return code;
 }
 
 function body(metric: KernelMetric, dim: number): number[] {
   const code = [
     ...get(THRESHOLD), ...get(THRESHOLD), F32_NE, ...set(ALL),
-    // Groups of four rows while four remain, then one by one.
+    // quarter = count >> 2; quarterBytes = quarter * rowBytes
+    ...get(COUNT), ...i32(2), I32_SHR_U, LOCAL_TEE, QUARTER, ...i32(dim * 4), I32_MUL, ...set(QUARTER_BYTES),
+    // Rows R, R + quarter, R + 2 quarter, R + 3 quarter together, for R in the first quarter.
     BLOCK, VOID, LOOP, VOID,
-    ...get(R), ...i32(GROUP), I32_ADD, ...get(COUNT), I32_GT_U, BR_IF, 1,
+    ...get(R), ...get(QUARTER), I32_GE_U, BR_IF, 1,
     ...group(metric, dim, GROUP),
     BR, 0, END, END,
+    // Then the last count % 4 rows one by one: ROWS += 3 quarterBytes; R = 4 quarter.
+    ...get(ROWS), ...get(QUARTER_BYTES), ...i32(3), I32_MUL, I32_ADD, ...set(ROWS),
+    ...get(QUARTER), ...i32(2), I32_SHL, ...set(R),
     BLOCK, VOID, LOOP, VOID,
     ...get(R), ...get(COUNT), I32_GE_U, BR_IF, 1,
     ...group(metric, dim, 1),

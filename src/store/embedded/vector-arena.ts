@@ -30,7 +30,7 @@ export type ScanMetric = KernelMetric;
 export interface ScanPicks {
   /** The distance of every row of the range, by position in the range. */
   readonly distances: Float32Array;
-  /** Positions in the range (ascending) of the rows picked, in `picked[0 .. count)`. */
+  /** Positions in the range of the rows picked (in no particular order), in `picked[0 .. count)`. */
   readonly picked: Int32Array;
   readonly count: number;
 }
