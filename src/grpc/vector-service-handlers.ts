@@ -68,8 +68,8 @@ async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterest
   return { index: encodeIndexInfo(info), itemsUpdated };
 }
 
-async function upsert({ items }: UseCases, request: UpsertRequest): Promise<UpsertResponse> {
-  return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items)) };
+async function upsert({ items }: UseCases, request: UpsertRequest, signal: AbortSignal): Promise<UpsertResponse> {
+  return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items), signal) };
 }
 
 async function getItems({ items }: UseCases, request: GetItemsRequest): Promise<GetItemsResponse> {
@@ -77,8 +77,8 @@ async function getItems({ items }: UseCases, request: GetItemsRequest): Promise<
   return { items: found.items.map(encodeItem), missingIds: found.missingIds };
 }
 
-async function deleteItems({ items }: UseCases, request: DeleteItemsRequest): Promise<DeleteItemsResponse> {
-  return { deletedCount: await items.deleteItems(request.indexName, request.ids) };
+async function deleteItems({ items }: UseCases, request: DeleteItemsRequest, signal: AbortSignal): Promise<DeleteItemsResponse> {
+  return { deletedCount: await items.deleteItems(request.indexName, request.ids, signal) };
 }
 
 async function* search({ search }: UseCases, request: SearchRequest, signal: AbortSignal): MessageStream<SearchResponse> {
@@ -107,9 +107,10 @@ async function* recommend(
 async function recordInteractions(
   { interactions }: UseCases,
   request: RecordInteractionsRequest,
+  signal: AbortSignal,
 ): Promise<RecordInteractionsResponse> {
   const decoded = decodeInteractions(request.interactions, Date.now());
-  return { recordedCount: await interactions.record(request.indexName, decoded) };
+  return { recordedCount: await interactions.record(request.indexName, decoded, signal) };
 }
 
 async function getInteractions({ interactions }: UseCases, request: GetInteractionsRequest): Promise<GetInteractionsResponse> {
@@ -125,12 +126,14 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
     listIndexes: unaryCall("ListIndexes", logger, () => listIndexes(useCases)),
     dropIndex: unaryCall("DropIndex", logger, (request) => dropIndex(useCases, request)),
     updateInterests: unaryCall("UpdateInterests", logger, (request) => updateInterests(useCases, request)),
-    upsert: unaryCall("Upsert", logger, (request) => upsert(useCases, request)),
+    upsert: unaryCall("Upsert", logger, (request, signal) => upsert(useCases, request, signal)),
     getItems: unaryCall("GetItems", logger, (request) => getItems(useCases, request)),
-    deleteItems: unaryCall("DeleteItems", logger, (request) => deleteItems(useCases, request)),
+    deleteItems: unaryCall("DeleteItems", logger, (request, signal) => deleteItems(useCases, request, signal)),
     search: serverStreamingCall("Search", logger, (request, signal) => search(useCases, request, signal)),
     recommend: serverStreamingCall("Recommend", logger, (request, signal) => recommend(useCases, request, signal)),
-    recordInteractions: unaryCall("RecordInteractions", logger, (request) => recordInteractions(useCases, request)),
+    recordInteractions: unaryCall("RecordInteractions", logger, (request, signal) =>
+      recordInteractions(useCases, request, signal),
+    ),
     getInteractions: unaryCall("GetInteractions", logger, (request) => getInteractions(useCases, request)),
   };
 }

@@ -54,6 +54,16 @@ export interface InterestTagUpdate {
   readonly tags: readonly string[];
 }
 
+/** What a write gets from its call. */
+export interface WriteOptions {
+  /**
+   * Aborted when the caller cancels or the deadline passes: the write then sends nothing more and fails
+   * with CancelledError / DeadlineExceededError. What it sent before may have been applied (each item
+   * or interaction whole or not at all); writes are idempotent, so repeating the call is safe.
+   */
+  readonly signal?: AbortSignal;
+}
+
 export interface CreateIndexResult {
   readonly created: boolean;
   readonly info: IndexInfo;
@@ -92,11 +102,11 @@ export interface VectorStore {
   setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo>;
 
   /** Writes whole items (replacing existing ones with the same id). All or nothing per call where the backend allows. */
-  upsert(index: string, items: readonly Item[]): Promise<void>;
+  upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void>;
   /** Items in the order of `ids`; undefined where missing. */
   getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]>;
   /** Deletes items and their interactions; returns how many items existed. */
-  deleteItems(index: string, ids: readonly string[]): Promise<number>;
+  deleteItems(index: string, ids: readonly string[], options?: WriteOptions): Promise<number>;
   /** Every item of the index in batches (with vectors), for maintenance such as recomputing interests. */
   scanItems(index: string, batchSize: number): AsyncIterable<Item[]>;
   /**
@@ -117,7 +127,7 @@ export interface VectorStore {
   search(index: string, query: SearchQuery): Promise<SearchResult>;
 
   /** Stores interactions (deduplicated on user, item, kind, time); returns how many were given. */
-  recordInteractions(index: string, interactions: readonly Interaction[]): Promise<number>;
+  recordInteractions(index: string, interactions: readonly Interaction[], options?: WriteOptions): Promise<number>;
   /** One user's interactions, newest first (ties: item id, kind). */
   getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage>;
   /**

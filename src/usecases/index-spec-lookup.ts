@@ -9,13 +9,17 @@ import type { IndexSpec } from "../domain/schema.js";
 import type { ViolationCollector } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
 
-/** The spec of `indexName`; undefined when the name is malformed (not looked up) or the index does not exist. */
+/**
+ * The spec of `indexName`; undefined when the name is malformed (not looked up) or the index does not
+ * exist. A store's not-found that names its cause (a subclass of IndexNotFoundError, e.g. Redis lost
+ * every definition) is thrown as it is: it matters more than the request's own mistakes.
+ */
 export async function lookUpIndexSpec(store: VectorStore, indexName: string): Promise<IndexSpec | undefined> {
   if (indexNameViolations(indexName).length > 0) return undefined;
   try {
     return await store.getIndexSpec(indexName);
   } catch (error) {
-    if (error instanceof IndexNotFoundError) return undefined;
+    if (error instanceof IndexNotFoundError && error.constructor === IndexNotFoundError) return undefined;
     throw error;
   }
 }

@@ -36,10 +36,11 @@ export interface InteractionService {
   /**
    * Validates the whole batch, then stores it (nothing is written when one interaction is bad).
    * Returns the number of interactions given; the same (user, item, kind, time) recorded twice is kept once.
+   * `signal` (the call's cancel/deadline) stops the writing: some users' interactions may be stored.
    * @throws InvalidArgumentError (paths `index_name`, `interactions`, `interactions[i].user_id`,
    *   `.item_id`, `.kind`, `.weight`, `.occurred_at`), IndexNotFoundError
    */
-  record(indexName: string, interactions: readonly InteractionInput[]): Promise<number>;
+  record(indexName: string, interactions: readonly InteractionInput[], signal?: AbortSignal): Promise<number>;
   /**
    * One page of the user's interactions, newest first, with the user's total count. limit 0 = 100.
    * @throws InvalidArgumentError (paths `index_name`, `user_id`, `limit`, `offset`), IndexNotFoundError
@@ -50,8 +51,8 @@ export interface InteractionService {
 /** Creates the interactions service over a store (UnavailableError when the backend is unreachable). */
 export function createInteractionService(store: VectorStore): InteractionService {
   return {
-    async record(indexName, interactions) {
-      return store.recordInteractions(indexName, validateInteractions(indexName, interactions));
+    async record(indexName, interactions, signal) {
+      return store.recordInteractions(indexName, validateInteractions(indexName, interactions), { signal });
     },
 
     async get(indexName, userId, page) {

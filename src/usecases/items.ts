@@ -33,9 +33,10 @@ export interface ItemService {
   /**
    * Validates every item against the index spec, derives the interests tag when the index has interests,
    * and writes them all. Returns the number of items written.
+   * `signal` (the call's cancel/deadline) stops the writing: items sent before it aborted may be stored.
    * @throws InvalidArgumentError with every bad field (nothing written), IndexNotFoundError
    */
-  upsert(indexName: string, items: readonly ItemInput[]): Promise<number>;
+  upsert(indexName: string, items: readonly ItemInput[], signal?: AbortSignal): Promise<number>;
   /**
    * Items in the order of `ids` (duplicates allowed); ids that do not exist go to `missingIds`.
    * @throws InvalidArgumentError, IndexNotFoundError
@@ -43,17 +44,18 @@ export interface ItemService {
   getItems(indexName: string, ids: readonly string[], includeVectors: boolean): Promise<{ items: Item[]; missingIds: string[] }>;
   /**
    * Deletes items (and their interactions); returns how many existed. Unknown ids are not an error.
+   * `signal` stops it between round trips (part of it may be done; repeating it finishes it).
    * @throws InvalidArgumentError, IndexNotFoundError
    */
-  deleteItems(indexName: string, ids: readonly string[]): Promise<number>;
+  deleteItems(indexName: string, ids: readonly string[], signal?: AbortSignal): Promise<number>;
 }
 
 export function createItemService(store: VectorStore): ItemService {
   return {
-    async upsert(indexName, inputs) {
+    async upsert(indexName, inputs, signal) {
       const spec = await lookUpIndexSpec(store, indexName);
       const items = validateUpsert(indexName, inputs, spec);
-      await store.upsert(indexName, items);
+      await store.upsert(indexName, items, { signal });
       return items.length;
     },
 
@@ -70,9 +72,9 @@ export function createItemService(store: VectorStore): ItemService {
       return { items, missingIds };
     },
 
-    async deleteItems(indexName, ids) {
+    async deleteItems(indexName, ids, signal) {
       throwIfViolations([...indexNameViolations(indexName), ...idListViolations(ids, "ids")]);
-      return store.deleteItems(indexName, ids);
+      return store.deleteItems(indexName, ids, { signal });
     },
   };
 }

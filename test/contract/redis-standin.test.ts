@@ -5,7 +5,7 @@
  */
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
+import { DeadlineExceededError, FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
@@ -517,6 +517,81 @@ describe("redis backend (stand-in): setInterestTags as one compare-and-set scrip
       expect(await raw.exists(key("d"))).toBe(0);
     } finally {
       raw.destroy();
+    }
+  });
+});
+
+describe("redis backend (stand-in): a write whose call ended sends nothing more", () => {
+  const spec = {
+    name: "cancel",
+    fields: [
+      { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
+    ],
+  };
+  const item = (id: string) => ({ id, vector: new Float32Array([1, 2]), fields: {} });
+
+  it("an Upsert whose signal aborted sends no command; a DeleteItems aborted after its first round trip sends no DEL", async () => {
+    const controller = new AbortController();
+    // Aborts the DeleteItems below while Redis answers its first round trip (the SMEMBERS).
+    const standIn = await startRedisStandIn({
+      beforeCommand: (argv) => {
+        if (argv[0] === "SMEMBERS" && argv[1]?.startsWith("vecrec-cancel:cancel:item-users:")) {
+          controller.abort(new DeadlineExceededError());
+        }
+        return undefined;
+      },
+    });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-cancel:" });
+    try {
+      await store.createIndex(spec);
+      await store.upsert("cancel", [item("a"), item("b")]);
+      await store.recordInteractions("cancel", [{ userId: "a", itemId: "b", kind: "purchase", weight: 1, occurredAtMs: 1 }]);
+
+      const aborted = new AbortController();
+      aborted.abort(new DeadlineExceededError());
+      const before = standIn.commandLog.length;
+      await expect(store.upsert("cancel", [item("c")], { signal: aborted.signal })).rejects.toBeInstanceOf(DeadlineExceededError);
+      await expect(
+        store.recordInteractions("cancel", [{ userId: "c", itemId: "a", kind: "view", weight: 1, occurredAtMs: 2 }], {
+          signal: aborted.signal,
+        }),
+      ).rejects.toBeInstanceOf(DeadlineExceededError);
+      expect(standIn.commandLog.slice(before)).toEqual([]);
+
+      const beforeDelete = standIn.commandLog.length;
+      await expect(store.deleteItems("cancel", ["a", "b"], { signal: controller.signal })).rejects.toBeInstanceOf(
+        DeadlineExceededError,
+      );
+      const sent = standIn.commandLog.slice(beforeDelete).map((argv) => argv[0]);
+      expect(sent).toContain("SMEMBERS");
+      expect(sent).not.toContain("DEL");
+      expect(sent).not.toContain("ZREM");
+      expect(await store.getItems("cancel", ["a", "b"], { includeVectors: false })).toHaveLength(2);
+      // Repeating it without a deadline finishes it.
+      expect(await store.deleteItems("cancel", ["a", "b"])).toBe(2);
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
+  });
+
+  it("no command waits longer than commandTimeoutMs on a Redis that stopped answering behind an open socket", async () => {
+    const standIn = await startRedisStandIn();
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-hung:", commandTimeoutMs: 300, probeIntervalMs: 60_000 });
+    try {
+      await store.createIndex(spec);
+      standIn.freeze();
+      const started = Date.now();
+      const error: unknown = await store.getIndexSpec("cancel").then(
+        () => store.getItems("cancel", ["a"], { includeVectors: false }),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnavailableError);
+      expect((error as Error).message).toMatch(/did not answer within 300 ms/);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      standIn.thaw();
+      await store.close();
+      await standIn.close();
     }
   });
 });

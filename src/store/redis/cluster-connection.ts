@@ -5,16 +5,24 @@
  * every shard and merges the replies. Credentials and TLS come from the first seed URL and apply to
  * every node the client discovers.
  *
- * Availability: a probe asks one node `CLUSTER INFO` every `probeIntervalMs` (and at once after a node
- * connection fails or recovers); the cluster is available while every primary's connection is ready
- * and the cluster says `cluster_state:ok`. While a shard is down, the calls that need it fail at once
- * (no offline queue) and `cluster_state` turns to `fail` once the other nodes notice.
+ * Availability: a probe asks one node `CLUSTER INFO` and PINGs every primary every `probeIntervalMs`
+ * (and at once after a node connection fails or recovers); the cluster is available while every
+ * primary's connection is ready, every PING answered within `probeTimeoutMs` (not frozen, not LOADING
+ * after a restart) and the cluster says `cluster_state:ok`. While a shard is down, the calls that need
+ * it fail at once (no offline queue) and `cluster_state` turns to `fail` once the other nodes notice.
+ * Every command is bounded like on a standalone server (command-bound.ts).
  */
 import { createCluster } from "redis";
+import { CommandBound } from "./command-bound.js";
 import { redactUrl } from "./connection-url.js";
 import {
   AvailabilityReporter,
+  DEFAULT_LIMITS,
   OfflineError,
+  ProbeTimeoutError,
+  probeFailure,
+  withinMs,
+  type ConnectionLimits,
   TYPE_MAPPING,
   backoffMs,
   type RedisArg,
@@ -28,8 +36,8 @@ export interface ClusterConnectionOptions {
   readonly urls: readonly string[];
   readonly connectTimeoutMs: number;
   readonly logger?: RedisStoreLogger;
-  /** How often cluster health is probed; default 1000 ms. */
-  readonly probeIntervalMs?: number;
+  /** The probe (its interval: how often cluster health is probed) and the command bound; DEFAULT_LIMITS when unset. */
+  readonly limits?: ConnectionLimits;
 }
 
 /** Settings every node connection shares, read from the seed URL (node-redis applies a root URL to that root only). */
@@ -79,11 +87,15 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
   #timer: NodeJS.Timeout | undefined;
   #probing = false;
   #loggedDown = false;
+  readonly #limits: ConnectionLimits;
+  readonly #bound: CommandBound;
 
   constructor(cluster: Cluster, options: ClusterConnectionOptions) {
     super(false);
     this.#cluster = cluster;
     this.#options = options;
+    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    this.#bound = new CommandBound(this.#limits.commandTimeoutMs);
     // Without a listener an 'error' event would crash the process; the probe reports the state.
     cluster.on("error", () => undefined);
     const soon = (): void => void this.#probe();
@@ -110,7 +122,7 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
       this.#loggedDown = true;
     }
     await this.#probe();
-    this.#timer = setInterval(() => void this.#probe(), this.#options.probeIntervalMs ?? 1000);
+    this.#timer = setInterval(() => void this.#probe(), this.#limits.probeIntervalMs);
     this.#timer.unref();
   }
 
@@ -131,25 +143,34 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
       const allReady = masters.length > 0 && masters.every((m) => m.client?.isReady === true);
       let ok = false;
       if (allReady) {
-        const info = replyText(await this.#cluster.sendCommand(undefined, true, ["CLUSTER", "INFO"]));
-        ok = /^cluster_state:ok\s*$/m.test(info);
+        const within = <T>(promise: Promise<T>): Promise<T> =>
+          withinMs(promise, this.#limits.probeTimeoutMs, () => new ProbeTimeoutError());
+        const [info] = await Promise.all([
+          within(this.#cluster.sendCommand(undefined, true, ["CLUSTER", "INFO"])),
+          // A primary restarted (LOADING) or frozen behind an open socket answers no PING in time.
+          ...masters.map((m) => (m.client === undefined ? Promise.resolve() : within(m.client.sendCommand(["PING"])))),
+        ]);
+        ok = /^cluster_state:ok\s*$/m.test(replyText(info));
       }
       this.#report(ok);
-    } catch {
-      this.#report(false);
+    } catch (error) {
+      this.#report(false, probeFailure(error, this.#limits.probeTimeoutMs));
     } finally {
       this.#probing = false;
     }
   }
 
-  #report(up: boolean): void {
+  #report(up: boolean, reason?: string): void {
     if (this.#closed) return;
     const was = this.isAvailable();
     this.setAvailable(up);
     if (was === up) return;
     if (!up) {
       this.#loggedDown = true;
-      this.#options.logger?.warn({ mode: "cluster" }, "Redis Cluster is down or degraded (a primary unreachable or cluster_state:fail)");
+      this.#options.logger?.warn(
+        { mode: "cluster", ...(reason === undefined ? {} : { reason }) },
+        "Redis Cluster is down or degraded (a primary unreachable, not answering, or cluster_state:fail)",
+      );
     } else if (this.#loggedDown) {
       this.#options.logger?.info?.({ mode: "cluster" }, "Redis Cluster is available again");
     }
@@ -158,20 +179,26 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
   send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
     if (!this.#connected) return Promise.reject(new OfflineError());
     const signal = route?.signal;
-    return this.#cluster.sendCommand(
-      route?.key,
-      false,
-      command as RedisArg[],
-      signal === undefined ? undefined : { abortSignal: signal },
+    return this.#bound.run(
+      () =>
+        this.#cluster.sendCommand(
+          route?.key,
+          false,
+          command as RedisArg[],
+          signal === undefined ? undefined : { abortSignal: signal },
+        ),
+      signal,
     );
   }
 
-  async transaction(key: RedisArg, commands: readonly RedisCommand[]): Promise<Reply[]> {
+  async transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {
     if (commands.length === 0) return [];
     if (!this.#connected) throw new OfflineError();
-    const multi = this.#cluster.multi(key);
-    for (const command of commands) multi.addCommand(key, false, command as RedisArg[]);
-    return (await multi.exec());
+    return await this.#bound.run(() => {
+      const multi = this.#cluster.multi(key);
+      for (const command of commands) multi.addCommand(key, false, command as RedisArg[]);
+      return multi.exec();
+    }, signal);
   }
 
   async primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
@@ -179,7 +206,7 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
     const clients = await Promise.all(this.#cluster.masters.map((master) => this.#cluster.nodeClient(master)));
     return clients.map((client) => (command: RedisCommand) => {
       if (!client.isReady) return Promise.reject(new OfflineError("a Redis Cluster primary is unreachable"));
-      return client.sendCommand(command);
+      return this.#bound.run(() => client.sendCommand(command));
     });
   }
 

@@ -5,11 +5,20 @@
  * availability. Which shape is used is found out, not configured: the first server reached is asked
  * `INFO cluster`, and `cluster_enabled:1` switches to node-redis's cluster client (cluster-connection.ts).
  *
- * Connection policy (both shapes): no per-command timer (node-redis's default 5 s timeout costs a timer
- * per command); work is bounded by the caller's AbortSignal instead. No offline queue: while Redis is
- * unreachable (at startup too) every call fails at once and the client (re)connects in the background.
+ * Connection policy (both shapes): every command is bounded by the caller's AbortSignal and by a
+ * server-side maximum (command-bound.ts; node-redis's own timeout stops at the socket), and a command
+ * whose signal has aborted is not sent at all, so a call that ends stops sending. No offline queue:
+ * while Redis is unreachable (at startup too) every call fails at once and the client (re)connects in
+ * the background.
+ *
+ * Availability is what a probe saw, not what the socket says: an open socket to a frozen Redis, or to
+ * one that restarted and answers LOADING while it reads its data set, is not available. The standalone
+ * connection PINGs every `probeIntervalMs` (and at once on every reconnect) and is available only while
+ * the last PING answered PONG within `probeTimeoutMs`; while it is not, calls fail at once with
+ * UNAVAILABLE and send nothing (the cluster connection probes the same way, cluster-connection.ts).
  */
 import { ErrorReply, RESP_TYPES, createClient } from "redis";
+import { CommandBound } from "./command-bound.js";
 import { redactUrl } from "./connection-url.js";
 import type { Reply } from "./reply-parsers.js";
 
@@ -32,8 +41,8 @@ export interface RedisConnection {
    * Errors are raw (callers map them with toDomainError).
    */
   send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply>;
-  /** MULTI/EXEC of `commands`, all on `key`'s slot; returns EXEC's replies. */
-  transaction(key: RedisArg, commands: readonly RedisCommand[]): Promise<Reply[]>;
+  /** MULTI/EXEC of `commands`, all on `key`'s slot; returns EXEC's replies. Not sent once `signal` aborted. */
+  transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]>;
   /**
    * A sender per primary, for the commands that see one node's keys only (SCAN). One entry on a
    * standalone server.
@@ -41,8 +50,56 @@ export interface RedisConnection {
   primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]>;
   /** Whether calls can reach Redis now. */
   isAvailable(): boolean;
+  /** Told of every change of isAvailable(); every outage (a reconnect included) goes through false. */
   onAvailabilityChange(listener: (available: boolean) => void): () => void;
   close(): Promise<void>;
+}
+
+/** The probe and the bound on every command (see the header). */
+export interface ConnectionLimits {
+  /** A probe must answer within this for Redis to count as available; default 1000 ms. */
+  readonly probeTimeoutMs: number;
+  /** How often the probe runs; default 500 ms (so a frozen Redis is seen within 1.5 s). */
+  readonly probeIntervalMs: number;
+  /** The longest any command waits for its reply, whatever the caller's deadline; default 10 000 ms. */
+  readonly commandTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = { probeTimeoutMs: 1000, probeIntervalMs: 500, commandTimeoutMs: 10_000 };
+
+/**
+ * Resolves with `promise`'s value, or rejects with `onTimeout()` after `ms`: for probes, which must
+ * answer quickly whatever the command bound is.
+ */
+export function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** What a failed probe means, in words for the log and for the UNAVAILABLE of the calls it stops. */
+export function probeFailure(error: unknown, probeTimeoutMs: number): string {
+  if (error instanceof ProbeTimeoutError) return `Redis did not answer PING within ${probeTimeoutMs} ms (frozen or overloaded)`;
+  if (error instanceof ErrorReply && /^LOADING\b/.test(error.message)) return "Redis is loading its data set (LOADING)";
+  if (error instanceof ErrorReply) return `Redis answered PING with an error: ${error.message}`;
+  return `Redis is unreachable: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+export class ProbeTimeoutError extends Error {
+  constructor() {
+    super("probe timed out");
+    this.name = "ProbeTimeoutError";
+  }
 }
 
 export const TYPE_MAPPING = {
@@ -126,39 +183,99 @@ export function isClusterInfo(reply: Reply): boolean {
 
 /**
  * One Redis server through one node-redis client: every command on one connection (node-redis
- * pipelines the commands issued in the same tick into one write).
+ * pipelines the commands issued in the same tick into one write). Available while the last PING
+ * (every probeIntervalMs, and at once when the client becomes ready) answered within probeTimeoutMs.
  */
 export class StandaloneConnection extends AvailabilityReporter implements RedisConnection {
   readonly mode = "standalone" as const;
   readonly #client: Client;
+  readonly #limits: ConnectionLimits;
+  readonly #bound: CommandBound;
+  readonly #logger: RedisStoreLogger | undefined;
+  readonly #timer: NodeJS.Timeout;
   #closed = false;
+  #probing: Promise<void> | undefined;
+  /** Why the connection is not available (the text of the calls' UNAVAILABLE). */
+  #reason = "the connection to Redis is not checked yet";
+  #loggedDown = false;
 
-  constructor(client: Client) {
-    super(client.isReady);
+  constructor(client: Client, limits: ConnectionLimits = DEFAULT_LIMITS, logger?: RedisStoreLogger) {
+    super(false);
     this.#client = client;
-    const update = (): void => this.setAvailable(!this.#closed && client.isReady);
-    client.on("ready", update);
-    client.on("end", update);
-    client.on("error", update);
-    client.on("reconnecting", update);
+    this.#limits = limits;
+    this.#logger = logger;
+    this.#bound = new CommandBound(limits.commandTimeoutMs);
+    const lost = (): void => this.#report(false, "the connection to Redis is down");
+    client.on("ready", () => void this.probe());
+    client.on("end", lost);
+    client.on("error", lost);
+    client.on("reconnecting", lost);
+    this.#timer = setInterval(() => void this.probe(), limits.probeIntervalMs);
+    this.#timer.unref();
   }
 
   get client(): Client {
     return this.#client;
   }
 
-  send(command: RedisCommand, route?: { readonly signal?: AbortSignal }): Promise<Reply> {
-    const signal = route?.signal;
-    return this.#client.sendCommand(command, signal === undefined ? undefined : { abortSignal: signal });
+  /** PINGs Redis now (unless a probe is running: then waits for that one) and reports the outcome. */
+  probe(): Promise<void> {
+    this.#probing ??= this.#probeOnce().finally(() => (this.#probing = undefined));
+    return this.#probing;
   }
 
-  async transaction(_key: RedisArg, commands: readonly RedisCommand[]): Promise<Reply[]> {
+  async #probeOnce(): Promise<void> {
+    if (this.#closed) return;
+    if (!this.#client.isReady) return this.#report(false, "the connection to Redis is down");
+    try {
+      await withinMs(this.#client.sendCommand(["PING"]), this.#limits.probeTimeoutMs, () => new ProbeTimeoutError());
+      this.#report(true, "");
+    } catch (error) {
+      this.#report(false, probeFailure(error, this.#limits.probeTimeoutMs));
+    }
+  }
+
+  #report(up: boolean, reason: string): void {
+    if (this.#closed) return;
+    if (!up) this.#reason = reason;
+    const was = this.isAvailable();
+    this.setAvailable(up && this.#client.isReady);
+    if (was === this.isAvailable()) return;
+    if (!up) {
+      // Connection losses are logged by connectRedis; the probe's own findings here.
+      if (this.#client.isReady) {
+        this.#logger?.warn({ reason }, "Redis is not answering: calls fail with UNAVAILABLE");
+        this.#loggedDown = true;
+      }
+    } else if (this.#loggedDown) {
+      this.#loggedDown = false;
+      this.#logger?.info?.({}, "Redis answers again");
+    }
+  }
+
+  /** Sends without the availability check: for the startup questions (INFO is answered while LOADING). */
+  sendUnchecked(command: RedisCommand): Promise<Reply> {
+    return this.#bound.run(() => this.#client.sendCommand(command));
+  }
+
+  send(command: RedisCommand, route?: { readonly signal?: AbortSignal }): Promise<Reply> {
+    if (!this.isAvailable()) return Promise.reject(new OfflineError(this.#reason));
+    const signal = route?.signal;
+    return this.#bound.run(
+      () => this.#client.sendCommand(command, signal === undefined ? undefined : { abortSignal: signal }),
+      signal,
+    );
+  }
+
+  async transaction(_key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {
     if (commands.length === 0) return [];
     // MULTI/EXEC bypasses node-redis's offline check; without it the block would wait for a reconnect.
-    if (!this.#client.isReady) throw new OfflineError();
-    const multi = this.#client.multi();
-    for (const command of commands) multi.addCommand(command as RedisArg[]);
-    return (await multi.exec());
+    if (!this.isAvailable() || !this.#client.isReady) throw new OfflineError(this.#reason);
+    return await this.#bound.run(() => {
+      const multi = this.#client.multi();
+      for (const command of commands) multi.addCommand(command as RedisArg[]);
+      return multi.exec();
+    }, signal);
   }
 
   primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
@@ -168,6 +285,7 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#timer);
     this.setAvailable(false);
     await closeClient(this.#client);
   }
@@ -187,6 +305,8 @@ export interface ConnectOptions {
   readonly urls: readonly string[];
   readonly connectTimeoutMs: number;
   readonly logger?: RedisStoreLogger;
+  /** The probe and the command bound; DEFAULT_LIMITS when unset. */
+  readonly limits?: ConnectionLimits;
   /** Builds the cluster connection once a node says `cluster_enabled:1`. */
   readonly cluster: (urls: readonly string[]) => Promise<RedisConnection>;
 }
@@ -241,8 +361,10 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
     client.destroy();
     throw outcome.refused;
   }
-  const standalone = new StandaloneConnection(client);
+  const standalone = new StandaloneConnection(client, options.limits, logger);
   if (outcome === "ready") {
+    // The first probe before answering, so that health is right from the start (LOADING, frozen).
+    await standalone.probe();
     if (!(await askIsCluster(standalone))) {
       logger?.info?.({ url: redactUrl(url), mode: "standalone" }, "Redis mode: standalone server");
       return standalone;
@@ -281,9 +403,9 @@ async function reachableFirst(urls: readonly string[], connectTimeoutMs: number)
 }
 
 /** Asks the server whether it is a cluster node; a server that refuses INFO is taken as standalone. */
-async function askIsCluster(connection: RedisConnection): Promise<boolean> {
+async function askIsCluster(connection: StandaloneConnection): Promise<boolean> {
   try {
-    return isClusterInfo(await connection.send(["INFO", "cluster"]));
+    return isClusterInfo(await connection.sendUnchecked(["INFO", "cluster"]));
   } catch {
     return false;
   }
@@ -341,9 +463,9 @@ class DeferredConnection extends AvailabilityReporter implements RedisConnection
     return this.#current.send(command, route);
   }
 
-  transaction(key: RedisArg, commands: readonly RedisCommand[]): Promise<Reply[]> {
+  transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError());
-    return this.#current.transaction(key, commands);
+    return this.#current.transaction(key, commands, signal);
   }
 
   primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {

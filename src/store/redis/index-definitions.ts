@@ -2,13 +2,42 @@
  * The index definitions: one hash `<prefix>indexes` (field = index name, value = the JSON IndexSpec,
  * interests included, which FT.INFO cannot tell back), shared by every vecrec replica. One key, so
  * every command on it is cluster-safe. A replica reuses a definition it read for `cacheMs`; its own
- * changes refresh its copy at once, another replica's are seen within `cacheMs`.
+ * changes refresh its copy at once, another replica's are seen within `cacheMs`. Every outage of the
+ * connection (a reconnect, a failover, a frozen or LOADING Redis: whatever made it unavailable) drops
+ * every cached definition, since the Redis that answers next may have lost them.
+ *
+ * Writes never acknowledge into a vanished index: `confirm` reads the definition (HEXISTS on this one
+ * key, so cluster-safe) in the same round trip as the write's own commands, and the write fails when
+ * it is gone. Why not something stronger: the definition and the items live in different hash slots,
+ * so no MULTI or script can hold both (a script on the item key cannot see the definitions hash on a
+ * cluster), and checking in a round trip of its own before writing would cost every Upsert a round
+ * trip and still leave the same window open. Issued first in the tick, on a standalone server the
+ * check runs just before the writes on the same connection. What it cannot prevent is the write
+ * itself landing when the definition vanished at that very moment: the call then fails (nothing is
+ * acknowledged), and items.ts deletes what it wrote when Redis lost every definition.
  */
 import { IndexNotFoundError } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import type { RedisConnection } from "./connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { replyEntries, replyNumber, replyText } from "./reply-parsers.js";
+
+/**
+ * The index does not exist because Redis lost every vecrec index definition: the definitions hash,
+ * which this process had read, is gone entirely (Redis restarted without its data, failed over to an
+ * empty replica, or was flushed). NOT_FOUND like any unknown index, with the cause in the message.
+ */
+export class IndexVanishedError extends IndexNotFoundError {
+  readonly lostEveryDefinition = true;
+  constructor(indexName: string, definitionsKey: string, options?: ErrorOptions) {
+    super(indexName, options);
+    this.name = "IndexVanishedError";
+    this.message =
+      `index "${indexName}" does not exist: Redis has lost every vecrec index definition (the hash ` +
+      `${definitionsKey}, which this vecrec had read, is gone), so it probably restarted without its data, ` +
+      `failed over to an empty replica, or was flushed; create the index again (Index) and upsert its items again`;
+  }
+}
 
 interface CachedSpec {
   readonly spec: IndexSpec;
@@ -20,20 +49,25 @@ export class IndexDefinitions {
   readonly #key: string;
   readonly #cacheMs: number;
   readonly #cache = new Map<string, CachedSpec>();
+  /** Whether this process has seen the definitions hash holding something (see IndexVanishedError). */
+  #seen = false;
 
   constructor(connection: RedisConnection, keys: RedisKeys, cacheMs: number) {
     this.#connection = connection;
     this.#key = keys.definitions;
     this.#cacheMs = cacheMs;
+    connection.onAvailabilityChange((available) => {
+      if (!available) this.#cache.clear();
+    });
   }
 
-  #send(command: string[]) {
-    return this.#connection.send(command, { key: this.#key });
+  #send(command: string[], signal?: AbortSignal) {
+    return this.#connection.send(command, { key: this.#key, signal });
   }
 
   /** The stored definition of `name` (read now), undefined when there is none. */
-  async read(name: string): Promise<IndexSpec | undefined> {
-    const raw = await this.#send(["HGET", this.#key, name]);
+  async read(name: string, signal?: AbortSignal): Promise<IndexSpec | undefined> {
+    const raw = await this.#send(["HGET", this.#key, name], signal);
     if (raw === null || raw === undefined) {
       this.#cache.delete(name);
       return undefined;
@@ -43,13 +77,43 @@ export class IndexDefinitions {
     return spec;
   }
 
-  /** The definition of `name`, possibly cached for cacheMs. @throws IndexNotFoundError */
-  async get(name: string): Promise<IndexSpec> {
+  /** The definition of `name`, possibly cached for cacheMs. @throws IndexNotFoundError (IndexVanishedError) */
+  async get(name: string, signal?: AbortSignal): Promise<IndexSpec> {
     const cached = this.#cache.get(name);
     if (cached !== undefined && cached.until > Date.now()) return cached.spec;
-    const spec = await this.read(name);
-    if (spec === undefined) throw new IndexNotFoundError(name);
+    const spec = await this.read(name, signal);
+    if (spec === undefined) throw await this.notFound(name);
     return spec;
+  }
+
+  /**
+   * Resolves when the definition of `name` exists now (read from Redis, never from the cache); send it
+   * in the same tick as a write's commands (see the header).
+   * @throws IndexNotFoundError, IndexVanishedError when Redis lost every definition
+   */
+  async confirm(name: string, signal?: AbortSignal): Promise<void> {
+    if (replyNumber(await this.#send(["HEXISTS", this.#key, name], signal)) === 1) return;
+    this.#cache.delete(name);
+    throw await this.notFound(name);
+  }
+
+  /**
+   * The error for index `name` found missing: IndexVanishedError when the whole definitions hash is
+   * gone although this process had read it, else IndexNotFoundError.
+   */
+  async notFound(name: string): Promise<IndexNotFoundError> {
+    if (!this.#seen) return new IndexNotFoundError(name);
+    try {
+      if (replyNumber(await this.#send(["EXISTS", this.#key])) === 0) return new IndexVanishedError(name, this.#key);
+    } catch {
+      // the plain answer below
+    }
+    return new IndexNotFoundError(name);
+  }
+
+  /** Whether the definitions hash is gone although this process had seen it (Redis lost its data). */
+  async lostEveryDefinition(): Promise<boolean> {
+    return this.#seen && replyNumber(await this.#send(["EXISTS", this.#key])) === 0;
   }
 
   /** Every definition, sorted by name. */
@@ -84,6 +148,7 @@ export class IndexDefinitions {
   }
 
   remember(spec: IndexSpec): void {
+    this.#seen = true;
     this.#cache.set(spec.name, { spec, until: Date.now() + this.#cacheMs });
   }
 }

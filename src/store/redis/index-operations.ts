@@ -10,7 +10,7 @@
  * FT.INFO is the coordinator's sum; the DD sweep SCANs every primary.
  */
 import { RedisRoom } from "./redis-room.js";
-import { AlreadyExistsError, IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
+import { AlreadyExistsError, UnavailableError } from "../../domain/errors.js";
 import { interestTagField, specsEqual } from "../../domain/index-spec.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import type { CreateIndexResult } from "../vector-store.js";
@@ -91,7 +91,7 @@ export class IndexOperations extends RedisRoom {
       this.send(ftInfoArgs(this.keys, name)),
     ]);
     if (specReply.status === "rejected") throw specReply.reason;
-    if (specReply.value === undefined) throw new IndexNotFoundError(name);
+    if (specReply.value === undefined) throw await this.definitions.notFound(name);
     return await this.#indexInfo(specReply.value, infoReply);
   }
 
@@ -112,7 +112,7 @@ export class IndexOperations extends RedisRoom {
 
   async dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
     const spec = await this.definitions.read(name);
-    if (spec === undefined) throw new IndexNotFoundError(name);
+    if (spec === undefined) throw await this.definitions.notFound(name);
     try {
       await this.send(ftDropIndexArgs(this.keys, name, { deleteDocuments: options.deleteItems }));
     } catch (error) {
@@ -133,7 +133,7 @@ export class IndexOperations extends RedisRoom {
 
   async setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
     const spec = await this.definitions.read(name);
-    if (spec === undefined) throw new IndexNotFoundError(name);
+    if (spec === undefined) throw await this.definitions.notFound(name);
     let fields = spec.fields;
     const newField =
       interests !== undefined && !fields.some((f) => f.name === interests.tagField)

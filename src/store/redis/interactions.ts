@@ -12,6 +12,12 @@
  * set names a user with no interaction with it: harmless (DeleteItems finds nothing to remove there),
  * and the call failed, so the client repeats it. The other order could leave an interaction that
  * DeleteItems would never find.
+ *
+ * A call cancelled or past its deadline sends nothing more (each command checks the call's signal):
+ * stopped after round trip 1, no interaction is stored; during round trip 2, some users' interactions
+ * may be (each user's whole or not at all). Repeating the call is safe: recording is idempotent.
+ * Both round trips read the index definition afresh beside their writes (index-definitions.ts,
+ * confirm), so the call is never acknowledged into an index that vanished.
  */
 import { RedisRoom } from "./redis-room.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
@@ -27,7 +33,7 @@ import { parseScoredMembers, replyArray, replyNumber, replyText, type Reply } fr
 
 export class InteractionOperations extends RedisRoom {
 
-  async recordInteractions(index: string, interactions: readonly Interaction[]): Promise<number> {
+  async recordInteractions(index: string, interactions: readonly Interaction[], signal?: AbortSignal): Promise<number> {
     // Last one wins within the call for the same (user, item, kind, time).
     const latest = new Map<string, Interaction>();
     for (const interaction of interactions) {
@@ -48,11 +54,11 @@ export class InteractionOperations extends RedisRoom {
     const slotList = [...slots.values()];
     const bookkeeping = [...usersByItem].map(([itemId, users]) => {
       const key = this.keys.itemUsers(index, itemId);
-      return this.send(["SADD", key, ...users], key);
+      return this.send(["SADD", key, ...users], key, signal);
     });
     const [, existing] = await Promise.all([
-      this.definitions.get(index),
-      settleAll(slotList.map(({ key, time }) => this.send(["ZRANGE", key, String(time), String(time), "BYSCORE"], key))),
+      this.definitions.confirm(index, signal),
+      settleAll(slotList.map(({ key, time }) => this.send(["ZRANGE", key, String(time), String(time), "BYSCORE"], key, signal))),
       settleAll(bookkeeping),
     ]);
     const stored = new Map<string, string[]>();
@@ -72,11 +78,14 @@ export class InteractionOperations extends RedisRoom {
       commands.push(["ZADD", key, String(interaction.occurredAtMs), member]);
       byUser.set(key, commands);
     }
-    await settleAll(
-      [...byUser].map(([key, commands]) =>
-        commands.length === 1 ? this.send(commands[0] as RedisCommand, key) : this.connection.transaction(key, commands),
+    await settleAll([
+      this.definitions.confirm(index, signal),
+      ...[...byUser].map(([key, commands]) =>
+        commands.length === 1
+          ? this.send(commands[0] as RedisCommand, key, signal)
+          : this.connection.transaction(key, commands, signal),
       ),
-    );
+    ]);
     return interactions.length;
   }
 

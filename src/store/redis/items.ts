@@ -12,13 +12,23 @@
  *   which need not be stored items). Repeating the call finishes the job, since the sets of users are
  *   deleted last. On a standalone server the old single MULTI/EXEC made this atomic; it cannot be on a
  *   cluster, where these keys live on different shards.
+ * - A write whose call is cancelled or passes its deadline sends nothing more (every command checks the
+ *   call's signal before it is sent), but what it sent before stays: an Upsert may have written some of
+ *   its items (each whole), a DeleteItems stopped between round trips is left as described above.
+ *   Repeating the call is safe: both are idempotent.
+ * - An Upsert is acknowledged only if its index's definition existed when its items were written (see
+ *   index-definitions.ts, confirm). When Redis lost every definition (restarted empty, failed over to
+ *   an empty replica, flushed) the call fails and deletes the items it had just written, so that no
+ *   hash of an index that no longer exists is left to resurface if an index of that name is created
+ *   later; when only this index was dropped (by another replica), its items are left as a drop without
+ *   deleteItems leaves them.
  * - A RecordInteractions for an item running at the same time as its DeleteItems can leave the new
  *   interaction behind (its user added to the item's set before the delete read it, its history entry
  *   written after): the interaction then counts as recorded after the delete, as it would had it come
  *   later. This was so before the cluster work too (no WATCH spans the two calls).
  */
 import { RedisRoom } from "./redis-room.js";
-import { IndexNotFoundError } from "../../domain/errors.js";
+import { IndexVanishedError } from "./index-definitions.js";
 import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
 import type { Item } from "../../domain/item.js";
 import type { RedisCommand } from "./connection.js";
@@ -39,17 +49,35 @@ export class ItemOperations extends RedisRoom {
    * document. All items are issued in the same tick: node-redis writes them together (one round trip
    * per node).
    */
-  async upsert(index: string, items: readonly Item[]): Promise<void> {
-    const spec = await this.definitions.get(index);
-    const writes: Promise<unknown>[] = [];
+  async upsert(index: string, items: readonly Item[], signal?: AbortSignal): Promise<void> {
+    const spec = await this.definitions.get(index, signal);
+    // The definition is read again in the same round trip as the writes (first, so on a standalone
+    // server it runs just before them): no Upsert is acknowledged into an index that vanished.
+    const confirmed = this.definitions.confirm(index, signal);
+    const writes: Promise<unknown>[] = [confirmed];
     for (const item of items) {
       const key = this.keys.item(index, item.id);
       const hset: RedisCommand = ["HSET", key, ...itemHashArgs(spec, item)];
       const lacking = fieldsLacking(spec, item);
-      if (lacking.length === 0) writes.push(this.send(hset, key));
-      else writes.push(this.connection.transaction(key, [["HDEL", key, ...lacking], hset]));
+      if (lacking.length === 0) writes.push(this.send(hset, key, signal));
+      else writes.push(this.connection.transaction(key, [["HDEL", key, ...lacking], hset], signal));
     }
-    await settleAll(writes);
+    try {
+      await settleAll(writes);
+    } catch (error) {
+      const gone = await confirmed.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      if (gone instanceof IndexVanishedError) {
+        // Redis lost every definition: what this call wrote belongs to no index (best effort).
+        await settleAll(items.map((item) => this.send(["DEL", this.keys.item(index, item.id)], this.keys.item(index, item.id)))).catch(
+          () => undefined,
+        );
+        throw gone;
+      }
+      throw error;
+    }
   }
 
   async getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
@@ -76,13 +104,13 @@ export class ItemOperations extends RedisRoom {
     });
   }
 
-  async deleteItems(index: string, ids: readonly string[]): Promise<number> {
-    await this.definitions.get(index);
+  async deleteItems(index: string, ids: readonly string[], signal?: AbortSignal): Promise<number> {
+    await this.definitions.get(index, signal);
     const unique = [...new Set(ids)];
     const keys = this.keys;
     // Round trip 1: who interacted with these items.
     const userSets = await Promise.all(
-      unique.map((id) => this.send(["SMEMBERS", keys.itemUsers(index, id)], keys.itemUsers(index, id))),
+      unique.map((id) => this.send(["SMEMBERS", keys.itemUsers(index, id)], keys.itemUsers(index, id), signal)),
     );
     const users = new Set<string>();
     userSets.forEach((reply) => replyArray(reply).map(replyText).forEach((u) => users.add(u)));
@@ -90,30 +118,30 @@ export class ItemOperations extends RedisRoom {
     const deleted = new Set(unique);
     const userList = [...users].filter((u) => !deleted.has(u)); // a deleted item's own history goes whole
     const histories = await Promise.all(
-      userList.map((u) => this.send(["ZRANGE", keys.interactions(index, u), "0", "-1"], keys.interactions(index, u))),
+      userList.map((u) => this.send(["ZRANGE", keys.interactions(index, u), "0", "-1"], keys.interactions(index, u), signal)),
     );
     // Round trip 3: the items, their own histories (users are items too), their entries elsewhere.
-    const itemDeletes = unique.map((id) => this.send(["DEL", keys.item(index, id)], keys.item(index, id)));
+    const itemDeletes = unique.map((id) => this.send(["DEL", keys.item(index, id)], keys.item(index, id), signal));
     const others: Promise<Reply>[] = unique.map((id) =>
-      this.send(["DEL", keys.interactions(index, id)], keys.interactions(index, id)),
+      this.send(["DEL", keys.interactions(index, id)], keys.interactions(index, id), signal),
     );
     userList.forEach((u, i) => {
       const stale = replyArray(histories[i] ?? [])
         .map(replyText)
         .filter((member) => deleted.has(interactionItemId(member)));
       const key = keys.interactions(index, u);
-      if (stale.length > 0) others.push(this.send(["ZREM", key, ...stale], key));
+      if (stale.length > 0) others.push(this.send(["ZREM", key, ...stale], key, signal));
     });
     const [existed] = await Promise.all([settleAll(itemDeletes), settleAll(others)]);
     // Round trip 4: the sets of users, last, so that a delete stopped earlier can be repeated.
-    await settleAll(unique.map((id) => this.send(["DEL", keys.itemUsers(index, id)], keys.itemUsers(index, id))));
+    await settleAll(unique.map((id) => this.send(["DEL", keys.itemUsers(index, id)], keys.itemUsers(index, id), signal)));
     return existed.reduce<number>((sum, reply) => sum + replyNumber(reply), 0);
   }
 
   /** Every item in batches of `batchSize`, SCANning every primary; an id SCAN returns twice is yielded once. */
   async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
     const spec = await this.definitions.read(index);
-    if (spec === undefined) throw new IndexNotFoundError(index);
+    if (spec === undefined) throw await this.definitions.notFound(index);
     const seen = new Set<string>();
     let pending: Item[] = [];
     const size = Math.max(1, batchSize);

@@ -24,8 +24,11 @@ export abstract class RedisRoom {
     this.definitions = context.definitions;
   }
 
-  /** Sends a command on `key` (routed to its slot's primary on a cluster); keyless without one. */
-  protected send(command: RedisCommand, key?: string): Promise<Reply> {
-    return this.connection.send(command, key === undefined ? undefined : { key });
+  /**
+   * Sends a command on `key` (routed to its slot's primary on a cluster); keyless without one. Nothing
+   * is sent once `signal` has aborted: a write checks its call between round trips by sending.
+   */
+  protected send(command: RedisCommand, key?: string, signal?: AbortSignal): Promise<Reply> {
+    return this.connection.send(command, key === undefined && signal === undefined ? undefined : { key, signal });
   }
 }

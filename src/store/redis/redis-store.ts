@@ -27,9 +27,16 @@ import type {
   SearchQuery,
   SearchResult,
   VectorStore,
+  WriteOptions,
 } from "../vector-store.js";
 import { connectCluster } from "./cluster-connection.js";
-import { connectRedis, type RedisConnection, type RedisStoreLogger } from "./connection.js";
+import {
+  DEFAULT_LIMITS,
+  connectRedis,
+  type ConnectionLimits,
+  type RedisConnection,
+  type RedisStoreLogger,
+} from "./connection.js";
 import { redactUrl, selectedDatabase, splitRedisUrls } from "./connection-url.js";
 import { IndexDefinitions } from "./index-definitions.js";
 import { IndexOperations } from "./index-operations.js";
@@ -59,8 +66,21 @@ export interface RedisStoreOptions {
    * copy at once; other replicas see the change after at most this long.
    */
   readonly definitionCacheMs?: number;
-  /** How often a cluster's health is probed (CLUSTER INFO); default 1000 ms. */
+  /**
+   * How often Redis is probed (PING; on a cluster also CLUSTER INFO); default 500 ms. The store is
+   * unavailable (gRPC health NOT_SERVING) from the first probe that fails until one succeeds.
+   */
+  readonly probeIntervalMs?: number;
+  /** The former name of probeIntervalMs (clusters only then); probeIntervalMs wins. */
   readonly clusterProbeIntervalMs?: number;
+  /** How long a probe may take before Redis counts as not answering (frozen, overloaded); default 1000 ms. */
+  readonly probeTimeoutMs?: number;
+  /**
+   * The longest any one Redis command may keep a call waiting, whatever its deadline (a call without
+   * a deadline included); default 10 000 ms. A command past it fails the call with UNAVAILABLE.
+   * (No configuration flag yet: set it here.)
+   */
+  readonly commandTimeoutMs?: number;
   readonly logger?: RedisStoreLogger;
 }
 
@@ -87,19 +107,19 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Vect
     }
   }
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+  const limits: ConnectionLimits = {
+    probeIntervalMs: options.probeIntervalMs ?? options.clusterProbeIntervalMs ?? DEFAULT_LIMITS.probeIntervalMs,
+    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_LIMITS.probeTimeoutMs,
+    commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_LIMITS.commandTimeoutMs,
+  };
   let connection: RedisConnection;
   try {
     connection = await connectRedis({
       urls,
       connectTimeoutMs,
       logger: options.logger,
-      cluster: (seeds) =>
-        connectCluster({
-          urls: seeds,
-          connectTimeoutMs,
-          logger: options.logger,
-          probeIntervalMs: options.clusterProbeIntervalMs,
-        }),
+      limits,
+      cluster: (seeds) => connectCluster({ urls: seeds, connectTimeoutMs, logger: options.logger, limits }),
     });
   } catch (error) {
     throw new UnavailableError(`cannot connect to Redis: ${error instanceof Error ? error.message : String(error)}`, {
@@ -182,16 +202,18 @@ class RedisStore implements VectorStore {
     return this.#call(name, () => this.#indexes.setInterests(name, interests));
   }
 
-  upsert(index: string, items: readonly Item[]): Promise<void> {
-    return this.#call(index, () => this.#items.upsert(index, items));
+  upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void> {
+    const signal = options?.signal;
+    return this.#call(index, () => this.#items.upsert(index, items, signal), signal);
   }
 
   getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
     return this.#call(index, () => this.#items.getItems(index, ids, options));
   }
 
-  deleteItems(index: string, ids: readonly string[]): Promise<number> {
-    return this.#call(index, () => this.#items.deleteItems(index, ids));
+  deleteItems(index: string, ids: readonly string[], options?: WriteOptions): Promise<number> {
+    const signal = options?.signal;
+    return this.#call(index, () => this.#items.deleteItems(index, ids, signal), signal);
   }
 
   async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
@@ -211,8 +233,9 @@ class RedisStore implements VectorStore {
     return this.#call(index, () => this.#search.search(index, query), query.signal);
   }
 
-  recordInteractions(index: string, interactions: readonly Interaction[]): Promise<number> {
-    return this.#call(index, () => this.#interactions.recordInteractions(index, interactions));
+  recordInteractions(index: string, interactions: readonly Interaction[], options?: WriteOptions): Promise<number> {
+    const signal = options?.signal;
+    return this.#call(index, () => this.#interactions.recordInteractions(index, interactions, signal), signal);
   }
 
   getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {

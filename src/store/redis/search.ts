@@ -4,7 +4,7 @@
  * index-operations.ts) and reports the rebuild instead of partial answers.
  */
 import { RedisRoom, type StoreContext } from "./redis-room.js";
-import { IndexNotFoundError, throwIfAborted } from "../../domain/errors.js";
+import { throwIfAborted } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import type { SearchQuery, SearchResult } from "../vector-store.js";
 import { buildSearchArgs, readSearchReply, sameDistance } from "./commands/ft-search.js";
@@ -42,7 +42,7 @@ export class SearchOperations extends RedisRoom {
       // hand, leaving the definition: rebuild the FT index from it and try once more (Redis indexes
       // the stored items in the background: until it is done the search fails with UnavailableError).
       const spec = await this.definitions.read(index);
-      if (spec === undefined) throw new IndexNotFoundError(index, { cause: error });
+      if (spec === undefined) throw await this.definitions.notFound(index);
       await this.#indexes.ensureFtIndex(spec);
       await this.#indexes.throwIfRebuilding(index);
       return await this.#search(spec, query);

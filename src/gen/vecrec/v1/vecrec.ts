@@ -6026,6 +6026,12 @@ export const VectorServiceService = {
   /**
    * Upsert writes items, replacing any item with the same id whole (fields not given are removed).
    * The batch is validated before anything is written: one bad item rejects the whole request.
+   * A success means every item is stored, and the index existed when they were written. A failure
+   * with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE (deadline passed, Redis not answering or lost)
+   * may still have stored some of the items, each whole: the server sends nothing more once the call
+   * ended, but what Redis already received may be applied, even after the answer. Retrying the same
+   * request is safe: an upsert is idempotent. NOT_FOUND saying Redis lost every index definition
+   * means Redis came back empty (restart without data, failover to an empty replica, flush).
    */
   upsert: {
     path: "/vecrec.v1.VectorService/Upsert" as const,
@@ -6053,7 +6059,12 @@ export const VectorServiceService = {
     responseSerialize: (value: GetItemsResponse): Buffer => Buffer.from(GetItemsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetItemsResponse => GetItemsResponse.decode(value),
   },
-  /** DeleteItems deletes items by id, with their recorded interactions. Unknown ids are not an error. */
+  /**
+   * DeleteItems deletes items by id, with their recorded interactions. Unknown ids are not an error.
+   * A failure with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE may have deleted some of the items or
+   * some of their interactions already (an item can be gone while some of its interactions remain).
+   * Retrying the same request is safe and finishes the job: deleting is idempotent.
+   */
   deleteItems: {
     path: "/vecrec.v1.VectorService/DeleteItems" as const,
     requestStream: false as const,
@@ -6092,7 +6103,13 @@ export const VectorServiceService = {
     responseSerialize: (value: RecommendResponse): Buffer => Buffer.from(RecommendResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RecommendResponse => RecommendResponse.decode(value),
   },
-  /** RecordInteractions records what users did with items (purchases, views...), the input of Recommend. */
+  /**
+   * RecordInteractions records what users did with items (purchases, views...), the input of Recommend.
+   * A failure with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE may still have recorded the
+   * interactions of some users (each user's whole or not at all), possibly after the answer. Retrying
+   * the same request is safe: an interaction is kept once per user, item, kind and time (send
+   * `occurred_at`, or a retry records the interaction again at a new time).
+   */
   recordInteractions: {
     path: "/vecrec.v1.VectorService/RecordInteractions" as const,
     requestStream: false as const,
@@ -6140,6 +6157,12 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
   /**
    * Upsert writes items, replacing any item with the same id whole (fields not given are removed).
    * The batch is validated before anything is written: one bad item rejects the whole request.
+   * A success means every item is stored, and the index existed when they were written. A failure
+   * with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE (deadline passed, Redis not answering or lost)
+   * may still have stored some of the items, each whole: the server sends nothing more once the call
+   * ended, but what Redis already received may be applied, even after the answer. Retrying the same
+   * request is safe: an upsert is idempotent. NOT_FOUND saying Redis lost every index definition
+   * means Redis came back empty (restart without data, failover to an empty replica, flush).
    */
   upsert: handleUnaryCall<UpsertRequest, UpsertResponse>;
   /**
@@ -6151,7 +6174,12 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * hit per message and has no such limit.
    */
   getItems: handleUnaryCall<GetItemsRequest, GetItemsResponse>;
-  /** DeleteItems deletes items by id, with their recorded interactions. Unknown ids are not an error. */
+  /**
+   * DeleteItems deletes items by id, with their recorded interactions. Unknown ids are not an error.
+   * A failure with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE may have deleted some of the items or
+   * some of their interactions already (an item can be gone while some of its interactions remain).
+   * Retrying the same request is safe and finishes the job: deleting is idempotent.
+   */
   deleteItems: handleUnaryCall<DeleteItemsRequest, DeleteItemsResponse>;
   /**
    * Search streams the K nearest neighbours of a vector (or of a stored item) among the items that
@@ -6166,7 +6194,13 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * early and the `vecrec-recommendations-short` trailer says how many were found.
    */
   recommend: handleServerStreamingCall<RecommendRequest, RecommendResponse>;
-  /** RecordInteractions records what users did with items (purchases, views...), the input of Recommend. */
+  /**
+   * RecordInteractions records what users did with items (purchases, views...), the input of Recommend.
+   * A failure with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE may still have recorded the
+   * interactions of some users (each user's whole or not at all), possibly after the answer. Retrying
+   * the same request is safe: an interaction is kept once per user, item, kind and time (send
+   * `occurred_at`, or a retry records the interaction again at a new time).
+   */
   recordInteractions: handleUnaryCall<RecordInteractionsRequest, RecordInteractionsResponse>;
   /** GetInteractions reads a user's interactions back, newest first, one page at a time. */
   getInteractions: handleUnaryCall<GetInteractionsRequest, GetInteractionsResponse>;
@@ -6264,6 +6298,12 @@ export interface VectorServiceClient extends Client {
   /**
    * Upsert writes items, replacing any item with the same id whole (fields not given are removed).
    * The batch is validated before anything is written: one bad item rejects the whole request.
+   * A success means every item is stored, and the index existed when they were written. A failure
+   * with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE (deadline passed, Redis not answering or lost)
+   * may still have stored some of the items, each whole: the server sends nothing more once the call
+   * ended, but what Redis already received may be applied, even after the answer. Retrying the same
+   * request is safe: an upsert is idempotent. NOT_FOUND saying Redis lost every index definition
+   * means Redis came back empty (restart without data, failover to an empty replica, flush).
    */
   upsert(
     request: UpsertRequest,
@@ -6303,7 +6343,12 @@ export interface VectorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetItemsResponse) => void,
   ): ClientUnaryCall;
-  /** DeleteItems deletes items by id, with their recorded interactions. Unknown ids are not an error. */
+  /**
+   * DeleteItems deletes items by id, with their recorded interactions. Unknown ids are not an error.
+   * A failure with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE may have deleted some of the items or
+   * some of their interactions already (an item can be gone while some of its interactions remain).
+   * Retrying the same request is safe and finishes the job: deleting is idempotent.
+   */
   deleteItems(
     request: DeleteItemsRequest,
     callback: (error: ServiceError | null, response: DeleteItemsResponse) => void,
@@ -6342,7 +6387,13 @@ export interface VectorServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<RecommendResponse>;
-  /** RecordInteractions records what users did with items (purchases, views...), the input of Recommend. */
+  /**
+   * RecordInteractions records what users did with items (purchases, views...), the input of Recommend.
+   * A failure with DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE may still have recorded the
+   * interactions of some users (each user's whole or not at all), possibly after the answer. Retrying
+   * the same request is safe: an interaction is kept once per user, item, kind and time (send
+   * `occurred_at`, or a retry records the interaction again at a new time).
+   */
   recordInteractions(
     request: RecordInteractionsRequest,
     callback: (error: ServiceError | null, response: RecordInteractionsResponse) => void,
