@@ -1,6 +1,6 @@
 /**
- * One index of the embedded engine: items in dense slots (the id in one array and one map, the metadata
- * in columns, the vector a row of one contiguous arena), exact KNN with the filter applied first, and
+ * One index of the embedded engine: items in dense slots (the id in the id table, the metadata in
+ * columns, the vector a row of one contiguous arena), exact KNN with the filter applied first, and
  * filter-only queries by id.
  */
 import { throwIfAborted } from "../../domain/errors.js";
@@ -10,6 +10,7 @@ import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/s
 import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
 import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
 import { FieldColumns } from "./field-columns.js";
+import { IdTable } from "./id-table.js";
 import { InteractionLog } from "./interaction-log.js";
 import { ReadWriteLock } from "./read-write-lock.js";
 import { TopKHeap } from "./top-k-heap.js";
@@ -29,9 +30,10 @@ export class EmbeddedIndex {
   /** Items kept from an earlier index of the same name whose vectors do not fit this one. */
   readonly unindexed: Map<string, Item>;
 
-  private readonly ids: string[] = [];
+  private readonly idTable = new IdTable();
+  /** The id of each slot (the id table's). */
+  private readonly ids: readonly string[] = this.idTable.ids;
   private readonly fields = new FieldColumns();
-  private readonly slotOf = new Map<string, number>();
   /** The vectors (for COSINE scanned normalised in float32 like VecSim does at insert time). */
   private readonly vectors: VectorArena;
 
@@ -50,7 +52,7 @@ export class EmbeddedIndex {
   }
 
   has(id: string): boolean {
-    return this.slotOf.has(id);
+    return this.idTable.rowOf(id) !== undefined;
   }
 
   /** Writes whole items (vectors must have the index dimension: checked first, nothing written otherwise). */
@@ -64,14 +66,13 @@ export class EmbeddedIndex {
     }
     for (const item of items) {
       const vector = item.vector as Float32Array;
-      let slot = this.slotOf.get(item.id);
+      let slot = this.idTable.rowOf(item.id);
       if (slot !== undefined) {
         this.vectors.set(slot, vector);
       } else {
         slot = this.vectors.append(vector);
-        this.ids.push(item.id);
+        this.idTable.push(item.id);
         this.fields.setRowCount(this.ids.length);
-        this.slotOf.set(item.id, slot);
       }
       this.fields.setRow(slot, item.fields);
       this.unindexed.delete(item.id);
@@ -86,7 +87,7 @@ export class EmbeddedIndex {
   setInterestTags(updates: readonly InterestTagUpdate[], tagField: string): number {
     let written = 0;
     for (const update of updates) {
-      const slot = this.slotOf.get(update.id);
+      const slot = this.idTable.rowOf(update.id);
       if (slot === undefined || !this.vectors.rowBitsEqual(slot, update.basedOnVector)) continue;
       this.fields.setField(slot, tagField, update.tags.length > 0 ? { type: "tag", values: update.tags } : undefined);
       written++;
@@ -96,7 +97,7 @@ export class EmbeddedIndex {
 
   /** The item (a copy) or undefined. */
   get(id: string, includeVector: boolean): Item | undefined {
-    const slot = this.slotOf.get(id);
+    const slot = this.idTable.rowOf(id);
     return slot === undefined ? undefined : this.itemAt(slot, undefined, includeVector);
   }
 
@@ -104,17 +105,13 @@ export class EmbeddedIndex {
   delete(ids: readonly string[]): number {
     let deleted = 0;
     for (const id of new Set(ids)) {
-      const slot = this.slotOf.get(id);
+      const slot = this.idTable.rowOf(id);
       if (slot === undefined) continue;
+      // The last slot moves into the hole, in the arena, the id table and the columns alike.
       const moved = this.vectors.swapRemove(slot);
-      const lastId = this.ids.pop() as string;
-      this.slotOf.delete(id);
+      this.idTable.swapRemove(id);
       this.fields.clearRow(slot);
-      if (moved !== slot) {
-        this.ids[slot] = lastId;
-        this.fields.moveRow(moved, slot);
-        this.slotOf.set(lastId, slot);
-      }
+      if (moved !== slot) this.fields.moveRow(moved, slot);
       this.fields.setRowCount(this.ids.length);
       deleted++;
     }
@@ -149,7 +146,7 @@ export class EmbeddedIndex {
     const view = matcher === undefined ? undefined : this.fields.viewFor(query.filter);
     const excluded = new Set<number>();
     for (const id of query.excludeIds ?? []) {
-      const slot = this.slotOf.get(id);
+      const slot = this.idTable.rowOf(id);
       if (slot !== undefined) excluded.add(slot);
     }
     const accepts = (slot: number): boolean =>
