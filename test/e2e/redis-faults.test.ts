@@ -21,6 +21,8 @@ import { startServer, type RunningServer } from "../../src/main.js";
 import { DeadlineExceededError } from "../../src/domain/errors.js";
 import { createRedisStore, type RedisStoreOptions } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
+import { startRedisStandInCluster } from "../support/redis-standin/cluster.js";
+import { keySlot } from "../support/redis-standin/hash-slot.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { connectRawResp } from "../support/redis-standin/raw-resp-client.js";
 import { failure, unary } from "./harness.js";
@@ -241,6 +243,42 @@ describe("Redis faults (stand-in)", () => {
       expect(errors.map((e) => e.code)).toEqual(Array(5).fill(status.NOT_FOUND));
       expect(errors[0]?.details).toMatch(/Redis has lost every vecrec index definition/);
       expect(await storedItemKeys(r.standIn)).toEqual([]);
+    },
+    15_000,
+  );
+});
+
+describe("Redis faults (stand-in cluster)", () => {
+  it(
+    "a frozen primary: unavailable within 2 s, a call needing it answered within the maximum, available again once it answers",
+    async () => {
+      const cluster = await startRedisStandInCluster();
+      stops.push(() => cluster.close());
+      const store = await createRedisStore({ url: cluster.url, keyPrefix: "faults:", commandTimeoutMs: 1_500 });
+      stops.push(() => store.close());
+      await store.createIndex({
+        name: "faults",
+        fields: [
+          { name: "vec", type: "vector", dimension: 2, algorithm: "FLAT", metric: "L2", elementType: "FLOAT32" },
+        ],
+      });
+      await within(2_000, () => Promise.resolve(store.isAvailable?.() === true));
+      // An item whose key lives on node 1 (slots 5461-10922 in the default split).
+      let id = 0;
+      while (keySlot(`faults:faults:item:${id}`) < 5461 || keySlot(`faults:faults:item:${id}`) > 10922) id++;
+      cluster.freezeNode(1);
+      const frozenAt = Date.now();
+      const read = store.getItems("faults", [String(id)], { includeVectors: false }).then(
+        () => ({ error: undefined as unknown, ms: Date.now() - frozenAt }),
+        (error: unknown) => ({ error, ms: Date.now() - frozenAt }),
+      );
+      expect(await within(2_000, () => Promise.resolve(store.isAvailable?.() === false))).toBeLessThan(2_000);
+      const { error, ms } = await read;
+      expect((error as Error).message).toMatch(/did not answer within 1500 ms/);
+      expect(ms).toBeLessThan(2_500);
+      cluster.thawNode(1);
+      await within(3_000, () => Promise.resolve(store.isAvailable?.() === true));
+      expect(await store.getItems("faults", [String(id)], { includeVectors: false })).toEqual([undefined]);
     },
     15_000,
   );

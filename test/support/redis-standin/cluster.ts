@@ -29,6 +29,9 @@ export interface RedisStandInCluster {
   stopNode(i: number): Promise<void>;
   /** Starts node i again on the same port with its data. */
   startNode(i: number): Promise<void>;
+  /** Node i stops answering, connections left open (faults.ts); thawNode(i) resumes it. */
+  freezeNode(i: number): void;
+  thawNode(i: number): void;
   /**
    * Moves slots [first,last] with their keys from node `from` to node `to`, like a resharding: with
    * `{ask: true}` leaves it half-way (source answers ASK for keys it no longer holds, target accepts
@@ -147,6 +150,8 @@ export async function startRedisStandInCluster(options?: RedisStandInClusterOpti
       const node = nodeAt(i);
       if (!node.running) await start(node);
     },
+    freezeNode: (i) => servers[i]?.freeze(),
+    thawNode: (i) => servers[i]?.thaw(),
     migrateSlots: (from, to, first, last, migrateOptions) => {
       const source = nodeAt(from);
       const target = nodeAt(to);
