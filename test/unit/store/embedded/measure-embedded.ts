@@ -5,7 +5,10 @@
  * - exact KNN time (k = 10, no filter) against the memory-read bound measured in the same run: a
  *   WebAssembly SIMD sum (four accumulators) over as many bytes as the index's vectors.
  *
- *   node --expose-gc --import tsx test/unit/store/embedded/measure-embedded.ts [rows=100000] [metric=COSINE] [dim=128]
+ *   node --expose-gc --import tsx test/unit/store/embedded/measure-embedded.ts [rows=100000] [metric=COSINE] [dim=128] [meta]
+ *
+ * With `meta`, each item also has a tag (one of 8 labels, "c0".."c7") and a numeric field, as in bench/;
+ * the raw size of an item is then counted as its vector plus 8 bytes for the number and the tag's bytes.
  */
 import { createEmbeddedStore } from "../../../../src/store/embedded/embedded-store.js";
 import type { DistanceMetric } from "../../../../src/domain/schema.js";
@@ -13,6 +16,7 @@ import type { DistanceMetric } from "../../../../src/domain/schema.js";
 const rows = Number(process.argv[2] ?? 100_000);
 const metric = (process.argv[3] ?? "COSINE") as DistanceMetric;
 const dim = Number(process.argv[4] ?? 128);
+const withMetadata = process.argv[5] === "meta";
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with node --expose-gc");
 
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
     name: "m",
     fields: [
       { name: "grp", type: "tag", separator: ",", caseSensitive: false },
+      { name: "time", type: "numeric" },
       { name: "vec", type: "vector", dimension: dim, algorithm: "FLAT", metric, elementType: "FLOAT32" },
     ],
   });
@@ -87,7 +92,13 @@ async function main(): Promise<void> {
     for (let i = start; i < Math.min(rows, start + BATCH); i++) {
       const vector = input.subarray((i - start) * dim, (i - start + 1) * dim);
       for (let j = 0; j < dim; j++) vector[j] = next() * 2 - 1;
-      batch.push({ id: `item:${i}`, vector, fields: {} });
+      batch.push({
+        id: `item:${i}`,
+        vector,
+        fields: withMetadata
+          ? { grp: { type: "tag" as const, values: [`c${i % 8}`] }, time: { type: "numeric" as const, value: i } }
+          : {},
+      });
     }
     await store.upsert("m", batch);
     if (start + BATCH === rows / 2) {
@@ -133,7 +144,8 @@ async function main(): Promise<void> {
       dim,
       metric,
       bytesPerVector: Math.round(perVector),
-      ratioToRaw: +(perVector / (dim * 4)).toFixed(2),
+      metadata: withMetadata,
+      ratioToRaw: +(perVector / (dim * 4 + (withMetadata ? 10 : 0))).toFixed(2),
       marginalBytesPerVector: Math.round(marginalPerVector),
       jsHeapPerVector: Math.round(heapPerVector),
       externalPerVector: Math.round(externalPerVector),
