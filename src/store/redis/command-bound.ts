@@ -29,6 +29,7 @@ export class CommandBound {
   readonly #maxMs: number;
   readonly #pending = new Set<Pending>();
   #timer: NodeJS.Timeout | undefined;
+  #lastAnswerAt = 0;
 
   constructor(maxMs: number) {
     this.#maxMs = maxMs;
@@ -36,6 +37,11 @@ export class CommandBound {
 
   get maxMs(): number {
     return this.#maxMs;
+  }
+
+  /** When Redis last answered one of these commands (a reply or an error reply), Date.now() ms; 0 never. */
+  get lastAnswerAt(): number {
+    return this.#lastAnswerAt;
   }
 
   /**
@@ -82,6 +88,7 @@ export class CommandBound {
       }
       sent.then(
         (value) => {
+          this.#lastAnswerAt = Date.now();
           if (finish()) resolve(value);
         },
         (error: unknown) => {

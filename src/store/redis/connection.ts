@@ -14,8 +14,10 @@
  * Availability is what a probe saw, not what the socket says: an open socket to a frozen Redis, or to
  * one that restarted and answers LOADING while it reads its data set, is not available. The standalone
  * connection PINGs every `probeIntervalMs` (and at once on every reconnect) and is available only while
- * the last PING answered PONG within `probeTimeoutMs`; while it is not, calls fail at once with
- * UNAVAILABLE and send nothing (the cluster connection probes the same way, cluster-connection.ts).
+ * the last PING answered PONG within `probeTimeoutMs` (a PING late only because it waited behind this
+ * connection's own long pipeline, while replies kept coming, does not count as a failure); while it is
+ * not, calls fail at once with UNAVAILABLE and send nothing (the cluster connection probes the same
+ * way, cluster-connection.ts, but does not hold calls back: those for healthy shards still run).
  */
 import { ErrorReply, RESP_TYPES, createClient } from "redis";
 import { CommandBound } from "./command-bound.js";
@@ -231,6 +233,10 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
       await withinMs(this.#client.sendCommand(["PING"]), this.#limits.probeTimeoutMs, () => new ProbeTimeoutError());
       this.#report(true, "");
     } catch (error) {
+      // The PING waits behind this connection's own pipeline: when replies kept arriving meanwhile,
+      // Redis is answering (a long batch is ahead of the PING), not frozen.
+      const answering = Date.now() - this.#bound.lastAnswerAt < this.#limits.probeTimeoutMs;
+      if (error instanceof ProbeTimeoutError && answering && this.#client.isReady) return this.#report(true, "");
       this.#report(false, probeFailure(error, this.#limits.probeTimeoutMs));
     }
   }
