@@ -28,6 +28,8 @@ class VecrecProcess {
   readonly child: ChildProcess;
   readonly logs: LogEntry[] = [];
   stderr = "";
+  /** stdout and stderr are closed: the process and every worker sharing them are gone. */
+  closed = false;
   private waiters: (() => void)[] = [];
 
   constructor(args: string[], env: Record<string, string> = {}) {
@@ -45,16 +47,32 @@ class VecrecProcess {
       }
       for (const wake of this.waiters.splice(0)) wake();
     });
+    this.child.on("close", () => {
+      this.closed = true;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
   }
 
   /** The first log entry matching `predicate`, waiting up to `timeoutMs` for it. */
-  async waitFor(predicate: (entry: LogEntry) => boolean, timeoutMs = 15_000): Promise<LogEntry> {
+  waitFor(predicate: (entry: LogEntry) => boolean, timeoutMs = 30_000): Promise<LogEntry> {
+    return this.until(() => this.logs.find(predicate), timeoutMs);
+  }
+
+  /** The log entries matching `predicate` once there are at least `count` (lines come through a pipe, after the calls). */
+  waitForCount(predicate: (entry: LogEntry) => boolean, count: number, timeoutMs = 30_000): Promise<LogEntry[]> {
+    return this.until(() => {
+      const found = this.logs.filter(predicate);
+      return found.length >= count ? found : undefined;
+    }, timeoutMs);
+  }
+
+  private async until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.logs.find(predicate);
-      if (found) return found;
+      const found = probe();
+      if (found !== undefined) return found;
       const left = deadline - Date.now();
-      if (left <= 0 || this.child.exitCode !== null) {
+      if (left <= 0 || this.closed) {
         throw new Error(`log line not seen (exit ${this.child.exitCode}); log:\n${JSON.stringify(this.logs)}\n${this.stderr}`);
       }
       await new Promise<void>((resolve) => {
@@ -67,10 +85,10 @@ class VecrecProcess {
     }
   }
 
+  /** The exit code, once the process exited and its output (its workers' too) has been read. */
   async exitCode(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    const [code] = (await once(this.child, "exit")) as [number | null];
-    return code;
+    if (!this.closed) await once(this.child, "close");
+    return this.child.exitCode;
   }
 }
 
@@ -174,7 +192,8 @@ describe("--workers 2 on Redis", () => {
       VECREC_REDIS_URL: redisUrl,
     });
     processes.push(vecrec);
-    const listening = await vecrec.waitFor((entry) => typeof entry.address === "string");
+    // Three processes load through tsx: on a busy 2-core machine this can take many seconds.
+    const listening = await vecrec.waitFor((entry) => typeof entry.address === "string", 45_000);
     expect(listening.workers).toBe(2);
     expect(listening.backend).toBe("redis");
     expect(listening.pid).toBe(vecrec.child.pid);
@@ -211,9 +230,9 @@ describe("--workers 2 on Redis", () => {
         );
         expect(answer).toBe("SERVING");
       }
-      const accepted = vecrec.logs.filter((entry) => entry.msg === "connection accepted").map((entry) => entry.pid);
-      expect(accepted.length).toBeGreaterThanOrEqual(13);
-      expect(new Set(accepted)).toEqual(new Set(workerPids));
+      // 13 connections: the first client's, and a search and a health client's for each of the 6 rounds.
+      const accepted = await vecrec.waitForCount((entry) => entry.msg === "connection accepted", 13);
+      expect(new Set(accepted.map((entry) => entry.pid))).toEqual(new Set(workerPids));
 
       const exited = vecrec.exitCode();
       vecrec.child.kill("SIGTERM");
@@ -228,7 +247,7 @@ describe("--workers 2 on Redis", () => {
         expect(vecrec.logs.filter((entry) => entry.pid === pid).map((entry) => entry.msg)).toContain("stopped");
       }
     },
-    40_000,
+    90_000,
   );
 
   it(
@@ -266,7 +285,7 @@ describe("--workers 2 on Redis", () => {
         await gate.close();
       }
     },
-    40_000,
+    90_000,
   );
 
   it(
@@ -277,18 +296,19 @@ describe("--workers 2 on Redis", () => {
       process.kill(victim, "SIGKILL");
       const died = await vecrec.waitFor((entry) => entry.msg === "worker exited unexpectedly: replacing it");
       expect(died).toMatchObject({ workerPid: victim, signal: "SIGKILL", pid: vecrec.child.pid });
-      const replaced = await vecrec.waitFor((entry) => entry.msg === "worker replaced: serving again");
+      const replaced = await vecrec.waitFor((entry) => entry.msg === "worker replaced: serving again", 45_000);
       const replacement = replaced.workerPid as number;
       expect([victim, survivor, vecrec.child.pid]).not.toContain(replacement);
       expect(alive(replacement)).toBe(true);
 
       // Both the survivor and the replacement take connections on the one port.
-      const before = vecrec.logs.length;
+      const isAccepted = (entry: LogEntry): boolean => entry.msg === "connection accepted";
+      const before = vecrec.logs.filter(isAccepted).length;
       for (let i = 0; i < 4; i++) {
         const listed = await unary<{ indexes: unknown[] }>((cb) => client(address).listIndexes({}, cb));
         expect(Array.isArray(listed.indexes)).toBe(true);
       }
-      const accepted = vecrec.logs.slice(before).filter((entry) => entry.msg === "connection accepted").map((entry) => entry.pid);
+      const accepted = (await vecrec.waitForCount(isAccepted, before + 4)).slice(before).map((entry) => entry.pid);
       expect(new Set(accepted)).toEqual(new Set([survivor, replacement]));
 
       const exited = vecrec.exitCode();
@@ -296,7 +316,7 @@ describe("--workers 2 on Redis", () => {
       expect(await exited).toBe(0);
       expect([survivor, replacement].filter(alive)).toEqual([]);
     },
-    40_000,
+    90_000,
   );
 
   it(
@@ -309,10 +329,10 @@ describe("--workers 2 on Redis", () => {
       // Workers exit by themselves once the primary's IPC channel closes.
       await allGone(workerPids);
     },
-    40_000,
+    90_000,
   );
 
-  it("refuses --workers 2 on the embedded engine, whose data lives in one process", async () => {
+  it("refuses --workers 2 on the embedded engine, whose data lives in one process", { timeout: 60_000 }, async () => {
     const vecrec = new VecrecProcess(["--workers", "2"]);
     processes.push(vecrec);
     expect(await vecrec.exitCode()).toBe(2);
