@@ -4,16 +4,18 @@
  * partial sums over components 0-3, 4-7, ..., the tail added to the first, then (s0+s1)+(s2+s3)), only
  * several times faster, so both paths give bit-identical distances.
  *
- * A module is assembled for one dimension (so every address inside a row is a constant offset and the
- * loop over the components is unrolled). Exports of an instance, each
+ * A module is assembled for one dimension (the row size is a constant and the loop over the components
+ * is unrolled). Exports of an instance, each
  * `(rows, query, count, out, picked, threshold) -> picks`: for `count` consecutive rows starting at byte
  * `rows`, write the distance to the query at byte `query` into the float32 array at byte `out`, and the
  * index of every row whose distance is at most `threshold` (every row when `threshold` is NaN) into the
- * int32 array at byte `picked`; return how many were picked. `l2`: squared Euclidean distance; `dot`:
- * `1 - dot` (IP, and COSINE over normalised rows).
+ * int32 array at byte `picked` (in no particular order); return how many were picked. `l2`: squared
+ * Euclidean distance; `dot`: `1 - dot` (IP, and COSINE over normalised rows).
  *
- * Four rows are processed together: their partial sums are independent, so the additions overlap instead
- * of waiting on one another, while the rows and the query are read sequentially.
+ * Four rows are processed together, one from each quarter of the range: their partial sums are
+ * independent, so the additions overlap instead of waiting on one another (one row's sum is a chain of
+ * dim/4 dependent additions), and each quarter is read as one sequential stream, which the hardware
+ * prefetchers follow (four rows side by side in one page measured 1.3x slower beyond the caches).
  */
 
 // Opcodes (https://webassembly.github.io/spec/core/binary/instructions.html).
