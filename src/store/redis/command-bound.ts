@@ -20,6 +20,34 @@ function abortReason(signal: AbortSignal): Error {
   return reason instanceof VecrecError ? reason : new CancelledError();
 }
 
+/**
+ * The commands waiting on each signal. One 'abort' listener per signal fans out to all of them: an
+ * Upsert of 1,000 items sends 1,000 commands under one call's signal, and a listener each would cost as
+ * much and make Node warn about a listener leak (MaxListenersExceededWarning).
+ */
+const waitersBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `onAbort` when `signal` aborts; returns the function that forgets it. */
+function whenAborted(signal: AbortSignal, onAbort: () => void): () => void {
+  let waiters = waitersBySignal.get(signal);
+  if (waiters === undefined) {
+    const created = new Set<() => void>();
+    waiters = created;
+    waitersBySignal.set(signal, created);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const waiter of [...created]) waiter();
+        created.clear();
+      },
+      { once: true },
+    );
+  }
+  const set = waiters;
+  set.add(onAbort);
+  return () => void set.delete(onAbort);
+}
+
 interface Pending {
   readonly expiresAt: number;
   expire(): void;
@@ -53,11 +81,12 @@ export class CommandBound {
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      let forget = (): void => undefined;
       const finish = (): boolean => {
         if (settled) return false;
         settled = true;
         this.#pending.delete(entry);
-        signal?.removeEventListener("abort", onAbort);
+        forget();
         return true;
       };
       const onAbort = (): void => {
@@ -75,7 +104,7 @@ export class CommandBound {
           );
         },
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal !== undefined) forget = whenAborted(signal, onAbort);
       this.#pending.add(entry);
       this.#arm();
       let sent: Promise<T>;
