@@ -178,17 +178,9 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
 
   send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
     if (!this.#connected) return Promise.reject(new OfflineError());
-    const signal = route?.signal;
-    return this.#bound.run(
-      () =>
-        this.#cluster.sendCommand(
-          route?.key,
-          false,
-          command as RedisArg[],
-          signal === undefined ? undefined : { abortSignal: signal },
-        ),
-      signal,
-    );
+    // The call's signal is followed by the bound (one listener per signal), not by node-redis (a
+    // listener per command).
+    return this.#bound.run(() => this.#cluster.sendCommand(route?.key, false, command as RedisArg[]), route?.signal);
   }
 
   async transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {

@@ -266,11 +266,9 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
 
   send(command: RedisCommand, route?: { readonly signal?: AbortSignal }): Promise<Reply> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError(this.#reason));
-    const signal = route?.signal;
-    return this.#bound.run(
-      () => this.#client.sendCommand(command, signal === undefined ? undefined : { abortSignal: signal }),
-      signal,
-    );
+    // The call's signal is followed by the bound (one listener per signal), not by node-redis, whose
+    // abortSignal option adds a listener per command: 1,000 of them on one Upsert's signal.
+    return this.#bound.run(() => this.#client.sendCommand(command), route?.signal);
   }
 
   async transaction(_key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {
