@@ -13,22 +13,11 @@ import type { Item } from "../../src/domain/item.js";
 import type { IndexSpec } from "../../src/domain/schema.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { startRedisStandInCluster, type RedisStandInCluster } from "../support/redis-standin/cluster.js";
-import { redisTestBackends, uniquePrefix } from "../support/redis-test-backends.js";
+import { openRedisStore, redisTestBackends } from "../support/redis-test-backends.js";
 import { describeVectorStoreContract } from "./vector-store-contract.js";
 
 for (const backend of redisTestBackends().filter((b) => b.cluster)) {
-  describeVectorStoreContract(backend.name, async () => {
-    const server = await backend.start();
-    const store = await createRedisStore({ url: server.url, keyPrefix: uniquePrefix("contract") });
-    return {
-      store,
-      cleanup: async () => {
-        if (backend.real) for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
-        await store.close();
-        await server.close();
-      },
-    };
-  });
+  describeVectorStoreContract(backend.name, () => openRedisStore(backend, "contract"));
 }
 
 const spec: IndexSpec = {

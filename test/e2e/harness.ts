@@ -12,9 +12,8 @@ import { VectorServiceClient } from "../../src/gen/vecrec/v1/vecrec.js";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { STATUS_DETAILS_TRAILER } from "../../src/grpc/status-mapping.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
-import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
-import { realServerNotes, redisTestBackends, uniquePrefix, type RedisTestBackend } from "../support/redis-test-backends.js";
+import { openRedisStore, realServerNotes, redisTestBackends, type RedisTestBackend } from "../support/redis-test-backends.js";
 import { referenceDistance } from "../support/reference-distance.js";
 
 export interface Backend {
@@ -35,20 +34,7 @@ const embedded: Backend = {
 function redisBackend(backend: RedisTestBackend): Backend {
   return {
     name: backend.name,
-    async open() {
-      const server = await backend.start();
-      const store = await createRedisStore({ url: server.url, keyPrefix: uniquePrefix("e2e") });
-      return {
-        store,
-        async cleanup() {
-          if (backend.real) {
-            for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
-          }
-          await store.close();
-          await server.close();
-        },
-      };
-    },
+    open: () => openRedisStore(backend, "e2e"),
   };
 }
 

@@ -9,7 +9,7 @@ import { createRecommender } from "../../src/usecases/recommend.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandIn } from "../support/redis-standin/index.js";
-import { realServerNotes, redisTestBackends, uniquePrefix } from "../support/redis-test-backends.js";
+import { openRedisStore, realServerNotes, redisTestBackends } from "../support/redis-test-backends.js";
 import { describeRecommendSuite, loadRecommendFixture, recommendCommand } from "./recommend-suite.js";
 import { startRoundTripCounter, type RoundTripCounter } from "./round-trip-counter.js";
 
@@ -23,18 +23,7 @@ interface StandIn {
 for (const note of realServerNotes()) console.log(`recommend (redis): ${note}`);
 
 for (const backend of redisTestBackends()) {
-  describeRecommendSuite(backend.name, async () => {
-    const server = await backend.start();
-    const store = await createRedisStore({ url: server.url, keyPrefix: uniquePrefix("rec") });
-    return {
-      store,
-      cleanup: async () => {
-        if (backend.real) for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
-        await store.close();
-        await server.close();
-      },
-    };
-  });
+  describeRecommendSuite(backend.name, () => openRedisStore(backend, "rec"));
 }
 
 {

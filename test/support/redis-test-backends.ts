@@ -7,6 +7,8 @@
  * `(real)`, so a reader of the test output can tell that they ran. Each real-server run uses its own key
  * prefix and drops what it created; FLUSHALL is never sent there.
  */
+import { createRedisStore } from "../../src/store/redis/redis-store.js";
+import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandInCluster } from "./redis-standin/cluster.js";
 import { startRedisStandIn } from "./redis-standin/index.js";
 
@@ -72,4 +74,24 @@ let prefixCounter = 0;
 export function uniquePrefix(label: string): string {
   prefixCounter += 1;
   return `vecrec-${label}-${process.pid}-${Date.now().toString(36)}-${prefixCounter}:`;
+}
+
+/**
+ * A Redis store on `backend` under a key prefix of its own, and how to dispose of both: on a real
+ * (shared) server the indexes it created are dropped with their items first.
+ */
+export async function openRedisStore(
+  backend: RedisTestBackend,
+  label: string,
+): Promise<{ store: VectorStore; cleanup: () => Promise<void> }> {
+  const server = await backend.start();
+  const store = await createRedisStore({ url: server.url, keyPrefix: uniquePrefix(label) });
+  return {
+    store,
+    async cleanup() {
+      if (backend.real) for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
+      await store.close();
+      await server.close();
+    },
+  };
 }
