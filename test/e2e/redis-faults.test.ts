@@ -7,13 +7,10 @@
  */
 import {
   credentials,
-  makeGenericClientConstructor,
   Metadata,
   status,
-  type Client,
   type ServiceError,
 } from "@grpc/grpc-js";
-import { service as healthServiceDefinition } from "grpc-health-check";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { VectorServiceClient, type GetIndexResponse, type UpsertResponse } from "../../src/gen/vecrec/v1/vecrec.js";
@@ -26,10 +23,7 @@ import { keySlot } from "../support/redis-standin/hash-slot.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { connectRawResp } from "../support/redis-standin/raw-resp-client.js";
 import { failure, unary } from "./harness.js";
-
-type HealthClient = Client & {
-  check(req: { service: string }, cb: (e: ServiceError | null, r: { status: string | number }) => void): void;
-};
+import { healthChecker } from "./health-client.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,8 +52,7 @@ async function start(options: Partial<RedisStoreOptions> = {}): Promise<Running>
   stops.push(() => server.close({ graceMs: 200 }));
   const address = `127.0.0.1:${server.port}`;
   const client = new VectorServiceClient(address, credentials.createInsecure());
-  const Health = makeGenericClientConstructor(healthServiceDefinition, "Health");
-  const healthClient = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
+  const healthClient = healthChecker(address);
   stops.push(() => {
     client.close();
     healthClient.close();
@@ -70,10 +63,7 @@ async function start(options: Partial<RedisStoreOptions> = {}): Promise<Running>
     standIn,
     store,
     client,
-    health: () =>
-      new Promise((resolve, reject) =>
-        healthClient.check({ service: "" }, (error, response) => (error ? reject(error) : resolve(response.status))),
-      ),
+    health: () => healthClient.check(""),
     upsert: (id, deadlineMs) =>
       unary<UpsertResponse>((cb) =>
         client.upsert(

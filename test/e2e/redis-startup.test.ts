@@ -5,13 +5,9 @@
  */
 import {
   credentials,
-  makeGenericClientConstructor,
   Metadata,
   status,
-  type Client,
-  type ServiceError,
 } from "@grpc/grpc-js";
-import { service as healthServiceDefinition } from "grpc-health-check";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
@@ -23,26 +19,14 @@ import { startRedisStandInCluster } from "../support/redis-standin/cluster.js";
 import { keySlot } from "../support/redis-standin/hash-slot.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { failure, unary } from "./harness.js";
+import { eventually, healthChecker, type HealthChecker } from "./health-client.js";
 import { closedPort } from "../support/closed-port.js";
-
-type HealthClient = Client & {
-  check(req: { service: string }, cb: (e: ServiceError | null, r: { status: string | number }) => void): void;
-};
-
-/** Polls `probe` every 25 ms until it returns true; fails after `attempts` tries (no fixed sleep). */
-async function eventually(probe: () => Promise<boolean>, attempts = 400): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`condition not met after ${attempts} attempts`);
-}
 
 describe("starting while Redis is down", () => {
   let store: VectorStore | undefined;
   let server: RunningServer | undefined;
   let client: VectorServiceClient | undefined;
-  let health: HealthClient | undefined;
+  let health: HealthChecker | undefined;
   const standIns: RedisStandIn[] = [];
 
   afterAll(async () => {
@@ -73,12 +57,8 @@ describe("starting while Redis is down", () => {
     server = await startServer({ store, listen: "127.0.0.1:0", logger });
     const address = `127.0.0.1:${server.port}`;
     client = new VectorServiceClient(address, credentials.createInsecure());
-    const Health = makeGenericClientConstructor(healthServiceDefinition, "Health");
-    health = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
-    const check = (service: string) =>
-      new Promise<string | number>((resolve, reject) =>
-        health?.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status))),
-      );
+    health = healthChecker(address);
+    const check = (service: string) => (health as HealthChecker).check(service);
     // A call that waited for Redis instead of failing would end DEADLINE_EXCEEDED, not UNAVAILABLE.
     const listIndexes = () =>
       unary<ListIndexesResponse>((cb) => client?.listIndexes({}, new Metadata(), { deadline: Date.now() + 2_000 }, cb));
@@ -123,12 +103,8 @@ describe("on a Redis Cluster (stand-in) whose shard goes down", () => {
     const running = await startServer({ store: clusterStore, listen: "127.0.0.1:0", logger });
     const address = `127.0.0.1:${running.port}`;
     const vectors = new VectorServiceClient(address, credentials.createInsecure());
-    const Health = makeGenericClientConstructor(healthServiceDefinition, "Health");
-    const healthClient = new Health(address, credentials.createInsecure()) as unknown as HealthClient;
-    const check = (service: string) =>
-      new Promise<string | number>((resolve, reject) =>
-        healthClient.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status))),
-      );
+    const healthClient = healthChecker(address);
+    const check = (service: string) => healthClient.check(service);
     const listIndexes = () =>
       unary<ListIndexesResponse>((cb) => vectors.listIndexes({}, new Metadata(), { deadline: Date.now() + 2_000 }, cb));
     try {
