@@ -16,13 +16,5 @@ export function errorOf(fn: () => unknown): Error {
   throw new Error("expected an error");
 }
 
-export const tag = (field: string, ...values: string[]): FilterNode => ({ op: "tag", field, values });
-export const num = (field: string, min: number, max: number, minExclusive = false, maxExclusive = false): FilterNode => ({
-  op: "numeric",
-  field,
-  min,
-  max,
-  minExclusive,
-  maxExclusive,
-});
-export const text = (field: string, ...terms: string[]): FilterNode => ({ op: "text", field, terms });
+// The tree builders are the shared ones, under the short names these tests use.
+export { range as num, tagFilter as tag, textFilter as text } from "../../../support/filter-builders.js";

@@ -5,6 +5,7 @@ import { parseFilterQuery } from "../../../../src/domain/filter/parser.js";
 import { redisFilterDialect, UnsupportedFilterSyntaxError } from "../../../support/redis-standin/redis-filter-dialect.js";
 import type { FieldValues } from "../../../../src/domain/item.js";
 import type { IndexSpec } from "../../../../src/domain/schema.js";
+import { range as numericRange, tagFilter } from "../../../support/filter-builders.js";
 
 // The index and documents of conformance/redis-8.0.2/05-filters.json (FT.CREATE f ... SCHEMA labels TAG
 // codes TAG SEPARATOR ";" ctag TAG CASESENSITIVE descr TEXT n NUMERIC vec VECTOR ...).
@@ -151,15 +152,9 @@ describe("createFilterMatcher against recorded Redis 8.0.2 replies (05-filters)"
 });
 
 describe("createFilterMatcher semantics", () => {
-  const tag = (field: string, ...values: string[]): FilterNode => ({ op: "tag", field, values });
-  const range = (min: number, max: number, minExclusive = false, maxExclusive = false): FilterNode => ({
-    op: "numeric",
-    field: "n",
-    min,
-    max,
-    minExclusive,
-    maxExclusive,
-  });
+  const tag = tagFilter;
+  const range = (min: number, max: number, minExclusive = false, maxExclusive = false): FilterNode =>
+    numericRange("n", min, max, minExclusive, maxExclusive);
 
   it("matches everything with all", () => {
     expect(ids({ op: "all" })).toHaveLength(7);

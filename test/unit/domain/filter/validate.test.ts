@@ -4,6 +4,7 @@ import { parseFilterQuery } from "../../../../src/domain/filter/parser.js";
 import { filterViolations, MAX_FILTER_DEPTH, MAX_TAG_VALUES } from "../../../../src/domain/filter/validate.js";
 import { redisFilterDialect } from "../../../support/redis-standin/redis-filter-dialect.js";
 import type { IndexSpec } from "../../../../src/domain/schema.js";
+import { range as numericRange } from "../../../support/filter-builders.js";
 
 const spec: IndexSpec = {
   name: "shop",
@@ -89,14 +90,8 @@ describe("filterViolations", () => {
   });
 
   it("reports NaN bounds and empty ranges", () => {
-    const range = (min: number, max: number, minExclusive = false, maxExclusive = false): FilterNode => ({
-      op: "numeric",
-      field: "price",
-      min,
-      max,
-      minExclusive,
-      maxExclusive,
-    });
+    const range = (min: number, max: number, minExclusive = false, maxExclusive = false): FilterNode =>
+      numericRange("price", min, max, minExclusive, maxExclusive);
     expect(check(range(Number.NaN, 5))).toEqual(['numeric range on "price" has a NaN bound']);
     expect(check(range(40, 20))).toEqual(['numeric range on "price" is empty: min 40 > max 20']);
     expect(check(range(5, 5, true))).toEqual(['numeric range on "price" is empty: equal bounds 5 with an exclusive end']);
