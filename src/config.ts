@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import os from "node:os";
 import { z } from "zod";
+import { DURABILITIES, type Durability } from "./domain/durability.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,6 +30,13 @@ export interface Config {
    * (more than 1 there is a ConfigError). 1 = this process serves, as it always did.
    */
   readonly workers: number;
+  /**
+   * The durability of a write that does not ask for one (a write request's durability UNSPECIFIED):
+   * `none` (default) acknowledges once Redis applied it; `local` also waits until it is fsynced to
+   * Redis's append-only file (WAITAOF 1 0), `replicas` also to a replica's (WAITAOF 1 1). Other than
+   * `none` needs Redis (a ConfigError on the embedded engine) with appendonly yes.
+   */
+  readonly redisDurability: Durability;
 }
 
 /** A bad setting: the message names each one; the process should exit with EXIT_CODE. */
@@ -75,6 +83,7 @@ const configSchema = z.object({
     .regex(/^\d{1,4}$/, { error: `must be a whole number from 0 to ${MAX_WORKERS} (0 = one per core on Redis)` })
     .transform(Number)
     .refine((value) => value <= MAX_WORKERS, { error: `must be a whole number from 0 to ${MAX_WORKERS} (0 = one per core on Redis)` }),
+  redisDurability: z.enum(DURABILITIES, { error: `must be one of ${DURABILITIES.join(", ")}` }),
 });
 
 const SETTING_NAMES: Record<string, string> = {
@@ -82,6 +91,7 @@ const SETTING_NAMES: Record<string, string> = {
   redisUrl: "--redis-url / VECREC_REDIS_URL",
   logLevel: "--log-level / VECREC_LOG_LEVEL",
   workers: "--workers / VECREC_WORKERS",
+  redisDurability: "--redis-durability / VECREC_REDIS_DURABILITY",
 };
 
 function emptyToUndefined(value: string | undefined): string | undefined {
@@ -106,6 +116,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       "--workers <n>",
       "processes serving the port (env VECREC_WORKERS); 0 or unset = one per core on Redis, 1 on the embedded engine (its only value)",
     )
+    .option(
+      "--redis-durability <level>",
+      `none, local or replicas: how durable a write that does not ask must be before it is acknowledged (env VECREC_REDIS_DURABILITY, default none); local = fsynced to Redis's append-only file, replicas = also to a replica's (needs appendonly yes)`,
+    )
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -117,12 +131,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
     throw error;
   }
-  const flags = program.opts<{ listen?: string; redisUrl?: string; logLevel?: string; workers?: string }>();
+  const flags = program.opts<{ listen?: string; redisUrl?: string; logLevel?: string; workers?: string; redisDurability?: string }>();
   const raw = {
     listen: flags.listen ?? emptyToUndefined(env.VECREC_LISTEN) ?? DEFAULT_LISTEN,
     redisUrl: emptyToUndefined(flags.redisUrl ?? env.VECREC_REDIS_URL),
     logLevel: flags.logLevel ?? emptyToUndefined(env.VECREC_LOG_LEVEL) ?? "info",
     workers: (flags.workers ?? emptyToUndefined(env.VECREC_WORKERS) ?? "0").trim(),
+    redisDurability: (flags.redisDurability ?? emptyToUndefined(env.VECREC_REDIS_DURABILITY) ?? "none").trim().toLowerCase(),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -135,14 +150,20 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
-  const { listen, redisUrl, logLevel, workers } = parsed.data;
+  const { listen, redisUrl, logLevel, workers, redisDurability } = parsed.data;
+  if (redisUrl === undefined && redisDurability !== "none") {
+    throw new ConfigError(
+      `invalid configuration:\n  ${SETTING_NAMES.redisDurability}: the embedded engine keeps its data in memory only, so writes ` +
+        `cannot be made durable; set --redis-url (a Redis with appendonly yes), or leave it none (got ${JSON.stringify(raw.redisDurability)})`,
+    );
+  }
   if (redisUrl === undefined && workers > 1) {
     throw new ConfigError(
       `invalid configuration:\n  ${SETTING_NAMES.workers}: the embedded engine keeps its data inside one process, so it is ` +
         `served by 1 worker only; set --redis-url to serve with several, or leave --workers unset (got ${JSON.stringify(raw.workers)})`,
     );
   }
-  return { listen, redisUrl, logLevel, workers: workers === 0 ? defaultWorkers(redisUrl) : workers };
+  return { listen, redisUrl, logLevel, workers: workers === 0 ? defaultWorkers(redisUrl) : workers, redisDurability };
 }
 
 /** `--workers 0` / unset: one process per core on Redis; 1 on the embedded engine (its data lives in one process). */

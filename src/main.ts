@@ -75,7 +75,7 @@ async function serve(config: Config, logger: Logger, mode: { worker: boolean; li
   const stop = stopRequested(logger);
   let store;
   try {
-    store = await createStore({ redisUrl: config.redisUrl, logger });
+    store = await createStore({ redisUrl: config.redisUrl, redisDurability: config.redisDurability, logger });
   } catch (error: unknown) {
     logger.fatal({ err: error }, "cannot open the store");
     return 1;

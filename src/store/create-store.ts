@@ -4,6 +4,7 @@
  * mode never loads the Redis client.
  */
 import type { Logger } from "pino";
+import type { Durability } from "../domain/durability.js";
 import { createEmbeddedStore } from "./embedded/embedded-store.js";
 import { redactUrl, splitRedisUrls } from "./redis/connection-url.js";
 import type { VectorStore } from "./vector-store.js";
@@ -15,14 +16,19 @@ import type { VectorStore } from "./vector-store.js";
  * @throws FailedPreconditionError when the Redis URL selects a database other than 0;
  *   UnavailableError when Redis refuses the connection handshake (e.g. a wrong password).
  */
-export async function createStore(config: { redisUrl?: string | undefined; logger: Logger }): Promise<VectorStore> {
+export async function createStore(config: {
+  redisUrl?: string | undefined;
+  /** The durability of writes that do not ask for one (Redis only); default none. */
+  redisDurability?: Durability;
+  logger: Logger;
+}): Promise<VectorStore> {
   const { redisUrl, logger } = config;
   if (redisUrl === undefined) {
     logger.info({ backend: "embedded" }, "storage: embedded engine; data lives in memory only and is lost on exit");
     return createEmbeddedStore();
   }
   const { createRedisStore } = await import("./redis/redis-store.js");
-  const store = await createRedisStore({ url: redisUrl, logger });
+  const store = await createRedisStore({ url: redisUrl, logger, durability: config.redisDurability });
   logger.info({ backend: "redis", urls: splitRedisUrls(redisUrl).map(redactUrl) }, "storage: Redis Query Engine");
   return store;
 }

@@ -6,6 +6,7 @@
  *
  * Every method may throw UnavailableError when the backend cannot be reached.
  */
+import type { Durability } from "../domain/durability.js";
 import type { FilterNode } from "../domain/filter/filter.js";
 import type { Interaction, InteractionPage } from "../domain/interaction.js";
 import type { Item } from "../domain/item.js";
@@ -62,6 +63,11 @@ export interface WriteOptions {
    * or interaction whole or not at all); writes are idempotent, so repeating the call is safe.
    */
   readonly signal?: AbortSignal;
+  /**
+   * How durable the write must be before it resolves (domain/durability.ts); undefined = the store's
+   * default. Stores that cannot give more than `none` throw FailedPreconditionError (nothing written).
+   */
+  readonly durability?: Durability;
 }
 
 export interface CreateIndexResult {

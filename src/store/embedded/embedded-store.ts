@@ -7,6 +7,7 @@
  */
 import {
   AlreadyExistsError,
+  FailedPreconditionError,
   IndexNotFoundError,
   UnavailableError,
 } from "../../domain/errors.js";
@@ -15,7 +16,14 @@ import { interestTagField, specsEqual } from "../../domain/index-spec.js";
 import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
 import type { FieldSpec, IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import { vectorField } from "../../domain/schema.js";
-import type { CreateIndexResult, InterestTagUpdate, SearchQuery, SearchResult, VectorStore } from "../vector-store.js";
+import type {
+  CreateIndexResult,
+  InterestTagUpdate,
+  SearchQuery,
+  SearchResult,
+  VectorStore,
+  WriteOptions,
+} from "../vector-store.js";
 import { EmbeddedIndex } from "./embedded-index.js";
 import { InteractionLog } from "./interaction-log.js";
 
@@ -139,7 +147,8 @@ export function createEmbeddedStore(): VectorStore {
       });
     },
 
-    async upsert(indexName: string, items: readonly Item[]): Promise<void> {
+    async upsert(indexName: string, items: readonly Item[], options?: WriteOptions): Promise<void> {
+      refuseDurability(options);
       await writeTo(indexName, (index) => index.upsert(items));
     },
 
@@ -150,7 +159,8 @@ export function createEmbeddedStore(): VectorStore {
       });
     },
 
-    deleteItems(indexName: string, ids: readonly string[]): Promise<number> {
+    async deleteItems(indexName: string, ids: readonly string[], options?: WriteOptions): Promise<number> {
+      refuseDurability(options);
       return writeTo(indexName, (index) => index.delete(ids));
     },
 
@@ -183,7 +193,8 @@ export function createEmbeddedStore(): VectorStore {
       return index.lock.read(() => index.search(query));
     },
 
-    recordInteractions(indexName: string, interactions: readonly Interaction[]): Promise<number> {
+    async recordInteractions(indexName: string, interactions: readonly Interaction[], options?: WriteOptions): Promise<number> {
+      refuseDurability(options);
       return run(() => {
         indexOf(indexName).interactions.record(interactions);
         return interactions.length;
@@ -254,4 +265,18 @@ function adaptFields(fields: FieldValues, from: IndexSpec, to: IndexSpec): Field
     }
   }
   return out;
+}
+
+/**
+ * The embedded engine keeps its data in memory only: a write cannot be made more durable than that, so
+ * asking for durability LOCAL or REPLICAS fails before anything is written.
+ * @throws FailedPreconditionError
+ */
+function refuseDurability(options: WriteOptions | undefined): void {
+  const durability = options?.durability;
+  if (durability === undefined || durability === "none") return;
+  throw new FailedPreconditionError(
+    `durability ${durability.toUpperCase()} is not available on the embedded engine, which keeps its data in memory only ` +
+      `(nothing was written): send durability NONE or UNSPECIFIED, or run vecrec on Redis with appendonly yes`,
+  );
 }

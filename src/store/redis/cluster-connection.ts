@@ -15,6 +15,7 @@
 import { createCluster } from "redis";
 import { CommandBound } from "./command-bound.js";
 import { redactUrl } from "./connection-url.js";
+import { keySlot } from "./key-slot.js";
 import {
   AvailabilityReporter,
   DEFAULT_LIMITS,
@@ -191,6 +192,27 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
       for (const command of commands) multi.addCommand(key, false, command as RedisArg[]);
       return multi.exec();
     }, signal);
+  }
+
+  async sendToNodesOf(keys: readonly RedisArg[], command: RedisCommand, signal?: AbortSignal): Promise<Reply[]> {
+    if (!this.#connected) throw new OfflineError();
+    // The primaries owning the keys, by the slot map node-redis routes keyed commands with, each
+    // reached through the client those commands went through (cluster.sendCommand would apply the
+    // command's request policy instead: WAITAOF's is all_shards, every primary).
+    const masters = new Map<string, Cluster["masters"][number]>();
+    const slots = this.#cluster.slots;
+    for (const key of keys) {
+      const master = slots[keySlot(key)]?.master;
+      if (master === undefined) throw new OfflineError("no Redis Cluster primary is known for a written key's slot");
+      masters.set(master.address, master);
+    }
+    return await Promise.all(
+      [...masters.values()].map(async (master) => {
+        const client = await this.#cluster.nodeClient(master);
+        if (!client.isReady) throw new OfflineError("a Redis Cluster primary is unreachable");
+        return await this.#bound.run(() => client.sendCommand(command as RedisArg[]), signal);
+      }),
+    );
   }
 
   async primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {

@@ -46,6 +46,12 @@ export interface RedisConnection {
   /** MULTI/EXEC of `commands`, all on `key`'s slot; returns EXEC's replies. Not sent once `signal` aborted. */
   transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]>;
   /**
+   * Sends `command` once to each node holding one of `keys` (a cluster: one per primary owning a slot
+   * of them, routed by one of its keys; a standalone server: once), on the connection that node's keyed
+   * commands use, so it comes after this connection's earlier commands there (WAITAOF, WAIT).
+   */
+  sendToNodesOf(keys: readonly RedisArg[], command: RedisCommand, signal?: AbortSignal): Promise<Reply[]>;
+  /**
    * A sender per primary, for the commands that see one node's keys only (SCAN). One entry on a
    * standalone server.
    */
@@ -286,6 +292,10 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
     return Promise.resolve([(command) => this.send(command)]);
   }
 
+  async sendToNodesOf(keys: readonly RedisArg[], command: RedisCommand, signal?: AbortSignal): Promise<Reply[]> {
+    return keys.length === 0 ? [] : [await this.send(command, { signal })];
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -475,6 +485,11 @@ class DeferredConnection extends AvailabilityReporter implements RedisConnection
   primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError());
     return this.#current.primaries();
+  }
+
+  sendToNodesOf(keys: readonly RedisArg[], command: RedisCommand, signal?: AbortSignal): Promise<Reply[]> {
+    if (!this.isAvailable()) return Promise.reject(new OfflineError());
+    return this.#current.sendToNodesOf(keys, command, signal);
   }
 
   async close(): Promise<void> {

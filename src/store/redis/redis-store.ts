@@ -29,6 +29,7 @@ import type {
   VectorStore,
   WriteOptions,
 } from "../vector-store.js";
+import type { Durability } from "../../domain/durability.js";
 import { connectCluster } from "./cluster-connection.js";
 import {
   DEFAULT_LIMITS,
@@ -43,9 +44,11 @@ import { IndexOperations } from "./index-operations.js";
 import { InteractionOperations } from "./interactions.js";
 import { InterestTagOperations } from "./interest-tags.js";
 import { ItemOperations } from "./items.js";
+import { WriteRecorder, confirmDurable } from "./durability.js";
 import { toDomainError } from "./redis-errors.js";
 import { createRedisKeys } from "./redis-keys.js";
 import { SearchOperations } from "./search.js";
+import type { StoreContext } from "./redis-room.js";
 
 export type { RedisStoreLogger } from "./connection.js";
 
@@ -81,6 +84,13 @@ export interface RedisStoreOptions {
    * (No configuration flag yet: set it here.)
    */
   readonly commandTimeoutMs?: number;
+  /**
+   * The durability of a write that does not ask for one (durability.ts); default `none`. Other levels
+   * need Redis's append-only file (appendonly yes).
+   */
+  readonly durability?: Durability;
+  /** The WAITAOF timeout of a durable write: how long fsyncs may take before it fails UNAVAILABLE; default 2000 ms. */
+  readonly durabilityTimeoutMs?: number;
   readonly logger?: RedisStoreLogger;
 }
 
@@ -138,10 +148,16 @@ class RedisStore implements VectorStore {
   readonly #tags: InterestTagOperations;
   readonly #interactions: InteractionOperations;
   readonly #search: SearchOperations;
+  readonly #keys: ReturnType<typeof createRedisKeys>;
+  readonly #durability: Durability;
+  readonly #durabilityTimeoutMs: number;
 
   constructor(connection: RedisConnection, options: RedisStoreOptions) {
     this.#connection = connection;
     const keys = createRedisKeys(options.keyPrefix ?? "vecrec:");
+    this.#keys = keys;
+    this.#durability = options.durability ?? "none";
+    this.#durabilityTimeoutMs = options.durabilityTimeoutMs ?? 2000;
     const definitions = new IndexDefinitions(connection, keys, options.definitionCacheMs ?? 1000);
     this.#definitions = definitions;
     const context = { connection, keys, definitions };
@@ -167,6 +183,20 @@ class RedisStore implements VectorStore {
       if (domainError instanceof IndexNotFoundError && indexName !== undefined) this.#definitions.forget(indexName);
       throw domainError;
     }
+  }
+
+  /**
+   * Runs a write: as it is when its durability is none; else on a connection that records the keys it
+   * writes, then waits (WAITAOF) until they are fsynced as asked before resolving (durability.ts).
+   */
+  async #write<T>(options: WriteOptions | undefined, work: (context: StoreContext) => Promise<T>): Promise<T> {
+    const durability = options?.durability ?? this.#durability;
+    const base = { keys: this.#keys, definitions: this.#definitions };
+    if (durability === "none") return work({ ...base, connection: this.#connection });
+    const recorder = new WriteRecorder(this.#connection);
+    const result = await work({ ...base, connection: recorder });
+    await confirmDurable(this.#connection, recorder.written, durability, this.#durabilityTimeoutMs, options?.signal);
+    return result;
   }
 
   isAvailable(): boolean {
@@ -204,7 +234,11 @@ class RedisStore implements VectorStore {
 
   upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void> {
     const signal = options?.signal;
-    return this.#call(index, () => this.#items.upsert(index, items, signal), signal);
+    return this.#call(
+      index,
+      () => this.#write(options, (context) => (context.connection === this.#connection ? this.#items : new ItemOperations(context)).upsert(index, items, signal)),
+      signal,
+    );
   }
 
   getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
@@ -213,7 +247,14 @@ class RedisStore implements VectorStore {
 
   deleteItems(index: string, ids: readonly string[], options?: WriteOptions): Promise<number> {
     const signal = options?.signal;
-    return this.#call(index, () => this.#items.deleteItems(index, ids, signal), signal);
+    return this.#call(
+      index,
+      () =>
+        this.#write(options, (context) =>
+          (context.connection === this.#connection ? this.#items : new ItemOperations(context)).deleteItems(index, ids, signal),
+        ),
+      signal,
+    );
   }
 
   async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
@@ -235,7 +276,18 @@ class RedisStore implements VectorStore {
 
   recordInteractions(index: string, interactions: readonly Interaction[], options?: WriteOptions): Promise<number> {
     const signal = options?.signal;
-    return this.#call(index, () => this.#interactions.recordInteractions(index, interactions, signal), signal);
+    return this.#call(
+      index,
+      () =>
+        this.#write(options, (context) =>
+          (context.connection === this.#connection ? this.#interactions : new InteractionOperations(context)).recordInteractions(
+            index,
+            interactions,
+            signal,
+          ),
+        ),
+      signal,
+    );
   }
 
   getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {

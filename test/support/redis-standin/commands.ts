@@ -56,6 +56,12 @@ export class StandInState {
    */
   scanKeysPerCommand: number | undefined;
   /**
+   * `appendonly` (CONFIG SET appendonly yes|no, or startRedisStandIn's `appendOnly`): with it off, as
+   * Redis's default, WAITAOF with numlocal > 0 is refused with Redis's error. There is no file: with it
+   * on, WAITAOF confirms the local fsync at once.
+   */
+  appendOnly = false;
+  /**
    * Set by a cluster node (cluster.ts): sees every command `execute` runs (also those EXEC runs) before
    * the standalone dispatch, which `next` performs. Undefined: plain standalone server.
    */

@@ -42,6 +42,8 @@ export interface RedisStandInOptions {
    * `indexing` 1 and the progress meanwhile. Unset (default): existing keys are indexed at once.
    */
   readonly scanKeysPerCommand?: number;
+  /** Starts with `appendonly yes` (WAITAOF numlocal 1 then succeeds); default off, as Redis. Ignored with `state`. */
+  readonly appendOnly?: boolean;
   /**
    * The keyspace and indexes to serve (a cluster node passes its own, kept across a restart). Unset:
    * a fresh one. `scanKeysPerCommand` is then ignored (the state carries its own).
@@ -58,6 +60,7 @@ export async function startRedisStandIn(options?: RedisStandInOptions): Promise<
   if (state === undefined) {
     state = new StandInState();
     state.scanKeysPerCommand = options?.scanKeysPerCommand;
+    state.appendOnly = options?.appendOnly ?? false;
   }
   // The connection injected commands run on.
   const injector: Connection = { proto: 3, id: 0, name: "injected", multi: undefined, watch: undefined, closing: false };

@@ -7,7 +7,7 @@ const argv = (...args: string[]): string[] => ["node", "main.js", ...args];
 
 describe("loadConfig", () => {
   it("uses the defaults when nothing is set", () => {
-    expect(loadConfig(argv(), {})).toEqual({ listen: DEFAULT_LISTEN, redisUrl: undefined, logLevel: "info", workers: 1 });
+    expect(loadConfig(argv(), {})).toEqual({ listen: DEFAULT_LISTEN, redisUrl: undefined, logLevel: "info", workers: 1, redisDurability: "none" });
   });
 
   it("reads the environment", () => {
@@ -17,7 +17,7 @@ describe("loadConfig", () => {
       VECREC_LOG_LEVEL: "debug",
       VECREC_WORKERS: "3",
     });
-    expect(config).toEqual({ listen: "0.0.0.0:6000", redisUrl: "redis://localhost:6379", logLevel: "debug", workers: 3 });
+    expect(config).toEqual({ listen: "0.0.0.0:6000", redisUrl: "redis://localhost:6379", logLevel: "debug", workers: 3, redisDurability: "none" });
   });
 
   it("lets flags win over the environment", () => {
@@ -25,7 +25,23 @@ describe("loadConfig", () => {
       argv("--listen", "[::]:7000", "--redis-url", "rediss://h:6380", "--log-level", "warn", "--workers", "2"),
       { VECREC_LISTEN: "0.0.0.0:6000", VECREC_REDIS_URL: "redis://localhost:6379", VECREC_LOG_LEVEL: "debug", VECREC_WORKERS: "5" },
     );
-    expect(config).toEqual({ listen: "[::]:7000", redisUrl: "rediss://h:6380", logLevel: "warn", workers: 2 });
+    expect(config).toEqual({ listen: "[::]:7000", redisUrl: "rediss://h:6380", logLevel: "warn", workers: 2, redisDurability: "none" });
+  });
+
+  it("reads --redis-durability / VECREC_REDIS_DURABILITY (default none; the flag wins), refuses other values and any but none on the embedded engine", () => {
+    const redis = "redis://localhost:6379";
+    expect(loadConfig(argv("--redis-url", redis), {}).redisDurability).toBe("none");
+    expect(loadConfig(argv("--redis-url", redis), { VECREC_REDIS_DURABILITY: "local" }).redisDurability).toBe("local");
+    expect(loadConfig(argv("--redis-url", redis, "--redis-durability", "replicas"), { VECREC_REDIS_DURABILITY: "local" }).redisDurability).toBe(
+      "replicas",
+    );
+    expect(loadConfig(argv("--redis-url", redis, "--redis-durability", "LOCAL"), {}).redisDurability).toBe("local");
+    expect(() => loadConfig(argv("--redis-url", redis, "--redis-durability", "always"), {})).toThrow(
+      /--redis-durability \/ VECREC_REDIS_DURABILITY: must be one of none, local, replicas \(got "always"\)/,
+    );
+    expect(() => loadConfig(argv("--redis-durability", "local"), {})).toThrow(ConfigError);
+    expect(() => loadConfig(argv(), { VECREC_REDIS_DURABILITY: "replicas" })).toThrow(/embedded engine keeps its data in memory only/);
+    expect(loadConfig(argv("--redis-durability", "none"), {}).redisDurability).toBe("none");
   });
 
   it("accepts comma-separated Redis URLs (cluster seeds) and refuses a list with one bad entry", () => {

@@ -1,4 +1,7 @@
-/** Server commands: ACL WHOAMI, CONFIG GET (the one setting clients ask for), FLUSHALL/FLUSHDB, DBSIZE. */
+/**
+ * Server commands: ACL WHOAMI, CONFIG GET (search-default-dialect, appendonly), CONFIG SET appendonly,
+ * FLUSHALL/FLUSHDB, DBSIZE, and WAITAOF / WAIT (no replicas: they confirm none).
+ */
 import { OK, type Reply, arr, bulk, err, int, map } from "../resp.js";
 import type { Call, Command } from "./command.js";
 
@@ -19,12 +22,45 @@ export const SERVER_COMMANDS: readonly Command[] = [
   {
     name: "CONFIG",
     arity: -2,
-    run: ({ proto, s }) => {
+    run: ({ proto, s, state }) => {
       if (s(1).toUpperCase() === "GET" && s(2) === "search-default-dialect") {
         return map([[bulk("search-default-dialect"), bulk("1")]]);
       }
+      if (s(1).toUpperCase() === "GET" && s(2).toLowerCase() === "appendonly") {
+        const value = bulk(state.appendOnly ? "yes" : "no");
+        return proto === 3 ? map([[bulk("appendonly"), value]]) : arr([bulk("appendonly"), value]);
+      }
+      if (s(1).toUpperCase() === "SET" && s(2).toLowerCase() === "appendonly") {
+        const value = s(3).toLowerCase();
+        if (value !== "yes" && value !== "no") {
+          return err(`ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must be 'yes' or 'no'`);
+        }
+        state.appendOnly = value === "yes";
+        return OK;
+      }
       return proto === 3 ? map([]) : arr([]);
     },
+  },
+  {
+    // WAITAOF numlocal numreplicas timeout: [local fsyncs, replica fsyncs]. No replicas here, and
+    // writes are "fsynced" at once when appendonly is on; a timeout of 0 would block forever on Redis.
+    name: "WAITAOF",
+    arity: 4,
+    run: ({ s, state }) => {
+      const numbers = [s(1), s(2), s(3)];
+      if (!numbers.every((n) => /^-?\d+$/.test(n))) return err("ERR value is not an integer or out of range");
+      if (Number(s(3)) < 0) return err("ERR timeout is negative");
+      if (Number(s(1)) > 0 && !state.appendOnly) {
+        return err("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.");
+      }
+      return arr([int(state.appendOnly ? 1 : 0), int(0)]);
+    },
+  },
+  {
+    // WAIT numreplicas timeout: how many replicas acknowledged; the stand-in has none.
+    name: "WAIT",
+    arity: 3,
+    run: ({ s }) => (/^\d+$/.test(s(1)) && /^\d+$/.test(s(2)) ? int(0) : err("ERR value is not an integer or out of range")),
   },
   { name: "FLUSHALL", arity: -1, run: flush },
   { name: "FLUSHDB", arity: -1, run: flush },
