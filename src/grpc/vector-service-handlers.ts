@@ -32,6 +32,7 @@ import type {
   VectorServiceServer,
 } from "../gen/vecrec/v1/vecrec.js";
 import type { UseCases } from "../usecases/use-cases.js";
+import { decodeDurability } from "./durability-mapping.js";
 import { decodeIndexRequest, decodeInterests, encodeIndexInfo } from "./index-mapping.js";
 import { decodeInteractions, encodeInteraction } from "./interaction-mapping.js";
 import { decodeItems, encodeItem } from "./item-mapping.js";
@@ -69,7 +70,8 @@ async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterest
 }
 
 async function upsert({ items }: UseCases, request: UpsertRequest, signal: AbortSignal): Promise<UpsertResponse> {
-  return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items), signal) };
+  const durability = decodeDurability(request.durability);
+  return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items), signal, durability) };
 }
 
 async function getItems({ items }: UseCases, request: GetItemsRequest): Promise<GetItemsResponse> {
@@ -78,7 +80,8 @@ async function getItems({ items }: UseCases, request: GetItemsRequest): Promise<
 }
 
 async function deleteItems({ items }: UseCases, request: DeleteItemsRequest, signal: AbortSignal): Promise<DeleteItemsResponse> {
-  return { deletedCount: await items.deleteItems(request.indexName, request.ids, signal) };
+  const durability = decodeDurability(request.durability);
+  return { deletedCount: await items.deleteItems(request.indexName, request.ids, signal, durability) };
 }
 
 async function* search({ search }: UseCases, request: SearchRequest, signal: AbortSignal): MessageStream<SearchResponse> {
@@ -109,8 +112,9 @@ async function recordInteractions(
   request: RecordInteractionsRequest,
   signal: AbortSignal,
 ): Promise<RecordInteractionsResponse> {
+  const durability = decodeDurability(request.durability);
   const decoded = decodeInteractions(request.interactions, Date.now());
-  return { recordedCount: await interactions.record(request.indexName, decoded, signal) };
+  return { recordedCount: await interactions.record(request.indexName, decoded, signal, durability) };
 }
 
 async function getInteractions({ interactions }: UseCases, request: GetInteractionsRequest): Promise<GetInteractionsResponse> {

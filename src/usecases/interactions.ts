@@ -3,6 +3,7 @@
  * user's interactions back, newest first. Interactions are deleted with their user (deleteItems) or
  * with the index (dropIndex with deleteItems); the stores do that.
  */
+import type { Durability } from "../domain/durability.js";
 import { throwIfViolations, type FieldViolation } from "../domain/errors.js";
 import type { Interaction, InteractionKind, InteractionPage } from "../domain/interaction.js";
 import {
@@ -37,10 +38,11 @@ export interface InteractionService {
    * Validates the whole batch, then stores it (nothing is written when one interaction is bad).
    * Returns the number of interactions given; the same (user, item, kind, time) recorded twice is kept once.
    * `signal` (the call's cancel/deadline) stops the writing: some users' interactions may be stored.
+   * `durability`: how durable before it resolves (undefined = the store's default; domain/durability.ts).
    * @throws InvalidArgumentError (paths `index_name`, `interactions`, `interactions[i].user_id`,
    *   `.item_id`, `.kind`, `.weight`, `.occurred_at`), IndexNotFoundError
    */
-  record(indexName: string, interactions: readonly InteractionInput[], signal?: AbortSignal): Promise<number>;
+  record(indexName: string, interactions: readonly InteractionInput[], signal?: AbortSignal, durability?: Durability): Promise<number>;
   /**
    * One page of the user's interactions, newest first, with the user's total count. limit 0 = 100.
    * @throws InvalidArgumentError (paths `index_name`, `user_id`, `limit`, `offset`), IndexNotFoundError
@@ -51,8 +53,8 @@ export interface InteractionService {
 /** Creates the interactions service over a store (UnavailableError when the backend is unreachable). */
 export function createInteractionService(store: VectorStore): InteractionService {
   return {
-    async record(indexName, interactions, signal) {
-      return store.recordInteractions(indexName, validateInteractions(indexName, interactions), { signal });
+    async record(indexName, interactions, signal, durability) {
+      return store.recordInteractions(indexName, validateInteractions(indexName, interactions), { signal, durability });
     },
 
     async get(indexName, userId, page) {

@@ -1,6 +1,7 @@
 /**
  * Item use cases: Upsert (validated whole before anything is written), GetItems, DeleteItems.
  */
+import type { Durability } from "../domain/durability.js";
 import { throwIfViolations } from "../domain/errors.js";
 import { deriveInterests } from "../domain/interests.js";
 import type { FieldValue, Item } from "../domain/item.js";
@@ -34,9 +35,11 @@ export interface ItemService {
    * Validates every item against the index spec, derives the interests tag when the index has interests,
    * and writes them all. Returns the number of items written.
    * `signal` (the call's cancel/deadline) stops the writing: items sent before it aborted may be stored.
-   * @throws InvalidArgumentError with every bad field (nothing written), IndexNotFoundError
+   * `durability`: how durable before it resolves (undefined = the store's default; domain/durability.ts).
+   * @throws InvalidArgumentError with every bad field (nothing written), IndexNotFoundError;
+   *   FailedPreconditionError / UnavailableError when the durability asked cannot be given / confirmed
    */
-  upsert(indexName: string, items: readonly ItemInput[], signal?: AbortSignal): Promise<number>;
+  upsert(indexName: string, items: readonly ItemInput[], signal?: AbortSignal, durability?: Durability): Promise<number>;
   /**
    * Items in the order of `ids` (duplicates allowed); ids that do not exist go to `missingIds`.
    * @throws InvalidArgumentError, IndexNotFoundError
@@ -45,17 +48,18 @@ export interface ItemService {
   /**
    * Deletes items (and their interactions); returns how many existed. Unknown ids are not an error.
    * `signal` stops it between round trips (part of it may be done; repeating it finishes it).
+   * `durability` as for upsert.
    * @throws InvalidArgumentError, IndexNotFoundError
    */
-  deleteItems(indexName: string, ids: readonly string[], signal?: AbortSignal): Promise<number>;
+  deleteItems(indexName: string, ids: readonly string[], signal?: AbortSignal, durability?: Durability): Promise<number>;
 }
 
 export function createItemService(store: VectorStore): ItemService {
   return {
-    async upsert(indexName, inputs, signal) {
+    async upsert(indexName, inputs, signal, durability) {
       const spec = await lookUpIndexSpec(store, indexName);
       const items = validateUpsert(indexName, inputs, spec);
-      await store.upsert(indexName, items, { signal });
+      await store.upsert(indexName, items, { signal, durability });
       return items.length;
     },
 
@@ -72,9 +76,9 @@ export function createItemService(store: VectorStore): ItemService {
       return { items, missingIds };
     },
 
-    async deleteItems(indexName, ids, signal) {
+    async deleteItems(indexName, ids, signal, durability) {
       throwIfViolations([...indexNameViolations(indexName), ...idListViolations(ids, "ids")]);
-      return store.deleteItems(indexName, ids, { signal });
+      return store.deleteItems(indexName, ids, { signal, durability });
     },
   };
 }

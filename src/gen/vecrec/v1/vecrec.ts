@@ -166,6 +166,76 @@ export function vectorElementTypeToJSON(object: VectorElementType): string {
   }
 }
 
+/**
+ * How durable a write must be before it is acknowledged. Whatever the level, a write that fails
+ * after its commands were sent may have been applied (each item or interaction whole or not at all);
+ * writes are idempotent, so repeating the call is safe.
+ */
+export enum Durability {
+  /** DURABILITY_UNSPECIFIED - The server's default (`--redis-durability`, env VECREC_REDIS_DURABILITY; none unless set). */
+  DURABILITY_UNSPECIFIED = 0,
+  /**
+   * DURABILITY_NONE - Acknowledged once Redis applied the write in memory: as durable as Redis's own fsync policy (with
+   * AOF `appendfsync everysec`, a crash or power loss can lose about a second of acknowledged writes,
+   * more under load; with AOF off, everything since the last RDB snapshot). The embedded engine keeps
+   * data in memory only: this is the only level it accepts.
+   */
+  DURABILITY_NONE = 1,
+  /**
+   * DURABILITY_LOCAL - Acknowledged only once the write is also fsynced to the append-only file of every Redis primary
+   * that received it (WAITAOF 1 0), so it survives a crash or power loss of Redis. Needs Redis with
+   * `appendonly yes` (else FAILED_PRECONDITION, the write applied but not confirmed durable);
+   * UNAVAILABLE when the fsync is not confirmed within the server's timeout (2 s). Costs throughput:
+   * see README, "When Redis fails".
+   */
+  DURABILITY_LOCAL = 2,
+  /**
+   * DURABILITY_REPLICAS - As DURABILITY_LOCAL, and also fsynced to the append-only file of at least one replica of each
+   * of those primaries (WAITAOF 1 1), so it survives losing a primary and its disk. Needs
+   * `appendonly yes` on the primaries and their replicas; UNAVAILABLE when no replica confirms within
+   * the timeout (a server without replicas never does).
+   */
+  DURABILITY_REPLICAS = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function durabilityFromJSON(object: any): Durability {
+  switch (object) {
+    case 0:
+    case "DURABILITY_UNSPECIFIED":
+      return Durability.DURABILITY_UNSPECIFIED;
+    case 1:
+    case "DURABILITY_NONE":
+      return Durability.DURABILITY_NONE;
+    case 2:
+    case "DURABILITY_LOCAL":
+      return Durability.DURABILITY_LOCAL;
+    case 3:
+    case "DURABILITY_REPLICAS":
+      return Durability.DURABILITY_REPLICAS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Durability.UNRECOGNIZED;
+  }
+}
+
+export function durabilityToJSON(object: Durability): string {
+  switch (object) {
+    case Durability.DURABILITY_UNSPECIFIED:
+      return "DURABILITY_UNSPECIFIED";
+    case Durability.DURABILITY_NONE:
+      return "DURABILITY_NONE";
+    case Durability.DURABILITY_LOCAL:
+      return "DURABILITY_LOCAL";
+    case Durability.DURABILITY_REPLICAS:
+      return "DURABILITY_REPLICAS";
+    case Durability.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** How the values of a TagCondition combine. */
 export enum TagMatch {
   /** TAG_MATCH_UNSPECIFIED - Not set: ANY. */
@@ -534,6 +604,8 @@ export interface UpsertRequest {
    * (10000 items of 1536 dimensions are ~62 MB); a larger one fails with RESOURCE_EXHAUSTED.
    */
   items: Item[];
+  /** How durable the write must be before it is acknowledged; unset or UNSPECIFIED = the server's default. */
+  durability?: Durability | undefined;
 }
 
 /** Response of VectorService.Upsert. */
@@ -566,6 +638,8 @@ export interface DeleteItemsRequest {
   indexName: string;
   /** Ids to delete, 1..10000. */
   ids: string[];
+  /** How durable the delete must be before it is acknowledged; unset or UNSPECIFIED = the server's default. */
+  durability?: Durability | undefined;
 }
 
 /** Response of VectorService.DeleteItems. */
@@ -735,6 +809,11 @@ export interface RecordInteractionsRequest {
    * recorded last (within a request, the later one), with its weight.
    */
   interactions: Interaction[];
+  /**
+   * How durable the interactions must be before they are acknowledged; unset or UNSPECIFIED = the
+   * server's default.
+   */
+  durability?: Durability | undefined;
 }
 
 /** Response of VectorService.RecordInteractions. */
@@ -3162,7 +3241,7 @@ export const Item_FieldsEntry: MessageFns<Item_FieldsEntry> = {
 };
 
 function createBaseUpsertRequest(): UpsertRequest {
-  return { indexName: "", items: [] };
+  return { indexName: "", items: [], durability: undefined };
 }
 
 export const UpsertRequest: MessageFns<UpsertRequest> = {
@@ -3172,6 +3251,9 @@ export const UpsertRequest: MessageFns<UpsertRequest> = {
     }
     for (const v of message.items) {
       Item.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.durability !== undefined) {
+      writer.uint32(24).int32(message.durability);
     }
     return writer;
   },
@@ -3205,6 +3287,14 @@ export const UpsertRequest: MessageFns<UpsertRequest> = {
             message.items.push(Item.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.durability = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3225,6 +3315,7 @@ export const UpsertRequest: MessageFns<UpsertRequest> = {
         ? globalThis.String(object.index_name)
         : "",
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Item.fromJSON(e)) : [],
+      durability: isSet(object.durability) ? durabilityFromJSON(object.durability) : undefined,
     };
   },
 
@@ -3236,6 +3327,9 @@ export const UpsertRequest: MessageFns<UpsertRequest> = {
     if (message.items?.length) {
       obj.items = message.items.map((e) => Item.toJSON(e));
     }
+    if (message.durability !== undefined) {
+      obj.durability = durabilityToJSON(message.durability);
+    }
     return obj;
   },
 
@@ -3246,6 +3340,7 @@ export const UpsertRequest: MessageFns<UpsertRequest> = {
     const message = createBaseUpsertRequest();
     message.indexName = object.indexName ?? "";
     message.items = object.items?.map((e) => Item.fromPartial(e)) || [];
+    message.durability = object.durability ?? undefined;
     return message;
   },
 };
@@ -3522,7 +3617,7 @@ export const GetItemsResponse: MessageFns<GetItemsResponse> = {
 };
 
 function createBaseDeleteItemsRequest(): DeleteItemsRequest {
-  return { indexName: "", ids: [] };
+  return { indexName: "", ids: [], durability: undefined };
 }
 
 export const DeleteItemsRequest: MessageFns<DeleteItemsRequest> = {
@@ -3532,6 +3627,9 @@ export const DeleteItemsRequest: MessageFns<DeleteItemsRequest> = {
     }
     for (const v of message.ids) {
       writer.uint32(18).string(v!);
+    }
+    if (message.durability !== undefined) {
+      writer.uint32(24).int32(message.durability);
     }
     return writer;
   },
@@ -3565,6 +3663,14 @@ export const DeleteItemsRequest: MessageFns<DeleteItemsRequest> = {
             message.ids.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.durability = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3585,6 +3691,7 @@ export const DeleteItemsRequest: MessageFns<DeleteItemsRequest> = {
         ? globalThis.String(object.index_name)
         : "",
       ids: globalThis.Array.isArray(object?.ids) ? object.ids.map((e: any) => globalThis.String(e)) : [],
+      durability: isSet(object.durability) ? durabilityFromJSON(object.durability) : undefined,
     };
   },
 
@@ -3596,6 +3703,9 @@ export const DeleteItemsRequest: MessageFns<DeleteItemsRequest> = {
     if (message.ids?.length) {
       obj.ids = message.ids;
     }
+    if (message.durability !== undefined) {
+      obj.durability = durabilityToJSON(message.durability);
+    }
     return obj;
   },
 
@@ -3606,6 +3716,7 @@ export const DeleteItemsRequest: MessageFns<DeleteItemsRequest> = {
     const message = createBaseDeleteItemsRequest();
     message.indexName = object.indexName ?? "";
     message.ids = object.ids?.map((e) => e) || [];
+    message.durability = object.durability ?? undefined;
     return message;
   },
 };
@@ -4952,7 +5063,7 @@ export const Interaction: MessageFns<Interaction> = {
 };
 
 function createBaseRecordInteractionsRequest(): RecordInteractionsRequest {
-  return { indexName: "", interactions: [] };
+  return { indexName: "", interactions: [], durability: undefined };
 }
 
 export const RecordInteractionsRequest: MessageFns<RecordInteractionsRequest> = {
@@ -4962,6 +5073,9 @@ export const RecordInteractionsRequest: MessageFns<RecordInteractionsRequest> = 
     }
     for (const v of message.interactions) {
       Interaction.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.durability !== undefined) {
+      writer.uint32(24).int32(message.durability);
     }
     return writer;
   },
@@ -4995,6 +5109,14 @@ export const RecordInteractionsRequest: MessageFns<RecordInteractionsRequest> = 
             message.interactions.push(Interaction.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.durability = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5017,6 +5139,7 @@ export const RecordInteractionsRequest: MessageFns<RecordInteractionsRequest> = 
       interactions: globalThis.Array.isArray(object?.interactions)
         ? object.interactions.map((e: any) => Interaction.fromJSON(e))
         : [],
+      durability: isSet(object.durability) ? durabilityFromJSON(object.durability) : undefined,
     };
   },
 
@@ -5028,6 +5151,9 @@ export const RecordInteractionsRequest: MessageFns<RecordInteractionsRequest> = 
     if (message.interactions?.length) {
       obj.interactions = message.interactions.map((e) => Interaction.toJSON(e));
     }
+    if (message.durability !== undefined) {
+      obj.durability = durabilityToJSON(message.durability);
+    }
     return obj;
   },
 
@@ -5038,6 +5164,7 @@ export const RecordInteractionsRequest: MessageFns<RecordInteractionsRequest> = 
     const message = createBaseRecordInteractionsRequest();
     message.indexName = object.indexName ?? "";
     message.interactions = object.interactions?.map((e) => Interaction.fromPartial(e)) || [];
+    message.durability = object.durability ?? undefined;
     return message;
   },
 };
