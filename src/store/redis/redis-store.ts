@@ -33,11 +33,11 @@ import type { Durability } from "../../domain/durability.js";
 import { connectCluster } from "./cluster-connection.js";
 import {
   DEFAULT_LIMITS,
-  connectRedis,
   type ConnectionLimits,
   type RedisConnection,
   type RedisStoreLogger,
 } from "./connection.js";
+import { connectRedis } from "./connect.js";
 import { redactUrl, selectedDatabase, splitRedisUrls } from "./connection-url.js";
 import { IndexDefinitions } from "./index-definitions.js";
 import { IndexOperations } from "./index-operations.js";
