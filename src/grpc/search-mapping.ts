@@ -22,6 +22,7 @@ export function decodeSearchRequest(request: SearchRequest, signal: AbortSignal)
     omitFields: request.omitFields,
     includeVectors: request.includeVectors,
     efRuntime: request.efRuntime,
+    ...(request.maxDistance !== undefined && { maxDistance: request.maxDistance }),
     signal,
   };
 }

@@ -28,6 +28,11 @@ export interface SearchQuery {
   readonly includeVectors: boolean;
   /** HNSW only; undefined = index default. */
   readonly efRuntime?: number;
+  /**
+   * Range search (needs `vector`): only items at distance <= this radius (the metric's own units, as
+   * reported: L2 squared), closest first, at most k. Rows at a NaN distance never match.
+   */
+  readonly maxDistance?: number;
   /** Aborted when the caller cancels or the deadline passes. */
   readonly signal?: AbortSignal;
 }

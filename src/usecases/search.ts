@@ -40,6 +40,8 @@ export interface SearchDraft {
   includeVectors: boolean;
   /** 0 = the index default; 1..10000. Ignored by FLAT indexes and filter-only queries. */
   efRuntime: number;
+  /** Range search radius (finite, >= 0, needs a query); undefined = plain KNN. */
+  maxDistance?: number;
   signal?: AbortSignal;
 }
 
@@ -121,6 +123,14 @@ export function validateSearch(draft: SearchDraft, spec: IndexSpec | undefined):
       if (vector !== undefined) violations.addAll(vectorViolations(vector, vectorSpec?.dimension, "vector"));
     }
   }
+  if (draft.maxDistance !== undefined) {
+    const radius = violations.at("max_distance");
+    if (!Number.isFinite(draft.maxDistance) || draft.maxDistance < 0) {
+      radius.add(`must be a finite number >= 0 (got ${String(draft.maxDistance)}); it is in the metric's own units (L2: squared)`);
+    } else if (draft.query === undefined) {
+      radius.add("needs a query: set vector or item_id");
+    }
+  }
   if (draft.efRuntime !== 0) violations.addAll(intRangeViolations(draft.efRuntime, HNSW_EF_RUNTIME_RANGE, "ef_runtime"));
   const filter = violations.decoded(draft.filter);
   if (filter !== undefined && spec !== undefined) violations.addAll(filterViolations(filter, spec, draft.filterField));
@@ -153,7 +163,8 @@ export function validateSearch(draft: SearchDraft, spec: IndexSpec | undefined):
     includeVectors: draft.includeVectors,
     ...(vector !== undefined && { vector }),
     ...(returnFields !== undefined && { returnFields }),
-    ...(knn && hnsw && draft.efRuntime !== 0 && { efRuntime: draft.efRuntime }),
+    ...(knn && hnsw && draft.efRuntime !== 0 && draft.maxDistance === undefined && { efRuntime: draft.efRuntime }),
+    ...(knn && draft.maxDistance !== undefined && { maxDistance: draft.maxDistance }),
     ...(draft.signal !== undefined && { signal: draft.signal }),
   };
   const aroundItem = draft.query !== undefined && "itemId" in draft.query ? draft.query.itemId : undefined;

@@ -2,7 +2,7 @@
  * Cross-backend agreement: one seeded pseudo-random dataset loaded through the VectorStore interface
  * into the embedded engine, the Redis backend on the RESP stand-in (standalone and a 3-node cluster)
  * and the real servers named by VECREC_TEST_REDIS_URL / VECREC_TEST_REDIS_CLUSTER_URL; the same seeded
- * queries (KNN with random filters and k, filter-only pages) must give the same ids in the same order,
+ * queries (KNN with random filters and k, range searches, filter-only pages) must give the same ids in the same order,
  * the same totals and distances within 1e-6.
  *
  * Except HNSW on a real server, which is approximate by design: even with EF_RUNTIME above the item
@@ -435,6 +435,43 @@ describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => 
           );
         }
       }
+    });
+  }
+
+  for (const metric of METRICS) {
+    it(`agrees on range searches with random radii, filters and k (${metric}, FLAT)`, async () => {
+      const name = indexNames.find((x) => x.metric === metric && x.algorithm === "FLAT")?.name as string;
+      const random = createRandom(500 + METRICS.indexOf(metric));
+      let nonEmpty = 0;
+      for (let q = 0; q < QUERIES_PER_INDEX; q++) {
+        const vector = q % 4 === 0 ? Float32Array.from(items[intBelow(random, items.length)]?.vector ?? []) : randomVector(random);
+        // A radius halfway between two neighbouring distances of the whole set: no item on the boundary.
+        const ranked = [...new Set(items.map((item) => referenceDistance(metric, vector, item.vector as Float32Array)).filter((d) => !Number.isNaN(d)))].sort(
+          (a, b) => a - b,
+        );
+        const at = intBelow(random, Math.min(ranked.length - 1, 120));
+        const maxDistance = Math.max(0, ((ranked[at] as number) + (ranked[at + 1] as number)) / 2);
+        const query: SearchQuery = {
+          vector,
+          k: pick(random, [1, 5, 25, ITEM_COUNT]),
+          offset: 0,
+          filter: q % 3 === 0 ? { op: "all" } : randomFilter(random),
+          includeVectors: false,
+          maxDistance,
+        };
+        const label = `${metric} range ${q} r=${maxDistance} k=${query.k} filter=${JSON.stringify(query.filter)}`;
+        const expected = await embedded.search(name, query);
+        const inRange = items
+          .filter((item) => referenceMatches(query.filter, item))
+          .map((item) => ({ id: item.id, d: referenceDistance(metric, vector, item.vector as Float32Array) }))
+          .filter((e) => e.d <= maxDistance)
+          .sort((a, b) => a.d - b.d || byUtf8(a.id, b.id));
+        expect(expected.totalMatches, `embedded ${label}: total`).toBe(Math.min(query.k, inRange.length));
+        expected.hits.forEach((hit, i) => expect(close(hit.distance, inRange[i]?.d as number, 1e-5), `embedded ${label}: rank ${i}`).toBe(true));
+        if (expected.hits.length > 0) nonEmpty++;
+        for (const backend of others) expectAgreement(expected, await backend.store.search(name, query), `${backend.name} ${label}`);
+      }
+      expect(nonEmpty).toBeGreaterThan(QUERIES_PER_INDEX / 3);
     });
   }
 

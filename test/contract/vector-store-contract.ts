@@ -11,6 +11,7 @@
  *   items.ts           upsert, get, replace, delete, scan
  *   interest-tags.ts   setInterestTags (nested in "items")
  *   search-ranking.ts  KNN: metrics, ties, id order, k, pre-filter, exclusions, fields, abort
+ *   range-search.ts    maxDistance: VECTOR_RANGE radius per metric, cap, filter, exclusions
  *   filters.ts         tag, numeric, text filters and and/or/not; filter-only paging
  *   walk-through.ts    the blog's recommendation flow
  *   interactions.ts    record, dedupe, order, page, several users, per index
@@ -27,6 +28,7 @@ import { describeFilters } from "./suite/filters.js";
 import { describeIndexes } from "./suite/indexes.js";
 import { describeInteractions } from "./suite/interactions.js";
 import { describeItems } from "./suite/items.js";
+import { describeRangeSearch } from "./suite/range-search.js";
 import { describeSearchRanking } from "./suite/search-ranking.js";
 import { describeUnknownIndex } from "./suite/unknown-index.js";
 import { describeWalkThrough } from "./suite/walk-through.js";
@@ -39,6 +41,7 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
     describeIndexes(ctx);
     describeItems(ctx);
     describeSearchRanking(ctx);
+    describeRangeSearch(ctx);
     describeFilters(ctx);
     describeWalkThrough(ctx);
     describeInteractions(ctx);

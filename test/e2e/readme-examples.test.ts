@@ -302,6 +302,13 @@ function checkPromise(run: BufCurlRun, outcome: Outcome): string | undefined {
       const hits = messages as Hit[];
       const distances = hits.map((h) => h.distance ?? 0);
       expect(distances, "closest first").toEqual([...distances].sort((a, b) => a - b));
+      if (typeof request.max_distance === "number") {
+        // Range: user:1 (the same vector) and user:2 (cos ~0.997) are within 0.1, user:3 is not a book reader.
+        const radius = request.max_distance;
+        expect(hits.map((h) => h.id)).toEqual(["user:1", "user:2"]);
+        for (const d of distances) expect(d).toBeLessThanOrEqual(radius);
+        return "range search";
+      }
       if (request.vector !== undefined) {
         // The query is user:1's own vector: user:1 comes first, then user:2; the total is in the trailer.
         expect(hits.map((h) => h.id)).toEqual(["user:1", "user:2"]);
@@ -338,6 +345,7 @@ const EXPECTED_PROMISES = [
   "describe vecrec.v1.VectorService",
   "health SERVING",
   "search by vector",
+  "range search",
   "search by item",
   "filter-only search",
   "get items",

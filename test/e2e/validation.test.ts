@@ -97,6 +97,17 @@ describe.each(BACKENDS)("bad input is INVALID_ARGUMENT naming the field ($name)"
     expectInvalid(await searchError({ k: 0 }), ["k"]);
   });
 
+  it("rejects a negative or non-finite max_distance, and one without a query vector", async () => {
+    for (const maxDistance of [-0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await searchError({ query: { $case: "vector", value: vectorBytes([1, 0, 0]) }, k: 3, maxDistance });
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(violatedFields(error)).toEqual(["max_distance"]);
+    }
+    const filterOnly = await searchError({ k: 3, maxDistance: 0.5 });
+    expect(violatedFields(filterOnly)).toEqual(["max_distance"]);
+    expect(fieldViolations(filterOnly)[0]?.description).toContain("needs a query");
+  });
+
   it("rejects an unknown field in a filter", async () => {
     const typed = await searchError({
       k: 1,

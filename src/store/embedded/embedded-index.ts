@@ -171,6 +171,9 @@ export class EmbeddedIndex {
     // leaves out rows at a NaN distance (zero vectors under COSINE); a plain KNN lists them last
     // (shared/conformance/README.md, "A vector containing NaN").
     const hybrid = matcher !== undefined || (query.excludeIds?.length ?? 0) > 0;
+    // Range search: a float32 distance d is <= the radius exactly when d <= the largest float32 not
+    // above it, which is what the kernels compare with. NaN distances never fall in a range.
+    const radius = query.maxDistance === undefined ? undefined : float32AtMost(query.maxDistance);
     for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
       if (start > 0) {
         // Between chunks: let other work run, and notice cancellation.
@@ -179,7 +182,7 @@ export class EmbeddedIndex {
       }
       const end = Math.min(n, start + SCAN_CHUNK_ROWS);
       if (allNaN) {
-        if (hybrid) continue;
+        if (hybrid || radius !== undefined) continue;
         for (let slot = start; slot < end; slot++) {
           if (heap.admits(NEGATIVE_NAN, slot) && (!filtering || accepts(slot))) heap.offer(NEGATIVE_NAN, slot);
         }
@@ -190,7 +193,8 @@ export class EmbeddedIndex {
       // the heap is full every row is picked, so the chunk is scanned in small parts until then.
       for (let from = start; from < end; ) {
         const to = heap.size < k ? Math.min(end, from + FILLING_ROWS) : end;
-        const { distances, picked, count } = arena.scanBelow(scanMetric, q, from, to, heap.threshold);
+        const below = radius === undefined ? heap.threshold : heap.size < k ? radius : Math.min(radius, heap.threshold);
+        const { distances, picked, count } = arena.scanBelow(scanMetric, q, from, to, below);
         for (let i = 0; i < count; i++) {
           const at = picked[i] as number;
           const d = distances[at] as number;
@@ -251,6 +255,17 @@ export class EmbeddedIndex {
     const id = this.ids[slot] as string;
     return includeVector ? { id, vector: this.vectors.copy(slot), fields } : { id, fields };
   }
+}
+
+/** The largest float32 value at most `x` (x finite). */
+function float32AtMost(x: number): number {
+  const f = Math.fround(x);
+  if (f <= x) return f;
+  const bits = new Float32Array([f]);
+  const int = new Int32Array(bits.buffer);
+  // One step towards -infinity: down in magnitude for a positive value, up for a negative one.
+  int[0] = f > 0 ? (int[0] as number) - 1 : f === 0 ? -2147483647 : (int[0] as number) + 1;
+  return bits[0] as number;
 }
 
 function yieldToEventLoop(): Promise<void> {

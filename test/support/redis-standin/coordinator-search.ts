@@ -154,6 +154,11 @@ export function coordinatorSearch(shards: readonly StandInState[], argv: readonl
     throw e;
   }
   const knn = knnOf(query, r);
+  // Seen on the real 2.10 coordinator: a VECTOR_RANGE query whose text holds "knn" anywhere (even in a
+  // parameter name, `$knn_vec`) is taken for a KNN query and refused.
+  if (knn === undefined && r.dialect >= 2 && /knn/i.test(query) && /VECTOR_RANGE/i.test(query)) {
+    return err("KNN K parameter is too large, max supported K value is 288230376151711744");
+  }
   const shouldSort = knn !== undefined && r.sortKey !== knn.field;
   let requested = r.offset + r.limit;
   if (knn) requested = shouldSort ? Math.max(knn.k, requested) : Math.min(knn.k, requested);

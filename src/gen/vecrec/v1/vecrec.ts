@@ -760,6 +760,18 @@ export interface SearchRequest {
   offset: number;
   /** Metadata fields to leave out of each hit (e.g. a large description), applied after `return_fields`. */
   omitFields: string[];
+  /**
+   * Range search: only items at a distance of at most this value from the query are returned, closest
+   * first, at most `k` of them (`k` is the cap; the filter still applies first). The radius is in the
+   * metric's own units, exactly as Search reports distances and as Redis's VECTOR_RANGE takes it:
+   * COSINE `1 - cos` (0 = same direction, 2 = opposite; 0.2 keeps cos >= 0.8), IP `1 - dot` (items
+   * with a dot product >= 1 - max_distance), L2 the *squared* Euclidean distance (0.25 keeps items
+   * within Euclidean distance 0.5). Finite and >= 0 (Redis refuses a negative radius; under IP a radius
+   * of 0 still returns the items with negative distances). Needs a query (`vector` or `item_id`).
+   * Unset = plain KNN. `ef_runtime` does not apply to range searches. On an HNSW index Redis answers
+   * range searches approximately (as it does KNN); the embedded engine answers exactly.
+   */
+  maxDistance?: number | undefined;
 }
 
 /** One message of the Search stream: one hit. */
@@ -4393,6 +4405,7 @@ function createBaseSearchRequest(): SearchRequest {
     efRuntime: 0,
     offset: 0,
     omitFields: [],
+    maxDistance: undefined,
   };
 }
 
@@ -4432,6 +4445,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     }
     for (const v of message.omitFields) {
       writer.uint32(90).string(v!);
+    }
+    if (message.maxDistance !== undefined) {
+      writer.uint32(97).double(message.maxDistance);
     }
     return writer;
   },
@@ -4537,6 +4553,14 @@ export const SearchRequest: MessageFns<SearchRequest> = {
             message.omitFields.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.maxDistance = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4591,6 +4615,11 @@ export const SearchRequest: MessageFns<SearchRequest> = {
         : globalThis.Array.isArray(object?.omit_fields)
         ? object.omit_fields.map((e: any) => globalThis.String(e))
         : [],
+      maxDistance: isSet(object.maxDistance)
+        ? globalThis.Number(object.maxDistance)
+        : isSet(object.max_distance)
+        ? globalThis.Number(object.max_distance)
+        : undefined,
     };
   },
 
@@ -4628,6 +4657,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     if (message.omitFields?.length) {
       obj.omitFields = message.omitFields;
     }
+    if (message.maxDistance !== undefined) {
+      obj.maxDistance = floatToJson(message.maxDistance);
+    }
     return obj;
   },
 
@@ -4661,6 +4693,7 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     message.efRuntime = object.efRuntime ?? 0;
     message.offset = object.offset ?? 0;
     message.omitFields = object.omitFields?.map((e) => e) || [];
+    message.maxDistance = object.maxDistance ?? undefined;
     return message;
   },
 };

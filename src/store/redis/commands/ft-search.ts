@@ -54,7 +54,19 @@ export function buildSearchArgs(
   let text: string;
   let sort: string[];
   let limit: string[];
-  if (query.vector !== undefined) {
+  if (query.vector !== undefined && query.maxDistance !== undefined) {
+    // Range search: VECTOR_RANGE with the distance yielded under the name KNN uses, sorted by it and
+    // cut to `knnK` rows. The range clause comes first: a negation written before a large range drops
+    // the yielded distance from some rows on a real server (see the conformance README).
+    // No "knn" anywhere in a range query's text: the 2.10 cluster coordinator takes any query whose
+    // text contains it for a KNN query and fails (`KNN K parameter is too large`), even for `$knn_vec`.
+    params.push("range_r", String(query.maxDistance), "range_vec", encodeFloat32LE(query.vector));
+    const range = `@${vector.name}:[VECTOR_RANGE $range_r $range_vec]=>{$YIELD_DISTANCE_AS: ${DISTANCE_FIELD}}`;
+    text = compiled.query === "*" ? range : `${range} (${compiled.query})`;
+    fields.push(DISTANCE_FIELD);
+    sort = ["SORTBY", DISTANCE_FIELD];
+    limit = ["LIMIT", "0", String(knnK)];
+  } else if (query.vector !== undefined) {
     let knnOptions = "";
     if (vector.algorithm === "HNSW" && query.efRuntime !== undefined && query.efRuntime > 0) {
       // EF_RUNTIME on a FLAT index is an error ("Invalid option").
