@@ -4,18 +4,21 @@
  * (cancel, deadline), and a request the deserializer could not decode (request-decoding.ts) is answered
  * INVALID_ARGUMENT before the handler runs.
  */
-import type {
-  handleServerStreamingCall,
-  handleUnaryCall,
-  sendUnaryData,
-  ServerUnaryCall,
-  ServerWritableStream,
+import {
+  Metadata,
+  status as GrpcCode,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type StatusObject,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { InvalidArgumentError } from "../domain/errors.js";
 import { createCallSignal } from "./call-signal.js";
 import { undecodableViolation } from "./request-decoding.js";
-import { toGrpcStatus } from "./status-mapping.js";
+import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
 import { writeStream, type MessageStream } from "./stream-writer.js";
 
 /** The request, or an InvalidArgumentError when its deserializer could not decode it. */
@@ -41,11 +44,25 @@ export function unaryCall<Req, Res>(
           logger.debug({ method, ms: Math.round(performance.now() - started) }, "ok");
           callback(null, response);
         },
-        (error: unknown) => callback(toGrpcStatus(error, logger, method)),
+        (error: unknown) => sendStatus(callback, toGrpcStatus(error, logger, method), logger, method),
       )
       .finally(() => callSignal.dispose())
       .catch((error: unknown) => logger.error({ err: error, method }, "failed to answer a call"));
   };
+}
+
+/**
+ * Ends a unary call with `status`. sendableStatus has checked what grpc-js would throw on; should
+ * sending still throw (grpc-js sends the status synchronously on this path), the call is ended with a
+ * plain INTERNAL instead, so that it is never left unanswered.
+ */
+function sendStatus<Res>(callback: sendUnaryData<Res>, status: StatusObject, logger: Logger, method: string): void {
+  try {
+    callback(sendableStatus(status, logger, method));
+  } catch (error: unknown) {
+    logger.error({ err: error, method }, "sending the call's status failed; answering INTERNAL");
+    callback({ code: GrpcCode.INTERNAL, details: UNSENDABLE_STATUS_DETAILS, metadata: new Metadata() });
+  }
 }
 
 export function serverStreamingCall<Req, Res>(

@@ -52,8 +52,40 @@ export function capViolations(violations: readonly FieldViolation[]): FieldViola
   return kept;
 }
 
-function capDetails(message: string): string {
-  return message.length <= MAX_DETAILS_CHARS ? message : `${message.slice(0, MAX_DETAILS_CHARS)}…`;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * The message, well-formed (a lone surrogate becomes U+FFFD) and cut to MAX_DETAILS_CHARS UTF-16 units
+ * at a whole character: grpc-js percent-encodes it with `encodeURI`, which throws on a lone surrogate,
+ * and a status that cannot be encoded is never sent (the call would be left unanswered).
+ */
+export function capDetails(message: string): string {
+  const whole = message.replace(LONE_SURROGATE, "\ufffd");
+  if (whole.length <= MAX_DETAILS_CHARS) return whole;
+  let end = MAX_DETAILS_CHARS;
+  const last = whole.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--; // the first half of a pair: cut before it
+  return `${whole.slice(0, end)}…`;
+}
+
+/** Sent when the status a call should end with cannot be sent itself (ASCII, no trailers). */
+export const UNSENDABLE_STATUS_DETAILS = "internal error: the call's status could not be encoded";
+
+/**
+ * The status as grpc-js can send it: grpc-js percent-encodes the message with `encodeURI` and turns
+ * the metadata into HTTP/2 headers while sending, and on the streaming path it does so in an event
+ * handler, where a throw is lost and the call left unanswered. So both steps are tried here first;
+ * when either throws, the error is logged and a plain INTERNAL with an ASCII message is returned instead.
+ */
+export function sendableStatus(status: GrpcStatus, logger: Logger, method: string): GrpcStatus {
+  try {
+    encodeURI(status.details);
+    status.metadata.toHttp2Headers();
+    return status;
+  } catch (error: unknown) {
+    logger.error({ err: error, method, code: GrpcCode[status.code] }, "the call's status could not be encoded; answering INTERNAL");
+    return { code: GrpcCode.INTERNAL, details: UNSENDABLE_STATUS_DETAILS, metadata: new Metadata() };
+  }
 }
 
 /** What a handler hands to grpc-js: always a definite code, never UNKNOWN. */
@@ -88,7 +120,7 @@ export function toGrpcStatus(error: unknown, logger: Logger, method: string): Gr
     // An outage is logged once by the store (and reflected in health); one line per failing call during
     // it would flood the log, so calls that fail with UNAVAILABLE are logged at debug like other refusals.
     logger.debug({ err: error, method, code: GrpcCode[code] }, "request failed");
-    return { code, details, metadata };
+    return sendableStatus({ code, details, metadata }, logger, method);
   }
   logger.error({ err: error, method }, "internal error");
   return { code: GrpcCode.INTERNAL, details: "internal error", metadata };

@@ -3,10 +3,10 @@
  * writes them with backpressure, stops the producer when the client goes away or the deadline passes,
  * and ends the call with a definite status (never UNKNOWN).
  */
-import { Metadata, type ServerWritableStream } from "@grpc/grpc-js";
+import { Metadata, status as GrpcCode, type ServerWritableStream, type StatusObject } from "@grpc/grpc-js";
 import { once } from "node:events";
 import type { Logger } from "pino";
-import { toGrpcStatus } from "./status-mapping.js";
+import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
 
 /**
  * What a streaming handler produces: the messages, then (as the generator's return value) the
@@ -109,7 +109,9 @@ export async function writeStream<T>(
       if (next === ABORTED) return;
       if (next.done) {
         finished = true;
-        call.end(next.value ?? new Metadata());
+        const ok = sendableStatus({ code: GrpcCode.OK, details: "OK", metadata: next.value ?? new Metadata() }, logger, method);
+        if (ok.code === GrpcCode.OK) call.end(ok.metadata);
+        else emitStatus(call, ok, logger, method);
         return;
       }
       if (!corked) {
@@ -133,9 +135,7 @@ export async function writeStream<T>(
   } catch (error: unknown) {
     finished = true;
     if (signal.aborted) return;
-    const status = toGrpcStatus(error, logger, method);
-    // grpc-js turns an 'error' event on a server stream into the call's final status.
-    call.emit("error", Object.assign(new Error(status.details), status));
+    emitStatus(call, toGrpcStatus(error, logger, method), logger, method);
   } finally {
     aborted.dispose();
     if (!finished) {
@@ -144,5 +144,21 @@ export async function writeStream<T>(
         logger.debug({ err: error, method }, "stream producer failed while closing");
       });
     }
+  }
+}
+
+/**
+ * Ends a streaming call with an error status (grpc-js turns an 'error' event on a server stream into the
+ * call's final status, sent later from its own event handlers, where a throw would be lost: hence
+ * sendableStatus first). Should the emit itself throw, a plain INTERNAL is emitted instead.
+ */
+function emitStatus(call: ServerWritableStream<unknown, unknown>, status: StatusObject, logger: Logger, method: string): void {
+  const sendable = sendableStatus(status, logger, method);
+  try {
+    call.emit("error", Object.assign(new Error(sendable.details), sendable));
+  } catch (error: unknown) {
+    logger.error({ err: error, method }, "sending the call's status failed; answering INTERNAL");
+    const fallback = { code: GrpcCode.INTERNAL, details: UNSENDABLE_STATUS_DETAILS, metadata: new Metadata() };
+    call.emit("error", Object.assign(new Error(fallback.details), fallback));
   }
 }
