@@ -1,9 +1,9 @@
 /** Item messages <-> domain values: UpsertRequest items (drafts for the use case) and items in responses. */
 import type { FieldValue as DomainFieldValue, FieldValues, Item as DomainItem } from "../domain/item.js";
 import { Undecodable, fieldPath, type Decoded } from "../domain/violations.js";
-import type { FieldValue, Item } from "../gen/vecrec/v1/vecrec.js";
-import type { ItemInput } from "../usecases/items.js";
-import { decodeOptionalVector, encodeVector } from "./vector-mapping.js";
+import type { FieldValue, Item, ItemUpdate } from "../gen/vecrec/v1/vecrec.js";
+import type { ItemInput, ItemUpdateInput } from "../usecases/items.js";
+import { decodeOptionalVector, encodeVector, type VectorOutput } from "./vector-mapping.js";
 
 /** Decodes metadata values; a value with no `kind` set is Undecodable at `<path>.<name>`. */
 export function decodeFieldValues(
@@ -42,10 +42,20 @@ export function decodeItems(items: readonly Item[]): ItemInput[] {
   }));
 }
 
-export function encodeItem(item: DomainItem): Item {
+/** Decodes the updates of an UpdateItemsRequest. */
+export function decodeItemUpdates(updates: readonly ItemUpdate[]): ItemUpdateInput[] {
+  return updates.map((update, i) => ({
+    id: update.id,
+    vector: decodeOptionalVector(update.vector, fieldPath("updates", i, "vector")),
+    setFields: decodeFieldValues(update.setFields, fieldPath("updates", i, "set_fields")),
+    removeFields: update.removeFields,
+  }));
+}
+
+export function encodeItem(item: DomainItem, vectorFormat: VectorOutput = "float32_le"): Item {
   return {
     id: item.id,
-    vector: item.vector && encodeVector(item.vector),
+    vector: item.vector && encodeVector(item.vector, vectorFormat),
     fields: encodeFieldValues(item.fields),
   };
 }

@@ -4,7 +4,7 @@ import type { SearchRequest, SearchResponse } from "../gen/vecrec/v1/vecrec.js";
 import type { SearchDraft } from "../usecases/search.js";
 import { decodeRequestFilter } from "./filter-mapping.js";
 import { encodeFieldValues } from "./item-mapping.js";
-import { decodeRequiredVector, encodeVector } from "./vector-mapping.js";
+import { decodeRequiredVector, encodeVector, type VectorOutput } from "./vector-mapping.js";
 
 export function decodeSearchRequest(request: SearchRequest, signal: AbortSignal): SearchDraft {
   const { filter, field } = decodeRequestFilter(request.filter, request.filterQuery, { typed: "filter", query: "filter_query" });
@@ -28,12 +28,12 @@ export function decodeSearchRequest(request: SearchRequest, signal: AbortSignal)
 }
 
 /** One hit of the stream; `rank` counts from 1 across pages (offset + position). */
-export function encodeSearchHit(hit: SearchHit, rank: number): SearchResponse {
+export function encodeSearchHit(hit: SearchHit, rank: number, vectorFormat: VectorOutput = "float32_le"): SearchResponse {
   return {
     id: hit.id,
     distance: hit.distance,
     rank,
     fields: encodeFieldValues(hit.item.fields),
-    vector: hit.item.vector && encodeVector(hit.item.vector),
+    vector: hit.item.vector && encodeVector(hit.item.vector, vectorFormat),
   };
 }

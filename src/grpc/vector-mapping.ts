@@ -1,7 +1,8 @@
 /** Proto Vector <-> Float32Array. Only the encoding is checked here; dimension and finiteness are the use cases'. */
 import { decodeFloat32LE, encodeFloat32LE } from "../domain/vector.js";
 import { Undecodable, fieldPath, type Decoded } from "../domain/violations.js";
-import type { Vector } from "../gen/vecrec/v1/vecrec.js";
+import { throwIfViolations } from "../domain/errors.js";
+import { VectorFormat, type Vector } from "../gen/vecrec/v1/vecrec.js";
 
 /**
  * Decodes a Vector the request must carry (a search or interest vector): an unset encoding (`path`) or
@@ -28,7 +29,30 @@ export function decodeOptionalVector(vector: Vector | undefined, path: string): 
   return decodeFloat32LE(bytes);
 }
 
-/** Encodes a vector as `float32_le` (the cheap encoding) for responses. */
-export function encodeVector(vector: Float32Array): Vector {
+/** How a response encodes its vectors: `float32_le` bytes (the cheap default) or a list of numbers. */
+export type VectorOutput = "float32_le" | "float32_values";
+
+/**
+ * A request's `vector_format`: UNSPECIFIED (or unset) is `float32_le`.
+ * @throws InvalidArgumentError (field `vector_format`) for a number the enum does not define
+ */
+export function decodeVectorFormat(value: VectorFormat | number | undefined): VectorOutput {
+  const format = value ?? VectorFormat.VECTOR_FORMAT_UNSPECIFIED;
+  if (format === (VectorFormat.VECTOR_FORMAT_FLOAT32_VALUES as number)) return "float32_values";
+  if (format === (VectorFormat.VECTOR_FORMAT_UNSPECIFIED as number) || format === (VectorFormat.VECTOR_FORMAT_FLOAT32_LE as number)) {
+    return "float32_le";
+  }
+  throwIfViolations([
+    {
+      field: "vector_format",
+      description: `unknown vector format ${value}: send VECTOR_FORMAT_FLOAT32_LE or VECTOR_FORMAT_FLOAT32_VALUES (or leave it unset)`,
+    },
+  ]);
+  return "float32_le";
+}
+
+/** Encodes a vector for responses: `float32_le` (the cheap encoding) unless the request asked for values. */
+export function encodeVector(vector: Float32Array, format: VectorOutput = "float32_le"): Vector {
+  if (format === "float32_values") return { encoding: { $case: "float32Values", value: { values: Array.from(vector) } } };
   return { encoding: { $case: "float32Le", value: encodeFloat32LE(vector) } };
 }

@@ -26,6 +26,8 @@ import type {
   SearchRequest,
   SearchResponse,
   UpdateInterestsRequest,
+  UpdateItemsRequest,
+  UpdateItemsResponse,
   UpdateInterestsResponse,
   UpsertRequest,
   UpsertResponse,
@@ -35,11 +37,12 @@ import type { UseCases } from "../usecases/use-cases.js";
 import { decodeDurability } from "./durability-mapping.js";
 import { decodeIndexRequest, decodeInterests, encodeIndexInfo } from "./index-mapping.js";
 import { decodeInteractions, encodeInteraction } from "./interaction-mapping.js";
-import { decodeItems, encodeItem } from "./item-mapping.js";
+import { decodeItemUpdates, decodeItems, encodeItem } from "./item-mapping.js";
 import { decodeRecommendRequest, encodeRecommendedItem } from "./recommend-mapping.js";
 import { serverStreamingCall, unaryCall } from "./rpc-calls.js";
 import { decodeSearchRequest, encodeSearchHit } from "./search-mapping.js";
 import type { MessageStream } from "./stream-writer.js";
+import { decodeVectorFormat } from "./vector-mapping.js";
 
 /** Trailer of Search: the number of items matching (KNN: min(k, matches)). */
 export const TOTAL_MATCHES_TRAILER = "vecrec-total-matches";
@@ -74,9 +77,19 @@ async function upsert({ items }: UseCases, request: UpsertRequest, signal: Abort
   return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items), signal, durability) };
 }
 
+async function updateItems({ items }: UseCases, request: UpdateItemsRequest, signal: AbortSignal): Promise<UpdateItemsResponse> {
+  const durability = decodeDurability(request.durability);
+  return items.updateItems(request.indexName, decodeItemUpdates(request.updates), {
+    createMissing: request.createMissing,
+    signal,
+    durability,
+  });
+}
+
 async function getItems({ items }: UseCases, request: GetItemsRequest): Promise<GetItemsResponse> {
+  const format = decodeVectorFormat(request.vectorFormat);
   const found = await items.getItems(request.indexName, request.ids, request.includeVectors);
-  return { items: found.items.map(encodeItem), missingIds: found.missingIds };
+  return { items: found.items.map((item) => encodeItem(item, format)), missingIds: found.missingIds };
 }
 
 async function deleteItems({ items }: UseCases, request: DeleteItemsRequest, signal: AbortSignal): Promise<DeleteItemsResponse> {
@@ -85,9 +98,10 @@ async function deleteItems({ items }: UseCases, request: DeleteItemsRequest, sig
 }
 
 async function* search({ search }: UseCases, request: SearchRequest, signal: AbortSignal): MessageStream<SearchResponse> {
+  const format = decodeVectorFormat(request.vectorFormat);
   const result = await search.search(decodeSearchRequest(request, signal));
   let rank = request.offset;
-  for (const hit of result.hits) yield encodeSearchHit(hit, ++rank);
+  for (const hit of result.hits) yield encodeSearchHit(hit, ++rank, format);
   const trailers = new Metadata();
   trailers.set(TOTAL_MATCHES_TRAILER, String(result.totalMatches));
   return trailers;
@@ -131,6 +145,7 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
     dropIndex: unaryCall("DropIndex", logger, (request) => dropIndex(useCases, request)),
     updateInterests: unaryCall("UpdateInterests", logger, (request) => updateInterests(useCases, request)),
     upsert: unaryCall("Upsert", logger, (request, signal) => upsert(useCases, request, signal)),
+    updateItems: unaryCall("UpdateItems", logger, (request, signal) => updateItems(useCases, request, signal)),
     getItems: unaryCall("GetItems", logger, (request) => getItems(useCases, request)),
     deleteItems: unaryCall("DeleteItems", logger, (request, signal) => deleteItems(useCases, request, signal)),
     search: serverStreamingCall("Search", logger, (request, signal) => search(useCases, request, signal)),

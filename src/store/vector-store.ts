@@ -9,7 +9,7 @@
 import type { Durability } from "../domain/durability.js";
 import type { FilterNode } from "../domain/filter/filter.js";
 import type { Interaction, InteractionPage } from "../domain/interaction.js";
-import type { Item } from "../domain/item.js";
+import type { Item, ItemUpdate, ItemUpdateOutcome } from "../domain/item.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../domain/schema.js";
 
 export interface SearchQuery {
@@ -114,6 +114,19 @@ export interface VectorStore {
 
   /** Writes whole items (replacing existing ones with the same id). All or nothing per call where the backend allows. */
   upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void>;
+  /**
+   * Changes stored items in place (UpdateItems): for each update, atomically with respect to every other
+   * write of the store, sets its fields, removes its `remove` fields and replaces the vector when given,
+   * leaving everything else as stored. A missing item is created from the update (id, vector, `set`)
+   * only when `createMissing` and the update has a vector; else it is left alone. Outcomes in the order
+   * of `updates` (ids are distinct).
+   * @throws IndexNotFoundError
+   */
+  updateItems(
+    index: string,
+    updates: readonly ItemUpdate[],
+    options: WriteOptions & { readonly createMissing: boolean },
+  ): Promise<ItemUpdateOutcome[]>;
   /** Items in the order of `ids`; undefined where missing. */
   getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]>;
   /** Deletes items and their interactions; returns how many items existed. */

@@ -1,10 +1,10 @@
 /**
- * Item use cases: Upsert (validated whole before anything is written), GetItems, DeleteItems.
+ * Item use cases: Upsert (validated whole before anything is written), UpdateItems, GetItems, DeleteItems.
  */
 import type { Durability } from "../domain/durability.js";
 import { throwIfViolations } from "../domain/errors.js";
 import { deriveInterests } from "../domain/interests.js";
-import type { FieldValue, Item } from "../domain/item.js";
+import type { FieldValue, Item, ItemUpdate } from "../domain/item.js";
 import {
   batchSizeViolations,
   duplicateViolations,
@@ -30,6 +30,25 @@ export interface ItemInput {
   fields: Record<string, Decoded<FieldValue>>;
 }
 
+/**
+ * One update of UpdateItems as the transport decoded it: `vector` undefined when not set; a value it
+ * could not decode is Undecodable.
+ */
+export interface ItemUpdateInput {
+  id: string;
+  vector: Decoded<Float32Array> | undefined;
+  setFields: Record<string, Decoded<FieldValue>>;
+  removeFields: readonly string[];
+}
+
+/** What UpdateItems did. */
+export interface UpdateItemsResult {
+  updatedCount: number;
+  createdCount: number;
+  /** Ids of updates whose item did not exist and was not created, in request order. */
+  missingIds: string[];
+}
+
 export interface ItemService {
   /**
    * Validates every item against the index spec, derives the interests tag when the index has interests,
@@ -40,6 +59,17 @@ export interface ItemService {
    *   FailedPreconditionError / UnavailableError when the durability asked cannot be given / confirmed
    */
   upsert(indexName: string, items: readonly ItemInput[], signal?: AbortSignal, durability?: Durability): Promise<number>;
+  /**
+   * Validates every update (nothing written when one is bad), derives the interests tag again for a new
+   * vector, and changes the items, each atomically. Missing items are reported, or created from an
+   * update with a vector when `createMissing`.
+   * @throws InvalidArgumentError, IndexNotFoundError; FailedPreconditionError / UnavailableError as upsert
+   */
+  updateItems(
+    indexName: string,
+    updates: readonly ItemUpdateInput[],
+    options: { createMissing: boolean; signal?: AbortSignal; durability?: Durability },
+  ): Promise<UpdateItemsResult>;
   /**
    * Items in the order of `ids` (duplicates allowed); ids that do not exist go to `missingIds`.
    * @throws InvalidArgumentError, IndexNotFoundError
@@ -61,6 +91,19 @@ export function createItemService(store: VectorStore): ItemService {
       const items = validateUpsert(indexName, inputs, spec);
       await store.upsert(indexName, items, { signal, durability });
       return items.length;
+    },
+
+    async updateItems(indexName, inputs, { createMissing, signal, durability }) {
+      const spec = await lookUpIndexSpec(store, indexName);
+      const updates = validateUpdates(indexName, inputs, spec);
+      const outcomes = await store.updateItems(indexName, updates, { createMissing, signal, durability });
+      const result: UpdateItemsResult = { updatedCount: 0, createdCount: 0, missingIds: [] };
+      outcomes.forEach((outcome, i) => {
+        if (outcome === "updated") result.updatedCount++;
+        else if (outcome === "created") result.createdCount++;
+        else result.missingIds.push(updates[i]?.id ?? "");
+      });
+      return result;
     },
 
     async getItems(indexName, ids, includeVectors) {
@@ -129,6 +172,71 @@ export function validateUpsert(indexName: string, inputs: readonly ItemInput[], 
   );
   throwIfInvalid(violations, indexName, spec);
   return items;
+}
+
+/**
+ * Validates an UpdateItems request against the spec of its index: the batch size, each id (distinct),
+ * the new vector, the fields to set (as Upsert's) and to remove (metadata fields of the schema, not the
+ * interests tag, not also set), and that each update changes something. A new vector of an index with
+ * interests derives the interests tag again (set, or removed when no category passes the threshold).
+ * @throws InvalidArgumentError with every violation (paths such as `updates[1].set_fields.labels`,
+ *   `updates[0].remove_fields[2]`), else IndexNotFoundError when `spec` is undefined
+ */
+export function validateUpdates(indexName: string, inputs: readonly ItemUpdateInput[], spec: IndexSpec | undefined): ItemUpdate[] {
+  const violations = new ViolationCollector();
+  violations.addAll(indexNameViolations(indexName));
+  violations.addAll(batchSizeViolations(inputs.length, "updates"));
+  const dimension = spec === undefined ? undefined : vectorField(spec).dimension;
+  const fieldsByName = new Map<string, FieldSpec>(spec?.fields.map((f) => [f.name, f]));
+  const updates: ItemUpdate[] = [];
+  inputs.forEach((input, i) => {
+    const at = violations.at("updates", i);
+    at.addAll(idViolations(input.id, at.pathOf("id")));
+    const vector = input.vector === undefined ? undefined : at.decoded(input.vector);
+    if (vector !== undefined) at.addAll(vectorViolations(vector, dimension, at.pathOf("vector")));
+    const set: Record<string, FieldValue> = {};
+    const remove: string[] = [];
+    for (const [name, draft] of Object.entries(input.setFields)) {
+      const value = at.decoded(draft);
+      if (value === undefined || spec === undefined) continue;
+      const field = fieldsByName.get(name);
+      if (value.type === "tag" && value.values.length === 0 && field?.type === "tag" && name !== spec.interests?.tagField) {
+        remove.push(name); // an empty tag list means no tags, as on Upsert
+        continue;
+      }
+      const normalized = normalizeFieldValue(spec, field, name, value, at.at("set_fields", name));
+      if (normalized !== undefined) set[name] = normalized;
+    }
+    input.removeFields.forEach((name, j) => {
+      const path = at.at("remove_fields", j);
+      if (spec === undefined) return;
+      const field = fieldsByName.get(name);
+      if (field === undefined) path.add(`unknown field "${name}": not in the schema of index ${spec.name}`);
+      else if (field.type === "vector") path.add(`"${name}" is the vector field: an item always has a vector`);
+      else if (spec.interests !== undefined && name === spec.interests.tagField) {
+        path.add(`"${name}" holds the interests, derived from the vector; it cannot be removed`);
+      } else if (name in input.setFields) path.add(`"${name}" is also in set_fields: set it or remove it, not both`);
+      else if (!remove.includes(name)) remove.push(name);
+    });
+    if (input.vector === undefined && Object.keys(input.setFields).length === 0 && input.removeFields.length === 0) {
+      at.add("changes nothing: set vector, set_fields or remove_fields");
+    }
+    if (vector !== undefined && spec?.interests !== undefined) {
+      const interests = deriveInterests(vector, spec.interests);
+      if (interests.length > 0) set[spec.interests.tagField] = { type: "tag", values: interests };
+      else remove.push(spec.interests.tagField);
+    }
+    updates.push(vector === undefined ? { id: input.id, set, remove } : { id: input.id, vector, set, remove });
+  });
+  violations.addAll(
+    duplicateViolations(
+      inputs.map((u) => u.id),
+      (i) => violations.pathOf("updates", i, "id"),
+      (id) => (id === "" ? undefined : id),
+    ),
+  );
+  throwIfInvalid(violations, indexName, spec);
+  return updates;
 }
 
 const TYPE_NAMES: Record<FieldSpec["type"], string> = {

@@ -10,6 +10,7 @@
  *   indexes.ts         create, describe, list, drop; interests on an index
  *   items.ts           upsert, get, replace, delete, scan
  *   interest-tags.ts   setInterestTags (nested in "items")
+ *   item-updates.ts    updateItems: set/remove fields, replace the vector, missing items
  *   search-ranking.ts  KNN: metrics, ties, id order, k, pre-filter, exclusions, fields, abort
  *   range-search.ts    maxDistance: VECTOR_RANGE radius per metric, cap, filter, exclusions
  *   filters.ts         tag, numeric, text filters and and/or/not; filter-only paging
@@ -27,6 +28,7 @@ import { useContractStore, type ContractStoreHandle } from "./suite/context.js";
 import { describeFilters } from "./suite/filters.js";
 import { describeIndexes } from "./suite/indexes.js";
 import { describeInteractions } from "./suite/interactions.js";
+import { describeItemUpdates } from "./suite/item-updates.js";
 import { describeItems } from "./suite/items.js";
 import { describeRangeSearch } from "./suite/range-search.js";
 import { describeSearchRanking } from "./suite/search-ranking.js";
@@ -40,6 +42,7 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
     const ctx = useContractStore(makeStore);
     describeIndexes(ctx);
     describeItems(ctx);
+    describeItemUpdates(ctx);
     describeSearchRanking(ctx);
     describeRangeSearch(ctx);
     describeFilters(ctx);

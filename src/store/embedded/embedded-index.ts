@@ -5,7 +5,7 @@
  */
 import { throwIfAborted } from "../../domain/errors.js";
 import { createFilterMatcher } from "../../domain/filter/match.js";
-import type { FieldValues, Item } from "../../domain/item.js";
+import type { FieldValues, Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
 import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
 import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
@@ -93,6 +93,30 @@ export class EmbeddedIndex {
       written++;
     }
     return written;
+  }
+
+  /**
+   * Applies each update to its item (fields set and removed, vector replaced when given); a missing item
+   * is created from the update when `createMissing` and it has a vector. Call under the write lock.
+   */
+  update(updates: readonly ItemUpdate[], createMissing: boolean): ItemUpdateOutcome[] {
+    for (const update of updates) {
+      if (update.vector !== undefined && update.vector.length !== this.dimension) {
+        throw new RangeError(`item "${update.id}" has a vector of ${update.vector.length} dimensions, index "${this.spec.name}" has ${this.dimension}`);
+      }
+    }
+    return updates.map((update) => {
+      const slot = this.idTable.rowOf(update.id);
+      if (slot === undefined) {
+        if (!createMissing || update.vector === undefined) return "missing";
+        this.upsert([{ id: update.id, vector: update.vector, fields: update.set }]);
+        return "created";
+      }
+      if (update.vector !== undefined) this.vectors.set(slot, update.vector);
+      for (const [name, value] of Object.entries(update.set)) this.fields.setField(slot, name, value);
+      for (const name of update.remove) this.fields.setField(slot, name, undefined);
+      return "updated";
+    });
   }
 
   /** The item (a copy) or undefined. */

@@ -13,7 +13,7 @@ import {
 } from "../../domain/errors.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
 import { interestTagField, specsEqual } from "../../domain/index-spec.js";
-import type { FieldValue, FieldValues, Item } from "../../domain/item.js";
+import type { FieldValue, FieldValues, Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { FieldSpec, IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import { vectorField } from "../../domain/schema.js";
 import type {
@@ -150,6 +150,15 @@ export function createEmbeddedStore(): VectorStore {
     async upsert(indexName: string, items: readonly Item[], options?: WriteOptions): Promise<void> {
       refuseDurability(options);
       await writeTo(indexName, (index) => index.upsert(items));
+    },
+
+    async updateItems(
+      indexName: string,
+      updates: readonly ItemUpdate[],
+      options: WriteOptions & { readonly createMissing: boolean },
+    ): Promise<ItemUpdateOutcome[]> {
+      refuseDurability(options);
+      return writeTo(indexName, (index) => index.update(updates, options.createMissing));
     },
 
     getItems(indexName: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {

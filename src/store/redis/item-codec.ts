@@ -30,7 +30,7 @@ export function itemHashArgs(spec: IndexSpec, item: Item): (string | Buffer)[] {
   return args;
 }
 
-function encodeFieldValue(field: FieldSpec | undefined, value: FieldValue): string {
+export function encodeFieldValue(field: FieldSpec | undefined, value: FieldValue): string {
   switch (value.type) {
     case "text":
       return value.value;

@@ -30,10 +30,12 @@
 import { RedisRoom } from "./redis-room.js";
 import { IndexVanishedError } from "./index-definitions.js";
 import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
-import type { Item } from "../../domain/item.js";
+import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { RedisCommand } from "./connection.js";
 import { interactionItemId } from "./interaction-codec.js";
-import { hashToItem, itemHashArgs } from "./item-codec.js";
+import { encodeFieldValue, hashToItem, itemHashArgs } from "./item-codec.js";
+import { UPDATE_ITEM_SCRIPT, UPDATE_ITEM_SHA1, updateItemArgs } from "./scripts/update-item.js";
+import { encodeFloat32LE } from "../../domain/vector.js";
 import { scanKeys } from "./keyspace-scan.js";
 import { ID_FIELD } from "./redis-keys.js";
 import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./reply-parsers.js";
@@ -77,6 +79,48 @@ export class ItemOperations extends RedisRoom {
         throw gone;
       }
       throw error;
+    }
+  }
+
+  /**
+   * One script per item (scripts/update-item.ts), all issued in the same tick (one round trip per node;
+   * a second only for the nodes that did not know the script yet), with the definition confirmed in the
+   * same round trip as for upsert.
+   */
+  async updateItems(
+    index: string,
+    updates: readonly ItemUpdate[],
+    createMissing: boolean,
+    signal?: AbortSignal,
+  ): Promise<ItemUpdateOutcome[]> {
+    const spec = await this.definitions.get(index, signal);
+    const confirmed = this.definitions.confirm(index, signal);
+    const vectorName = vectorField(spec).name;
+    const replies = settleAll(
+      updates.map((update) => {
+        const key = this.keys.item(index, update.id);
+        const pairs: (string | Buffer)[] = [ID_FIELD, update.id];
+        if (update.vector !== undefined) pairs.push(vectorName, encodeFloat32LE(update.vector));
+        for (const [name, value] of Object.entries(update.set)) {
+          pairs.push(name, encodeFieldValue(spec.fields.find((f) => f.name === name), value));
+        }
+        const args = updateItemArgs(createMissing && update.vector !== undefined, pairs, update.remove);
+        return this.#runScript(key, args, signal);
+      }),
+    );
+    const [, results] = await Promise.all([confirmed, replies]);
+    return results.map((reply) => {
+      const code = replyNumber(reply);
+      return code === 1 ? "updated" : code === 2 ? "created" : "missing";
+    });
+  }
+
+  async #runScript(key: string, args: (string | Buffer)[], signal?: AbortSignal): Promise<Reply> {
+    try {
+      return await this.connection.send(["EVALSHA", UPDATE_ITEM_SHA1, "1", key, ...args], { key, signal });
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return await this.connection.send(["EVAL", UPDATE_ITEM_SCRIPT, "1", key, ...args], { key, signal });
     }
   }
 

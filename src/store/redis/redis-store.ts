@@ -19,7 +19,7 @@
  */
 import { FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
-import type { Item } from "../../domain/item.js";
+import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import type {
   CreateIndexResult,
@@ -237,6 +237,27 @@ class RedisStore implements VectorStore {
     return this.#call(
       index,
       () => this.#write(options, (context) => (context.connection === this.#connection ? this.#items : new ItemOperations(context)).upsert(index, items, signal)),
+      signal,
+    );
+  }
+
+  updateItems(
+    index: string,
+    updates: readonly ItemUpdate[],
+    options: WriteOptions & { readonly createMissing: boolean },
+  ): Promise<ItemUpdateOutcome[]> {
+    const signal = options.signal;
+    return this.#call(
+      index,
+      () =>
+        this.#write(options, (context) =>
+          (context.connection === this.#connection ? this.#items : new ItemOperations(context)).updateItems(
+            index,
+            updates,
+            options.createMissing,
+            signal,
+          ),
+        ),
       signal,
     );
   }

@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { SET_INTEREST_TAG_SCRIPT } from "../../../src/store/redis/scripts/set-interest-tag.js";
+import { UPDATE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/update-item.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, err, int, OK } from "./resp.js";
 
@@ -30,10 +31,25 @@ const setInterestTag: NativeScript = (ks, keys, args) => {
   return int(1);
 };
 
+/** UpdateItems on one item (src/store/redis/scripts/update-item.ts): HSET then HDEL, if it exists or may be created. */
+const updateItem: NativeScript = (ks, keys, args) => {
+  const key = keys[0]?.toString("utf8") ?? "";
+  const exists = ks.getTyped(key, "hash") !== undefined;
+  if (!exists && args[0]?.toString("utf8") !== "1") return int(0);
+  const pairsEnd = 2 + 2 * Number(args[1]?.toString("utf8"));
+  const hash = ks.hashForWrite(key);
+  for (let i = 2; i < pairsEnd; i += 2) hash.set(args[i]?.toString("utf8") ?? "", Buffer.from(args[i + 1] ?? Buffer.alloc(0)));
+  for (let i = pairsEnd; i < args.length; i++) hash.delete(args[i]?.toString("utf8") ?? "");
+  ks.dropIfEmpty(key);
+  ks.changed(key);
+  return int(exists ? 1 : 2);
+};
+
 const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
 
 const KNOWN = new Map<string, { text: string; run: NativeScript }>([
   [sha1(SET_INTEREST_TAG_SCRIPT), { text: SET_INTEREST_TAG_SCRIPT, run: setInterestTag }],
+  [sha1(UPDATE_ITEM_SCRIPT), { text: UPDATE_ITEM_SCRIPT, run: updateItem }],
 ]);
 
 /** The server's script cache: SHA1s loaded by SCRIPT LOAD or EVAL (FLUSHALL does not clear it). */

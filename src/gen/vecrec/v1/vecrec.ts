@@ -34,6 +34,52 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
  *   every offending field; an unknown index or item gets NOT_FOUND; an unreachable Redis gets UNAVAILABLE.
  */
 
+/** How vectors are encoded in an answer. */
+export enum VectorFormat {
+  /** VECTOR_FORMAT_UNSPECIFIED - Not set: FLOAT32_LE. */
+  VECTOR_FORMAT_UNSPECIFIED = 0,
+  /** VECTOR_FORMAT_FLOAT32_LE - `Vector.float32_le`: 4 bytes per dimension, the cheapest (base64 in JSON and grpcurl). */
+  VECTOR_FORMAT_FLOAT32_LE = 1,
+  /**
+   * VECTOR_FORMAT_FLOAT32_VALUES - `Vector.float32_values`: a list of numbers, readable in JSON and grpcurl; 3-50x costlier to encode
+   * and decode at 768-1536 dimensions.
+   */
+  VECTOR_FORMAT_FLOAT32_VALUES = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function vectorFormatFromJSON(object: any): VectorFormat {
+  switch (object) {
+    case 0:
+    case "VECTOR_FORMAT_UNSPECIFIED":
+      return VectorFormat.VECTOR_FORMAT_UNSPECIFIED;
+    case 1:
+    case "VECTOR_FORMAT_FLOAT32_LE":
+      return VectorFormat.VECTOR_FORMAT_FLOAT32_LE;
+    case 2:
+    case "VECTOR_FORMAT_FLOAT32_VALUES":
+      return VectorFormat.VECTOR_FORMAT_FLOAT32_VALUES;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return VectorFormat.UNRECOGNIZED;
+  }
+}
+
+export function vectorFormatToJSON(object: VectorFormat): string {
+  switch (object) {
+    case VectorFormat.VECTOR_FORMAT_UNSPECIFIED:
+      return "VECTOR_FORMAT_UNSPECIFIED";
+    case VectorFormat.VECTOR_FORMAT_FLOAT32_LE:
+      return "VECTOR_FORMAT_FLOAT32_LE";
+    case VectorFormat.VECTOR_FORMAT_FLOAT32_VALUES:
+      return "VECTOR_FORMAT_FLOAT32_VALUES";
+    case VectorFormat.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** The algorithm a vector field is indexed with. */
 export enum VectorAlgorithm {
   /** VECTOR_ALGORITHM_UNSPECIFIED - Not set: FLAT. */
@@ -622,6 +668,8 @@ export interface GetItemsRequest {
   ids: string[];
   /** Whether to return vectors (as `float32_le`); see the GetItems rpc about the size of the answer. */
   includeVectors: boolean;
+  /** How the returned vectors are encoded (with `include_vectors`); unset = `float32_le`. */
+  vectorFormat?: VectorFormat | undefined;
 }
 
 /** Response of VectorService.GetItems. */
@@ -771,7 +819,11 @@ export interface SearchRequest {
    * Unset = plain KNN. `ef_runtime` does not apply to range searches. On an HNSW index Redis answers
    * range searches approximately (as it does KNN); the embedded engine answers exactly.
    */
-  maxDistance?: number | undefined;
+  maxDistance?:
+    | number
+    | undefined;
+  /** How the returned vectors are encoded (with `include_vectors`); unset = `float32_le`. */
+  vectorFormat?: VectorFormat | undefined;
 }
 
 /** One message of the Search stream: one hit. */
@@ -928,6 +980,61 @@ export interface RecommendResponse {
   rank: number;
   /** The neighbours that contributed, largest share first (ties by neighbour id). */
   contributions: NeighborContribution[];
+}
+
+/**
+ * A change to one existing item: fields to set, fields to remove, optionally a new vector. Fields not
+ * named keep their values.
+ */
+export interface ItemUpdate {
+  /** Id of the item (same rules as Item.id). */
+  id: string;
+  /** Metadata fields to set, by name (same rules as Item.fields); each replaces the field's value. */
+  setFields: { [key: string]: FieldValue };
+  /**
+   * Metadata fields to remove, by name: TEXT, TAG or NUMERIC fields of the schema, none also in
+   * `set_fields`; removing a field the item lacks is not an error.
+   */
+  removeFields: string[];
+  /**
+   * The new vector (dimension of the index); unset keeps the stored one. With interests, the
+   * interests tag is derived again from the new vector.
+   */
+  vector?: Vector | undefined;
+}
+
+export interface ItemUpdate_SetFieldsEntry {
+  key: string;
+  value?: FieldValue | undefined;
+}
+
+/** Request of VectorService.UpdateItems. */
+export interface UpdateItemsRequest {
+  /** Name of the index. */
+  indexName: string;
+  /** The updates, 1..10000 per request, with distinct ids; each must change something. */
+  updates: ItemUpdate[];
+  /**
+   * Create the items that do not exist, from their update (which must then carry a vector; an update
+   * without one for a missing item is listed in `missing_ids`). Default false: missing items are
+   * only reported.
+   */
+  createMissing: boolean;
+  /**
+   * How durable the changes must be before they are acknowledged; unset or UNSPECIFIED = the server's
+   * default.
+   */
+  durability?: Durability | undefined;
+}
+
+/** Response of VectorService.UpdateItems. */
+export interface UpdateItemsResponse {
+  /** Number of existing items changed. */
+  updatedCount: number;
+  /** Number of items created (only with `create_missing`). */
+  createdCount: number;
+  /** Ids of the updates whose item does not exist and was not created, in request order. */
+  missingIds: string[];
 }
 
 function createBaseVector(): Vector {
@@ -3431,7 +3538,7 @@ export const UpsertResponse: MessageFns<UpsertResponse> = {
 };
 
 function createBaseGetItemsRequest(): GetItemsRequest {
-  return { indexName: "", ids: [], includeVectors: false };
+  return { indexName: "", ids: [], includeVectors: false, vectorFormat: undefined };
 }
 
 export const GetItemsRequest: MessageFns<GetItemsRequest> = {
@@ -3444,6 +3551,9 @@ export const GetItemsRequest: MessageFns<GetItemsRequest> = {
     }
     if (message.includeVectors !== false) {
       writer.uint32(24).bool(message.includeVectors);
+    }
+    if (message.vectorFormat !== undefined) {
+      writer.uint32(32).int32(message.vectorFormat);
     }
     return writer;
   },
@@ -3485,6 +3595,14 @@ export const GetItemsRequest: MessageFns<GetItemsRequest> = {
             message.includeVectors = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.vectorFormat = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3510,6 +3628,11 @@ export const GetItemsRequest: MessageFns<GetItemsRequest> = {
         : isSet(object.include_vectors)
         ? globalThis.Boolean(object.include_vectors)
         : false,
+      vectorFormat: isSet(object.vectorFormat)
+        ? vectorFormatFromJSON(object.vectorFormat)
+        : isSet(object.vector_format)
+        ? vectorFormatFromJSON(object.vector_format)
+        : undefined,
     };
   },
 
@@ -3524,6 +3647,9 @@ export const GetItemsRequest: MessageFns<GetItemsRequest> = {
     if (message.includeVectors !== false) {
       obj.includeVectors = message.includeVectors;
     }
+    if (message.vectorFormat !== undefined) {
+      obj.vectorFormat = vectorFormatToJSON(message.vectorFormat);
+    }
     return obj;
   },
 
@@ -3535,6 +3661,7 @@ export const GetItemsRequest: MessageFns<GetItemsRequest> = {
     message.indexName = object.indexName ?? "";
     message.ids = object.ids?.map((e) => e) || [];
     message.includeVectors = object.includeVectors ?? false;
+    message.vectorFormat = object.vectorFormat ?? undefined;
     return message;
   },
 };
@@ -4406,6 +4533,7 @@ function createBaseSearchRequest(): SearchRequest {
     offset: 0,
     omitFields: [],
     maxDistance: undefined,
+    vectorFormat: undefined,
   };
 }
 
@@ -4448,6 +4576,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     }
     if (message.maxDistance !== undefined) {
       writer.uint32(97).double(message.maxDistance);
+    }
+    if (message.vectorFormat !== undefined) {
+      writer.uint32(104).int32(message.vectorFormat);
     }
     return writer;
   },
@@ -4561,6 +4692,14 @@ export const SearchRequest: MessageFns<SearchRequest> = {
             message.maxDistance = reader.double();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.vectorFormat = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4620,6 +4759,11 @@ export const SearchRequest: MessageFns<SearchRequest> = {
         : isSet(object.max_distance)
         ? globalThis.Number(object.max_distance)
         : undefined,
+      vectorFormat: isSet(object.vectorFormat)
+        ? vectorFormatFromJSON(object.vectorFormat)
+        : isSet(object.vector_format)
+        ? vectorFormatFromJSON(object.vector_format)
+        : undefined,
     };
   },
 
@@ -4660,6 +4804,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     if (message.maxDistance !== undefined) {
       obj.maxDistance = floatToJson(message.maxDistance);
     }
+    if (message.vectorFormat !== undefined) {
+      obj.vectorFormat = vectorFormatToJSON(message.vectorFormat);
+    }
     return obj;
   },
 
@@ -4694,6 +4841,7 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     message.offset = object.offset ?? 0;
     message.omitFields = object.omitFields?.map((e) => e) || [];
     message.maxDistance = object.maxDistance ?? undefined;
+    message.vectorFormat = object.vectorFormat ?? undefined;
     return message;
   },
 };
@@ -6117,6 +6265,497 @@ export const RecommendResponse: MessageFns<RecommendResponse> = {
   },
 };
 
+function createBaseItemUpdate(): ItemUpdate {
+  return { id: "", setFields: {}, removeFields: [], vector: undefined };
+}
+
+export const ItemUpdate: MessageFns<ItemUpdate> = {
+  encode(message: ItemUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    globalThis.Object.entries(message.setFields).forEach(([key, value]: [string, FieldValue]) => {
+      ItemUpdate_SetFieldsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    for (const v of message.removeFields) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.vector !== undefined) {
+      Vector.encode(message.vector, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ItemUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseItemUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = ItemUpdate_SetFieldsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.setFields[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.removeFields.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.vector = Vector.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ItemUpdate {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      setFields: isObject(object.setFields)
+        ? (globalThis.Object.entries(object.setFields) as [string, any][]).reduce(
+          (acc: { [key: string]: FieldValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: FieldValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.set_fields)
+        ? (globalThis.Object.entries(object.set_fields) as [string, any][]).reduce(
+          (acc: { [key: string]: FieldValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: FieldValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      removeFields: globalThis.Array.isArray(object?.removeFields)
+        ? object.removeFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.remove_fields)
+        ? object.remove_fields.map((e: any) => globalThis.String(e))
+        : [],
+      vector: isSet(object.vector) ? Vector.fromJSON(object.vector) : undefined,
+    };
+  },
+
+  toJSON(message: ItemUpdate): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.setFields) {
+      const entries = globalThis.Object.entries(message.setFields) as [string, FieldValue][];
+      if (entries.length > 0) {
+        obj.setFields = {};
+        entries.forEach(([k, v]) => {
+          obj.setFields[k] = FieldValue.toJSON(v);
+        });
+      }
+    }
+    if (message.removeFields?.length) {
+      obj.removeFields = message.removeFields;
+    }
+    if (message.vector !== undefined) {
+      obj.vector = Vector.toJSON(message.vector);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ItemUpdate>, I>>(base?: I): ItemUpdate {
+    return ItemUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ItemUpdate>, I>>(object: I): ItemUpdate {
+    const message = createBaseItemUpdate();
+    message.id = object.id ?? "";
+    message.setFields = (globalThis.Object.entries(object.setFields ?? {}) as [string, FieldValue][]).reduce(
+      (acc: { [key: string]: FieldValue }, [key, value]: [string, FieldValue]) => {
+        if (value !== undefined) {
+          acc[key] = FieldValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.removeFields = object.removeFields?.map((e) => e) || [];
+    message.vector = (object.vector !== undefined && object.vector !== null)
+      ? Vector.fromPartial(object.vector)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseItemUpdate_SetFieldsEntry(): ItemUpdate_SetFieldsEntry {
+  return { key: "", value: undefined };
+}
+
+export const ItemUpdate_SetFieldsEntry: MessageFns<ItemUpdate_SetFieldsEntry> = {
+  encode(message: ItemUpdate_SetFieldsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      FieldValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ItemUpdate_SetFieldsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseItemUpdate_SetFieldsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = FieldValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ItemUpdate_SetFieldsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? FieldValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: ItemUpdate_SetFieldsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = FieldValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ItemUpdate_SetFieldsEntry>, I>>(base?: I): ItemUpdate_SetFieldsEntry {
+    return ItemUpdate_SetFieldsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ItemUpdate_SetFieldsEntry>, I>>(object: I): ItemUpdate_SetFieldsEntry {
+    const message = createBaseItemUpdate_SetFieldsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? FieldValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateItemsRequest(): UpdateItemsRequest {
+  return { indexName: "", updates: [], createMissing: false, durability: undefined };
+}
+
+export const UpdateItemsRequest: MessageFns<UpdateItemsRequest> = {
+  encode(message: UpdateItemsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.indexName !== "") {
+      writer.uint32(10).string(message.indexName);
+    }
+    for (const v of message.updates) {
+      ItemUpdate.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.createMissing !== false) {
+      writer.uint32(24).bool(message.createMissing);
+    }
+    if (message.durability !== undefined) {
+      writer.uint32(32).int32(message.durability);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateItemsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateItemsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.indexName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updates.push(ItemUpdate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.createMissing = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.durability = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateItemsRequest {
+    return {
+      indexName: isSet(object.indexName)
+        ? globalThis.String(object.indexName)
+        : isSet(object.index_name)
+        ? globalThis.String(object.index_name)
+        : "",
+      updates: globalThis.Array.isArray(object?.updates) ? object.updates.map((e: any) => ItemUpdate.fromJSON(e)) : [],
+      createMissing: isSet(object.createMissing)
+        ? globalThis.Boolean(object.createMissing)
+        : isSet(object.create_missing)
+        ? globalThis.Boolean(object.create_missing)
+        : false,
+      durability: isSet(object.durability) ? durabilityFromJSON(object.durability) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateItemsRequest): unknown {
+    const obj: any = {};
+    if (message.indexName !== "") {
+      obj.indexName = message.indexName;
+    }
+    if (message.updates?.length) {
+      obj.updates = message.updates.map((e) => ItemUpdate.toJSON(e));
+    }
+    if (message.createMissing !== false) {
+      obj.createMissing = message.createMissing;
+    }
+    if (message.durability !== undefined) {
+      obj.durability = durabilityToJSON(message.durability);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateItemsRequest>, I>>(base?: I): UpdateItemsRequest {
+    return UpdateItemsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateItemsRequest>, I>>(object: I): UpdateItemsRequest {
+    const message = createBaseUpdateItemsRequest();
+    message.indexName = object.indexName ?? "";
+    message.updates = object.updates?.map((e) => ItemUpdate.fromPartial(e)) || [];
+    message.createMissing = object.createMissing ?? false;
+    message.durability = object.durability ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateItemsResponse(): UpdateItemsResponse {
+  return { updatedCount: 0, createdCount: 0, missingIds: [] };
+}
+
+export const UpdateItemsResponse: MessageFns<UpdateItemsResponse> = {
+  encode(message: UpdateItemsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.updatedCount !== 0) {
+      writer.uint32(8).uint32(message.updatedCount);
+    }
+    if (message.createdCount !== 0) {
+      writer.uint32(16).uint32(message.createdCount);
+    }
+    for (const v of message.missingIds) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateItemsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateItemsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.updatedCount = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.createdCount = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.missingIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateItemsResponse {
+    return {
+      updatedCount: isSet(object.updatedCount)
+        ? globalThis.Number(object.updatedCount)
+        : isSet(object.updated_count)
+        ? globalThis.Number(object.updated_count)
+        : 0,
+      createdCount: isSet(object.createdCount)
+        ? globalThis.Number(object.createdCount)
+        : isSet(object.created_count)
+        ? globalThis.Number(object.created_count)
+        : 0,
+      missingIds: globalThis.Array.isArray(object?.missingIds)
+        ? object.missingIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.missing_ids)
+        ? object.missing_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UpdateItemsResponse): unknown {
+    const obj: any = {};
+    if (message.updatedCount !== 0) {
+      obj.updatedCount = Math.round(message.updatedCount);
+    }
+    if (message.createdCount !== 0) {
+      obj.createdCount = Math.round(message.createdCount);
+    }
+    if (message.missingIds?.length) {
+      obj.missingIds = message.missingIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateItemsResponse>, I>>(base?: I): UpdateItemsResponse {
+    return UpdateItemsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateItemsResponse>, I>>(object: I): UpdateItemsResponse {
+    const message = createBaseUpdateItemsResponse();
+    message.updatedCount = object.updatedCount ?? 0;
+    message.createdCount = object.createdCount ?? 0;
+    message.missingIds = object.missingIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /**
  * VectorService stores items (a float vector plus metadata) in indexes, answers hybrid
  * metadata-plus-KNN searches as streams, and recommends items from what nearest neighbours did.
@@ -6293,6 +6932,25 @@ export const VectorServiceService = {
       Buffer.from(GetInteractionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetInteractionsResponse => GetInteractionsResponse.decode(value),
   },
+  /**
+   * UpdateItems changes existing items without resending the rest: it sets and removes metadata fields
+   * and optionally replaces the vector. Each item is changed atomically (on Redis one script on its one
+   * key, so it is cluster-safe); the request as a whole is not a transaction. Ids that do not exist are
+   * listed in `missing_ids` and nothing is created for them, unless `create_missing` is set and the
+   * update carries a vector. The request is validated whole before anything is written: one bad update
+   * rejects it (INVALID_ARGUMENT naming the field). A failure with DEADLINE_EXCEEDED, CANCELLED or
+   * UNAVAILABLE may have applied some of the updates, each whole; repeating the request is safe (setting
+   * and removing are idempotent).
+   */
+  updateItems: {
+    path: "/vecrec.v1.VectorService/UpdateItems" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateItemsRequest): Buffer => Buffer.from(UpdateItemsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateItemsRequest => UpdateItemsRequest.decode(value),
+    responseSerialize: (value: UpdateItemsResponse): Buffer => Buffer.from(UpdateItemsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateItemsResponse => UpdateItemsResponse.decode(value),
+  },
 } as const;
 
 export interface VectorServiceServer extends UntypedServiceImplementation {
@@ -6364,6 +7022,17 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
   recordInteractions: handleUnaryCall<RecordInteractionsRequest, RecordInteractionsResponse>;
   /** GetInteractions reads a user's interactions back, newest first, one page at a time. */
   getInteractions: handleUnaryCall<GetInteractionsRequest, GetInteractionsResponse>;
+  /**
+   * UpdateItems changes existing items without resending the rest: it sets and removes metadata fields
+   * and optionally replaces the vector. Each item is changed atomically (on Redis one script on its one
+   * key, so it is cluster-safe); the request as a whole is not a transaction. Ids that do not exist are
+   * listed in `missing_ids` and nothing is created for them, unless `create_missing` is set and the
+   * update carries a vector. The request is validated whole before anything is written: one bad update
+   * rejects it (INVALID_ARGUMENT naming the field). A failure with DEADLINE_EXCEEDED, CANCELLED or
+   * UNAVAILABLE may have applied some of the updates, each whole; repeating the request is safe (setting
+   * and removing are idempotent).
+   */
+  updateItems: handleUnaryCall<UpdateItemsRequest, UpdateItemsResponse>;
 }
 
 export interface VectorServiceClient extends Client {
@@ -6584,6 +7253,31 @@ export interface VectorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetInteractionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * UpdateItems changes existing items without resending the rest: it sets and removes metadata fields
+   * and optionally replaces the vector. Each item is changed atomically (on Redis one script on its one
+   * key, so it is cluster-safe); the request as a whole is not a transaction. Ids that do not exist are
+   * listed in `missing_ids` and nothing is created for them, unless `create_missing` is set and the
+   * update carries a vector. The request is validated whole before anything is written: one bad update
+   * rejects it (INVALID_ARGUMENT naming the field). A failure with DEADLINE_EXCEEDED, CANCELLED or
+   * UNAVAILABLE may have applied some of the updates, each whole; repeating the request is safe (setting
+   * and removing are idempotent).
+   */
+  updateItems(
+    request: UpdateItemsRequest,
+    callback: (error: ServiceError | null, response: UpdateItemsResponse) => void,
+  ): ClientUnaryCall;
+  updateItems(
+    request: UpdateItemsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateItemsResponse) => void,
+  ): ClientUnaryCall;
+  updateItems(
+    request: UpdateItemsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateItemsResponse) => void,
   ): ClientUnaryCall;
 }
 
