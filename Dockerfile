@@ -14,6 +14,10 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The image's own user (uid 1000), not root.
 USER node
 EXPOSE 50051
+# grpc.health.v1 Check on the server's port (SERVING only while Redis answers): see src/health-probe.ts.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 CMD ["node", "dist/src/health-probe.js"]
+# node is PID 1 and handles SIGTERM itself (drain, then exit 0): no npm or shell in between.
 CMD ["node", "dist/src/main.js"]

@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import os from "node:os";
 import { z } from "zod";
 import { DURABILITIES, type Durability } from "./domain/durability.js";
+import { packageVersion } from "./version.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -106,6 +107,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const program = new Command()
     .name("vecrec")
     .description("A gRPC vector database for recommendations, on Redis or in memory")
+    .version(packageVersion(), "-V, --version", "print the version and exit")
     .option("--listen <host:port>", `address to bind (env VECREC_LISTEN, default ${DEFAULT_LISTEN})`)
     .option(
       "--redis-url <url>",

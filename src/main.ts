@@ -4,6 +4,7 @@
  * store closed, exit 0). With `--workers N` (N > 1) it is the primary of N such worker processes
  * sharing its port (src/workers.ts). Exit code 2 means bad configuration, 1 a startup failure.
  */
+import { setLogger } from "@grpc/grpc-js";
 import cluster from "node:cluster";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
@@ -58,20 +59,60 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 
   const logger = pino({ name: "vecrec", level: config.logLevel });
+  routeGrpcLogs(logger);
   if (cluster.isWorker) {
-    return serve(config, logger.child({ worker: workerSlot() }), { worker: true, listen: env[WORKER_LISTEN_ENV] ?? config.listen });
+    return serve(config, logger.child({ worker: workerSlot() }), { worker: true, listen: env[WORKER_LISTEN_ENV] ?? config.listen }, env);
   }
   if (config.workers > 1) {
     return runPrimary({ workers: config.workers, listen: config.listen, logger, graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
   }
-  return serve(config, logger, { worker: false, listen: config.listen });
+  return serve(config, logger, { worker: false, listen: config.listen }, env);
+}
+
+/** Whether a bind failed because the port is taken (grpc-js words it inside its own message). */
+export function isAddressInUse(error: unknown): boolean {
+  return error instanceof Error && /\bEADDRINUSE\b/.test(error.message);
+}
+
+/**
+ * grpc-js writes its own diagnostics to stderr ("E No address added ..."); they go to the JSON log at
+ * debug instead, so that stderr holds vecrec's own sentences (GRPC_VERBOSITY still selects which).
+ */
+function routeGrpcLogs(logger: Logger): void {
+  const grpcLog = logger.child({ component: "grpc-js" });
+  setLogger({
+    error: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
+    info: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
+    debug: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
+  });
+}
+
+/**
+ * Under `npm start` the parent is npm, which forwards SIGTERM/SIGINT to this process; a supervisor that
+ * SIGKILLs npm cannot be forwarded, so the server would outlive it. Checking once a second whether the
+ * parent changed (re-parented: npm is gone) drains as on SIGTERM.
+ */
+function stopWhenParentExits(logger: Logger): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    logger.warn({ parentPid: parent }, "npm (the parent process) is gone: stopping as on SIGTERM");
+    process.kill(process.pid, "SIGTERM");
+  }, 1000);
+  timer.unref();
 }
 
 /**
  * One serving process (the only one, or a worker): opens the store, serves until asked to stop, then
  * drains (health NOT_SERVING, grace period), closes the store and resolves 0.
  */
-async function serve(config: Config, logger: Logger, mode: { worker: boolean; listen: string }): Promise<number> {
+async function serve(
+  config: Config,
+  logger: Logger,
+  mode: { worker: boolean; listen: string },
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const stop = stopRequested(logger);
   let store;
   try {
@@ -85,6 +126,15 @@ async function serve(config: Config, logger: Logger, mode: { worker: boolean; li
   try {
     server = await startServer({ store, listen: mode.listen, logger });
   } catch (error: unknown) {
+    if (isAddressInUse(error)) {
+      // One sentence, not grpc-js's line and a stack: the usual cause is another server on the port.
+      process.stderr.write(
+        `vecrec: cannot listen on ${mode.listen}: the address is already in use (another process holds the port); ` +
+          `stop it or choose another address with --listen / VECREC_LISTEN\n`,
+      );
+      await store.close();
+      return 1;
+    }
     logger.fatal({ err: error, listen: mode.listen }, "cannot start the gRPC server");
     await store.close();
     return 1;
@@ -102,6 +152,7 @@ async function serve(config: Config, logger: Logger, mode: { worker: boolean; li
     );
   }
 
+  if (!mode.worker && env.npm_lifecycle_event !== undefined) stopWhenParentExits(logger);
   const reason = await stop;
   // A worker's drain is logged once, by the primary.
   logger[mode.worker ? "debug" : "info"]({ signal: reason, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, "shutting down: draining in-flight calls");
