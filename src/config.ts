@@ -13,6 +13,8 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_LISTEN = "127.0.0.1:50051";
+/** The embedded engine's data directory when none is given (relative to the working directory). */
+export const DEFAULT_DATA_DIR = "vecrec-data";
 /** The most worker processes `--workers` accepts. */
 export const MAX_WORKERS = 256;
 
@@ -38,6 +40,12 @@ export interface Config {
    * `none` needs Redis (a ConfigError on the embedded engine) with appendonly yes.
    */
   readonly redisDurability: Durability;
+  /**
+   * The embedded engine's data directory (`--data-dir`, default `vecrec-data` in the working
+   * directory): where it keeps its data across restarts. undefined = in memory only (`--in-memory`),
+   * and always on Redis.
+   */
+  readonly dataDir: string | undefined;
 }
 
 /** A bad setting: the message names each one; the process should exit with EXIT_CODE. */
@@ -93,6 +101,8 @@ const SETTING_NAMES: Record<string, string> = {
   logLevel: "--log-level / VECREC_LOG_LEVEL",
   workers: "--workers / VECREC_WORKERS",
   redisDurability: "--redis-durability / VECREC_REDIS_DURABILITY",
+  dataDir: "--data-dir / VECREC_DATA_DIR",
+  inMemory: "--in-memory / VECREC_IN_MEMORY",
 };
 
 function emptyToUndefined(value: string | undefined): string | undefined {
@@ -122,6 +132,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       "--redis-durability <level>",
       `none, local or replicas: how durable a write that does not ask must be before it is acknowledged (env VECREC_REDIS_DURABILITY, default none); local = fsynced to Redis's append-only file, replicas = also to a replica's (needs appendonly yes)`,
     )
+    .option(
+      "--data-dir <dir>",
+      `where the embedded engine keeps its data across restarts (env VECREC_DATA_DIR, default ./${DEFAULT_DATA_DIR}); not used with --redis-url`,
+    )
+    .option("--in-memory", "embedded engine with data in memory only, lost on exit (env VECREC_IN_MEMORY=true)")
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -133,7 +148,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
     throw error;
   }
-  const flags = program.opts<{ listen?: string; redisUrl?: string; logLevel?: string; workers?: string; redisDurability?: string }>();
+  const flags = program.opts<{
+    listen?: string;
+    redisUrl?: string;
+    logLevel?: string;
+    workers?: string;
+    redisDurability?: string;
+    dataDir?: string;
+    inMemory?: boolean;
+  }>();
   const raw = {
     listen: flags.listen ?? emptyToUndefined(env.VECREC_LISTEN) ?? DEFAULT_LISTEN,
     redisUrl: emptyToUndefined(flags.redisUrl ?? env.VECREC_REDIS_URL),
@@ -153,6 +176,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const { listen, redisUrl, logLevel, workers, redisDurability } = parsed.data;
+  const dataDir = resolveDataDir(redisUrl, flags.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR), flags.inMemory, env.VECREC_IN_MEMORY);
   if (redisUrl === undefined && redisDurability !== "none") {
     throw new ConfigError(
       `invalid configuration:\n  ${SETTING_NAMES.redisDurability}: the embedded engine keeps its data in memory only, so writes ` +
@@ -165,7 +189,32 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
         `served by 1 worker only; set --redis-url to serve with several, or leave --workers unset (got ${JSON.stringify(raw.workers)})`,
     );
   }
-  return { listen, redisUrl, logLevel, workers: workers === 0 ? defaultWorkers(redisUrl) : workers, redisDurability };
+  return { listen, redisUrl, logLevel, workers: workers === 0 ? defaultWorkers(redisUrl) : workers, redisDurability, dataDir };
+}
+
+/**
+ * The embedded engine's data directory: undefined on Redis and with --in-memory / VECREC_IN_MEMORY=true
+ * (1, yes), else --data-dir / VECREC_DATA_DIR or the default. The flag --in-memory with --data-dir is
+ * a ConfigError (which one was meant?); the variable VECREC_IN_MEMORY yields to an explicit --data-dir.
+ */
+function resolveDataDir(
+  redisUrl: string | undefined,
+  dataDir: string | undefined,
+  inMemoryFlag: boolean | undefined,
+  inMemoryEnv: string | undefined,
+): string | undefined {
+  if (inMemoryFlag === true && dataDir !== undefined) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${SETTING_NAMES.inMemory}: keeps the data in memory only, but ${SETTING_NAMES.dataDir} names a directory (got ${JSON.stringify(dataDir)}); give one of them`,
+    );
+  }
+  const envInMemory = emptyToUndefined(inMemoryEnv)?.trim().toLowerCase();
+  if (envInMemory !== undefined && !["true", "1", "yes", "false", "0", "no"].includes(envInMemory)) {
+    throw new ConfigError(`invalid configuration:\n  ${SETTING_NAMES.inMemory}: must be true or false (got ${JSON.stringify(inMemoryEnv)})`);
+  }
+  if (redisUrl !== undefined || inMemoryFlag === true) return undefined;
+  if (dataDir === undefined && (envInMemory === "true" || envInMemory === "1" || envInMemory === "yes")) return undefined;
+  return dataDir ?? DEFAULT_DATA_DIR;
 }
 
 /** `--workers 0` / unset: one process per core on Redis; 1 on the embedded engine (its data lives in one process). */

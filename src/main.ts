@@ -6,9 +6,11 @@
  */
 import { setLogger } from "@grpc/grpc-js";
 import cluster from "node:cluster";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import { ConfigError, ConfigExitRequest, loadConfig, type Config } from "./config.js";
+import { isDataDirCommand, runDataDirCommand } from "./data-dir-commands.js";
 import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
 import { createStore } from "./store/create-store.js";
 import type { VectorStore } from "./store/vector-store.js";
@@ -46,6 +48,7 @@ export function startServer(options: StartServerOptions): Promise<RunningServer>
  * this process is the primary of src/workers.ts and each worker comes back here (as a cluster worker).
  */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (isDataDirCommand(argv[2])) return runDataDirCommand(argv, env);
   let config;
   try {
     config = loadConfig(argv, env);
@@ -116,9 +119,9 @@ async function serve(
   const stop = stopRequested(logger);
   let store;
   try {
-    store = await createStore({ redisUrl: config.redisUrl, redisDurability: config.redisDurability, logger });
+    store = await createStore({ redisUrl: config.redisUrl, redisDurability: config.redisDurability, dataDir: config.dataDir, logger });
   } catch (error: unknown) {
-    logger.fatal({ err: error }, "cannot open the store");
+    logger.fatal({ err: error }, `cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   if (mode.worker) logAcceptedConnections(logger);
@@ -147,7 +150,9 @@ async function serve(
     logger.info(
       { address: `${listenHost(mode.listen)}:${server.port}`, backend: store.backend },
       store.backend === "embedded"
-        ? "vecrec listening (embedded backend: data lives in memory only)"
+        ? config.dataDir === undefined
+          ? "vecrec listening (embedded backend: data lives in memory only)"
+          : `vecrec listening (embedded backend: data kept in ${path.resolve(config.dataDir)})`
         : `vecrec listening (${store.backend} backend)`,
     );
   }

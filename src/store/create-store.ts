@@ -1,7 +1,7 @@
 /**
  * Picks the storage backend from the configuration: Redis when a URL is given, else the embedded
- * in-process engine (data in memory only). The Redis adapter is imported lazily so that the embedded
- * mode never loads the Redis client.
+ * in-process engine, durable in a data directory (LMDB) or in memory only. The Redis adapter and LMDB
+ * are imported lazily so that each mode loads only what it uses.
  */
 import type { Logger } from "pino";
 import type { Durability } from "../domain/durability.js";
@@ -20,12 +20,38 @@ export async function createStore(config: {
   redisUrl?: string | undefined;
   /** The durability of writes that do not ask for one (Redis only); default none. */
   redisDurability?: Durability;
+  /** The embedded engine's data directory; undefined = in memory only. Not used with Redis. */
+  dataDir?: string | undefined;
   logger: Logger;
 }): Promise<VectorStore> {
   const { redisUrl, logger } = config;
   if (redisUrl === undefined) {
-    logger.info({ backend: "embedded" }, "storage: embedded engine; data lives in memory only and is lost on exit");
-    return createEmbeddedStore();
+    if (config.dataDir === undefined) {
+      logger.info({ backend: "embedded" }, "storage: embedded engine; data lives in memory only and is lost on exit (--in-memory)");
+      return createEmbeddedStore();
+    }
+    const started = performance.now();
+    const { openLmdbPersistence } = await import("./embedded/lmdb-persistence.js");
+    const persistence = openLmdbPersistence(config.dataDir);
+    let store: VectorStore;
+    try {
+      store = createEmbeddedStore({ persistence });
+    } catch (error: unknown) {
+      await persistence.close();
+      throw error;
+    }
+    const indexes = await store.listIndexes();
+    logger.info(
+      {
+        backend: "embedded",
+        dataDir: persistence.location,
+        indexes: indexes.length,
+        items: indexes.reduce((sum, index) => sum + index.itemCount, 0),
+        loadMs: Math.round(performance.now() - started),
+      },
+      `storage: embedded engine; data kept in ${persistence.location} (loaded)`,
+    );
+    return store;
   }
   const { createRedisStore } = await import("./redis/redis-store.js");
   const store = await createRedisStore({ url: redisUrl, logger, durability: config.redisDurability });

@@ -9,7 +9,8 @@ import { unary } from "./harness.js";
 /** Runs src/main.ts the way `npm start` runs the compiled file (through tsx, without a build). */
 function startMain(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-    env: { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", ...env },
+    // In memory: a test never leaves a ./vecrec-data behind (test/e2e/durable-restart.test.ts uses temp dirs).
+    env: { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", VECREC_DATA_DIR: "", VECREC_IN_MEMORY: "true", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }

@@ -34,7 +34,8 @@ class VecrecProcess {
 
   constructor(args: string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-      env: { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", VECREC_WORKERS: "", ...env },
+      // In memory: a test never leaves a ./vecrec-data behind.
+      env: { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", VECREC_WORKERS: "", VECREC_DATA_DIR: "", VECREC_IN_MEMORY: "true", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));

@@ -5,6 +5,7 @@
  */
 import { throwIfAborted } from "../../domain/errors.js";
 import { createFilterMatcher } from "../../domain/filter/match.js";
+import type { Interaction } from "../../domain/interaction.js";
 import type { FieldValues, Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
 import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
@@ -125,8 +126,11 @@ export class EmbeddedIndex {
     return slot === undefined ? undefined : this.itemAt(slot, undefined, includeVector);
   }
 
-  /** Deletes items (and their interactions); returns how many existed. */
-  delete(ids: readonly string[]): number {
+  /**
+   * Deletes items (and their interactions); returns how many existed. The interactions removed are
+   * pushed to `removedInteractions` when given (what the persistence deletes).
+   */
+  delete(ids: readonly string[], removedInteractions?: Interaction[]): number {
     let deleted = 0;
     for (const id of new Set(ids)) {
       const slot = this.idTable.rowOf(id);
@@ -140,7 +144,8 @@ export class EmbeddedIndex {
       deleted++;
     }
     for (const id of ids) this.unindexed.delete(id);
-    this.interactions.deleteItems(ids);
+    const removed = this.interactions.deleteItems(ids);
+    if (removedInteractions !== undefined) for (const interaction of removed) removedInteractions.push(interaction);
     return deleted;
   }
 

@@ -43,13 +43,20 @@ export class InteractionLog {
     return sorted;
   }
 
+  /** Every interaction stored, in no particular order (for persisting or dropping them all). */
+  *all(): IterableIterator<Interaction> {
+    for (const entries of this.byUser.values()) yield* entries.values();
+  }
+
   /**
    * Removes every interaction with one of `itemIds`, and the interactions of the users with those ids
-   * (users are items of the index too: deleting one deletes its history).
+   * (users are items of the index too: deleting one deletes its history). Returns the interactions
+   * removed (what the persistence deletes).
    */
-  deleteItems(itemIds: Iterable<string>): void {
+  deleteItems(itemIds: Iterable<string>): Interaction[] {
+    const removed: Interaction[] = [];
     for (const itemId of itemIds) {
-      this.deleteUser(itemId);
+      this.deleteUser(itemId, removed);
       const users = this.usersOfItem.get(itemId);
       if (users === undefined) continue;
       this.usersOfItem.delete(itemId);
@@ -57,20 +64,24 @@ export class InteractionLog {
         const entries = this.byUser.get(userId);
         if (entries === undefined) continue;
         for (const [key, interaction] of entries) {
-          if (interaction.itemId === itemId) entries.delete(key);
+          if (interaction.itemId !== itemId) continue;
+          entries.delete(key);
+          removed.push(interaction);
         }
         if (entries.size === 0) this.byUser.delete(userId);
         this.sortedCache.delete(userId);
       }
     }
+    return removed;
   }
 
-  private deleteUser(userId: string): void {
+  private deleteUser(userId: string, removed: Interaction[]): void {
     const entries = this.byUser.get(userId);
     if (entries === undefined) return;
     this.byUser.delete(userId);
     this.sortedCache.delete(userId);
     for (const interaction of entries.values()) {
+      removed.push(interaction);
       const users = this.usersOfItem.get(interaction.itemId);
       if (users === undefined) continue;
       // The user is gone: unlink it from every item it touched.

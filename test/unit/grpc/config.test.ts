@@ -7,7 +7,14 @@ const argv = (...args: string[]): string[] => ["node", "main.js", ...args];
 
 describe("loadConfig", () => {
   it("uses the defaults when nothing is set", () => {
-    expect(loadConfig(argv(), {})).toEqual({ listen: DEFAULT_LISTEN, redisUrl: undefined, logLevel: "info", workers: 1, redisDurability: "none" });
+    expect(loadConfig(argv(), {})).toEqual({
+      listen: DEFAULT_LISTEN,
+      redisUrl: undefined,
+      logLevel: "info",
+      workers: 1,
+      redisDurability: "none",
+      dataDir: "vecrec-data",
+    });
   });
 
   it("reads the environment", () => {

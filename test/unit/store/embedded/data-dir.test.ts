@@ -1,0 +1,179 @@
+/**
+ * The embedded engine's data directory: reopening, the lock, the format checks (foreign, corrupt,
+ * newer directories are refused and left untouched), backup of a live directory and restore.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FailedPreconditionError } from "../../../../src/domain/errors.js";
+import type { IndexSpec } from "../../../../src/domain/schema.js";
+import { createEmbeddedStore } from "../../../../src/store/embedded/embedded-store.js";
+import { decodeItemRecord, encodeItemRecord } from "../../../../src/store/embedded/item-record.js";
+import {
+  DATA_FILE,
+  DataDirError,
+  FORMAT_FILE,
+  backupDataDir,
+  openLmdbPersistence,
+  restoreDataDir,
+} from "../../../../src/store/embedded/lmdb-persistence.js";
+import { LOCK_FILE } from "../../../../src/store/embedded/data-dir-lock.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vecrec-datadir-"));
+  dirs.push(dir);
+  return dir;
+}
+
+const spec: IndexSpec = {
+  name: "things",
+  fields: [
+    { name: "grp", type: "tag", separator: ",", caseSensitive: false },
+    { name: "vec", type: "vector", dimension: 3, algorithm: "FLAT", metric: "COSINE", elementType: "FLOAT32" },
+  ],
+};
+
+const open = (dir: string) => createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+
+/** Every file of `dir` with its bytes (to show nothing was written). */
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f)).toString("base64")]));
+}
+
+describe("the data directory", () => {
+  it("keeps items (vectors bit for bit, fields), interactions and definitions across a reopen", async () => {
+    const dir = path.join(tempDir(), "nested", "data");
+    let store = open(dir);
+    await store.createIndex(spec);
+    const odd = new Float32Array([1e-45, -0, 3.4e38]);
+    await store.upsert("things", [
+      { id: "a", vector: odd, fields: { grp: { type: "tag", values: ["x", "y"] } } },
+      { id: "é/☃", vector: new Float32Array([0, 0, 0]), fields: {} },
+    ]);
+    await store.recordInteractions("things", [{ userId: "a", itemId: "z", kind: "like", weight: 0.25, occurredAtMs: 12 }]);
+    await store.close();
+    store = open(dir);
+    const [a, snowman] = await store.getItems("things", ["a", "é/☃"], { includeVectors: true });
+    expect(new Uint8Array((a?.vector as Float32Array).buffer)).toEqual(new Uint8Array(odd.buffer));
+    expect(a?.fields).toEqual({ grp: { type: "tag", values: ["x", "y"] } });
+    expect(Array.from(snowman?.vector ?? [])).toEqual([0, 0, 0]);
+    expect((await store.getInteractions("things", "a", { offset: 0, limit: 10 })).interactions).toEqual([
+      { userId: "a", itemId: "z", kind: "like", weight: 0.25, occurredAtMs: 12 },
+    ]);
+    expect((await store.getIndexSpec("things"))).toEqual(spec);
+    await store.close();
+  });
+
+  it("encodes an item record and decodes it back", () => {
+    const item = {
+      id: "i",
+      vector: new Float32Array([1.5, -2, Number.MIN_VALUE]),
+      fields: { t: { type: "text", value: "héllo" }, g: { type: "tag", values: [] }, n: { type: "numeric", value: -1.25 } },
+    } as const;
+    expect(decodeItemRecord("i", encodeItemRecord(item))).toEqual(item);
+    expect(decodeItemRecord("j", encodeItemRecord({ id: "j", fields: {} }))).toEqual({ id: "j", fields: {} });
+    expect(() => decodeItemRecord("k", new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/version/);
+  });
+
+  it("refuses a second opener in this process and in another process, and takes over a stale lock", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    expect(() => openLmdbPersistence(dir)).toThrow(/in use by another vecrec process/);
+    // Another process: the same refusal, from its own pid check.
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "-e", `import("./src/store/embedded/lmdb-persistence.ts").then((m) => m.openLmdbPersistence(${JSON.stringify(dir)})).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })`],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, "exit")) as [number];
+    expect(code).toBe(3);
+    expect(stderr).toContain(`data directory ${dir} is in use by another vecrec process (pid ${process.pid}`);
+    await store.close();
+    expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
+    // A lock file left by a process that is gone (a kill -9) does not stop the next server.
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 7, startTime: "1" }));
+    const again = open(dir);
+    expect(await again.listIndexes()).toEqual([]);
+    await again.close();
+  });
+
+  it("refuses foreign, corrupt, truncated and newer directories with one error, writing nothing", async () => {
+    const foreign = tempDir();
+    fs.writeFileSync(path.join(foreign, "notes.txt"), "mine");
+    const corrupt = tempDir();
+    fs.writeFileSync(path.join(corrupt, FORMAT_FILE), JSON.stringify({ format: "vecrec-embedded", version: 1 }));
+    fs.writeFileSync(path.join(corrupt, DATA_FILE), Buffer.alloc(64 * 1024, 7));
+    const newer = tempDir();
+    fs.writeFileSync(path.join(newer, FORMAT_FILE), JSON.stringify({ format: "vecrec-embedded", version: 99 }));
+    fs.writeFileSync(path.join(newer, DATA_FILE), "future");
+    // A real database cut short (a copy that stopped half-way).
+    const truncated = tempDir() + "-truncated";
+    fs.mkdirSync(truncated);
+    dirs.push(truncated);
+    const source = tempDir();
+    const full = createEmbeddedStore({ persistence: openLmdbPersistence(source) });
+    await full.createIndex(spec);
+    await full.upsert("things", Array.from({ length: 500 }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1, 2]), fields: {} })));
+    await full.close();
+    fs.copyFileSync(path.join(source, FORMAT_FILE), path.join(truncated, FORMAT_FILE));
+    const bytes = fs.readFileSync(path.join(source, DATA_FILE));
+    fs.writeFileSync(path.join(truncated, DATA_FILE), bytes.subarray(0, bytes.length - 4096));
+    const alien = tempDir();
+    fs.writeFileSync(path.join(alien, FORMAT_FILE), "{not json");
+    const cases: [string, RegExp][] = [
+      [foreign, /is not empty and is not a vecrec data directory/],
+      [corrupt, /is not a usable database \(not an LMDB file\)/],
+      [newer, /format version 99, written by a newer vecrec/],
+      [alien, /vecrec-format\.json is unreadable/],
+      [truncated, /is not a usable database \(truncated/],
+    ];
+    for (const [dir, message] of cases) {
+      const before = snapshot(dir);
+      let error: unknown;
+      try {
+        openLmdbPersistence(dir);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, dir).toBeInstanceOf(DataDirError);
+      expect(error).toBeInstanceOf(FailedPreconditionError);
+      expect((error as Error).message).toMatch(message);
+      expect(snapshot(dir)).toEqual(before);
+    }
+  });
+
+  it("backs up a live directory and restores it into a new one, never over an existing one", async () => {
+    const dir = tempDir();
+    const store = open(dir);
+    await store.createIndex(spec);
+    await store.upsert("things", [{ id: "a", vector: new Float32Array([1, 2, 3]), fields: {} }]);
+    const backup = path.join(tempDir(), "backup");
+    expect(await backupDataDir(dir, backup)).toBeGreaterThan(0);
+    // Written after the backup: not in it.
+    await store.upsert("things", [{ id: "b", vector: new Float32Array([1, 2, 4]), fields: {} }]);
+    await expect(backupDataDir(dir, backup)).rejects.toThrow(/is not empty; nothing was overwritten/);
+    await store.close();
+
+    const restored = path.join(tempDir(), "restored");
+    await restoreDataDir(backup, restored);
+    await expect(restoreDataDir(backup, dir)).rejects.toThrow(/is not empty; nothing was overwritten/);
+    const back = open(restored);
+    expect((await back.getItems("things", ["a", "b"], { includeVectors: true })).map((i) => i?.id)).toEqual(["a", undefined]);
+    expect(await back.getIndexSpec("things")).toEqual(spec);
+    await back.close();
+    // The backup itself is a data directory a server opens.
+    const direct = open(backup);
+    expect((await direct.getIndex("things")).itemCount).toBe(1);
+    await direct.close();
+  });
+});
