@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageVersion } from "../../src/version.js";
 
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
-const cleanEnv = { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", VECREC_WORKERS: "" };
+// In memory: no ./vecrec-data left in the repo, and no lock shared between the tests of this file.
+const cleanEnv = { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", VECREC_WORKERS: "", VECREC_DATA_DIR: "", VECREC_IN_MEMORY: "true" };
 
 function alive(pid: number): boolean {
   try {
