@@ -34,6 +34,8 @@ export interface Options {
   embeddedLargeItems: number;
   /** Exact KNN queries timed per embedded row. */
   embeddedQueries: number;
+  /** UpsertStream vs in-process upserts on the embedded engine: items (0 skips). */
+  streamItems: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<Options> = {
@@ -55,6 +57,7 @@ export const DEFAULT_OPTIONS: Readonly<Options> = {
   embeddedItems: 100_000,
   embeddedLargeItems: 0,
   embeddedQueries: 50,
+  streamItems: 20_000,
 };
 
 /** Options that must stay positive (the others may be 0). */

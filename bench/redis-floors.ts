@@ -18,6 +18,7 @@ import { connectDirect } from "./redis-direct.js";
 import { measureSearchFloor, type SearchFloorOptions, type SearchFloorRow } from "./search-floor.js";
 import type { ServerChildCpu, ServerChildReady } from "./server-child.js";
 import { directHset, vecrecUpsert } from "./upsert-floor.js";
+import { vecrecUpsertStream } from "./upsert-stream.js";
 
 export interface RedisFloorOptions extends SearchFloorOptions {
   readonly items: number;
@@ -33,7 +34,7 @@ export interface RedisFloorOptions extends SearchFloorOptions {
 export interface RedisFloorFigures {
   readonly backend: string;
   /** items/s: vecrec Upsert into FLAT, pipelined HSET into FLAT (undefined when skipped), vecrec Upsert into HNSW. */
-  readonly upsert: { readonly vecrecFlat: number; readonly directFlat?: number; readonly vecrecHnsw?: number };
+  readonly upsert: { readonly vecrecFlat: number; readonly directFlat?: number; readonly vecrecHnsw?: number; readonly streamFlat?: number };
   readonly search: SearchFloorRow[];
 }
 
@@ -67,12 +68,19 @@ export async function benchRedisFloors(
     const vecrecFlat = await vecrecUpsert(client, flat.name, data);
     log(`[bench] ${backend}: FLAT loaded through vecrec Upsert (${Math.round(vecrecFlat)} items/s)`);
     let directFlat: number | undefined;
+    let streamFlat: number | undefined;
     if (o.upsertFloor) {
       const copy = await create(floorSpec("floor-hset", o.dim, "FLAT"));
       directFlat = await directHset(direct, keys, copy, data);
       log(`[bench] ${backend}: FLAT copy written with pipelined HSET (${Math.round(directFlat)} items/s)`);
       await store.dropIndex(copy.name, { deleteItems: true });
       created.splice(created.indexOf(copy.name), 1);
+      // The same items through one UpsertStream call, right after the floor (same Redis state).
+      const streamed = await create(floorSpec("floor-stream", o.dim, "FLAT"));
+      streamFlat = await vecrecUpsertStream(client, streamed.name, data);
+      log(`[bench] ${backend}: FLAT copy loaded through one UpsertStream (${Math.round(streamFlat)} items/s)`);
+      await store.dropIndex(streamed.name, { deleteItems: true });
+      created.splice(created.indexOf(streamed.name), 1);
     }
     let hnsw: IndexSpec | undefined;
     let vecrecHnsw: number | undefined;
@@ -103,7 +111,7 @@ export async function benchRedisFloors(
     }
     return {
       backend,
-      upsert: { vecrecFlat, ...(directFlat !== undefined && { directFlat }), ...(vecrecHnsw !== undefined && { vecrecHnsw }) },
+      upsert: { vecrecFlat, ...(directFlat !== undefined && { directFlat }), ...(streamFlat !== undefined && { streamFlat }), ...(vecrecHnsw !== undefined && { vecrecHnsw }) },
       search,
     };
   } finally {

@@ -30,6 +30,8 @@
  *   e.g. 1000000; bench/embedded-bound.ts, a child process with --expose-gc): exact KNN per query
  *   (`--embedded-queries`) vs the best read-only pass (JS, WebAssembly SIMD) over the same bytes, and
  *   RSS bytes per stored vector.
+ * - UpsertStream vs in-process upserts on the embedded engine (`--stream-items`, bench/upsert-stream.ts);
+ *   on Redis the UpsertStream column of the Upsert floor row (one stream into a third FLAT index).
  * - Vector encoding (`--encoding`): encode + decode of the proto Vector message with the generated
  *   ts-proto codecs, `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
  *
@@ -62,6 +64,7 @@ import { readShards, type ShardReading } from "./redis-shards.js";
 import { createRandom, fixed, median, quantile } from "./stats.js";
 import { SEARCH_K } from "./search-floor.js";
 import { UPSERT_BATCH } from "./upsert-floor.js";
+import { benchEmbeddedStream } from "./upsert-stream.js";
 
 const ms = (x: number): string => x.toFixed(2);
 
@@ -411,6 +414,16 @@ async function main(): Promise<void> {
     }
   }
   if (bounds.length > 0) printBounds(bounds, out);
+  if (o.streamItems > 0) {
+    const e = await benchEmbeddedStream(o.streamItems, o.dim);
+    log(`[bench] embedded UpsertStream done`);
+    out(`## UpsertStream vs in-process upserts, embedded engine (items/s, messages/batches of ${UPSERT_BATCH}, ${e.items} items x ${e.dim}, FLAT COSINE)`);
+    out();
+    out("| backend | vecrec UpsertStream (gRPC, server in this process) | in-process store.upsert | UpsertStream / in-process |");
+    out("|---|---:|---:|---:|");
+    out(`| embedded | ${Math.round(e.stream)} | ${Math.round(e.inProcess)} | ${fixed(e.stream / e.inProcess)}x |`);
+    out();
+  }
   if (o.encoding > 0) printEncoding(out);
 }
 
@@ -444,12 +457,14 @@ function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (lin
   }
   out(`## Upsert vs pipelined HSET (items/s, batches of ${UPSERT_BATCH}, ${o.floorItems} items x ${o.dim} into an empty index)`);
   out();
-  out("| backend | vecrec Upsert, FLAT | pipelined HSET, FLAT | vecrec / HSET | vecrec Upsert, HNSW |");
-  out("|---|---:|---:|---:|---:|");
+  out("| backend | vecrec Upsert, FLAT | pipelined HSET, FLAT | vecrec / HSET | vecrec Upsert, HNSW | vecrec UpsertStream, FLAT | UpsertStream / HSET |");
+  out("|---|---:|---:|---:|---:|---:|---:|");
   for (const f of floors) {
-    const { vecrecFlat, directFlat, vecrecHnsw } = f.upsert;
+    const { vecrecFlat, directFlat, vecrecHnsw, streamFlat } = f.upsert;
+    const streamed = streamFlat === undefined ? "skipped" : Math.round(streamFlat);
+    const streamRatio = streamFlat === undefined || directFlat === undefined ? "" : `${fixed(streamFlat / directFlat)}x`;
     out(
-      `| ${f.backend} | ${Math.round(vecrecFlat)} | ${directFlat === undefined ? "skipped" : Math.round(directFlat)} | ${directFlat === undefined ? "" : `${fixed(vecrecFlat / directFlat)}x`} | ${vecrecHnsw === undefined ? "skipped" : Math.round(vecrecHnsw)} |`,
+      `| ${f.backend} | ${Math.round(vecrecFlat)} | ${directFlat === undefined ? "skipped" : Math.round(directFlat)} | ${directFlat === undefined ? "" : `${fixed(vecrecFlat / directFlat)}x`} | ${vecrecHnsw === undefined ? "skipped" : Math.round(vecrecHnsw)} | ${streamed} | ${streamRatio} |`,
     );
   }
   out();

@@ -1,5 +1,5 @@
 /**
- * The two call shapes of VectorService, around a handler that takes a decoded request and a signal:
+ * The three call shapes of VectorService (unary, server streaming, bidirectional streaming), around a handler that takes a decoded request and a signal:
  * every failure ends the call with a mapped status (never UNKNOWN), the signal follows the client
  * (cancel, deadline), and a request the deserializer could not decode (request-decoding.ts) is answered
  * INVALID_ARGUMENT before the handler runs.
@@ -7,8 +7,10 @@
 import {
   Metadata,
   status as GrpcCode,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
+  type ServerDuplexStream,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -80,4 +82,36 @@ export function serverStreamingCall<Req, Res>(
       .finally(() => callSignal.dispose())
       .catch((error: unknown) => logger.error({ err: error, method }, "failed to answer a call"));
   };
+}
+
+/**
+ * A bidirectional call whose requests are read one at a time: the call's read buffer holds at most one
+ * decoded message (grpc-js's default is 16, and it pauses the HTTP/2 stream only when that buffer is
+ * full), so a handler that pulls slowly slows the client down through HTTP/2 flow control instead of
+ * buffering its messages. A request that could not be decoded fails the call with INVALID_ARGUMENT when
+ * the handler reaches it.
+ */
+export function bidiStreamingCall<Req, Res>(
+  method: string,
+  logger: Logger,
+  produce: (requests: AsyncIterable<Req>, signal: AbortSignal) => MessageStream<Res>,
+): handleBidiStreamingCall<Req, Res> {
+  return (call: ServerDuplexStream<Req, Res>) => {
+    limitReadBuffer(call);
+    const callSignal = createCallSignal(call);
+    const requests = (async function* (): AsyncGenerator<Req, void, undefined> {
+      // Not `for await (… of call)`: its end would destroy the call, writable side included, before the
+      // answers and the status are written.
+      for await (const request of call.iterator({ destroyOnReturn: false })) yield decodedRequest(request as Req);
+    })();
+    writeStream(call as never, produce(requests, callSignal.signal), { signal: callSignal.signal, logger, method })
+      .finally(() => callSignal.dispose())
+      .catch((error: unknown) => logger.error({ err: error, method }, "failed to answer a call"));
+  };
+}
+
+/** Lowers the readable high-water mark of a grpc-js call to one message (see bidiStreamingCall). */
+function limitReadBuffer(call: object): void {
+  const state = (call as { _readableState?: { highWaterMark?: number } })._readableState;
+  if (state !== undefined && typeof state.highWaterMark === "number") state.highWaterMark = 1;
 }

@@ -31,6 +31,8 @@ import type {
   UpdateInterestsResponse,
   UpsertRequest,
   UpsertResponse,
+  UpsertStreamRequest,
+  UpsertStreamResponse,
   VectorServiceServer,
 } from "../gen/vecrec/v1/vecrec.js";
 import type { UseCases } from "../usecases/use-cases.js";
@@ -39,7 +41,7 @@ import { decodeIndexRequest, decodeInterests, encodeIndexInfo } from "./index-ma
 import { decodeInteractions, encodeInteraction } from "./interaction-mapping.js";
 import { decodeItemUpdates, decodeItems, encodeItem } from "./item-mapping.js";
 import { decodeRecommendRequest, encodeRecommendedItem } from "./recommend-mapping.js";
-import { serverStreamingCall, unaryCall } from "./rpc-calls.js";
+import { bidiStreamingCall, serverStreamingCall, unaryCall } from "./rpc-calls.js";
 import { decodeSearchRequest, encodeSearchHit } from "./search-mapping.js";
 import type { MessageStream } from "./stream-writer.js";
 import { decodeVectorFormat } from "./vector-mapping.js";
@@ -75,6 +77,28 @@ async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterest
 async function upsert({ items }: UseCases, request: UpsertRequest, signal: AbortSignal): Promise<UpsertResponse> {
   const durability = decodeDurability(request.durability);
   return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items), signal, durability) };
+}
+
+async function* upsertStream(
+  { items }: UseCases,
+  requests: AsyncIterable<UpsertStreamRequest>,
+  signal: AbortSignal,
+): MessageStream<UpsertStreamResponse> {
+  const messages = (async function* () {
+    for await (const request of requests) {
+      yield { indexName: request.indexName, items: decodeItems(request.items), durability: decodeDurability(request.durability) };
+    }
+  })();
+  for await (const ack of items.upsertStream(messages, signal)) {
+    yield {
+      messageIndex: ack.messageIndex,
+      acceptedCount: ack.acceptedCount,
+      rejected: ack.rejected.map((r) => ({ position: r.position, indexInMessage: r.index, id: r.id, reason: r.reason })),
+      totalAccepted: ack.totalAccepted,
+      totalRejected: ack.totalRejected,
+    };
+  }
+  return undefined;
 }
 
 async function updateItems({ items }: UseCases, request: UpdateItemsRequest, signal: AbortSignal): Promise<UpdateItemsResponse> {
@@ -145,6 +169,7 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
     dropIndex: unaryCall("DropIndex", logger, (request) => dropIndex(useCases, request)),
     updateInterests: unaryCall("UpdateInterests", logger, (request) => updateInterests(useCases, request)),
     upsert: unaryCall("Upsert", logger, (request, signal) => upsert(useCases, request, signal)),
+    upsertStream: bidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>("UpsertStream", logger, (requests, signal) => upsertStream(useCases, requests, signal)),
     updateItems: unaryCall("UpdateItems", logger, (request, signal) => updateItems(useCases, request, signal)),
     getItems: unaryCall("GetItems", logger, (request) => getItems(useCases, request)),
     deleteItems: unaryCall("DeleteItems", logger, (request, signal) => deleteItems(useCases, request, signal)),

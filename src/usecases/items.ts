@@ -19,6 +19,7 @@ import { vectorViolations } from "../domain/vector.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
+import { runUpsertStream, type UpsertStreamAck, type UpsertStreamMessage } from "./upsert-stream.js";
 
 /**
  * One item of an Upsert as the transport decoded it: `vector` undefined when the request did not set
@@ -60,6 +61,11 @@ export interface ItemService {
    */
   upsert(indexName: string, items: readonly ItemInput[], signal?: AbortSignal, durability?: Durability): Promise<number>;
   /**
+   * UpsertStream (upsert-stream.ts): one acknowledgement per message once its good items are written, bad
+   * items rejected one by one; reads the next message only while writing the current one.
+   */
+  upsertStream(messages: AsyncIterable<UpsertStreamMessage>, signal: AbortSignal): AsyncGenerator<UpsertStreamAck, void, undefined>;
+  /**
    * Validates every update (nothing written when one is bad), derives the interests tag again for a new
    * vector, and changes the items, each atomically. Missing items are reported, or created from an
    * update with a vector when `createMissing`.
@@ -91,6 +97,10 @@ export function createItemService(store: VectorStore): ItemService {
       const items = validateUpsert(indexName, inputs, spec);
       await store.upsert(indexName, items, { signal, durability });
       return items.length;
+    },
+
+    upsertStream(messages, signal) {
+      return runUpsertStream(store, messages, signal);
     },
 
     async updateItems(indexName, inputs, { createMissing, signal, durability }) {
@@ -138,30 +148,11 @@ export function validateUpsert(indexName: string, inputs: readonly ItemInput[], 
   const violations = new ViolationCollector();
   violations.addAll(indexNameViolations(indexName));
   violations.addAll(batchSizeViolations(inputs.length, "items"));
-  const dimension = spec === undefined ? undefined : vectorField(spec).dimension;
   const fieldsByName = new Map<string, FieldSpec>(spec?.fields.map((f) => [f.name, f]));
   const items: Item[] = [];
-
   inputs.forEach((input, i) => {
-    const item = violations.at("items", i);
-    item.addAll(idViolations(input.id, item.pathOf("id")));
-    let vector: Float32Array | undefined;
-    if (input.vector === undefined) item.at("vector").add("required");
-    else vector = item.decoded(input.vector);
-    if (vector !== undefined) item.addAll(vectorViolations(vector, dimension, item.pathOf("vector")));
-    const fields: Record<string, FieldValue> = {};
-    for (const [name, draft] of Object.entries(input.fields)) {
-      const value = item.decoded(draft);
-      if (value === undefined || spec === undefined) continue;
-      const normalized = normalizeFieldValue(spec, fieldsByName.get(name), name, value, item.at("fields", name));
-      if (normalized !== undefined) fields[name] = normalized;
-    }
-    if (vector === undefined) return;
-    if (spec?.interests !== undefined) {
-      const interests = deriveInterests(vector, spec.interests);
-      if (interests.length > 0) fields[spec.interests.tagField] = { type: "tag", values: interests };
-    }
-    items.push({ id: input.id, vector, fields });
+    const item = validateItem(input, spec, fieldsByName, violations.at("items", i));
+    if (item !== undefined) items.push(item);
   });
   violations.addAll(
     duplicateViolations(
@@ -172,6 +163,67 @@ export function validateUpsert(indexName: string, inputs: readonly ItemInput[], 
   );
   throwIfInvalid(violations, indexName, spec);
   return items;
+}
+
+/**
+ * One item of an Upsert (or UpsertStream) against the spec (undefined: only what needs no spec), its
+ * violations added to `item`; the item to store, or undefined when it has no usable vector.
+ */
+function validateItem(
+  input: ItemInput,
+  spec: IndexSpec | undefined,
+  fieldsByName: ReadonlyMap<string, FieldSpec>,
+  item: ViolationCollector,
+): Item | undefined {
+  const dimension = spec === undefined ? undefined : vectorField(spec).dimension;
+  item.addAll(idViolations(input.id, item.pathOf("id")));
+  let vector: Float32Array | undefined;
+  if (input.vector === undefined) item.at("vector").add("required");
+  else vector = item.decoded(input.vector);
+  if (vector !== undefined) item.addAll(vectorViolations(vector, dimension, item.pathOf("vector")));
+  const fields: Record<string, FieldValue> = {};
+  for (const [name, draft] of Object.entries(input.fields)) {
+    const value = item.decoded(draft);
+    if (value === undefined || spec === undefined) continue;
+    const normalized = normalizeFieldValue(spec, fieldsByName.get(name), name, value, item.at("fields", name));
+    if (normalized !== undefined) fields[name] = normalized;
+  }
+  if (vector === undefined) return undefined;
+  if (spec?.interests !== undefined) {
+    const interests = deriveInterests(vector, spec.interests);
+    if (interests.length > 0) fields[spec.interests.tagField] = { type: "tag", values: interests };
+  }
+  return { id: input.id, vector, fields };
+}
+
+/** One item of an UpsertStream message that was not written. */
+export interface RejectedItem {
+  /** Position in the message. */
+  readonly index: number;
+  readonly id: string;
+  /** Every violation, as `field: description` joined by `; `. */
+  readonly reason: string;
+}
+
+/**
+ * The items of one UpsertStream message, each validated on its own against `spec` (which exists): the
+ * good ones to write (in order; a repeated id is kept, the later one wins when written) and the bad ones
+ * with their reasons. Item paths are `items[i]…` within the message.
+ */
+export function validateStreamItems(inputs: readonly ItemInput[], spec: IndexSpec): { items: Item[]; rejected: RejectedItem[] } {
+  const fieldsByName = new Map<string, FieldSpec>(spec.fields.map((f) => [f.name, f]));
+  const items: Item[] = [];
+  const rejected: RejectedItem[] = [];
+  inputs.forEach((input, i) => {
+    const violations = new ViolationCollector();
+    const item = validateItem(input, spec, fieldsByName, violations.at("items", i));
+    if (violations.count === 0 && item !== undefined) items.push(item);
+    else {
+      const reason = violations.violations.map((v) => `${v.field}: ${v.description}`).join("; ");
+      rejected.push({ index: i, id: input.id, reason });
+    }
+  });
+  return { items, rejected };
 }
 
 /**

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -1035,6 +1037,51 @@ export interface UpdateItemsResponse {
   createdCount: number;
   /** Ids of the updates whose item does not exist and was not created, in request order. */
   missingIds: string[];
+}
+
+/** One message of an UpsertStream call: some items for the index. */
+export interface UpsertStreamRequest {
+  /**
+   * Name of the index. Required in the first message; later messages may leave it empty or repeat it
+   * (another name fails the call with INVALID_ARGUMENT).
+   */
+  indexName: string;
+  /** The items of this message, 0..10000 (about 1000 is a good size), each validated on its own. */
+  items: Item[];
+  /**
+   * How durable this message's items must be before it is acknowledged; unset or UNSPECIFIED = the
+   * server's default.
+   */
+  durability?: Durability | undefined;
+}
+
+/** An item of an UpsertStream that was not written, and why. */
+export interface RejectedItem {
+  /** 0-based position of the item in the whole stream (counting every item of every message). */
+  position: number;
+  /** 0-based position of the item in its request message. */
+  indexInMessage: number;
+  /** The item's id as sent (may be empty or invalid: that can be the reason). */
+  id: string;
+  /**
+   * Every problem found, as `field: description` separated by `; ` (fields as in Upsert, e.g.
+   * `items[3].vector: dimension 2 does not match the index (3)`).
+   */
+  reason: string;
+}
+
+/** The acknowledgement of one UpsertStream request message: its accepted items are stored. */
+export interface UpsertStreamResponse {
+  /** 0-based number of the request message acknowledged; acknowledgements come in order, one per message. */
+  messageIndex: number;
+  /** Number of items of that message written. */
+  acceptedCount: number;
+  /** The items of that message that were not written, in order. */
+  rejected: RejectedItem[];
+  /** Items written so far in this call (all messages up to this one). */
+  totalAccepted: number;
+  /** Items rejected so far in this call. */
+  totalRejected: number;
 }
 
 function createBaseVector(): Vector {
@@ -6756,6 +6803,383 @@ export const UpdateItemsResponse: MessageFns<UpdateItemsResponse> = {
   },
 };
 
+function createBaseUpsertStreamRequest(): UpsertStreamRequest {
+  return { indexName: "", items: [], durability: undefined };
+}
+
+export const UpsertStreamRequest: MessageFns<UpsertStreamRequest> = {
+  encode(message: UpsertStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.indexName !== "") {
+      writer.uint32(10).string(message.indexName);
+    }
+    for (const v of message.items) {
+      Item.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.durability !== undefined) {
+      writer.uint32(24).int32(message.durability);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpsertStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpsertStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.indexName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.items.push(Item.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.durability = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpsertStreamRequest {
+    return {
+      indexName: isSet(object.indexName)
+        ? globalThis.String(object.indexName)
+        : isSet(object.index_name)
+        ? globalThis.String(object.index_name)
+        : "",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Item.fromJSON(e)) : [],
+      durability: isSet(object.durability) ? durabilityFromJSON(object.durability) : undefined,
+    };
+  },
+
+  toJSON(message: UpsertStreamRequest): unknown {
+    const obj: any = {};
+    if (message.indexName !== "") {
+      obj.indexName = message.indexName;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => Item.toJSON(e));
+    }
+    if (message.durability !== undefined) {
+      obj.durability = durabilityToJSON(message.durability);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpsertStreamRequest>, I>>(base?: I): UpsertStreamRequest {
+    return UpsertStreamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpsertStreamRequest>, I>>(object: I): UpsertStreamRequest {
+    const message = createBaseUpsertStreamRequest();
+    message.indexName = object.indexName ?? "";
+    message.items = object.items?.map((e) => Item.fromPartial(e)) || [];
+    message.durability = object.durability ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRejectedItem(): RejectedItem {
+  return { position: 0, indexInMessage: 0, id: "", reason: "" };
+}
+
+export const RejectedItem: MessageFns<RejectedItem> = {
+  encode(message: RejectedItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.position !== 0) {
+      writer.uint32(8).uint64(message.position);
+    }
+    if (message.indexInMessage !== 0) {
+      writer.uint32(16).uint32(message.indexInMessage);
+    }
+    if (message.id !== "") {
+      writer.uint32(26).string(message.id);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RejectedItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRejectedItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.position = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.indexInMessage = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RejectedItem {
+    return {
+      position: isSet(object.position) ? globalThis.Number(object.position) : 0,
+      indexInMessage: isSet(object.indexInMessage)
+        ? globalThis.Number(object.indexInMessage)
+        : isSet(object.index_in_message)
+        ? globalThis.Number(object.index_in_message)
+        : 0,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RejectedItem): unknown {
+    const obj: any = {};
+    if (message.position !== 0) {
+      obj.position = Math.round(message.position);
+    }
+    if (message.indexInMessage !== 0) {
+      obj.indexInMessage = Math.round(message.indexInMessage);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RejectedItem>, I>>(base?: I): RejectedItem {
+    return RejectedItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RejectedItem>, I>>(object: I): RejectedItem {
+    const message = createBaseRejectedItem();
+    message.position = object.position ?? 0;
+    message.indexInMessage = object.indexInMessage ?? 0;
+    message.id = object.id ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseUpsertStreamResponse(): UpsertStreamResponse {
+  return { messageIndex: 0, acceptedCount: 0, rejected: [], totalAccepted: 0, totalRejected: 0 };
+}
+
+export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
+  encode(message: UpsertStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageIndex !== 0) {
+      writer.uint32(8).uint64(message.messageIndex);
+    }
+    if (message.acceptedCount !== 0) {
+      writer.uint32(16).uint32(message.acceptedCount);
+    }
+    for (const v of message.rejected) {
+      RejectedItem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.totalAccepted !== 0) {
+      writer.uint32(32).uint64(message.totalAccepted);
+    }
+    if (message.totalRejected !== 0) {
+      writer.uint32(40).uint64(message.totalRejected);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpsertStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpsertStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.messageIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.acceptedCount = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rejected.push(RejectedItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.totalAccepted = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.totalRejected = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpsertStreamResponse {
+    return {
+      messageIndex: isSet(object.messageIndex)
+        ? globalThis.Number(object.messageIndex)
+        : isSet(object.message_index)
+        ? globalThis.Number(object.message_index)
+        : 0,
+      acceptedCount: isSet(object.acceptedCount)
+        ? globalThis.Number(object.acceptedCount)
+        : isSet(object.accepted_count)
+        ? globalThis.Number(object.accepted_count)
+        : 0,
+      rejected: globalThis.Array.isArray(object?.rejected)
+        ? object.rejected.map((e: any) => RejectedItem.fromJSON(e))
+        : [],
+      totalAccepted: isSet(object.totalAccepted)
+        ? globalThis.Number(object.totalAccepted)
+        : isSet(object.total_accepted)
+        ? globalThis.Number(object.total_accepted)
+        : 0,
+      totalRejected: isSet(object.totalRejected)
+        ? globalThis.Number(object.totalRejected)
+        : isSet(object.total_rejected)
+        ? globalThis.Number(object.total_rejected)
+        : 0,
+    };
+  },
+
+  toJSON(message: UpsertStreamResponse): unknown {
+    const obj: any = {};
+    if (message.messageIndex !== 0) {
+      obj.messageIndex = Math.round(message.messageIndex);
+    }
+    if (message.acceptedCount !== 0) {
+      obj.acceptedCount = Math.round(message.acceptedCount);
+    }
+    if (message.rejected?.length) {
+      obj.rejected = message.rejected.map((e) => RejectedItem.toJSON(e));
+    }
+    if (message.totalAccepted !== 0) {
+      obj.totalAccepted = Math.round(message.totalAccepted);
+    }
+    if (message.totalRejected !== 0) {
+      obj.totalRejected = Math.round(message.totalRejected);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpsertStreamResponse>, I>>(base?: I): UpsertStreamResponse {
+    return UpsertStreamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpsertStreamResponse>, I>>(object: I): UpsertStreamResponse {
+    const message = createBaseUpsertStreamResponse();
+    message.messageIndex = object.messageIndex ?? 0;
+    message.acceptedCount = object.acceptedCount ?? 0;
+    message.rejected = object.rejected?.map((e) => RejectedItem.fromPartial(e)) || [];
+    message.totalAccepted = object.totalAccepted ?? 0;
+    message.totalRejected = object.totalRejected ?? 0;
+    return message;
+  },
+};
+
 /**
  * VectorService stores items (a float vector plus metadata) in indexes, answers hybrid
  * metadata-plus-KNN searches as streams, and recommends items from what nearest neighbours did.
@@ -6951,6 +7375,36 @@ export const VectorServiceService = {
     responseSerialize: (value: UpdateItemsResponse): Buffer => Buffer.from(UpdateItemsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateItemsResponse => UpdateItemsResponse.decode(value),
   },
+  /**
+   * UpsertStream loads many items into one index over one call. It is bidirectional so that the client
+   * learns, message by message, what is stored: the server answers each request message, in order,
+   * once its items are written (an acknowledgement), and a client that lost the call resumes after the
+   * last acknowledged message (a client-streaming call would answer once, at the end, so a cut call
+   * would leave the client not knowing what was stored). Unlike Upsert, a bad item does not reject
+   * the others: each item is validated on its own, the bad ones are reported in the acknowledgement
+   * (position, id, reason) and the rest are written. Items replace stored items whole, as Upsert does;
+   * within one message a repeated id is written in order (the last one wins). Re-sending items is
+   * idempotent, so resending every message after the last acknowledged one is safe.
+   * Flow control: the server reads a message only once the one before it is validated, holding at most
+   * 4 request messages per call (one being written, one validated and waiting, one read, one being
+   * received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
+   * about 1000 items per message (at most 10000, and at most 128 MiB).
+   * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
+   * index), INVALID_ARGUMENT (a bad message: index name, more than 10000 items, unknown durability) or
+   * UNAVAILABLE/DEADLINE_EXCEEDED otherwise: every message acknowledged before the error stays written,
+   * the others may be partly written (each item whole or not at all).
+   */
+  upsertStream: {
+    path: "/vecrec.v1.VectorService/UpsertStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: UpsertStreamRequest): Buffer => Buffer.from(UpsertStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpsertStreamRequest => UpsertStreamRequest.decode(value),
+    responseSerialize: (value: UpsertStreamResponse): Buffer =>
+      Buffer.from(UpsertStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpsertStreamResponse => UpsertStreamResponse.decode(value),
+  },
 } as const;
 
 export interface VectorServiceServer extends UntypedServiceImplementation {
@@ -7033,6 +7487,27 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * and removing are idempotent).
    */
   updateItems: handleUnaryCall<UpdateItemsRequest, UpdateItemsResponse>;
+  /**
+   * UpsertStream loads many items into one index over one call. It is bidirectional so that the client
+   * learns, message by message, what is stored: the server answers each request message, in order,
+   * once its items are written (an acknowledgement), and a client that lost the call resumes after the
+   * last acknowledged message (a client-streaming call would answer once, at the end, so a cut call
+   * would leave the client not knowing what was stored). Unlike Upsert, a bad item does not reject
+   * the others: each item is validated on its own, the bad ones are reported in the acknowledgement
+   * (position, id, reason) and the rest are written. Items replace stored items whole, as Upsert does;
+   * within one message a repeated id is written in order (the last one wins). Re-sending items is
+   * idempotent, so resending every message after the last acknowledged one is safe.
+   * Flow control: the server reads a message only once the one before it is validated, holding at most
+   * 4 request messages per call (one being written, one validated and waiting, one read, one being
+   * received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
+   * about 1000 items per message (at most 10000, and at most 128 MiB).
+   * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
+   * index), INVALID_ARGUMENT (a bad message: index name, more than 10000 items, unknown durability) or
+   * UNAVAILABLE/DEADLINE_EXCEEDED otherwise: every message acknowledged before the error stays written,
+   * the others may be partly written (each item whole or not at all).
+   */
+  upsertStream: handleBidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>;
 }
 
 export interface VectorServiceClient extends Client {
@@ -7279,6 +7754,32 @@ export interface VectorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateItemsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * UpsertStream loads many items into one index over one call. It is bidirectional so that the client
+   * learns, message by message, what is stored: the server answers each request message, in order,
+   * once its items are written (an acknowledgement), and a client that lost the call resumes after the
+   * last acknowledged message (a client-streaming call would answer once, at the end, so a cut call
+   * would leave the client not knowing what was stored). Unlike Upsert, a bad item does not reject
+   * the others: each item is validated on its own, the bad ones are reported in the acknowledgement
+   * (position, id, reason) and the rest are written. Items replace stored items whole, as Upsert does;
+   * within one message a repeated id is written in order (the last one wins). Re-sending items is
+   * idempotent, so resending every message after the last acknowledged one is safe.
+   * Flow control: the server reads a message only once the one before it is validated, holding at most
+   * 4 request messages per call (one being written, one validated and waiting, one read, one being
+   * received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
+   * about 1000 items per message (at most 10000, and at most 128 MiB).
+   * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
+   * index), INVALID_ARGUMENT (a bad message: index name, more than 10000 items, unknown durability) or
+   * UNAVAILABLE/DEADLINE_EXCEEDED otherwise: every message acknowledged before the error stays written,
+   * the others may be partly written (each item whole or not at all).
+   */
+  upsertStream(): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
+  upsertStream(options: Partial<CallOptions>): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
+  upsertStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
 }
 
 export const VectorServiceClient = makeGenericClientConstructor(

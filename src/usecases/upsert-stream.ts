@@ -1,0 +1,109 @@
+/**
+ * UpsertStream: items arrive in messages for one index; each message's items are validated one by one
+ * (bad items are rejected with their reasons, the rest written) and the message is acknowledged once
+ * written. Flow control: the next message is read and validated while the current one is written, and
+ * no further: a stream holds at most two messages here (one being written, one validated), whatever
+ * the client sends, since the source is only pulled when this generator is ready for it.
+ */
+import type { Durability } from "../domain/durability.js";
+import { IndexNotFoundError, throwIfAborted, throwIfViolations } from "../domain/errors.js";
+import { MAX_BATCH_ITEMS, type Item } from "../domain/item.js";
+import { indexNameViolations } from "../domain/request-limits.js";
+import type { VectorStore } from "../store/vector-store.js";
+import { lookUpIndexSpec } from "./index-spec-lookup.js";
+import { validateStreamItems, type ItemInput, type RejectedItem } from "./items.js";
+
+/** One request message of the stream, as the transport decoded it. */
+export interface UpsertStreamMessage {
+  /** Required in the first message; later ones: empty or the same name. */
+  readonly indexName: string;
+  readonly items: readonly ItemInput[];
+  readonly durability?: Durability;
+}
+
+/** The acknowledgement of one message: its accepted items are written. */
+export interface UpsertStreamAck {
+  readonly messageIndex: number;
+  readonly acceptedCount: number;
+  /** `position` counts items across the whole stream. */
+  readonly rejected: readonly (RejectedItem & { readonly position: number })[];
+  readonly totalAccepted: number;
+  readonly totalRejected: number;
+}
+
+interface Prepared {
+  readonly items: Item[];
+  readonly rejected: (RejectedItem & { position: number })[];
+  readonly durability?: Durability;
+}
+
+/**
+ * Runs one UpsertStream: yields one acknowledgement per message, in order, each after its items are
+ * written. Throws (ending the stream) on a message-level problem: InvalidArgumentError (index name
+ * missing or changed, more than MAX_BATCH_ITEMS items), IndexNotFoundError, or the store's error while
+ * writing (then that message is not acknowledged; earlier ones are written).
+ */
+export async function* runUpsertStream(
+  store: VectorStore,
+  messages: AsyncIterable<UpsertStreamMessage>,
+  signal: AbortSignal,
+): AsyncGenerator<UpsertStreamAck, void, undefined> {
+  const source = messages[Symbol.asyncIterator]();
+  let indexName: string | undefined;
+  let position = 0;
+  let messageIndex = 0;
+  let totalAccepted = 0;
+  let totalRejected = 0;
+
+  async function prepareNext(): Promise<Prepared | undefined> {
+    const next = await source.next();
+    if (next.done === true) return undefined;
+    const message = next.value;
+    if (indexName === undefined) {
+      throwIfViolations(indexNameViolations(message.indexName));
+      indexName = message.indexName;
+    } else if (message.indexName !== "" && message.indexName !== indexName) {
+      throwIfViolations([
+        { field: "index_name", description: `one stream writes to one index: "${message.indexName}" after "${indexName}"` },
+      ]);
+    }
+    if (message.items.length > MAX_BATCH_ITEMS) {
+      throwIfViolations([{ field: "items", description: `must hold at most ${MAX_BATCH_ITEMS} elements per message (got ${message.items.length})` }]);
+    }
+    const spec = await lookUpIndexSpec(store, indexName);
+    if (spec === undefined) throw new IndexNotFoundError(indexName);
+    const { items, rejected } = validateStreamItems(message.items, spec);
+    const first = position;
+    position += message.items.length;
+    return { items, rejected: rejected.map((r) => ({ ...r, position: first + r.index })), durability: message.durability };
+  }
+
+  let pending = prepareNext();
+  try {
+    for (;;) {
+      const prepared = await pending;
+      if (prepared === undefined) return;
+      throwIfAborted(signal);
+      const writing =
+        prepared.items.length === 0
+          ? Promise.resolve()
+          : store.upsert(indexName as string, prepared.items, { signal, durability: prepared.durability });
+      // Read and validate the next message while this one is written (and no further).
+      pending = prepareNext();
+      pending.catch(() => undefined); // its failure is thrown when it is awaited
+      await writing;
+      totalAccepted += prepared.items.length;
+      totalRejected += prepared.rejected.length;
+      yield {
+        messageIndex: messageIndex++,
+        acceptedCount: prepared.items.length,
+        rejected: prepared.rejected,
+        totalAccepted,
+        totalRejected,
+      };
+    }
+  } finally {
+    // The source is the call's messages: stop reading them (not awaited: a read may be waiting on the client).
+    source.return?.(undefined).catch(() => undefined);
+  }
+}
