@@ -4,6 +4,7 @@
  * every bad setting.
  */
 import { Command, CommanderError } from "commander";
+import { accessSync, constants as fsConstants, readFileSync } from "node:fs";
 import os from "node:os";
 import { z } from "zod";
 import { DURABILITIES, type Durability } from "./domain/durability.js";
@@ -46,7 +47,30 @@ export interface Config {
    * and always on Redis.
    */
   readonly dataDir: string | undefined;
+  /**
+   * TLS on the gRPC listener (README "Security"): PEM certificate chain and key files, re-read when
+   * they change; with `clientCaFile`, clients must present a certificate signed by that CA (mTLS).
+   * Undefined: plaintext.
+   */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | undefined } | undefined;
+  /** `<token> <role>` lines (re-read when the file changes or on SIGHUP); undefined: no authentication. */
+  readonly authTokensFile: string | undefined;
+  /** Server reflection: `on` (open), `off` (not served) or `auth` (needs a token of any role); undefined = `on`. */
+  readonly reflection?: ReflectionMode | undefined;
+  /**
+   * The most calls served at once by one server process (health excepted); more get RESOURCE_EXHAUSTED
+   * at once; undefined = the server's default (1,000).
+   */
+  readonly maxConcurrentCalls?: number | undefined;
+  /** TLS material for Redis (needs `rediss://` URLs): CA to trust, and a client certificate and key. */
+  readonly redisTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
+  /** The Redis password, from --redis-password-file or VECREC_REDIS_PASSWORD (not from the process arguments). */
+  readonly redisPassword: string | undefined;
 }
+
+export const REFLECTION_MODES = ["on", "off", "auth"] as const;
+export type ReflectionMode = (typeof REFLECTION_MODES)[number];
+export const MAX_MAX_CONCURRENT_CALLS = 1_000_000;
 
 /** A bad setting: the message names each one; the process should exit with EXIT_CODE. */
 export class ConfigError extends Error {
@@ -93,6 +117,13 @@ const configSchema = z.object({
     .transform(Number)
     .refine((value) => value <= MAX_WORKERS, { error: `must be a whole number from 0 to ${MAX_WORKERS} (0 = one per core on Redis)` }),
   redisDurability: z.enum(DURABILITIES, { error: `must be one of ${DURABILITIES.join(", ")}` }),
+  reflection: z.enum(REFLECTION_MODES, { error: `must be one of ${REFLECTION_MODES.join(", ")}` }).optional(),
+  maxConcurrentCalls: z
+    .string()
+    .regex(/^\d{1,7}$/, { error: `must be a whole number from 1 to ${MAX_MAX_CONCURRENT_CALLS}` })
+    .transform(Number)
+    .refine((value) => value >= 1 && value <= MAX_MAX_CONCURRENT_CALLS, { error: `must be a whole number from 1 to ${MAX_MAX_CONCURRENT_CALLS}` })
+    .optional(),
 });
 
 const SETTING_NAMES: Record<string, string> = {
@@ -103,7 +134,46 @@ const SETTING_NAMES: Record<string, string> = {
   redisDurability: "--redis-durability / VECREC_REDIS_DURABILITY",
   dataDir: "--data-dir / VECREC_DATA_DIR",
   inMemory: "--in-memory / VECREC_IN_MEMORY",
+  reflection: "--reflection / VECREC_REFLECTION",
+  maxConcurrentCalls: "--max-concurrent-calls / VECREC_MAX_CONCURRENT_CALLS",
 };
+
+/** File settings: flag, variable, what the file is. Each must name a readable file. */
+const FILE_SETTINGS = {
+  tlsCert: ["--tls-cert", "VECREC_TLS_CERT"],
+  tlsKey: ["--tls-key", "VECREC_TLS_KEY"],
+  tlsClientCa: ["--tls-client-ca", "VECREC_TLS_CLIENT_CA"],
+  authTokensFile: ["--auth-tokens-file", "VECREC_AUTH_TOKENS_FILE"],
+  redisTlsCa: ["--redis-tls-ca", "VECREC_REDIS_TLS_CA"],
+  redisTlsCert: ["--redis-tls-cert", "VECREC_REDIS_TLS_CERT"],
+  redisTlsKey: ["--redis-tls-key", "VECREC_REDIS_TLS_KEY"],
+  redisPasswordFile: ["--redis-password-file", "VECREC_REDIS_PASSWORD_FILE"],
+} as const;
+type FileSetting = keyof typeof FILE_SETTINGS;
+
+function settingName(key: FileSetting): string {
+  return `${FILE_SETTINGS[key][0]} / ${FILE_SETTINGS[key][1]}`;
+}
+
+/** The file settings given (flag wins over variable), with a problem per unreadable file. */
+function readFileSettings(
+  flags: Partial<Record<FileSetting, string>>,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Partial<Record<FileSetting, string>> {
+  const files: Partial<Record<FileSetting, string>> = {};
+  for (const key of Object.keys(FILE_SETTINGS) as FileSetting[]) {
+    const path = emptyToUndefined(flags[key] ?? env[FILE_SETTINGS[key][1]]);
+    if (path === undefined) continue;
+    try {
+      accessSync(path, fsConstants.R_OK);
+      files[key] = path;
+    } catch (error: unknown) {
+      problems.push(`${settingName(key)}: cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  }
+  return files;
+}
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
@@ -137,6 +207,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       `where the embedded engine keeps its data across restarts (env VECREC_DATA_DIR, default ./${DEFAULT_DATA_DIR}); not used with --redis-url`,
     )
     .option("--in-memory", "embedded engine with data in memory only, lost on exit (env VECREC_IN_MEMORY=true)")
+    .option("--tls-cert <file>", "PEM certificate chain: serve TLS only (env VECREC_TLS_CERT; with --tls-key; re-read when it changes)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert (env VECREC_TLS_KEY)")
+    .option("--tls-client-ca <file>", "PEM CA: require client certificates signed by it, mTLS (env VECREC_TLS_CLIENT_CA)")
+    .option("--auth-tokens-file <file>", "'<token> <role>' lines, role read, write or admin: require 'authorization: Bearer <token>' (env VECREC_AUTH_TOKENS_FILE; re-read when it changes or on SIGHUP)")
+    .option("--reflection <mode>", `server reflection: ${REFLECTION_MODES.join(", ")} (auth = needs a token; env VECREC_REFLECTION, default on)`)
+    .option("--max-concurrent-calls <n>", `calls served at once per process, more get RESOURCE_EXHAUSTED (env VECREC_MAX_CONCURRENT_CALLS, default 1000)`)
+    .option("--redis-tls-ca <file>", "PEM CA to verify Redis's certificate (rediss:// URLs; env VECREC_REDIS_TLS_CA)")
+    .option("--redis-tls-cert <file>", "PEM client certificate for Redis (rediss://; env VECREC_REDIS_TLS_CERT; with --redis-tls-key)")
+    .option("--redis-tls-key <file>", "PEM private key of --redis-tls-cert (env VECREC_REDIS_TLS_KEY)")
+    .option("--redis-password-file <file>", "file holding the Redis password (env VECREC_REDIS_PASSWORD_FILE; or the password itself in env VECREC_REDIS_PASSWORD)")
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -148,35 +228,44 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
     throw error;
   }
-  const flags = program.opts<{
-    listen?: string;
-    redisUrl?: string;
-    logLevel?: string;
-    workers?: string;
-    redisDurability?: string;
-    dataDir?: string;
-    inMemory?: boolean;
-  }>();
+  const flags = program.opts<
+    {
+      listen?: string;
+      redisUrl?: string;
+      logLevel?: string;
+      workers?: string;
+      redisDurability?: string;
+      dataDir?: string;
+      inMemory?: boolean;
+      reflection?: string;
+      maxConcurrentCalls?: string;
+    } & Partial<Record<FileSetting, string>>
+  >();
   const raw = {
     listen: flags.listen ?? emptyToUndefined(env.VECREC_LISTEN) ?? DEFAULT_LISTEN,
     redisUrl: emptyToUndefined(flags.redisUrl ?? env.VECREC_REDIS_URL),
     logLevel: flags.logLevel ?? emptyToUndefined(env.VECREC_LOG_LEVEL) ?? "info",
     workers: (flags.workers ?? emptyToUndefined(env.VECREC_WORKERS) ?? "0").trim(),
     redisDurability: (flags.redisDurability ?? emptyToUndefined(env.VECREC_REDIS_DURABILITY) ?? "none").trim().toLowerCase(),
+    reflection: (flags.reflection ?? emptyToUndefined(env.VECREC_REFLECTION))?.trim().toLowerCase(),
+    maxConcurrentCalls: (flags.maxConcurrentCalls ?? emptyToUndefined(env.VECREC_MAX_CONCURRENT_CALLS))?.trim(),
   };
+  const problems: string[] = [];
+  const files = readFileSettings(flags, env, problems);
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
+  if (!parsed.success || problems.length > 0) {
+    const lines = (parsed.error?.issues ?? []).map((issue) => {
       const key = String(issue.path[0] ?? "");
       const value = (raw as Record<string, unknown>)[key];
       // A Redis URL may hold a password: never echo it.
       const got = key === "redisUrl" ? "" : ` (got ${JSON.stringify(value)})`;
       return `${SETTING_NAMES[key] ?? key}: ${issue.message}${got}`;
     });
-    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+    throw new ConfigError(`invalid configuration:\n  ${[...lines, ...problems].join("\n  ")}`);
   }
-  const { listen, redisUrl, logLevel, workers, redisDurability } = parsed.data;
+  const { listen, redisUrl, logLevel, workers, redisDurability, reflection, maxConcurrentCalls } = parsed.data;
   const dataDir = resolveDataDir(redisUrl, flags.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR), flags.inMemory, env.VECREC_IN_MEMORY);
+  const security = securitySettings(files, redisUrl, env);
   if (redisUrl === undefined && redisDurability !== "none") {
     throw new ConfigError(
       `invalid configuration:\n  ${SETTING_NAMES.redisDurability}: the embedded engine keeps its data in memory only, so writes ` +
@@ -189,7 +278,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
         `served by 1 worker only; set --redis-url to serve with several, or leave --workers unset (got ${JSON.stringify(raw.workers)})`,
     );
   }
-  return { listen, redisUrl, logLevel, workers: workers === 0 ? defaultWorkers(redisUrl) : workers, redisDurability, dataDir };
+  return {
+    listen,
+    redisUrl,
+    logLevel,
+    workers: workers === 0 ? defaultWorkers(redisUrl) : workers,
+    redisDurability,
+    dataDir,
+    reflection,
+    maxConcurrentCalls,
+    ...security,
+  };
 }
 
 /**
@@ -215,6 +314,60 @@ function resolveDataDir(
   if (redisUrl !== undefined || inMemoryFlag === true) return undefined;
   if (dataDir === undefined && (envInMemory === "true" || envInMemory === "1" || envInMemory === "yes")) return undefined;
   return dataDir ?? DEFAULT_DATA_DIR;
+}
+
+/** TLS, tokens and Redis credentials: the combinations that make sense, else a ConfigError naming them. */
+function securitySettings(
+  files: Partial<Record<FileSetting, string>>,
+  redisUrl: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Pick<Config, "tls" | "authTokensFile" | "redisTls" | "redisPassword"> {
+  const problems: string[] = [];
+  if ((files.tlsCert === undefined) !== (files.tlsKey === undefined)) {
+    problems.push(`${settingName("tlsCert")} and ${settingName("tlsKey")}: set both (the certificate and its key) or neither`);
+  }
+  if (files.tlsClientCa !== undefined && files.tlsCert === undefined) {
+    problems.push(`${settingName("tlsClientCa")}: client certificates need TLS: set --tls-cert and --tls-key too`);
+  }
+  if ((files.redisTlsCert === undefined) !== (files.redisTlsKey === undefined)) {
+    problems.push(`${settingName("redisTlsCert")} and ${settingName("redisTlsKey")}: set both (the client certificate and its key) or neither`);
+  }
+  const redisTlsGiven = files.redisTlsCa !== undefined || files.redisTlsCert !== undefined;
+  const urls = (redisUrl ?? "").split(",").map((url) => url.trim()).filter((url) => url !== "");
+  if (redisTlsGiven && (urls.length === 0 || urls.some((url) => !url.startsWith("rediss:")))) {
+    problems.push(`--redis-tls-ca / --redis-tls-cert / --redis-tls-key: need TLS to Redis: every --redis-url must be rediss://`);
+  }
+  let redisPassword = emptyToUndefined(env.VECREC_REDIS_PASSWORD);
+  if (files.redisPasswordFile !== undefined) {
+    if (redisPassword !== undefined) {
+      problems.push(`${settingName("redisPasswordFile")}: VECREC_REDIS_PASSWORD is set too: give the password in one place`);
+    }
+    // One line; a trailing newline (echo secret > file) is not part of the password.
+    redisPassword = readFileSync(files.redisPasswordFile, "utf8").replace(/\r?\n$/, "");
+    if (redisPassword === "") problems.push(`${settingName("redisPasswordFile")}: the file is empty`);
+  }
+  if (redisPassword !== undefined && urls.length === 0) {
+    problems.push(`VECREC_REDIS_PASSWORD / ${settingName("redisPasswordFile")}: a Redis password needs --redis-url`);
+  }
+  if (redisPassword !== undefined && urls.some((url) => URL.canParse(url) && new URL(url).password !== "")) {
+    problems.push(`VECREC_REDIS_PASSWORD / ${settingName("redisPasswordFile")}: the Redis URL holds a password too: give it in one place`);
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  return {
+    tls:
+      files.tlsCert !== undefined && files.tlsKey !== undefined
+        ? { certFile: files.tlsCert, keyFile: files.tlsKey, clientCaFile: files.tlsClientCa }
+        : undefined,
+    authTokensFile: files.authTokensFile,
+    redisTls: redisTlsGiven
+      ? {
+          ...(files.redisTlsCa === undefined ? {} : { caFile: files.redisTlsCa }),
+          ...(files.redisTlsCert === undefined ? {} : { certFile: files.redisTlsCert }),
+          ...(files.redisTlsKey === undefined ? {} : { keyFile: files.redisTlsKey }),
+        }
+      : undefined,
+    redisPassword,
+  };
 }
 
 /** `--workers 0` / unset: one process per core on Redis; 1 on the embedded engine (its data lives in one process). */

@@ -32,6 +32,10 @@ export interface StartServerOptions {
   /** host:port, e.g. `127.0.0.1:50051`; port 0 picks a free port. */
   readonly listen: string;
   readonly logger: Logger;
+  /** The front door's security settings (TLS); unset: plaintext. */
+  readonly security?: Partial<Pick<Config, "tls" | "authTokensFile" | "reflection" | "maxConcurrentCalls">> | undefined;
+  /** How often secret files (certificates) are looked at for changes; default 1000 ms. */
+  readonly filePollMs?: number;
 }
 
 /**
@@ -39,8 +43,18 @@ export interface StartServerOptions {
  * The caller owns the store (closing the server does not close it).
  */
 export function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { store, listen, logger } = options;
-  return startGrpcServer({ useCases: createUseCases(store), availability: store, listen, logger });
+  const { store, listen, logger, security, filePollMs } = options;
+  return startGrpcServer({
+    useCases: createUseCases(store),
+    availability: store,
+    listen,
+    logger,
+    tls: security?.tls,
+    authTokensFile: security?.authTokensFile,
+    reflection: security?.reflection,
+    maxConcurrentCalls: security?.maxConcurrentCalls,
+    filePollMs,
+  });
 }
 
 /**
@@ -117,17 +131,31 @@ async function serve(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const stop = stopRequested(logger);
+  // SIGHUP: re-read the secret files now (they are also re-read when they change). Installed first,
+  // so that a SIGHUP during startup does not end the process (its default action).
+  let server: RunningServer | undefined;
+  const onHangup = (): void => {
+    logger.info("SIGHUP: re-reading the certificate and tokens files");
+    server?.reload();
+  };
+  process.on("SIGHUP", onHangup);
   let store;
   try {
-    store = await createStore({ redisUrl: config.redisUrl, redisDurability: config.redisDurability, dataDir: config.dataDir, logger });
+    store = await createStore({
+      redisUrl: config.redisUrl,
+      redisDurability: config.redisDurability,
+      dataDir: config.dataDir,
+      redisTls: config.redisTls,
+      redisPassword: config.redisPassword,
+      logger,
+    });
   } catch (error: unknown) {
     logger.fatal({ err: error }, `cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   if (mode.worker) logAcceptedConnections(logger);
-  let server;
   try {
-    server = await startServer({ store, listen: mode.listen, logger });
+    server = await startServer({ store, listen: mode.listen, logger, security: config });
   } catch (error: unknown) {
     if (isAddressInUse(error)) {
       // One sentence, not grpc-js's line and a stack: the usual cause is another server on the port.
@@ -159,6 +187,7 @@ async function serve(
 
   if (!mode.worker && env.npm_lifecycle_event !== undefined) stopWhenParentExits(logger);
   const reason = await stop;
+  process.off("SIGHUP", onHangup);
   // A worker's drain is logged once, by the primary.
   logger[mode.worker ? "debug" : "info"]({ signal: reason, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, "shutting down: draining in-flight calls");
   await server.close({ graceMs: DEFAULT_SHUTDOWN_GRACE_MS });

@@ -181,6 +181,10 @@ class Primary {
 
   async run(): Promise<number> {
     const stop = stopRequested(this.logger).then((reason) => ({ stopped: reason }) as const);
+    // SIGHUP (re-read certificates and tokens) goes to every worker: each serves with its own copy.
+    process.on("SIGHUP", () => {
+      for (const slot of this.slots) slot.worker?.process.kill("SIGHUP");
+    });
     const results = await Promise.race([Promise.all(this.slots.map((slot) => this.fork(slot))), stop]);
     if ("stopped" in results) return this.shutdown(results.stopped);
     const failed = results.find((result) => !result.ok);

@@ -3,13 +3,18 @@
  * store's availability) and server reflection (v1 and v1alpha). `startGrpcServer` binds and returns
  * once the server is listening; src/main.ts builds what it serves.
  */
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { VectorServiceService } from "../gen/vecrec/v1/vecrec.js";
 import type { VectorStore } from "../store/vector-store.js";
 import type { UseCases } from "../usecases/use-cases.js";
+import { createAuthInterceptor } from "./auth-interceptor.js";
+import type { ReflectionMode } from "./auth-roles.js";
+import { loadTokenTable, type TokenTable } from "./auth-tokens.js";
+import { createConcurrencyLimit } from "./concurrency-limit.js";
 import { addReflectionService, loadDescriptorPool } from "./reflection-service.js";
+import { createTlsCredentials, type TlsCredentials, type TlsFiles } from "./tls-credentials.js";
 import { withTolerantDecoding } from "./request-decoding.js";
 import { createVectorServiceHandlers } from "./vector-service-handlers.js";
 
@@ -22,6 +27,26 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 8_000;
 /** An Upsert of 10000 items of 1536 float32 dimensions is ~62 MB: allow it (grpc-js defaults to 4 MB). */
 export const MAX_RECEIVE_MESSAGE_BYTES = 128 * 1024 * 1024;
 
+/**
+ * Connection limits (grpc-js server options; README "Security"): each connection is pinged after a
+ * minute without traffic and dropped when the ping is not answered within 20 s (a vanished client,
+ * a half-open TCP connection), closed after 15 minutes without calls, and asked to reconnect (GOAWAY,
+ * calls in flight finish) after 30 minutes, so that clients behind a load balancer spread over new
+ * replicas; at most 1,000 calls in flight on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
+ */
+export const CONNECTION_LIMITS = {
+  "grpc.keepalive_time_ms": 60_000,
+  "grpc.keepalive_timeout_ms": 20_000,
+  "grpc.max_connection_idle_ms": 15 * 60_000,
+  "grpc.max_connection_age_ms": 30 * 60_000,
+  "grpc.max_concurrent_streams": 1_000,
+} as const;
+
+/** The options every vecrec gRPC server is built with. */
+export function serverChannelOptions(): Record<string, number> {
+  return { "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES, ...CONNECTION_LIMITS };
+}
+
 /** What health follows: the store's availability (a store without it is always available). */
 export type Availability = Pick<VectorStore, "isAvailable" | "onAvailabilityChange">;
 
@@ -31,11 +56,28 @@ export interface GrpcServerOptions {
   /** host:port, e.g. `127.0.0.1:50051`; port 0 picks a free port. */
   readonly listen: string;
   readonly logger: Logger;
+  /** TLS (and mTLS with `clientCaFile`) on the listener, files re-read when they change; unset: plaintext. */
+  readonly tls?: TlsFiles | undefined;
+  /** `<token> <role>` file (auth-tokens.ts), re-read when it changes; unset: no authentication. */
+  readonly authTokensFile?: string | undefined;
+  /** Server reflection: on (default), off, or auth (needs a token). */
+  readonly reflection?: ReflectionMode | undefined;
+  /** Calls served at once (health excepted); more get RESOURCE_EXHAUSTED; default DEFAULT_MAX_CONCURRENT_CALLS. */
+  readonly maxConcurrentCalls?: number | undefined;
+  /** How often the TLS and tokens files are looked at for changes; default 1000 ms. */
+  readonly filePollMs?: number | undefined;
 }
+
+/** Default cap on concurrent calls per server process (--max-concurrent-calls). */
+export const DEFAULT_MAX_CONCURRENT_CALLS = 1_000;
 
 export interface RunningServer {
   /** The bound port. */
   readonly port: number;
+  /** Whether the listener serves TLS. */
+  readonly tls: boolean;
+  /** Re-reads the certificate files now (SIGHUP); they are also re-read when they change. */
+  reload(): void;
   /**
    * Stops accepting calls, marks health NOT_SERVING, waits up to `graceMs` for in-flight calls, then
    * cuts the remaining ones. Does not close the store (the caller owns it). Idempotent.
@@ -46,7 +88,29 @@ export interface RunningServer {
 /** Starts a server on `listen`. @throws Error when the address cannot be bound. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningServer> {
   const { useCases, availability, listen, logger } = options;
-  const server = new Server({ "grpc.max_receive_message_length": MAX_RECEIVE_MESSAGE_BYTES });
+  const reflection = options.reflection ?? "on";
+  // Read (and checked) before anything else: a bad certificate or tokens file stops the start.
+  const tls: TlsCredentials | undefined = options.tls && createTlsCredentials(options.tls, logger, options.filePollMs);
+  let tokens: TokenTable | undefined;
+  try {
+    tokens = options.authTokensFile === undefined ? undefined : loadTokenTable(options.authTokensFile, logger, options.filePollMs);
+  } catch (error) {
+    tls?.close();
+    throw error;
+  }
+  if (tokens === undefined && reflection === "auth") {
+    tls?.close();
+    throw new Error("--reflection auth needs --auth-tokens-file (reflection would be refused to everyone)");
+  }
+  warnIfExposed(listen, { tls: tls !== undefined, tokens: tokens !== undefined }, logger);
+  const limit = createConcurrencyLimit(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
+  // Every call passes these in order: the first sees a call first (nearest the network) and its
+  // status last. Access control first, so that refused calls take no slot of the limit.
+  const interceptors: ServerInterceptor[] = [
+    ...(tokens === undefined ? [] : [createAuthInterceptor({ tokens, reflection, logger })]),
+    limit.interceptor,
+  ];
+  const server = new Server({ ...serverChannelOptions(), interceptors });
 
   const handlers = createVectorServiceHandlers(useCases, logger);
   const pool = loadDescriptorPool();
@@ -67,28 +131,37 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const unsubscribe = availability.onAvailabilityChange?.(setHealth);
   setHealth(availability.isAvailable?.() ?? true);
   health.addToServer(server);
-  addReflectionService(server, pool, logger);
+  if (reflection !== "off") addReflectionService(server, pool, logger);
 
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(listen, ServerCredentials.createInsecure(), (error, boundPort) => {
+      server.bindAsync(listen, tls?.credentials ?? ServerCredentials.createInsecure(), (error, boundPort) => {
         if (error) reject(error);
         else resolve(boundPort);
       });
     });
   } catch (error) {
     unsubscribe?.();
+    tls?.close();
+    tokens?.close();
     throw error;
   }
 
   let closing: Promise<void> | undefined;
   return {
     port,
+    tls: tls !== undefined,
+    reload() {
+      tls?.reload();
+      tokens?.reload();
+    },
     close({ graceMs = DEFAULT_SHUTDOWN_GRACE_MS } = {}) {
       closing ??= new Promise<void>((resolve) => {
         // For good: a reconnect during the drain must not turn it back to SERVING.
         unsubscribe?.();
+        tls?.close();
+        tokens?.close();
         health.setStatus("", "NOT_SERVING");
         health.setStatus(VECTOR_SERVICE_NAME, "NOT_SERVING");
         const timer = setTimeout(() => {
@@ -104,4 +177,21 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       return closing;
     },
   };
+}
+
+/** Whether `listen` binds a loopback address only. */
+export function isLoopback(listen: string): boolean {
+  const host = listen.slice(0, listen.lastIndexOf(":")).replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "::ffff:127.0.0.1";
+}
+
+/** Warns when the port is reachable from other machines without TLS or without tokens. */
+function warnIfExposed(listen: string, secured: { tls: boolean; tokens: boolean }, logger: Logger): void {
+  if (isLoopback(listen) || (secured.tls && secured.tokens)) return;
+  const missing = [secured.tls ? undefined : "TLS (--tls-cert, --tls-key)", secured.tokens ? undefined : "tokens (--auth-tokens-file)"].filter(Boolean);
+  logger.warn(
+    { listen, tls: secured.tls, tokens: secured.tokens },
+    `listening on a non-loopback address without ${missing.join(" and ")}: ` +
+      (secured.tokens ? "calls and tokens travel in plaintext" : "any client that reaches the port can call every RPC, DropIndex included"),
+  );
 }
