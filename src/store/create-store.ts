@@ -3,6 +3,7 @@
  * in-process engine, durable in a data directory (LMDB) or in memory only. The Redis adapter and LMDB
  * are imported lazily so that each mode loads only what it uses.
  */
+import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Durability } from "../domain/durability.js";
 import { createEmbeddedStore } from "./embedded/embedded-store.js";
@@ -22,6 +23,10 @@ export async function createStore(config: {
   redisDurability?: Durability;
   /** The embedded engine's data directory; undefined = in memory only. Not used with Redis. */
   dataDir?: string | undefined;
+  /** PEM files for `rediss://`: the CA to trust, a client certificate and its key (read here, once). */
+  redisTls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
+  /** The Redis password given apart from the URL (--redis-password-file, VECREC_REDIS_PASSWORD). */
+  redisPassword?: string | undefined;
   logger: Logger;
 }): Promise<VectorStore> {
   const { redisUrl, logger } = config;
@@ -54,7 +59,15 @@ export async function createStore(config: {
     return store;
   }
   const { createRedisStore } = await import("./redis/redis-store.js");
-  const store = await createRedisStore({ url: redisUrl, logger, durability: config.redisDurability });
+  const tls = config.redisTls;
+  const read = (path: string | undefined): Buffer | undefined => (path === undefined ? undefined : readFileSync(path));
+  const security = {
+    password: config.redisPassword,
+    tlsCa: read(tls?.caFile),
+    tlsCert: read(tls?.certFile),
+    tlsKey: read(tls?.keyFile),
+  };
+  const store = await createRedisStore({ url: redisUrl, security, logger, durability: config.redisDurability });
   logger.info({ backend: "redis", urls: splitRedisUrls(redisUrl).map(redactUrl) }, "storage: Redis Query Engine");
   return store;
 }

@@ -29,23 +29,28 @@ import {
   type RedisArg,
   type RedisCommand,
   type RedisConnection,
+  type RedisSecurity,
   type RedisStoreLogger,
+  securityOptions,
 } from "./connection.js";
 import { replyText, type Reply } from "./reply-parsers.js";
 
 export interface ClusterConnectionOptions {
   readonly urls: readonly string[];
   readonly connectTimeoutMs: number;
+  /** Password and TLS material given apart from the URLs: applied to every node. */
+  readonly security?: RedisSecurity | undefined;
   readonly logger?: RedisStoreLogger;
   /** The probe (its interval: how often cluster health is probed) and the command bound; DEFAULT_LIMITS when unset. */
   readonly limits?: ConnectionLimits;
 }
 
-/** Settings every node connection shares, read from the seed URL (node-redis applies a root URL to that root only). */
-function nodeDefaults(url: string, connectTimeoutMs: number) {
+/** Settings every node connection shares, read from the seed URL and `security` (node-redis applies a root URL to that root only). Exported for its test. */
+export function nodeDefaults(url: string, connectTimeoutMs: number, security: RedisSecurity | undefined) {
   const parsed = new URL(url);
+  const secured = securityOptions(url, security);
   const username = parsed.username === "" ? undefined : decodeURIComponent(parsed.username);
-  const password = parsed.password === "" ? undefined : decodeURIComponent(parsed.password);
+  const password = parsed.password === "" ? secured.password : decodeURIComponent(parsed.password);
   const tls = parsed.protocol === "rediss:";
   return {
     ...(username === undefined ? {} : { username }),
@@ -55,7 +60,7 @@ function nodeDefaults(url: string, connectTimeoutMs: number) {
     socket: {
       connectTimeout: connectTimeoutMs,
       reconnectStrategy: (retries: number) => backoffMs(retries),
-      ...(tls ? { tls: true as const, servername: parsed.hostname } : {}),
+      ...(tls ? { ...secured.socket, servername: parsed.hostname } : {}),
     },
   };
 }
@@ -63,7 +68,7 @@ function nodeDefaults(url: string, connectTimeoutMs: number) {
 function newCluster(options: ClusterConnectionOptions) {
   return createCluster({
     rootNodes: options.urls.map((url) => ({ url })),
-    defaults: nodeDefaults(options.urls[0] as string, options.connectTimeoutMs),
+    defaults: nodeDefaults(options.urls[0] as string, options.connectTimeoutMs, options.security),
     useReplicas: false,
     maxCommandRedirections: 16,
     commandOptions: { timeout: 0, typeMapping: TYPE_MAPPING },

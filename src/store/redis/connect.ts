@@ -15,6 +15,7 @@ import {
   type RedisArg,
   type RedisCommand,
   type RedisConnection,
+  type RedisSecurity,
   type RedisStoreLogger,
 } from "./connection.js";
 import type { Reply } from "./reply-parsers.js";
@@ -23,6 +24,8 @@ export interface ConnectOptions {
   /** Seeds: the first reachable is asked which shape Redis has; all are root nodes of a cluster. */
   readonly urls: readonly string[];
   readonly connectTimeoutMs: number;
+  /** Password and TLS material given apart from the URLs. */
+  readonly security?: RedisSecurity | undefined;
   readonly logger?: RedisStoreLogger;
   /** The probe and the command bound; DEFAULT_LIMITS when unset. */
   readonly limits?: ConnectionLimits;
@@ -38,7 +41,7 @@ export interface ConnectOptions {
  * @throws UnavailableError-worthy errors (an ErrorReply) when Redis refuses the handshake.
  */
 export async function connectRedis(options: ConnectOptions): Promise<RedisConnection> {
-  const urls = options.urls.length > 1 ? await reachableFirst(options.urls, options.connectTimeoutMs) : options.urls;
+  const urls = options.urls.length > 1 ? await reachableFirst(options.urls, options.connectTimeoutMs, options.security) : options.urls;
   options = { ...options, urls };
   const url = urls[0] as string;
   const logger = options.logger;
@@ -47,7 +50,7 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
   let loggedUnreachable = false;
   // Before the first connection, a handshake refused by Redis (an error reply) is not retried: it is
   // configuration. Network failures are, so that vecrec can start before Redis.
-  const client = newClient(url, options.connectTimeoutMs, (cause) => everReady || !isHandshakeRefusal(cause));
+  const client = newClient(url, options.connectTimeoutMs, (cause) => everReady || !isHandshakeRefusal(cause), options.security);
   // Without a listener an 'error' event would crash the process.
   client.on("error", (error: unknown) => {
     if (!everReady || loggedSinceReady) return;
@@ -105,9 +108,9 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
  * The seeds with the first one that accepts a connection moved to the front (unchanged when none
  * does): with several seeds, one being down must not keep vecrec from finding the others.
  */
-async function reachableFirst(urls: readonly string[], connectTimeoutMs: number): Promise<readonly string[]> {
+async function reachableFirst(urls: readonly string[], connectTimeoutMs: number, security: RedisSecurity | undefined): Promise<readonly string[]> {
   for (const [i, url] of urls.entries()) {
-    const probe = newClient(url, connectTimeoutMs, () => false);
+    const probe = newClient(url, connectTimeoutMs, () => false, security);
     probe.on("error", () => undefined);
     try {
       await probe.connect();

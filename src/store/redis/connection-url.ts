@@ -45,6 +45,14 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * `text` (an error message from node-redis, which prints URLs as given) with every `redis://`,
+ * `rediss://` or `unix://` URL in it passed through redactUrl.
+ */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b(?:rediss?|unix):\/\/[^\s,'"`]+/g, (url) => redactUrl(url));
+}
+
+/**
  * The URLs of a `VECREC_REDIS_URL` value: one URL, or several separated by commas (seeds of a
  * cluster). Blank entries are dropped.
  * @throws TypeError when none is given

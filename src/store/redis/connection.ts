@@ -129,14 +129,45 @@ export function isHandshakeRefusal(error: unknown): boolean {
   return error instanceof ErrorReply && !/^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/.test(error.message);
 }
 
+/**
+ * Credentials and TLS material given apart from the URL (README "Security"): a password kept out of
+ * the process arguments, and the CA / client certificate of a `rediss://` connection.
+ */
+export interface RedisSecurity {
+  readonly password?: string | undefined;
+  /** PEM: the CA to verify the server's certificate with (instead of Node's default roots). */
+  readonly tlsCa?: Buffer | undefined;
+  /** PEM: a client certificate and its key, for servers that require one (`tls-auth-clients yes`). */
+  readonly tlsCert?: Buffer | undefined;
+  readonly tlsKey?: Buffer | undefined;
+}
+
+/** The node-redis client (or cluster node) options of `security`, for a connection to `url`. */
+export function securityOptions(url: string, security: RedisSecurity | undefined) {
+  const tls = url.startsWith("rediss:");
+  return {
+    ...(security?.password === undefined ? {} : { password: security.password }),
+    socket: tls
+      ? {
+          tls: true as const,
+          ...(security?.tlsCa === undefined ? {} : { ca: security.tlsCa }),
+          ...(security?.tlsCert === undefined ? {} : { cert: security.tlsCert, key: security.tlsKey }),
+        }
+      : {},
+  };
+}
+
 /** A client without offline queue nor per-command timer, reconnecting while `retry(cause)` says so. */
-export function newClient(url: string, connectTimeoutMs: number, retry: (cause: unknown) => boolean) {
+export function newClient(url: string, connectTimeoutMs: number, retry: (cause: unknown) => boolean, security?: RedisSecurity) {
+  const secured = securityOptions(url, security);
   return createClient({
     url,
+    ...(secured.password === undefined ? {} : { password: secured.password }),
     disableOfflineQueue: true,
     maintNotifications: "disabled",
     commandOptions: { timeout: 0, typeMapping: TYPE_MAPPING },
     socket: {
+      ...secured.socket,
       connectTimeout: connectTimeoutMs,
       reconnectStrategy: (retries: number, cause: Error) => (retry(cause) ? backoffMs(retries) : false),
     },

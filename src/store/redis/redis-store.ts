@@ -35,10 +35,11 @@ import {
   DEFAULT_LIMITS,
   type ConnectionLimits,
   type RedisConnection,
+  type RedisSecurity,
   type RedisStoreLogger,
 } from "./connection.js";
 import { connectRedis } from "./connect.js";
-import { redactUrl, selectedDatabase, splitRedisUrls } from "./connection-url.js";
+import { redactUrl, redactUrlsIn, selectedDatabase, splitRedisUrls } from "./connection-url.js";
 import { IndexDefinitions } from "./index-definitions.js";
 import { IndexOperations } from "./index-operations.js";
 import { InteractionOperations } from "./interactions.js";
@@ -59,6 +60,8 @@ export interface RedisStoreOptions {
    * TLS of the first apply to every node).
    */
   readonly url: string;
+  /** A password and TLS material given apart from the URL (applied to every node of a cluster). */
+  readonly security?: RedisSecurity | undefined;
   /** Prefix of every key and FT index name; default `vecrec:`. */
   readonly keyPrefix?: string;
   /** How long one connection attempt may take; default 3000 ms. */
@@ -127,14 +130,14 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Vect
     connection = await connectRedis({
       urls,
       connectTimeoutMs,
+      security: options.security,
       logger: options.logger,
       limits,
-      cluster: (seeds) => connectCluster({ urls: seeds, connectTimeoutMs, logger: options.logger, limits }),
+      cluster: (seeds) => connectCluster({ urls: seeds, connectTimeoutMs, security: options.security, logger: options.logger, limits }),
     });
   } catch (error) {
-    throw new UnavailableError(`cannot connect to Redis: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    // node-redis prints URLs as given in some messages (a TLS mismatch, for one): never their password.
+    throw new UnavailableError(`cannot connect to Redis: ${redactUrlsIn(error instanceof Error ? error.message : String(error))}`);
   }
   return new RedisStore(connection, options);
 }
