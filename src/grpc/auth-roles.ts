@@ -33,6 +33,7 @@ export const VECTOR_SERVICE_ROLES: Readonly<Record<string, Role>> = {
   Upsert: "write",
   DeleteItems: "write",
   RecordInteractions: "write",
+  UpdateItems: "write",
   // admin: create, change and drop indexes.
   Index: "admin",
   DropIndex: "admin",

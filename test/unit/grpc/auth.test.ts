@@ -28,6 +28,7 @@ describe("the role table", () => {
       Upsert: "write",
       DeleteItems: "write",
       RecordInteractions: "write",
+      UpdateItems: "write",
       Index: "admin",
       DropIndex: "admin",
       UpdateInterests: "admin",
