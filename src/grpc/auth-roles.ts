@@ -34,6 +34,7 @@ export const VECTOR_SERVICE_ROLES: Readonly<Record<string, Role>> = {
   DeleteItems: "write",
   RecordInteractions: "write",
   UpdateItems: "write",
+  UpsertStream: "write",
   // admin: create, change and drop indexes.
   Index: "admin",
   DropIndex: "admin",

@@ -69,12 +69,10 @@ export function connectCaller(target: ConnectTarget, serviceName = "vecrec.v1.Ve
         }
         if (methodDesc.methodKind === "unary") return { code: "OK", message: "", answers: [await (fn.call(client, input, options))] };
         if (methodDesc.methodKind === "bidi_streaming" || methodDesc.methodKind === "client_streaming") {
-          const one = (): AsyncIterable<unknown> => ({
-            [Symbol.asyncIterator]: () => {
-              let sent = false;
-              return { next: () => Promise.resolve(sent ? { done: true, value: undefined } : ((sent = true), { done: false, value: input })) };
-            },
-          });
+          // An async generator: Connect calls its return()/throw() when the call ends early.
+          const one = async function* (): AsyncGenerator<unknown> {
+            yield await Promise.resolve(input);
+          };
           const result = fn.call(client, one(), options);
           const answers: unknown[] = [];
           if (methodDesc.methodKind === "client_streaming") answers.push(await (result));

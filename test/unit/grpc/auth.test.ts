@@ -29,6 +29,7 @@ describe("the role table", () => {
       DeleteItems: "write",
       RecordInteractions: "write",
       UpdateItems: "write",
+      UpsertStream: "write",
       Index: "admin",
       DropIndex: "admin",
       UpdateInterests: "admin",
