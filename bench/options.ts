@@ -36,6 +36,8 @@ export interface Options {
   embeddedQueries: number;
   /** UpsertStream vs in-process upserts on the embedded engine: items (0 skips). */
   streamItems: number;
+  /** Range vs KNN, FLOAT16 vs FLOAT32 (bench/queries.ts): items per index (0 skips). */
+  queriesItems: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<Options> = {
@@ -58,6 +60,7 @@ export const DEFAULT_OPTIONS: Readonly<Options> = {
   embeddedLargeItems: 0,
   embeddedQueries: 50,
   streamItems: 20_000,
+  queriesItems: 5000,
 };
 
 /** Options that must stay positive (the others may be 0). */

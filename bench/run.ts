@@ -7,7 +7,7 @@
  *                    [--floor-items 20000] [--floor-search 1] [--floor-upsert 1] [--floor-hnsw 1]
  *                    [--floor-calls 300] [--floor-throughput-calls 2000] [--concurrency 16]
  *                    [--embedded-items 100000] [--embedded-large-items 0] [--embedded-queries 50]
- *                    [--encoding 1]
+ *                    [--encoding 1] [--queries-items 5000]
  *
  * - Recommend vs Search (`--users`, 0 skips this and the next two): Recommend (`--neighbors`
  *   neighbours, histories of `--history` items over `--catalog`) vs Search k=`--neighbors` of the same
@@ -32,6 +32,8 @@
  *   RSS bytes per stored vector.
  * - UpsertStream vs in-process upserts on the embedded engine (`--stream-items`, bench/upsert-stream.ts);
  *   on Redis the UpsertStream column of the Upsert floor row (one stream into a third FLAT index).
+ * - Range vs KNN, FLOAT16 vs FLOAT32 (`--queries-items`, bench/queries.ts): latency ratios, bytes per
+ *   stored vector per element type, on the embedded engine and each Redis backend.
  * - Vector encoding (`--encoding`): encode + decode of the proto Vector message with the generated
  *   ts-proto codecs, `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
  *
@@ -59,6 +61,7 @@ import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../src/store/vector-store.js";
 import { measureEmbeddedBound, type EmbeddedBoundFigures } from "./embedded-bound.js";
 import { parseOptions, type Options } from "./options.js";
+import { benchQueries, printQueries, type QueriesBenchRow } from "./queries.js";
 import { benchRedisFloors, type RedisFloorFigures } from "./redis-floors.js";
 import { readShards, type ShardReading } from "./redis-shards.js";
 import { createRandom, fixed, median, quantile } from "./stats.js";
@@ -425,6 +428,48 @@ async function main(): Promise<void> {
     out();
   }
   if (o.encoding > 0) printEncoding(out);
+  if (o.queriesItems > 0) await queriesTables(o, redisBackends, out, log);
+}
+
+/** Range vs KNN and FLOAT16 vs FLOAT32 rows (bench/queries.ts) on the embedded engine and each Redis backend. */
+async function queriesTables(o: Options, redisBackends: readonly RedisBackend[], out: (line?: string) => void, log: (line: string) => void): Promise<void> {
+  const rows: QueriesBenchRow[] = [];
+  const embedded = createEmbeddedStore();
+  rows.push(await benchQueries({ name: "embedded", store: embedded }, o.queriesItems, o.dim, o.queries));
+  await embedded.close();
+  log("[bench] queries rows: embedded done");
+  for (const { name, url } of redisBackends) {
+    const { createRedisStore } = await import("../src/store/redis/redis-store.js");
+    const { createClient } = await import("redis");
+    const store = await createRedisStore({ url, keyPrefix: "vecrec-bench-q:" });
+    const info = createClient({ url, RESP: 2 });
+    info.on("error", () => undefined);
+    await info.connect();
+    try {
+      rows.push(
+        await benchQueries(
+          {
+            name,
+            store,
+            memory: async () => (await readShards(url)).reduce((sum, s) => sum + s.usedMemory, 0),
+            vectorIndexBytes: async (index) => {
+              const reply = await info.sendCommand<unknown[]>(["FT.INFO", `vecrec-bench-q:idx:${index}`]);
+              const at = reply.findIndex((x) => String(x) === "vector_index_sz_mb");
+              return Number(reply[at + 1]) * 1024 * 1024;
+            },
+          },
+          o.queriesItems,
+          o.dim,
+          o.queries,
+        ),
+      );
+    } finally {
+      await info.quit();
+      await store.close();
+    }
+    log(`[bench] queries rows: ${name} done`);
+  }
+  printQueries(rows, o.queriesItems, o.dim, out);
 }
 
 function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (line?: string) => void): void {

@@ -5,7 +5,8 @@
 
 export type DistanceMetric = "COSINE" | "L2" | "IP";
 export type VectorAlgorithm = "FLAT" | "HNSW";
-export type VectorElementType = "FLOAT32";
+/** See src/domain/element-type.ts. */
+export type VectorElementType = "FLOAT32" | "FLOAT64" | "FLOAT16" | "BFLOAT16";
 
 export interface HnswParams {
   readonly m: number;

@@ -9,6 +9,7 @@ import type {
   IndexInfo as DomainIndexInfo,
   InterestSpec,
   VectorAlgorithm as DomainAlgorithm,
+  VectorElementType as DomainElementType,
 } from "../domain/schema.js";
 import { Undecodable, fieldPath, type Decoded } from "../domain/violations.js";
 import {
@@ -35,7 +36,13 @@ const METRIC_TO_PROTO: Record<DomainMetric, DistanceMetric> = {
 };
 const ALGORITHM_FROM_PROTO = inverse(ALGORITHM_TO_PROTO);
 const METRIC_FROM_PROTO = inverse(METRIC_TO_PROTO);
-const ELEMENT_TYPE_FROM_PROTO = new Map<number, "FLOAT32">([[VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT32, "FLOAT32"]]);
+const ELEMENT_TYPE_TO_PROTO: Record<DomainElementType, VectorElementType> = {
+  FLOAT32: VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT32,
+  FLOAT64: VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT64,
+  FLOAT16: VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT16,
+  BFLOAT16: VectorElementType.VECTOR_ELEMENT_TYPE_BFLOAT16,
+};
+const ELEMENT_TYPE_FROM_PROTO = inverse(ELEMENT_TYPE_TO_PROTO);
 
 /** An optional enum: undefined when UNSPECIFIED (0), Undecodable when unknown. */
 function decodeEnum<D>(value: number, table: ReadonlyMap<number, D>, path: string, what: string): Decoded<D> | undefined {
@@ -117,7 +124,7 @@ function encodeFieldSpec(field: FieldSpec): FieldSchema {
             dimension: field.dimension,
             algorithm: ALGORITHM_TO_PROTO[field.algorithm],
             distanceMetric: METRIC_TO_PROTO[field.metric],
-            elementType: VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT32,
+            elementType: ELEMENT_TYPE_TO_PROTO[field.elementType],
             hnsw: field.hnsw && { m: field.hnsw.m, efConstruction: field.hnsw.efConstruction, efRuntime: field.hnsw.efRuntime },
           },
         },

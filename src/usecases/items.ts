@@ -15,7 +15,7 @@ import {
 } from "../domain/request-limits.js";
 import type { FieldSpec, IndexSpec } from "../domain/schema.js";
 import { vectorField } from "../domain/schema.js";
-import { vectorViolations } from "../domain/vector.js";
+import { roundVector, typedVectorViolations } from "../domain/element-type.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
@@ -175,12 +175,15 @@ function validateItem(
   fieldsByName: ReadonlyMap<string, FieldSpec>,
   item: ViolationCollector,
 ): Item | undefined {
-  const dimension = spec === undefined ? undefined : vectorField(spec).dimension;
+  const vectorSpec = spec === undefined ? undefined : vectorField(spec);
   item.addAll(idViolations(input.id, item.pathOf("id")));
   let vector: Float32Array | undefined;
   if (input.vector === undefined) item.at("vector").add("required");
   else vector = item.decoded(input.vector);
-  if (vector !== undefined) item.addAll(vectorViolations(vector, dimension, item.pathOf("vector")));
+  // Rounded to the field's element type once valid: interests and every store see the stored values.
+  if (vector !== undefined && !item.addAll(typedVectorViolations(vector, vectorSpec, item.pathOf("vector"))) && vectorSpec !== undefined) {
+    vector = roundVector(vectorSpec.elementType, vector);
+  }
   const fields: Record<string, FieldValue> = {};
   for (const [name, draft] of Object.entries(input.fields)) {
     const value = item.decoded(draft);
@@ -238,14 +241,17 @@ export function validateUpdates(indexName: string, inputs: readonly ItemUpdateIn
   const violations = new ViolationCollector();
   violations.addAll(indexNameViolations(indexName));
   violations.addAll(batchSizeViolations(inputs.length, "updates"));
-  const dimension = spec === undefined ? undefined : vectorField(spec).dimension;
+  const vectorSpec = spec === undefined ? undefined : vectorField(spec);
   const fieldsByName = new Map<string, FieldSpec>(spec?.fields.map((f) => [f.name, f]));
   const updates: ItemUpdate[] = [];
   inputs.forEach((input, i) => {
     const at = violations.at("updates", i);
     at.addAll(idViolations(input.id, at.pathOf("id")));
-    const vector = input.vector === undefined ? undefined : at.decoded(input.vector);
-    if (vector !== undefined) at.addAll(vectorViolations(vector, dimension, at.pathOf("vector")));
+    let vector = input.vector === undefined ? undefined : at.decoded(input.vector);
+    // Rounded to the field's element type once valid, as on Upsert.
+    if (vector !== undefined && !at.addAll(typedVectorViolations(vector, vectorSpec, at.pathOf("vector"))) && vectorSpec !== undefined) {
+      vector = roundVector(vectorSpec.elementType, vector);
+    }
     const set: Record<string, FieldValue> = {};
     const remove: string[] = [];
     for (const [name, draft] of Object.entries(input.setFields)) {

@@ -22,7 +22,7 @@ import {
 } from "../domain/request-limits.js";
 import { vectorField, type IndexSpec } from "../domain/schema.js";
 import { scoreRecommendations, type ScoringNeighbor } from "../domain/scoring.js";
-import { vectorViolations } from "../domain/vector.js";
+import { roundVector, typedVectorViolations } from "../domain/element-type.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
@@ -233,8 +233,10 @@ export function validateRecommend(draft: RecommendDraft, spec: IndexSpec | undef
     if (!violations.addAll(idViolations(draft.user.userId, "user_id"))) user = { userId: draft.user.userId };
   } else {
     const vector = violations.decoded(draft.user.vector);
-    const dimension = spec === undefined ? undefined : vectorField(spec).dimension;
-    if (vector !== undefined && !violations.addAll(vectorViolations(vector, dimension, "interest_vector"))) user = { vector };
+    const vectorSpec = spec === undefined ? undefined : vectorField(spec);
+    if (vector !== undefined && !violations.addAll(typedVectorViolations(vector, vectorSpec, "interest_vector"))) {
+      user = { vector: vectorSpec === undefined ? vector : roundVector(vectorSpec.elementType, vector) };
+    }
   }
   // 0 means the default; anything else must be in range
   if (draft.neighborCount !== 0) {

@@ -15,7 +15,7 @@ import {
   offsetViolations,
 } from "../domain/request-limits.js";
 import { metadataFields, vectorField, type IndexSpec } from "../domain/schema.js";
-import { vectorViolations } from "../domain/vector.js";
+import { roundVector, typedVectorViolations } from "../domain/element-type.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { SearchQuery, SearchResult, VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
@@ -120,7 +120,9 @@ export function validateSearch(draft: SearchDraft, spec: IndexSpec | undefined):
       violations.addAll(idViolations(draft.query.itemId, "item_id"));
     } else {
       vector = violations.decoded(draft.query.vector);
-      if (vector !== undefined) violations.addAll(vectorViolations(vector, vectorSpec?.dimension, "vector"));
+      if (vector !== undefined && !violations.addAll(typedVectorViolations(vector, vectorSpec, "vector")) && vectorSpec !== undefined) {
+        vector = roundVector(vectorSpec.elementType, vector);
+      }
     }
   }
   if (draft.maxDistance !== undefined) {

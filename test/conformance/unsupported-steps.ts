@@ -47,11 +47,6 @@ const FIELD_ERRORS =
 const UNKNOWN_INDEX =
   "unknown index: 7.4.1 says `Unknown index name` (FT.INFO), `Unknown Index name` (FT.DROPINDEX) and `Unknown index name (or name is an alias itself)` (FT.ALIASADD/ALIASUPDATE), 8.0.2 says `<name>: no such index`; the stand-in follows 8.0.2";
 
-const FLOAT16 =
-  "FLOAT16/BFLOAT16 element types are not supported by vecrec yet (a later issue): the stand-in rejects `TYPE FLOAT16`/`BFLOAT16` in FT.CREATE with the unknown-type error";
-const FLOAT16_LATER = (what: string): string =>
-  `${what}: the FLOAT16/BFLOAT16 index does not exist in the stand-in (vecrec does not support these element types yet, a later issue)`;
-
 export const UNSUPPORTED_STEPS: readonly UnsupportedRule[] = [
   // ---- every folder: deliberate gaps of the stand-in -----------------------------------------------
   {
@@ -109,38 +104,10 @@ export const UNSUPPORTED_STEPS: readonly UnsupportedRule[] = [
   // ---- 11-element-types (7.4.1 only; no 8.0.2 recording to follow) --------------------------------
   {
     file: "11-element-types",
-    steps: [149],
+    steps: [36, 37, 147, 148, 149],
     folder: V741,
     reason: `${INDEXES_ALL_CORE} (no 8.0.2 recording of this step; checked against the 7.4.1 reply with \`indexes_all false\` added)`,
     instead: withIndexesAll,
-  },
-  { file: "11-element-types", steps: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], folder: V741, reason: FLOAT16 },
-  {
-    file: "11-element-types",
-    steps: [28, 29],
-    folder: V741,
-    reason: `${FLOAT16} (here written in lower case, \`float16\`/\`bfloat16\`, which 7.4.1 accepts)`,
-  },
-  { file: "11-element-types", steps: [33, 34], folder: V741, reason: FLOAT16_LATER("FT.DROPINDEX of a FLOAT16/BFLOAT16 index") },
-  { file: "11-element-types", steps: [35], folder: V741, reason: FLOAT16_LATER("FT._LIST lists 24 indexes, the stand-in 12") },
-  { file: "11-element-types", steps: [36, 37, 147, 148], folder: V741, reason: FLOAT16_LATER("FT.INFO of a FLOAT16/BFLOAT16 index") },
-  {
-    file: "11-element-types",
-    steps: [56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 80, 81, 82, 83, 84, 85, 92, 93, 94, 95, 107, 108, 121, 122, 123, 124, 125, 126, 133, 134, 146],
-    folder: V741,
-    reason: FLOAT16_LATER("KNN / VECTOR_RANGE distances over a FLOAT16/BFLOAT16 index"),
-  },
-  {
-    file: "11-element-types",
-    steps: [100, 101, 103, 105, 106],
-    folder: V741,
-    reason: FLOAT16_LATER("a query blob of the wrong size for a FLOAT16/BFLOAT16 index (7.4.1: `query vector blob size (N) does not match index's expected size (8)`)"),
-  },
-  {
-    file: "11-element-types",
-    steps: [141, 142],
-    folder: V741,
-    reason: FLOAT16_LATER("a TAG query over a FLOAT16/BFLOAT16 index holding a blob of another type"),
   },
 ];
 
@@ -148,13 +115,13 @@ export const UNSUPPORTED_STEPS: readonly UnsupportedRule[] = [
  * Steps matched by the rules above, per folder. 8.0.2: 4 + 1 deliberate gaps. 7.4.1 (each protocol):
  * the same 5, plus 42 version differences in 00-10 (14 FT.INFO `indexes_all`, 13 field errors, 2 min >
  * max, 7 unknown-index texts, 1 alias conflict, 1 alias text, 1 CONFIG GET, 2 missing query, 1
- * `_FT.CREATE`) and 62 in 11-element-types (61 FLOAT16/BFLOAT16, 1 FT.INFO `indexes_all`).
+ * `_FT.CREATE`) and 5 in 11-element-types (FT.INFO `indexes_all`; every FLOAT16/BFLOAT16 step replays).
  */
 export const EXPECTED_UNSUPPORTED_BY_FOLDER: Readonly<Record<string, number>> = {
   "redis-8.0.2-resp3": 5,
   "redis-8.0.2": 5,
-  "redis-7.4.1-search-2.10.32-resp3": 5 + 42 + 62,
-  "redis-7.4.1-search-2.10.32": 5 + 42 + 62,
+  "redis-7.4.1-search-2.10.32-resp3": 5 + 42 + 5,
+  "redis-7.4.1-search-2.10.32": 5 + 42 + 5,
 };
 
 /** Steps matched by the rules above, summed over every replayed folder. */

@@ -15,6 +15,7 @@ import { IdTable } from "./id-table.js";
 import { InteractionLog } from "./interaction-log.js";
 import { ReadWriteLock } from "./read-write-lock.js";
 import { TopKHeap } from "./top-k-heap.js";
+import { TypedRows } from "./typed-rows.js";
 import { SCAN_CHUNK_ROWS, VectorArena } from "./vector-arena.js";
 
 // A zero query vector under COSINE: Redis answers -nan for every item.
@@ -35,15 +36,21 @@ export class EmbeddedIndex {
   /** The id of each slot (the id table's). */
   private readonly ids: readonly string[] = this.idTable.ids;
   private readonly fields = new FieldColumns();
-  /** The vectors (for COSINE scanned normalised in float32 like VecSim does at insert time). */
-  private readonly vectors: VectorArena;
+  /**
+   * The vectors: FLOAT32 in the SIMD arena (for COSINE scanned normalised in float32 like VecSim does at
+   * insert time), the other element types in their own compact rows (typed-rows.ts).
+   */
+  private readonly vectors: VectorArena | TypedRows;
 
   constructor(spec: IndexSpec, interactions = new InteractionLog(), unindexed = new Map<string, Item>()) {
     this.spec = spec;
     const field = vectorField(spec);
     this.metric = field.metric;
     this.dimension = field.dimension;
-    this.vectors = new VectorArena(this.dimension, { searchable: true, cosine: this.metric === "COSINE" });
+    this.vectors =
+      field.elementType === "FLOAT32"
+        ? new VectorArena(this.dimension, { searchable: true, cosine: this.metric === "COSINE" })
+        : new TypedRows(this.dimension, field.elementType, this.metric);
     this.interactions = interactions;
     this.unindexed = unindexed;
   }
@@ -187,22 +194,27 @@ export class EmbeddedIndex {
     const heap = new TopKHeap(k, (slot) => this.ids[slot] as string);
     let q = query.vector;
     let allNaN = false;
-    if (this.metric === "COSINE") {
+    const arena = this.vectors;
+    const typed = arena instanceof TypedRows ? arena.prepare(q) : undefined;
+    if (typed !== undefined) allNaN = typed.allNaN;
+    else if (this.metric === "COSINE") {
       const norm = float32Norm(q);
       if (norm === 0) allNaN = true;
       else q = normalizeFloat32(q);
     }
     const n = this.ids.length;
-    const arena = this.vectors;
     const scanMetric = this.metric === "L2" ? "l2" : "dot";
     const filtering = excluded.size > 0 || matcher !== undefined;
     // Redis answers a KNN with a pre-filter (any filter, or ids to leave out) as a hybrid query, which
     // leaves out rows at a NaN distance (zero vectors under COSINE); a plain KNN lists them last
     // (shared/conformance/README.md, "A vector containing NaN").
     const hybrid = matcher !== undefined || (query.excludeIds?.length ?? 0) > 0;
-    // Range search: a float32 distance d is <= the radius exactly when d <= the largest float32 not
-    // above it, which is what the kernels compare with. NaN distances never fall in a range.
-    const radius = query.maxDistance === undefined ? undefined : float32AtMost(query.maxDistance);
+    // Range search: Redis compares a float32 distance (FLOAT32, FLOAT16, BFLOAT16) with the radius
+    // rounded to float32 (to nearest: a distance a hair above the radius as written can be in), a
+    // FLOAT64 distance with the radius as is (seen on Redis 7.4.1 + RediSearch 2.10.32). NaN distances
+    // never fall in a range.
+    const radius =
+      query.maxDistance === undefined ? undefined : vectorField(this.spec).elementType === "FLOAT64" ? query.maxDistance : Math.fround(query.maxDistance);
     for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
       if (start > 0) {
         // Between chunks: let other work run, and notice cancellation.
@@ -223,7 +235,8 @@ export class EmbeddedIndex {
       for (let from = start; from < end; ) {
         const to = heap.size < k ? Math.min(end, from + FILLING_ROWS) : end;
         const below = radius === undefined ? heap.threshold : heap.size < k ? radius : Math.min(radius, heap.threshold);
-        const { distances, picked, count } = arena.scanBelow(scanMetric, q, from, to, below);
+        const { distances, picked, count } =
+          typed !== undefined ? (arena as TypedRows).scanBelow(typed, from, to, below) : (arena as VectorArena).scanBelow(scanMetric, q, from, to, below);
         for (let i = 0; i < count; i++) {
           const at = picked[i] as number;
           const d = distances[at] as number;
@@ -284,17 +297,6 @@ export class EmbeddedIndex {
     const id = this.ids[slot] as string;
     return includeVector ? { id, vector: this.vectors.copy(slot), fields } : { id, fields };
   }
-}
-
-/** The largest float32 value at most `x` (x finite). */
-function float32AtMost(x: number): number {
-  const f = Math.fround(x);
-  if (f <= x) return f;
-  const bits = new Float32Array([f]);
-  const int = new Int32Array(bits.buffer);
-  // One step towards -infinity: down in magnitude for a positive value, up for a negative one.
-  int[0] = f > 0 ? (int[0] as number) - 1 : f === 0 ? -2147483647 : (int[0] as number) + 1;
-  return bits[0] as number;
 }
 
 function yieldToEventLoop(): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { RedisRoom } from "./redis-room.js";
 import { vectorField } from "../../domain/schema.js";
-import { encodeFloat32LE } from "../../domain/vector.js";
+import { encodeElements } from "../../domain/element-type.js";
 import type { InterestTagUpdate } from "../vector-store.js";
 import { settleAll } from "./items.js";
 import { replyNumber, type Reply } from "./reply-parsers.js";
@@ -15,7 +15,7 @@ export class InterestTagOperations extends RedisRoom {
 
   async setInterestTags(index: string, updates: readonly InterestTagUpdate[], tagField: string): Promise<number> {
     const spec = await this.definitions.get(index);
-    const vectorName = vectorField(spec).name;
+    const vector = vectorField(spec);
     const field = spec.fields.find((f) => f.name === tagField);
     const separator = field?.type === "tag" ? field.separator : ",";
     const latest = [...new Map(updates.map((u) => [u.id, u])).values()];
@@ -23,8 +23,8 @@ export class InterestTagOperations extends RedisRoom {
       latest.map((update) => {
         const key = this.keys.item(index, update.id);
         const args = setInterestTagArgs(
-          vectorName,
-          encodeFloat32LE(update.basedOnVector),
+          vector.name,
+          encodeElements(vector.elementType, update.basedOnVector),
           tagField,
           update.tags.length > 0 ? update.tags.join(separator) : undefined,
         );

@@ -1,11 +1,11 @@
 /**
  * Items <-> Redis hashes. Layout of one item hash: `__vecrec_id` (the id), the vector field as
- * little-endian float32 bytes, TEXT as the text, TAG values joined with the field's separator, NUMERIC
+ * little-endian bytes of its element type (float32 unless the schema says FLOAT64/FLOAT16/BFLOAT16), TEXT as the text, TAG values joined with the field's separator, NUMERIC
  * as the JS decimal text (which Redis parses with strtod).
  */
 import type { FieldSpec, IndexSpec } from "../../domain/schema.js";
 import type { FieldValue, Item } from "../../domain/item.js";
-import { decodeFloat32LE, encodeFloat32LE } from "../../domain/vector.js";
+import { decodeElements, encodeElements } from "../../domain/element-type.js";
 import { ID_FIELD } from "./redis-keys.js";
 import { replyBytes, replyNumber, replyText, type Reply } from "./reply-parsers.js";
 
@@ -15,7 +15,7 @@ export function itemHashArgs(spec: IndexSpec, item: Item): (string | Buffer)[] {
   for (const field of spec.fields) {
     if (field.type === "vector") {
       if (item.vector === undefined) throw new TypeError(`item "${item.id}" has no vector`);
-      args.push(field.name, encodeFloat32LE(item.vector));
+      args.push(field.name, encodeElements(field.elementType, item.vector));
       continue;
     }
     const value = item.fields[field.name];
@@ -58,7 +58,7 @@ export function hashToItem(
     const raw = hash.get(field.name);
     if (raw === undefined || raw === null) continue;
     if (field.type === "vector") {
-      if (options.includeVector) vector = decodeFloat32LE(replyBytes(raw));
+      if (options.includeVector) vector = decodeElements(field.elementType, replyBytes(raw));
       continue;
     }
     if (options.onlyFields !== undefined && !options.onlyFields.has(field.name)) continue;

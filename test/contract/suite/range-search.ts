@@ -62,6 +62,16 @@ export function describeRangeSearch(ctx: ContractContext): void {
       expect(none.totalMatches).toBe(0);
     });
 
+    it("compares the distance with the radius rounded to float32, as Redis does (FLOAT32)", async () => {
+      const spec = await createIndex("range_f32", [vectorField(1, "L2")]);
+      const x = Math.fround(Math.sqrt(0.1));
+      await store.upsert(spec.name, [item("p", [x])]);
+      const d = Math.fround(x * x); // 0.10000000149011612
+      // 3e-9 below d is still d once rounded to float32; 1e-8 below is the float32 below it.
+      expect(ids(await store.search(spec.name, knn([0], 10, { maxDistance: d - 3e-9 })))).toEqual(["p"]);
+      expect(ids(await store.search(spec.name, knn([0], 10, { maxDistance: d - 1e-8 })))).toEqual([]);
+    });
+
     it("leaves out zero vectors under COSINE (their distance is NaN)", async () => {
       const spec = await createIndex("range_nan", [vectorField(2, "COSINE")]);
       await store.upsert(spec.name, [item("zero", [0, 0]), item("one", [1, 0])]);

@@ -73,7 +73,8 @@ function extractRange(text: string, params: ReadonlyMap<string, Buffer>, idx: Se
     const raw = hash.get(f.path);
     if (raw === undefined) return undefined;
     const d = vectorDistance(v.metric, v.dataType, decodeBlob(raw, v.dataType), query);
-    return d <= radius ? d : undefined;
+    // The radius is rounded to the distance's type: float32 except for FLOAT64 (seen on 7.4.1).
+    return d <= (v.dataType === "FLOAT64" ? radius : Math.fround(radius)) ? d : undefined;
   };
   let before = text.slice(0, m.index);
   let after = text.slice(m.index + whole.length);

@@ -5,7 +5,7 @@
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, dbl, int, simple, smap } from "./resp.js";
 
-export type VectorDataType = "FLOAT32" | "FLOAT64";
+export type VectorDataType = "FLOAT32" | "FLOAT64" | "FLOAT16" | "BFLOAT16";
 export type Metric = "L2" | "IP" | "COSINE";
 
 export interface VectorParams {
@@ -78,7 +78,7 @@ export class SearchIndex {
   vectorBytes(f: FieldDef): number {
     const v = f.vector;
     if (!v) return 0;
-    return v.dim * (v.dataType === "FLOAT64" ? 8 : 4);
+    return v.dim * (v.dataType === "FLOAT64" ? 8 : v.dataType === "FLOAT32" ? 4 : 2);
   }
 
   /** Starts a background scan of `keys` (those under the index's prefixes). */
@@ -278,7 +278,8 @@ function parseVector(args: readonly string[], start: number): { params: VectorPa
     switch (key) {
       case "TYPE": {
         const t = upper(value);
-        if (t !== "FLOAT32" && t !== "FLOAT64") throw bad("TYPE", "Unknown argument");
+        // FLOAT16/BFLOAT16 since search 2.10 (accepted in any case); INT8/UINT8 are unknown there.
+        if (t !== "FLOAT32" && t !== "FLOAT64" && t !== "FLOAT16" && t !== "BFLOAT16") throw bad("TYPE", "Unknown argument");
         dataType = t;
         break;
       }

@@ -1,13 +1,18 @@
 /**
  * Vector decoding and distances as the Query Engine computes them: FLOAT32 through vecrec's own
- * `distance()` (float32 arithmetic, Redis-exact), FLOAT64 in double precision.
+ * `distance()` (float32 arithmetic, Redis-exact), FLOAT64 in double precision, FLOAT16/BFLOAT16 by
+ * vecrec's model of VecSim 2.10 (src/domain/element-type.ts, which reproduces every recorded distance).
+ * The server never checks a blob's type: bytes of another type of the right size are read as the
+ * index's type.
  */
 import type { DistanceMetric } from "../../../src/domain/schema.js";
+import { decodeElements, elementDistance } from "../../../src/domain/element-type.js";
 import { distance } from "../../../src/domain/vector.js";
 import type { VectorDataType } from "./search-index.js";
 
 /** A vector blob (a hash field or a PARAMS value) as the elements of its data type. */
-export function decodeBlob(bytes: Buffer, dataType: "FLOAT32" | "FLOAT64"): Float32Array | Float64Array {
+export function decodeBlob(bytes: Buffer, dataType: VectorDataType): Float32Array | Float64Array {
+  if (dataType === "FLOAT16" || dataType === "BFLOAT16") return decodeElements(dataType, bytes);
   const copy = new Uint8Array(bytes);
   return dataType === "FLOAT64" ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
 }
@@ -38,6 +43,7 @@ export function vectorDistance(
   stored: Float32Array | Float64Array,
   query: Float32Array | Float64Array,
 ): number {
+  if (dataType === "FLOAT16" || dataType === "BFLOAT16") return elementDistance(dataType, metric, stored, query);
   return dataType === "FLOAT64"
     ? distance64(metric, stored as Float64Array, query as Float64Array)
     : distance(metric, stored as Float32Array, query as Float32Array);

@@ -40,7 +40,7 @@ describe("index mapping", () => {
           name: "v",
           type: {
             $case: "vector",
-            value: { dimension: 4, algorithm: 7 as VectorAlgorithm, distanceMetric: 9 as DistanceMetric, elementType: 3 as VectorElementType },
+            value: { dimension: 4, algorithm: 7 as VectorAlgorithm, distanceMetric: 9 as DistanceMetric, elementType: 11 as VectorElementType },
           },
         },
       ],

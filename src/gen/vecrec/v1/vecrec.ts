@@ -178,12 +178,36 @@ export function distanceMetricToJSON(object: DistanceMetric): string {
   }
 }
 
-/** The type of each element of a stored vector. */
+/**
+ * The type of each element of a stored vector: what Redis stores (TYPE in FT.CREATE) and computes
+ * distances in, on both backends alike. Vectors still travel as float32 on the wire (Vector) whatever
+ * the type: one encoding for every client and index, and float32 is what embedding models produce.
+ * The server rounds each value to the type the way Redis clients must (Redis keeps the bytes it is
+ * sent): FLOAT16 and BFLOAT16 to nearest, ties to even (BFLOAT16 from the float32 bits); FLOAT64
+ * widens exactly. Vectors read back (GetItems, include_vectors) hold the rounded values.
+ */
 export enum VectorElementType {
   /** VECTOR_ELEMENT_TYPE_UNSPECIFIED - Not set: FLOAT32. */
   VECTOR_ELEMENT_TYPE_UNSPECIFIED = 0,
-  /** VECTOR_ELEMENT_TYPE_FLOAT32 - 32-bit IEEE-754 floats, 4 bytes per dimension. */
+  /** VECTOR_ELEMENT_TYPE_FLOAT32 - 32-bit IEEE-754 floats, 4 bytes per dimension. Distances in float32. */
   VECTOR_ELEMENT_TYPE_FLOAT32 = 1,
+  /**
+   * VECTOR_ELEMENT_TYPE_FLOAT64 - 64-bit IEEE-754 floats, 8 bytes per dimension (the values sent are float32, widened exactly).
+   * Distances in double precision.
+   */
+  VECTOR_ELEMENT_TYPE_FLOAT64 = 2,
+  /**
+   * VECTOR_ELEMENT_TYPE_FLOAT16 - IEEE-754 binary16, 2 bytes per dimension (Redis Query Engine 2.10+): 11 significant bits, finite
+   * values up to 65504 (a value that rounds beyond it is INVALID_ARGUMENT), subnormals down to 6e-8.
+   * Distances in float32 over the widened values (COSINE over vectors normalised in FLOAT16).
+   */
+  VECTOR_ELEMENT_TYPE_FLOAT16 = 3,
+  /**
+   * VECTOR_ELEMENT_TYPE_BFLOAT16 - bfloat16 (the top half of a float32), 2 bytes per dimension (Redis Query Engine 2.10+): 8
+   * significant bits, float32's range. Distances as for FLOAT16; expect COSINE within about 2e-3 of
+   * the float64 answer.
+   */
+  VECTOR_ELEMENT_TYPE_BFLOAT16 = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -195,6 +219,15 @@ export function vectorElementTypeFromJSON(object: any): VectorElementType {
     case 1:
     case "VECTOR_ELEMENT_TYPE_FLOAT32":
       return VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT32;
+    case 2:
+    case "VECTOR_ELEMENT_TYPE_FLOAT64":
+      return VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT64;
+    case 3:
+    case "VECTOR_ELEMENT_TYPE_FLOAT16":
+      return VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT16;
+    case 4:
+    case "VECTOR_ELEMENT_TYPE_BFLOAT16":
+      return VectorElementType.VECTOR_ELEMENT_TYPE_BFLOAT16;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -208,6 +241,12 @@ export function vectorElementTypeToJSON(object: VectorElementType): string {
       return "VECTOR_ELEMENT_TYPE_UNSPECIFIED";
     case VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT32:
       return "VECTOR_ELEMENT_TYPE_FLOAT32";
+    case VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT64:
+      return "VECTOR_ELEMENT_TYPE_FLOAT64";
+    case VectorElementType.VECTOR_ELEMENT_TYPE_FLOAT16:
+      return "VECTOR_ELEMENT_TYPE_FLOAT16";
+    case VectorElementType.VECTOR_ELEMENT_TYPE_BFLOAT16:
+      return "VECTOR_ELEMENT_TYPE_BFLOAT16";
     case VectorElementType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -817,7 +856,9 @@ export interface SearchRequest {
    * COSINE `1 - cos` (0 = same direction, 2 = opposite; 0.2 keeps cos >= 0.8), IP `1 - dot` (items
    * with a dot product >= 1 - max_distance), L2 the *squared* Euclidean distance (0.25 keeps items
    * within Euclidean distance 0.5). Finite and >= 0 (Redis refuses a negative radius; under IP a radius
-   * of 0 still returns the items with negative distances). Needs a query (`vector` or `item_id`).
+   * of 0 still returns the items with negative distances). Compared as Redis does: with the radius
+   * rounded to float32 (to nearest), except on FLOAT64 vector fields (double). Needs a query (`vector`
+   * or `item_id`).
    * Unset = plain KNN. `ef_runtime` does not apply to range searches. On an HNSW index Redis answers
    * range searches approximately (as it does KNN); the embedded engine answers exactly.
    */

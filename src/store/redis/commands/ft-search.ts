@@ -13,7 +13,7 @@
  */
 import { compareIds } from "../../../domain/id-order.js";
 import { metadataFields, vectorField, type IndexSpec } from "../../../domain/schema.js";
-import { encodeFloat32LE } from "../../../domain/vector.js";
+import { encodeElements } from "../../../domain/element-type.js";
 import type { SearchHit, SearchQuery, SearchResult } from "../../vector-store.js";
 import type { RedisArg } from "../connection.js";
 import { toRedisQuery, tagParamValue } from "../filter-query.js";
@@ -60,7 +60,7 @@ export function buildSearchArgs(
     // the yielded distance from some rows on a real server (see the conformance README).
     // No "knn" anywhere in a range query's text: the 2.10 cluster coordinator takes any query whose
     // text contains it for a KNN query and fails (`KNN K parameter is too large`), even for `$knn_vec`.
-    params.push("range_r", String(query.maxDistance), "range_vec", encodeFloat32LE(query.vector));
+    params.push("range_r", String(query.maxDistance), "range_vec", encodeElements(vector.elementType, query.vector));
     const range = `@${vector.name}:[VECTOR_RANGE $range_r $range_vec]=>{$YIELD_DISTANCE_AS: ${DISTANCE_FIELD}}`;
     text = compiled.query === "*" ? range : `${range} (${compiled.query})`;
     fields.push(DISTANCE_FIELD);
@@ -73,7 +73,7 @@ export function buildSearchArgs(
       knnOptions = " EF_RUNTIME $knn_ef";
       params.push("knn_ef", String(query.efRuntime));
     }
-    params.push("knn_k", String(knnK), "knn_vec", encodeFloat32LE(query.vector));
+    params.push("knn_k", String(knnK), "knn_vec", encodeElements(vector.elementType, query.vector));
     const filter = compiled.query === "*" ? "*" : `(${compiled.query})`;
     text = `${filter}=>[KNN $knn_k @${vector.name} $knn_vec${knnOptions} AS ${DISTANCE_FIELD}]`;
     fields.push(DISTANCE_FIELD);
