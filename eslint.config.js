@@ -34,7 +34,7 @@ export default tseslint.config(
   {
     files: ["src/store/**/*.ts"],
     rules: restrict([
-      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
+      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*", "**/observability/*", "prom-client", "@opentelemetry/*"], message: "stores import the domain only (observers: src/store/store-observer.ts)" },
     ]),
   },
   {
@@ -42,13 +42,13 @@ export default tseslint.config(
     rules: restrict([
       // The package (not a path with a `redis` folder in it, such as ./redis/connection-url.js).
       { regex: "^(redis|@redis/.*)$", message: "only src/store/redis imports redis" },
-      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*"], message: "stores import the domain only" },
+      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*", "**/observability/*", "prom-client", "@opentelemetry/*"], message: "stores import the domain only (observers: src/store/store-observer.ts)" },
     ]),
   },
   {
     files: ["src/usecases/**/*.ts"],
     rules: restrict([
-      { group: ["**/grpc/*", "**/gen/*", "@grpc/*", "redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*"], message: "use cases see the VectorStore type only" },
+      { group: ["**/grpc/*", "**/gen/*", "@grpc/*", "redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*", "**/observability/*", "prom-client", "@opentelemetry/*"], message: "use cases see the VectorStore type only" },
     ]),
   },
   {

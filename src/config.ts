@@ -16,6 +16,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const DEFAULT_LISTEN = "127.0.0.1:50051";
 /** The embedded engine's data directory when none is given (relative to the working directory). */
 export const DEFAULT_DATA_DIR = "vecrec-data";
+/** Default of --slow-call-ms. */
+export const DEFAULT_SLOW_CALL_MS = 1000;
 /** The most worker processes `--workers` accepts. */
 export const MAX_WORKERS = 256;
 
@@ -66,6 +68,10 @@ export interface Config {
   readonly redisTls: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
   /** The Redis password, from --redis-password-file or VECREC_REDIS_PASSWORD (not from the process arguments). */
   readonly redisPassword: string | undefined;
+  /** host:port of the Prometheus `/metrics` HTTP listener; undefined = no metrics. */
+  readonly metricsListen: string | undefined;
+  /** Calls lasting this long or longer log their access line at warn; 0 = never. */
+  readonly slowCallMs: number;
 }
 
 export const REFLECTION_MODES = ["on", "off", "auth"] as const;
@@ -124,6 +130,15 @@ const configSchema = z.object({
     .transform(Number)
     .refine((value) => value >= 1 && value <= MAX_MAX_CONCURRENT_CALLS, { error: `must be a whole number from 1 to ${MAX_MAX_CONCURRENT_CALLS}` })
     .optional(),
+  metricsListen: z
+    .string()
+    .regex(LISTEN_PATTERN, { error: "must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464" })
+    .refine((value) => Number(LISTEN_PATTERN.exec(value)?.[2]) <= 65535, { error: "port must be 0..65535" })
+    .optional(),
+  slowCallMs: z
+    .string()
+    .regex(/^\d{1,9}$/, { error: "must be a whole number of milliseconds (0 = never)" })
+    .transform(Number),
 });
 
 const SETTING_NAMES: Record<string, string> = {
@@ -136,6 +151,8 @@ const SETTING_NAMES: Record<string, string> = {
   inMemory: "--in-memory / VECREC_IN_MEMORY",
   reflection: "--reflection / VECREC_REFLECTION",
   maxConcurrentCalls: "--max-concurrent-calls / VECREC_MAX_CONCURRENT_CALLS",
+  metricsListen: "--metrics-listen / VECREC_METRICS_LISTEN",
+  slowCallMs: "--slow-call-ms / VECREC_SLOW_CALL_MS",
 };
 
 /** File settings: flag, variable, what the file is. Each must name a readable file. */
@@ -217,6 +234,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     .option("--redis-tls-cert <file>", "PEM client certificate for Redis (rediss://; env VECREC_REDIS_TLS_CERT; with --redis-tls-key)")
     .option("--redis-tls-key <file>", "PEM private key of --redis-tls-cert (env VECREC_REDIS_TLS_KEY)")
     .option("--redis-password-file <file>", "file holding the Redis password (env VECREC_REDIS_PASSWORD_FILE; or the password itself in env VECREC_REDIS_PASSWORD)")
+    .option("--metrics-listen <host:port>", "serve Prometheus metrics over HTTP at http://<host:port>/metrics (env VECREC_METRICS_LISTEN); unset = no metrics")
+    .option("--slow-call-ms <ms>", `calls lasting this long or longer log their access line at warn (env VECREC_SLOW_CALL_MS, default ${DEFAULT_SLOW_CALL_MS}); 0 = never`)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
   try {
@@ -239,6 +258,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       inMemory?: boolean;
       reflection?: string;
       maxConcurrentCalls?: string;
+      metricsListen?: string;
+      slowCallMs?: string;
     } & Partial<Record<FileSetting, string>>
   >();
   const raw = {
@@ -249,6 +270,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     redisDurability: (flags.redisDurability ?? emptyToUndefined(env.VECREC_REDIS_DURABILITY) ?? "none").trim().toLowerCase(),
     reflection: (flags.reflection ?? emptyToUndefined(env.VECREC_REFLECTION))?.trim().toLowerCase(),
     maxConcurrentCalls: (flags.maxConcurrentCalls ?? emptyToUndefined(env.VECREC_MAX_CONCURRENT_CALLS))?.trim(),
+    metricsListen: emptyToUndefined(flags.metricsListen ?? env.VECREC_METRICS_LISTEN),
+    slowCallMs: (flags.slowCallMs ?? emptyToUndefined(env.VECREC_SLOW_CALL_MS) ?? String(DEFAULT_SLOW_CALL_MS)).trim(),
   };
   const problems: string[] = [];
   const files = readFileSettings(flags, env, problems);
@@ -263,7 +286,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     });
     throw new ConfigError(`invalid configuration:\n  ${[...lines, ...problems].join("\n  ")}`);
   }
-  const { listen, redisUrl, logLevel, workers, redisDurability, reflection, maxConcurrentCalls } = parsed.data;
+  const { listen, redisUrl, logLevel, workers, redisDurability, reflection, maxConcurrentCalls, metricsListen, slowCallMs } = parsed.data;
   const dataDir = resolveDataDir(redisUrl, flags.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR), flags.inMemory, env.VECREC_IN_MEMORY);
   const security = securitySettings(files, redisUrl, env);
   if (redisUrl === undefined && redisDurability !== "none") {
@@ -288,6 +311,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     reflection,
     maxConcurrentCalls,
     ...security,
+    metricsListen,
+    slowCallMs,
   };
 }
 

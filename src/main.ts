@@ -7,6 +7,7 @@
 import { setLogger } from "@grpc/grpc-js";
 import cluster from "node:cluster";
 import path from "node:path";
+import { AggregatorRegistry } from "prom-client";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import { ConfigError, ConfigExitRequest, loadConfig, type Config } from "./config.js";
@@ -15,6 +16,11 @@ import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "
 import { createStore } from "./store/create-store.js";
 import type { VectorStore } from "./store/vector-store.js";
 import { createUseCases } from "./usecases/use-cases.js";
+import { logFields } from "./observability/call-scope.js";
+import { createMetrics } from "./observability/metrics.js";
+import { startMetricsServer, type MetricsSource, type RunningMetricsServer } from "./observability/metrics-server.js";
+import { createObservability, type Observability } from "./observability/observability.js";
+import { setUpTracing } from "./observability/tracing.js";
 import {
   WORKER_LISTEN_ENV,
   listenHost,
@@ -36,6 +42,8 @@ export interface StartServerOptions {
   readonly security?: Partial<Pick<Config, "tls" | "authTokensFile" | "reflection" | "maxConcurrentCalls">> | undefined;
   /** How often secret files (certificates) are looked at for changes; default 1000 ms. */
   readonly filePollMs?: number;
+  /** Metrics, tracing and access logs (src/observability/); none when unset. */
+  readonly observability?: Observability;
 }
 
 /**
@@ -43,9 +51,10 @@ export interface StartServerOptions {
  * The caller owns the store (closing the server does not close it).
  */
 export function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const { store, listen, logger, security, filePollMs } = options;
+  const { store, listen, logger, security, filePollMs, observability } = options;
+  const served = observability?.observeStore(store) ?? store;
   return startGrpcServer({
-    useCases: createUseCases(store),
+    useCases: createUseCases(served),
     availability: store,
     listen,
     logger,
@@ -54,6 +63,7 @@ export function startServer(options: StartServerOptions): Promise<RunningServer>
     reflection: security?.reflection,
     maxConcurrentCalls: security?.maxConcurrentCalls,
     filePollMs,
+    ...(observability !== undefined && { interceptors: [observability.interceptor] }),
   });
 }
 
@@ -75,13 +85,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
 
-  const logger = pino({ name: "vecrec", level: config.logLevel });
+  // Every line logged while serving a call carries its trace id (src/observability/call-scope.ts).
+  const logger = pino({ name: "vecrec", level: config.logLevel, mixin: logFields });
   routeGrpcLogs(logger);
   if (cluster.isWorker) {
     return serve(config, logger.child({ worker: workerSlot() }), { worker: true, listen: env[WORKER_LISTEN_ENV] ?? config.listen }, env);
   }
   if (config.workers > 1) {
-    return runPrimary({ workers: config.workers, listen: config.listen, logger, graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
+    return primaryWithMetrics(config, logger, () =>
+      runPrimary({ workers: config.workers, listen: config.listen, logger, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }),
+    );
   }
   return serve(config, logger, { worker: false, listen: config.listen }, env);
 }
@@ -102,6 +115,44 @@ function routeGrpcLogs(logger: Logger): void {
     info: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
     debug: (...args: unknown[]) => grpcLog.debug(args.map(String).join(" ")),
   });
+}
+
+/**
+ * Starts the /metrics listener; on failure says why in one line on stderr and resolves undefined (the
+ * caller exits 1).
+ */
+async function serveMetrics(listen: string, source: MetricsSource, logger: Logger): Promise<RunningMetricsServer | undefined> {
+  try {
+    const running = await startMetricsServer(listen, source);
+    logger.info({ metrics: `http://${listenHost(listen)}:${running.port}/metrics` }, "serving Prometheus metrics");
+    return running;
+  } catch (error: unknown) {
+    const why = isAddressInUse(error) || (error as { code?: unknown }).code === "EADDRINUSE"
+      ? "the address is already in use (another process holds the port)"
+      : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`vecrec: cannot serve metrics on ${listen}: ${why}; choose another address with --metrics-listen / VECREC_METRICS_LISTEN\n`);
+    return undefined;
+  }
+}
+
+/**
+ * The --workers primary: serves /metrics merged from every worker (prom-client's AggregatorRegistry asks
+ * each over the cluster IPC channel at scrape time) while `run` (the primary) runs.
+ */
+async function primaryWithMetrics(config: Config, logger: Logger, run: () => Promise<number>): Promise<number> {
+  if (config.metricsListen === undefined) return run();
+  const aggregator = new AggregatorRegistry();
+  const metricsServer = await serveMetrics(
+    config.metricsListen,
+    { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+    logger,
+  );
+  if (metricsServer === undefined) return 1;
+  try {
+    return await run();
+  } finally {
+    await metricsServer.close();
+  }
 }
 
 /**
@@ -139,6 +190,25 @@ async function serve(
     server?.reload();
   };
   process.on("SIGHUP", onHangup);
+  let tracing;
+  try {
+    tracing = setUpTracing({ env });
+  } catch (error: unknown) {
+    process.stderr.write(`vecrec: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ConfigError.EXIT_CODE;
+  }
+  let storeForStats: VectorStore | undefined;
+  const metrics =
+    config.metricsListen === undefined
+      ? undefined
+      : createMetrics({ listIndexes: () => storeForStats?.listIndexes() ?? Promise.resolve([]) });
+  // A worker's metrics are served by the primary, which asks each worker for them (AggregatorRegistry).
+  if (metrics !== undefined && mode.worker) {
+    AggregatorRegistry.setRegistries([metrics.registry]);
+    // Constructing one is what makes a worker answer the primary's requests (prom-client adds its listener then).
+    new AggregatorRegistry();
+  }
+  const observability = createObservability({ metrics, tracer: tracing?.tracer, logger, slowCallMs: config.slowCallMs });
   let store;
   try {
     store = await createStore({
@@ -148,14 +218,16 @@ async function serve(
       redisTls: config.redisTls,
       redisPassword: config.redisPassword,
       logger,
+      observer: observability.storeObserver,
     });
+    storeForStats = store;
   } catch (error: unknown) {
     logger.fatal({ err: error }, `cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   if (mode.worker) logAcceptedConnections(logger);
   try {
-    server = await startServer({ store, listen: mode.listen, logger, security: config });
+    server = await startServer({ store, listen: mode.listen, logger, security: config, observability });
   } catch (error: unknown) {
     if (isAddressInUse(error)) {
       // One sentence, not grpc-js's line and a stack: the usual cause is another server on the port.
@@ -169,6 +241,15 @@ async function serve(
     logger.fatal({ err: error, listen: mode.listen }, "cannot start the gRPC server");
     await store.close();
     return 1;
+  }
+  let metricsServer: RunningMetricsServer | undefined;
+  if (metrics !== undefined && !mode.worker && config.metricsListen !== undefined) {
+    metricsServer = await serveMetrics(config.metricsListen, metrics.registry, logger);
+    if (metricsServer === undefined) {
+      await server.close({ graceMs: 0 });
+      await store.close();
+      return 1;
+    }
   }
   if (mode.worker) {
     // The primary logs the one "listening" line for all of its workers.
@@ -191,6 +272,8 @@ async function serve(
   // A worker's drain is logged once, by the primary.
   logger[mode.worker ? "debug" : "info"]({ signal: reason, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, "shutting down: draining in-flight calls");
   await server.close({ graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
+  await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, "flushing spans failed"));
+  await metricsServer?.close();
   try {
     await store.close();
   } catch (error: unknown) {

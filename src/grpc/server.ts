@@ -66,6 +66,11 @@ export interface GrpcServerOptions {
   readonly maxConcurrentCalls?: number | undefined;
   /** How often the TLS and tokens files are looked at for changes; default 1000 ms. */
   readonly filePollMs?: number | undefined;
+  /**
+   * Interceptors placed nearest the network, before the access control and the concurrency limit:
+   * observability (src/observability/call-interceptor.ts), so that it sees every call, refused ones included.
+   */
+  readonly interceptors?: readonly ServerInterceptor[];
 }
 
 /** Default cap on concurrent calls per server process (--max-concurrent-calls). */
@@ -107,6 +112,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   // Every call passes these in order: the first sees a call first (nearest the network) and its
   // status last. Access control first, so that refused calls take no slot of the limit.
   const interceptors: ServerInterceptor[] = [
+    // First: observability (metrics, span, access log) sees every call, refused ones included.
+    ...(options.interceptors ?? []),
     ...(tokens === undefined ? [] : [createAuthInterceptor({ tokens, reflection, logger })]),
     limit.interceptor,
   ];

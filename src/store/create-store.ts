@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Durability } from "../domain/durability.js";
 import { createEmbeddedStore } from "./embedded/embedded-store.js";
 import { redactUrl, splitRedisUrls } from "./redis/connection-url.js";
+import type { StoreObserver } from "./store-observer.js";
 import type { VectorStore } from "./vector-store.js";
 
 /**
@@ -28,6 +29,8 @@ export async function createStore(config: {
   /** The Redis password given apart from the URL (--redis-password-file, VECREC_REDIS_PASSWORD). */
   redisPassword?: string | undefined;
   logger: Logger;
+  /** Told of every Redis round trip (metrics, tracing); none by default. */
+  observer?: StoreObserver;
 }): Promise<VectorStore> {
   const { redisUrl, logger } = config;
   if (redisUrl === undefined) {
@@ -67,7 +70,7 @@ export async function createStore(config: {
     tlsCert: read(tls?.certFile),
     tlsKey: read(tls?.keyFile),
   };
-  const store = await createRedisStore({ url: redisUrl, security, logger, durability: config.redisDurability });
+  const store = await createRedisStore({ url: redisUrl, security, logger, durability: config.redisDurability, observer: config.observer });
   logger.info({ backend: "redis", urls: splitRedisUrls(redisUrl).map(redactUrl) }, "storage: Redis Query Engine");
   return store;
 }

@@ -7,7 +7,7 @@
  * `(real)`, so a reader of the test output can tell that they ran. Each real-server run uses its own key
  * prefix and drops what it created; FLUSHALL is never sent there.
  */
-import { createRedisStore } from "../../src/store/redis/redis-store.js";
+import { createRedisStore, type RedisStoreOptions } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandInCluster } from "./redis-standin/cluster.js";
 import { startRedisStandIn } from "./redis-standin/index.js";
@@ -83,9 +83,10 @@ export function uniquePrefix(label: string): string {
 export async function openRedisStore(
   backend: RedisTestBackend,
   label: string,
+  options: Partial<RedisStoreOptions> = {},
 ): Promise<{ store: VectorStore; cleanup: () => Promise<void> }> {
   const server = await backend.start();
-  const store = await createRedisStore({ url: server.url, keyPrefix: uniquePrefix(label) });
+  const store = await createRedisStore({ ...options, url: server.url, keyPrefix: uniquePrefix(label) });
   return {
     store,
     async cleanup() {

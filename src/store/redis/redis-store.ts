@@ -30,6 +30,7 @@ import type {
   WriteOptions,
 } from "../vector-store.js";
 import type { Durability } from "../../domain/durability.js";
+import type { StoreObserver } from "../store-observer.js";
 import { connectCluster } from "./cluster-connection.js";
 import {
   DEFAULT_LIMITS,
@@ -40,6 +41,7 @@ import {
 } from "./connection.js";
 import { connectRedis } from "./connect.js";
 import { redactUrl, redactUrlsIn, selectedDatabase, splitRedisUrls } from "./connection-url.js";
+import { observeConnection } from "./observed-connection.js";
 import { IndexDefinitions } from "./index-definitions.js";
 import { IndexOperations } from "./index-operations.js";
 import { InteractionOperations } from "./interactions.js";
@@ -95,6 +97,8 @@ export interface RedisStoreOptions {
   /** The WAITAOF timeout of a durable write: how long fsyncs may take before it fails UNAVAILABLE; default 2000 ms. */
   readonly durabilityTimeoutMs?: number;
   readonly logger?: RedisStoreLogger;
+  /** Told of every Redis round trip (metrics, tracing; see store-observer.ts); none by default. */
+  readonly observer?: StoreObserver;
 }
 
 /**
@@ -139,7 +143,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Vect
     // node-redis prints URLs as given in some messages (a TLS mismatch, for one): never their password.
     throw new UnavailableError(`cannot connect to Redis: ${redactUrlsIn(error instanceof Error ? error.message : String(error))}`);
   }
-  return new RedisStore(connection, options);
+  return new RedisStore(options.observer ? observeConnection(connection, options.observer) : connection, options);
 }
 
 class RedisStore implements VectorStore {

@@ -7,7 +7,7 @@ const argv = (...args: string[]): string[] => ["node", "main.js", ...args];
 
 describe("loadConfig", () => {
   it("uses the defaults when nothing is set", () => {
-    expect(loadConfig(argv(), {})).toEqual({
+    expect(loadConfig(argv(), {})).toMatchObject({
       listen: DEFAULT_LISTEN,
       redisUrl: undefined,
       logLevel: "info",
@@ -24,7 +24,7 @@ describe("loadConfig", () => {
       VECREC_LOG_LEVEL: "debug",
       VECREC_WORKERS: "3",
     });
-    expect(config).toEqual({ listen: "0.0.0.0:6000", redisUrl: "redis://localhost:6379", logLevel: "debug", workers: 3, redisDurability: "none" });
+    expect(config).toMatchObject({ listen: "0.0.0.0:6000", redisUrl: "redis://localhost:6379", logLevel: "debug", workers: 3, redisDurability: "none" });
   });
 
   it("lets flags win over the environment", () => {
@@ -32,7 +32,7 @@ describe("loadConfig", () => {
       argv("--listen", "[::]:7000", "--redis-url", "rediss://h:6380", "--log-level", "warn", "--workers", "2"),
       { VECREC_LISTEN: "0.0.0.0:6000", VECREC_REDIS_URL: "redis://localhost:6379", VECREC_LOG_LEVEL: "debug", VECREC_WORKERS: "5" },
     );
-    expect(config).toEqual({ listen: "[::]:7000", redisUrl: "rediss://h:6380", logLevel: "warn", workers: 2, redisDurability: "none" });
+    expect(config).toMatchObject({ listen: "[::]:7000", redisUrl: "rediss://h:6380", logLevel: "warn", workers: 2, redisDurability: "none" });
   });
 
   it("reads --redis-durability / VECREC_REDIS_DURABILITY (default none; the flag wins), refuses other values and any but none on the embedded engine", () => {
@@ -49,6 +49,20 @@ describe("loadConfig", () => {
     expect(() => loadConfig(argv("--redis-durability", "local"), {})).toThrow(ConfigError);
     expect(() => loadConfig(argv(), { VECREC_REDIS_DURABILITY: "replicas" })).toThrow(/embedded engine keeps its data in memory only/);
     expect(loadConfig(argv("--redis-durability", "none"), {}).redisDurability).toBe("none");
+  });
+
+  it("reads --metrics-listen / VECREC_METRICS_LISTEN (unset = no metrics) and --slow-call-ms / VECREC_SLOW_CALL_MS (default 1000)", () => {
+    expect(loadConfig(argv(), {})).toMatchObject({ metricsListen: undefined, slowCallMs: 1000 });
+    expect(loadConfig(argv(), { VECREC_METRICS_LISTEN: "0.0.0.0:9464", VECREC_SLOW_CALL_MS: "250" })).toMatchObject({
+      metricsListen: "0.0.0.0:9464",
+      slowCallMs: 250,
+    });
+    expect(loadConfig(argv("--metrics-listen", "127.0.0.1:0", "--slow-call-ms", "0"), { VECREC_METRICS_LISTEN: "0.0.0.0:9464" })).toMatchObject({
+      metricsListen: "127.0.0.1:0",
+      slowCallMs: 0,
+    });
+    expect(() => loadConfig(argv("--metrics-listen", "9464"), {})).toThrow(/--metrics-listen \/ VECREC_METRICS_LISTEN: must be host:port/);
+    expect(() => loadConfig(argv("--slow-call-ms", "1s"), {})).toThrow(/--slow-call-ms \/ VECREC_SLOW_CALL_MS: must be a whole number/);
   });
 
   it("accepts comma-separated Redis URLs (cluster seeds) and refuses a list with one bad entry", () => {

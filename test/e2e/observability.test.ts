@@ -1,0 +1,290 @@
+/**
+ * Observability end to end (issue 12): after calls of each kind, /metrics scraped over HTTP shows the
+ * gRPC, store, Redis, per-index and process metrics with the right labels; under an in-memory span
+ * exporter a Search makes its RPC span (the caller's trace id from `traceparent`, index, k, hits, code)
+ * with store and Redis child spans; the access log line and every line logged inside the call carry
+ * that trace id. On the embedded engine and on the Redis store over the stand-in.
+ */
+import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { get } from "node:http";
+import { Writable } from "node:stream";
+import { pino, type Logger } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IndexRequest, SearchRequest, VectorServiceClient, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
+import { startServer, type RunningServer } from "../../src/main.js";
+import { logFields } from "../../src/observability/call-scope.js";
+import { createMetrics, type VecrecMetrics } from "../../src/observability/metrics.js";
+import { startMetricsServer, type RunningMetricsServer } from "../../src/observability/metrics-server.js";
+import { createObservability } from "../../src/observability/observability.js";
+import { setUpTracing, type Tracing } from "../../src/observability/tracing.js";
+import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import type { VectorStore } from "../../src/store/vector-store.js";
+import { openRedisStore, STANDIN } from "../support/redis-test-backends.js";
+import { healthChecker } from "./health-client.js";
+import { collect, overrideStore, unary, vectorBytes } from "./harness.js";
+
+/** GET http://127.0.0.1:port/path -> [status, body]. */
+function httpGet(port: number, path: string): Promise<[number, string]> {
+  return new Promise((resolve, reject) => {
+    get({ host: "127.0.0.1", port, path }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve([response.statusCode ?? 0, body]));
+    }).on("error", reject);
+  });
+}
+
+/** The value of the sample `name{labels}` in a text exposition (labels in any order), undefined when absent. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const have = new Map([...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => have.get(key) === value)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+const VECTOR_SERVICE = "vecrec.v1.VectorService";
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_SPAN = "00f067aa0ba902b7";
+const USERS = [
+  { id: "u1", vector: [0.9, 0.1, 0.0] },
+  { id: "u2", vector: [0.8, 0.3, 0.1] },
+  { id: "u3", vector: [0.1, 0.9, 0.2] },
+];
+
+interface Setup {
+  readonly name: string;
+  readonly open: (metrics: VecrecMetrics, tracing: Tracing) => Promise<{ store: VectorStore; cleanup: () => Promise<void> }>;
+}
+
+const SETUPS: Setup[] = [
+  {
+    name: "embedded",
+    open: () => {
+      const store = createEmbeddedStore();
+      return Promise.resolve({ store, cleanup: () => store.close() });
+    },
+  },
+  {
+    name: "redis (stand-in)",
+    // The observer main would pass to createStore: Redis round trips as metrics and child spans.
+    open: (metrics, tracing) =>
+      openRedisStore(STANDIN, "obs", {
+        observer: createObservability({ metrics, tracer: tracing.tracer, logger: pino({ level: "silent" }), slowCallMs: 0 }).storeObserver,
+      }),
+  },
+];
+
+describe.each(SETUPS)("observability ($name)", (setup) => {
+  let metrics: VecrecMetrics;
+  let tracing: Tracing;
+  const exporter = new InMemorySpanExporter();
+  const logLines: Record<string, unknown>[] = [];
+  let logger: Logger;
+  let server: RunningServer;
+  let metricsServer: RunningMetricsServer;
+  let client: VectorServiceClient;
+  let cleanup: () => Promise<void>;
+  let address: string;
+
+  beforeAll(async () => {
+    tracing = setUpTracing({ exporter })!;
+    const served: { store?: VectorStore } = {};
+    metrics = createMetrics({ listIndexes: () => served.store?.listIndexes() ?? Promise.resolve([]), indexStatsCacheMs: 0 });
+    const opened = await setup.open(metrics, tracing);
+    cleanup = opened.cleanup;
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n")) if (line !== "") logLines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    // As main builds it: the call's trace fields on every line (mixin).
+    logger = pino({ level: "info", mixin: logFields }, capture);
+    // A line logged by the store while it serves a Search, to see the call's trace id on it.
+    const store = overrideStore(opened.store, {
+      search: (...args: Parameters<VectorStore["search"]>) => {
+        logger.info({ inside: true }, "searching");
+        return opened.store.search(...args);
+      },
+    });
+    served.store = store;
+    const observability = createObservability({ metrics, tracer: tracing.tracer, logger, slowCallMs: 60_000 });
+    server = await startServer({ store, listen: "127.0.0.1:0", logger, observability });
+    address = `127.0.0.1:${server.port}`;
+    metricsServer = await startMetricsServer("127.0.0.1:0", metrics.registry);
+    client = new VectorServiceClient(address, credentials.createInsecure());
+
+    // Calls of each kind: unary ok, unary failing, server streaming, health.
+    await unary((cb) => client.index(IndexRequest.fromPartial({ indexName: "obs", defaultVectorDimension: 3 }), cb));
+    await unary((cb) => client.upsert({ indexName: "obs", items: USERS.map((u) => ({ id: u.id, vector: vectorBytes(u.vector), fields: {} })) }, cb));
+    const missing = await new Promise<ServiceError | null>((resolve) =>
+      client.getItems({ indexName: "nope", ids: ["x"], includeVectors: false }, (error) => resolve(error)),
+    );
+    expect(missing?.code).toBe(5);
+    exporter.reset();
+    const metadata = new Metadata();
+    metadata.set("traceparent", `00-${TRACE_ID}-${PARENT_SPAN}-01`);
+    const request = SearchRequest.fromPartial({ indexName: "obs", query: { $case: "vector", value: vectorBytes([1, 0, 0]) }, k: 2 });
+    const found = await collect<SearchResponse>(client.search(request, metadata));
+    expect(found.error).toBeUndefined();
+    expect(found.messages).toHaveLength(2);
+    const health = healthChecker(address);
+    expect(await health.check("")).toBe("SERVING");
+    health.close();
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.close({ graceMs: 1000 });
+    await metricsServer?.close();
+    await tracing?.shutdown();
+    await cleanup?.();
+  });
+
+  it("/metrics over HTTP: gRPC counters and histograms with go-grpc-prometheus labels", async () => {
+    const [status, text] = await httpGet(metricsServer.port, "/metrics");
+    expect(status).toBe(200);
+    const unaryLabels = (method: string) => ({ grpc_type: "unary", grpc_service: VECTOR_SERVICE, grpc_method: method });
+    const searchLabels = { grpc_type: "server_stream", grpc_service: VECTOR_SERVICE, grpc_method: "Search" };
+    expect(sample(text, "grpc_server_started_total", unaryLabels("Upsert"))).toBe(1);
+    expect(sample(text, "grpc_server_handled_total", { ...unaryLabels("Upsert"), grpc_code: "OK" })).toBe(1);
+    expect(sample(text, "grpc_server_handled_total", { ...unaryLabels("GetItems"), grpc_code: "NotFound" })).toBe(1);
+    expect(sample(text, "grpc_server_handled_total", { ...searchLabels, grpc_code: "OK" })).toBe(1);
+    expect(sample(text, "grpc_server_handling_seconds_count", searchLabels)).toBe(1);
+    expect(sample(text, "grpc_server_handling_seconds_bucket", { ...searchLabels, le: "+Inf" })).toBe(1);
+    expect(sample(text, "grpc_server_msg_received_total", searchLabels)).toBe(1);
+    expect(sample(text, "grpc_server_msg_sent_total", searchLabels)).toBe(2);
+    expect(sample(text, "vecrec_grpc_server_msg_sent_per_call_sum", searchLabels)).toBe(2);
+    expect(sample(text, "vecrec_grpc_server_calls_in_flight", searchLabels)).toBe(0);
+    expect(
+      sample(text, "grpc_server_handled_total", { grpc_type: "unary", grpc_service: "grpc.health.v1.Health", grpc_method: "Check", grpc_code: "OK" }),
+    ).toBe(1);
+  });
+
+  it("/metrics: store, per-index and process metrics", async () => {
+    const [, text] = await httpGet(metricsServer.port, "/metrics");
+    const backend = setup.name === "embedded" ? "embedded" : "redis";
+    expect(sample(text, "vecrec_store_up", { backend })).toBe(1);
+    expect(sample(text, "vecrec_store_reconnects_total", { backend })).toBe(0);
+    expect(sample(text, "vecrec_store_operation_duration_seconds_count", { backend, operation: "search" })).toBe(1);
+    expect(sample(text, "vecrec_store_operation_duration_seconds_count", { backend, operation: "upsert" })).toBe(1);
+    expect(sample(text, "vecrec_index_items", { index: "obs" })).toBe(3);
+    expect(sample(text, "vecrec_index_indexing_progress", { index: "obs" })).toBe(1);
+    expect(sample(text, "vecrec_index_indexing_failures", { index: "obs" })).toBe(0);
+    expect(sample(text, "vecrec_index_stats_fresh")).toBe(1);
+    expect(sample(text, "nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0);
+    expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    if (backend === "redis") {
+      expect(sample(text, "vecrec_redis_command_duration_seconds_count", { command: "FT.SEARCH" })).toBeGreaterThanOrEqual(1);
+      expect(sample(text, "vecrec_redis_command_duration_seconds_count", { command: "FT.CREATE" })).toBeGreaterThanOrEqual(1);
+      expect(sample(text, "vecrec_redis_command_errors_total", { command: "FT.SEARCH" }) ?? 0).toBe(0);
+    }
+    const [notFound] = await httpGet(metricsServer.port, "/nope");
+    expect(notFound).toBe(404);
+  });
+
+  it("traces a Search: RPC span in the caller's trace, with store and Redis child spans", () => {
+    const spans = exporter.getFinishedSpans();
+    const rpc = spans.find((s) => s.name === `${VECTOR_SERVICE}/Search`);
+    expect(rpc).toBeDefined();
+    const root = rpc as ReadableSpan;
+    expect(root.spanContext().traceId).toBe(TRACE_ID);
+    expect(root.parentSpanContext?.spanId).toBe(PARENT_SPAN);
+    expect(root.attributes).toMatchObject({
+      "rpc.system": "grpc",
+      "rpc.service": VECTOR_SERVICE,
+      "rpc.method": "Search",
+      "rpc.grpc.status_code": 0,
+      "vecrec.index": "obs",
+      "vecrec.k": 2,
+      "vecrec.hits": 2,
+    });
+    const backend = setup.name === "embedded" ? "embedded" : "redis";
+    const storeSpan = spans.find((s) => s.name === `${backend} search`);
+    expect(storeSpan?.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(storeSpan?.spanContext().traceId).toBe(TRACE_ID);
+    if (backend === "redis") {
+      const redis = spans.filter((s) => s.name.startsWith("redis ") && s.name !== "redis search");
+      expect(redis.map((s) => s.name)).toContain("redis FT.SEARCH");
+      const ftSearch = redis.find((s) => s.name === "redis FT.SEARCH");
+      expect(ftSearch?.parentSpanContext?.spanId).toBe(storeSpan?.spanContext().spanId);
+      expect(ftSearch?.attributes["db.system.name"]).toBe("redis");
+    }
+  });
+
+  it("logs one access line per call with the trace id, and the trace id on lines logged inside the call", () => {
+    const access = logLines.find((l) => l.msg === "call" && l.method === "Search");
+    expect(access).toMatchObject({
+      level: 30,
+      service: VECTOR_SERVICE,
+      index: "obs",
+      code: "OK",
+      messages: 2,
+      trace_id: TRACE_ID,
+    });
+    expect(typeof access?.ms).toBe("number");
+    expect(String(access?.peer)).toMatch(/127\.0\.0\.1/);
+    const inside = logLines.find((l) => l.inside === true);
+    expect(inside?.trace_id).toBe(TRACE_ID);
+    const notFound = logLines.find((l) => l.msg === "call" && l.method === "GetItems");
+    expect(notFound).toMatchObject({ code: "NotFound", index: "nope" });
+    // Health checks log at debug only: not in an info log.
+    expect(logLines.some((l) => l.method === "Check")).toBe(false);
+  });
+});
+
+describe("log lines outside a call", () => {
+  it("carry no fields of an earlier line (the mixin returns a new object each time)", () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ mixin: logFields }, capture);
+    logger.info({ first: 1 }, "one");
+    logger.info("two");
+    expect(lines[1]?.first).toBeUndefined();
+  });
+});
+
+describe("slow calls and tracing off", () => {
+  it("logs a call at or over --slow-call-ms at warn, and the incoming trace id without a tracer", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: "info", mixin: logFields }, capture);
+    const inner = createEmbeddedStore();
+    // listIndexes takes at least 20 ms here, so the call is at least as slow as the 10 ms threshold.
+    const store = overrideStore(inner, {
+      listIndexes: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return inner.listIndexes();
+      },
+    });
+    const server = await startServer({ store, listen: "127.0.0.1:0", logger, observability: createObservability({ logger, slowCallMs: 10 }) });
+    const client = new VectorServiceClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    try {
+      const metadata = new Metadata();
+      metadata.set("traceparent", `00-${TRACE_ID}-${PARENT_SPAN}-01`);
+      await unary((cb) => client.listIndexes({}, metadata, cb));
+      const line = lines.find((l) => l.method === "ListIndexes");
+      expect(line).toMatchObject({ level: 40, msg: "slow call (10 ms or more)", code: "OK", trace_id: TRACE_ID });
+      expect(line?.ms as number).toBeGreaterThanOrEqual(10);
+    } finally {
+      client.close();
+      await server.close({ graceMs: 1000 });
+      await inner.close();
+    }
+  });
+});
