@@ -14,6 +14,10 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The embedded engine's data directory (used without VECREC_REDIS_URL): a volume the node user owns.
+ENV VECREC_DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 # The image's own user (uid 1000), not root.
 USER node
 EXPOSE 50051

@@ -38,6 +38,10 @@ export interface Options {
   streamItems: number;
   /** Range vs KNN, FLOAT16 vs FLOAT32 (bench/queries.ts): items per index (0 skips). */
   queriesItems: number;
+  /** Durable embedded engine vs in memory (ingest ratio, bytes on disk, start time): items (0 skips). */
+  durableItems: number;
+  /** A second, larger durable row, e.g. 1000000 (0 skips). */
+  durableLargeItems: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<Options> = {
@@ -61,6 +65,8 @@ export const DEFAULT_OPTIONS: Readonly<Options> = {
   embeddedQueries: 50,
   streamItems: 20_000,
   queriesItems: 5000,
+  durableItems: 100_000,
+  durableLargeItems: 0,
 };
 
 /** Options that must stay positive (the others may be 0). */

@@ -8,6 +8,7 @@
  *                    [--floor-calls 300] [--floor-throughput-calls 2000] [--concurrency 16]
  *                    [--embedded-items 100000] [--embedded-large-items 0] [--embedded-queries 50]
  *                    [--encoding 1] [--queries-items 5000]
+ *                    [--durable-items 100000] [--durable-large-items 0]
  *
  * - Recommend vs Search (`--users`, 0 skips this and the next two): Recommend (`--neighbors`
  *   neighbours, histories of `--history` items over `--catalog`) vs Search k=`--neighbors` of the same
@@ -34,6 +35,10 @@
  *   on Redis the UpsertStream column of the Upsert floor row (one stream into a third FLAT index).
  * - Range vs KNN, FLOAT16 vs FLOAT32 (`--queries-items`, bench/queries.ts): latency ratios, bytes per
  *   stored vector per element type, on the embedded engine and each Redis backend.
+ * - Durable embedded engine vs in memory (`--durable-items`, and a second row `--durable-large-items`,
+ *   e.g. 1000000; bench/durable-engine.ts, a child process): Upsert items/s into a data directory vs in
+ *   memory (1 and 4 writers) and the ratio, bytes of data.mdb per stored vector, and the start time (a
+ *   fresh process opening the directory and rebuilding the arenas).
  * - Vector encoding (`--encoding`): encode + decode of the proto Vector message with the generated
  *   ts-proto codecs, `float32_le` bytes vs `float32_values` repeated float, at 768 and 1536 dimensions.
  *
@@ -59,6 +64,7 @@ import { createRecommender } from "../src/usecases/recommend.js";
 import { createSearchService } from "../src/usecases/search.js";
 import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../src/store/vector-store.js";
+import { measureDurable, type DurableFigures } from "./durable-engine.js";
 import { measureEmbeddedBound, type EmbeddedBoundFigures } from "./embedded-bound.js";
 import { parseOptions, type Options } from "./options.js";
 import { benchQueries, printQueries, type QueriesBenchRow } from "./queries.js";
@@ -427,6 +433,14 @@ async function main(): Promise<void> {
     out(`| embedded | ${Math.round(e.stream)} | ${Math.round(e.inProcess)} | ${fixed(e.stream / e.inProcess)}x |`);
     out();
   }
+  const durables: DurableFigures[] = [];
+  for (const items of [o.durableItems, o.durableLargeItems]) {
+    if (items > 0) {
+      durables.push(await measureDurable(items, o.dim));
+      log(`[bench] durable embedded engine at ${items} items done`);
+    }
+  }
+  if (durables.length > 0) printDurables(durables, out);
   if (o.encoding > 0) printEncoding(out);
   if (o.queriesItems > 0) await queriesTables(o, redisBackends, out, log);
 }
@@ -526,6 +540,28 @@ function printBounds(bounds: readonly EmbeddedBoundFigures[], out: (line?: strin
     out(
       `| ${b.items} x ${b.dim} | ${(bytes / 2 ** 20).toFixed(1)} MiB | ${fixed(b.scanMedianMs)} | ${fixed(b.scanP95Ms)} | ${fixed(b.jsReadMs)} | ${fixed(b.wasmReadMs)} | ${fixed(b.scanMedianMs / bound)}x | ${fixed(bytes / (b.scanMedianMs / 1000) / 1e9, 1)} | ${Math.round(b.rssBytesPerVector)}${b.gcExposed ? "" : " (no --expose-gc)"} |`,
     );
+  }
+  out();
+}
+
+function printDurables(rows: readonly DurableFigures[], out: (line?: string) => void): void {
+  out("## Durable embedded engine (data directory, LMDB, fsync per Upsert) vs in memory");
+  out();
+  out("Upserts of 1000 items (FLAT COSINE, a tag and a number each) straight into the store; start = a fresh process opening the directory and rebuilding the in-memory arenas (warm page cache).");
+  out();
+  out(`Machine load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores at the end: wall times stretch when the cores are busy; CPU ms do not.`);
+  out();
+  out("| items x dims | writers | in memory items/s | durable items/s | durable / memory | data.mdb bytes per vector (raw vector) | start ms (CPU ms) | RSS after start |");
+  out("|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    for (const [i, writers] of [1, 4].entries()) {
+      const memory = r.memoryPerSecond[i] ?? 0;
+      const durable = r.durablePerSecond[i] ?? 0;
+      const disk = i === 0 ? `${Math.round(r.diskBytes / r.items)} (${r.dim * 4})` : "";
+      const start = i === 0 ? `${Math.round(r.startMs)} (${Math.round(r.startCpuMs)})` : "";
+      const rss = i === 0 ? `${(r.startRss / 2 ** 20).toFixed(0)} MiB` : "";
+      out(`| ${r.items} x ${r.dim} | ${writers} | ${Math.round(memory)} | ${Math.round(durable)} | ${fixed(durable / memory)}x | ${disk} | ${start} | ${rss} |`);
+    }
   }
   out();
 }

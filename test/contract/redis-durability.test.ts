@@ -4,12 +4,16 @@
  * call resolves; AOF off is refused with a clear FAILED_PRECONDITION; a call's own durability wins over
  * the store's default.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
 import { FailedPreconditionError } from "../../src/domain/errors.js";
 import type { IndexSpec } from "../../src/domain/schema.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { openLmdbPersistence } from "../../src/store/embedded/lmdb-persistence.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { startRedisStandInCluster, type RedisStandInCluster } from "../support/redis-standin/cluster.js";
@@ -153,5 +157,21 @@ describe("durable writes (stand-in)", () => {
     await store.upsert("dur", [item("a")], { durability: "none" });
     await expect(store.deleteItems("dur", ["a"], { durability: "replicas" })).rejects.toBeInstanceOf(FailedPreconditionError);
     await store.close();
+  });
+
+  it("the embedded engine on a data directory accepts LOCAL (every write is fsynced) and refuses REPLICAS, writing nothing", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vecrec-dur-"));
+    try {
+      const store = createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+      await store.createIndex(spec);
+      await store.upsert("dur", [item("a")], { durability: "local" });
+      const error = await store.upsert("dur", [item("b")], { durability: "replicas" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FailedPreconditionError);
+      expect((error as Error).message).toMatch(/no replicas/);
+      expect((await store.getItems("dur", ["a", "b"], { includeVectors: false })).map((i) => i?.id)).toEqual(["a", undefined]);
+      await store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,8 +4,8 @@
  * with SIGKILL in the middle of streams of acknowledged Upserts and RecordInteractions (several times, at
  * random points), restarted on the same directory each time, and must find every acknowledged item,
  * interaction and index definition, with the same Search and Recommend answers as before the kills.
- * Also: a second server on the same directory is refused, and a backup taken while the server runs
- * restores into a directory a server opens with the same data.
+ * Also: a backup taken from the command line while the server runs restores into a directory a server
+ * opens with the same data (refusals: test/unit/store/embedded/data-dir.test.ts).
  */
 import { credentials } from "@grpc/grpc-js";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -322,4 +322,42 @@ describe("the durable embedded engine (the vecrec process on a data directory)",
     expect(goneItems.missingIds).toEqual(["g"]);
     expect(await stop(server)).toBe(0);
   }, 60_000 + KILLS * 10_000);
+
+  it("backs up a live data directory from the command line, restores it, and serves the same data", async () => {
+    const dataDir = tempDir("live");
+    const server = await start(dataDir);
+    const c = server.client;
+    await unary((cb) => c.index(IndexRequest.fromPartial({ indexName: "users", defaultVectorDimension: 3 }), cb));
+    const items = Array.from({ length: 200 }, (_, i) => ({ id: `u${i}`, vector: vectorBytes([i % 7, (i * 3) % 11, 1]) }));
+    await unary((cb) => c.upsert(UpsertRequest.fromPartial({ indexName: "users", items }), cb));
+    const query = { indexName: "users", query: { $case: "vector" as const, value: vectorBytes([1, 2, 3]) }, k: 5 };
+    const before = await searchIds(c, query);
+
+    // Backup while the server runs; the backup holds what was acknowledged before it.
+    const backup = path.join(tempDir("backup"), "snapshot");
+    const run = async (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+      const child = spawnMain(args);
+      let stdout = "";
+      let stderr = "";
+      child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      return { code, stdout, stderr };
+    };
+    const backedUp = await run(["backup", "--data-dir", dataDir, "--to", backup]);
+    expect(backedUp.stderr).toBe("");
+    expect(backedUp.code).toBe(0);
+    expect(backedUp.stdout).toContain(`backed up ${dataDir} to ${backup}`);
+    await unary((cb) => c.upsert(UpsertRequest.fromPartial({ indexName: "users", items: [{ id: "later", vector: vectorBytes([1, 2, 3]) }] }), cb));
+    expect(await stop(server)).toBe(0);
+
+    const restored = path.join(tempDir("restored"), "data");
+    expect((await run(["restore", "--from", backup, "--data-dir", restored])).code).toBe(0);
+
+    const again = await start(restored);
+    expect(await searchIds(again.client, query)).toEqual(before);
+    const later = await unary<{ missingIds: string[] }>((cb) => again.client.getItems(GetItemsRequest.fromPartial({ indexName: "users", ids: ["later", "u1"] }), cb));
+    expect(later.missingIds).toEqual(["later"]);
+    expect(await stop(again)).toBe(0);
+  }, 60_000);
 });

@@ -42,10 +42,12 @@ export function encodeItemRecord(item: Item): Uint8Array {
 }
 
 /**
- * The item stored as `bytes` (the vector copied out of them).
+ * The item stored as `bytes`. The vector is copied out of them, or with `{ view: true }` is a view of
+ * them when they are 4-byte aligned (for bytes the caller owns, such as the copies LMDB's range reads
+ * return: saves a copy per item at start).
  * @throws Error when the bytes are not an item record of a known version
  */
-export function decodeItemRecord(id: string, bytes: Uint8Array): Item {
+export function decodeItemRecord(id: string, bytes: Uint8Array, options: { view?: boolean } = {}): Item {
   if (bytes.length < HEADER_BYTES || bytes[0] !== ITEM_RECORD_VERSION) {
     throw new Error(`item "${id}": not an item record of version ${ITEM_RECORD_VERSION}`);
   }
@@ -56,8 +58,12 @@ export function decodeItemRecord(id: string, bytes: Uint8Array): Item {
   if (length !== NO_VECTOR) {
     const end = offset + length * 4;
     if (end > bytes.length) throw new Error(`item "${id}": record shorter than its vector`);
-    vector = new Float32Array(length);
-    new Uint8Array(vector.buffer).set(bytes.subarray(offset, end));
+    if (options.view === true && (bytes.byteOffset + offset) % 4 === 0) {
+      vector = new Float32Array(bytes.buffer, bytes.byteOffset + offset, length);
+    } else {
+      vector = new Float32Array(length);
+      new Uint8Array(vector.buffer).set(bytes.subarray(offset, end));
+    }
     offset = end;
   }
   const flat = unpack(bytes.subarray(offset)) as unknown[];

@@ -292,7 +292,8 @@ function lmdbPersistence(dir: string, dbs: Databases, lock: DataDirLock): Persis
         indexes,
         meta,
         *items() {
-          for (const { key, value } of dbs.items.getRange()) yield [key[0], decodeItemRecord(key[1], value)];
+          // Each value read is a copy of its own, so the vector can stay a view of it.
+          for (const { key, value } of dbs.items.getRange()) yield [key[0], decodeItemRecord(key[1], value, { view: true })];
         },
         *interactions() {
           for (const { key, value } of dbs.interactions.getRange()) {
