@@ -29,8 +29,17 @@ export function decodeRecommendRequest(request: RecommendRequest, signal: AbortS
     })),
     recencyHalfLifeSeconds: request.recencyHalfLifeSeconds,
     includeOwned: request.includeOwned,
+    itemIndexName: request.itemIndexName,
+    ...decodeItemFilter(request),
+    excludeItemIds: request.excludeItemIds,
+    categoryCap: request.categoryCap && { field: request.categoryCap.field, maxPerValue: request.categoryCap.maxPerValue },
     signal,
   };
+}
+
+function decodeItemFilter(request: RecommendRequest): Pick<RecommendDraft, "itemFilter" | "itemFilterField"> {
+  const { filter, field } = decodeRequestFilter(request.itemFilter, request.itemFilterQuery, { typed: "item_filter", query: "item_filter_query" });
+  return { itemFilter: filter, itemFilterField: field };
 }
 
 export function encodeRecommendedItem(item: RecommendedItem): RecommendResponse {

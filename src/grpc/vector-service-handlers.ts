@@ -50,6 +50,11 @@ import { decodeVectorFormat } from "./vector-mapping.js";
 export const TOTAL_MATCHES_TRAILER = "vecrec-total-matches";
 /** Trailer of Recommend when fewer items were found than asked: `<found>/<requested>`. */
 export const RECOMMENDATIONS_SHORT_TRAILER = "vecrec-recommendations-short";
+/** Recommend shaping (see the Recommend rpc): how many considered items each reason left out. */
+export const RECOMMEND_EXCLUDED_TRAILER = "vecrec-recommend-excluded";
+export const RECOMMEND_NOT_IN_ITEM_INDEX_TRAILER = "vecrec-recommend-not-in-item-index";
+export const RECOMMEND_FILTERED_OUT_TRAILER = "vecrec-recommend-filtered-out";
+export const RECOMMEND_CAPPED_TRAILER = "vecrec-recommend-capped";
 
 async function index({ indexAdmin }: UseCases, request: IndexRequest): Promise<IndexResponse> {
   const { info, created } = await indexAdmin.createIndex(decodeIndexRequest(request));
@@ -141,6 +146,16 @@ async function* recommend(
   const trailers = new Metadata();
   if (result.items.length < result.requested) {
     trailers.set(RECOMMENDATIONS_SHORT_TRAILER, `${result.items.length}/${result.requested}`);
+  }
+  const shaping = result.shaping;
+  if (shaping !== undefined) {
+    const counts: [string, number][] = [
+      [RECOMMEND_EXCLUDED_TRAILER, shaping.excluded],
+      [RECOMMEND_NOT_IN_ITEM_INDEX_TRAILER, shaping.notInItemIndex],
+      [RECOMMEND_FILTERED_OUT_TRAILER, shaping.filteredOut],
+      [RECOMMEND_CAPPED_TRAILER, shaping.capped],
+    ];
+    for (const [name, count] of counts) if (count > 0) trailers.set(name, String(count));
   }
   return trailers;
 }

@@ -3,8 +3,9 @@
  * items those neighbours interacted with, and return the best ones the user does not have yet, each
  * with the neighbours that contributed. Scoring itself is pure (src/domain/scoring.ts).
  */
-import { FailedPreconditionError, ItemNotFoundError, throwIfAborted } from "../domain/errors.js";
+import { FailedPreconditionError, IndexNotFoundError, ItemNotFoundError, throwIfAborted } from "../domain/errors.js";
 import type { FilterNode } from "../domain/filter/filter.js";
+import { createFilterMatcher } from "../domain/filter/match.js";
 import { filterViolations } from "../domain/filter/validate.js";
 import type { Interaction, InteractionKind } from "../domain/interaction.js";
 import { deriveInterests } from "../domain/interests.js";
@@ -21,9 +22,9 @@ import {
   nonNegativeViolations,
 } from "../domain/request-limits.js";
 import { vectorField, type IndexSpec } from "../domain/schema.js";
-import { scoreRecommendations, type ScoringNeighbor } from "../domain/scoring.js";
+import { scoreRecommendations, type ScoredItem, type ScoringNeighbor } from "../domain/scoring.js";
 import { roundVector, typedVectorViolations } from "../domain/element-type.js";
-import { ViolationCollector, type Decoded } from "../domain/violations.js";
+import { ViolationCollector, fieldPath, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
 
@@ -51,6 +52,15 @@ export interface RecommendDraft {
   /** 0 = no decay. */
   recencyHalfLifeSeconds: number;
   includeOwned: boolean;
+  /** "" = none: the index whose metadata item filters and category caps read. */
+  itemIndexName?: string;
+  /** MATCH_ALL when the request set no item filter. */
+  itemFilter?: Decoded<FilterNode>;
+  itemFilterField?: "item_filter" | "item_filter_query";
+  /** Items never to recommend. */
+  excludeItemIds?: readonly string[];
+  /** At most `maxPerValue` items per value of TAG field `field` of the item index. */
+  categoryCap?: { field: string; maxPerValue: number } | undefined;
   /** For tests; default Date.now(). */
   nowMs?: number;
   signal?: AbortSignal;
@@ -70,6 +80,26 @@ export interface RecommendCommand {
   readonly includeOwned: boolean;
   readonly nowMs: number;
   readonly signal: AbortSignal | undefined;
+  readonly excludeItemIds: ReadonlySet<string>;
+  /** Set when items must be looked up in an item index (a filter or a cap). */
+  readonly itemShaping: ItemShaping | undefined;
+}
+
+/** What the item index decides, validated. */
+export interface ItemShaping {
+  readonly indexName: string;
+  readonly spec: IndexSpec;
+  /** undefined: no filter. */
+  readonly filter: FilterNode | undefined;
+  readonly cap: { readonly field: string; readonly maxPerValue: number } | undefined;
+}
+
+/** How the request's shaping changed the list: items that ranked high enough to be considered and were left out. */
+export interface ShapingCounts {
+  excluded: number;
+  notInItemIndex: number;
+  filteredOut: number;
+  capped: number;
 }
 
 export interface NeighborContribution {
@@ -91,6 +121,8 @@ export interface RecommendResult {
   items: RecommendedItem[];
   /** The number of items asked for; items.length < requested means fewer exist. */
   requested: number;
+  /** Present when the request shaped the list (exclusions, item filter, category cap). */
+  shaping?: ShapingCounts;
 }
 
 export interface Recommender {
@@ -122,7 +154,10 @@ export function createRecommender(store: VectorStore): Recommender {
   return {
     async recommend(draft) {
       throwIfAborted(draft.signal);
-      const command = validateRecommend(draft, await lookUpIndexSpec(store, draft.indexName));
+      const itemIndex = draft.itemIndexName ?? "";
+      const itemSpec =
+        itemIndex === "" || indexNameViolations(itemIndex).length > 0 ? undefined : await lookUpIndexSpec(store, itemIndex);
+      const command = validateRecommend(draft, await lookUpIndexSpec(store, draft.indexName), itemSpec);
       throwIfAborted(command.signal);
       return recommendFor(store, command);
     },
@@ -190,7 +225,8 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
   const neighborHistories = new Map<string, readonly Interaction[]>();
   for (const n of neighbors) neighborHistories.set(n.id, histories.get(n.id) ?? []);
 
-  const scored = scoreRecommendations({
+  const shapes = cmd.excludeItemIds.size > 0 || cmd.itemShaping !== undefined;
+  const ranked = scoreRecommendations({
     metric: vecField.metric,
     neighbors,
     histories: neighborHistories,
@@ -199,14 +235,18 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
     kindWeights: cmd.interactionWeights,
     recencyHalfLifeSeconds: cmd.recencyHalfLifeSeconds,
     nowMs,
-    limit,
+    // Shaping drops items: score every candidate, then keep the best `limit` that pass.
+    limit: shapes ? Number.MAX_SAFE_INTEGER : limit,
   });
+  const counts: ShapingCounts = { excluded: 0, notInItemIndex: 0, filteredOut: 0, capped: 0 };
+  const scored = shapes ? await shapeRecommendations(store, cmd, ranked, counts) : ranked;
   return {
     requested: limit,
-    items: scored.map((s) => ({
+    ...(shapes && { shaping: counts }),
+    items: scored.map((s, i) => ({
       itemId: s.itemId,
       score: s.score,
-      rank: s.rank,
+      rank: i + 1,
       contributions: s.contributions.map((c) => ({
         neighborId: c.neighborId,
         similarity: c.similarity,
@@ -219,12 +259,71 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
 }
 
 /**
+ * The best `cmd.limit` of `ranked` (best first) that are not excluded, are in the item index, match the
+ * item filter and fit the category cap, counting each reason an item was left out. Reads the item
+ * index in batches, in rank order, and at most MAX_ITEM_LOOKUPS candidates.
+ */
+async function shapeRecommendations(store: VectorStore, cmd: RecommendCommand, ranked: readonly ScoredItem[], counts: ShapingCounts): Promise<ScoredItem[]> {
+  const kept: ScoredItem[] = [];
+  const candidates: ScoredItem[] = [];
+  for (const item of ranked) {
+    if (cmd.excludeItemIds.has(item.itemId)) counts.excluded++;
+    else candidates.push(item);
+  }
+  const shaping = cmd.itemShaping;
+  if (shaping === undefined) return candidates.slice(0, cmd.limit);
+  const matcher = shaping.filter === undefined ? undefined : createFilterMatcher(shaping.filter, shaping.spec);
+  const used = new Map<string, number>();
+  const capField = shaping.cap === undefined ? undefined : shaping.spec.fields.find((f) => f.name === shaping.cap?.field);
+  const foldCase = capField?.type === "tag" && !capField.caseSensitive;
+  let looked = 0;
+  for (let start = 0; start < candidates.length && kept.length < cmd.limit && looked < MAX_ITEM_LOOKUPS; ) {
+    const batch = candidates.slice(start, start + Math.min(MAX_ITEM_LOOKUPS - looked, Math.max(2 * (cmd.limit - kept.length), 16)));
+    start += batch.length;
+    looked += batch.length;
+    const items = await store.getItems(shaping.indexName, batch.map((b) => b.itemId), { includeVectors: false });
+    throwIfAborted(cmd.signal);
+    for (let i = 0; i < batch.length && kept.length < cmd.limit; i++) {
+      const item = items[i];
+      const candidate = batch[i] as ScoredItem;
+      if (item === undefined) {
+        counts.notInItemIndex++;
+        continue;
+      }
+      if (matcher !== undefined && !matcher(item.fields)) {
+        counts.filteredOut++;
+        continue;
+      }
+      if (shaping.cap !== undefined) {
+        const value = item.fields[shaping.cap.field];
+        const values = value?.type === "tag" ? [...new Set(value.values.map((v) => (foldCase ? v.trim().toLowerCase() : v.trim())))] : [];
+        const cap = shaping.cap.maxPerValue;
+        if (values.some((v) => (used.get(v) ?? 0) >= cap)) {
+          counts.capped++;
+          continue;
+        }
+        for (const v of values) used.set(v, (used.get(v) ?? 0) + 1);
+      }
+      kept.push(candidate);
+    }
+  }
+  return kept;
+}
+
+/**
  * Validates `draft` against `spec` (undefined: the index was not found, then only what needs no spec is
  * checked) and fills the defaults.
  * @throws InvalidArgumentError with every violation, else IndexNotFoundError when `spec` is undefined
  */
-export function validateRecommend(draft: RecommendDraft, spec: IndexSpec | undefined): RecommendCommand {
+export function validateRecommend(draft: RecommendDraft, spec: IndexSpec | undefined, itemSpec?: IndexSpec): RecommendCommand {
   const violations = new ViolationCollector();
+  const itemShaping = validateItemShaping(draft, itemSpec, violations);
+  const excludeIds = draft.excludeItemIds ?? [];
+  if (excludeIds.length > MAX_EXCLUDED_ITEMS) {
+    violations.at("exclude_item_ids").add(`at most ${MAX_EXCLUDED_ITEMS} ids (got ${excludeIds.length})`);
+  } else {
+    excludeIds.forEach((id, i) => violations.addAll(idViolations(id, fieldPath("exclude_item_ids", i))));
+  }
   violations.addAll(indexNameViolations(draft.indexName));
   let user: RecommendCommand["user"] | undefined;
   if (draft.user === undefined) {
@@ -251,6 +350,8 @@ export function validateRecommend(draft: RecommendDraft, spec: IndexSpec | undef
   violations.addAll(nonNegativeViolations(draft.recencyHalfLifeSeconds, "recency_half_life_seconds"));
   if (draft.nowMs !== undefined) violations.addAll(finiteViolations(draft.nowMs, "now"));
   throwIfInvalid(violations, draft.indexName, spec);
+  const itemIndex = draft.itemIndexName ?? "";
+  if (itemIndex !== "" && itemSpec === undefined) throw new IndexNotFoundError(itemIndex);
   return {
     indexName: draft.indexName,
     spec,
@@ -263,7 +364,42 @@ export function validateRecommend(draft: RecommendDraft, spec: IndexSpec | undef
     includeOwned: draft.includeOwned,
     nowMs: draft.nowMs ?? Date.now(),
     signal: draft.signal,
+    excludeItemIds: new Set(excludeIds),
+    itemShaping,
   };
+}
+
+/** The most ids `exclude_item_ids` takes. */
+const MAX_EXCLUDED_ITEMS = 10_000;
+/** The most candidates read from the item index per request (bounded work whatever the filter). */
+const MAX_ITEM_LOOKUPS = 10_000;
+const CATEGORY_CAP_RANGE = { min: 1, max: 1000 };
+
+/**
+ * The item index, item filter and category cap of `draft` (undefined when it uses none). `itemSpec` is
+ * the item index's spec when it was found (IndexNotFoundError was thrown otherwise).
+ */
+function validateItemShaping(draft: RecommendDraft, itemSpec: IndexSpec | undefined, violations: ViolationCollector): ItemShaping | undefined {
+  const indexName = draft.itemIndexName ?? "";
+  const filter = draft.itemFilter === undefined ? undefined : violations.decoded(draft.itemFilter);
+  const filterField = draft.itemFilterField ?? "item_filter";
+  const wantsFilter = filter !== undefined && filter.op !== "all";
+  const cap = draft.categoryCap;
+  if (indexName === "") {
+    if (wantsFilter) violations.at(filterField).add("needs item_index_name: the index holding the items' metadata");
+    if (cap !== undefined) violations.at("category_cap").add("needs item_index_name: the index holding the items' metadata");
+    return undefined;
+  }
+  violations.addAll(indexNameViolations(indexName, "item_index_name"));
+  if (itemSpec === undefined) return undefined;
+  if (wantsFilter) violations.addAll(filterViolations(filter, itemSpec, filterField));
+  if (cap !== undefined) {
+    const field = itemSpec.fields.find((f) => f.name === cap.field);
+    if (field?.type !== "tag") violations.at("category_cap", "field").add(`"${cap.field}" is not a TAG field of index "${itemSpec.name}"`);
+    violations.addAll(intRangeViolations(cap.maxPerValue, CATEGORY_CAP_RANGE, fieldPath("category_cap", "max_per_value")));
+  }
+  if (!wantsFilter && cap === undefined) return undefined;
+  return { indexName, spec: itemSpec, filter: wantsFilter ? filter : undefined, cap };
 }
 
 /** The weights by kind (undefined when none is given); each entry is checked at its own index. */

@@ -333,6 +333,11 @@ function checkPromise(run: BufCurlRun, outcome: Outcome): string | undefined {
       const items = messages as { itemId: string; contributions?: { neighborId: string }[] }[];
       expect(items.map((item) => item.itemId)).toEqual(expect.arrayContaining(["book:dune", "comic:watchmen"]));
       for (const item of items) expect(item.contributions?.length, item.itemId).toBeGreaterThan(0);
+      if (request.item_index_name !== undefined) {
+        // Shaped by the catalogue: both items are in it, priced up to 20, of two categories.
+        expect(items.map((item) => item.itemId).sort()).toEqual(["book:dune", "comic:watchmen"]);
+        return "shaped recommend";
+      }
       return "recommend";
     }
     default:
@@ -350,6 +355,7 @@ const EXPECTED_PROMISES = [
   "filter-only search",
   "get items",
   "recommend",
+  "shaped recommend",
 ];
 
 // ---- the tests ----

@@ -35,6 +35,9 @@ function request(overrides: Partial<RecommendRequest>): RecommendRequest {
     neighborCount: 3,
     neighborFilter: undefined,
     neighborFilterQuery: "",
+    itemIndexName: "",
+    itemFilterQuery: "",
+    excludeItemIds: [],
     limit: 10,
     interactionWeights: [],
     recencyHalfLifeSeconds: 0,
@@ -120,6 +123,23 @@ for (const backend of BACKENDS) {
       ]);
       expect(ib!.contributions.reduce((s, c) => s + c.scoreShare, 0)).toBeCloseTo(1, 12);
       expect(trailers?.get("vecrec-recommendations-short")).toEqual(["3/10"]);
+    });
+
+    it("shapes the list with exclude_item_ids, an item filter on the users' own index and a category cap, explained in trailers", async () => {
+      // The items are not in the item index named ("recs" holds users): every candidate is dropped and counted.
+      const missing = await collect<RecommendResponse>(
+        h.client.recommend(request({ itemIndexName: INDEX, itemFilterQuery: "@labels:{books}", excludeItemIds: ["i-a"] })),
+      );
+      expect(missing.error).toBeUndefined();
+      expect(missing.messages).toEqual([]);
+      expect(missing.trailers?.get("vecrec-recommend-excluded")).toEqual(["1"]);
+      expect(missing.trailers?.get("vecrec-recommend-not-in-item-index")).toEqual(["2"]);
+      expect(missing.trailers?.get("vecrec-recommend-filtered-out")).toEqual([]);
+      const bad = await collect<RecommendResponse>(
+        h.client.recommend(request({ itemFilterQuery: "@labels:{books}", categoryCap: { field: "labels", maxPerValue: 0 } })),
+      );
+      expect(bad.error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(bad.error && violatedFields(bad.error)).toEqual(["category_cap", "item_filter_query"]);
     });
 
     it("sends no short trailer when the limit is met", async () => {

@@ -154,6 +154,85 @@ export function describeRecommendSuite(name: string, makeStore: MakeStore): void
       expect(result.requested).toBe(10);
     });
 
+    describe("shaped by the request", () => {
+      const CATALOG = "recs_catalog";
+      beforeAll(async () => {
+        // The items' own index: i-own, i-t2 are absent (dropped and counted); i-far is never reached.
+        await store.createIndex(
+          normalizeIndexSpec({
+            name: CATALOG,
+            fields: [
+              { name: "category", type: "tag", separator: ",", caseSensitive: false },
+              { name: "stock", type: "numeric" },
+              { name: "vec", type: "vector", dimension: 2, metric: "L2" },
+            ],
+            defaultVectorDimension: 0,
+          }),
+        );
+        const product = (id: string, category: string, stock: number): Item => ({
+          id,
+          vector: new Float32Array([1, 1]),
+          fields: { category: { type: "tag", values: [category] }, stock: { type: "numeric", value: stock } },
+        });
+        await store.upsert(CATALOG, [product("i-b", "books", 0), product("i-a", "Books", 3), product("i-c", "comics", 5), product("i-t1", "books", 2)]);
+      });
+
+      it("leaves out exclude_item_ids and counts those it would have recommended", async () => {
+        const result = await createRecommender(store).recommend(recommendCommand(INDEX, { excludeItemIds: ["i-a", "nope"] }));
+        expectRanking(result, [
+          ["i-b", 1.1],
+          ["i-c", 0.3],
+          ["i-t1", 0.2],
+          ["i-t2", 0.2],
+        ]);
+        expect(result.shaping).toEqual({ excluded: 1, notInItemIndex: 0, filteredOut: 0, capped: 0 });
+      });
+
+      it("filters on the item index's metadata, dropping items it does not hold, the next best moving up", async () => {
+        const inStock: FilterNode = { op: "numeric", field: "stock", min: 1, max: Infinity, minExclusive: false, maxExclusive: false };
+        const result = await createRecommender(store).recommend(
+          recommendCommand(INDEX, { itemIndexName: CATALOG, itemFilter: inStock, itemFilterField: "item_filter", limit: 2 }),
+        );
+        // i-b has no stock, then i-a and i-c pass: the limit is filled, i-t1/i-t2 are never looked at.
+        expectRanking(result, [
+          ["i-a", 0.9],
+          ["i-c", 0.3],
+        ]);
+        expect(result.shaping).toEqual({ excluded: 0, notInItemIndex: 0, filteredOut: 1, capped: 0 });
+        const all = await createRecommender(store).recommend(recommendCommand(INDEX, { itemIndexName: CATALOG, itemFilter: inStock, itemFilterField: "item_filter" }));
+        expect(all.items.map((i) => i.itemId)).toEqual(["i-a", "i-c", "i-t1"]);
+        expect(all.shaping).toEqual({ excluded: 0, notInItemIndex: 1, filteredOut: 1, capped: 0 });
+      });
+
+      it("caps the items per category value (case-insensitive tags) before the limit", async () => {
+        const result = await createRecommender(store).recommend(
+          recommendCommand(INDEX, { itemIndexName: CATALOG, categoryCap: { field: "category", maxPerValue: 1 } }),
+        );
+        // books: i-b kept, i-a ("Books") and i-t1 capped; comics: i-c; i-t2 is not in the catalogue.
+        expectRanking(result, [
+          ["i-b", 1.1],
+          ["i-c", 0.3],
+        ]);
+        expect(result.shaping).toEqual({ excluded: 0, notInItemIndex: 1, filteredOut: 0, capped: 2 });
+      });
+
+      it("names the field of every bad shaping input", async () => {
+        const bad = (overrides: Partial<RecommendDraft>) => createRecommender(store).recommend(recommendCommand(INDEX, overrides));
+        const tagOnly: FilterNode = { op: "tag", field: "category", values: ["books"] };
+        expect(await violatedFields(bad({ itemFilter: tagOnly, itemFilterField: "item_filter" }))).toEqual(["item_filter"]);
+        expect(await violatedFields(bad({ categoryCap: { field: "category", maxPerValue: 1 } }))).toEqual(["category_cap"]);
+        expect(await violatedFields(bad({ itemIndexName: CATALOG, categoryCap: { field: "stock", maxPerValue: 0 } }))).toEqual([
+          "category_cap.field",
+          "category_cap.max_per_value",
+        ]);
+        expect(await violatedFields(bad({ itemIndexName: CATALOG, itemFilter: { op: "tag", field: "labels", values: ["x"] }, itemFilterField: "item_filter" }))).toEqual([
+          "item_filter",
+        ]);
+        expect(await violatedFields(bad({ excludeItemIds: ["ok", ""] }))).toEqual(["exclude_item_ids[1]"]);
+        await expect(bad({ itemIndexName: "no_such_catalog", categoryCap: { field: "category", maxPerValue: 1 } })).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
     it("explains each item: neighbours by share, shares add up to 1, contributions sum to the score", async () => {
       const result = await createRecommender(store).recommend(recommendCommand(INDEX));
       const ib = result.items[0]!;

@@ -992,6 +992,41 @@ export interface RecommendRequest {
   recencyHalfLifeSeconds: number;
   /** Keep items the user already interacted with (any kind). Default false: they are left out. */
   includeOwned: boolean;
+  /**
+   * Index holding the recommended items themselves (their metadata), e.g. a catalogue of products.
+   * Needed by `item_filter`/`item_filter_query` and `category_cap`. Items not found there are dropped
+   * (counted in the `vecrec-recommend-not-in-item-index` trailer). May be `index_name` itself.
+   */
+  itemIndexName: string;
+  /**
+   * Filter on the recommended items, evaluated on their metadata in `item_index_name` (fields of that
+   * index). At most one of `item_filter` and `item_filter_query`. Items that do not match are dropped
+   * (counted in the `vecrec-recommend-filtered-out` trailer) and the next best take their places.
+   */
+  itemFilter?:
+    | Filter
+    | undefined;
+  /** Filter on the recommended items, in the same syntax as SearchRequest.filter_query. */
+  itemFilterQuery: string;
+  /**
+   * Items never to recommend (e.g. out of stock), 0..10000 ids (same rules as Item.id). Those that would
+   * have been recommended are counted in the `vecrec-recommend-excluded` trailer.
+   */
+  excludeItemIds: string[];
+  /**
+   * At most `max_per_value` items per value of a TAG field of `item_index_name` (e.g. 2 per category),
+   * applied in score order before `limit`: an item is skipped when any of its values is already used up
+   * (counted in the `vecrec-recommend-capped` trailer). Items without the field are never capped.
+   */
+  categoryCap?: CategoryCap | undefined;
+}
+
+/** A cap on how many recommended items may share a tag value. */
+export interface CategoryCap {
+  /** Name of a TAG field of the item index (RecommendRequest.item_index_name). */
+  field: string;
+  /** At most this many items per value, 1..1000. */
+  maxPerValue: number;
 }
 
 /** A neighbour's part in a recommendation. */
@@ -5823,6 +5858,11 @@ function createBaseRecommendRequest(): RecommendRequest {
     interactionWeights: [],
     recencyHalfLifeSeconds: 0,
     includeOwned: false,
+    itemIndexName: "",
+    itemFilter: undefined,
+    itemFilterQuery: "",
+    excludeItemIds: [],
+    categoryCap: undefined,
   };
 }
 
@@ -5859,6 +5899,21 @@ export const RecommendRequest: MessageFns<RecommendRequest> = {
     }
     if (message.includeOwned !== false) {
       writer.uint32(80).bool(message.includeOwned);
+    }
+    if (message.itemIndexName !== "") {
+      writer.uint32(90).string(message.itemIndexName);
+    }
+    if (message.itemFilter !== undefined) {
+      Filter.encode(message.itemFilter, writer.uint32(98).fork()).join();
+    }
+    if (message.itemFilterQuery !== "") {
+      writer.uint32(106).string(message.itemFilterQuery);
+    }
+    for (const v of message.excludeItemIds) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.categoryCap !== undefined) {
+      CategoryCap.encode(message.categoryCap, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -5956,6 +6011,46 @@ export const RecommendRequest: MessageFns<RecommendRequest> = {
             message.includeOwned = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.itemIndexName = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.itemFilter = Filter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.itemFilterQuery = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.excludeItemIds.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.categoryCap = CategoryCap.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6015,6 +6110,31 @@ export const RecommendRequest: MessageFns<RecommendRequest> = {
         : isSet(object.include_owned)
         ? globalThis.Boolean(object.include_owned)
         : false,
+      itemIndexName: isSet(object.itemIndexName)
+        ? globalThis.String(object.itemIndexName)
+        : isSet(object.item_index_name)
+        ? globalThis.String(object.item_index_name)
+        : "",
+      itemFilter: isSet(object.itemFilter)
+        ? Filter.fromJSON(object.itemFilter)
+        : isSet(object.item_filter)
+        ? Filter.fromJSON(object.item_filter)
+        : undefined,
+      itemFilterQuery: isSet(object.itemFilterQuery)
+        ? globalThis.String(object.itemFilterQuery)
+        : isSet(object.item_filter_query)
+        ? globalThis.String(object.item_filter_query)
+        : "",
+      excludeItemIds: globalThis.Array.isArray(object?.excludeItemIds)
+        ? object.excludeItemIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.exclude_item_ids)
+        ? object.exclude_item_ids.map((e: any) => globalThis.String(e))
+        : [],
+      categoryCap: isSet(object.categoryCap)
+        ? CategoryCap.fromJSON(object.categoryCap)
+        : isSet(object.category_cap)
+        ? CategoryCap.fromJSON(object.category_cap)
+        : undefined,
     };
   },
 
@@ -6049,6 +6169,21 @@ export const RecommendRequest: MessageFns<RecommendRequest> = {
     if (message.includeOwned !== false) {
       obj.includeOwned = message.includeOwned;
     }
+    if (message.itemIndexName !== "") {
+      obj.itemIndexName = message.itemIndexName;
+    }
+    if (message.itemFilter !== undefined) {
+      obj.itemFilter = Filter.toJSON(message.itemFilter);
+    }
+    if (message.itemFilterQuery !== "") {
+      obj.itemFilterQuery = message.itemFilterQuery;
+    }
+    if (message.excludeItemIds?.length) {
+      obj.excludeItemIds = message.excludeItemIds;
+    }
+    if (message.categoryCap !== undefined) {
+      obj.categoryCap = CategoryCap.toJSON(message.categoryCap);
+    }
     return obj;
   },
 
@@ -6081,6 +6216,104 @@ export const RecommendRequest: MessageFns<RecommendRequest> = {
     message.interactionWeights = object.interactionWeights?.map((e) => InteractionWeight.fromPartial(e)) || [];
     message.recencyHalfLifeSeconds = object.recencyHalfLifeSeconds ?? 0;
     message.includeOwned = object.includeOwned ?? false;
+    message.itemIndexName = object.itemIndexName ?? "";
+    message.itemFilter = (object.itemFilter !== undefined && object.itemFilter !== null)
+      ? Filter.fromPartial(object.itemFilter)
+      : undefined;
+    message.itemFilterQuery = object.itemFilterQuery ?? "";
+    message.excludeItemIds = object.excludeItemIds?.map((e) => e) || [];
+    message.categoryCap = (object.categoryCap !== undefined && object.categoryCap !== null)
+      ? CategoryCap.fromPartial(object.categoryCap)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCategoryCap(): CategoryCap {
+  return { field: "", maxPerValue: 0 };
+}
+
+export const CategoryCap: MessageFns<CategoryCap> = {
+  encode(message: CategoryCap, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.field !== "") {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.maxPerValue !== 0) {
+      writer.uint32(16).uint32(message.maxPerValue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CategoryCap {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCategoryCap();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxPerValue = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CategoryCap {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      maxPerValue: isSet(object.maxPerValue)
+        ? globalThis.Number(object.maxPerValue)
+        : isSet(object.max_per_value)
+        ? globalThis.Number(object.max_per_value)
+        : 0,
+    };
+  },
+
+  toJSON(message: CategoryCap): unknown {
+    const obj: any = {};
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.maxPerValue !== 0) {
+      obj.maxPerValue = Math.round(message.maxPerValue);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CategoryCap>, I>>(base?: I): CategoryCap {
+    return CategoryCap.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CategoryCap>, I>>(object: I): CategoryCap {
+    const message = createBaseCategoryCap();
+    message.field = object.field ?? "";
+    message.maxPerValue = object.maxPerValue ?? 0;
     return message;
   },
 };
@@ -7356,7 +7589,10 @@ export const VectorServiceService = {
    * Recommend finds the users nearest to a user (or to an interest vector), scores the items those
    * neighbours interacted with, and streams the best items the user does not have yet, best first,
    * each with the neighbours that contributed. When fewer items exist than asked, the stream ends
-   * early and the `vecrec-recommendations-short` trailer says how many were found.
+   * early and the `vecrec-recommendations-short` trailer says how many were found. Shaping the list
+   * (exclude_item_ids, item_filter, category_cap) is explained in trailers: `vecrec-recommend-excluded`,
+   * `vecrec-recommend-not-in-item-index`, `vecrec-recommend-filtered-out`, `vecrec-recommend-capped`
+   * (items that scored high enough to be considered and were left out for that reason; absent when 0).
    */
   recommend: {
     path: "/vecrec.v1.VectorService/Recommend" as const,
@@ -7504,7 +7740,10 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * Recommend finds the users nearest to a user (or to an interest vector), scores the items those
    * neighbours interacted with, and streams the best items the user does not have yet, best first,
    * each with the neighbours that contributed. When fewer items exist than asked, the stream ends
-   * early and the `vecrec-recommendations-short` trailer says how many were found.
+   * early and the `vecrec-recommendations-short` trailer says how many were found. Shaping the list
+   * (exclude_item_ids, item_filter, category_cap) is explained in trailers: `vecrec-recommend-excluded`,
+   * `vecrec-recommend-not-in-item-index`, `vecrec-recommend-filtered-out`, `vecrec-recommend-capped`
+   * (items that scored high enough to be considered and were left out for that reason; absent when 0).
    */
   recommend: handleServerStreamingCall<RecommendRequest, RecommendResponse>;
   /**
@@ -7724,7 +7963,10 @@ export interface VectorServiceClient extends Client {
    * Recommend finds the users nearest to a user (or to an interest vector), scores the items those
    * neighbours interacted with, and streams the best items the user does not have yet, best first,
    * each with the neighbours that contributed. When fewer items exist than asked, the stream ends
-   * early and the `vecrec-recommendations-short` trailer says how many were found.
+   * early and the `vecrec-recommendations-short` trailer says how many were found. Shaping the list
+   * (exclude_item_ids, item_filter, category_cap) is explained in trailers: `vecrec-recommend-excluded`,
+   * `vecrec-recommend-not-in-item-index`, `vecrec-recommend-filtered-out`, `vecrec-recommend-capped`
+   * (items that scored high enough to be considered and were left out for that reason; absent when 0).
    */
   recommend(request: RecommendRequest, options?: Partial<CallOptions>): ClientReadableStream<RecommendResponse>;
   recommend(
