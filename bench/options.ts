@@ -42,6 +42,8 @@ export interface Options {
   durableItems: number;
   /** A second, larger durable row, e.g. 1000000 (0 skips). */
   durableLargeItems: number;
+  /** Search latency with metrics + tracing on vs off (bench/observability.ts): interleaved calls (0 skips). */
+  observabilityCalls: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<Options> = {
@@ -67,6 +69,7 @@ export const DEFAULT_OPTIONS: Readonly<Options> = {
   queriesItems: 5000,
   durableItems: 100_000,
   durableLargeItems: 0,
+  observabilityCalls: 500,
 };
 
 /** Options that must stay positive (the others may be 0). */

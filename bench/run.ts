@@ -46,6 +46,10 @@
  * VECREC_BENCH_REDIS_CLUSTER_URL is (one node's URL; both may be set, to compare them in one run). The
  * test stand-in says nothing about speed.
  *
+ * - Observability cost (`--observability-calls`, bench/observability.ts): Search latency over gRPC with
+ *   metrics + tracing on (in-memory span exporter) vs the default (access log only), 10000 items,
+ *   interleaved, on the embedded engine; the ratio of the medians (goal: under 1.05).
+ *
  * A quick run: `npm run bench -- --users 0 --floor-items 2000 --floor-calls 50
  *   --floor-throughput-calls 200 --embedded-items 10000 --encoding 0`. */
 import os from "node:os";
@@ -57,6 +61,7 @@ import { INTERACTION_KINDS } from "../src/domain/interaction.js";
 import { decodeFloat32LE, encodeFloat32LE } from "../src/domain/vector.js";
 import { Vector, VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
 import { startServer } from "../src/main.js";
+import { benchObservability } from "./observability.js";
 import { createIndexAdmin } from "../src/usecases/index-admin.js";
 import { createInteractionService, type InteractionInput } from "../src/usecases/interactions.js";
 import { createItemService, type ItemInput } from "../src/usecases/items.js";
@@ -446,6 +451,16 @@ async function main(): Promise<void> {
   if (durables.length > 0) printDurables(durables, out);
   if (o.encoding > 0) printEncoding(out);
   if (o.queriesItems > 0) await queriesTables(o, redisBackends, out, log);
+  if (o.observabilityCalls > 0) {
+    const f = await benchObservability(10_000, o.dim, o.observabilityCalls);
+    log(`[bench] observability cost done`);
+    out(`## Observability cost on Search (latency, ms; embedded engine, ${f.items} items x ${f.dim}, k=10, gRPC loopback, ${f.calls} interleaved calls each)`);
+    out();
+    out("| backend | off (access log only) median | p95 | metrics + tracing on (in-memory exporter) median | p95 | on / off median |");
+    out("|---|---:|---:|---:|---:|---:|");
+    out(`| embedded | ${fixed(f.offMedianMs, 3)} | ${fixed(f.offP95Ms, 3)} | ${fixed(f.onMedianMs, 3)} | ${fixed(f.onP95Ms, 3)} | ${fixed(f.onMedianMs / f.offMedianMs, 3)}x |`);
+    out();
+  }
 }
 
 /** Range vs KNN and FLOAT16 vs FLOAT32 rows (bench/queries.ts) on the embedded engine and each Redis backend. */

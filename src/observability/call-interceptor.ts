@@ -71,8 +71,9 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
     let done = false;
 
     const inScope = (next: () => void): void => {
-      if (spanContext !== undefined) context.with(spanContext, () => runInCallScope(fields, next));
-      else runInCallScope(fields, next);
+      if (spanContext !== undefined) context.with(spanContext, next);
+      else if (fields.trace_id !== undefined) runInCallScope(fields, next);
+      else next();
     };
 
     const finish = (code: number, details: string | undefined): void => {

@@ -1,9 +1,11 @@
 /**
  * The trace of the call being served, for every log line it writes: the interceptor runs the handler
- * inside a scope holding the call's trace and span ids, and `logFields` (pino's `mixin`) adds them to
+ * inside the call span's OpenTelemetry context (tracing on) or a scope holding the trace id of the
+ * incoming `traceparent` (tracing off), and `logFields` (pino's `mixin`) adds them to
  * each line logged in it, by the handler, the use cases or the store alike. With tracing off, the trace
  * id of an incoming W3C `traceparent` is still logged, so logs join the caller's trace.
  */
+import { trace } from "@opentelemetry/api";
 import { AsyncLocalStorage } from "node:async_hooks";
 
 export interface CallLogFields {
@@ -24,7 +26,12 @@ export function runInCallScope<T>(fields: CallLogFields, fn: () => T): T {
  */
 export function logFields(): CallLogFields {
   const fields = scope.getStore();
-  return fields === undefined ? {} : { ...fields };
+  if (fields !== undefined) return { ...fields };
+  // With tracing on, the call runs in its span's OpenTelemetry context instead (one async scope, not two).
+  const span = trace.getActiveSpan();
+  if (span === undefined) return {};
+  const ids = span.spanContext();
+  return { trace_id: ids.traceId, span_id: ids.spanId };
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}/;

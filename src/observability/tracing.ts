@@ -61,14 +61,15 @@ function installContextManager(): void {
 }
 
 /**
- * Tracing with `exporter` (tests: an InMemorySpanExporter, spans handed over as they end), or as the
+ * Tracing with `exporter` (tests: an InMemorySpanExporter, spans handed over as they end; `batch`: in
+ * batches, as the OTLP exporter gets them), or as the
  * environment says (undefined when off).
  */
-export function setUpTracing(options: { env?: NodeJS.ProcessEnv; exporter?: SpanExporter }): Tracing | undefined {
+export function setUpTracing(options: { env?: NodeJS.ProcessEnv; exporter?: SpanExporter; batch?: boolean }): Tracing | undefined {
   const env = options.env ?? {};
   let processor: SpanProcessor;
   if (options.exporter !== undefined) {
-    processor = new SimpleSpanProcessor(options.exporter);
+    processor = options.batch === true ? new BatchSpanProcessor(options.exporter) : new SimpleSpanProcessor(options.exporter);
   } else {
     const choice = tracesExporterFromEnv(env);
     if (choice === "none") return undefined;

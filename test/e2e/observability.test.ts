@@ -7,6 +7,7 @@
  */
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { readFileSync } from "node:fs";
 import { get } from "node:http";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
@@ -45,6 +46,24 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (Object.entries(labels).every(([key, value]) => have.get(key) === value)) return Number(match[3]);
   }
   return undefined;
+}
+
+/** PromQL words that are not metric names: functions, aggregations, keywords. */
+const PROMQL_WORDS = new Set([
+  "sum", "min", "max", "avg", "count", "rate", "irate", "increase", "histogram_quantile", "clamp_min", "clamp_max", "by", "without",
+  "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "abs", "label_values", "topk", "bottomk", "delta", "deriv", "time",
+]);
+
+/** The metric names a PromQL expression reads: identifiers outside label matchers, ranges, grouping and strings. */
+function promqlMetricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, " ")
+    .replace(/\[[^\]]*\]/g, " ")
+    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, " ")
+    .replace(/\$\w+/g, " ")
+    .replace(/\b\d+(\.\d+)?(e[-+]?\d+)?\b/g, " ");
+  return [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((word) => !PROMQL_WORDS.has(word) && !/^\d/.test(word) && !/^e\d+$/.test(word));
 }
 
 const VECTOR_SERVICE = "vecrec.v1.VectorService";
@@ -186,6 +205,25 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
     }
     const [notFound] = await httpGet(metricsServer.port, "/nope");
     expect(notFound).toBe(404);
+  });
+
+  it("the Grafana dashboard (deploy/grafana/vecrec.json) queries only metrics this /metrics exposes", async () => {
+    if (setup.name === "embedded") return; // the Redis setup exposes every metric, Redis commands included
+    const [, text] = await httpGet(metricsServer.port, "/metrics");
+    // Sample names, and the names /metrics declares (# TYPE) with a histogram's series: a labelled counter
+    // no call has touched yet (Redis errors) has no sample but is declared.
+    const exposed = new Set(text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)?.[0]));
+    for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+      exposed.add(name);
+      if (type === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) exposed.add(`${name}${suffix}`);
+    }
+    const dashboard = JSON.parse(readFileSync("deploy/grafana/vecrec.json", "utf8")) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(15);
+    const names = new Set(exprs.flatMap(promqlMetricNames));
+    expect(names.size).toBeGreaterThan(10);
+    const missing = [...names].filter((name) => !exposed.has(name));
+    expect(missing).toEqual([]);
   });
 
   it("traces a Search: RPC span in the caller's trace, with store and Redis child spans", () => {
