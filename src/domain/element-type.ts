@@ -195,7 +195,7 @@ export function firstOverflow(type: VectorElementType, vector: Float32Array): nu
  * stored one made FLAT KNN over those types miss true neighbours). `path` names the request field.
  */
 export function typedVectorViolations(vector: Float32Array, field: VectorFieldSpec | undefined, path: string): FieldViolation[] {
-  const violations = vectorViolations(vector, field?.dimension, path);
+  const violations = vectorViolations(vector, field?.dimension, path, field?.metric);
   if (violations.length > 0 || field === undefined) return violations;
   const at = firstOverflow(field.elementType, vector);
   if (at !== undefined) {

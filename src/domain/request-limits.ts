@@ -139,6 +139,23 @@ export function finiteViolations(value: number, field: string): FieldViolation[]
   return Number.isFinite(value) ? [] : [{ field, description: `must be a finite number (got ${String(value)})` }];
 }
 
+/**
+ * Most an interaction's weight (Interaction.weight) and a kind's multiplier (InteractionWeight.weight)
+ * may be. A score sums similarity x weight x multiplier over at most 1000 neighbours and their
+ * interactions: with both factors <= 1e6 and a similarity at most float32's largest value (3.4e38, IP),
+ * every term and sum stays finite in float64 (< 1.8e308), so scores stay finite and the shares of an
+ * item's score add up to 1.
+ */
+export const MAX_WEIGHT = 1_000_000;
+
+/** A weight: a finite number in 0..MAX_WEIGHT. */
+export function weightViolations(value: number, field: string): FieldViolation[] {
+  if (Number.isFinite(value) && value > MAX_WEIGHT) {
+    return [{ field, description: `must be at most ${MAX_WEIGHT} (got ${value}), so that scores stay finite` }];
+  }
+  return nonNegativeViolations(value, field);
+}
+
 /** A finite number >= 0 (weights, durations). */
 export function nonNegativeViolations(value: number, field: string): FieldViolation[] {
   if (Number.isFinite(value) && value < 0) return [{ field, description: `must be >= 0 (got ${value})` }];

@@ -130,7 +130,9 @@ export function scoreRecommendations(input: ScoringInput): ScoredItem[] {
   for (const [itemId, list] of perItem) {
     let score = 0;
     for (const c of list) score += c.contribution;
-    if (score > 0) totals.push({ itemId, score });
+    // Request limits keep scores finite (MAX_WEIGHT); interactions stored before them could still
+    // overflow, and an infinite score would leave every share 0.
+    if (score > 0 && Number.isFinite(score)) totals.push({ itemId, score });
   }
   totals.sort((a, b) => (b.score !== a.score ? b.score - a.score : compareIds(a.itemId, b.itemId)));
 

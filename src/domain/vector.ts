@@ -46,6 +46,7 @@ export function vectorViolations(
   vector: Float32Array,
   expectedDimension: number | undefined,
   field: string,
+  metric?: DistanceMetric,
 ): FieldViolation[] {
   const violations: FieldViolation[] = [];
   if (expectedDimension !== undefined && vector.length !== expectedDimension) {
@@ -58,10 +59,37 @@ export function vectorViolations(
     const x = vector[i] as number;
     if (!Number.isFinite(x)) {
       violations.push({ field, description: `vector[${i}] is ${String(x)}; values must be finite numbers` });
-      break;
+      return violations;
     }
   }
+  if (metric === "COSINE") {
+    const why = cosineUnfitness(vector);
+    if (why !== undefined) violations.push({ field, description: why });
+  }
   return violations;
+}
+
+/** The smallest normal float32 (FLT_MIN, 2^-126): a norm below it is subnormal (or zero). */
+export const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/**
+ * Why `vector` (finite components) cannot be compared under COSINE, or undefined when it can. COSINE
+ * divides by the vector's float32 norm (float32Norm, as VecSim does): a zero vector has no direction
+ * (0/0: every distance would be NaN, so Redis and the embedded engine could never return it under a
+ * filter, and a KNN around it is meaningless); a norm that overflows float32 (components near 3.4e38)
+ * normalises to a zero vector; a subnormal norm (below 2^-126, about 1.2e-38) keeps only a few bits,
+ * so the normalised vector is visibly off unit length.
+ */
+export function cosineUnfitness(vector: Float32Array): string | undefined {
+  const norm = float32Norm(vector);
+  if (norm === 0) return "is a zero vector, which has no direction: COSINE distances to it are undefined (NaN); send a vector with a non-zero component";
+  if (!Number.isFinite(norm)) {
+    return "has a norm too large for float32 (over 3.4e38), so it cannot be normalised for COSINE; scale it down";
+  }
+  if (norm < FLOAT32_MIN_NORMAL) {
+    return `has a norm of ${norm}, below float32's smallest normal number (2^-126), so it cannot be normalised exactly for COSINE; scale it up`;
+  }
+  return undefined;
 }
 
 /** Euclidean norm as VecSim computes it before normalising: sum in float64, rounded to float32. */

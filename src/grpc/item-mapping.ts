@@ -5,12 +5,27 @@ import type { FieldValue, Item, ItemUpdate } from "../gen/vecrec/v1/vecrec.js";
 import type { ItemInput, ItemUpdateInput } from "../usecases/items.js";
 import { decodeOptionalVector, encodeVector, type VectorOutput } from "./vector-mapping.js";
 
-/** Decodes metadata values; a value with no `kind` set is Undecodable at `<path>.<name>`. */
+/**
+ * Decodes metadata values; a value with no `kind` set is Undecodable at `<path>.<name>`.
+ *
+ * The generated decoder stores map entries with `fields[key] = value` on a plain object, so an entry
+ * keyed `__proto__` replaces the object's prototype instead of becoming an entry: it would vanish
+ * silently (acknowledged, never stored). Such a map is reported as an Undecodable `__proto__` entry
+ * (the result has no prototype, so the key is an ordinary one there). Other keys that name
+ * Object.prototype members (`constructor`, `toString`) are stored as own entries by the decoder and
+ * reach the schema check like any unknown field.
+ */
 export function decodeFieldValues(
   fields: { [key: string]: FieldValue },
   path: string,
 ): Record<string, Decoded<DomainFieldValue>> {
-  const decoded: Record<string, Decoded<DomainFieldValue>> = {};
+  const decoded = Object.create(null) as Record<string, Decoded<DomainFieldValue>>;
+  if (Object.getPrototypeOf(fields) !== Object.prototype) {
+    decoded.__proto__ = new Undecodable({
+      field: fieldPath(path, "__proto__"),
+      description: "\"__proto__\" is not a valid field name (field names are letters, digits and '_', starting with a letter)",
+    });
+  }
   for (const [name, value] of Object.entries(fields)) {
     const kind = value.kind;
     if (kind === undefined) {

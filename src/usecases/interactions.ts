@@ -15,7 +15,7 @@ import {
   indexNameViolations,
   interactionKindViolations,
   intRangeViolations,
-  nonNegativeViolations,
+  weightViolations,
   offsetViolations,
 } from "../domain/request-limits.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
@@ -83,7 +83,7 @@ export function validateInteractions(indexName: string, inputs: readonly Interac
     if (kind !== undefined) at.addAll(interactionKindViolations(kind, at.pathOf("kind")));
     at.addAll(idViolations(input.userId, at.pathOf("user_id")));
     at.addAll(idViolations(input.itemId, at.pathOf("item_id")));
-    at.addAll(nonNegativeViolations(input.weight, at.pathOf("weight")));
+    at.addAll(weightViolations(input.weight, at.pathOf("weight")));
     const occurredAtMs = at.decoded(input.occurredAtMs);
     if (occurredAtMs !== undefined) at.addAll(finiteViolations(occurredAtMs, at.pathOf("occurred_at")));
     if (kind === undefined || occurredAtMs === undefined) return;

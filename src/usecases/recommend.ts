@@ -20,10 +20,12 @@ import {
   interactionKindViolations,
   intRangeViolations,
   nonNegativeViolations,
+  weightViolations,
 } from "../domain/request-limits.js";
 import { vectorField, type IndexSpec } from "../domain/schema.js";
 import { scoreRecommendations, type ScoredItem, type ScoringNeighbor } from "../domain/scoring.js";
 import { roundVector, typedVectorViolations } from "../domain/element-type.js";
+import { cosineUnfitness } from "../domain/vector.js";
 import { ViolationCollector, fieldPath, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
@@ -182,6 +184,9 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
         `user "${userId}" has a vector of dimension ${user.vector.length} but index "${cmd.indexName}" expects ${vecField.dimension}; upsert it again`,
       );
     }
+    // Stored before such vectors were refused at the door (or by another client, on Redis).
+    const unfit = vecField.metric === "COSINE" ? cosineUnfitness(user.vector) : undefined;
+    if (unfit !== undefined) throw new FailedPreconditionError(`the vector of user "${userId}" ${unfit}; upsert it again`);
     userVector = user.vector;
     throwIfAborted(cmd.signal);
   } else {
@@ -413,7 +418,7 @@ function validateWeights(
     const at = violations.at(i);
     const kind = at.decoded(entry.kind);
     const badKind = kind === undefined || at.addAll(interactionKindViolations(kind, at.pathOf("kind")));
-    at.addAll(nonNegativeViolations(entry.weight, at.pathOf("weight")));
+    at.addAll(weightViolations(entry.weight, at.pathOf("weight")));
     if (badKind) return;
     // A bad weight is kept too: the map is used only when there is no violation at all.
     if (weights.has(kind)) at.at("kind").add(`kind ${kind} is given twice`);

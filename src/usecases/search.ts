@@ -16,6 +16,7 @@ import {
 } from "../domain/request-limits.js";
 import { metadataFields, vectorField, type IndexSpec } from "../domain/schema.js";
 import { roundVector, typedVectorViolations } from "../domain/element-type.js";
+import { cosineUnfitness } from "../domain/vector.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { SearchQuery, SearchResult, VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
@@ -91,6 +92,9 @@ async function storedVector(store: VectorStore, indexName: string, itemId: strin
       `item "${itemId}" has a vector of dimension ${item.vector.length} but index "${indexName}" expects ${dimension}; upsert it again`,
     );
   }
+  // Stored before such vectors were refused at the door (or by another client, on Redis).
+  const unfit = vectorField(spec).metric === "COSINE" ? cosineUnfitness(item.vector) : undefined;
+  if (unfit !== undefined) throw new FailedPreconditionError(`the vector of item "${itemId}" ${unfit}; upsert it again`);
   return item.vector;
 }
 

@@ -162,13 +162,18 @@ function checkText(name: string, terms: readonly string[], add: (d: string) => v
   }
   let allStopWords = true;
   for (const term of terms) {
-    const word = term.length > 1 && term.endsWith("*") ? term.slice(0, -1) : term;
-    if (!WORD.test(word)) {
+    // A prefix (`alph*`) is refused as the filter string refuses it: the typed tree takes words only.
+    if (term.length > 1 && term.endsWith("*") && WORD.test(term.slice(0, -1))) {
+      add(`${label}: ${JSON.stringify(term)} is a prefix query, which is not supported (whole words only: letters and digits)`);
+      allStopWords = false;
+      continue;
+    }
+    if (!WORD.test(term)) {
       add(`${label}: ${JSON.stringify(term)} is not a single word (letters and digits only)`);
       allStopWords = false;
       continue;
     }
-    if (word === term && isStopWord(word)) continue;
+    if (isStopWord(term)) continue;
     allStopWords = false;
   }
   if (allStopWords) {

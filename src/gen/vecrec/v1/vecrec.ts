@@ -435,7 +435,12 @@ export function interactionKindToJSON(object: InteractionKind): string {
  * `float32_values` at 768-1536 dimensions. Every value must be finite (no NaN, no Infinity).
  */
 export interface Vector {
-  /** The values, in one of two encodings. */
+  /**
+   * The values, in one of two encodings. Every value must be finite. Under COSINE the vector must also
+   * have a direction: a zero vector, one whose float32 norm overflows (over 3.4e38) or one whose norm
+   * is subnormal (below 2^-126, about 1.2e-38) is refused with INVALID_ARGUMENT saying why (under L2 and
+   * IP a zero vector is allowed: its distances are defined).
+   */
   encoding?:
     | //
     /** Little-endian IEEE-754 float32 values packed back to back: 4 bytes per dimension. */
@@ -672,7 +677,8 @@ export interface Item {
     | undefined;
   /**
    * Metadata by field name; every name must be a TEXT, TAG or NUMERIC field of the schema. The interests
-   * tag field is derived from the vector and cannot be written.
+   * tag field is derived from the vector and cannot be written. Any other name, `__proto__` included, is
+   * INVALID_ARGUMENT naming `items[i].fields.<name>`.
    */
   fields: { [key: string]: FieldValue };
 }
@@ -804,7 +810,10 @@ export interface NumericCondition {
 export interface TextCondition {
   /** Name of a TEXT field. */
   field: string;
-  /** Words to look for, separated by spaces: letters and digits only. Every word must occur, in any order. */
+  /**
+   * Words to look for, separated by spaces: letters and digits only (no prefixes such as `alph*`, no
+   * operators). Every word must occur, in any order.
+   */
   words: string;
 }
 
@@ -896,7 +905,10 @@ export interface Interaction {
   itemId: string;
   /** What the user did. */
   kind: InteractionKind;
-  /** Strength of the interaction, finite and >= 0. Default 1 when not set. */
+  /**
+   * Strength of the interaction, finite, 0..1000000 (a bound that keeps every recommendation score
+   * finite). Default 1 when not set.
+   */
   weight?:
     | number
     | undefined;
@@ -956,7 +968,10 @@ export interface GetInteractionsResponse {
 export interface InteractionWeight {
   /** The kind. */
   kind: InteractionKind;
-  /** Multiplier applied to the interaction's own weight, finite and >= 0. */
+  /**
+   * Multiplier applied to the interaction's own weight, finite, 0..1000000 (with Interaction.weight's
+   * bound, scores stay finite and the shares of a score add up to 1).
+   */
   weight: number;
 }
 

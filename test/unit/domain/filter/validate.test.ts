@@ -118,8 +118,11 @@ describe("filterViolations", () => {
     expect(check({ op: "text", field: "descr", terms: [] })).toEqual(['text clause on "descr" has no words']);
   });
 
-  it("accepts prefix terms and unscoped words from Redis-dialect parses", () => {
-    expect(check(parseFilterQuery("@descr:(qu*) fox", redisFilterDialect()))).toEqual([]);
+  it("accepts unscoped words from Redis-dialect parses, and refuses prefix terms as the user's filter string does", () => {
+    expect(check(parseFilterQuery("@descr:(quick) fox", redisFilterDialect()))).toEqual([]);
+    expect(check(parseFilterQuery("@descr:(qu*) fox", redisFilterDialect()))).toEqual([
+      'text clause on "descr": "qu*" is a prefix query, which is not supported (whole words only: letters and digits)',
+    ]);
     const noText: IndexSpec = { name: "bare", fields: [{ name: "price", type: "numeric" }] };
     expect(filterViolations({ op: "text", field: ANY_TEXT_FIELD, terms: ["fox"] }, noText, "f")).toHaveLength(1);
   });
