@@ -103,7 +103,7 @@ describe.each(BACKENDS)("hostile inputs are refused at the door ($name)", (backe
     // Other names of Object.prototype members are unknown fields like any other.
     const constructor = fill(UpsertRequest, {
       indexName: "h",
-      items: [{ id: "p", vector: vectorBytes([1, 0, 0]), fields: { constructor: { kind: { $case: "text", value: "x" } } } }],
+      items: [{ id: "p", vector: vectorBytes([1, 0, 0]), fields: { constructor: { kind: { $case: "text" as const, value: "x" } } } }],
     });
     expectInvalid(await failure(unary((cb) => h.client.upsert(constructor, cb))), ["items[0].fields.constructor"], /unknown field/);
   });
