@@ -12,6 +12,7 @@ import {
   RecommendRequest,
   RecordInteractionsRequest,
   SearchRequest,
+  UpdateItemsRequest,
   UpsertRequest,
   type FieldValue,
   type RecommendResponse,
@@ -100,6 +101,10 @@ describe.each(BACKENDS)("hostile inputs are refused at the door ($name)", (backe
     (request.items[0] as { fields: object }).fields = { ["__proto__"]: value };
     const error = await failure(unary((cb) => h.client.upsert(request, cb)));
     expectInvalid(error, ["items[0].fields.__proto__"], /not a valid field name/);
+    const update = fill(UpdateItemsRequest, { indexName: "h", updates: [{ id: "u1" }] });
+    (update.updates[0] as { setFields: object }).setFields = { ["__proto__"]: value };
+    const updateError = await failure(unary((cb) => h.client.updateItems(update, cb)));
+    expect(violatedFields(updateError)).toContain("updates[0].set_fields.__proto__");
     // Other names of Object.prototype members are unknown fields like any other.
     const constructor = fill(UpsertRequest, {
       indexName: "h",
@@ -157,6 +162,10 @@ describe.each(BACKENDS)("hostile inputs are refused at the door ($name)", (backe
       expectInvalid(upsert, ["items[0].vector"], why);
       expectInvalid(await searchError({ query: { $case: "vector", value: vectorBytes(values) } }), ["vector"], why);
       expectInvalid(await recommendError({ user: { $case: "interestVector", value: vectorBytes(values) } }), ["interest_vector"], why);
+      const update = await failure(
+        unary((cb) => h.client.updateItems(fill(UpdateItemsRequest, { indexName: "h", updates: [{ id: "u1", vector: vectorBytes(values) }] }), cb)),
+      );
+      expectInvalid(update, ["updates[0].vector"], why);
     }
   });
 
