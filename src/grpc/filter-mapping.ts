@@ -5,7 +5,9 @@
  */
 import { MATCH_ALL, type FilterNode } from "../domain/filter/filter.js";
 import { FilterSyntaxError } from "../domain/filter/errors.js";
+import { FilterBudget, filterSizeViolation, MAX_FILTER_QUERY_BYTES } from "../domain/filter/limits.js";
 import { parseFilterQuery } from "../domain/filter/parser.js";
+import { utf8ByteLength } from "../domain/request-limits.js";
 // The typed tree has the limits of a filter string (TagCondition.values 1..100, see the proto).
 import { MAX_FILTER_DEPTH, MAX_TAG_VALUES } from "../domain/filter/validate.js";
 import { Undecodable, ViolationCollector, type Decoded } from "../domain/violations.js";
@@ -14,15 +16,21 @@ import { TagMatch, type Filter } from "../gen/vecrec/v1/vecrec.js";
 /**
  * Translates a typed proto Filter tree into a FilterNode, checking only its shape (a condition set, 1..100
  * tag values, a known TagMatch, words in a text condition, non-empty lists, at most MAX_FILTER_DEPTH
- * levels). Every bad node is reported, each at its path under `path`.
+ * levels, at most MAX_FILTER_CLAUSES conditions and MAX_FILTER_VALUES values). Every bad node is reported,
+ * each at its path under `path`, except past the size bounds: translation stops there, with one
+ * violation on `path` naming the bound, so a filter of 2,000 clauses costs no more than one of 33.
  */
 export function translateFilterTree(filter: Filter, path: string): Decoded<FilterNode> {
   const violations = new ViolationCollector(path);
-  const node = translateNode(filter, violations, 1);
+  const budget = new FilterBudget();
+  const node = translateNode(filter, violations, 1, budget);
+  const oversize = budget.describe();
+  if (oversize !== undefined) violations.add(oversize);
   return node === undefined || violations.count > 0 ? new Undecodable(violations.violations) : node;
 }
 
-function translateNode(filter: Filter, at: ViolationCollector, depth: number): FilterNode | undefined {
+function translateNode(filter: Filter, at: ViolationCollector, depth: number, budget: FilterBudget): FilterNode | undefined {
+  if (budget.exceeded) return undefined;
   if (depth > MAX_FILTER_DEPTH) {
     at.add(`filters may nest at most ${MAX_FILTER_DEPTH} levels`);
     return undefined;
@@ -35,6 +43,7 @@ function translateNode(filter: Filter, at: ViolationCollector, depth: number): F
   switch (condition.$case) {
     case "tag": {
       const { field, values, match } = condition.value;
+      if (!budget.spend(values.length)) return undefined;
       if (values.length === 0 || values.length > MAX_TAG_VALUES) {
         at.at("tag", "values").add(`give 1..${MAX_TAG_VALUES} values, got ${values.length}`);
         return undefined;
@@ -49,6 +58,7 @@ function translateNode(filter: Filter, at: ViolationCollector, depth: number): F
       return undefined;
     }
     case "numeric": {
+      if (!budget.spend(0)) return undefined;
       const c = condition.value;
       return {
         op: "numeric",
@@ -61,6 +71,7 @@ function translateNode(filter: Filter, at: ViolationCollector, depth: number): F
     }
     case "text": {
       const terms = condition.value.words.split(" ").filter((word) => word !== "");
+      if (!budget.spend(terms.length, terms.length)) return undefined;
       if (terms.length === 0) {
         at.at("text", "words").add("give at least one word");
         return undefined;
@@ -78,11 +89,11 @@ function translateNode(filter: Filter, at: ViolationCollector, depth: number): F
       }
       const children: FilterNode[] = [];
       let ok = true;
-      list.forEach((child, i) => {
-        const node = translateNode(child, at.at(name, "filters", i), depth + 1);
+      for (let i = 0; i < list.length && !budget.exceeded; i++) {
+        const node = translateNode(list[i] as Filter, at.at(name, "filters", i), depth + 1, budget);
         if (node === undefined) ok = false;
         else children.push(node);
-      });
+      }
       if (!ok) return undefined;
       if (condition.$case === "allOf") return { op: "and", children };
       if (condition.$case === "anyOf") return { op: "or", children };
@@ -112,8 +123,16 @@ export function decodeRequestFilter<T extends string, Q extends string>(
   }
   if (typed !== undefined) return { filter: translateFilterTree(typed, names.typed), field: names.typed };
   if (query === "") return { filter: MATCH_ALL, field: names.typed };
+  const bytes = utf8ByteLength(query);
+  if (bytes > MAX_FILTER_QUERY_BYTES) {
+    const description = `is ${bytes} bytes long; at most ${MAX_FILTER_QUERY_BYTES} are allowed`;
+    return { filter: new Undecodable({ field: names.query, description }), field: names.query };
+  }
   try {
-    return { filter: parseFilterQuery(query), field: names.query };
+    const filter = parseFilterQuery(query);
+    const oversize = filterSizeViolation(filter);
+    if (oversize !== undefined) return { filter: new Undecodable({ field: names.query, description: oversize }), field: names.query };
+    return { filter, field: names.query };
   } catch (error: unknown) {
     if (error instanceof FilterSyntaxError) {
       return { filter: new Undecodable({ field: names.query, description: error.message }), field: names.query };

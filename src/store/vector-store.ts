@@ -128,7 +128,11 @@ export interface VectorStore {
     options: WriteOptions & { readonly createMissing: boolean },
   ): Promise<ItemUpdateOutcome[]>;
   /** Items in the order of `ids`; undefined where missing. */
-  getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]>;
+  getItems(
+    index: string,
+    ids: readonly string[],
+    options: { includeVectors: boolean; readonly signal?: AbortSignal },
+  ): Promise<(Item | undefined)[]>;
   /** Deletes items and their interactions; returns how many items existed. */
   deleteItems(index: string, ids: readonly string[], options?: WriteOptions): Promise<number>;
   /** Every item of the index in batches (with vectors), for maintenance such as recomputing interests. */
@@ -158,7 +162,11 @@ export interface VectorStore {
    * Every interaction of each user, newest first, in one round trip on Redis.
    * Users without interactions map to an empty list.
    */
-  getInteractionsOfUsers(index: string, userIds: readonly string[]): Promise<Map<string, Interaction[]>>;
+  getInteractionsOfUsers(
+    index: string,
+    userIds: readonly string[],
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<Map<string, Interaction[]>>;
 
   /**
    * Whether the backend can be reached now (false while Redis is down, calls then fail with

@@ -175,7 +175,7 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
   let userId: string | undefined;
   if ("userId" in cmd.user) {
     userId = cmd.user.userId;
-    const [user] = await store.getItems(cmd.indexName, [userId], { includeVectors: true });
+    const [user] = await store.getItems(cmd.indexName, [userId], { includeVectors: true, signal: cmd.signal });
     if (!user) throw new ItemNotFoundError(cmd.indexName, userId);
     if (!user.vector) throw new FailedPreconditionError(`user "${userId}" has no vector`);
     // A user left from an index dropped without its items and created again with another dimension.
@@ -214,7 +214,7 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
   const historyIds = neighborHits.map((h) => h.id);
   const wantOwned = userId !== undefined && !cmd.includeOwned;
   if (wantOwned && userId !== undefined) historyIds.push(userId);
-  const histories = await store.getInteractionsOfUsers(cmd.indexName, historyIds);
+  const histories = await store.getInteractionsOfUsers(cmd.indexName, historyIds, { signal: cmd.signal });
   throwIfAborted(cmd.signal);
 
   const owned = new Set<string>();

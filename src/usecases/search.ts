@@ -71,7 +71,7 @@ export function createSearchService(store: VectorStore): SearchService {
       throwIfAborted(draft.signal);
       const command = validateSearch(draft, await lookUpIndexSpec(store, draft.indexName));
       if (command.aroundItem === undefined) return store.search(command.indexName, command.query);
-      const vector = await storedVector(store, command.indexName, command.aroundItem, command.spec);
+      const vector = await storedVector(store, command.indexName, command.aroundItem, command.spec, draft.signal);
       throwIfAborted(draft.signal);
       return store.search(command.indexName, { ...command.query, vector, excludeIds: [command.aroundItem] });
     },
@@ -79,8 +79,14 @@ export function createSearchService(store: VectorStore): SearchService {
 }
 
 /** The vector of the query item. */
-async function storedVector(store: VectorStore, indexName: string, itemId: string, spec: IndexSpec): Promise<Float32Array> {
-  const [item] = await store.getItems(indexName, [itemId], { includeVectors: true });
+async function storedVector(
+  store: VectorStore,
+  indexName: string,
+  itemId: string,
+  spec: IndexSpec,
+  signal: AbortSignal | undefined,
+): Promise<Float32Array> {
+  const [item] = await store.getItems(indexName, [itemId], { includeVectors: true, signal });
   if (item === undefined) throw new ItemNotFoundError(indexName, itemId);
   if (item.vector === undefined) {
     throw new FailedPreconditionError(`item "${itemId}" of index "${indexName}" has no vector`);

@@ -22,6 +22,20 @@ import { SCAN_CHUNK_ROWS, VectorArena } from "./vector-arena.js";
 const NEGATIVE_NAN = negativeNaN();
 /** Rows scanned at a time while the KNN heap is not yet full (every row is picked until then). */
 const FILLING_ROWS = 512;
+/**
+ * A scan goes in slices of about this many bytes of vectors (2048 rows of 128 dimensions, 8 of 32768),
+ * and of at most FILTER_SLICE_ROWS rows when each row may run the filter; between slices it looks at
+ * the clock and the call's signal (see ScanPacer), so no slice holds the thread for long whatever the
+ * dimension or the filter (whose size is bounded: src/domain/filter/limits.ts).
+ */
+const SLICE_BYTES = 1 << 20;
+const FILTER_SLICE_ROWS = 1024;
+/**
+ * How long a scan keeps the event loop before yielding to it (setImmediate): other calls, health checks
+ * and the call's own deadline timer run in between, so a search never stalls the server for more than
+ * about this long, and stops within about this long of its deadline or cancellation.
+ */
+export const SCAN_SLICE_MS = 4;
 
 export class EmbeddedIndex {
   spec: IndexSpec;
@@ -172,8 +186,9 @@ export class EmbeddedIndex {
    * Runs a query: KNN when `query.vector` is set (the k closest among the items that pass the filter and
    * are not excluded, closest first, ties by id, NaN distances last, or left out under a filter or
    * exclusion, as Redis does; the filter is evaluated lazily but the
-   * result is exactly that of filtering first), else a filter-only page by id. Yields to the event loop between chunks of rows
-   * and throws CancelledError/DeadlineExceededError once `query.signal` is aborted. Call under a read lock.
+   * result is exactly that of filtering first), else a filter-only page by id. Yields to the event loop
+   * every SCAN_SLICE_MS or so (ScanPacer) and throws CancelledError/DeadlineExceededError once
+   * `query.signal` is aborted. Call under a read lock.
    */
   async search(query: SearchQuery): Promise<SearchResult> {
     const { signal } = query;
@@ -215,13 +230,14 @@ export class EmbeddedIndex {
     // never fall in a range.
     const radius =
       query.maxDistance === undefined ? undefined : vectorField(this.spec).elementType === "FLOAT64" ? query.maxDistance : Math.fround(query.maxDistance);
-    for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
-      if (start > 0) {
-        // Between chunks: let other work run, and notice cancellation.
-        await yieldToEventLoop();
-        throwIfAborted(signal);
-      }
-      const end = Math.min(n, start + SCAN_CHUNK_ROWS);
+    const sliceRows = Math.max(
+      1,
+      Math.min(filtering ? FILTER_SLICE_ROWS : SCAN_CHUNK_ROWS, Math.floor(SLICE_BYTES / (this.dimension * 4))),
+    );
+    const pacer = new ScanPacer(signal);
+    for (let start = 0; start < n; start += sliceRows) {
+      await pacer.pace(sliceRows);
+      const end = Math.min(n, start + sliceRows);
       if (allNaN) {
         if (hybrid || radius !== undefined) continue;
         for (let slot = start; slot < end; slot++) {
@@ -272,12 +288,10 @@ export class EmbeddedIndex {
     // avoids sorting every match when the page is near the start.
     const heap = new TopKHeap(Math.min(wanted, Math.max(n, 1)), (slot) => ids[slot] as string);
     let matches = 0;
-    for (let start = 0; start < n; start += SCAN_CHUNK_ROWS) {
-      if (start > 0) {
-        await yieldToEventLoop();
-        throwIfAborted(query.signal);
-      }
-      const end = Math.min(n, start + SCAN_CHUNK_ROWS);
+    const pacer = new ScanPacer(query.signal);
+    for (let start = 0; start < n; start += FILTER_SLICE_ROWS) {
+      await pacer.pace(FILTER_SLICE_ROWS);
+      const end = Math.min(n, start + FILTER_SLICE_ROWS);
       for (let slot = start; slot < end; slot++) {
         if (!accepts(slot)) continue;
         matches++;
@@ -301,4 +315,30 @@ export class EmbeddedIndex {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Paces a scan by elapsed time: `pace()` between slices throws once the signal is aborted, and yields
+ * to the event loop once SCAN_SLICE_MS have passed since the last yield (the call's deadline is a timer
+ * aborting the signal: it can only fire while the scan yields).
+ */
+class ScanPacer {
+  private since = performance.now();
+  private rows = 0;
+  constructor(private readonly signal: AbortSignal | undefined) {}
+
+  /** Call before each slice of `rows` rows. */
+  async pace(rows: number): Promise<void> {
+    throwIfAborted(this.signal);
+    // Also every SCAN_CHUNK_ROWS rows, however fast they go: a scan of many small rows still lets
+    // other calls in (and notices its signal) as it always did.
+    if (this.rows < SCAN_CHUNK_ROWS && performance.now() - this.since < SCAN_SLICE_MS) {
+      this.rows += rows;
+      return;
+    }
+    await yieldToEventLoop();
+    throwIfAborted(this.signal);
+    this.since = performance.now();
+    this.rows = rows;
+  }
 }

@@ -267,7 +267,11 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): VectorS
       });
     },
 
-    getItems(indexName: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
+    getItems(
+      indexName: string,
+      ids: readonly string[],
+      options: { includeVectors: boolean; readonly signal?: AbortSignal },
+    ): Promise<(Item | undefined)[]> {
       return run(() => {
         const index = indexOf(indexName);
         return ids.map((id) => index.get(id, options.includeVectors));

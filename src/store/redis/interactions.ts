@@ -160,7 +160,7 @@ export class InteractionOperations extends RedisRoom {
     return { interactions, totalCount };
   }
 
-  async getInteractionsOfUsers(index: string, userIds: readonly string[]): Promise<Map<string, Interaction[]>> {
+  async getInteractionsOfUsers(index: string, userIds: readonly string[], signal?: AbortSignal): Promise<Map<string, Interaction[]>> {
     const unique = [...new Set(userIds)];
     // ONE round trip: the definition check (when not cached) and one ZRANGE per user are issued in
     // the same tick, so node-redis writes them together (on a cluster, each to its shard, all at once).
@@ -168,7 +168,7 @@ export class InteractionOperations extends RedisRoom {
       this.definitions.get(index),
       ...unique.map((u) => {
         const key = this.keys.interactions(index, u);
-        return this.send(["ZRANGE", key, "0", "-1", "REV", "WITHSCORES"], key);
+        return this.send(["ZRANGE", key, "0", "-1", "REV", "WITHSCORES"], key, signal);
       }),
     ]);
     const result = new Map<string, Interaction[]>();

@@ -124,7 +124,11 @@ export class ItemOperations extends RedisRoom {
     }
   }
 
-  async getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
+  async getItems(
+    index: string,
+    ids: readonly string[],
+    options: { includeVectors: boolean; readonly signal?: AbortSignal },
+  ): Promise<(Item | undefined)[]> {
     const spec = await this.definitions.get(index);
     const vector = vectorField(spec);
     const wanted = [ID_FIELD, ...metadataFields(spec).map((f) => f.name)];
@@ -133,7 +137,7 @@ export class ItemOperations extends RedisRoom {
     const replies = await Promise.all(
       ids.map((id) => {
         const key = this.keys.item(index, id);
-        return this.send(["HMGET", key, ...wanted], key);
+        return this.send(["HMGET", key, ...wanted], key, options.signal);
       }),
     );
     return replies.map((reply, i) => {

@@ -269,7 +269,11 @@ class RedisStore implements VectorStore {
     );
   }
 
-  getItems(index: string, ids: readonly string[], options: { includeVectors: boolean }): Promise<(Item | undefined)[]> {
+  getItems(
+    index: string,
+    ids: readonly string[],
+    options: { includeVectors: boolean; readonly signal?: AbortSignal },
+  ): Promise<(Item | undefined)[]> {
     return this.#call(index, () => this.#items.getItems(index, ids, options));
   }
 
@@ -322,8 +326,12 @@ class RedisStore implements VectorStore {
     return this.#call(index, () => this.#interactions.getInteractions(index, userId, page));
   }
 
-  getInteractionsOfUsers(index: string, userIds: readonly string[]): Promise<Map<string, Interaction[]>> {
-    return this.#call(index, () => this.#interactions.getInteractionsOfUsers(index, userIds));
+  getInteractionsOfUsers(
+    index: string,
+    userIds: readonly string[],
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<Map<string, Interaction[]>> {
+    return this.#call(index, () => this.#interactions.getInteractionsOfUsers(index, userIds, options?.signal));
   }
 
   close(): Promise<void> {

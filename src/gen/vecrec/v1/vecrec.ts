@@ -743,7 +743,12 @@ export interface DeleteItemsResponse {
   deletedCount: number;
 }
 
-/** A filter over metadata fields, as a tree. Compiles to the same representation as a filter string. */
+/**
+ * A filter over metadata fields, as a tree. Compiles to the same representation as a filter string.
+ * Limits per filter (tree or string alike; INVALID_ARGUMENT naming the limit): at most 16 conditions
+ * (tag, numeric and text leaves), at most 128 values (tag values and text words, over every
+ * condition), of which at most 16 text words, and at most 32 levels of nesting.
+ */
 export interface Filter {
   /** The condition. */
   condition?:
@@ -842,7 +847,8 @@ export interface SearchRequest {
   /**
    * Filter applied before KNN, in the Redis query syntax subset: `@tag:{a | b}`, `@num:[lo (hi]` (with
    * `-inf`/`+inf`), `@text:(words)`, space for AND, `|` for OR, `-` for NOT,
-   * parentheses, and `*` for everything. Parsed and validated by vecrec, never sent verbatim.
+   * parentheses, and `*` for everything. Parsed and validated by vecrec, never sent verbatim. At most
+   * 16 KiB (UTF-8 bytes), with the limits of a Filter (16 conditions, 128 values, 16 text words).
    */
   filterQuery: string;
   /** Metadata fields to return with each hit. Empty means every metadata field. */
@@ -997,7 +1003,7 @@ export interface RecommendRequest {
   neighborFilter?:
     | Filter
     | undefined;
-  /** Filter on neighbours, in the same syntax as SearchRequest.filter_query. */
+  /** Filter on neighbours, in the same syntax (and with the same limits) as SearchRequest.filter_query. */
   neighborFilterQuery: string;
   /** Number of items wanted, 1..1000. Default 10. */
   limit: number;
