@@ -1,5 +1,5 @@
 /** SearchRequest -> the Search draft of the use case; hits -> SearchResponse messages. */
-import type { SearchHit } from "../store/vector-store.js";
+import type { RankedHit } from "../usecases/search.js";
 import type { SearchRequest, SearchResponse } from "../gen/vecrec/v1/vecrec.js";
 import type { SearchDraft } from "../usecases/search.js";
 import { decodeRequestFilter } from "./filter-mapping.js";
@@ -23,17 +23,19 @@ export function decodeSearchRequest(request: SearchRequest, signal: AbortSignal)
     includeVectors: request.includeVectors,
     efRuntime: request.efRuntime,
     ...(request.maxDistance !== undefined && { maxDistance: request.maxDistance }),
+    ...(request.diversity !== undefined && { diversity: request.diversity }),
     signal,
   };
 }
 
 /** One hit of the stream; `rank` counts from 1 across pages (offset + position). */
-export function encodeSearchHit(hit: SearchHit, rank: number, vectorFormat: VectorOutput = "float32_le"): SearchResponse {
+export function encodeSearchHit(hit: RankedHit, rank: number, vectorFormat: VectorOutput = "float32_le"): SearchResponse {
   return {
     id: hit.id,
     distance: hit.distance,
     rank,
     fields: encodeFieldValues(hit.item.fields),
     vector: hit.item.vector && encodeVector(hit.item.vector, vectorFormat),
+    ...(hit.mmrScore !== undefined && { mmrScore: hit.mmrScore }),
   };
 }

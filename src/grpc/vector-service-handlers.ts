@@ -48,6 +48,8 @@ import { decodeVectorFormat } from "./vector-mapping.js";
 
 /** Trailer of Search: the number of items matching (KNN: min(k, matches)). */
 export const TOTAL_MATCHES_TRAILER = "vecrec-total-matches";
+/** Diversified searches: the number of candidates re-ranked by MMR. */
+export const DIVERSITY_POOL_TRAILER = "vecrec-search-diversity-pool";
 /** Trailer of Recommend when fewer items were found than asked: `<found>/<requested>`. */
 export const RECOMMENDATIONS_SHORT_TRAILER = "vecrec-recommendations-short";
 /** Recommend shaping (see the Recommend rpc): how many considered items each reason left out. */
@@ -133,6 +135,7 @@ async function* search({ search }: UseCases, request: SearchRequest, signal: Abo
   for (const hit of result.hits) yield encodeSearchHit(hit, ++rank, format);
   const trailers = new Metadata();
   trailers.set(TOTAL_MATCHES_TRAILER, String(result.totalMatches));
+  if (result.diversityPool !== undefined) trailers.set(DIVERSITY_POOL_TRAILER, String(result.diversityPool));
   return trailers;
 }
 

@@ -15,10 +15,11 @@ import {
   offsetViolations,
 } from "../domain/request-limits.js";
 import { metadataFields, vectorField, type IndexSpec } from "../domain/schema.js";
-import { roundVector, typedVectorViolations } from "../domain/element-type.js";
+import { elementDistance, roundVector, typedVectorViolations } from "../domain/element-type.js";
+import type { DistanceMetric } from "../domain/schema.js";
 import { cosineUnfitness } from "../domain/vector.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
-import type { SearchQuery, SearchResult, VectorStore } from "../store/vector-store.js";
+import type { SearchHit, SearchQuery, SearchResult, VectorStore } from "../store/vector-store.js";
 import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
 
 /** A Search as the transport decoded it; what it could not decode is Undecodable. */
@@ -43,7 +44,29 @@ export interface SearchDraft {
   efRuntime: number;
   /** Range search radius (finite, >= 0, needs a query); undefined = plain KNN. */
   maxDistance?: number;
+  /** MMR diversity 0..1 (needs a query, k <= DIVERSITY_MAX_K); undefined or 0 = plain ranking. */
+  diversity?: number;
   signal?: AbortSignal;
+}
+
+/** With diversity, k may be at most this (the pool is then at most 4 * this). */
+export const DIVERSITY_MAX_K = 100;
+
+/** The MMR candidate pool for k hits: max(4k, 20) nearest items. */
+export function diversityPoolSize(k: number): number {
+  return Math.max(4 * k, 20);
+}
+
+/** A hit, with the MMR score it was picked with when the search was diversified. */
+export interface RankedHit extends SearchHit {
+  readonly mmrScore?: number;
+}
+
+/** What Search answers: hits in their final order; with diversity, the pool size fetched. */
+export interface SearchOutcome extends SearchResult {
+  readonly hits: readonly RankedHit[];
+  /** Diversified searches: the number of candidates the pool held. */
+  readonly diversityPool?: number;
 }
 
 /** A validated Search: the store query, and the stored item to search around when there is one. */
@@ -53,6 +76,8 @@ export interface SearchCommand {
   /** A KNN around a stored item: its vector is read first, and it is left out of the hits. */
   readonly aroundItem: string | undefined;
   readonly query: SearchQuery;
+  /** > 0: re-rank a pool by MMR (SearchDraft.diversity). */
+  readonly diversity: number;
 }
 
 export interface SearchService {
@@ -62,7 +87,7 @@ export interface SearchService {
    * @throws InvalidArgumentError, IndexNotFoundError, ItemNotFoundError (itemId query on a missing item),
    *   FailedPreconditionError (the query item has no vector), CancelledError
    */
-  search(draft: SearchDraft): Promise<SearchResult>;
+  search(draft: SearchDraft): Promise<SearchOutcome>;
 }
 
 export function createSearchService(store: VectorStore): SearchService {
@@ -70,12 +95,83 @@ export function createSearchService(store: VectorStore): SearchService {
     async search(draft) {
       throwIfAborted(draft.signal);
       const command = validateSearch(draft, await lookUpIndexSpec(store, draft.indexName));
-      if (command.aroundItem === undefined) return store.search(command.indexName, command.query);
-      const vector = await storedVector(store, command.indexName, command.aroundItem, command.spec, draft.signal);
+      let query = command.query;
+      if (command.aroundItem !== undefined) {
+        const vector = await storedVector(store, command.indexName, command.aroundItem, command.spec, draft.signal);
+        throwIfAborted(draft.signal);
+        query = { ...query, vector, excludeIds: [command.aroundItem] };
+      }
+      if (command.diversity === 0) return store.search(command.indexName, query);
+      const pool = await store.search(command.indexName, { ...query, k: diversityPoolSize(query.k), includeVectors: true });
       throwIfAborted(draft.signal);
-      return store.search(command.indexName, { ...command.query, vector, excludeIds: [command.aroundItem] });
+      const field = vectorField(command.spec);
+      const hits = mmrRerank(pool.hits, query.k, command.diversity, (a, b) => elementDistance(field.elementType, field.metric, a, b), field.metric);
+      const shown = query.includeVectors ? hits : hits.map((hit) => ({ ...hit, item: withoutVector(hit.item) }));
+      return { hits: shown, totalMatches: shown.length, diversityPool: pool.hits.length };
     },
   };
+}
+
+function withoutVector<T extends { vector?: unknown }>(item: T): T {
+  const { vector: _vector, ...rest } = item;
+  return rest as T;
+}
+
+/**
+ * MMR similarity from a distance as Search reports it: COSINE and IP `1 - d` (cos, dot), L2 `-d`
+ * (minus the squared Euclidean distance). NaN (zero vectors under COSINE) counts as least similar to the
+ * query and most similar to a chosen hit, so such candidates go last.
+ */
+export function mmrSimilarity(metric: DistanceMetric, distance: number): number {
+  return metric === "L2" ? -distance : 1 - distance;
+}
+
+/**
+ * Greedy maximal marginal relevance: picks `k` of `pool` (closest first, ties by id) one at a time, each
+ * the candidate maximising `lambda * sim(q, x) - (1 - lambda) * max_c sim(x, c)` (lambda = 1 - diversity;
+ * second term 0 for the first pick; ties to the earlier pool position). O(k * pool) distances.
+ */
+export function mmrRerank(
+  pool: readonly SearchHit[],
+  k: number,
+  diversity: number,
+  distanceBetween: (a: Float32Array, b: Float32Array) => number,
+  metric: DistanceMetric,
+): RankedHit[] {
+  const lambda = 1 - diversity;
+  const relevance = pool.map((hit) => finiteOr(mmrSimilarity(metric, hit.distance), -Infinity));
+  const maxSimToChosen = pool.map(() => -Infinity);
+  const taken = pool.map(() => false);
+  const chosen: RankedHit[] = [];
+  while (chosen.length < Math.min(k, pool.length)) {
+    let best = -1;
+    let bestScore = -Infinity;
+    for (let i = 0; i < pool.length; i++) {
+      if (taken[i]) continue;
+      const redundancy = chosen.length === 0 ? 0 : (maxSimToChosen[i] ?? 0);
+      const score = lambda * (relevance[i] ?? 0) - (1 - lambda) * redundancy;
+      if (best === -1 || score > bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    }
+    const pick = pool[best];
+    if (pick === undefined) break;
+    taken[best] = true;
+    chosen.push({ ...pick, mmrScore: bestScore });
+    const pickVector = pick.item.vector;
+    for (let i = 0; i < pool.length; i++) {
+      const other = pool[i]?.item.vector;
+      if (taken[i] || other === undefined || pickVector === undefined) continue;
+      const sim = finiteOr(mmrSimilarity(metric, distanceBetween(other, pickVector)), Infinity);
+      if (sim > (maxSimToChosen[i] ?? -Infinity)) maxSimToChosen[i] = sim;
+    }
+  }
+  return chosen;
+}
+
+function finiteOr(x: number, fallback: number): number {
+  return Number.isNaN(x) ? fallback : x;
 }
 
 /** The vector of the query item. */
@@ -143,6 +239,16 @@ export function validateSearch(draft: SearchDraft, spec: IndexSpec | undefined):
       radius.add("needs a query: set vector or item_id");
     }
   }
+  if (draft.diversity !== undefined) {
+    const field = violations.at("diversity");
+    if (!(draft.diversity >= 0 && draft.diversity <= 1)) {
+      field.add(`must be a number in [0, 1] (got ${String(draft.diversity)}); 0 = plain ranking by distance`);
+    } else if (draft.diversity > 0 && draft.query === undefined) {
+      field.add("needs a query: set vector or item_id (diversity re-ranks nearest neighbours)");
+    } else if (draft.diversity > 0 && draft.k > DIVERSITY_MAX_K) {
+      field.add(`needs k <= ${DIVERSITY_MAX_K} (got k = ${draft.k}); the candidate pool is max(4 * k, 20) items`);
+    }
+  }
   if (draft.efRuntime !== 0) violations.addAll(intRangeViolations(draft.efRuntime, HNSW_EF_RUNTIME_RANGE, "ef_runtime"));
   const filter = violations.decoded(draft.filter);
   if (filter !== undefined && spec !== undefined) violations.addAll(filterViolations(filter, spec, draft.filterField));
@@ -180,5 +286,5 @@ export function validateSearch(draft: SearchDraft, spec: IndexSpec | undefined):
     ...(draft.signal !== undefined && { signal: draft.signal }),
   };
   const aroundItem = draft.query !== undefined && "itemId" in draft.query ? draft.query.itemId : undefined;
-  return { indexName: draft.indexName, spec, aroundItem, query };
+  return { indexName: draft.indexName, spec, aroundItem, query, diversity: draft.diversity ?? 0 };
 }

@@ -13,6 +13,7 @@
  *   item-updates.ts    updateItems: set/remove fields, replace the vector, missing items
  *   search-ranking.ts  KNN: metrics, ties, id order, k, pre-filter, exclusions, fields, abort
  *   range-search.ts    maxDistance: VECTOR_RANGE radius per metric, cap, filter, exclusions
+ *   diversity.ts       Search's MMR diversity (use case over the store): 0 = KNN, clusters, reference
  *   element-types.ts   FLOAT64/FLOAT16/BFLOAT16: values kept as rounded, distances per type
  *   filters.ts         tag, numeric, text filters and and/or/not; filter-only paging
  *   walk-through.ts    the blog's recommendation flow
@@ -26,6 +27,7 @@
  */
 import { describe } from "vitest";
 import { useContractStore, type ContractStoreHandle } from "./suite/context.js";
+import { describeDiversity } from "./suite/diversity.js";
 import { describeElementTypes } from "./suite/element-types.js";
 import { describeFilters } from "./suite/filters.js";
 import { describeIndexes } from "./suite/indexes.js";
@@ -47,6 +49,7 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
     describeItemUpdates(ctx);
     describeSearchRanking(ctx);
     describeRangeSearch(ctx);
+    describeDiversity(ctx);
     describeElementTypes(ctx);
     describeFilters(ctx);
     describeWalkThrough(ctx);

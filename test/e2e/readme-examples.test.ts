@@ -300,6 +300,14 @@ function checkPromise(run: BufCurlRun, outcome: Outcome): string | undefined {
       return "health SERVING";
     case "vecrec.v1.VectorService/Search": {
       const hits = messages as Hit[];
+      if (typeof request.diversity === "number") {
+        // MMR: user:1 (the query's own vector) first, then user:3 rather than user:2, a near duplicate of
+        // user:1; every hit carries its MMR score and the pool (all 3 users) is in the trailer.
+        expect(hits.map((h) => h.id)).toEqual(["user:1", "user:3"]);
+        for (const hit of messages as { mmrScore?: number }[]) expect(typeof hit.mmrScore).toBe("number");
+        if (run.args.includes("-v")) expect(outcome.stderr).toMatch(/vecrec-search-diversity-pool: 3\b/i);
+        return "search with diversity";
+      }
       const distances = hits.map((h) => h.distance ?? 0);
       expect(distances, "closest first").toEqual([...distances].sort((a, b) => a - b));
       if (typeof request.max_distance === "number") {
@@ -351,6 +359,7 @@ const EXPECTED_PROMISES = [
   "health SERVING",
   "search by vector",
   "range search",
+  "search with diversity",
   "search by item",
   "filter-only search",
   "get items",

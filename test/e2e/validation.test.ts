@@ -108,6 +108,20 @@ describe.each(BACKENDS)("bad input is INVALID_ARGUMENT naming the field ($name)"
     expect(fieldViolations(filterOnly)[0]?.description).toContain("needs a query");
   });
 
+  it("rejects a diversity outside [0, 1] or NaN, one without a query, and one with k > 100", async () => {
+    for (const diversity of [-0.1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await searchError({ query: { $case: "vector", value: vectorBytes([1, 0, 0]) }, k: 3, diversity });
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(violatedFields(error)).toEqual(["diversity"]);
+    }
+    const filterOnly = await searchError({ k: 3, diversity: 0.5 });
+    expect(violatedFields(filterOnly)).toEqual(["diversity"]);
+    expect(fieldViolations(filterOnly)[0]?.description).toContain("needs a query");
+    const wide = await searchError({ query: { $case: "vector", value: vectorBytes([1, 0, 0]) }, k: 101, diversity: 0.5 });
+    expect(violatedFields(wide)).toEqual(["diversity"]);
+    expect(fieldViolations(wide)[0]?.description).toContain("k <= 100");
+  });
+
   it("rejects an unknown field in a filter", async () => {
     const typed = await searchError({
       k: 1,

@@ -881,7 +881,23 @@ export interface SearchRequest {
     | number
     | undefined;
   /** How the returned vectors are encoded (with `include_vectors`); unset = `float32_le`. */
-  vectorFormat?: VectorFormat | undefined;
+  vectorFormat?:
+    | VectorFormat
+    | undefined;
+  /**
+   * MMR diversity (maximal marginal relevance), 0..1; unset or 0 = plain ranking by distance. With
+   * diversity d > 0 the server fetches a candidate pool of the max(4 * k, 20) nearest items (the filter,
+   * `max_distance` and `ef_runtime` apply to the pool) and picks the k hits one at a time, each time the
+   * candidate with the highest score `lambda * sim(query, x) - (1 - lambda) * max over chosen hits c of
+   * sim(x, c)` with lambda = 1 - d (the second term is 0 for the first pick; ties go to the closer
+   * candidate, then the smaller id). sim = 1 - distance under COSINE and IP (cos and dot), and
+   * -distance (minus the squared Euclidean distance) under L2; distances between candidates are computed
+   * as Search reports them. d = 1 ignores the query after the first (closest) hit and maximises spread.
+   * Hits then stream in pick order (not by distance), each with its `mmr_score`; the trailer
+   * `vecrec-search-diversity-pool` gives the pool size actually fetched. Needs a query (`vector` or
+   * `item_id`) and k <= 100 (so the pool is at most 400 items); must be finite, in [0, 1].
+   */
+  diversity?: number | undefined;
 }
 
 /** One message of the Search stream: one hit. */
@@ -895,7 +911,14 @@ export interface SearchResponse {
   /** The requested metadata fields the item has. */
   fields: { [key: string]: FieldValue };
   /** The item's vector, when `include_vectors` was set. */
-  vector?: Vector | undefined;
+  vector?:
+    | Vector
+    | undefined;
+  /**
+   * With `diversity` > 0: the MMR score the hit was picked with (see SearchRequest.diversity; higher is
+   * better, in the metric's similarity units); unset otherwise.
+   */
+  mmrScore?: number | undefined;
 }
 
 export interface SearchResponse_FieldsEntry {
@@ -4678,6 +4701,7 @@ function createBaseSearchRequest(): SearchRequest {
     omitFields: [],
     maxDistance: undefined,
     vectorFormat: undefined,
+    diversity: undefined,
   };
 }
 
@@ -4723,6 +4747,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     }
     if (message.vectorFormat !== undefined) {
       writer.uint32(104).int32(message.vectorFormat);
+    }
+    if (message.diversity !== undefined) {
+      writer.uint32(113).double(message.diversity);
     }
     return writer;
   },
@@ -4844,6 +4871,14 @@ export const SearchRequest: MessageFns<SearchRequest> = {
             message.vectorFormat = reader.int32() as any;
             continue;
           }
+          case 14: {
+            if (tag !== 113) {
+              break;
+            }
+
+            message.diversity = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4908,6 +4943,7 @@ export const SearchRequest: MessageFns<SearchRequest> = {
         : isSet(object.vector_format)
         ? vectorFormatFromJSON(object.vector_format)
         : undefined,
+      diversity: isSet(object.diversity) ? globalThis.Number(object.diversity) : undefined,
     };
   },
 
@@ -4951,6 +4987,9 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     if (message.vectorFormat !== undefined) {
       obj.vectorFormat = vectorFormatToJSON(message.vectorFormat);
     }
+    if (message.diversity !== undefined) {
+      obj.diversity = floatToJson(message.diversity);
+    }
     return obj;
   },
 
@@ -4986,12 +5025,13 @@ export const SearchRequest: MessageFns<SearchRequest> = {
     message.omitFields = object.omitFields?.map((e) => e) || [];
     message.maxDistance = object.maxDistance ?? undefined;
     message.vectorFormat = object.vectorFormat ?? undefined;
+    message.diversity = object.diversity ?? undefined;
     return message;
   },
 };
 
 function createBaseSearchResponse(): SearchResponse {
-  return { id: "", distance: 0, rank: 0, fields: {}, vector: undefined };
+  return { id: "", distance: 0, rank: 0, fields: {}, vector: undefined, mmrScore: undefined };
 }
 
 export const SearchResponse: MessageFns<SearchResponse> = {
@@ -5010,6 +5050,9 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     });
     if (message.vector !== undefined) {
       Vector.encode(message.vector, writer.uint32(42).fork()).join();
+    }
+    if (message.mmrScore !== undefined) {
+      writer.uint32(49).double(message.mmrScore);
     }
     return writer;
   },
@@ -5070,6 +5113,14 @@ export const SearchResponse: MessageFns<SearchResponse> = {
             message.vector = Vector.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.mmrScore = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5102,6 +5153,11 @@ export const SearchResponse: MessageFns<SearchResponse> = {
         )
         : {},
       vector: isSet(object.vector) ? Vector.fromJSON(object.vector) : undefined,
+      mmrScore: isSet(object.mmrScore)
+        ? globalThis.Number(object.mmrScore)
+        : isSet(object.mmr_score)
+        ? globalThis.Number(object.mmr_score)
+        : undefined,
     };
   },
 
@@ -5128,6 +5184,9 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     if (message.vector !== undefined) {
       obj.vector = Vector.toJSON(message.vector);
     }
+    if (message.mmrScore !== undefined) {
+      obj.mmrScore = floatToJson(message.mmrScore);
+    }
     return obj;
   },
 
@@ -5151,6 +5210,7 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     message.vector = (object.vector !== undefined && object.vector !== null)
       ? Vector.fromPartial(object.vector)
       : undefined;
+    message.mmrScore = object.mmrScore ?? undefined;
     return message;
   },
 };
