@@ -32,6 +32,8 @@ import type {
   UpsertRequest,
   UpsertResponse,
   UpsertStreamRequest,
+  ExportItemsRequest,
+  ExportItemsResponse,
   UpsertStreamResponse,
   VectorServiceServer,
 } from "../gen/vecrec/v1/vecrec.js";
@@ -45,6 +47,7 @@ import { bidiStreamingCall, serverStreamingCall, unaryCall } from "./rpc-calls.j
 import { decodeSearchRequest, encodeSearchHit } from "./search-mapping.js";
 import type { MessageStream } from "./stream-writer.js";
 import { decodeVectorFormat } from "./vector-mapping.js";
+import { decodeRequestFilter } from "./filter-mapping.js";
 
 /** Trailer of Search: the number of items matching (KNN: min(k, matches)). */
 export const TOTAL_MATCHES_TRAILER = "vecrec-total-matches";
@@ -84,6 +87,16 @@ async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterest
 async function upsert({ items }: UseCases, request: UpsertRequest, signal: AbortSignal): Promise<UpsertResponse> {
   const durability = decodeDurability(request.durability);
   return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items), signal, durability) };
+}
+
+async function* exportItems({ items }: UseCases, request: ExportItemsRequest, signal: AbortSignal): MessageStream<ExportItemsResponse> {
+  const format = decodeVectorFormat(request.vectorFormat);
+  const { filter, field } = decodeRequestFilter(request.filter, request.filterQuery, { typed: "filter", query: "filter_query" });
+  const batches = await items.exportItems({ indexName: request.indexName, afterId: request.afterId, filter, filterField: field, signal });
+  for await (const batch of batches) {
+    for (const item of batch) yield { item: encodeItem(item, format) };
+  }
+  return undefined;
 }
 
 async function* upsertStream(
@@ -187,6 +200,7 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
     dropIndex: unaryCall("DropIndex", logger, (request) => dropIndex(useCases, request)),
     updateInterests: unaryCall("UpdateInterests", logger, (request) => updateInterests(useCases, request)),
     upsert: unaryCall("Upsert", logger, (request, signal) => upsert(useCases, request, signal)),
+    exportItems: serverStreamingCall("ExportItems", logger, (request, signal) => exportItems(useCases, request, signal)),
     upsertStream: bidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>("UpsertStream", logger, (requests, signal) => upsertStream(useCases, requests, signal)),
     updateItems: unaryCall("UpdateItems", logger, (request, signal) => updateItems(useCases, request, signal)),
     getItems: unaryCall("GetItems", logger, (request) => getItems(useCases, request)),

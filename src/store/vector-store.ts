@@ -60,6 +60,15 @@ export interface InterestTagUpdate {
   readonly tags: readonly string[];
 }
 
+/** What exportItems walks. */
+export interface ExportOptions {
+  readonly filter: FilterNode;
+  /** Only ids after this one (compareIds); undefined = from the first. */
+  readonly afterId?: string;
+  readonly batchSize: number;
+  readonly signal?: AbortSignal;
+}
+
 /** What a write gets from its call. */
 export interface WriteOptions {
   /**
@@ -135,6 +144,14 @@ export interface VectorStore {
   ): Promise<(Item | undefined)[]>;
   /** Deletes items and their interactions; returns how many items existed. */
   deleteItems(index: string, ids: readonly string[], options?: WriteOptions): Promise<number>;
+  /**
+   * ExportItems: every item of the index matching `filter`, with its vector, in id order (UTF-8 bytes,
+   * compareIds), only ids after `afterId` when given, in batches of at most `batchSize`. Items deleted
+   * meanwhile are skipped. Memory: Redis holds one batch of ids at a time (sorted by Redis); the
+   * embedded engine lists the matching ids once.
+   * @throws IndexNotFoundError (from the first batch)
+   */
+  exportItems(index: string, options: ExportOptions): AsyncIterable<Item[]>;
   /** Every item of the index in batches (with vectors), for maintenance such as recomputing interests. */
   scanItems(index: string, batchSize: number): AsyncIterable<Item[]>;
   /**

@@ -3,6 +3,8 @@
  */
 import type { Durability } from "../domain/durability.js";
 import { throwIfViolations } from "../domain/errors.js";
+import type { FilterNode } from "../domain/filter/filter.js";
+import { filterViolations } from "../domain/filter/validate.js";
 import { deriveInterests } from "../domain/interests.js";
 import type { FieldValue, Item, ItemUpdate } from "../domain/item.js";
 import {
@@ -50,6 +52,21 @@ export interface UpdateItemsResult {
   missingIds: string[];
 }
 
+/** An ExportItems request as the transport decoded it. */
+export interface ExportDraft {
+  indexName: string;
+  /** "" = from the first item. */
+  afterId: string;
+  /** MATCH_ALL when the request set no filter. */
+  filter: Decoded<FilterNode>;
+  /** The request field the filter came from, which its violations name. */
+  filterField: "filter" | "filter_query";
+  signal?: AbortSignal;
+}
+
+/** Items per batch of an export (one Redis page of ids and their HMGETs). */
+export const EXPORT_BATCH = 1000;
+
 export interface ItemService {
   /**
    * Validates every item against the index spec, derives the interests tag when the index has interests,
@@ -60,6 +77,12 @@ export interface ItemService {
    *   FailedPreconditionError / UnavailableError when the durability asked cannot be given / confirmed
    */
   upsert(indexName: string, items: readonly ItemInput[], signal?: AbortSignal, durability?: Durability): Promise<number>;
+  /**
+   * ExportItems: validates the request (index name, `after_id`, the filter against the schema), then
+   * every matching item with its vector, in id order, in batches.
+   * @throws InvalidArgumentError, IndexNotFoundError (before the first batch)
+   */
+  exportItems(draft: ExportDraft): Promise<AsyncIterable<Item[]>>;
   /**
    * UpsertStream (upsert-stream.ts): one acknowledgement per message once its good items are written, bad
    * items rejected one by one; reads the next message only while writing the current one.
@@ -97,6 +120,22 @@ export function createItemService(store: VectorStore): ItemService {
       const items = validateUpsert(indexName, inputs, spec);
       await store.upsert(indexName, items, { signal, durability });
       return items.length;
+    },
+
+    async exportItems(draft) {
+      const spec = await lookUpIndexSpec(store, draft.indexName);
+      const violations = new ViolationCollector();
+      violations.addAll(indexNameViolations(draft.indexName));
+      if (draft.afterId !== "") violations.addAll(idViolations(draft.afterId, "after_id"));
+      const filter = violations.decoded(draft.filter);
+      if (filter !== undefined && spec !== undefined) violations.addAll(filterViolations(filter, spec, draft.filterField));
+      throwIfInvalid(violations, draft.indexName, spec);
+      return store.exportItems(draft.indexName, {
+        filter: filter as FilterNode,
+        afterId: draft.afterId === "" ? undefined : draft.afterId,
+        batchSize: EXPORT_BATCH,
+        signal: draft.signal,
+      });
     },
 
     upsertStream(messages, signal) {

@@ -11,6 +11,7 @@
  *   items.ts           upsert, get, replace, delete, scan
  *   interest-tags.ts   setInterestTags (nested in "items")
  *   item-updates.ts    updateItems: set/remove fields, replace the vector, missing items
+ *   export.ts          exportItems: id order, batches, filter, resume after an id
  *   search-ranking.ts  KNN: metrics, ties, id order, k, pre-filter, exclusions, fields, abort
  *   range-search.ts    maxDistance: VECTOR_RANGE radius per metric, cap, filter, exclusions
  *   diversity.ts       Search's MMR diversity (use case over the store): 0 = KNN, clusters, reference
@@ -32,6 +33,7 @@ import { describeElementTypes } from "./suite/element-types.js";
 import { describeFilters } from "./suite/filters.js";
 import { describeIndexes } from "./suite/indexes.js";
 import { describeInteractions } from "./suite/interactions.js";
+import { describeExport } from "./suite/export.js";
 import { describeItemUpdates } from "./suite/item-updates.js";
 import { describeItems } from "./suite/items.js";
 import { describeRangeSearch } from "./suite/range-search.js";
@@ -47,6 +49,7 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
     describeIndexes(ctx);
     describeItems(ctx);
     describeItemUpdates(ctx);
+    describeExport(ctx);
     describeSearchRanking(ctx);
     describeRangeSearch(ctx);
     describeDiversity(ctx);

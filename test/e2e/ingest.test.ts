@@ -1,10 +1,13 @@
 /**
- * End to end, every backend: UpdateItems (partial updates, missing ids, create_missing, validation) and
- * vectors returned as a list of floats (GetItems, Search).
+ * End to end, every backend: UpdateItems (partial updates, missing ids, create_missing, validation),
+ * ExportItems (id order, vectors, filter, resume, validation) and vectors returned as a list of floats
+ * (GetItems, Search, ExportItems).
  */
-import { status } from "@grpc/grpc-js";
+import { status, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ExportItemsRequest,
+  type ExportItemsResponse,
   GetItemsRequest,
   SearchRequest,
   UpdateItemsRequest,
@@ -129,6 +132,25 @@ describe.each(BACKENDS)("ingest RPCs end to end ($name)", (backend) => {
     ]);
     const got = await getItems({ ids: ["a"] });
     expect(Object.keys(got.items[0]?.fields ?? {}).sort()).toEqual(["labels", "time"]);
+  });
+
+  it("exports every item in id order with vectors, filtered, resumable after an id", async () => {
+    const exportAll = (request: Parameters<typeof fill<ExportItemsRequest>>[1]) =>
+      collect<ExportItemsResponse>(h.client.exportItems(fill(ExportItemsRequest, { indexName: index, ...request })));
+    const all = await exportAll({ vectorFormat: VectorFormat.VECTOR_FORMAT_FLOAT32_VALUES });
+    expect(all.error).toBeUndefined();
+    expect(all.messages.map((m) => m.item?.id)).toEqual(["a", "b", "c"]);
+    expect(all.messages[1]?.item?.vector?.encoding).toEqual({ $case: "float32Values", value: { values: [0, 1, 0] } });
+    const resumed = await exportAll({ afterId: "a" });
+    expect(resumed.messages.map((m) => m.item?.id)).toEqual(["b", "c"]);
+    expect(resumed.messages[0]?.item?.vector?.encoding?.$case).toBe("float32Le");
+    const filtered = await exportAll({ filterQuery: "@time:[5 +inf]" });
+    expect(filtered.messages.map((m) => m.item?.id)).toEqual(["c"]);
+    const bad = await exportAll({ afterId: " padded", filterQuery: "@nope:{x}" });
+    expect(bad.error?.code).toBe(status.INVALID_ARGUMENT);
+    expect(violatedFields(bad.error as ServiceError)).toEqual(["after_id", "filter_query"]);
+    const missing = await collect(h.client.exportItems(fill(ExportItemsRequest, { indexName: "no_such_index_x" })));
+    expect(missing.error?.code).toBe(status.NOT_FOUND);
   });
 
   it("answers NOT_FOUND for an unknown index", async () => {

@@ -5,6 +5,8 @@
  */
 import { throwIfAborted } from "../../domain/errors.js";
 import { createFilterMatcher } from "../../domain/filter/match.js";
+import type { FilterNode } from "../../domain/filter/filter.js";
+import { compareIds } from "../../domain/id-order.js";
 import type { Interaction } from "../../domain/interaction.js";
 import type { FieldValues, Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
@@ -168,6 +170,20 @@ export class EmbeddedIndex {
     const removed = this.interactions.deleteItems(ids);
     if (removedInteractions !== undefined) for (const interaction of removed) removedInteractions.push(interaction);
     return deleted;
+  }
+
+  /** The ids of the items matching `filter`, after `afterId` when given, in id order (compareIds). Call under a read lock. */
+  matchingIds(filter: FilterNode, afterId: string | undefined): string[] {
+    const matcher = filter.op === "all" ? undefined : createFilterMatcher(filter, this.spec);
+    const view = matcher === undefined ? undefined : this.fields.viewFor(filter);
+    const out: string[] = [];
+    for (let slot = 0; slot < this.ids.length; slot++) {
+      const id = this.ids[slot] as string;
+      if (afterId !== undefined && compareIds(id, afterId) <= 0) continue;
+      if (matcher !== undefined && !matcher((view as (slot: number) => FieldValues)(slot))) continue;
+      out.push(id);
+    }
+    return out.sort(compareIds);
   }
 
   /** The ids of every item, in slot order (a snapshot). */

@@ -20,6 +20,7 @@
 import {
   AlreadyExistsError,
   FailedPreconditionError,
+  throwIfAborted,
   IndexNotFoundError,
   UnavailableError,
 } from "../../domain/errors.js";
@@ -30,6 +31,7 @@ import type { FieldSpec, IndexInfo, IndexSpec, InterestSpec } from "../../domain
 import { vectorField } from "../../domain/schema.js";
 import type {
   CreateIndexResult,
+  ExportOptions,
   InterestTagUpdate,
   SearchQuery,
   SearchResult,
@@ -310,6 +312,22 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): VectorS
             ),
         };
       });
+    },
+
+    exportItems(indexName: string, options: ExportOptions): AsyncIterable<Item[]> {
+      return {
+        async *[Symbol.asyncIterator]() {
+          const index = indexOf(indexName);
+          const ids = await index.lock.read(() => index.matchingIds(options.filter, options.afterId));
+          const size = Math.max(1, Math.floor(options.batchSize));
+          for (let start = 0; start < ids.length; start += size) {
+            throwIfAborted(options.signal);
+            // Items deleted since the ids were listed are skipped.
+            const batch = await index.lock.read(() => ids.slice(start, start + size).flatMap((id) => index.get(id, true) ?? []));
+            if (batch.length > 0) yield batch;
+          }
+        },
+      };
     },
 
     scanItems(indexName: string, batchSize: number): AsyncIterable<Item[]> {

@@ -38,6 +38,9 @@ import { UPDATE_ITEM_SCRIPT, UPDATE_ITEM_SHA1, updateItemArgs } from "./scripts/
 import { encodeFloat32LE } from "../../domain/vector.js";
 import { scanKeys } from "./keyspace-scan.js";
 import { ID_FIELD } from "./redis-keys.js";
+import { aggregateIdsArgs, cursorDelArgs, cursorReadArgs, parseIdPage } from "./commands/ft-aggregate-ids.js";
+import { compareIds } from "../../domain/id-order.js";
+import type { ExportOptions } from "../vector-store.js";
 import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./reply-parsers.js";
 
 export class ItemOperations extends RedisRoom {
@@ -184,6 +187,38 @@ export class ItemOperations extends RedisRoom {
     // Round trip 4: the sets of users, last, so that a delete stopped earlier can be repeated.
     await settleAll(unique.map((id) => this.send(["DEL", keys.itemUsers(index, id)], keys.itemUsers(index, id), signal)));
     return existed.reduce<number>((sum, reply) => sum + replyNumber(reply), 0);
+  }
+
+  /**
+   * ExportItems: ids sorted by Redis one page at a time (commands/ft-aggregate-ids.ts), then the page's
+   * items read with HMGET (one key each, like getItems). A resumed walk skips the ids up to `afterId`.
+   * The cursor is deleted when the walk stops early (a cancelled call, a failed read).
+   */
+  async *exportItems(index: string, options: ExportOptions): AsyncGenerator<Item[], void, undefined> {
+    const { afterId, signal } = options;
+    await this.definitions.get(index, signal);
+    const first = aggregateIdsArgs(this.keys, index, options.filter, Math.max(1, options.batchSize));
+    if (first === undefined) return;
+    const route = this.keys.ftIndex(index);
+    let cursor = "0";
+    let reply = await this.connection.send(first, { key: route, signal });
+    try {
+      for (;;) {
+        const page = parseIdPage(reply);
+        cursor = page.cursor;
+        const ids = afterId === undefined ? page.ids : page.ids.filter((id) => compareIds(id, afterId) > 0);
+        if (ids.length > 0) {
+          const items = (await this.getItems(index, ids, { includeVectors: true })).filter((i): i is Item => i !== undefined);
+          if (items.length > 0) yield items;
+        }
+        if (cursor === "0") return;
+        reply = await this.connection.send(cursorReadArgs(this.keys, index, cursor), { key: route, signal });
+      }
+    } finally {
+      if (cursor !== "0") {
+        await this.connection.send(cursorDelArgs(this.keys, index, cursor), { key: route }).catch(() => undefined);
+      }
+    }
   }
 
   /** Every item in batches of `batchSize`, SCANning every primary; an id SCAN returns twice is yielded once. */

@@ -23,6 +23,7 @@ import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import type {
   CreateIndexResult,
+  ExportOptions,
   InterestTagUpdate,
   SearchQuery,
   SearchResult,
@@ -287,6 +288,19 @@ class RedisStore implements VectorStore {
         ),
       signal,
     );
+  }
+
+  async *exportItems(index: string, options: ExportOptions): AsyncIterable<Item[]> {
+    const iterator = this.#items.exportItems(index, options);
+    try {
+      for (;;) {
+        const next = await this.#call(index, () => iterator.next(), options.signal);
+        if (next.done === true) return;
+        yield next.value;
+      }
+    } finally {
+      await iterator.return(undefined).catch(() => undefined);
+    }
   }
 
   async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {

@@ -1204,6 +1204,31 @@ export interface UpsertStreamResponse {
   totalRejected: number;
 }
 
+/** Request of VectorService.ExportItems. */
+export interface ExportItemsRequest {
+  /** Name of the index. */
+  indexName: string;
+  /**
+   * Resume after this id: only items whose id sorts after it (UTF-8 byte order) are sent. Empty = from
+   * the first item.
+   */
+  afterId: string;
+  /** Only the items matching this filter, as a tree. At most one of `filter` and `filter_query`. */
+  filter?:
+    | Filter
+    | undefined;
+  /** Only the items matching this filter, in the syntax of SearchRequest.filter_query. */
+  filterQuery: string;
+  /** How the vectors are encoded; unset = `float32_le`. */
+  vectorFormat?: VectorFormat | undefined;
+}
+
+/** One message of the ExportItems stream: one item. */
+export interface ExportItemsResponse {
+  /** The item, with its vector and every metadata field it has. */
+  item?: Item | undefined;
+}
+
 function createBaseVector(): Vector {
   return { encoding: undefined };
 }
@@ -7535,6 +7560,224 @@ export const UpsertStreamResponse: MessageFns<UpsertStreamResponse> = {
   },
 };
 
+function createBaseExportItemsRequest(): ExportItemsRequest {
+  return { indexName: "", afterId: "", filter: undefined, filterQuery: "", vectorFormat: undefined };
+}
+
+export const ExportItemsRequest: MessageFns<ExportItemsRequest> = {
+  encode(message: ExportItemsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.indexName !== "") {
+      writer.uint32(10).string(message.indexName);
+    }
+    if (message.afterId !== "") {
+      writer.uint32(18).string(message.afterId);
+    }
+    if (message.filter !== undefined) {
+      Filter.encode(message.filter, writer.uint32(26).fork()).join();
+    }
+    if (message.filterQuery !== "") {
+      writer.uint32(34).string(message.filterQuery);
+    }
+    if (message.vectorFormat !== undefined) {
+      writer.uint32(40).int32(message.vectorFormat);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportItemsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportItemsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.indexName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.afterId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.filter = Filter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.filterQuery = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.vectorFormat = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportItemsRequest {
+    return {
+      indexName: isSet(object.indexName)
+        ? globalThis.String(object.indexName)
+        : isSet(object.index_name)
+        ? globalThis.String(object.index_name)
+        : "",
+      afterId: isSet(object.afterId)
+        ? globalThis.String(object.afterId)
+        : isSet(object.after_id)
+        ? globalThis.String(object.after_id)
+        : "",
+      filter: isSet(object.filter) ? Filter.fromJSON(object.filter) : undefined,
+      filterQuery: isSet(object.filterQuery)
+        ? globalThis.String(object.filterQuery)
+        : isSet(object.filter_query)
+        ? globalThis.String(object.filter_query)
+        : "",
+      vectorFormat: isSet(object.vectorFormat)
+        ? vectorFormatFromJSON(object.vectorFormat)
+        : isSet(object.vector_format)
+        ? vectorFormatFromJSON(object.vector_format)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ExportItemsRequest): unknown {
+    const obj: any = {};
+    if (message.indexName !== "") {
+      obj.indexName = message.indexName;
+    }
+    if (message.afterId !== "") {
+      obj.afterId = message.afterId;
+    }
+    if (message.filter !== undefined) {
+      obj.filter = Filter.toJSON(message.filter);
+    }
+    if (message.filterQuery !== "") {
+      obj.filterQuery = message.filterQuery;
+    }
+    if (message.vectorFormat !== undefined) {
+      obj.vectorFormat = vectorFormatToJSON(message.vectorFormat);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportItemsRequest>, I>>(base?: I): ExportItemsRequest {
+    return ExportItemsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportItemsRequest>, I>>(object: I): ExportItemsRequest {
+    const message = createBaseExportItemsRequest();
+    message.indexName = object.indexName ?? "";
+    message.afterId = object.afterId ?? "";
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? Filter.fromPartial(object.filter)
+      : undefined;
+    message.filterQuery = object.filterQuery ?? "";
+    message.vectorFormat = object.vectorFormat ?? undefined;
+    return message;
+  },
+};
+
+function createBaseExportItemsResponse(): ExportItemsResponse {
+  return { item: undefined };
+}
+
+export const ExportItemsResponse: MessageFns<ExportItemsResponse> = {
+  encode(message: ExportItemsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.item !== undefined) {
+      Item.encode(message.item, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportItemsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportItemsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.item = Item.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportItemsResponse {
+    return { item: isSet(object.item) ? Item.fromJSON(object.item) : undefined };
+  },
+
+  toJSON(message: ExportItemsResponse): unknown {
+    const obj: any = {};
+    if (message.item !== undefined) {
+      obj.item = Item.toJSON(message.item);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportItemsResponse>, I>>(base?: I): ExportItemsResponse {
+    return ExportItemsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportItemsResponse>, I>>(object: I): ExportItemsResponse {
+    const message = createBaseExportItemsResponse();
+    message.item = (object.item !== undefined && object.item !== null) ? Item.fromPartial(object.item) : undefined;
+    return message;
+  },
+};
+
 /**
  * VectorService stores items (a float vector plus metadata) in indexes, answers hybrid
  * metadata-plus-KNN searches as streams, and recommends items from what nearest neighbours did.
@@ -7763,6 +8006,26 @@ export const VectorServiceService = {
       Buffer.from(UpsertStreamResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpsertStreamResponse => UpsertStreamResponse.decode(value),
   },
+  /**
+   * ExportItems streams every item of an index (or those matching a filter) with its vector, one item
+   * per message, in id order (UTF-8 byte order, the order of filter-only Search pages), so an index can
+   * be copied, backed up or moved between backends (the `vecrec export` and `vecrec load` commands).
+   * Resumable: after a failure, call again with `after_id` set to the last id received. Items written or
+   * deleted during the export may or may not be in it; each item comes whole, as stored when read.
+   * Memory: on Redis the ids are sorted by Redis (FT.AGGREGATE WITHCURSOR over the id field) and vecrec
+   * holds one page of 1000 items at a time; a cursor left idle for 5 minutes (a client not reading)
+   * expires and the call fails: resume with `after_id`. The embedded engine lists the matching ids once
+   * per call.
+   */
+  exportItems: {
+    path: "/vecrec.v1.VectorService/ExportItems" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExportItemsRequest): Buffer => Buffer.from(ExportItemsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportItemsRequest => ExportItemsRequest.decode(value),
+    responseSerialize: (value: ExportItemsResponse): Buffer => Buffer.from(ExportItemsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportItemsResponse => ExportItemsResponse.decode(value),
+  },
 } as const;
 
 export interface VectorServiceServer extends UntypedServiceImplementation {
@@ -7869,6 +8132,18 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * the others may be partly written (each item whole or not at all).
    */
   upsertStream: handleBidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>;
+  /**
+   * ExportItems streams every item of an index (or those matching a filter) with its vector, one item
+   * per message, in id order (UTF-8 byte order, the order of filter-only Search pages), so an index can
+   * be copied, backed up or moved between backends (the `vecrec export` and `vecrec load` commands).
+   * Resumable: after a failure, call again with `after_id` set to the last id received. Items written or
+   * deleted during the export may or may not be in it; each item comes whole, as stored when read.
+   * Memory: on Redis the ids are sorted by Redis (FT.AGGREGATE WITHCURSOR over the id field) and vecrec
+   * holds one page of 1000 items at a time; a cursor left idle for 5 minutes (a client not reading)
+   * expires and the call fails: resume with `after_id`. The embedded engine lists the matching ids once
+   * per call.
+   */
+  exportItems: handleServerStreamingCall<ExportItemsRequest, ExportItemsResponse>;
 }
 
 export interface VectorServiceClient extends Client {
@@ -8144,6 +8419,23 @@ export interface VectorServiceClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse>;
+  /**
+   * ExportItems streams every item of an index (or those matching a filter) with its vector, one item
+   * per message, in id order (UTF-8 byte order, the order of filter-only Search pages), so an index can
+   * be copied, backed up or moved between backends (the `vecrec export` and `vecrec load` commands).
+   * Resumable: after a failure, call again with `after_id` set to the last id received. Items written or
+   * deleted during the export may or may not be in it; each item comes whole, as stored when read.
+   * Memory: on Redis the ids are sorted by Redis (FT.AGGREGATE WITHCURSOR over the id field) and vecrec
+   * holds one page of 1000 items at a time; a cursor left idle for 5 minutes (a client not reading)
+   * expires and the call fails: resume with `after_id`. The embedded engine lists the matching ids once
+   * per call.
+   */
+  exportItems(request: ExportItemsRequest, options?: Partial<CallOptions>): ClientReadableStream<ExportItemsResponse>;
+  exportItems(
+    request: ExportItemsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportItemsResponse>;
 }
 
 export const VectorServiceClient = makeGenericClientConstructor(

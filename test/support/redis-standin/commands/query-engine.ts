@@ -4,6 +4,8 @@
  * aggregate pipelines in ../ft-search.ts and ../ft-aggregate.ts. A cluster node hands these to its
  * coordinator first (../coordinator.ts), which calls back here for each node's own index.
  */
+import type { AggregateCursor, ClusterNode } from "../cluster-topology.js";
+import { coordinatorAggregate, cursorCommand } from "../coordinator-aggregate.js";
 import { ftAggregate } from "../ft-aggregate.js";
 import { ftSearch } from "../ft-search.js";
 import { OK, type Reply, arr, bulk, err, map, set, simple, smap } from "../resp.js";
@@ -20,6 +22,17 @@ function onIndex(missing: (name: string) => string, body: (idx: SearchIndex, cal
     const idx = call.state.resolveIndex(call.s(1));
     return idx ? body(idx, call) : err(missing(call.s(1)));
   };
+}
+
+/** The WITHCURSOR results of one standalone server (FT.AGGREGATE WITHCURSOR, FT.CURSOR READ/DEL). */
+const standaloneCursors = new WeakMap<object, { cursors: Map<number, AggregateCursor> }>();
+function cursorHolder(state: object): ClusterNode {
+  let holder = standaloneCursors.get(state);
+  if (holder === undefined) {
+    holder = { cursors: new Map() };
+    standaloneCursors.set(state, holder);
+  }
+  return holder as unknown as ClusterNode;
 }
 
 const aliasAddOrUpdate = ({ state, cmd, s }: Call): Reply => {
@@ -86,8 +99,14 @@ export const QUERY_ENGINE_COMMANDS: readonly Command[] = [
   {
     name: "FT.AGGREGATE",
     arity: -3,
-    run: onIndex(noSuchIndexQuery, (idx, { ks, proto, argv }) => ftAggregate(ks, idx, argv[2] as Buffer, argv.slice(3), proto)),
+    run: onIndex(noSuchIndexQuery, (idx, { ks, proto, argv, state }) =>
+      // WITHCURSOR: paged as the cluster coordinator pages it, over this server's one shard.
+      argv.some((a) => a.toString("utf8").toUpperCase() === "WITHCURSOR")
+        ? coordinatorAggregate([state], cursorHolder(state), argv, proto)
+        : ftAggregate(ks, idx, argv[2] as Buffer, argv.slice(3), proto),
+    ),
   },
+  { name: "FT.CURSOR", arity: -4, run: ({ state, argv, proto }) => cursorCommand(cursorHolder(state), argv, proto) },
   { name: "FT.ALIASADD", arity: 3, run: aliasAddOrUpdate },
   { name: "FT.ALIASUPDATE", arity: 3, run: aliasAddOrUpdate },
   {
