@@ -61,13 +61,14 @@ function reopeningStore(dir: string): VectorStore {
       if (name === "isAvailable") return () => current.isAvailable?.() ?? true;
       if (name === "onAvailabilityChange") return undefined;
       if (name === "close") return async () => { await reopening; await current.close(); };
-      if (name === "scanItems") {
-        return (index: string, batchSize: number): AsyncIterable<unknown> => ({
+      if (name === "scanItems" || name === "exportItems") {
+        // Iterables, not promises: read from the store open when the walk starts.
+        return (index: string, options: never): AsyncIterable<unknown> => ({
           async *[Symbol.asyncIterator]() {
             await reopening;
             inFlight++;
             try {
-              yield* current.scanItems(index, batchSize);
+              yield* name === "scanItems" ? current.scanItems(index, options) : current.exportItems(index, options);
             } finally {
               inFlight--;
             }
