@@ -17,24 +17,24 @@ export default tseslint.config(
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true }],
     },
   },
-  { files: ["eslint.config.js", "scripts/*.mjs"], ...tseslint.configs.disableTypeChecked },
+  { files: ["eslint.config.js", "scripts/*.mjs", "bin/*.mjs"], ...tseslint.configs.disableTypeChecked },
   {
     files: ["src/domain/*.ts"],
     rules: restrict([
-      { group: ["../store/*", "../usecases/*", "../grpc/*", "../gen/*", "../*.js", "redis", "@grpc/*"], message: "domain imports nothing from outside src/domain" },
+      { group: ["../store/*", "../usecases/*", "../grpc/*", "../gen/*", "../*.js", "redis", "@grpc/*", "../cli/*"], message: "domain imports nothing from outside src/domain" },
     ]),
   },
   {
     // Rooms of the domain (src/domain/filter/): the same rule one folder deeper.
     files: ["src/domain/*/**/*.ts"],
     rules: restrict([
-      { group: ["../../store/*", "../../usecases/*", "../../grpc/*", "../../gen/*", "../../*.js", "redis", "@grpc/*"], message: "domain imports nothing from outside src/domain" },
+      { group: ["../../store/*", "../../usecases/*", "../../grpc/*", "../../gen/*", "../../*.js", "redis", "@grpc/*", "../../cli/*"], message: "domain imports nothing from outside src/domain" },
     ]),
   },
   {
     files: ["src/store/**/*.ts"],
     rules: restrict([
-      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*", "**/observability/*", "prom-client", "@opentelemetry/*"], message: "stores import the domain only (observers: src/store/store-observer.ts)" },
+      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*", "**/observability/*", "prom-client", "@opentelemetry/*", "**/cli/*"], message: "stores import the domain only (observers: src/store/store-observer.ts)" },
     ]),
   },
   {
@@ -42,17 +42,35 @@ export default tseslint.config(
     rules: restrict([
       // The package (not a path with a `redis` folder in it, such as ./redis/connection-url.js).
       { regex: "^(redis|@redis/.*)$", message: "only src/store/redis imports redis" },
-      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*", "**/observability/*", "prom-client", "@opentelemetry/*"], message: "stores import the domain only (observers: src/store/store-observer.ts)" },
+      { group: ["**/usecases/*", "**/grpc/*", "**/gen/*", "@grpc/*", "**/observability/*", "prom-client", "@opentelemetry/*", "**/cli/*"], message: "stores import the domain only (observers: src/store/store-observer.ts)" },
     ]),
   },
   {
     files: ["src/usecases/**/*.ts"],
     rules: restrict([
-      { group: ["**/grpc/*", "**/gen/*", "@grpc/*", "redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*", "**/observability/*", "prom-client", "@opentelemetry/*"], message: "use cases see the VectorStore type only" },
+      { group: ["**/grpc/*", "**/gen/*", "@grpc/*", "redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*", "**/observability/*", "prom-client", "@opentelemetry/*", "**/cli/*"], message: "use cases see the VectorStore type only" },
     ]),
   },
   {
     files: ["src/grpc/**/*.ts"],
-    rules: restrict([{ group: ["redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*"], message: "transport does not know backends" }]),
+    rules: restrict([
+      { group: ["redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*"], message: "transport does not know backends" },
+      { group: ["**/cli/*"], message: "nothing in src/ but src/cli imports the CLI" },
+    ]),
+  },
+  {
+    // main, config, workers: the server's wiring never imports the CLI.
+    files: ["src/*.ts", "src/observability/**/*.ts"],
+    rules: restrict([{ group: ["./cli/*", "../cli/*"], message: "nothing in src/ but src/cli imports the CLI" }]),
+  },
+  {
+    // The CLI is a client of the server: the generated client and grpc-js, nothing of the server.
+    files: ["src/cli/**/*.ts"],
+    rules: restrict([
+      {
+        group: ["../domain/*", "../domain/**", "../store/*", "../store/**", "../usecases/*", "../grpc/*", "../*.js", "redis", "@redis/*"],
+        message: "the CLI is a client: it imports src/gen and @grpc/grpc-js only",
+      },
+    ]),
   },
 );
