@@ -35,7 +35,7 @@ import type { RedisCommand } from "./connection.js";
 import { interactionItemId } from "./interaction-codec.js";
 import { encodeFieldValue, hashToItem, itemHashArgs } from "./item-codec.js";
 import { UPDATE_ITEM_SCRIPT, UPDATE_ITEM_SHA1, updateItemArgs } from "./scripts/update-item.js";
-import { encodeFloat32LE } from "../../domain/vector.js";
+import { encodeElements } from "../../domain/element-type.js";
 import { scanKeys } from "./keyspace-scan.js";
 import { ID_FIELD } from "./redis-keys.js";
 import { aggregateIdsArgs, cursorDelArgs, cursorReadArgs, parseIdPage } from "./commands/ft-aggregate-ids.js";
@@ -98,12 +98,13 @@ export class ItemOperations extends RedisRoom {
   ): Promise<ItemUpdateOutcome[]> {
     const spec = await this.definitions.get(index, signal);
     const confirmed = this.definitions.confirm(index, signal);
-    const vectorName = vectorField(spec).name;
+    const vector = vectorField(spec);
     const replies = settleAll(
       updates.map((update) => {
         const key = this.keys.item(index, update.id);
         const pairs: (string | Buffer)[] = [ID_FIELD, update.id];
-        if (update.vector !== undefined) pairs.push(vectorName, encodeFloat32LE(update.vector));
+        // In the index's element type, as upsert writes it (item-codec.ts).
+        if (update.vector !== undefined) pairs.push(vector.name, encodeElements(vector.elementType, update.vector));
         for (const [name, value] of Object.entries(update.set)) {
           pairs.push(name, encodeFieldValue(spec.fields.find((f) => f.name === name), value));
         }

@@ -58,6 +58,11 @@ export function describeElementTypes(ctx: ContractContext): void {
         const scanned = [];
         for await (const batch of store.scanItems(spec.name, 10)) scanned.push(...batch);
         expect(bits(scanned[0]?.vector)).toEqual(bits(v));
+        // UpdateItems writes the new vector in the index's type too.
+        const w = roundVector(type, new Float32Array([3.14159, 0.1, 1 / 3]));
+        await store.updateItems(spec.name, [{ id: "x", vector: w, set: {}, remove: [] }], { createMissing: false });
+        const [updated] = await store.getItems(spec.name, ["x"], { includeVectors: true });
+        expect(bits(updated?.vector)).toEqual(bits(w));
       });
 
       for (const metric of ["L2", "IP", "COSINE"] as const) {
