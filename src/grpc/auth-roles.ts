@@ -26,6 +26,7 @@ export const VECTOR_SERVICE_ROLES: Readonly<Record<string, Role>> = {
   GetIndex: "read",
   ListIndexes: "read",
   GetItems: "read",
+  ExportItems: "read",
   Search: "read",
   Recommend: "read",
   GetInteractions: "read",

@@ -100,9 +100,11 @@ export function bidiStreamingCall<Req, Res>(
     limitReadBuffer(call);
     const callSignal = createCallSignal(call);
     const requests = (async function* (): AsyncGenerator<Req, void, undefined> {
-      // Not `for await (… of call)`: its end would destroy the call, writable side included, before the
-      // answers and the status are written.
-      for await (const request of call.iterator({ destroyOnReturn: false })) yield decodedRequest(request as Req);
+      for (;;) {
+        const request = call.read() as Req | null;
+        if (request !== null) yield decodedRequest(request);
+        else if (call.readableEnded || call.destroyed || !(await readableAgain(call))) return;
+      }
     })();
     writeStream(call as never, produce(requests, callSignal.signal), { signal: callSignal.signal, logger, method })
       .finally(() => callSignal.dispose())
@@ -114,4 +116,28 @@ export function bidiStreamingCall<Req, Res>(
 function limitReadBuffer(call: object): void {
   const state = (call as { _readableState?: { highWaterMark?: number } })._readableState;
   if (state !== undefined && typeof state.highWaterMark === "number") state.highWaterMark = 1;
+}
+
+/**
+ * Waits until `call` may have another request ('readable'), and says false once it never will ('end',
+ * 'close', 'error'). Not Node's async iterator of the stream: it destroys the stream when it sees an
+ * error, and the 'error' the stream writer emits to send a failed call's status would then destroy the
+ * call before the status is written (the client would wait for ever).
+ */
+function readableAgain(call: ServerDuplexStream<unknown, unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (more: boolean) => (): void => {
+      call.off("readable", onReadable);
+      call.off("end", onEnd);
+      call.off("close", onEnd);
+      call.off("error", onEnd);
+      resolve(more);
+    };
+    const onReadable = settle(true);
+    const onEnd = settle(false);
+    call.once("readable", onReadable);
+    call.once("end", onEnd);
+    call.once("close", onEnd);
+    call.once("error", onEnd);
+  });
 }
