@@ -48,6 +48,7 @@ const CALLS: readonly { method: string; role: Role; request: JsonValue }[] = [
   { method: "UpdateItems", role: "write", request: { indexName: "sec", updates: [{ id: "user:1", removeFields: ["labels"] }] } },
   { method: "GetItems", role: "read", request: { indexName: "sec", ids: ["user:1"] } },
   { method: "Search", role: "read", request: { indexName: "sec", vector: vector([0.9, 0.7, 0.2]), k: 2 } },
+  { method: "ExportItems", role: "read", request: { indexName: "sec" } },
   {
     method: "RecordInteractions",
     role: "write",
