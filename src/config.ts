@@ -72,6 +72,8 @@ export interface Config {
   readonly metricsListen: string | undefined;
   /** Calls lasting this long or longer log their access line at warn; 0 = never. */
   readonly slowCallMs: number;
+  /** host:port of a plaintext listener serving gRPC health only (probes without TLS or tokens); undefined: none. */
+  readonly healthListen?: string | undefined;
 }
 
 export const REFLECTION_MODES = ["on", "off", "auth"] as const;
@@ -123,6 +125,11 @@ const configSchema = z.object({
     .transform(Number)
     .refine((value) => value <= MAX_WORKERS, { error: `must be a whole number from 0 to ${MAX_WORKERS} (0 = one per core on Redis)` }),
   redisDurability: z.enum(DURABILITIES, { error: `must be one of ${DURABILITIES.join(", ")}` }),
+  healthListen: z
+    .string()
+    .regex(LISTEN_PATTERN, { error: "must be host:port, e.g. 0.0.0.0:50052" })
+    .refine((value) => Number(LISTEN_PATTERN.exec(value)?.[2]) <= 65535, { error: "port must be 0..65535" })
+    .optional(),
   reflection: z.enum(REFLECTION_MODES, { error: `must be one of ${REFLECTION_MODES.join(", ")}` }).optional(),
   maxConcurrentCalls: z
     .string()
@@ -150,6 +157,7 @@ const SETTING_NAMES: Record<string, string> = {
   dataDir: "--data-dir / VECREC_DATA_DIR",
   inMemory: "--in-memory / VECREC_IN_MEMORY",
   reflection: "--reflection / VECREC_REFLECTION",
+  healthListen: "--health-listen / VECREC_HEALTH_LISTEN",
   maxConcurrentCalls: "--max-concurrent-calls / VECREC_MAX_CONCURRENT_CALLS",
   metricsListen: "--metrics-listen / VECREC_METRICS_LISTEN",
   slowCallMs: "--slow-call-ms / VECREC_SLOW_CALL_MS",
@@ -228,6 +236,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     .option("--tls-key <file>", "PEM private key of --tls-cert (env VECREC_TLS_KEY)")
     .option("--tls-client-ca <file>", "PEM CA: require client certificates signed by it, mTLS (env VECREC_TLS_CLIENT_CA)")
     .option("--auth-tokens-file <file>", "'<token> <role>' lines, role read, write or admin: require 'authorization: Bearer <token>' (env VECREC_AUTH_TOKENS_FILE; re-read when it changes or on SIGHUP)")
+    .option("--health-listen <host:port>", "also serve gRPC health alone, in plaintext, here: for probes without TLS or tokens (env VECREC_HEALTH_LISTEN)")
     .option("--reflection <mode>", `server reflection: ${REFLECTION_MODES.join(", ")} (auth = needs a token; env VECREC_REFLECTION, default on)`)
     .option("--max-concurrent-calls <n>", `calls served at once per process, more get RESOURCE_EXHAUSTED (env VECREC_MAX_CONCURRENT_CALLS, default 1000)`)
     .option("--redis-tls-ca <file>", "PEM CA to verify Redis's certificate (rediss:// URLs; env VECREC_REDIS_TLS_CA)")
@@ -260,6 +269,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       maxConcurrentCalls?: string;
       metricsListen?: string;
       slowCallMs?: string;
+      healthListen?: string;
     } & Partial<Record<FileSetting, string>>
   >();
   const raw = {
@@ -269,6 +279,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     workers: (flags.workers ?? emptyToUndefined(env.VECREC_WORKERS) ?? "0").trim(),
     redisDurability: (flags.redisDurability ?? emptyToUndefined(env.VECREC_REDIS_DURABILITY) ?? "none").trim().toLowerCase(),
     reflection: (flags.reflection ?? emptyToUndefined(env.VECREC_REFLECTION))?.trim().toLowerCase(),
+    healthListen: (flags.healthListen ?? emptyToUndefined(env.VECREC_HEALTH_LISTEN))?.trim(),
     maxConcurrentCalls: (flags.maxConcurrentCalls ?? emptyToUndefined(env.VECREC_MAX_CONCURRENT_CALLS))?.trim(),
     metricsListen: emptyToUndefined(flags.metricsListen ?? env.VECREC_METRICS_LISTEN),
     slowCallMs: (flags.slowCallMs ?? emptyToUndefined(env.VECREC_SLOW_CALL_MS) ?? String(DEFAULT_SLOW_CALL_MS)).trim(),
@@ -286,7 +297,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     });
     throw new ConfigError(`invalid configuration:\n  ${[...lines, ...problems].join("\n  ")}`);
   }
-  const { listen, redisUrl, logLevel, workers, redisDurability, reflection, maxConcurrentCalls, metricsListen, slowCallMs } = parsed.data;
+  const { listen, redisUrl, logLevel, workers, redisDurability, reflection, maxConcurrentCalls, metricsListen, slowCallMs, healthListen } =
+    parsed.data;
   const dataDir = resolveDataDir(redisUrl, flags.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR), flags.inMemory, env.VECREC_IN_MEMORY);
   const security = securitySettings(files, redisUrl, env);
   if (redisUrl === undefined && redisDurability !== "none") {
@@ -310,6 +322,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     dataDir,
     reflection,
     maxConcurrentCalls,
+    ...(healthListen === undefined ? {} : { healthListen }),
     ...security,
     metricsListen,
     slowCallMs,

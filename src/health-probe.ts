@@ -18,10 +18,13 @@ type HealthClient = Client & {
   ): void;
 };
 
-/** The address to probe: the argument, else loopback on the port vecrec listens on. */
+/**
+ * The address to probe: the argument, else loopback on the port of the plaintext health listener
+ * (VECREC_HEALTH_LISTEN, for a main port with TLS), else on the port vecrec listens on.
+ */
 export function probeAddress(argument: string | undefined, env: NodeJS.ProcessEnv): string {
   if (argument !== undefined && argument !== "") return argument;
-  const listen = env.VECREC_LISTEN ?? "";
+  const listen = (env.VECREC_HEALTH_LISTEN || env.VECREC_LISTEN) ?? "";
   const port = /:(\d+)$/.exec(listen)?.[1] ?? "50051";
   return `127.0.0.1:${port}`;
 }

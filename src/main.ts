@@ -39,7 +39,7 @@ export interface StartServerOptions {
   readonly listen: string;
   readonly logger: Logger;
   /** The front door's security settings (TLS); unset: plaintext. */
-  readonly security?: Partial<Pick<Config, "tls" | "authTokensFile" | "reflection" | "maxConcurrentCalls">> | undefined;
+  readonly security?: Partial<Pick<Config, "tls" | "authTokensFile" | "reflection" | "maxConcurrentCalls" | "healthListen">> | undefined;
   /** How often secret files (certificates) are looked at for changes; default 1000 ms. */
   readonly filePollMs?: number;
   /** Metrics, tracing and access logs (src/observability/); none when unset. */
@@ -62,6 +62,7 @@ export function startServer(options: StartServerOptions): Promise<RunningServer>
     authTokensFile: security?.authTokensFile,
     reflection: security?.reflection,
     maxConcurrentCalls: security?.maxConcurrentCalls,
+    healthListen: security?.healthListen,
     filePollMs,
     ...(observability !== undefined && { interceptors: [observability.interceptor] }),
   });

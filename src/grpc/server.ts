@@ -64,6 +64,12 @@ export interface GrpcServerOptions {
   readonly reflection?: ReflectionMode | undefined;
   /** Calls served at once (health excepted); more get RESOURCE_EXHAUSTED; default DEFAULT_MAX_CONCURRENT_CALLS. */
   readonly maxConcurrentCalls?: number | undefined;
+  /**
+   * host:port of a second listener, plaintext, serving grpc.health.v1 only (the same statuses): for
+   * probes that speak no TLS nor tokens (Kubernetes gRPC probes, the Docker HEALTHCHECK) when the main
+   * port has them. Port 0 picks a free port. Unset: no such listener.
+   */
+  readonly healthListen?: string | undefined;
   /** How often the TLS and tokens files are looked at for changes; default 1000 ms. */
   readonly filePollMs?: number | undefined;
   /**
@@ -81,6 +87,8 @@ export interface RunningServer {
   readonly port: number;
   /** Whether the listener serves TLS. */
   readonly tls: boolean;
+  /** The bound port of the health-only listener (`healthListen`), when there is one. */
+  readonly healthPort: number | undefined;
   /** Re-reads the certificate files now (SIGHUP); they are also re-read when they change. */
   reload(): void;
   /**
@@ -140,18 +148,22 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   health.addToServer(server);
   if (reflection !== "off") addReflectionService(server, pool, logger);
 
+  const healthServer = options.healthListen === undefined ? undefined : new Server(serverChannelOptions());
+  if (healthServer) health.addToServer(healthServer);
+
   let port: number;
+  let healthPort: number | undefined;
   try {
-    port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(listen, tls?.credentials ?? ServerCredentials.createInsecure(), (error, boundPort) => {
-        if (error) reject(error);
-        else resolve(boundPort);
-      });
-    });
+    port = await bind(server, listen, tls?.credentials ?? ServerCredentials.createInsecure());
+    if (healthServer && options.healthListen !== undefined) {
+      healthPort = await bind(healthServer, options.healthListen, ServerCredentials.createInsecure());
+    }
   } catch (error) {
     unsubscribe?.();
     tls?.close();
     tokens?.close();
+    server.forceShutdown();
+    healthServer?.forceShutdown();
     throw error;
   }
 
@@ -159,6 +171,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   return {
     port,
     tls: tls !== undefined,
+    healthPort,
     reload() {
       tls?.reload();
       tokens?.reload();
@@ -171,6 +184,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
         tokens?.close();
         health.setStatus("", "NOT_SERVING");
         health.setStatus(VECTOR_SERVICE_NAME, "NOT_SERVING");
+        // Health calls are answered at once: the health listener just stops.
+        healthServer?.forceShutdown();
         const timer = setTimeout(() => {
           logger.warn({ graceMs }, "in-flight calls did not finish in time: cutting them");
           server.forceShutdown();
@@ -184,6 +199,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       return closing;
     },
   };
+}
+
+/** Binds `server` on `listen`; resolves with the port. */
+function bind(server: Server, listen: string, credentials: ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(listen, credentials, (error, boundPort) => {
+      if (error) reject(error);
+      else resolve(boundPort);
+    });
+  });
 }
 
 /** Whether `listen` binds a loopback address only. */

@@ -14,6 +14,8 @@ describe("the container health probe (src/health-probe.ts)", () => {
     expect(probeAddress(undefined, { VECREC_LISTEN: "0.0.0.0:6000" })).toBe("127.0.0.1:6000");
     expect(probeAddress(undefined, {})).toBe("127.0.0.1:50051");
     expect(probeAddress("10.0.0.1:7000", { VECREC_LISTEN: "0.0.0.0:6000" })).toBe("10.0.0.1:7000");
+    // With a plaintext health listener (the main port serving TLS), the probe goes there.
+    expect(probeAddress(undefined, { VECREC_LISTEN: "0.0.0.0:6000", VECREC_HEALTH_LISTEN: "0.0.0.0:6001" })).toBe("127.0.0.1:6001");
   });
 
   it("answers SERVING for a serving server and fails for a closed port", async () => {

@@ -15,6 +15,7 @@ import { startServer, type RunningServer } from "../../src/main.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { Code, connectCaller, type ConnectTarget } from "../support/connect-client.js";
 import { createAuthority, type Authority, type Pem } from "../support/test-certificates.js";
+import { healthChecker } from "./health-client.js";
 
 const logger = pino({ level: process.env.VECREC_TEST_LOG_LEVEL ?? "silent" });
 
@@ -138,7 +139,10 @@ describe("mutual TLS on the gRPC listener (Connect client)", () => {
       store,
       listen: "127.0.0.1:0",
       logger,
-      security: { tls: { certFile: join(dir, "server.pem"), keyFile: join(dir, "server.key"), clientCaFile: join(dir, "clients-ca.pem") } },
+      security: {
+        tls: { certFile: join(dir, "server.pem"), keyFile: join(dir, "server.key"), clientCaFile: join(dir, "clients-ca.pem") },
+        healthListen: "127.0.0.1:0",
+      },
     });
   });
 
@@ -151,6 +155,18 @@ describe("mutual TLS on the gRPC listener (Connect client)", () => {
   it("serves a client presenting a certificate signed by the client CA", async () => {
     const client = await ca.issue("recommender", "client");
     expect(await listIndexes({ port: server.port, tls: { ca: ca.cert, ...client } })).toMatchObject({ code: "OK" });
+  });
+
+  it("--health-listen: answers health in plaintext on its own port, and nothing else there", async () => {
+    expect(server.healthPort).toBeGreaterThan(0);
+    const health = healthChecker(`127.0.0.1:${server.healthPort}`);
+    try {
+      expect(await health.check("")).toBe("SERVING");
+      expect(await health.check("vecrec.v1.VectorService")).toBe("SERVING");
+    } finally {
+      health.close();
+    }
+    expect(await grpcJsPlaintextCode(server.healthPort as number)).toBe(GrpcStatus.UNIMPLEMENTED);
   });
 
   it("refuses a client without a certificate, or with one from another CA", async () => {

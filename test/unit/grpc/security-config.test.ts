@@ -47,6 +47,13 @@ describe("loadConfig: front door security", () => {
     expect(() => loadConfig(argv("--max-concurrent-calls", "0"), {})).toThrow(/--max-concurrent-calls \/ VECREC_MAX_CONCURRENT_CALLS: must be a whole number/);
   });
 
+  it("reads --health-listen / VECREC_HEALTH_LISTEN (host:port), unset by default", () => {
+    expect(loadConfig(argv(), {}).healthListen).toBeUndefined();
+    expect(loadConfig(argv("--health-listen", "0.0.0.0:50052"), {}).healthListen).toBe("0.0.0.0:50052");
+    expect(loadConfig(argv(), { VECREC_HEALTH_LISTEN: "[::]:8081" }).healthListen).toBe("[::]:8081");
+    expect(() => loadConfig(argv("--health-listen", "8081"), {})).toThrow(/--health-listen \/ VECREC_HEALTH_LISTEN: must be host:port/);
+  });
+
   it("reads the Redis TLS files (rediss:// only) and the password from a file or VECREC_REDIS_PASSWORD, never both", () => {
     const ca = file("redis-ca.pem");
     const cert = file("redis-c.pem");
