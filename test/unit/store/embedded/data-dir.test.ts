@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FailedPreconditionError } from "../../../../src/domain/errors.js";
+import { FailedPreconditionError, UnavailableError } from "../../../../src/domain/errors.js";
 import type { IndexSpec } from "../../../../src/domain/schema.js";
 import { createEmbeddedStore } from "../../../../src/store/embedded/embedded-store.js";
 import { decodeItemRecord, encodeItemRecord } from "../../../../src/store/embedded/item-record.js";
@@ -21,6 +21,7 @@ import {
   restoreDataDir,
 } from "../../../../src/store/embedded/lmdb-persistence.js";
 import { LOCK_FILE } from "../../../../src/store/embedded/data-dir-lock.js";
+import type { Persistence } from "../../../../src/store/embedded/persistence.js";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -175,5 +176,45 @@ describe("the data directory", () => {
     const direct = open(backup);
     expect((await direct.getIndex("things")).itemCount).toBe(1);
     await direct.close();
+  });
+});
+
+describe("the write path", () => {
+  it("stops serving once a commit fails (memory would be ahead of the disk), and says so", async () => {
+    let fail = false;
+    const changes: string[] = [];
+    const persistence: Persistence = {
+      durable: true,
+      location: "/nowhere",
+      load: () => ({ indexes: [], items: () => [], interactions: () => [], meta: new Map() }),
+      commit(write) {
+        write({
+          putIndex: (r) => changes.push(`index ${r.spec.name}`),
+          deleteIndex: () => undefined,
+          putItems: (_n, items) => changes.push(...[...items].map((i) => `item ${i.id}`)),
+          deleteItems: () => undefined,
+          putInteractions: () => undefined,
+          deleteInteractions: () => undefined,
+          putMeta: () => undefined,
+        });
+        return fail ? Promise.reject(new Error("ENOSPC: no space left on device")) : Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const store = createEmbeddedStore({ persistence });
+    const health: boolean[] = [];
+    store.onAvailabilityChange?.((available) => health.push(available));
+    await store.createIndex(spec);
+    await store.upsert("things", [{ id: "a", vector: new Float32Array([1, 2, 3]), fields: {} }]);
+    expect(changes).toEqual(["index things", "item a"]);
+    fail = true;
+    await expect(store.upsert("things", [{ id: "b", vector: new Float32Array([1, 2, 3]), fields: {} }])).rejects.toThrow(
+      /could not be saved to the data directory: ENOSPC/,
+    );
+    expect(store.isAvailable?.()).toBe(false);
+    expect(health).toEqual([false]);
+    await expect(store.getItems("things", ["a"], { includeVectors: false })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(store.listIndexes()).rejects.toThrow(/restart the server/);
+    await store.close();
   });
 });
