@@ -1,0 +1,119 @@
+/**
+ * The embedded engine's index definitions: create, read, list, drop, change interests. Every change goes
+ * through the write path (write-path.ts) and names its delta (putIndex, deleteIndex, the kept items).
+ *
+ * Like Redis, dropping an index without deleting items keeps its data (items and interactions), and an
+ * index created again under the same name finds it.
+ */
+import { AlreadyExistsError } from "../../domain/errors.js";
+import { interestTagField, specsEqual } from "../../domain/index-spec.js";
+import type { Item } from "../../domain/item.js";
+import type { FieldSpec, IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
+import { vectorField } from "../../domain/schema.js";
+import type { CreateIndexResult, VectorStore } from "../vector-store.js";
+import { EmbeddedIndex } from "./embedded-index.js";
+import { adaptFields } from "./load-persisted.js";
+import { infoOf, run, runAsync, type EmbeddedState } from "./write-path.js";
+
+export type IndexAdmin = Pick<VectorStore, "createIndex" | "getIndex" | "getIndexSpec" | "listIndexes" | "dropIndex" | "setInterests">;
+
+export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
+  const { indexes, orphans } = state;
+  return {
+    createIndex(spec: IndexSpec): Promise<CreateIndexResult> {
+      return runAsync(() =>
+        state.write<CreateIndexResult>(() => {
+          state.open();
+          const existing = indexes.get(spec.name);
+          if (existing !== undefined) {
+            if (specsEqual(existing.spec, spec)) return { value: { created: false, info: infoOf(existing) } };
+            throw new AlreadyExistsError(`index "${spec.name}" already exists with another spec`);
+          }
+          const orphan = orphans.get(spec.name);
+          orphans.delete(spec.name);
+          const index = new EmbeddedIndex(spec, orphan?.interactions);
+          const adaptedItems: Item[] = [];
+          if (orphan !== undefined) {
+            const dimension = vectorField(spec).dimension;
+            const fitting: Item[] = [];
+            for (const item of orphan.items) {
+              const adapted: Item = { ...item, fields: adaptFields(item.fields, orphan.spec, spec) };
+              adaptedItems.push(adapted);
+              if (item.vector?.length === dimension) fitting.push(adapted);
+              else index.unindexed.set(item.id, adapted);
+            }
+            index.upsert(fitting);
+          }
+          indexes.set(spec.name, index);
+          return {
+            value: { created: true, info: infoOf(index) },
+            persist: (batch) => {
+              batch.putIndex({ spec, live: true });
+              // The kept items as the new schema reads them.
+              if (adaptedItems.length > 0) batch.putItems(spec.name, adaptedItems);
+            },
+          };
+        }),
+      );
+    },
+
+    getIndex(name: string): Promise<IndexInfo> {
+      return run(() => infoOf(state.indexOf(name)));
+    },
+
+    getIndexSpec(name: string): Promise<IndexSpec> {
+      return run(() => state.indexOf(name).spec);
+    },
+
+    listIndexes(): Promise<IndexInfo[]> {
+      return run(() => {
+        state.open();
+        return [...indexes.values()]
+          .sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0))
+          .map(infoOf);
+      });
+    },
+
+    dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
+      return runAsync(() =>
+        state.write(() => {
+          const index = state.indexOf(name);
+          indexes.delete(name);
+          if (options.deleteItems) {
+            return {
+              value: undefined,
+              persist: (batch) => {
+                batch.deleteIndex(name);
+                batch.deleteItems(name, [...index.snapshotIds(), ...index.unindexed.keys()]);
+                batch.deleteInteractions(name, index.interactions.all());
+              },
+            };
+          }
+          // Searches in flight only read, so the snapshot is consistent without waiting for them.
+          orphans.set(name, {
+            spec: index.spec,
+            items: [...index.allItems(), ...index.unindexed.values()],
+            interactions: index.interactions,
+          });
+          return { value: undefined, persist: (batch) => batch.putIndex({ spec: index.spec, live: false }) };
+        }),
+      );
+    },
+
+    setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
+      return runAsync(() =>
+        state.write(() => {
+          const index = state.indexOf(name);
+          const { spec } = index;
+          let fields: readonly FieldSpec[] = spec.fields;
+          if (interests !== undefined && !fields.some((f) => f.name === interests.tagField)) {
+            fields = [...fields, interestTagField(interests.tagField)];
+          }
+          const next: IndexSpec = interests === undefined ? { name: spec.name, fields } : { name: spec.name, fields, interests };
+          index.spec = next;
+          return { value: infoOf(index), persist: (batch) => batch.putIndex({ spec: next, live: true }) };
+        }),
+      );
+    },
+  };
+}
