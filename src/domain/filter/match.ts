@@ -18,7 +18,8 @@ const MATCH_NONE: Matcher = () => false;
 // objects between queries, so repeated text filters over 100k items do not re-tokenise.
 const analyzed = new WeakMap<FieldValue, AnalyzedText>();
 
-function analysisOf(value: FieldValue & { type: "text" }): AnalyzedText {
+/** The analysis of a text value, computed once per value object (shared by every matcher over it). */
+export function analysisOf(value: FieldValue & { type: "text" }): AnalyzedText {
   let result = analyzed.get(value);
   if (result === undefined) {
     result = analyzeText(value.value);
@@ -75,7 +76,7 @@ function compile(node: FilterNode, spec: IndexSpec): Matcher {
       };
     }
     case "or": {
-      const ordered = [...node.children].sort((a, b) => cost(a) - cost(b));
+      const ordered = mergeTagAlternatives(node.children).sort((a, b) => cost(a) - cost(b));
       const children = ordered.map((c) => compile(c, spec)).filter((m) => m !== MATCH_NONE);
       if (children.includes(MATCH_ALL)) return MATCH_ALL;
       if (children.length === 0) return MATCH_NONE;
@@ -90,6 +91,31 @@ function compile(node: FilterNode, spec: IndexSpec): Matcher {
       };
     }
   }
+}
+
+/**
+ * OR'ed tag conditions on one field become one condition with every value (`@f:{a} | @f:{b}` is
+ * `@f:{a | b}`): one set lookup per stored tag instead of one per condition. The merged condition takes
+ * the place of the first one; the others are left out.
+ */
+function mergeTagAlternatives(children: readonly FilterNode[]): FilterNode[] {
+  const merged = new Map<string, { index: number; values: string[] }>();
+  const out: FilterNode[] = [];
+  for (const child of children) {
+    if (child.op !== "tag") {
+      out.push(child);
+      continue;
+    }
+    const existing = merged.get(child.field);
+    if (existing === undefined) {
+      merged.set(child.field, { index: out.length, values: [...child.values] });
+      out.push(child);
+    } else {
+      existing.values.push(...child.values);
+    }
+  }
+  for (const [field, { index, values }] of merged) out[index] = { op: "tag", field, values };
+  return out;
 }
 
 /** A rough relative cost of evaluating `node` on one item (clauses are pure, so order is free). */

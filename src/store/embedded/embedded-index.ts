@@ -4,14 +4,14 @@
  * filter-only queries by id.
  */
 import { throwIfAborted } from "../../domain/errors.js";
-import { createFilterMatcher } from "../../domain/filter/match.js";
 import type { FilterNode } from "../../domain/filter/filter.js";
 import { compareIds } from "../../domain/id-order.js";
 import type { Interaction } from "../../domain/interaction.js";
-import type { FieldValues, Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
+import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
 import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
 import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
+import { compileColumnFilter, matchesNothing, textFieldsOf } from "./column-filter.js";
 import { FieldColumns } from "./field-columns.js";
 import { IdTable } from "./id-table.js";
 import { InteractionLog } from "./interaction-log.js";
@@ -174,13 +174,12 @@ export class EmbeddedIndex {
 
   /** The ids of the items matching `filter`, after `afterId` when given, in id order (compareIds). Call under a read lock. */
   matchingIds(filter: FilterNode, afterId: string | undefined): string[] {
-    const matcher = filter.op === "all" ? undefined : createFilterMatcher(filter, this.spec);
-    const view = matcher === undefined ? undefined : this.fields.viewFor(filter);
+    const matcher = filter.op === "all" ? undefined : compileColumnFilter(filter, this.spec, this.fields);
     const out: string[] = [];
     for (let slot = 0; slot < this.ids.length; slot++) {
       const id = this.ids[slot] as string;
       if (afterId !== undefined && compareIds(id, afterId) <= 0) continue;
-      if (matcher !== undefined && !matcher((view as (slot: number) => FieldValues)(slot))) continue;
+      if (matcher !== undefined && !matcher(slot)) continue;
       out.push(id);
     }
     return out.sort(compareIds);
@@ -209,15 +208,21 @@ export class EmbeddedIndex {
   async search(query: SearchQuery): Promise<SearchResult> {
     const { signal } = query;
     throwIfAborted(signal);
-    const matcher = query.filter.op === "all" ? undefined : createFilterMatcher(query.filter, this.spec);
-    const view = matcher === undefined ? undefined : this.fields.viewFor(query.filter);
+    if (query.filter.op !== "all") {
+      // The text vocabularies a filter uses are built once per column, in slices (the first text
+      // filter over a large column waits for it, or for its own cancellation).
+      const textFields = textFieldsOf(query.filter, this.spec);
+      if (textFields.length > 0) await untilAborted(this.fields.buildTextVocabularies(textFields, pauseEvery(SCAN_SLICE_MS)), signal);
+    }
+    const matcher = query.filter.op === "all" ? undefined : compileColumnFilter(query.filter, this.spec, this.fields);
+    if (matcher !== undefined && matchesNothing(matcher)) return { hits: [], totalMatches: 0 };
     const excluded = new Set<number>();
     for (const id of query.excludeIds ?? []) {
       const slot = this.idTable.rowOf(id);
       if (slot !== undefined) excluded.add(slot);
     }
     const accepts = (slot: number): boolean =>
-      !(excluded.size > 0 && excluded.has(slot)) && (matcher === undefined || matcher((view as (slot: number) => FieldValues)(slot)));
+      !(excluded.size > 0 && excluded.has(slot)) && (matcher === undefined || matcher(slot));
 
     if (query.vector === undefined) return this.filterOnly(query, accepts);
 
@@ -331,6 +336,33 @@ export class EmbeddedIndex {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A pause that yields to the event loop once `ms` have passed since it last did. */
+function pauseEvery(ms: number): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < ms) return;
+    await yieldToEventLoop();
+    since = performance.now();
+  };
+}
+
+/** `work`, or the signal's CancelledError/DeadlineExceededError as soon as it aborts (`work` goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  throwIfAborted(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /**

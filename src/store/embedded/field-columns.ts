@@ -6,17 +6,19 @@
  * Any field name may hold any type of value in any row (kept items of a dropped index are read through
  * another schema; interests add a field later), as the objects they replace could.
  *
- * Filters run the domain's matcher unchanged over a view object refilled for each row with the fields
- * the filter refers to: the interned TEXT values stay the same objects between queries, so the matcher's
- * analysis of each distinct text is reused.
+ * Filters read the columns directly (column-filter.ts): a condition on one field is evaluated once per
+ * distinct interned value, and a TEXT column keeps, once a text filter has asked for it, the vocabulary
+ * of its distinct values (every indexed word and stem with the number of distinct values holding it),
+ * so that a query word no value holds rules its condition out before the scan.
  */
-import { ANY_TEXT_FIELD, referencedFields, type FilterNode } from "../../domain/filter/filter.js";
+import { analysisOf } from "../../domain/filter/match.js";
 import type { FieldValue, FieldValues } from "../../domain/item.js";
 
-const ABSENT = 0;
-const TEXT = 1;
-const TAG = 2;
-const NUMERIC = 3;
+/** What a row of a column holds (Column.kinds). */
+export const ABSENT = 0;
+export const TEXT = 1;
+export const TAG = 2;
+export const NUMERIC = 3;
 
 const INITIAL_ROWS = 64;
 
@@ -31,14 +33,22 @@ class InternTable<V extends FieldValue> {
   private readonly idOf = new Map<string, number>();
   private readonly free: number[] = [];
 
+  /** Calls `onAdd` with each value made, `onRemove` with each value freed (and its id). */
+  constructor(
+    private readonly onAdd?: (id: number, value: V) => void,
+    private readonly onRemove?: (id: number, value: V) => void,
+  ) {}
+
   acquire(key: string, make: () => V): number {
     let id = this.idOf.get(key);
     if (id === undefined) {
       id = this.free.pop() ?? this.values.length;
-      this.values[id] = make();
+      const value = make();
+      this.values[id] = value;
       this.keys[id] = key;
       this.counts[id] = 0;
       this.idOf.set(key, id);
+      this.onAdd?.(id, value);
     }
     this.counts[id] = (this.counts[id] as number) + 1;
     return id;
@@ -48,19 +58,136 @@ class InternTable<V extends FieldValue> {
     const count = (this.counts[id] as number) - 1;
     this.counts[id] = count;
     if (count > 0) return;
+    const value = this.values[id];
     this.idOf.delete(this.keys[id] as string);
     this.values[id] = undefined;
     this.keys[id] = "";
     this.free.push(id);
+    if (value !== undefined) this.onRemove?.(id, value);
   }
 }
 
-class Column {
+/**
+ * The indexed words and stems (text-analysis.ts's AnalyzedText) of a TEXT column's distinct values, as
+ * key ids (a word and a stem are different keys), each with the number of distinct values holding it,
+ * and the key ids of each value (by value id): a filter matches a text by looking its ids up in a
+ * table made for the query, without strings.
+ */
+export class TextVocabulary {
+  private readonly ids = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly counts: number[] = [];
+  private readonly free: number[] = [];
+  /** The key ids of each value held (by value id); undefined for the others. */
+  readonly keysOf: (Int32Array | undefined)[] = [];
+
+  /** One more than the largest key id. */
+  get keyCount(): number {
+    return this.counts.length;
+  }
+
+  has(valueId: number): boolean {
+    return this.keysOf[valueId] !== undefined;
+  }
+
+  add(valueId: number, value: TextValue): void {
+    const analysis = analysisOf(value);
+    const keys = new Int32Array(analysis.wordSet.size + analysis.stems.size);
+    let i = 0;
+    for (const word of analysis.wordSet) keys[i++] = this.acquire(`w${word}`);
+    for (const stem of analysis.stems) keys[i++] = this.acquire(`s${stem}`);
+    this.keysOf[valueId] = keys;
+  }
+
+  remove(valueId: number): void {
+    const keys = this.keysOf[valueId];
+    if (keys === undefined) return;
+    this.keysOf[valueId] = undefined;
+    for (const key of keys) {
+      const count = (this.counts[key] as number) - 1;
+      this.counts[key] = count;
+      if (count === 0) {
+        this.ids.delete(this.keys[key] as string);
+        this.free.push(key);
+      }
+    }
+  }
+
+  /** The id of word `word` (`"w"`) or stem `stem` (`"s"`) when some value holds it. */
+  keyId(kind: "w" | "s", text: string): number | undefined {
+    return this.ids.get(kind + text);
+  }
+
+  /**
+   * At most how many distinct values can match the query word `term` (lower-cased, not a prefix) whose
+   * stem is `stem`, by createTextTermsMatcher's rule (its stem among the values' stems or words, or the
+   * word itself among the words); 0 when none can.
+   */
+  frequency(term: string, stem: string): number {
+    return this.count("s", stem) + this.count("w", stem) + (stem === term ? 0 : this.count("w", term));
+  }
+
+  private count(kind: "w" | "s", text: string): number {
+    const id = this.ids.get(kind + text);
+    return id === undefined ? 0 : (this.counts[id] as number);
+  }
+
+  private acquire(key: string): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.free.pop() ?? this.counts.length;
+      this.ids.set(key, id);
+      this.keys[id] = key;
+      this.counts[id] = 0;
+    }
+    this.counts[id] = (this.counts[id] as number) + 1;
+    return id;
+  }
+}
+
+/** One field's values: a kind per row (ABSENT, TEXT, TAG, NUMERIC), the number or interned value id. */
+export class Column {
   kinds: Uint8Array;
   numbers: Float64Array;
   refs: Int32Array;
-  readonly texts = new InternTable<TextValue>();
+  /**
+   * The vocabulary of the texts, from the first text filter on (null before): built in slices by
+   * buildTextVocabulary, kept up to date by every write from its start (it knows which values it holds
+   * so far).
+   */
+  private vocabulary: TextVocabulary | null = null;
+  private vocabularyComplete = false;
+  private vocabularyBuild: Promise<void> | undefined;
+  readonly texts = new InternTable<TextValue>(
+    (id, value) => this.vocabulary?.add(id, value),
+    (id) => this.vocabulary?.remove(id),
+  );
   readonly tags = new InternTable<TagValue>();
+
+  /** The vocabulary of the column's texts once it is complete (see buildTextVocabulary), else undefined. */
+  textVocabulary(): TextVocabulary | undefined {
+    return this.vocabularyComplete && this.vocabulary !== null ? this.vocabulary : undefined;
+  }
+
+  /**
+   * Builds the vocabulary of the column's texts (once; later calls wait for the same build), calling
+   * `pause` between slices of values so that a large column does not hold the thread. Writes may run
+   * during the pauses: from the start of the build on, each write keeps the vocabulary up to date.
+   */
+  buildTextVocabulary(pause: () => Promise<void>, sliceValues = 256): Promise<void> {
+    if (this.vocabularyComplete) return Promise.resolve();
+    this.vocabularyBuild ??= (async () => {
+      const vocabulary = new TextVocabulary();
+      this.vocabulary = vocabulary;
+      for (let id = 0; id < this.texts.values.length; id++) {
+        const value = this.texts.values[id];
+        if (value !== undefined && !vocabulary.has(id)) vocabulary.add(id, value);
+        if (id % sliceValues === sliceValues - 1) await pause();
+      }
+      this.vocabularyComplete = true;
+    })();
+    return this.vocabularyBuild;
+  }
 
   constructor(readonly name: string, capacity: number) {
     this.kinds = new Uint8Array(capacity);
@@ -203,24 +330,16 @@ export class FieldColumns {
   }
 
   /**
-   * A function giving, for a row, the fields `filter` refers to as a FieldValues object. The object is
-   * the same for every call, refilled each time: read it before the next call, never keep it.
+   * Builds the text vocabularies of columns `names` (Column.buildTextVocabulary), pausing with `pause`;
+   * resolves once they are complete.
    */
-  viewFor(filter: FilterNode): (row: number) => FieldValues {
-    let names = referencedFields(filter);
-    if (names.includes(ANY_TEXT_FIELD)) names = [...new Set([...names, ...this.columns.keys()])];
-    const view = Object.create(null) as Record<string, FieldValue | undefined>;
-    const fields: { name: string; column: Column; numeric: { type: "numeric"; value: number } }[] = [];
-    for (const name of names) {
-      const column = this.columns.get(name);
-      view[name] = undefined;
-      if (column !== undefined) fields.push({ name, column, numeric: { type: "numeric", value: 0 } });
-    }
-    const frozen = view as FieldValues;
-    return (row) => {
-      for (const { name, column, numeric } of fields) view[name] = column.valueAt(row, numeric);
-      return frozen;
-    };
+  async buildTextVocabularies(names: readonly string[], pause: () => Promise<void>, sliceValues?: number): Promise<void> {
+    for (const name of names) await this.columns.get(name)?.buildTextVocabulary(pause, sliceValues);
+  }
+
+  /** The column of field `name`, undefined when no row ever held it (read it, never change it). */
+  column(name: string): Column | undefined {
+    return this.columns.get(name);
   }
 
   private columnFor(name: string): Column {

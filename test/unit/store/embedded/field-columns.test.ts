@@ -1,9 +1,8 @@
 /**
  * Metadata in columns: rows read back as written (any type under any name), moves and clears keep the
- * interned values counted, and the filter view shows a row as its fields object would.
+ * interned values counted (filters read them through column-filter.ts, see column-filter.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import type { FilterNode } from "../../../../src/domain/filter/filter.js";
 import type { FieldValues } from "../../../../src/domain/item.js";
 import { FieldColumns } from "../../../../src/store/embedded/field-columns.js";
 
@@ -48,17 +47,5 @@ describe("field columns", () => {
     columns.setRowCount(20);
     expect(columns.valuesAt(9)).toEqual({ n: { type: "numeric", value: 9 }, t: { type: "tag", values: ["g2"] } });
     expect(columns.valuesAt(15)).toEqual({});
-  });
-
-  it("shows a row to a filter as its fields", () => {
-    const columns = new FieldColumns();
-    columns.setRowCount(2);
-    columns.setRow(0, { a: { type: "numeric", value: 1 }, b: { type: "text", value: "hello" }, c: { type: "tag", values: ["q"] } });
-    columns.setRow(1, { b: { type: "tag", values: ["w"] } });
-    const filter: FilterNode = { op: "and", children: [{ op: "numeric", field: "a", min: 0, max: 2, minExclusive: false, maxExclusive: false }, { op: "text", field: "*", terms: ["hello"] }] };
-    const view = columns.viewFor(filter);
-    expect({ ...view(0) }).toEqual({ a: { type: "numeric", value: 1 }, b: { type: "text", value: "hello" }, c: { type: "tag", values: ["q"] } });
-    expect({ ...view(1) }).toEqual({ a: undefined, b: { type: "tag", values: ["w"] }, c: undefined });
-    expect(columns.viewFor({ op: "tag", field: "missing", values: ["x"] })(0).missing).toBeUndefined();
   });
 });
