@@ -1,30 +1,48 @@
 /**
- * The cost of observability on Search latency (issue 12): two vecrec servers in this process over one
- * embedded store of `items` random vectors, one as `npm start` runs by default (access log only: the
- * call interceptor without metrics or tracer) and one with metrics (prom-client) and tracing (an
- * InMemorySpanExporter, emptied as it goes) on; the same Search (k=10, a query vector) sent to each in
- * turn over gRPC on loopback, interleaved (bench/stats.ts). Both log the access line at info to
- * /dev/null, so the difference is metrics + spans + the store proxy.
+ * The cost of observability on Search (issue 12): one vecrec server per mode, each in a process of its
+ * own (bench/observability-child.ts, wired as src/main.ts wires it), over the same data (`items` random
+ * vectors of `dim`, loaded into each: the embedded engine, or Redis under a key prefix of its own,
+ * dropped at the end); the same Search (k=10) sent to each in turn over gRPC on loopback, interleaved
+ * (bench/stats.ts). Modes:
+ * - `off`: `--log-level warn` (no access lines), no metrics, no tracing;
+ * - `on`: what an operator turns on: the access log at info (batched, to a file), metrics with their
+ *   `/metrics` listener, tracing with an in-memory exporter behind the batch span processor.
+ * Per mode: latency median / p95 at the client, and the server process's CPU time per call (µs,
+ * process.cpuUsage() of the child over the timed calls, its idle timers included). For `on`, the
+ * report says what it really did: Search calls counted by a scrape of its `/metrics`, spans exported,
+ * access lines written.
  */
 import { credentials, type ClientReadableStream } from "@grpc/grpc-js";
-import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
-import { pino } from "pino";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { SearchRequest, VectorServiceClient, type SearchResponse } from "../src/gen/vecrec/v1/vecrec.js";
-import { startServer } from "../src/main.js";
-import { createMetrics } from "../src/observability/metrics.js";
-import { createObservability } from "../src/observability/observability.js";
-import { setUpTracing } from "../src/observability/tracing.js";
-import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
+import { startChild, type BenchChild } from "./child-process.js";
+import type { ObservabilityChildReady, ObservabilityChildReport } from "./observability-child.js";
+import type { ServerChildCpu } from "./server-child.js";
 import { createRandom, interleavedLatency, quantile } from "./stats.js";
 
+export interface ObservabilityModeFigures {
+  readonly mode: string;
+  readonly medianMs: number;
+  readonly p95Ms: number;
+  /** Server CPU time per call (user + system), µs. */
+  readonly cpuUs: number;
+  /** Search calls with code OK in a scrape of /metrics (undefined when metrics are off). */
+  readonly scrapedSearches: number | undefined;
+  readonly spans: number;
+  readonly logLines: number;
+  /** Searches sent to this server (warm-up included). */
+  readonly calls: number;
+}
+
 export interface ObservabilityFigures {
+  readonly backend: string;
   readonly items: number;
   readonly dim: number;
+  /** Timed calls per mode. */
   readonly calls: number;
-  readonly offMedianMs: number;
-  readonly offP95Ms: number;
-  readonly onMedianMs: number;
-  readonly onP95Ms: number;
+  readonly modes: readonly ObservabilityModeFigures[];
 }
 
 function drain(call: ClientReadableStream<SearchResponse>): Promise<number> {
@@ -36,65 +54,92 @@ function drain(call: ClientReadableStream<SearchResponse>): Promise<number> {
   });
 }
 
-export async function benchObservability(items: number, dim: number, calls: number): Promise<ObservabilityFigures> {
-  const store = createEmbeddedStore();
-  const logger = pino({ level: "info" }, pino.destination({ dest: "/dev/null", sync: false }));
-  const exporter = new InMemorySpanExporter();
-  const tracing = setUpTracing({ exporter, batch: true }); // batched, as the OTLP exporter is
-  if (tracing === undefined) throw new Error("tracing did not start");
-  const off = await startServer({ store, listen: "127.0.0.1:0", logger, observability: createObservability({ logger, slowCallMs: 1000 }) });
-  const metrics = createMetrics({ listIndexes: () => store.listIndexes() });
-  const on = await startServer({
-    store,
-    listen: "127.0.0.1:0",
-    logger,
-    observability: createObservability({ metrics, tracer: tracing.tracer, logger, slowCallMs: 1000 }),
-  });
-  const offClient = new VectorServiceClient(`127.0.0.1:${off.port}`, credentials.createInsecure());
-  const onClient = new VectorServiceClient(`127.0.0.1:${on.port}`, credentials.createInsecure());
+const unary = <T>(fn: (callback: (error: Error | null) => void) => T): Promise<void> =>
+  new Promise<void>((resolve, reject) => void fn((error) => (error ? reject(error) : resolve())));
+
+async function scrapedSearches(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find((l) => l.startsWith("grpc_server_handled_total{") && l.includes('grpc_method="Search"') && l.includes('grpc_code="OK"'));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
+export async function benchObservability(options: {
+  readonly backend: string;
+  /** Redis URL; undefined: the embedded engine. */
+  readonly url?: string | undefined;
+  readonly items: number;
+  readonly dim: number;
+  readonly calls: number;
+  readonly modes?: readonly string[];
+}): Promise<ObservabilityFigures> {
+  const { items, dim, calls } = options;
+  const modes = options.modes ?? ["off", "on"];
+  const dir = mkdtempSync(path.join(os.tmpdir(), "vecrec-bench-observability-"));
+  const index = `bench-observability-${process.pid}`;
+  const children: BenchChild[] = [];
+  const clients: VectorServiceClient[] = [];
   try {
+    const readies: ObservabilityChildReady[] = [];
+    for (const mode of modes) {
+      const child = startChild("./observability-child.ts", [mode, options.url ?? "", `vecrec-bench-obs-${process.pid}-${children.length}:`, path.join(dir, `${children.length}.log`)], (process.env.VECREC_BENCH_CHILD_FLAGS ?? "").split(" ").filter((f) => f !== ""));
+      children.push(child);
+      readies.push((await child.ready) as ObservabilityChildReady);
+      clients.push(new VectorServiceClient(`127.0.0.1:${readies.at(-1)!.port}`, credentials.createInsecure()));
+    }
     const random = createRandom(7);
-    const index = "bench-observability";
-    await new Promise<void>((resolve, reject) =>
-      offClient.index({ indexName: index, defaultVectorDimension: dim, fields: [], interests: undefined }, (error) => (error ? reject(error) : resolve())),
-    );
-    for (let start = 0; start < items; start += 1000) {
-      const batch = Array.from({ length: Math.min(1000, items - start) }, (_, i) => {
-        const vector = Buffer.from(Float32Array.from({ length: dim }, () => random() * 2 - 1).buffer);
-        return { id: `item:${start + i}`, vector: { encoding: { $case: "float32Le" as const, value: vector } }, fields: {} };
-      });
-      await new Promise<void>((resolve, reject) =>
-        offClient.upsert({ indexName: index, items: batch }, (error) => (error ? reject(error) : resolve())),
-      );
+    const vectors = Array.from({ length: items }, () => Buffer.from(Float32Array.from({ length: dim }, () => random() * 2 - 1).buffer));
+    for (const client of clients) {
+      await unary((cb) => client.index({ indexName: index, defaultVectorDimension: dim, fields: [], interests: undefined }, cb));
+      for (let start = 0; start < items; start += 1000) {
+        const batch = vectors.slice(start, start + 1000).map((vector, i) => ({
+          id: `item:${start + i}`,
+          vector: { encoding: { $case: "float32Le" as const, value: vector } },
+          fields: {},
+        }));
+        await unary((cb) => client.upsert({ indexName: index, items: batch }, cb));
+      }
     }
     const query = Buffer.from(Float32Array.from({ length: dim }, () => random() * 2 - 1).buffer);
     const request = SearchRequest.fromPartial({ indexName: index, query: { $case: "vector", value: { encoding: { $case: "float32Le", value: query } } }, k: 10 });
-    let spans = 0;
-    const [offMs, onMs] = await interleavedLatency(
-      [
-        () => drain(offClient.search(request)),
-        async () => {
-          await drain(onClient.search(request));
-          if (++spans % 200 === 0) exporter.reset();
-        },
-      ],
-      calls,
-    );
-    return {
-      items,
-      dim,
-      calls,
-      offMedianMs: quantile(offMs!, 0.5),
-      offP95Ms: quantile(offMs!, 0.95),
-      onMedianMs: quantile(onMs!, 0.5),
-      onP95Ms: quantile(onMs!, 0.95),
+    const sent = modes.map(() => 0);
+    const cpuOf = async (child: BenchChild): Promise<number> => {
+      const { user, system } = await child.ask<ServerChildCpu>({ type: "cpu" });
+      return user + system;
     };
+    const warmup = 30;
+    const before = await Promise.all(children.map(cpuOf));
+    const latencies = await interleavedLatency(
+      clients.map((client, i) => async () => {
+        sent[i]!++;
+        await drain(client.search(request));
+      }),
+      calls,
+      warmup,
+    );
+    const after = await Promise.all(children.map(cpuOf));
+    const figures: ObservabilityModeFigures[] = [];
+    for (const [i, mode] of modes.entries()) {
+      const report = await children[i]!.ask<ObservabilityChildReport>({ type: "report" });
+      figures.push({
+        mode,
+        medianMs: quantile(latencies[i]!, 0.5),
+        p95Ms: quantile(latencies[i]!, 0.95),
+        cpuUs: (after[i]! - before[i]!) / sent[i]!,
+        scrapedSearches: readies[i]!.metricsPort === 0 ? undefined : await scrapedSearches(readies[i]!.metricsPort),
+        spans: report.spans,
+        logLines: report.logLines,
+        calls: sent[i]!,
+      });
+    }
+    return { backend: options.backend, items, dim, calls, modes: figures };
   } finally {
-    offClient.close();
-    onClient.close();
-    await off.close({ graceMs: 1000 });
-    await on.close({ graceMs: 1000 });
-    await tracing.shutdown();
-    await store.close();
+    for (const client of clients) {
+      if (options.url !== undefined) await unary((cb) => client.dropIndex({ indexName: index, deleteItems: true }, cb)).catch(() => undefined);
+      client.close();
+    }
+    await Promise.all(children.map((child) => child.stop()));
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -46,9 +46,10 @@
  * VECREC_BENCH_REDIS_CLUSTER_URL is (one node's URL; both may be set, to compare them in one run). The
  * test stand-in says nothing about speed.
  *
- * - Observability cost (`--observability-calls`, bench/observability.ts): Search latency over gRPC with
- *   metrics + tracing on (in-memory span exporter) vs the default (access log only), 10000 items,
- *   interleaved, on the embedded engine; the ratio of the medians (goal: under 1.05).
+ * - Observability cost (`--observability-calls`, bench/observability.ts): Search latency over gRPC and
+ *   server CPU per call with access log + metrics + tracing on (in-memory span exporter) vs off, 10000
+ *   items, interleaved, one server process per mode, on the embedded engine and each Redis backend; the
+ *   ratio of the medians (goal: under 1.05).
  *
  * A quick run: `npm run bench -- --users 0 --floor-items 2000 --floor-calls 50
  *   --floor-throughput-calls 200 --embedded-items 10000 --encoding 0`. */
@@ -61,7 +62,7 @@ import { INTERACTION_KINDS } from "../src/domain/interaction.js";
 import { decodeFloat32LE, encodeFloat32LE } from "../src/domain/vector.js";
 import { Vector, VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
 import { startServer } from "../src/main.js";
-import { benchObservability } from "./observability.js";
+import { benchObservability, type ObservabilityFigures } from "./observability.js";
 import { createIndexAdmin } from "../src/usecases/index-admin.js";
 import { createInteractionService, type InteractionInput } from "../src/usecases/interactions.js";
 import { createItemService, type ItemInput } from "../src/usecases/items.js";
@@ -452,15 +453,38 @@ async function main(): Promise<void> {
   if (o.encoding > 0) printEncoding(out);
   if (o.queriesItems > 0) await queriesTables(o, redisBackends, out, log);
   if (o.observabilityCalls > 0) {
-    const f = await benchObservability(10_000, o.dim, o.observabilityCalls);
-    log(`[bench] observability cost done`);
-    out(`## Observability cost on Search (latency, ms; embedded engine, ${f.items} items x ${f.dim}, k=10, gRPC loopback, ${f.calls} interleaved calls each)`);
-    out();
-    out("| backend | off (access log only) median | p95 | metrics + tracing on (in-memory exporter) median | p95 | on / off median |");
-    out("|---|---:|---:|---:|---:|---:|");
-    out(`| embedded | ${fixed(f.offMedianMs, 3)} | ${fixed(f.offP95Ms, 3)} | ${fixed(f.onMedianMs, 3)} | ${fixed(f.onP95Ms, 3)} | ${fixed(f.onMedianMs / f.offMedianMs, 3)}x |`);
-    out();
+    const rows = [await benchObservability({ backend: "embedded", items: 10_000, dim: o.dim, calls: o.observabilityCalls })];
+    log(`[bench] observability cost: embedded done`);
+    for (const { name, url } of redisBackends) {
+      rows.push(await benchObservability({ backend: name, url, items: 10_000, dim: o.dim, calls: o.observabilityCalls }));
+      log(`[bench] observability cost: ${name} done`);
+    }
+    printObservability(rows, out);
   }
+}
+
+/** The observability rows: off vs on per backend, latency and server CPU per call, and what "on" did. */
+function printObservability(rows: readonly ObservabilityFigures[], out: (line?: string) => void): void {
+  const first = rows[0]!;
+  out(`## Observability cost on Search (${first.items} items x ${first.dim}, k=10, gRPC loopback, ${first.calls} interleaved calls each; one server process per mode)`);
+  out();
+  out("off: `--log-level warn`, no metrics, no tracing. on: access log at info (to a file, batched as on stdout), metrics + `/metrics` listener, tracing with an in-memory exporter (batch span processor).");
+  out();
+  out("| backend | off median ms | p95 | on median ms | p95 | on / off median | off CPU µs/call | on CPU µs/call | on - off CPU µs |");
+  out("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of rows) {
+    const off = row.modes.find((m) => m.mode === "off")!;
+    const on = row.modes.find((m) => m.mode === "on")!;
+    out(
+      `| ${row.backend} | ${fixed(off.medianMs, 3)} | ${fixed(off.p95Ms, 3)} | ${fixed(on.medianMs, 3)} | ${fixed(on.p95Ms, 3)} | ${fixed(on.medianMs / off.medianMs, 3)}x | ${fixed(off.cpuUs, 0)} | ${fixed(on.cpuUs, 0)} | ${fixed(on.cpuUs - off.cpuUs, 0)} |`,
+    );
+  }
+  out();
+  for (const row of rows) {
+    const on = row.modes.find((m) => m.mode === "on")!;
+    out(`${row.backend}, on: ${on.calls} Searches sent, ${on.scrapedSearches ?? "n/a"} counted by /metrics, ${on.spans} spans exported, ${on.logLines} access lines written.`);
+  }
+  out();
 }
 
 /** Range vs KNN and FLOAT16 vs FLOAT32 rows (bench/queries.ts) on the embedded engine and each Redis backend. */

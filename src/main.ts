@@ -9,14 +9,14 @@ import cluster from "node:cluster";
 import path from "node:path";
 import { AggregatorRegistry } from "prom-client";
 import { fileURLToPath } from "node:url";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import { ConfigError, ConfigExitRequest, loadConfig, type Config } from "./config.js";
 import { isDataDirCommand, runDataDirCommand } from "./data-dir-commands.js";
 import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
 import { createStore } from "./store/create-store.js";
 import type { VectorStore } from "./store/vector-store.js";
 import { createUseCases } from "./usecases/use-cases.js";
-import { logFields } from "./observability/call-scope.js";
+import { createServiceLog } from "./observability/logging.js";
 import { createMetrics } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsSource, type RunningMetricsServer } from "./observability/metrics-server.js";
 import { createObservability, type Observability } from "./observability/observability.js";
@@ -86,18 +86,23 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
 
-  // Every line logged while serving a call carries its trace id (src/observability/call-scope.ts).
-  const logger = pino({ name: "vecrec", level: config.logLevel, mixin: logFields });
+  // Every line logged while serving a call carries its trace id (src/observability/call-scope.ts); lines
+  // are written in batches (src/observability/logging.ts), all written out before the exit.
+  const log = createServiceLog({ level: config.logLevel });
+  const logger = log.logger;
   routeGrpcLogs(logger);
+  let code: number;
   if (cluster.isWorker) {
-    return serve(config, logger.child({ worker: workerSlot() }), { worker: true, listen: env[WORKER_LISTEN_ENV] ?? config.listen }, env);
-  }
-  if (config.workers > 1) {
-    return primaryWithMetrics(config, logger, () =>
+    code = await serve(config, logger.child({ worker: workerSlot() }), { worker: true, listen: env[WORKER_LISTEN_ENV] ?? config.listen }, env);
+  } else if (config.workers > 1) {
+    code = await primaryWithMetrics(config, logger, () =>
       runPrimary({ workers: config.workers, listen: config.listen, logger, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }),
     );
+  } else {
+    code = await serve(config, logger, { worker: false, listen: config.listen }, env);
   }
-  return serve(config, logger, { worker: false, listen: config.listen }, env);
+  await log.flush();
+  return code;
 }
 
 /** Whether a bind failed because the port is taken (grpc-js words it inside its own message). */

@@ -17,10 +17,21 @@ import {
   type ServerInterceptor,
   type ServerMethodDefinition,
 } from "@grpc/grpc-js";
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Context, type Span, type TextMapGetter, type Tracer } from "@opentelemetry/api";
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  context,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type Tracer,
+} from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { Logger } from "pino";
-import { grpcCodeName, type GrpcType, type VecrecMetrics } from "./metrics.js";
+import { grpcCodeName, type GrpcType, type MethodMetrics, type VecrecMetrics } from "./metrics.js";
 import { parseTraceparent, runInCallScope, type CallLogFields } from "./call-scope.js";
 
 export interface CallObserverOptions {
@@ -53,75 +64,122 @@ function splitPath(path: string): [string, string] {
 
 const QUIET_SERVICES = new Set(["grpc.health.v1.Health"]);
 
+/** What the interceptor needs of a method, worked out at its first call and reused. */
+interface MethodInfo {
+  readonly service: string;
+  readonly method: string;
+  readonly type: GrpcType;
+  readonly streamsResponses: boolean;
+  readonly bound: MethodMetrics | undefined;
+  readonly spanName: string;
+  readonly spanAttributes: Attributes;
+  readonly level: "info" | "debug";
+}
+
+/**
+ * The bookkeeping of a call's end (handled metrics, span end, access line) runs after its status is
+ * handed to grpc-js, in the next check phase (setImmediate): the status and the last messages go out
+ * first, so the caller's latency does not include it. Its figures (duration, end time) are taken when
+ * the status is sent.
+ */
+function afterStatus(fn: () => void): void {
+  setImmediate(fn);
+}
+
 export function createCallInterceptor(options: CallObserverOptions): ServerInterceptor {
   const { metrics, tracer, logger, slowCallMs } = options;
+  const slowMessage = `slow call (${slowCallMs} ms or more)`;
+  const infos = new Map<string, MethodInfo>();
+  const methodInfo = (descriptor: ServerMethodDefinition<unknown, unknown>): MethodInfo => {
+    let info = infos.get(descriptor.path);
+    if (info === undefined) {
+      const [service, method] = splitPath(descriptor.path);
+      const type = grpcType(descriptor);
+      info = {
+        service,
+        method,
+        type,
+        streamsResponses: type === "server_stream" || type === "bidi_stream",
+        bound: metrics?.method(type, service, method),
+        spanName: `${service}/${method}`,
+        spanAttributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": method },
+        level: QUIET_SERVICES.has(service) ? "debug" : "info",
+      };
+      infos.set(descriptor.path, info);
+    }
+    return info;
+  };
+
   return (descriptor, call: ServerInterceptingCallInterface) => {
-    const [service, method] = splitPath(descriptor.path);
-    const type = grpcType(descriptor as ServerMethodDefinition<unknown, unknown>);
-    const bound = metrics?.method(type, service, method);
+    const info = methodInfo(descriptor as ServerMethodDefinition<unknown, unknown>);
+    const bound = info.bound;
     bound?.started();
     const started = performance.now();
     let received = 0;
     let sent = 0;
     let index: string | undefined;
-    let k: number | undefined;
     let span: Span | undefined;
     let spanContext: Context | undefined;
-    let fields: CallLogFields = {};
+    let traceId: string | undefined;
+    let spanId: string | undefined;
     let done = false;
+    let scopeFields: CallLogFields | undefined; // tracing off, traceparent received: its trace id on every line
 
     const inScope = (next: () => void): void => {
       if (spanContext !== undefined) context.with(spanContext, next);
-      else if (fields.trace_id !== undefined) runInCallScope(fields, next);
+      else if (scopeFields !== undefined) runInCallScope(scopeFields, next);
       else next();
     };
 
-    const finish = (code: number, details: string | undefined): void => {
-      if (done) return;
-      done = true;
-      const ms = performance.now() - started;
+    /** The call's end, `ms` after its start, `endedAt` on performance.now()'s clock. */
+    const record = (code: number, details: string | undefined, ms: number, endedAt: number): void => {
       bound?.handled(code, ms / 1000, received, sent);
       if (span !== undefined) {
         span.setAttribute("rpc.grpc.status_code", code);
-        if (type === "server_stream" || type === "bidi_stream") span.setAttribute("vecrec.hits", sent);
+        if (info.streamsResponses) span.setAttribute("vecrec.hits", sent);
         if (code !== (grpcStatus.OK as number)) span.setStatus({ code: SpanStatusCode.ERROR, message: `${grpcCodeName(code)}: ${details ?? ""}` });
-        span.end();
+        span.end(endedAt);
       }
       const slow = slowCallMs > 0 && ms >= slowCallMs;
-      const level = slow ? "warn" : QUIET_SERVICES.has(service) ? "debug" : "info";
+      const level = slow ? "warn" : info.level;
       if (!logger.isLevelEnabled(level)) return;
-      logger[level](
-        {
-          ...fields,
-          method,
-          service,
-          ...(index !== undefined && { index }),
-          code: grpcCodeName(code),
-          ms: Math.round(ms * 100) / 100,
-          messages: sent,
-          peer: call.getPeer(),
-        },
-        slow ? `slow call (${slowCallMs} ms or more)` : "call",
-      );
+      // Built field by field (no spreads): one object per line.
+      const line: Record<string, unknown> = {};
+      if (traceId !== undefined) line.trace_id = traceId;
+      if (spanId !== undefined) line.span_id = spanId;
+      line.method = info.method;
+      line.service = info.service;
+      if (index !== undefined) line.index = index;
+      line.code = grpcCodeName(code);
+      line.ms = Math.round(ms * 100) / 100;
+      line.messages = sent;
+      line.peer = call.getPeer();
+      logger[level](line, slow ? slowMessage : "call");
+    };
+
+    const finish = (code: number, details: string | undefined, deferred: boolean): void => {
+      if (done) return;
+      done = true;
+      const endedAt = performance.now();
+      if (deferred) afterStatus(() => record(code, details, endedAt - started, endedAt));
+      else record(code, details, endedAt - started, endedAt);
     };
 
     return new ServerInterceptingCall(call, {
       start(next) {
         next({
           onReceiveMetadata(metadata, nextMetadata) {
+            const traceparent = metadata.get("traceparent");
             if (tracer !== undefined) {
-              const parent = propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
-              span = tracer.startSpan(
-                `${service}/${method}`,
-                { kind: SpanKind.SERVER, attributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": method } },
-                parent,
-              );
+              const parent = traceparent.length === 0 ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
+              span = tracer.startSpan(info.spanName, { kind: SpanKind.SERVER, attributes: info.spanAttributes }, parent);
               spanContext = trace.setSpan(parent, span);
               const ids = span.spanContext();
-              fields = { trace_id: ids.traceId, span_id: ids.spanId };
-            } else {
-              const incoming = parseTraceparent(metadata.get("traceparent")[0]);
-              if (incoming !== undefined) fields = { trace_id: incoming.traceId };
+              traceId = ids.traceId;
+              spanId = ids.spanId;
+            } else if (traceparent.length > 0) {
+              traceId = parseTraceparent(traceparent[0])?.traceId;
+              if (traceId !== undefined) scopeFields = { trace_id: traceId };
             }
             nextMetadata(metadata);
           },
@@ -130,10 +188,9 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
             if (received === 1 && typeof message === "object" && message !== null) {
               const request = message as { indexName?: unknown; k?: unknown };
               if (typeof request.indexName === "string" && request.indexName !== "") index = request.indexName;
-              if (typeof request.k === "number") k = request.k;
               if (span !== undefined) {
                 if (index !== undefined) span.setAttribute("vecrec.index", index);
-                if (k !== undefined) span.setAttribute("vecrec.k", k);
+                if (typeof request.k === "number") span.setAttribute("vecrec.k", request.k);
               }
             }
             inScope(() => nextMessage(message));
@@ -142,7 +199,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
             inScope(nextHalfClose);
           },
           onCancel() {
-            finish(grpcStatus.CANCELLED, "cancelled by the client");
+            finish(grpcStatus.CANCELLED, "cancelled by the client", false);
           },
         });
       },
@@ -151,7 +208,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
         next(message);
       },
       sendStatus(status, next) {
-        finish(status.code, status.details);
+        finish(status.code, status.details, true);
         next(status);
       },
     });

@@ -29,6 +29,8 @@ import { packageVersion } from "../version.js";
 
 export interface Tracing {
   readonly tracer: Tracer;
+  /** Hands the spans ended so far to the exporter. */
+  flush(): Promise<void>;
   /** Flushes pending spans and stops exporting. */
   shutdown(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export function setUpTracing(options: { env?: NodeJS.ProcessEnv; exporter?: Span
   });
   return {
     tracer: provider.getTracer("vecrec", packageVersion()),
+    flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
 }
