@@ -24,6 +24,7 @@ import type { VectorStore } from "../../src/store/vector-store.js";
 import { openRedisStore, STANDIN } from "../support/redis-test-backends.js";
 import { healthChecker } from "./health-client.js";
 import { collect, overrideStore, unary, vectorBytes } from "./harness.js";
+import { sample } from "../support/prometheus-text.js";
 
 /** GET http://127.0.0.1:port/path -> [status, body]. */
 function httpGet(port: number, path: string): Promise<[number, string]> {
@@ -35,17 +36,6 @@ function httpGet(port: number, path: string): Promise<[number, string]> {
       response.on("end", () => resolve([response.statusCode ?? 0, body]));
     }).on("error", reject);
   });
-}
-
-/** The value of the sample `name{labels}` in a text exposition (labels in any order), undefined when absent. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split("\n")) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const have = new Map([...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => have.get(key) === value)) return Number(match[3]);
-  }
-  return undefined;
 }
 
 /** PromQL words that are not metric names: functions, aggregations, keywords. */

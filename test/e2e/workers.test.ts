@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IndexRequest, SearchRequest, VectorServiceClient, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { collect, failure, unary, vectorBytes } from "./harness.js";
+import { sample } from "../support/prometheus-text.js";
 
 type LogEntry = Record<string, unknown> & { msg?: string; pid?: number };
 type HealthClient = Client & {
@@ -188,8 +189,8 @@ describe("--workers 2 on Redis", () => {
     await redis?.close();
   });
 
-  async function startWorkers(redisUrl = redis.url): Promise<{ vecrec: VecrecProcess; address: string; workerPids: number[] }> {
-    const vecrec = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2", "--log-level", "debug"], {
+  async function startWorkers(redisUrl = redis.url, extraArgs: string[] = []): Promise<{ vecrec: VecrecProcess; address: string; workerPids: number[] }> {
+    const vecrec = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2", "--log-level", "debug", ...extraArgs], {
       VECREC_REDIS_URL: redisUrl,
     });
     processes.push(vecrec);
@@ -247,6 +248,50 @@ describe("--workers 2 on Redis", () => {
       for (const pid of workerPids) {
         expect(vecrec.logs.filter((entry) => entry.pid === pid).map((entry) => entry.msg)).toContain("stopped");
       }
+    },
+    90_000,
+  );
+
+  it(
+    "serves /metrics on the primary with the calls handled by every worker summed",
+    async () => {
+      const { vecrec, address, workerPids } = await startWorkers(redis.url, ["--metrics-listen", "127.0.0.1:0"]);
+      const served = await vecrec.waitFor((entry) => typeof entry.metrics === "string");
+      expect(served.pid).toBe(vecrec.child.pid);
+      const metricsUrl = served.metrics as string;
+      const first = client(address);
+      await unary((cb) => first.index(IndexRequest.fromPartial({ indexName: "w", defaultVectorDimension: 2 }), cb));
+      await unary((cb) => first.upsert({ indexName: "w", items: [{ id: "a", vector: vectorBytes([1, 0]), fields: {} }] }, cb));
+      const isAccepted = (entry: LogEntry): boolean => entry.msg === "connection accepted";
+      const before = vecrec.logs.filter(isAccepted).length;
+      // One connection per Search: the primary hands them to the workers in turn, so both serve some.
+      const searches = 8;
+      for (let i = 0; i < searches; i++) {
+        const { messages, error } = await searchOnce(client(address));
+        expect(error).toBeUndefined();
+        expect(messages.map((m) => m.id)).toEqual(["a"]);
+      }
+      const accepted = (await vecrec.waitForCount(isAccepted, before + searches)).slice(before).map((entry) => entry.pid);
+      expect(new Set(accepted)).toEqual(new Set(workerPids));
+
+      const response = await fetch(metricsUrl);
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const search = { grpc_type: "server_stream", grpc_service: "vecrec.v1.VectorService", grpc_method: "Search" };
+      expect(sample(text, "grpc_server_started_total", search)).toBe(searches);
+      expect(sample(text, "grpc_server_handled_total", { ...search, grpc_code: "OK" })).toBe(searches);
+      expect(sample(text, "grpc_server_handling_seconds_count", search)).toBe(searches);
+      expect(sample(text, "grpc_server_msg_sent_total", search)).toBe(searches); // one hit each
+      expect(sample(text, "vecrec_grpc_server_calls_in_flight", search)).toBe(0);
+      const unaryCall = (method: string): Record<string, string> => ({ grpc_type: "unary", grpc_service: "vecrec.v1.VectorService", grpc_method: method, grpc_code: "OK" });
+      expect(sample(text, "grpc_server_handled_total", unaryCall("Index"))).toBe(1);
+      expect(sample(text, "grpc_server_handled_total", unaryCall("Upsert"))).toBe(1);
+      // Both workers reach Redis: the minimum of their up gauges is 1.
+      expect(sample(text, "vecrec_store_up", { backend: "redis" })).toBe(1);
+
+      const exited = vecrec.exitCode();
+      vecrec.child.kill("SIGTERM");
+      expect(await exited).toBe(0);
     },
     90_000,
   );
