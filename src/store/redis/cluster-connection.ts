@@ -26,6 +26,8 @@ import {
   type ConnectionLimits,
   TYPE_MAPPING,
   backoffMs,
+  type KeyedCommand,
+  settleEach,
   type RedisArg,
   type RedisCommand,
   type RedisConnection,
@@ -187,6 +189,15 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
     // The call's signal is followed by the bound (one listener per signal), not by node-redis (a
     // listener per command).
     return this.#bound.run(() => this.#cluster.sendCommand(route?.key, false, command as RedisArg[]), route?.signal);
+  }
+
+  pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
+    if (!this.#connected) return Promise.reject(new OfflineError());
+    const cluster = this.#cluster;
+    return this.#bound.run(
+      () => settleEach(commands.map(({ key, command }) => cluster.sendCommand<Reply>(key, false, command as RedisArg[]))),
+      signal,
+    );
   }
 
   async transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {

@@ -12,6 +12,7 @@ import {
   isHandshakeRefusal,
   newClient,
   type ConnectionLimits,
+  type KeyedCommand,
   type RedisArg,
   type RedisCommand,
   type RedisConnection,
@@ -183,6 +184,11 @@ class DeferredConnection extends AvailabilityReporter implements RedisConnection
   send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError());
     return this.#current.send(command, route);
+  }
+
+  pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
+    if (!this.isAvailable()) return Promise.reject(new OfflineError());
+    return this.#current.pipeline(commands, signal);
   }
 
   transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {

@@ -26,6 +26,17 @@ import type { Reply } from "./reply-parsers.js";
 export type RedisArg = string | Buffer;
 export type RedisCommand = readonly RedisArg[];
 
+/** A command that touches one key (or several of one slot): `key` routes it on a cluster. */
+export interface KeyedCommand {
+  readonly key: RedisArg;
+  readonly command: RedisCommand;
+}
+
+/** Every promise settled: its value, or the Error it rejected with (a non-Error reason wrapped). */
+export function settleEach<T>(promises: readonly Promise<T>[]): Promise<(T | Error)[]> {
+  return Promise.all(promises.map((p) => p.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+}
+
 /** The subset of a pino-style logger the store uses. */
 export interface RedisStoreLogger {
   warn(details: object, message: string): void;
@@ -42,6 +53,14 @@ export interface RedisConnection {
    * Errors are raw (callers map them with toDomainError).
    */
   send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply>;
+  /**
+   * Sends many single-key commands at once (a pipeline: one write per node, no transaction), each
+   * routed by its `key`, and waits until every one has answered: each command's reply in order, or, for
+   * a command that failed, the Error it failed with (no reply is an Error instance otherwise). One bound
+   * (command-bound.ts) covers the whole pipeline: it rejects once `signal` aborts or the longest wait
+   * passes. Nothing is sent once `signal` aborted.
+   */
+  pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]>;
   /** MULTI/EXEC of `commands`, all on `key`'s slot; returns EXEC's replies. Not sent once `signal` aborted. */
   transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]>;
   /**
@@ -305,6 +324,12 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
     // The call's signal is followed by the bound (one listener per signal), not by node-redis, whose
     // abortSignal option adds a listener per command: 1,000 of them on one Upsert's signal.
     return this.#bound.run(() => this.#client.sendCommand(command), route?.signal);
+  }
+
+  pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
+    if (!this.isAvailable()) return Promise.reject(new OfflineError(this.#reason));
+    const client = this.#client;
+    return this.#bound.run(() => settleEach(commands.map(({ command }) => client.sendCommand(command))), signal);
   }
 
   async transaction(_key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {

@@ -13,7 +13,7 @@
 import { ErrorReply } from "redis";
 import type { Durability } from "../../domain/durability.js";
 import { FailedPreconditionError, UnavailableError } from "../../domain/errors.js";
-import type { RedisArg, RedisCommand, RedisConnection } from "./connection.js";
+import type { KeyedCommand, RedisArg, RedisCommand, RedisConnection } from "./connection.js";
 import { replyArray, replyNumber, type Reply } from "./reply-parsers.js";
 
 /** The commands whose first argument is a key they change (those the rooms write with). */
@@ -43,6 +43,13 @@ export class WriteRecorder implements RedisConnection {
     const name = String(command[0] ?? "").toUpperCase();
     if (WRITES.has(name) && route?.key !== undefined) this.written.add(route.key);
     return this.inner.send(command, route);
+  }
+
+  pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
+    for (const { key, command } of commands) {
+      if (WRITES.has(String(command[0] ?? "").toUpperCase())) this.written.add(key);
+    }
+    return this.inner.pipeline(commands, signal);
   }
 
   transaction(key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {

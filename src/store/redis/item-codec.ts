@@ -9,9 +9,12 @@ import { decodeElements, encodeElements } from "../../domain/element-type.js";
 import { ID_FIELD } from "./redis-keys.js";
 import { replyBytes, replyNumber, replyText, type Reply } from "./reply-parsers.js";
 
-/** HSET field/value arguments for `item` (the vector is required). */
-export function itemHashArgs(spec: IndexSpec, item: Item): (string | Buffer)[] {
-  const args: (string | Buffer)[] = [ID_FIELD, item.id];
+/**
+ * HSET field/value arguments for `item` (the vector is required), appended to `args` (so that a command
+ * is built in one array, without copying the pairs into it).
+ */
+export function itemHashArgs(spec: IndexSpec, item: Item, args: (string | Buffer)[] = []): (string | Buffer)[] {
+  args.push(ID_FIELD, item.id);
   for (const field of spec.fields) {
     if (field.type === "vector") {
       if (item.vector === undefined) throw new TypeError(`item "${item.id}" has no vector`);

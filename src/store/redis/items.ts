@@ -29,12 +29,13 @@
  */
 import { RedisRoom } from "./redis-room.js";
 import { IndexVanishedError } from "./index-definitions.js";
-import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
+import { vectorField, metadataFields } from "../../domain/schema.js";
 import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
-import type { RedisCommand } from "./connection.js";
+import type { KeyedCommand, RedisArg } from "./connection.js";
 import { interactionItemId } from "./interaction-codec.js";
 import { encodeFieldValue, hashToItem, itemHashArgs } from "./item-codec.js";
 import { UPDATE_ITEM_SCRIPT, UPDATE_ITEM_SHA1, updateItemArgs } from "./scripts/update-item.js";
+import { REPLACE_ITEM_SCRIPT, REPLACE_ITEM_SHA1 } from "./scripts/replace-item.js";
 import { encodeElements } from "../../domain/element-type.js";
 import { scanKeys } from "./keyspace-scan.js";
 import { ID_FIELD } from "./redis-keys.js";
@@ -46,29 +47,30 @@ import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./repl
 export class ItemOperations extends RedisRoom {
 
   /**
-   * Whole-item replace, one key at a time: an item that sets every field of the schema is one HSET
-   * (the hash holds only schema fields, so every old value is overwritten); one that leaves fields out
-   * is HDEL of exactly those fields + HSET in a MULTI/EXEC on its key, so the fields it lacks do not
-   * survive. HDEL of fields the hash does not hold changes nothing (no keyspace event, so the Query
-   * Engine does not re-index for it), where the DEL used before always deleted and re-added the
-   * document. All items are issued in the same tick: node-redis writes them together (one round trip
-   * per node).
+   * Whole-item replace, one key at a time, every item in one pipeline (one write per node, no waiting
+   * item by item): an item that sets every field of the schema is one HSET (the hash holds only schema
+   * fields, so every old value is overwritten); one that leaves fields out is one script
+   * (scripts/replace-item.ts: HDEL of exactly those fields, then HSET, atomically), so the fields it
+   * lacks do not survive from an older version. The DEL + HSET used before deleted and re-added every
+   * document; the MULTI/EXEC block after it cost four commands and a transaction object per item.
    */
   async upsert(index: string, items: readonly Item[], signal?: AbortSignal): Promise<void> {
     const spec = await this.definitions.get(index, signal);
     // The definition is read again in the same round trip as the writes (first, so on a standalone
     // server it runs just before them): no Upsert is acknowledged into an index that vanished.
     const confirmed = this.definitions.confirm(index, signal);
-    const writes: Promise<unknown>[] = [confirmed];
-    for (const item of items) {
+    const optional = metadataFields(spec).map((f) => f.name);
+    const commands: KeyedCommand[] = items.map((item) => {
       const key = this.keys.item(index, item.id);
-      const hset: RedisCommand = ["HSET", key, ...itemHashArgs(spec, item)];
-      const lacking = fieldsLacking(spec, item);
-      if (lacking.length === 0) writes.push(this.send(hset, key, signal));
-      else writes.push(this.connection.transaction(key, [["HDEL", key, ...lacking], hset], signal));
-    }
+      const lacking = optional.filter((name) => item.fields[name] === undefined);
+      const command: RedisArg[] =
+        lacking.length === 0 ? ["HSET", key] : ["EVALSHA", REPLACE_ITEM_SHA1, "1", key, String(lacking.length), ...lacking];
+      return { key, command: itemHashArgs(spec, item, command) };
+    });
     try {
-      await settleAll(writes);
+      const [, replies] = (await settleAll<unknown>([confirmed, this.#pipelineScripts(commands, signal)])) as [unknown, Reply[]];
+      const failed = replies.find((reply): reply is Error => reply instanceof Error);
+      if (failed !== undefined) throw failed;
     } catch (error) {
       const gone = await confirmed.then(
         () => undefined,
@@ -76,9 +78,9 @@ export class ItemOperations extends RedisRoom {
       );
       if (gone instanceof IndexVanishedError) {
         // Redis lost every definition: what this call wrote belongs to no index (best effort).
-        await settleAll(items.map((item) => this.send(["DEL", this.keys.item(index, item.id)], this.keys.item(index, item.id)))).catch(
-          () => undefined,
-        );
+        await this.connection
+          .pipeline(items.map((item) => { const key = this.keys.item(index, item.id); return { key, command: ["DEL", key] }; }))
+          .catch(() => undefined);
         throw gone;
       }
       throw error;
@@ -86,9 +88,8 @@ export class ItemOperations extends RedisRoom {
   }
 
   /**
-   * One script per item (scripts/update-item.ts), all issued in the same tick (one round trip per node;
-   * a second only for the nodes that did not know the script yet), with the definition confirmed in the
-   * same round trip as for upsert.
+   * One script per item (scripts/update-item.ts), all in one pipeline (a second only for the nodes that
+   * did not know the script yet), with the definition confirmed in the same round trip as for upsert.
    */
   async updateItems(
     index: string,
@@ -99,33 +100,45 @@ export class ItemOperations extends RedisRoom {
     const spec = await this.definitions.get(index, signal);
     const confirmed = this.definitions.confirm(index, signal);
     const vector = vectorField(spec);
-    const replies = settleAll(
-      updates.map((update) => {
-        const key = this.keys.item(index, update.id);
-        const pairs: (string | Buffer)[] = [ID_FIELD, update.id];
-        // In the index's element type, as upsert writes it (item-codec.ts).
-        if (update.vector !== undefined) pairs.push(vector.name, encodeElements(vector.elementType, update.vector));
-        for (const [name, value] of Object.entries(update.set)) {
-          pairs.push(name, encodeFieldValue(spec.fields.find((f) => f.name === name), value));
-        }
-        const args = updateItemArgs(createMissing && update.vector !== undefined, pairs, update.remove);
-        return this.#runScript(key, args, signal);
-      }),
-    );
-    const [, results] = await Promise.all([confirmed, replies]);
-    return results.map((reply) => {
+    const commands = updates.map((update): KeyedCommand => {
+      const key = this.keys.item(index, update.id);
+      const pairs: (string | Buffer)[] = [ID_FIELD, update.id];
+      // In the index's element type, as upsert writes it (item-codec.ts).
+      if (update.vector !== undefined) pairs.push(vector.name, encodeElements(vector.elementType, update.vector));
+      for (const [name, value] of Object.entries(update.set)) {
+        pairs.push(name, encodeFieldValue(spec.fields.find((f) => f.name === name), value));
+      }
+      const args = updateItemArgs(createMissing && update.vector !== undefined, pairs, update.remove);
+      return { key, command: ["EVALSHA", UPDATE_ITEM_SHA1, "1", key, ...args] };
+    });
+    const [, replies] = (await settleAll<unknown>([confirmed, this.#pipelineScripts(commands, signal)])) as [unknown, Reply[]];
+    return replies.map((reply) => {
+      if (reply instanceof Error) throw reply;
       const code = replyNumber(reply);
       return code === 1 ? "updated" : code === 2 ? "created" : "missing";
     });
   }
 
-  async #runScript(key: string, args: (string | Buffer)[], signal?: AbortSignal): Promise<Reply> {
-    try {
-      return await this.connection.send(["EVALSHA", UPDATE_ITEM_SHA1, "1", key, ...args], { key, signal });
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return await this.connection.send(["EVAL", UPDATE_ITEM_SCRIPT, "1", key, ...args], { key, signal });
-    }
+  /**
+   * `commands` in one pipeline; those that were EVALSHA of a script the node did not know yet (NOSCRIPT:
+   * a node that restarted, or was added, since) are sent again as EVAL, in a second pipeline.
+   */
+  async #pipelineScripts(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
+    const replies = await this.connection.pipeline(commands, signal);
+    const unknown: number[] = [];
+    replies.forEach((reply, i) => {
+      if (reply instanceof Error && reply.message.startsWith("NOSCRIPT")) unknown.push(i);
+    });
+    if (unknown.length === 0) return replies;
+    const again = await this.connection.pipeline(
+      unknown.map((i) => {
+        const { key, command } = commands[i] as KeyedCommand;
+        return { key, command: ["EVAL", scriptOf(command[1]), ...command.slice(2)] };
+      }),
+      signal,
+    );
+    unknown.forEach((i, j) => (replies[i] = again[j]));
+    return replies;
   }
 
   async getItems(
@@ -250,8 +263,11 @@ export class ItemOperations extends RedisRoom {
 }
 
 /** The schema fields `item` gives no value (the vector always has one). */
-function fieldsLacking(spec: IndexSpec, item: Item): string[] {
-  return spec.fields.filter((f) => f.type !== "vector" && item.fields[f.name] === undefined).map((f) => f.name);
+/** The source of the script an EVALSHA names (every script this room sends by its SHA1). */
+function scriptOf(sha1: RedisArg | undefined): string {
+  if (sha1 === REPLACE_ITEM_SHA1) return REPLACE_ITEM_SCRIPT;
+  if (sha1 === UPDATE_ITEM_SHA1) return UPDATE_ITEM_SCRIPT;
+  throw new TypeError(`no script is known by the SHA1 ${String(sha1)}`);
 }
 
 /**

@@ -4,7 +4,7 @@
  * per-node commands of durable writes and SCANs on every primary, on standalone servers and clusters.
  */
 import type { StoreObserver } from "../store-observer.js";
-import type { RedisArg, RedisCommand, RedisConnection } from "./connection.js";
+import type { KeyedCommand, RedisArg, RedisCommand, RedisConnection } from "./connection.js";
 import type { Reply } from "./reply-parsers.js";
 
 /** Command names as a bounded label: upper-cased letters, digits, dots and underscores; else OTHER. */
@@ -41,6 +41,8 @@ export function observeConnection(connection: RedisConnection, observer: StoreOb
       return connection.mode;
     },
     send: (command, route) => observed(observer, commandName(command), () => connection.send(command, route)),
+    pipeline: (commands, signal) =>
+      observed(observer, commands.length === 0 ? "OTHER" : commandName((commands[0] as KeyedCommand).command), () => connection.pipeline(commands, signal)),
     transaction: (key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal) =>
       observed(observer, "MULTI", () => connection.transaction(key, commands, signal)),
     sendToNodesOf: (keys, command, signal) => observed(observer, commandName(command), () => connection.sendToNodesOf(keys, command, signal)),

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { SET_INTEREST_TAG_SCRIPT } from "../../../src/store/redis/scripts/set-interest-tag.js";
 import { UPDATE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/update-item.js";
+import { REPLACE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/replace-item.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, err, int, OK } from "./resp.js";
 
@@ -45,11 +46,29 @@ const updateItem: NativeScript = (ks, keys, args) => {
   return int(exists ? 1 : 2);
 };
 
+/** Upsert of an item lacking fields (src/store/redis/scripts/replace-item.ts): HDEL of those, then HSET; HSET's reply. */
+const replaceItem: NativeScript = (ks, keys, args) => {
+  const key = keys[0]?.toString("utf8") ?? "";
+  const remove = Number(args[0]?.toString("utf8"));
+  const hash = ks.hashForWrite(key);
+  for (let i = 1; i <= remove; i++) hash.delete(args[i]?.toString("utf8") ?? "");
+  let added = 0;
+  for (let i = remove + 1; i + 1 < args.length; i += 2) {
+    const field = args[i]?.toString("utf8") ?? "";
+    if (!hash.has(field)) added++;
+    hash.set(field, Buffer.from(args[i + 1] ?? Buffer.alloc(0)));
+  }
+  ks.dropIfEmpty(key);
+  ks.changed(key);
+  return int(added);
+};
+
 const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
 
 const KNOWN = new Map<string, { text: string; run: NativeScript }>([
   [sha1(SET_INTEREST_TAG_SCRIPT), { text: SET_INTEREST_TAG_SCRIPT, run: setInterestTag }],
   [sha1(UPDATE_ITEM_SCRIPT), { text: UPDATE_ITEM_SCRIPT, run: updateItem }],
+  [sha1(REPLACE_ITEM_SCRIPT), { text: REPLACE_ITEM_SCRIPT, run: replaceItem }],
 ]);
 
 /** The server's script cache: SHA1s loaded by SCRIPT LOAD or EVAL (FLUSHALL does not clear it). */
