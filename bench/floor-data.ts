@@ -35,7 +35,12 @@ export interface FloorData {
   readonly queries: readonly Float32Array[];
 }
 
-export function floorData(items: number, dim: number): FloorData {
+/**
+ * `withText`: each item also sets the schema's TEXT field `descr`, so it sets every field of the schema
+ * (vecrec then writes it with one HSET; an item that leaves a field out is written by a script that also
+ * removes that field: src/store/redis/items.ts).
+ */
+export function floorData(items: number, dim: number, withText = false): FloorData {
   const centres = (random: () => number) => Array.from({ length: 8 }, () => Float32Array.from({ length: dim }, () => random() * 2 - 1));
   const near = (random: () => number, centre: Float32Array) => Float32Array.from(centre, (c) => c + (random() - 0.5) * 0.6);
   const queryRandom = createRandom(7);
@@ -50,7 +55,11 @@ export function floorData(items: number, dim: number): FloorData {
           out.push({
             id: `item:${i}`,
             vector: near(random, cs[i % 8] as Float32Array),
-            fields: { labels: { type: "tag", values: [`c${i % 8}`] }, time: { type: "numeric", value: i } },
+            fields: {
+              labels: { type: "tag", values: [`c${i % 8}`] },
+              time: { type: "numeric", value: i },
+              ...(withText && { descr: { type: "text", value: `item ${i} of group c${i % 8}` } }),
+            },
           });
         }
         yield out;

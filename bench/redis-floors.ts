@@ -35,6 +35,8 @@ export interface RedisFloorFigures {
   readonly backend: string;
   /** items/s: vecrec Upsert into FLAT, pipelined HSET into FLAT (undefined when skipped), vecrec Upsert into HNSW. */
   readonly upsert: { readonly vecrecFlat: number; readonly directFlat?: number; readonly vecrecHnsw?: number; readonly streamFlat?: number };
+  /** items/s when every item sets every schema field (one HSET each in vecrec too): vecrec Upsert, pipelined HSET. */
+  readonly upsertComplete?: { readonly vecrec: number; readonly direct: number };
   readonly search: SearchFloorRow[];
 }
 
@@ -82,6 +84,21 @@ export async function benchRedisFloors(
       await store.dropIndex(streamed.name, { deleteItems: true });
       created.splice(created.indexOf(streamed.name), 1);
     }
+    let upsertComplete: RedisFloorFigures["upsertComplete"];
+    if (o.upsertFloor) {
+      // The same items with their TEXT field set too: every field of the schema, one HSET per item.
+      const complete = floorData(o.items, o.dim, true);
+      const viaVecrec = await create(floorSpec("floor-complete", o.dim, "FLAT"));
+      const vecrec = await vecrecUpsert(client, viaVecrec.name, complete);
+      await store.dropIndex(viaVecrec.name, { deleteItems: true });
+      created.splice(created.indexOf(viaVecrec.name), 1);
+      const viaHset = await create(floorSpec("floor-complete-hset", o.dim, "FLAT"));
+      const hset = await directHset(direct, keys, viaHset, complete);
+      await store.dropIndex(viaHset.name, { deleteItems: true });
+      created.splice(created.indexOf(viaHset.name), 1);
+      upsertComplete = { vecrec, direct: hset };
+      log(`[bench] ${backend}: items setting every field: vecrec Upsert ${Math.round(vecrec)} items/s, pipelined HSET ${Math.round(hset)} items/s`);
+    }
     let hnsw: IndexSpec | undefined;
     let vecrecHnsw: number | undefined;
     if (o.hnsw) {
@@ -113,6 +130,7 @@ export async function benchRedisFloors(
       backend,
       upsert: { vecrecFlat, ...(directFlat !== undefined && { directFlat }), ...(streamFlat !== undefined && { streamFlat }), ...(vecrecHnsw !== undefined && { vecrecHnsw }) },
       search,
+      ...(upsertComplete !== undefined && { upsertComplete }),
     };
   } finally {
     client?.close();
