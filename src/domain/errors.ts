@@ -58,6 +58,13 @@ export class IndexNotFoundError extends NotFoundError {
   }
 }
 
+export class AliasNotFoundError extends NotFoundError {
+  constructor(readonly alias: string, options?: ErrorOptions) {
+    super(`alias "${alias}" does not exist`, options);
+    this.name = "AliasNotFoundError";
+  }
+}
+
 export class ItemNotFoundError extends NotFoundError {
   constructor(readonly indexName: string, readonly itemId: string, options?: ErrorOptions) {
     super(`item "${itemId}" does not exist in index "${indexName}"`, options);

@@ -71,6 +71,8 @@ export interface IndexInfo {
   /** 0..1 */
   readonly indexingProgress: number;
   readonly indexingFailures: number;
+  /** The aliases pointing to the index, sorted by UTF-8 bytes (compareIds); absent or empty when none. */
+  readonly aliases?: readonly string[];
 }
 
 export const DEFAULT_INTEREST_THRESHOLD = 0.4;

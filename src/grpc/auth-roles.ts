@@ -39,6 +39,9 @@ export const VECTOR_SERVICE_ROLES: Readonly<Record<string, Role>> = {
   // admin: create, change and drop indexes.
   Index: "admin",
   DropIndex: "admin",
+  CreateAlias: "admin",
+  UpdateAlias: "admin",
+  DeleteAlias: "admin",
   UpdateInterests: "admin",
 };
 

@@ -145,5 +145,6 @@ export function encodeIndexInfo(info: DomainIndexInfo): IndexInfo {
     indexing: info.indexing,
     indexingProgress: info.indexingProgress,
     indexingFailures: info.indexingFailures,
+    aliases: [...(info.aliases ?? [])],
   };
 }

@@ -6,6 +6,12 @@
 import { Metadata } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type {
+  CreateAliasRequest,
+  CreateAliasResponse,
+  DeleteAliasRequest,
+  DeleteAliasResponse,
+  UpdateAliasRequest,
+  UpdateAliasResponse,
   DeleteItemsRequest,
   DeleteItemsResponse,
   DropIndexRequest,
@@ -77,6 +83,18 @@ async function listIndexes({ indexAdmin }: UseCases): Promise<ListIndexesRespons
 async function dropIndex({ indexAdmin }: UseCases, request: DropIndexRequest): Promise<DropIndexResponse> {
   await indexAdmin.dropIndex(request.indexName, request.deleteItems);
   return {};
+}
+
+async function createAlias({ indexAdmin }: UseCases, request: CreateAliasRequest): Promise<CreateAliasResponse> {
+  return indexAdmin.createAlias(request.alias, request.indexName);
+}
+
+async function updateAlias({ indexAdmin }: UseCases, request: UpdateAliasRequest): Promise<UpdateAliasResponse> {
+  return indexAdmin.updateAlias(request.alias, request.indexName);
+}
+
+async function deleteAlias({ indexAdmin }: UseCases, request: DeleteAliasRequest): Promise<DeleteAliasResponse> {
+  return indexAdmin.deleteAlias(request.alias);
 }
 
 async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterestsRequest): Promise<UpdateInterestsResponse> {
@@ -211,5 +229,8 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
       recordInteractions(useCases, request, signal),
     ),
     getInteractions: unaryCall("GetInteractions", logger, (request) => getInteractions(useCases, request)),
+    createAlias: unaryCall("CreateAlias", logger, (request) => createAlias(useCases, request)),
+    updateAlias: unaryCall("UpdateAlias", logger, (request) => updateAlias(useCases, request)),
+    deleteAlias: unaryCall("DeleteAlias", logger, (request) => deleteAlias(useCases, request)),
   };
 }

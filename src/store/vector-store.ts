@@ -95,10 +95,11 @@ export interface VectorStore {
 
   /**
    * Creates the index, or returns the existing one when its spec is equal (created=false).
-   * @throws AlreadyExistsError when an index of that name exists with another spec.
+   * @throws AlreadyExistsError when an index of that name exists with another spec, or an alias has
+   *   that name (domain/alias.ts).
    */
   createIndex(spec: IndexSpec): Promise<CreateIndexResult>;
-  /** @throws IndexNotFoundError */
+  /** The index's own name (not an alias), with its aliases. @throws IndexNotFoundError */
   getIndex(name: string): Promise<IndexInfo>;
   /**
    * The spec of index `name`, cheap: what every upsert, search and recommendation validates against.
@@ -107,13 +108,38 @@ export interface VectorStore {
    * store (createIndex, dropIndex, setInterests) are seen at once, another replica's within that time,
    * and an index found missing by any call is not served from the copy again. The embedded engine
    * answers from memory. Counters (item count, indexing state) are getIndex's.
-   * @throws IndexNotFoundError
+   *
+   * ALIASES are resolved here, and only here: `name` may be an alias, and the spec returned is its
+   * index's, whose `name` is the index's own; use cases pass that name to every other method (which take
+   * index names only). An alias is never cached: it is read each time (Redis: from the aliases hash,
+   * in the round trip that would read the definition), so a moved alias takes effect for the next call
+   * on every replica. (An index name cached here can only turn into an alias's name once the index is
+   * dropped; a call in that second finds the index missing, as for any dropped index.)
+   * @throws IndexNotFoundError (no index nor alias of that name)
    */
   getIndexSpec(name: string): Promise<IndexSpec>;
   /** Every index, sorted by name. */
   listIndexes(): Promise<IndexInfo[]>;
-  /** @throws IndexNotFoundError. With deleteItems, also the items' interactions. */
+  /**
+   * With deleteItems, also the items' interactions.
+   * @throws IndexNotFoundError; FailedPreconditionError when `name` is an alias, or aliases point to
+   *   the index (domain/alias.ts: nothing dropped)
+   */
   dropIndex(name: string, options: { deleteItems: boolean }): Promise<void>;
+  /**
+   * Creates alias `alias` of index `indexName` (domain/alias.ts); created=false when it already
+   * pointed there.
+   * @throws IndexNotFoundError; AlreadyExistsError (an index has that name, or the alias points to
+   *   another index); FailedPreconditionError (`indexName` is an alias)
+   */
+  createAlias(alias: string, indexName: string): Promise<{ created: boolean }>;
+  /**
+   * Moves an existing alias to index `indexName`; returns the index it pointed to before.
+   * @throws AliasNotFoundError, IndexNotFoundError; FailedPreconditionError (`indexName` is an alias)
+   */
+  updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }>;
+  /** Removes an alias; returns the index it pointed to. @throws AliasNotFoundError */
+  deleteAlias(alias: string): Promise<{ indexName: string }>;
   /**
    * Replaces the interests of the index definition (adding the tag field to the schema when it is new).
    * Does not touch items: the use case recomputes them with scanItems + setInterestTags.

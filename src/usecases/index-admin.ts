@@ -1,12 +1,14 @@
 /**
  * Index administration use cases: Index (idempotent create), GetIndex, ListIndexes, DropIndex and
- * UpdateInterests (which recomputes the interests of every item).
+ * UpdateInterests (which recomputes the interests of every item); CreateAlias, UpdateAlias, DeleteAlias
+ * (domain/alias.ts). GetIndex and UpdateInterests accept an alias; DropIndex does not (the store refuses).
  */
 import { throwIfViolations } from "../domain/errors.js";
 import { normalizeIndexSpec, normalizeInterestUpdate } from "../domain/index-spec.js";
 import type { IndexSpecInput, InterestInput } from "../domain/index-spec.js";
 import { deriveInterests } from "../domain/interests.js";
 import { indexNameViolations } from "../domain/request-limits.js";
+import { resolveIndexName } from "./index-spec-lookup.js";
 import type { IndexInfo, InterestSpec } from "../domain/schema.js";
 import type { CreateIndexResult, InterestTagUpdate, VectorStore } from "../store/vector-store.js";
 
@@ -41,6 +43,19 @@ export interface IndexAdmin {
    * @throws InvalidArgumentError (paths under `interests.`), IndexNotFoundError
    */
   updateInterests(indexName: string, interests: InterestInput | undefined): Promise<{ info: IndexInfo; itemsUpdated: number }>;
+  /**
+   * Creates alias `alias` of index `indexName` (its own name); `created` false when it already pointed there.
+   * @throws InvalidArgumentError (`alias`, `index_name`), IndexNotFoundError, AlreadyExistsError,
+   *   FailedPreconditionError (`indexName` is an alias)
+   */
+  createAlias(alias: string, indexName: string): Promise<{ created: boolean }>;
+  /**
+   * Moves an existing alias to index `indexName`.
+   * @throws InvalidArgumentError, AliasNotFoundError, IndexNotFoundError, FailedPreconditionError
+   */
+  updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }>;
+  /** @throws InvalidArgumentError (`alias`), AliasNotFoundError */
+  deleteAlias(alias: string): Promise<{ indexName: string }>;
 }
 
 export function createIndexAdmin(store: VectorStore): IndexAdmin {
@@ -51,7 +66,7 @@ export function createIndexAdmin(store: VectorStore): IndexAdmin {
 
     async getIndex(indexName) {
       throwIfViolations(indexNameViolations(indexName));
-      return store.getIndex(indexName);
+      return store.getIndex(await resolveIndexName(store, indexName));
     },
 
     listIndexes() {
@@ -63,8 +78,9 @@ export function createIndexAdmin(store: VectorStore): IndexAdmin {
       await store.dropIndex(indexName, { deleteItems });
     },
 
-    async updateInterests(indexName, input) {
-      throwIfViolations(indexNameViolations(indexName));
+    async updateInterests(name, input) {
+      throwIfViolations(indexNameViolations(name));
+      const indexName = await resolveIndexName(store, name);
       // Read now, not from the spec cache: the new interests are checked against the current schema.
       const current = await store.getIndex(indexName);
       const interests = input === undefined ? undefined : normalizeInterestUpdate(current.spec, input);
@@ -73,6 +89,21 @@ export function createIndexAdmin(store: VectorStore): IndexAdmin {
       if (tagField === undefined) return { info, itemsUpdated: 0 };
       const itemsUpdated = await recomputeInterests(store, indexName, tagField, interests);
       return { info, itemsUpdated };
+    },
+
+    async createAlias(alias, indexName) {
+      throwIfViolations([...indexNameViolations(alias, "alias"), ...indexNameViolations(indexName)]);
+      return store.createAlias(alias, indexName);
+    },
+
+    async updateAlias(alias, indexName) {
+      throwIfViolations([...indexNameViolations(alias, "alias"), ...indexNameViolations(indexName)]);
+      return store.updateAlias(alias, indexName);
+    },
+
+    async deleteAlias(alias) {
+      throwIfViolations(indexNameViolations(alias, "alias"));
+      return store.deleteAlias(alias);
     },
   };
 }

@@ -36,3 +36,13 @@ export function throwIfInvalid(
   violations.throwIfAny();
   if (spec === undefined) throw new IndexNotFoundError(indexName);
 }
+
+/**
+ * The index's own name for `indexName`, which may be an alias (VectorStore.getIndexSpec resolves it):
+ * for the calls that do not validate against the spec, so that every call resolves an alias once, at
+ * its start. `indexName` must be well-formed (checked by the caller).
+ * @throws IndexNotFoundError
+ */
+export async function resolveIndexName(store: VectorStore, indexName: string): Promise<string> {
+  return (await store.getIndexSpec(indexName)).name;
+}

@@ -20,6 +20,7 @@ import {
 } from "../domain/request-limits.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
+import { resolveIndexName } from "./index-spec-lookup.js";
 
 /**
  * One interaction of RecordInteractions as the transport decoded it (weight defaults to 1, the time to
@@ -54,7 +55,8 @@ export interface InteractionService {
 export function createInteractionService(store: VectorStore): InteractionService {
   return {
     async record(indexName, interactions, signal, durability) {
-      return store.recordInteractions(indexName, validateInteractions(indexName, interactions), { signal, durability });
+      const valid = validateInteractions(indexName, interactions);
+      return store.recordInteractions(await resolveIndexName(store, indexName), valid, { signal, durability });
     },
 
     async get(indexName, userId, page) {
@@ -63,7 +65,7 @@ export function createInteractionService(store: VectorStore): InteractionService
       violations.push(...offsetViolations(page.offset, "offset"));
       throwIfViolations(violations);
       const limit = page.limit === 0 ? DEFAULT_INTERACTIONS_PAGE : page.limit;
-      return store.getInteractions(indexName, userId, { offset: page.offset, limit });
+      return store.getInteractions(await resolveIndexName(store, indexName), userId, { offset: page.offset, limit });
     },
   };
 }

@@ -20,7 +20,7 @@ import { vectorField } from "../domain/schema.js";
 import { roundVector, typedVectorViolations } from "../domain/element-type.js";
 import { ViolationCollector, type Decoded } from "../domain/violations.js";
 import type { VectorStore } from "../store/vector-store.js";
-import { lookUpIndexSpec, throwIfInvalid } from "./index-spec-lookup.js";
+import { lookUpIndexSpec, resolveIndexName, throwIfInvalid } from "./index-spec-lookup.js";
 import { runUpsertStream, type UpsertStreamAck, type UpsertStreamMessage } from "./upsert-stream.js";
 
 /**
@@ -118,7 +118,8 @@ export function createItemService(store: VectorStore): ItemService {
     async upsert(indexName, inputs, signal, durability) {
       const spec = await lookUpIndexSpec(store, indexName);
       const items = validateUpsert(indexName, inputs, spec);
-      await store.upsert(indexName, items, { signal, durability });
+      // The index's own name: `indexName` may be an alias, resolved once, by the lookup.
+      await store.upsert(spec?.name ?? indexName, items, { signal, durability });
       return items.length;
     },
 
@@ -130,7 +131,7 @@ export function createItemService(store: VectorStore): ItemService {
       const filter = violations.decoded(draft.filter);
       if (filter !== undefined && spec !== undefined) violations.addAll(filterViolations(filter, spec, draft.filterField));
       throwIfInvalid(violations, draft.indexName, spec);
-      return store.exportItems(draft.indexName, {
+      return store.exportItems(spec.name, {
         filter: filter as FilterNode,
         afterId: draft.afterId === "" ? undefined : draft.afterId,
         batchSize: EXPORT_BATCH,
@@ -145,7 +146,7 @@ export function createItemService(store: VectorStore): ItemService {
     async updateItems(indexName, inputs, { createMissing, signal, durability }) {
       const spec = await lookUpIndexSpec(store, indexName);
       const updates = validateUpdates(indexName, inputs, spec);
-      const outcomes = await store.updateItems(indexName, updates, { createMissing, signal, durability });
+      const outcomes = await store.updateItems(spec?.name ?? indexName, updates, { createMissing, signal, durability });
       const result: UpdateItemsResult = { updatedCount: 0, createdCount: 0, missingIds: [] };
       outcomes.forEach((outcome, i) => {
         if (outcome === "updated") result.updatedCount++;
@@ -157,7 +158,7 @@ export function createItemService(store: VectorStore): ItemService {
 
     async getItems(indexName, ids, includeVectors) {
       throwIfViolations([...indexNameViolations(indexName), ...idListViolations(ids, "ids")]);
-      const found = await store.getItems(indexName, ids, { includeVectors });
+      const found = await store.getItems(await resolveIndexName(store, indexName), ids, { includeVectors });
       const items: Item[] = [];
       const missingIds: string[] = [];
       ids.forEach((id, i) => {
@@ -170,7 +171,7 @@ export function createItemService(store: VectorStore): ItemService {
 
     async deleteItems(indexName, ids, signal, durability) {
       throwIfViolations([...indexNameViolations(indexName), ...idListViolations(ids, "ids")]);
-      return store.deleteItems(indexName, ids, { signal, durability });
+      return store.deleteItems(await resolveIndexName(store, indexName), ids, { signal, durability });
     },
   };
 }

@@ -358,7 +358,8 @@ export function validateRecommend(draft: RecommendDraft, spec: IndexSpec | undef
   const itemIndex = draft.itemIndexName ?? "";
   if (itemIndex !== "" && itemSpec === undefined) throw new IndexNotFoundError(itemIndex);
   return {
-    indexName: draft.indexName,
+    // The index's own name: `draft.indexName` may be an alias, resolved once, by the lookup.
+    indexName: spec.name,
     spec,
     user: user as RecommendCommand["user"],
     neighborCount: draft.neighborCount === 0 ? DEFAULT_NEIGHBOR_COUNT : draft.neighborCount,
@@ -404,7 +405,7 @@ function validateItemShaping(draft: RecommendDraft, itemSpec: IndexSpec | undefi
     violations.addAll(intRangeViolations(cap.maxPerValue, CATEGORY_CAP_RANGE, fieldPath("category_cap", "max_per_value")));
   }
   if (!wantsFilter && cap === undefined) return undefined;
-  return { indexName, spec: itemSpec, filter: wantsFilter ? filter : undefined, cap };
+  return { indexName: itemSpec.name, spec: itemSpec, filter: wantsFilter ? filter : undefined, cap };
 }
 
 /** The weights by kind (undefined when none is given); each entry is checked at its own index. */

@@ -286,5 +286,6 @@ export function validateSearch(draft: SearchDraft, spec: IndexSpec | undefined):
     ...(draft.signal !== undefined && { signal: draft.signal }),
   };
   const aroundItem = draft.query !== undefined && "itemId" in draft.query ? draft.query.itemId : undefined;
-  return { indexName: draft.indexName, spec, aroundItem, query, diversity: draft.diversity ?? 0 };
+  // The index's own name: `draft.indexName` may be an alias, resolved once, by the lookup.
+  return { indexName: spec.name, spec, aroundItem, query, diversity: draft.diversity ?? 0 };
 }

@@ -50,6 +50,8 @@ export async function* runUpsertStream(
 ): AsyncGenerator<UpsertStreamAck, void, undefined> {
   const source = messages[Symbol.asyncIterator]();
   let indexName: string | undefined;
+  /** The index's own name, once the first message resolved `indexName` (which may be an alias). */
+  let target: string | undefined;
   let position = 0;
   let messageIndex = 0;
   let totalAccepted = 0;
@@ -70,8 +72,10 @@ export async function* runUpsertStream(
     if (message.items.length > MAX_BATCH_ITEMS) {
       throwIfViolations([{ field: "items", description: `must hold at most ${MAX_BATCH_ITEMS} elements per message (got ${message.items.length})` }]);
     }
-    const spec = await lookUpIndexSpec(store, indexName);
+    // An alias is resolved once, by the first message's lookup: the whole stream writes to that index.
+    const spec = await lookUpIndexSpec(store, target ?? indexName);
     if (spec === undefined) throw new IndexNotFoundError(indexName);
+    target = spec.name;
     const { items, rejected } = validateStreamItems(message.items, spec);
     const first = position;
     position += message.items.length;
@@ -87,7 +91,7 @@ export async function* runUpsertStream(
       const writing =
         prepared.items.length === 0
           ? Promise.resolve()
-          : store.upsert(indexName as string, prepared.items, { signal, durability: prepared.durability });
+          : store.upsert(target ?? (indexName as string), prepared.items, { signal, durability: prepared.durability });
       // Read and validate the next message while this one is written (and no further).
       pending = prepareNext();
       pending.catch(() => undefined); // its failure is thrown when it is awaited

@@ -31,7 +31,7 @@ describeVectorStoreContract("embedded, durable (data directory)", () => {
   });
 });
 
-const WRITES = new Set(["createIndex", "dropIndex", "setInterests", "upsert", "updateItems", "deleteItems", "setInterestTags", "recordInteractions"]);
+const WRITES = new Set(["createIndex", "dropIndex", "setInterests", "upsert", "updateItems", "deleteItems", "setInterestTags", "recordInteractions", "createAlias", "updateAlias", "deleteAlias"]);
 
 /**
  * A store that closes and reopens itself from its directory after each write, when no other call is in

@@ -20,6 +20,7 @@
  *   walk-through.ts    the blog's recommendation flow
  *   interactions.ts    record, dedupe, order, page, several users, per index
  *   unknown-index.ts   IndexNotFoundError from every method
+ *   aliases.ts         aliases: create, move, delete, resolution, namespace; every use case through one
  *
  * To add a test, put it in the file of its concern (a new concern: a new file with a
  * `describeX(ctx: ContractContext)` called below). Create every index with `ctx.createIndex`, so the
@@ -27,6 +28,7 @@
  * (field-values.ts, filter-builders.ts).
  */
 import { describe } from "vitest";
+import { describeAliases } from "./suite/aliases.js";
 import { useContractStore, type ContractStoreHandle } from "./suite/context.js";
 import { describeDiversity } from "./suite/diversity.js";
 import { describeElementTypes } from "./suite/element-types.js";
@@ -58,5 +60,6 @@ export function describeVectorStoreContract(name: string, makeStore: () => Promi
     describeWalkThrough(ctx);
     describeInteractions(ctx);
     describeUnknownIndex(ctx);
+    describeAliases(ctx);
   });
 }

@@ -58,6 +58,9 @@ const CALLS: readonly { method: string; role: Role; request: JsonValue }[] = [
   { method: "Recommend", role: "read", request: { indexName: "sec", userId: "user:1", neighborCount: 5, limit: 5 } },
   { method: "UpdateInterests", role: "admin", request: { indexName: "sec", interests: { categoryNames: ["books", "comics", "computers"], threshold: 0.5 } } },
   { method: "DeleteItems", role: "write", request: { indexName: "sec", ids: ["user:2"] } },
+  { method: "CreateAlias", role: "admin", request: { alias: "sec_live", indexName: "sec" } },
+  { method: "UpdateAlias", role: "admin", request: { alias: "sec_live", indexName: "sec" } },
+  { method: "DeleteAlias", role: "admin", request: { alias: "sec_live" } },
   { method: "DropIndex", role: "admin", request: { indexName: "sec", deleteItems: true } },
 ];
 

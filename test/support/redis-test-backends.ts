@@ -90,7 +90,11 @@ export async function openRedisStore(
   return {
     store,
     async cleanup() {
-      if (backend.real) for (const info of await store.listIndexes()) await store.dropIndex(info.spec.name, { deleteItems: true });
+      if (backend.real) {
+        const infos = await store.listIndexes();
+        for (const alias of infos.flatMap((info) => info.aliases ?? [])) await store.deleteAlias(alias);
+        for (const info of infos) await store.dropIndex(info.spec.name, { deleteItems: true });
+      }
       await store.close();
       await server.close();
     },

@@ -8,11 +8,13 @@
  *   write-path.ts      the state and THE WRITE PATH (`mutate`: memory change + its persisted delta,
  *                      answered once durable; a failed commit stops the store)
  *   load-persisted.ts  memory rebuilt at open; the data of dropped indexes
- *   index-admin.ts     index definitions (create, drop, interests, get, list)
+ *   index-admin.ts     index definitions (create, drop, interests, get, list); alias resolution
+ *   aliases.ts         aliases created, moved, deleted (persisted as one meta record)
  *   item-writes.ts     items and interactions written
  *   reads.ts           reads, export/scan walks, searches
  */
 import type { VectorStore } from "../vector-store.js";
+import { embeddedAliases } from "./aliases.js";
 import { embeddedIndexAdmin } from "./index-admin.js";
 import { embeddedItemWrites } from "./item-writes.js";
 import { memoryPersistence, type Persistence } from "./persistence.js";
@@ -29,6 +31,7 @@ export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): VectorS
   return {
     backend: "embedded",
     ...embeddedIndexAdmin(state),
+    ...embeddedAliases(state),
     ...embeddedItemWrites(state),
     ...embeddedReads(state),
     isAvailable: () => state.isAvailable(),

@@ -2,9 +2,13 @@
  * The embedded engine's index definitions: create, read, list, drop, change interests. Every change goes
  * through the write path (write-path.ts) and names its delta (putIndex, deleteIndex, the kept items).
  *
+ * Aliases (aliases.ts, domain/alias.ts) are resolved by getIndexSpec only; dropIndex refuses an alias
+ * and an index that aliases point to.
+ *
  * Like Redis, dropping an index without deleting items keeps its data (items and interactions), and an
  * index created again under the same name finds it.
  */
+import { aliasesOf, dropAliasedIndex, dropThroughAlias, indexNamedLikeAlias } from "../../domain/alias.js";
 import { AlreadyExistsError } from "../../domain/errors.js";
 import { interestTagField, specsEqual } from "../../domain/index-spec.js";
 import type { Item } from "../../domain/item.js";
@@ -13,7 +17,7 @@ import { vectorField } from "../../domain/schema.js";
 import type { CreateIndexResult, VectorStore } from "../vector-store.js";
 import { EmbeddedIndex } from "./embedded-index.js";
 import { adaptFields } from "./load-persisted.js";
-import { infoOf, run, runAsync, type EmbeddedState } from "./write-path.js";
+import { run, runAsync, type EmbeddedState } from "./write-path.js";
 
 export type IndexAdmin = Pick<VectorStore, "createIndex" | "getIndex" | "getIndexSpec" | "listIndexes" | "dropIndex" | "setInterests">;
 
@@ -26,9 +30,11 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
           state.open();
           const existing = indexes.get(spec.name);
           if (existing !== undefined) {
-            if (specsEqual(existing.spec, spec)) return { value: { created: false, info: infoOf(existing) } };
+            if (specsEqual(existing.spec, spec)) return { value: { created: false, info: state.infoOf(existing) } };
             throw new AlreadyExistsError(`index "${spec.name}" already exists with another spec`);
           }
+          const aliased = state.aliases.get(spec.name);
+          if (aliased !== undefined) throw indexNamedLikeAlias(spec.name, aliased);
           const orphan = orphans.get(spec.name);
           orphans.delete(spec.name);
           const index = new EmbeddedIndex(spec, orphan?.interactions);
@@ -46,7 +52,7 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
           }
           indexes.set(spec.name, index);
           return {
-            value: { created: true, info: infoOf(index) },
+            value: { created: true, info: state.infoOf(index) },
             persist: (batch) => {
               batch.putIndex({ spec, live: true });
               // The kept items as the new schema reads them.
@@ -58,11 +64,11 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
     },
 
     getIndex(name: string): Promise<IndexInfo> {
-      return run(() => infoOf(state.indexOf(name)));
+      return run(() => state.infoOf(state.indexOf(name)));
     },
 
     getIndexSpec(name: string): Promise<IndexSpec> {
-      return run(() => state.indexOf(name).spec);
+      return run(() => state.resolve(name).spec);
     },
 
     listIndexes(): Promise<IndexInfo[]> {
@@ -70,14 +76,19 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
         state.open();
         return [...indexes.values()]
           .sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0))
-          .map(infoOf);
+          .map((index) => state.infoOf(index));
       });
     },
 
     dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
       return runAsync(() =>
         state.write(() => {
+          state.open();
+          const target = state.aliases.get(name);
+          if (target !== undefined) throw dropThroughAlias(name, target);
           const index = state.indexOf(name);
+          const aliases = aliasesOf(state.aliases, name);
+          if (aliases.length > 0) throw dropAliasedIndex(name, aliases);
           indexes.delete(name);
           if (options.deleteItems) {
             return {
@@ -111,7 +122,7 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
           }
           const next: IndexSpec = interests === undefined ? { name: spec.name, fields } : { name: spec.name, fields, interests };
           index.spec = next;
-          return { value: infoOf(index), persist: (batch) => batch.putIndex({ spec: next, live: true }) };
+          return { value: state.infoOf(index), persist: (batch) => batch.putIndex({ spec: next, live: true }) };
         }),
       );
     },

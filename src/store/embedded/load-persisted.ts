@@ -10,6 +10,9 @@ import { EmbeddedIndex } from "./embedded-index.js";
 import { InteractionLog } from "./interaction-log.js";
 import type { Persistence } from "./persistence.js";
 
+/** The putMeta key of the alias table: a record alias → index name. */
+export const ALIASES_META_KEY = "aliases";
+
 /** Items upserted at a time while the arenas are rebuilt at open. */
 const LOAD_BATCH_ITEMS = 8192;
 
@@ -21,15 +24,18 @@ export interface OrphanedData {
 }
 
 /**
- * Rebuilds memory from what `persistence` kept: index definitions, then items (the arenas filled in
+ * Rebuilds memory from what `persistence` kept: aliases, index definitions, then items (the arenas filled in
  * batches, in the order stored), then interactions. Items of a dropped index wait as orphans.
  */
 export function loadPersisted(
   persistence: Persistence,
   indexes: Map<string, EmbeddedIndex>,
   orphans: Map<string, OrphanedData>,
+  aliases: Map<string, string>,
 ): void {
   const data = persistence.load();
+  const aliasTable = data.meta.get(ALIASES_META_KEY) as Record<string, string> | undefined;
+  for (const [alias, target] of Object.entries(aliasTable ?? {})) aliases.set(alias, target);
   for (const record of data.indexes) {
     const name = record.spec.name;
     if (record.live) indexes.set(name, new EmbeddedIndex(record.spec));

@@ -10,6 +10,7 @@
  * on the batch is lost on restart. A commit that fails (disk full, I/O error) leaves memory ahead of the
  * disk: the store then stops (every call UNAVAILABLE, health NOT_SERVING) until restarted from the disk.
  */
+import { aliasesOf } from "../../domain/alias.js";
 import { FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
 import type { IndexInfo } from "../../domain/schema.js";
 import type { WriteOptions } from "../vector-store.js";
@@ -26,13 +27,15 @@ export interface Change<T> {
 export class EmbeddedState {
   readonly indexes = new Map<string, EmbeddedIndex>();
   readonly orphans = new Map<string, OrphanedData>();
+  /** alias → index name (domain/alias.ts); persisted whole under putMeta(ALIASES_META_KEY). */
+  readonly aliases = new Map<string, string>();
   private closed = false;
   /** Set when a commit failed: memory is ahead of the disk, so nothing is served any more. */
   private failure: Error | undefined;
   private readonly availabilityListeners = new Set<(available: boolean) => void>();
 
   constructor(readonly persistence: Persistence) {
-    loadPersisted(persistence, this.indexes, this.orphans);
+    loadPersisted(persistence, this.indexes, this.orphans, this.aliases);
   }
 
   /** @throws UnavailableError once closed or after a failed commit. */
@@ -52,6 +55,21 @@ export class EmbeddedState {
     const index = this.indexes.get(name);
     if (index === undefined) throw new IndexNotFoundError(name);
     return index;
+  }
+
+  /** The index named `name`, or the one alias `name` points to. @throws IndexNotFoundError, UnavailableError */
+  resolve(name: string): EmbeddedIndex {
+    this.open();
+    const index = this.indexes.get(name) ?? this.indexes.get(this.aliases.get(name) ?? "");
+    if (index === undefined) throw new IndexNotFoundError(name);
+    return index;
+  }
+
+  /** What getIndex tells of `index`, its aliases included. */
+  infoOf(index: EmbeddedIndex): IndexInfo {
+    const info = infoOf(index);
+    const aliases = aliasesOf(this.aliases, index.spec.name);
+    return aliases.length === 0 ? info : { ...info, aliases };
   }
 
   /**

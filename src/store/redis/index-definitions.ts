@@ -47,6 +47,7 @@ interface CachedSpec {
 export class IndexDefinitions {
   readonly #connection: RedisConnection;
   readonly #key: string;
+  readonly #aliasesKey: string;
   readonly #cacheMs: number;
   readonly #cache = new Map<string, CachedSpec>();
   /** Whether this process has seen the definitions hash holding something (see IndexVanishedError). */
@@ -55,6 +56,7 @@ export class IndexDefinitions {
   constructor(connection: RedisConnection, keys: RedisKeys, cacheMs: number) {
     this.#connection = connection;
     this.#key = keys.definitions;
+    this.#aliasesKey = keys.aliases;
     this.#cacheMs = cacheMs;
     connection.onAvailabilityChange((available) => {
       if (!available) this.#cache.clear();
@@ -77,13 +79,49 @@ export class IndexDefinitions {
     return spec;
   }
 
-  /** The definition of `name`, possibly cached for cacheMs. @throws IndexNotFoundError (IndexVanishedError) */
+  /**
+   * The definition of index `name`, or of the index alias `name` points to (read now: see the header);
+   * index definitions possibly cached for cacheMs.
+   * @throws IndexNotFoundError (IndexVanishedError)
+   */
   async get(name: string, signal?: AbortSignal): Promise<IndexSpec> {
     const cached = this.#cache.get(name);
     if (cached !== undefined && cached.until > Date.now()) return cached.spec;
-    const spec = await this.read(name, signal);
-    if (spec === undefined) throw await this.notFound(name);
-    return spec;
+    const [spec, target] = await Promise.all([this.read(name, signal), this.aliasTarget(name, signal)]);
+    if (spec !== undefined) return spec;
+    if (target !== undefined) {
+      const cachedTarget = this.#cache.get(target);
+      if (cachedTarget !== undefined && cachedTarget.until > Date.now()) return cachedTarget.spec;
+      const targetSpec = await this.read(target, signal);
+      // An alias left pointing to a missing index (its drop raced the alias's creation): not found.
+      if (targetSpec !== undefined) return targetSpec;
+    }
+    throw await this.notFound(name);
+  }
+
+  /** The index alias `alias` points to (read now, never cached), undefined when it is no alias. */
+  async aliasTarget(alias: string, signal?: AbortSignal): Promise<string | undefined> {
+    const raw = await this.#connection.send(["HGET", this.#aliasesKey, alias], { key: this.#aliasesKey, signal });
+    return raw === null || raw === undefined ? undefined : replyText(raw);
+  }
+
+  /** Every alias → index name (read now). */
+  async aliasTable(signal?: AbortSignal): Promise<Map<string, string>> {
+    const entries = replyEntries(await this.#connection.send(["HGETALL", this.#aliasesKey], { key: this.#aliasesKey, signal }));
+    return new Map(entries.map(([alias, target]) => [replyText(alias), replyText(target)]));
+  }
+
+  /** Sends a command on the aliases hash (alias-operations.ts writes it through here). */
+  sendAliases(command: string[], signal?: AbortSignal) {
+    return this.#connection.send(command, { key: this.#aliasesKey, signal });
+  }
+
+  get aliasesKey(): string {
+    return this.#aliasesKey;
+  }
+
+  get definitionsKey(): string {
+    return this.#key;
   }
 
   /**

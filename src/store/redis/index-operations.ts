@@ -10,6 +10,7 @@
  * FT.INFO is the coordinator's sum; the DD sweep SCANs every primary.
  */
 import { RedisRoom } from "./redis-room.js";
+import { aliasesOf, dropAliasedIndex, dropThroughAlias, indexNamedLikeAlias } from "../../domain/alias.js";
 import { AlreadyExistsError, UnavailableError } from "../../domain/errors.js";
 import { interestTagField, specsEqual } from "../../domain/index-spec.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
@@ -60,6 +61,11 @@ export class IndexOperations extends RedisRoom {
   }
 
   async createIndex(spec: IndexSpec): Promise<CreateIndexResult> {
+    // Indexes and aliases share one namespace (domain/alias.ts). Two hashes, so not atomic with the
+    // claim: an alias created on another replica in between would be refused by its own check of the
+    // definitions hash only if it comes after this claim (alias-operations.ts).
+    const aliased = await this.definitions.aliasTarget(spec.name);
+    if (aliased !== undefined) throw indexNamedLikeAlias(spec.name, aliased);
     if (!(await this.definitions.claim(spec))) {
       const existing = await this.definitions.read(spec.name);
       if (existing === undefined) return await this.createIndex(spec); // dropped in between
@@ -86,33 +92,40 @@ export class IndexOperations extends RedisRoom {
   }
 
   async getIndex(name: string): Promise<IndexInfo> {
-    const [specReply, infoReply] = await Promise.allSettled([
+    const [specReply, infoReply, aliasReply] = await Promise.allSettled([
       this.definitions.read(name),
       this.send(ftInfoArgs(this.keys, name)),
+      this.definitions.aliasTable(),
     ]);
     if (specReply.status === "rejected") throw specReply.reason;
+    if (aliasReply.status === "rejected") throw aliasReply.reason;
     if (specReply.value === undefined) throw await this.definitions.notFound(name);
-    return await this.#indexInfo(specReply.value, infoReply);
+    return await this.#indexInfo(specReply.value, infoReply, aliasReply.value);
   }
 
   async listIndexes(): Promise<IndexInfo[]> {
-    const specs = await this.definitions.all();
+    const [specs, aliases] = await Promise.all([this.definitions.all(), this.definitions.aliasTable()]);
     // One round trip for every FT.INFO.
     const infos = await Promise.allSettled(specs.map((spec) => this.send(ftInfoArgs(this.keys, spec.name))));
-    return await Promise.all(specs.map((spec, i) => this.#indexInfo(spec, infos[i] as PromiseSettledResult<Reply>)));
+    return await Promise.all(specs.map((spec, i) => this.#indexInfo(spec, infos[i] as PromiseSettledResult<Reply>, aliases)));
   }
 
   /** FT.INFO of `spec`, recreating the FT index first when only the definition survived. */
-  async #indexInfo(spec: IndexSpec, infoReply: PromiseSettledResult<Reply>): Promise<IndexInfo> {
-    if (infoReply.status === "fulfilled") return toIndexInfo(spec, parseInfoReply(infoReply.value));
+  async #indexInfo(spec: IndexSpec, infoReply: PromiseSettledResult<Reply>, aliases: ReadonlyMap<string, string>): Promise<IndexInfo> {
+    const aliasNames = aliasesOf(aliases, spec.name);
+    if (infoReply.status === "fulfilled") return toIndexInfo(spec, parseInfoReply(infoReply.value), aliasNames);
     if (!isUnknownIndexError(infoReply.reason)) throw infoReply.reason;
     await this.ensureFtIndex(spec);
-    return toIndexInfo(spec, parseInfoReply(await this.send(ftInfoArgs(this.keys, spec.name))));
+    return toIndexInfo(spec, parseInfoReply(await this.send(ftInfoArgs(this.keys, spec.name))), aliasNames);
   }
 
   async dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
-    const spec = await this.definitions.read(name);
+    const [spec, aliases] = await Promise.all([this.definitions.read(name), this.definitions.aliasTable()]);
+    const target = aliases.get(name);
+    if (target !== undefined) throw dropThroughAlias(name, target);
     if (spec === undefined) throw await this.definitions.notFound(name);
+    const pointing = aliasesOf(aliases, name);
+    if (pointing.length > 0) throw dropAliasedIndex(name, pointing);
     try {
       await this.send(ftDropIndexArgs(this.keys, name, { deleteDocuments: options.deleteItems }));
     } catch (error) {
@@ -156,12 +169,13 @@ export class IndexOperations extends RedisRoom {
   }
 }
 
-function toIndexInfo(spec: IndexSpec, info: FtInfo): IndexInfo {
-  return {
+function toIndexInfo(spec: IndexSpec, info: FtInfo, aliases: readonly string[]): IndexInfo {
+  const base: IndexInfo = {
     spec,
     itemCount: info.numDocs,
     indexing: info.indexing,
     indexingProgress: info.percentIndexed,
     indexingFailures: info.hashIndexingFailures,
   };
+  return aliases.length === 0 ? base : { ...base, aliases };
 }

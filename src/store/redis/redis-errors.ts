@@ -113,6 +113,11 @@ export function isUnknownIndexError(error: unknown): boolean {
   return text.includes("no such index") || text.includes("unknown index name");
 }
 
+/** True when FT.ALIASDEL found no such alias: `Alias does not exist`. */
+export function isAliasMissingError(error: unknown): boolean {
+  return error instanceof Error && error.message.toLowerCase().includes("alias does not exist");
+}
+
 /** True when a Redis error reply says FT.CREATE found an index of that name. */
 export function isIndexExistsError(error: unknown): boolean {
   return error instanceof Error && error.message.toLowerCase().includes("index already exists");

@@ -18,6 +18,8 @@ export interface RedisKeys {
   readonly prefix: string;
   /** Hash of index definitions: field = index name, value = JSON IndexSpec. */
   readonly definitions: string;
+  /** Hash of aliases: field = alias, value = the index name it points to (index-definitions.ts). */
+  readonly aliases: string;
   /** Name of the FT index behind a vecrec index (namespaced by the prefix). */
   ftIndex(index: string): string;
   /** The PREFIX of the FT index: every item hash of `index` starts with it. */
@@ -43,6 +45,7 @@ export function createRedisKeys(prefix = "vecrec:"): RedisKeys {
   return {
     prefix,
     definitions: `${prefix}indexes`,
+    aliases: `${prefix}aliases`,
     ftIndex: (index) => `${prefix}idx:${index}`,
     itemPrefix: (index) => `${prefix}${index}:item:`,
     item: (index, id) => `${prefix}${index}:item:${id}`,

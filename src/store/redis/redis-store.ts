@@ -3,7 +3,8 @@
  * server or an OSS Cluster (found out by asking the server, see connection.ts).
  *
  * The rooms: connection.ts and cluster-connection.ts (connecting, routing, availability);
- * index-definitions.ts and index-operations.ts (definitions and FT indexes); items.ts; interactions.ts;
+ * index-definitions.ts and index-operations.ts (definitions and FT indexes); alias-operations.ts
+ * (aliases: the aliases hash and the FT aliases); items.ts; interactions.ts;
  * interest-tags.ts; search.ts; commands/ holds each FT.* command's arguments beside its reply parser.
  *
  * Key layout (redis-keys.ts), unchanged since the first version, so data written by any earlier
@@ -45,6 +46,7 @@ import { redactUrl, redactUrlsIn, selectedDatabase, splitRedisUrls } from "./con
 import { observeConnection } from "./observed-connection.js";
 import { IndexDefinitions } from "./index-definitions.js";
 import { IndexOperations } from "./index-operations.js";
+import { AliasOperations } from "./alias-operations.js";
 import { InteractionOperations } from "./interactions.js";
 import { InterestTagOperations } from "./interest-tags.js";
 import { ItemOperations } from "./items.js";
@@ -152,6 +154,7 @@ class RedisStore implements VectorStore {
   readonly #connection: RedisConnection;
   readonly #definitions: IndexDefinitions;
   readonly #indexes: IndexOperations;
+  readonly #aliases: AliasOperations;
   readonly #items: ItemOperations;
   readonly #tags: InterestTagOperations;
   readonly #interactions: InteractionOperations;
@@ -170,6 +173,7 @@ class RedisStore implements VectorStore {
     this.#definitions = definitions;
     const context = { connection, keys, definitions };
     this.#indexes = new IndexOperations(context);
+    this.#aliases = new AliasOperations(context, this.#indexes);
     this.#items = new ItemOperations(context);
     this.#tags = new InterestTagOperations(context);
     this.#interactions = new InteractionOperations(context);
@@ -234,6 +238,18 @@ class RedisStore implements VectorStore {
 
   dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
     return this.#call(name, () => this.#indexes.dropIndex(name, options));
+  }
+
+  createAlias(alias: string, indexName: string): Promise<{ created: boolean }> {
+    return this.#call(indexName, () => this.#aliases.createAlias(alias, indexName));
+  }
+
+  updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }> {
+    return this.#call(indexName, () => this.#aliases.updateAlias(alias, indexName));
+  }
+
+  deleteAlias(alias: string): Promise<{ indexName: string }> {
+    return this.#call(undefined, () => this.#aliases.deleteAlias(alias));
   }
 
   setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {

@@ -29,6 +29,8 @@ import { Timestamp } from "../../google/protobuf/timestamp.js";
  *
  * Conventions used throughout this file:
  * - Names (indexes, fields, item ids, user ids) are case-sensitive UTF-8 strings.
+ * - Wherever a request names an index (`index_name`, `item_index_name`), an alias of it (CreateAlias)
+ *   may be given instead, resolved once at the start of the call; DropIndex excepted.
  * - Distances are exactly what the Redis Query Engine returns (lower is closer): COSINE gives
  *   `1 - cos(a, b)` (0..2), IP gives `1 - dot(a, b)` (may be negative), L2 gives the *squared*
  *   Euclidean distance. They are computed in float32, so an identical vector may score 6e-8, not 0.
@@ -585,11 +587,16 @@ export interface IndexInfo {
   indexingProgress: number;
   /** Number of items the backend failed to index since the index was created (Redis never lowers it). */
   indexingFailures: number;
+  /** The aliases pointing to this index (see CreateAlias), sorted (UTF-8 byte order); empty when none. */
+  aliases: string[];
 }
 
 /** Request of VectorService.Index. */
 export interface IndexRequest {
-  /** Name of the index: 1..64 characters of letters, digits, `_` and `-`. */
+  /**
+   * Name of the index: 1..64 characters of letters, digits, `_` and `-`. ALREADY_EXISTS when an alias
+   * has this name (indexes and aliases share one namespace).
+   */
   indexName: string;
   /** The schema. Empty means the default schema (see the Index rpc). */
   fields: FieldSchema[];
@@ -1227,6 +1234,49 @@ export interface ExportItemsRequest {
 export interface ExportItemsResponse {
   /** The item, with its vector and every metadata field it has. */
   item?: Item | undefined;
+}
+
+/** Request of VectorService.CreateAlias. */
+export interface CreateAliasRequest {
+  /**
+   * The alias: 1..64 characters of letters, digits, `_` and `-`, starting with a letter (like an index
+   * name, and sharing their namespace: no index may have this name).
+   */
+  alias: string;
+  /** The index it points to: the index's own name (not another alias). */
+  indexName: string;
+}
+
+/** Response of VectorService.CreateAlias. */
+export interface CreateAliasResponse {
+  /** True when this call created the alias, false when it already pointed to `index_name`. */
+  created: boolean;
+}
+
+/** Request of VectorService.UpdateAlias. */
+export interface UpdateAliasRequest {
+  /** The existing alias to move (same rules as CreateAliasRequest.alias). */
+  alias: string;
+  /** The index it points to from now on: the index's own name (not another alias). */
+  indexName: string;
+}
+
+/** Response of VectorService.UpdateAlias. */
+export interface UpdateAliasResponse {
+  /** The index the alias pointed to before this call (equal to `index_name` when it did not move). */
+  previousIndexName: string;
+}
+
+/** Request of VectorService.DeleteAlias. */
+export interface DeleteAliasRequest {
+  /** The alias to remove (same rules as CreateAliasRequest.alias). */
+  alias: string;
+}
+
+/** Response of VectorService.DeleteAlias. */
+export interface DeleteAliasResponse {
+  /** The index the alias pointed to (still there). */
+  indexName: string;
 }
 
 function createBaseVector(): Vector {
@@ -2345,6 +2395,7 @@ function createBaseIndexInfo(): IndexInfo {
     indexing: false,
     indexingProgress: 0,
     indexingFailures: 0,
+    aliases: [],
   };
 }
 
@@ -2370,6 +2421,9 @@ export const IndexInfo: MessageFns<IndexInfo> = {
     }
     if (message.indexingFailures !== 0) {
       writer.uint32(56).uint64(message.indexingFailures);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -2443,6 +2497,14 @@ export const IndexInfo: MessageFns<IndexInfo> = {
             message.indexingFailures = longToNumber(reader.uint64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2480,6 +2542,7 @@ export const IndexInfo: MessageFns<IndexInfo> = {
         : isSet(object.indexing_failures)
         ? globalThis.Number(object.indexing_failures)
         : 0,
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -2506,6 +2569,9 @@ export const IndexInfo: MessageFns<IndexInfo> = {
     if (message.indexingFailures !== 0) {
       obj.indexingFailures = Math.round(message.indexingFailures);
     }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
     return obj;
   },
 
@@ -2523,6 +2589,7 @@ export const IndexInfo: MessageFns<IndexInfo> = {
     message.indexing = object.indexing ?? false;
     message.indexingProgress = object.indexingProgress ?? 0;
     message.indexingFailures = object.indexingFailures ?? 0;
+    message.aliases = object.aliases?.map((e) => e) || [];
     return message;
   },
 };
@@ -7778,6 +7845,464 @@ export const ExportItemsResponse: MessageFns<ExportItemsResponse> = {
   },
 };
 
+function createBaseCreateAliasRequest(): CreateAliasRequest {
+  return { alias: "", indexName: "" };
+}
+
+export const CreateAliasRequest: MessageFns<CreateAliasRequest> = {
+  encode(message: CreateAliasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alias !== "") {
+      writer.uint32(10).string(message.alias);
+    }
+    if (message.indexName !== "") {
+      writer.uint32(18).string(message.indexName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAliasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAliasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alias = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.indexName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAliasRequest {
+    return {
+      alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
+      indexName: isSet(object.indexName)
+        ? globalThis.String(object.indexName)
+        : isSet(object.index_name)
+        ? globalThis.String(object.index_name)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateAliasRequest): unknown {
+    const obj: any = {};
+    if (message.alias !== "") {
+      obj.alias = message.alias;
+    }
+    if (message.indexName !== "") {
+      obj.indexName = message.indexName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateAliasRequest>, I>>(base?: I): CreateAliasRequest {
+    return CreateAliasRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateAliasRequest>, I>>(object: I): CreateAliasRequest {
+    const message = createBaseCreateAliasRequest();
+    message.alias = object.alias ?? "";
+    message.indexName = object.indexName ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateAliasResponse(): CreateAliasResponse {
+  return { created: false };
+}
+
+export const CreateAliasResponse: MessageFns<CreateAliasResponse> = {
+  encode(message: CreateAliasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.created !== false) {
+      writer.uint32(8).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAliasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAliasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAliasResponse {
+    return { created: isSet(object.created) ? globalThis.Boolean(object.created) : false };
+  },
+
+  toJSON(message: CreateAliasResponse): unknown {
+    const obj: any = {};
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateAliasResponse>, I>>(base?: I): CreateAliasResponse {
+    return CreateAliasResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateAliasResponse>, I>>(object: I): CreateAliasResponse {
+    const message = createBaseCreateAliasResponse();
+    message.created = object.created ?? false;
+    return message;
+  },
+};
+
+function createBaseUpdateAliasRequest(): UpdateAliasRequest {
+  return { alias: "", indexName: "" };
+}
+
+export const UpdateAliasRequest: MessageFns<UpdateAliasRequest> = {
+  encode(message: UpdateAliasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alias !== "") {
+      writer.uint32(10).string(message.alias);
+    }
+    if (message.indexName !== "") {
+      writer.uint32(18).string(message.indexName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateAliasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateAliasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alias = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.indexName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateAliasRequest {
+    return {
+      alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
+      indexName: isSet(object.indexName)
+        ? globalThis.String(object.indexName)
+        : isSet(object.index_name)
+        ? globalThis.String(object.index_name)
+        : "",
+    };
+  },
+
+  toJSON(message: UpdateAliasRequest): unknown {
+    const obj: any = {};
+    if (message.alias !== "") {
+      obj.alias = message.alias;
+    }
+    if (message.indexName !== "") {
+      obj.indexName = message.indexName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateAliasRequest>, I>>(base?: I): UpdateAliasRequest {
+    return UpdateAliasRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateAliasRequest>, I>>(object: I): UpdateAliasRequest {
+    const message = createBaseUpdateAliasRequest();
+    message.alias = object.alias ?? "";
+    message.indexName = object.indexName ?? "";
+    return message;
+  },
+};
+
+function createBaseUpdateAliasResponse(): UpdateAliasResponse {
+  return { previousIndexName: "" };
+}
+
+export const UpdateAliasResponse: MessageFns<UpdateAliasResponse> = {
+  encode(message: UpdateAliasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.previousIndexName !== "") {
+      writer.uint32(10).string(message.previousIndexName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateAliasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateAliasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.previousIndexName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateAliasResponse {
+    return {
+      previousIndexName: isSet(object.previousIndexName)
+        ? globalThis.String(object.previousIndexName)
+        : isSet(object.previous_index_name)
+        ? globalThis.String(object.previous_index_name)
+        : "",
+    };
+  },
+
+  toJSON(message: UpdateAliasResponse): unknown {
+    const obj: any = {};
+    if (message.previousIndexName !== "") {
+      obj.previousIndexName = message.previousIndexName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateAliasResponse>, I>>(base?: I): UpdateAliasResponse {
+    return UpdateAliasResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateAliasResponse>, I>>(object: I): UpdateAliasResponse {
+    const message = createBaseUpdateAliasResponse();
+    message.previousIndexName = object.previousIndexName ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteAliasRequest(): DeleteAliasRequest {
+  return { alias: "" };
+}
+
+export const DeleteAliasRequest: MessageFns<DeleteAliasRequest> = {
+  encode(message: DeleteAliasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alias !== "") {
+      writer.uint32(10).string(message.alias);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAliasRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAliasRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alias = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteAliasRequest {
+    return { alias: isSet(object.alias) ? globalThis.String(object.alias) : "" };
+  },
+
+  toJSON(message: DeleteAliasRequest): unknown {
+    const obj: any = {};
+    if (message.alias !== "") {
+      obj.alias = message.alias;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteAliasRequest>, I>>(base?: I): DeleteAliasRequest {
+    return DeleteAliasRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteAliasRequest>, I>>(object: I): DeleteAliasRequest {
+    const message = createBaseDeleteAliasRequest();
+    message.alias = object.alias ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteAliasResponse(): DeleteAliasResponse {
+  return { indexName: "" };
+}
+
+export const DeleteAliasResponse: MessageFns<DeleteAliasResponse> = {
+  encode(message: DeleteAliasResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.indexName !== "") {
+      writer.uint32(10).string(message.indexName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAliasResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAliasResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.indexName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteAliasResponse {
+    return {
+      indexName: isSet(object.indexName)
+        ? globalThis.String(object.indexName)
+        : isSet(object.index_name)
+        ? globalThis.String(object.index_name)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteAliasResponse): unknown {
+    const obj: any = {};
+    if (message.indexName !== "") {
+      obj.indexName = message.indexName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteAliasResponse>, I>>(base?: I): DeleteAliasResponse {
+    return DeleteAliasResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteAliasResponse>, I>>(object: I): DeleteAliasResponse {
+    const message = createBaseDeleteAliasResponse();
+    message.indexName = object.indexName ?? "";
+    return message;
+  },
+};
+
 /**
  * VectorService stores items (a float vector plus metadata) in indexes, answers hybrid
  * metadata-plus-KNN searches as streams, and recommends items from what nearest neighbours did.
@@ -7819,7 +8344,12 @@ export const VectorServiceService = {
     responseSerialize: (value: ListIndexesResponse): Buffer => Buffer.from(ListIndexesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListIndexesResponse => ListIndexesResponse.decode(value),
   },
-  /** DropIndex removes an index, and its items and their interactions when `delete_items` is set. */
+  /**
+   * DropIndex removes an index, and its items and their interactions when `delete_items` is set.
+   * It takes the index's own name: FAILED_PRECONDITION for an alias, and for an index that aliases
+   * still point to (the message names them: move or delete them first, so that no client's alias
+   * silently stops working).
+   */
   dropIndex: {
     path: "/vecrec.v1.VectorService/DropIndex" as const,
     requestStream: false as const,
@@ -8026,6 +8556,49 @@ export const VectorServiceService = {
     responseSerialize: (value: ExportItemsResponse): Buffer => Buffer.from(ExportItemsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExportItemsResponse => ExportItemsResponse.decode(value),
   },
+  /**
+   * CreateAlias gives an index a second name, an alias, which every RPC taking an index name accepts in
+   * its place (DropIndex excepted: it takes the index's own name). Move it to another index with
+   * UpdateAlias to switch clients from one index to another (a rebuilt one) without changing them: the
+   * next call through the alias, on any vecrec process, goes to the new index. Idempotent: creating an
+   * alias that already points to the same index succeeds (`created` false). ALREADY_EXISTS when the
+   * alias points to another index, or when an index has that name; NOT_FOUND when the index does not
+   * exist; FAILED_PRECONDITION when `index_name` is itself an alias (aliases point to indexes only).
+   */
+  createAlias: {
+    path: "/vecrec.v1.VectorService/CreateAlias" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateAliasRequest): Buffer => Buffer.from(CreateAliasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateAliasRequest => CreateAliasRequest.decode(value),
+    responseSerialize: (value: CreateAliasResponse): Buffer => Buffer.from(CreateAliasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateAliasResponse => CreateAliasResponse.decode(value),
+  },
+  /**
+   * UpdateAlias moves an existing alias to another index (Redis FT.ALIASUPDATE, Milvus AlterAlias).
+   * NOT_FOUND when the alias or the index does not exist (an unknown alias is not created: use
+   * CreateAlias); FAILED_PRECONDITION when `index_name` is itself an alias. Calls already running keep
+   * the index they started on.
+   */
+  updateAlias: {
+    path: "/vecrec.v1.VectorService/UpdateAlias" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateAliasRequest): Buffer => Buffer.from(UpdateAliasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateAliasRequest => UpdateAliasRequest.decode(value),
+    responseSerialize: (value: UpdateAliasResponse): Buffer => Buffer.from(UpdateAliasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateAliasResponse => UpdateAliasResponse.decode(value),
+  },
+  /** DeleteAlias removes an alias; its index is untouched. NOT_FOUND when there is no such alias. */
+  deleteAlias: {
+    path: "/vecrec.v1.VectorService/DeleteAlias" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteAliasRequest): Buffer => Buffer.from(DeleteAliasRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteAliasRequest => DeleteAliasRequest.decode(value),
+    responseSerialize: (value: DeleteAliasResponse): Buffer => Buffer.from(DeleteAliasResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteAliasResponse => DeleteAliasResponse.decode(value),
+  },
 } as const;
 
 export interface VectorServiceServer extends UntypedServiceImplementation {
@@ -8040,7 +8613,12 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
   getIndex: handleUnaryCall<GetIndexRequest, GetIndexResponse>;
   /** ListIndexes describes every index, sorted by name. */
   listIndexes: handleUnaryCall<ListIndexesRequest, ListIndexesResponse>;
-  /** DropIndex removes an index, and its items and their interactions when `delete_items` is set. */
+  /**
+   * DropIndex removes an index, and its items and their interactions when `delete_items` is set.
+   * It takes the index's own name: FAILED_PRECONDITION for an alias, and for an index that aliases
+   * still point to (the message names them: move or delete them first, so that no client's alias
+   * silently stops working).
+   */
   dropIndex: handleUnaryCall<DropIndexRequest, DropIndexResponse>;
   /**
    * UpdateInterests changes the interest categories or threshold of an index (or removes them), then
@@ -8144,6 +8722,25 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * per call.
    */
   exportItems: handleServerStreamingCall<ExportItemsRequest, ExportItemsResponse>;
+  /**
+   * CreateAlias gives an index a second name, an alias, which every RPC taking an index name accepts in
+   * its place (DropIndex excepted: it takes the index's own name). Move it to another index with
+   * UpdateAlias to switch clients from one index to another (a rebuilt one) without changing them: the
+   * next call through the alias, on any vecrec process, goes to the new index. Idempotent: creating an
+   * alias that already points to the same index succeeds (`created` false). ALREADY_EXISTS when the
+   * alias points to another index, or when an index has that name; NOT_FOUND when the index does not
+   * exist; FAILED_PRECONDITION when `index_name` is itself an alias (aliases point to indexes only).
+   */
+  createAlias: handleUnaryCall<CreateAliasRequest, CreateAliasResponse>;
+  /**
+   * UpdateAlias moves an existing alias to another index (Redis FT.ALIASUPDATE, Milvus AlterAlias).
+   * NOT_FOUND when the alias or the index does not exist (an unknown alias is not created: use
+   * CreateAlias); FAILED_PRECONDITION when `index_name` is itself an alias. Calls already running keep
+   * the index they started on.
+   */
+  updateAlias: handleUnaryCall<UpdateAliasRequest, UpdateAliasResponse>;
+  /** DeleteAlias removes an alias; its index is untouched. NOT_FOUND when there is no such alias. */
+  deleteAlias: handleUnaryCall<DeleteAliasRequest, DeleteAliasResponse>;
 }
 
 export interface VectorServiceClient extends Client {
@@ -8200,7 +8797,12 @@ export interface VectorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListIndexesResponse) => void,
   ): ClientUnaryCall;
-  /** DropIndex removes an index, and its items and their interactions when `delete_items` is set. */
+  /**
+   * DropIndex removes an index, and its items and their interactions when `delete_items` is set.
+   * It takes the index's own name: FAILED_PRECONDITION for an alias, and for an index that aliases
+   * still point to (the message names them: move or delete them first, so that no client's alias
+   * silently stops working).
+   */
   dropIndex(
     request: DropIndexRequest,
     callback: (error: ServiceError | null, response: DropIndexResponse) => void,
@@ -8436,6 +9038,67 @@ export interface VectorServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<ExportItemsResponse>;
+  /**
+   * CreateAlias gives an index a second name, an alias, which every RPC taking an index name accepts in
+   * its place (DropIndex excepted: it takes the index's own name). Move it to another index with
+   * UpdateAlias to switch clients from one index to another (a rebuilt one) without changing them: the
+   * next call through the alias, on any vecrec process, goes to the new index. Idempotent: creating an
+   * alias that already points to the same index succeeds (`created` false). ALREADY_EXISTS when the
+   * alias points to another index, or when an index has that name; NOT_FOUND when the index does not
+   * exist; FAILED_PRECONDITION when `index_name` is itself an alias (aliases point to indexes only).
+   */
+  createAlias(
+    request: CreateAliasRequest,
+    callback: (error: ServiceError | null, response: CreateAliasResponse) => void,
+  ): ClientUnaryCall;
+  createAlias(
+    request: CreateAliasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateAliasResponse) => void,
+  ): ClientUnaryCall;
+  createAlias(
+    request: CreateAliasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateAliasResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * UpdateAlias moves an existing alias to another index (Redis FT.ALIASUPDATE, Milvus AlterAlias).
+   * NOT_FOUND when the alias or the index does not exist (an unknown alias is not created: use
+   * CreateAlias); FAILED_PRECONDITION when `index_name` is itself an alias. Calls already running keep
+   * the index they started on.
+   */
+  updateAlias(
+    request: UpdateAliasRequest,
+    callback: (error: ServiceError | null, response: UpdateAliasResponse) => void,
+  ): ClientUnaryCall;
+  updateAlias(
+    request: UpdateAliasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateAliasResponse) => void,
+  ): ClientUnaryCall;
+  updateAlias(
+    request: UpdateAliasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateAliasResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteAlias removes an alias; its index is untouched. NOT_FOUND when there is no such alias. */
+  deleteAlias(
+    request: DeleteAliasRequest,
+    callback: (error: ServiceError | null, response: DeleteAliasResponse) => void,
+  ): ClientUnaryCall;
+  deleteAlias(
+    request: DeleteAliasRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteAliasResponse) => void,
+  ): ClientUnaryCall;
+  deleteAlias(
+    request: DeleteAliasRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteAliasResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const VectorServiceClient = makeGenericClientConstructor(

@@ -1,0 +1,106 @@
+/**
+ * Aliases on Redis (domain/alias.ts). Two things per alias, kept in step:
+ *   1. vecrec's own alias: a field of the aliases hash `<prefix>aliases` (alias → index name), the
+ *      SOURCE OF TRUTH: every vecrec call resolves aliases from it (IndexDefinitions.get, read each
+ *      time, never cached), so a moved alias takes effect for the next call on every replica;
+ *   2. the FT alias `<prefix>idx:<alias>` → `<prefix>idx:<index>` (FT.ALIASUPDATE/FT.ALIASDEL,
+ *      commands/ft-alias.ts), for whoever queries Redis directly (FT.SEARCH on the alias).
+ * Every command touches one key or none (the FT ones are keyless: on a cluster the coordinator applies
+ * them on every shard), so all of it is cluster-safe; the two writes are not one transaction.
+ *
+ * A crash (or a lost connection) between them: create and move write the hash first, then the FT
+ * alias; delete removes the FT alias first, then the hash field. So the hash is never behind what a
+ * call acknowledged, and vecrec is right at once; only the FT alias may be missing, stale or left over.
+ * Repeating the call repairs it: CreateAlias of an alias already pointing there and UpdateAlias to the
+ * same index re-send FT.ALIASUPDATE (which adds or moves), DeleteAlias finds the hash field still there.
+ * Two replicas moving one alias at once: the hash keeps the last HSET, the FT alias the last
+ * FT.ALIASUPDATE, which may differ; the next UpdateAlias sets both.
+ *
+ * Checks (an index named like the alias, a target that is itself an alias or missing) are read in the
+ * same round trip before writing, not atomically with the write (two hashes): an index created with
+ * the alias's name on another replica at that very moment could coexist with it; resolution then
+ * prefers the index (IndexDefinitions.get reads the definition first).
+ */
+import { aliasNamedLikeIndex, aliasPointsElsewhere, aliasToAlias } from "../../domain/alias.js";
+import { AliasNotFoundError } from "../../domain/errors.js";
+import type { IndexSpec } from "../../domain/schema.js";
+import { ftAliasDelArgs, ftAliasUpdateArgs } from "./commands/ft-alias.js";
+import type { IndexOperations } from "./index-operations.js";
+import { isAliasMissingError, isUnknownIndexError } from "./redis-errors.js";
+import { RedisRoom, type StoreContext } from "./redis-room.js";
+import { replyNumber } from "./reply-parsers.js";
+
+export class AliasOperations extends RedisRoom {
+  readonly #indexes: IndexOperations;
+
+  constructor(context: StoreContext, indexes: IndexOperations) {
+    super(context);
+    this.#indexes = indexes;
+  }
+
+  /**
+   * What the alias points to now, after checking that `indexName` can be its target.
+   * @throws AlreadyExistsError (an index is named `alias`), FailedPreconditionError (the target is an
+   *   alias), IndexNotFoundError
+   */
+  async #check(alias: string, indexName: string): Promise<{ current: string | undefined; spec: IndexSpec }> {
+    const [aliasIsIndex, spec, targetIsAlias, current] = await Promise.all([
+      this.definitions.read(alias),
+      this.definitions.read(indexName),
+      this.definitions.aliasTarget(indexName),
+      this.definitions.aliasTarget(alias),
+    ]);
+    if (aliasIsIndex !== undefined) throw aliasNamedLikeIndex(alias);
+    if (targetIsAlias !== undefined) throw aliasToAlias(indexName, targetIsAlias);
+    if (spec === undefined) throw await this.definitions.notFound(indexName);
+    return { current, spec };
+  }
+
+  /** The FT alias to `spec`'s FT index (recreated first when only the definition survived). */
+  async #pointFtAlias(alias: string, spec: IndexSpec): Promise<void> {
+    try {
+      await this.send(ftAliasUpdateArgs(this.keys, alias, spec.name));
+    } catch (error) {
+      if (!isUnknownIndexError(error)) throw error;
+      await this.#indexes.ensureFtIndex(spec);
+      await this.send(ftAliasUpdateArgs(this.keys, alias, spec.name));
+    }
+  }
+
+  async createAlias(alias: string, indexName: string): Promise<{ created: boolean }> {
+    const { current, spec } = await this.#check(alias, indexName);
+    if (current !== undefined && current !== indexName) throw aliasPointsElsewhere(alias, current);
+    let created = false;
+    if (current === undefined) {
+      created = replyNumber(await this.definitions.sendAliases(["HSETNX", this.definitions.aliasesKey, alias, indexName])) === 1;
+      if (!created) {
+        // Created by another call meanwhile.
+        const now = await this.definitions.aliasTarget(alias);
+        if (now !== undefined && now !== indexName) throw aliasPointsElsewhere(alias, now);
+      }
+    }
+    // Also when it existed: repairs an FT alias a crash left behind (see the header).
+    await this.#pointFtAlias(alias, spec);
+    return { created };
+  }
+
+  async updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }> {
+    const { current, spec } = await this.#check(alias, indexName);
+    if (current === undefined) throw new AliasNotFoundError(alias);
+    if (current !== indexName) await this.definitions.sendAliases(["HSET", this.definitions.aliasesKey, alias, indexName]);
+    await this.#pointFtAlias(alias, spec);
+    return { previousIndexName: current };
+  }
+
+  async deleteAlias(alias: string): Promise<{ indexName: string }> {
+    const indexName = await this.definitions.aliasTarget(alias);
+    if (indexName === undefined) throw new AliasNotFoundError(alias);
+    try {
+      await this.send(ftAliasDelArgs(this.keys, alias));
+    } catch (error) {
+      if (!isAliasMissingError(error)) throw error;
+    }
+    await this.definitions.sendAliases(["HDEL", this.definitions.aliasesKey, alias]);
+    return { indexName };
+  }
+}
