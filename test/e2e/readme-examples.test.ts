@@ -317,6 +317,11 @@ function checkPromise(run: BufCurlRun, outcome: Outcome): string | undefined {
         for (const d of distances) expect(d).toBeLessThanOrEqual(radius);
         return "range search";
       }
+      if (request.index_name === "people") {
+        // Through the alias of users: the same answer as the index itself.
+        expect(hits.map((h) => h.id)).toEqual(["user:1", "user:2"]);
+        return "search through an alias";
+      }
       if (request.vector !== undefined) {
         // The query is user:1's own vector: user:1 comes first, then user:2; the total is in the trailer.
         expect(hits.map((h) => h.id)).toEqual(["user:1", "user:2"]);
@@ -348,6 +353,15 @@ function checkPromise(run: BufCurlRun, outcome: Outcome): string | undefined {
       }
       return "recommend";
     }
+    case "vecrec.v1.VectorService/CreateAlias":
+      expect(messages).toEqual([{ created: true }]);
+      return "create alias";
+    case "vecrec.v1.VectorService/UpdateAlias":
+      expect(messages).toEqual([{ previousIndexName: "users" }]);
+      return "move alias";
+    case "vecrec.v1.VectorService/DeleteAlias":
+      expect(messages).toEqual([{ indexName: "compact" }]);
+      return "delete alias";
     default:
       return undefined;
   }
@@ -365,6 +379,10 @@ const EXPECTED_PROMISES = [
   "get items",
   "recommend",
   "shaped recommend",
+  "create alias",
+  "search through an alias",
+  "move alias",
+  "delete alias",
 ];
 
 // ---- the tests ----
