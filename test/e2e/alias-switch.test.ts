@@ -17,6 +17,7 @@ import {
   DeleteAliasRequest,
   DistanceMetric,
   DropIndexRequest,
+  FieldSchema,
   GetIndexRequest,
   IndexRequest,
   SearchRequest,
@@ -53,7 +54,7 @@ describe.each(BACKENDS)("alias switch under load ($name)", (backend) => {
     await h?.close();
   });
 
-  const index = (request: Parameters<typeof IndexRequest.fromPartial>[0]) => unary((cb) => h.client.index(IndexRequest.fromPartial(request), cb));
+  const index = (request: IndexRequest) => unary((cb) => h.client.index(request, cb));
   const upsert = (indexName: string, dimension: number, gen: string, from: number, to: number) =>
     unary((cb) =>
       h.client.upsert(
@@ -70,13 +71,13 @@ describe.each(BACKENDS)("alias switch under load ($name)", (backend) => {
     );
 
   it("moves the alias to a rebuilt index (other dimension, metric, algorithm) with zero failed calls", async () => {
-    await index({
+    await index(IndexRequest.fromPartial({
       indexName: "catalog_v1",
       fields: [
-        { name: "gen", type: { $case: "tag", value: {} } },
-        { name: "vec", type: { $case: "vector", value: { dimension: 4, distanceMetric: DistanceMetric.DISTANCE_METRIC_COSINE } } },
+        FieldSchema.fromPartial({ name: "gen", type: { $case: "tag", value: {} } }),
+        FieldSchema.fromPartial({ name: "vec", type: { $case: "vector", value: { dimension: 4, distanceMetric: DistanceMetric.DISTANCE_METRIC_COSINE } } }),
       ],
-    });
+    }));
     await upsert("catalog_v1", 4, "v1", 0, ITEMS);
     await unary((cb) => h.client.createAlias(CreateAliasRequest.fromPartial({ alias: "catalog", indexName: "catalog_v1" }), cb));
 
@@ -103,19 +104,19 @@ describe.each(BACKENDS)("alias switch under load ($name)", (backend) => {
     const clients = Array.from({ length: CLIENTS }, (_, c) => client(c));
 
     // The rebuild, while the clients run: 8 dimensions, L2, HNSW.
-    await index({
+    await index(IndexRequest.fromPartial({
       indexName: "catalog_v2",
       fields: [
-        { name: "gen", type: { $case: "tag", value: {} } },
-        {
+        FieldSchema.fromPartial({ name: "gen", type: { $case: "tag", value: {} } }),
+        FieldSchema.fromPartial({
           name: "vec",
           type: {
             $case: "vector",
             value: { dimension: 8, distanceMetric: DistanceMetric.DISTANCE_METRIC_L2, algorithm: VectorAlgorithm.VECTOR_ALGORITHM_HNSW },
           },
-        },
+        }),
       ],
-    });
+    }));
     for (let from = 0; from < ITEMS; from += 10) await upsert("catalog_v2", 8, "v2", from, from + 10);
     for (let attempt = 0; attempt < 100; attempt++) {
       const info = await unary<GetIndexResponse>((cb) => h.client.getIndex(GetIndexRequest.fromPartial({ indexName: "catalog_v2" }), cb));

@@ -47,7 +47,24 @@ describe("index spec cache of the Redis store (stand-in, two replicas)", () => {
   });
 
   const definitionReads = (since: number) =>
-    standIn.commandLog.slice(since).filter((argv) => (argv[0] ?? "").toUpperCase() === "HGET").length;
+    standIn.commandLog.slice(since).filter((argv) => (argv[0] ?? "").toUpperCase() === "HGET" && argv[1] === "spec-cache:indexes").length;
+  const aliasReads = (since: number) =>
+    standIn.commandLog.slice(since).filter((argv) => (argv[0] ?? "").toUpperCase() === "HGET" && argv[1] === "spec-cache:aliases").length;
+
+  it("never caches an alias: each resolution reads it, so a move is seen by the other replica at once", async () => {
+    await mine.createIndex(defaultIndexSpec("alias_a", 2));
+    await mine.createIndex(defaultIndexSpec("alias_b", 3));
+    await mine.createAlias("alias_live", "alias_a");
+    expect(await other.getIndexSpec("alias_live")).toEqual(defaultIndexSpec("alias_a", 2));
+    const start = standIn.commandLog.length;
+    await mine.updateAlias("alias_live", "alias_b");
+    expect(await other.getIndexSpec("alias_live")).toEqual(defaultIndexSpec("alias_b", 3));
+    expect(await other.getIndexSpec("alias_live")).toEqual(defaultIndexSpec("alias_b", 3));
+    // Each resolution of the alias read it; the index behind it came from the cache after the first time.
+    expect(aliasReads(start)).toBeGreaterThanOrEqual(2);
+    await mine.deleteAlias("alias_live");
+    await expect(other.getIndexSpec("alias_live")).rejects.toBeInstanceOf(IndexNotFoundError);
+  });
 
   it("reads a definition once per cache time, not per call", async () => {
     await mine.createIndex(defaultIndexSpec("once", 2));
