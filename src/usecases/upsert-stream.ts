@@ -1,9 +1,13 @@
 /**
  * UpsertStream: items arrive in messages for one index; each message's items are validated one by one
  * (bad items are rejected with their reasons, the rest written) and the message is acknowledged once
- * written. Flow control: the next message is read and validated while the current one is written, and
- * no further: a stream holds at most two messages here (one being written, one validated), whatever
- * the client sends, since the source is only pulled when this generator is ready for it.
+ * written. Writes overlap: up to WRITES_IN_FLIGHT messages are being written at once (on Redis the
+ * next message's commands are already on their way while Redis executes the ones before, so Redis never
+ * waits for vecrec between messages), and the next message is read and validated meanwhile, no further:
+ * a stream holds at most WRITES_IN_FLIGHT + 1 messages here, whatever the client sends, since the source
+ * is only pulled when this generator is ready for it. Acknowledgements stay in message order. Writes of
+ * one id in two messages land in order: each store applies one call's writes after the earlier call's
+ * (one connection per Redis node, commands in order; the embedded store's write path in call order).
  */
 import type { Durability } from "../domain/durability.js";
 import { IndexNotFoundError, throwIfAborted, throwIfViolations } from "../domain/errors.js";
@@ -30,6 +34,9 @@ export interface UpsertStreamAck {
   readonly totalAccepted: number;
   readonly totalRejected: number;
 }
+
+/** Messages being written at once. */
+export const WRITES_IN_FLIGHT = 2;
 
 interface Prepared {
   readonly items: Item[];
@@ -83,30 +90,48 @@ export async function* runUpsertStream(
   }
 
   let pending = prepareNext();
+  const writing: { readonly prepared: Prepared; readonly written: Promise<void> }[] = [];
+  const acknowledge = async (): Promise<UpsertStreamAck> => {
+    const { prepared, written } = writing.shift() as (typeof writing)[number];
+    await written;
+    totalAccepted += prepared.items.length;
+    totalRejected += prepared.rejected.length;
+    return {
+      messageIndex: messageIndex++,
+      acceptedCount: prepared.items.length,
+      rejected: prepared.rejected,
+      totalAccepted,
+      totalRejected,
+    };
+  };
   try {
     for (;;) {
-      const prepared = await pending;
-      if (prepared === undefined) return;
+      let prepared: Prepared | undefined;
+      try {
+        prepared = await pending;
+      } catch (error) {
+        // A bad next message ends the stream, after the messages already being written are acknowledged.
+        while (writing.length > 0) yield await acknowledge();
+        throw error;
+      }
+      if (prepared === undefined) break;
       throwIfAborted(signal);
-      const writing =
+      const written =
         prepared.items.length === 0
           ? Promise.resolve()
           : store.upsert(target ?? (indexName as string), prepared.items, { signal, durability: prepared.durability });
-      // Read and validate the next message while this one is written (and no further).
+      written.catch(() => undefined); // its failure is thrown when it is acknowledged
+      writing.push({ prepared, written });
+      // Read and validate the next message while these are written (and no further).
       pending = prepareNext();
       pending.catch(() => undefined); // its failure is thrown when it is awaited
-      await writing;
-      totalAccepted += prepared.items.length;
-      totalRejected += prepared.rejected.length;
-      yield {
-        messageIndex: messageIndex++,
-        acceptedCount: prepared.items.length,
-        rejected: prepared.rejected,
-        totalAccepted,
-        totalRejected,
-      };
+      if (writing.length >= WRITES_IN_FLIGHT) yield await acknowledge();
     }
+    while (writing.length > 0) yield await acknowledge();
   } finally {
+    // A failed write ends the stream while the next message may still be written: the call answers only
+    // once nothing it sent is in flight (that write stands or fails whole per item, unacknowledged).
+    await Promise.allSettled(writing.map((w) => w.written));
     // The source is the call's messages: stop reading them (not awaited: a read may be waiting on the client).
     source.return?.(undefined).catch(() => undefined);
   }

@@ -3,6 +3,7 @@
  * id and reason; NOT_FOUND / INVALID_ARGUMENT for bad streams; the server's memory bound with a client
  * that writes without reading; a cut stream keeps every acknowledged message; re-sending is idempotent.
  */
+import { WRITES_IN_FLIGHT } from "../../src/usecases/upsert-stream.js";
 import { status, type ClientDuplexStream, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -98,6 +99,21 @@ describe.each(BACKENDS)("UpsertStream end to end ($name)", (backend) => {
     expect(await count(["s1", "s2", "s3", "s4", "bad dim"])).toBe(4);
   });
 
+  it("writes an id repeated in later messages in message order (the last one wins), though messages are written two at once", async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `again-${i}`);
+    const call = h.client.upsertStream();
+    const done = acks(call);
+    for (let m = 1; m <= 30; m++) call.write({ indexName: index, items: ids.map((id) => item(id, [1, m, 0], m)) });
+    call.end();
+    const { acks: got, error } = await done;
+    expect(error).toBeUndefined();
+    expect(got.map((a) => a.messageIndex)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    const stored = await unary<GetItemsResponse>((cb) =>
+      h.client.getItems(GetItemsRequest.fromPartial({ indexName: index, ids, includeVectors: true }), cb),
+    );
+    expect(stored.items.map((i) => i.fields.time?.kind)).toEqual(ids.map(() => ({ $case: "number", value: 30 })));
+  });
+
   it("fails an unknown index with NOT_FOUND and a changed index name with INVALID_ARGUMENT", async () => {
     const unknown = h.client.upsertStream();
     const first = acks(unknown);
@@ -136,7 +152,7 @@ describe.each(BACKENDS)("UpsertStream end to end ($name)", (backend) => {
     // Writes everything at once, without reading; the client buffers what HTTP/2 flow control holds back.
     for (const message of messages) call.write(message, () => flushed++);
     call.end();
-    await eventually(() => upsertCalls === 1, "the first message to reach the store");
+    await eventually(() => upsertCalls === WRITES_IN_FLIGHT, "the first messages to reach the store");
     // Let the transport settle: what the client could hand over while the server holds the store.
     let last = -1;
     await eventually(() => {
@@ -144,10 +160,10 @@ describe.each(BACKENDS)("UpsertStream end to end ($name)", (backend) => {
       last = flushed;
       return settled && flushed > 0;
     }, "the client's writes to stop progressing");
-    // At most 4 messages held by the server plus the HTTP/2 windows (64 KiB each side) and socket
-    // buffers: far from the 200 written.
+    // At most 5 messages held by the server (2 being written, 1 validated, 1 read, 1 being received)
+    // plus the HTTP/2 windows (64 KiB each side) and socket buffers: far from the 200 written.
     expect(flushed).toBeLessThanOrEqual(20);
-    expect(upsertCalls).toBe(1);
+    expect(upsertCalls).toBe(WRITES_IN_FLIGHT);
     } finally {
       gate = undefined;
       release();

@@ -8516,9 +8516,9 @@ export const VectorServiceService = {
    * (position, id, reason) and the rest are written. Items replace stored items whole, as Upsert does;
    * within one message a repeated id is written in order (the last one wins). Re-sending items is
    * idempotent, so resending every message after the last acknowledged one is safe.
-   * Flow control: the server reads a message only once the one before it is validated, holding at most
-   * 4 request messages per call (one being written, one validated and waiting, one read, one being
-   * received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * Flow control: the server writes up to two messages at once and reads a message only once the one
+   * before it is validated, holding at most 5 request messages per call (two being written, one
+   * validated and waiting, one read, one being received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
    * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
    * about 1000 items per message (at most 10000, and at most 128 MiB).
    * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
@@ -8699,9 +8699,9 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * (position, id, reason) and the rest are written. Items replace stored items whole, as Upsert does;
    * within one message a repeated id is written in order (the last one wins). Re-sending items is
    * idempotent, so resending every message after the last acknowledged one is safe.
-   * Flow control: the server reads a message only once the one before it is validated, holding at most
-   * 4 request messages per call (one being written, one validated and waiting, one read, one being
-   * received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * Flow control: the server writes up to two messages at once and reads a message only once the one
+   * before it is validated, holding at most 5 request messages per call (two being written, one
+   * validated and waiting, one read, one being received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
    * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
    * about 1000 items per message (at most 10000, and at most 128 MiB).
    * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
@@ -9005,9 +9005,9 @@ export interface VectorServiceClient extends Client {
    * (position, id, reason) and the rest are written. Items replace stored items whole, as Upsert does;
    * within one message a repeated id is written in order (the last one wins). Re-sending items is
    * idempotent, so resending every message after the last acknowledged one is safe.
-   * Flow control: the server reads a message only once the one before it is validated, holding at most
-   * 4 request messages per call (one being written, one validated and waiting, one read, one being
-   * received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * Flow control: the server writes up to two messages at once and reads a message only once the one
+   * before it is validated, holding at most 5 request messages per call (two being written, one
+   * validated and waiting, one read, one being received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
    * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
    * about 1000 items per message (at most 10000, and at most 128 MiB).
    * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
