@@ -36,7 +36,7 @@ export interface RedisFloorFigures {
   /** items/s: vecrec Upsert into FLAT, pipelined HSET into FLAT (undefined when skipped), vecrec Upsert into HNSW. */
   readonly upsert: { readonly vecrecFlat: number; readonly directFlat?: number; readonly vecrecHnsw?: number; readonly streamFlat?: number };
   /** items/s when every item sets every schema field (one HSET each in vecrec too): vecrec Upsert, pipelined HSET. */
-  readonly upsertComplete?: { readonly vecrec: number; readonly direct: number };
+  readonly upsertComplete?: { readonly vecrec: number; readonly direct: number; readonly stream: number };
   readonly search: SearchFloorRow[];
 }
 
@@ -96,8 +96,12 @@ export async function benchRedisFloors(
       const hset = await directHset(direct, keys, viaHset, complete);
       await store.dropIndex(viaHset.name, { deleteItems: true });
       created.splice(created.indexOf(viaHset.name), 1);
-      upsertComplete = { vecrec, direct: hset };
-      log(`[bench] ${backend}: items setting every field: vecrec Upsert ${Math.round(vecrec)} items/s, pipelined HSET ${Math.round(hset)} items/s`);
+      const viaStream = await create(floorSpec("floor-complete-stream", o.dim, "FLAT"));
+      const stream = await vecrecUpsertStream(client, viaStream.name, complete);
+      await store.dropIndex(viaStream.name, { deleteItems: true });
+      created.splice(created.indexOf(viaStream.name), 1);
+      upsertComplete = { vecrec, direct: hset, stream };
+      log(`[bench] ${backend}: items setting every field: vecrec Upsert ${Math.round(vecrec)} items/s, pipelined HSET ${Math.round(hset)} items/s, UpsertStream ${Math.round(stream)} items/s`);
     }
     let hnsw: IndexSpec | undefined;
     let vecrecHnsw: number | undefined;

@@ -578,7 +578,9 @@ function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (lin
       `| ${f.backend} | descr left out | ${Math.round(vecrecFlat)} | ${directFlat === undefined ? "skipped" : Math.round(directFlat)} | ${directFlat === undefined ? "" : `${fixed(vecrecFlat / directFlat)}x`} | ${vecrecHnsw === undefined ? "skipped" : Math.round(vecrecHnsw)} | ${streamed} | ${streamRatio} |`,
     );
     const c = f.upsertComplete;
-    if (c !== undefined) out(`| ${f.backend} | every field set | ${Math.round(c.vecrec)} | ${Math.round(c.direct)} | ${fixed(c.vecrec / c.direct)}x | | | |`);
+    if (c !== undefined) {
+      out(`| ${f.backend} | every field set | ${Math.round(c.vecrec)} | ${Math.round(c.direct)} | ${fixed(c.vecrec / c.direct)}x | | ${Math.round(c.stream)} | ${fixed(c.stream / c.direct)}x |`);
+    }
   }
   out();
 }
