@@ -67,21 +67,21 @@ export const RECOMMEND_NOT_IN_ITEM_INDEX_TRAILER = "vecrec-recommend-not-in-item
 export const RECOMMEND_FILTERED_OUT_TRAILER = "vecrec-recommend-filtered-out";
 export const RECOMMEND_CAPPED_TRAILER = "vecrec-recommend-capped";
 
-async function index({ indexAdmin }: UseCases, request: IndexRequest): Promise<IndexResponse> {
-  const { info, created } = await indexAdmin.createIndex(decodeIndexRequest(request));
+async function index({ indexAdmin }: UseCases, request: IndexRequest, signal: AbortSignal): Promise<IndexResponse> {
+  const { info, created } = await indexAdmin.createIndex(decodeIndexRequest(request), signal);
   return { index: encodeIndexInfo(info), created };
 }
 
-async function getIndex({ indexAdmin }: UseCases, request: GetIndexRequest): Promise<GetIndexResponse> {
-  return { index: encodeIndexInfo(await indexAdmin.getIndex(request.indexName)) };
+async function getIndex({ indexAdmin }: UseCases, request: GetIndexRequest, signal: AbortSignal): Promise<GetIndexResponse> {
+  return { index: encodeIndexInfo(await indexAdmin.getIndex(request.indexName, signal)) };
 }
 
-async function listIndexes({ indexAdmin }: UseCases): Promise<ListIndexesResponse> {
-  return { indexes: (await indexAdmin.listIndexes()).map(encodeIndexInfo) };
+async function listIndexes({ indexAdmin }: UseCases, signal: AbortSignal): Promise<ListIndexesResponse> {
+  return { indexes: (await indexAdmin.listIndexes(signal)).map(encodeIndexInfo) };
 }
 
-async function dropIndex({ indexAdmin }: UseCases, request: DropIndexRequest): Promise<DropIndexResponse> {
-  await indexAdmin.dropIndex(request.indexName, request.deleteItems);
+async function dropIndex({ indexAdmin }: UseCases, request: DropIndexRequest, signal: AbortSignal): Promise<DropIndexResponse> {
+  await indexAdmin.dropIndex(request.indexName, request.deleteItems, signal);
   return {};
 }
 
@@ -97,8 +97,8 @@ async function deleteAlias({ indexAdmin }: UseCases, request: DeleteAliasRequest
   return indexAdmin.deleteAlias(request.alias);
 }
 
-async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterestsRequest): Promise<UpdateInterestsResponse> {
-  const { info, itemsUpdated } = await indexAdmin.updateInterests(request.indexName, decodeInterests(request.interests));
+async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterestsRequest, signal: AbortSignal): Promise<UpdateInterestsResponse> {
+  const { info, itemsUpdated } = await indexAdmin.updateInterests(request.indexName, decodeInterests(request.interests), signal);
   return { index: encodeIndexInfo(info), itemsUpdated };
 }
 
@@ -148,9 +148,9 @@ async function updateItems({ items }: UseCases, request: UpdateItemsRequest, sig
   });
 }
 
-async function getItems({ items }: UseCases, request: GetItemsRequest): Promise<GetItemsResponse> {
+async function getItems({ items }: UseCases, request: GetItemsRequest, signal: AbortSignal): Promise<GetItemsResponse> {
   const format = decodeVectorFormat(request.vectorFormat);
-  const found = await items.getItems(request.indexName, request.ids, request.includeVectors);
+  const found = await items.getItems(request.indexName, request.ids, request.includeVectors, signal);
   return { items: found.items.map((item) => encodeItem(item, format)), missingIds: found.missingIds };
 }
 
@@ -204,31 +204,31 @@ async function recordInteractions(
   return { recordedCount: await interactions.record(request.indexName, decoded, signal, durability) };
 }
 
-async function getInteractions({ interactions }: UseCases, request: GetInteractionsRequest): Promise<GetInteractionsResponse> {
-  const page = await interactions.get(request.indexName, request.userId, { limit: request.limit, offset: request.offset });
+async function getInteractions({ interactions }: UseCases, request: GetInteractionsRequest, signal: AbortSignal): Promise<GetInteractionsResponse> {
+  const page = await interactions.get(request.indexName, request.userId, { limit: request.limit, offset: request.offset }, signal);
   return { interactions: page.interactions.map(encodeInteraction), totalCount: page.totalCount };
 }
 
 /** The handlers of every VectorService RPC over `useCases`. */
 export function createVectorServiceHandlers(useCases: UseCases, logger: Logger): VectorServiceServer {
   return {
-    index: unaryCall("Index", logger, (request) => index(useCases, request)),
-    getIndex: unaryCall("GetIndex", logger, (request) => getIndex(useCases, request)),
-    listIndexes: unaryCall("ListIndexes", logger, () => listIndexes(useCases)),
-    dropIndex: unaryCall("DropIndex", logger, (request) => dropIndex(useCases, request)),
-    updateInterests: unaryCall("UpdateInterests", logger, (request) => updateInterests(useCases, request)),
+    index: unaryCall("Index", logger, (request, signal) => index(useCases, request, signal)),
+    getIndex: unaryCall("GetIndex", logger, (request, signal) => getIndex(useCases, request, signal)),
+    listIndexes: unaryCall("ListIndexes", logger, (_request, signal) => listIndexes(useCases, signal)),
+    dropIndex: unaryCall("DropIndex", logger, (request, signal) => dropIndex(useCases, request, signal)),
+    updateInterests: unaryCall("UpdateInterests", logger, (request, signal) => updateInterests(useCases, request, signal)),
     upsert: unaryCall("Upsert", logger, (request, signal) => upsert(useCases, request, signal)),
     exportItems: serverStreamingCall("ExportItems", logger, (request, signal) => exportItems(useCases, request, signal)),
     upsertStream: bidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>("UpsertStream", logger, (requests, signal) => upsertStream(useCases, requests, signal)),
     updateItems: unaryCall("UpdateItems", logger, (request, signal) => updateItems(useCases, request, signal)),
-    getItems: unaryCall("GetItems", logger, (request) => getItems(useCases, request)),
+    getItems: unaryCall("GetItems", logger, (request, signal) => getItems(useCases, request, signal)),
     deleteItems: unaryCall("DeleteItems", logger, (request, signal) => deleteItems(useCases, request, signal)),
     search: serverStreamingCall("Search", logger, (request, signal) => search(useCases, request, signal)),
     recommend: serverStreamingCall("Recommend", logger, (request, signal) => recommend(useCases, request, signal)),
     recordInteractions: unaryCall("RecordInteractions", logger, (request, signal) =>
       recordInteractions(useCases, request, signal),
     ),
-    getInteractions: unaryCall("GetInteractions", logger, (request) => getInteractions(useCases, request)),
+    getInteractions: unaryCall("GetInteractions", logger, (request, signal) => getInteractions(useCases, request, signal)),
     createAlias: unaryCall("CreateAlias", logger, (request) => createAlias(useCases, request)),
     updateAlias: unaryCall("UpdateAlias", logger, (request) => updateAlias(useCases, request)),
     deleteAlias: unaryCall("DeleteAlias", logger, (request) => deleteAlias(useCases, request)),

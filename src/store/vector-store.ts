@@ -69,6 +69,18 @@ export interface ExportOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * What a read or an index change gets from its call: every store method takes it (or a `signal` in its
+ * own options). Aborted when the caller cancels or the deadline passes: the method then stops sending
+ * and scanning and fails with CancelledError / DeadlineExceededError, within a few milliseconds on the
+ * embedded engine (between scan slices, or while waiting for the index's lock) and at once on Redis
+ * (the reply of a command already sent is not waited for). An index change stopped part-way leaves
+ * what it did (see each method); repeating it is safe.
+ */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
 /** What a write gets from its call. */
 export interface WriteOptions {
   /**
@@ -98,9 +110,9 @@ export interface VectorStore {
    * @throws AlreadyExistsError when an index of that name exists with another spec, or an alias has
    *   that name (domain/alias.ts).
    */
-  createIndex(spec: IndexSpec): Promise<CreateIndexResult>;
+  createIndex(spec: IndexSpec, options?: CallOptions): Promise<CreateIndexResult>;
   /** The index's own name (not an alias), with its aliases. @throws IndexNotFoundError */
-  getIndex(name: string): Promise<IndexInfo>;
+  getIndex(name: string, options?: CallOptions): Promise<IndexInfo>;
   /**
    * The spec of index `name`, cheap: what every upsert, search and recommendation validates against.
    * The one index-spec cache of vecrec lives behind this method: a backend may answer from a copy up to
@@ -117,15 +129,16 @@ export interface VectorStore {
    * dropped; a call in that second finds the index missing, as for any dropped index.)
    * @throws IndexNotFoundError (no index nor alias of that name)
    */
-  getIndexSpec(name: string): Promise<IndexSpec>;
+  getIndexSpec(name: string, options?: CallOptions): Promise<IndexSpec>;
   /** Every index, sorted by name. */
-  listIndexes(): Promise<IndexInfo[]>;
+  listIndexes(options?: CallOptions): Promise<IndexInfo[]>;
   /**
-   * With deleteItems, also the items' interactions.
+   * With deleteItems, also the items' interactions. Stopped by its signal part-way (Redis), the index
+   * may be gone with part of its items: repeating the drop finishes it.
    * @throws IndexNotFoundError; FailedPreconditionError when `name` is an alias, or aliases point to
    *   the index (domain/alias.ts: nothing dropped)
    */
-  dropIndex(name: string, options: { deleteItems: boolean }): Promise<void>;
+  dropIndex(name: string, options: { deleteItems: boolean; readonly signal?: AbortSignal }): Promise<void>;
   /**
    * Creates alias `alias` of index `indexName` (domain/alias.ts); created=false when it already
    * pointed there.
@@ -145,7 +158,7 @@ export interface VectorStore {
    * Does not touch items: the use case recomputes them with scanItems + setInterestTags.
    * @throws IndexNotFoundError
    */
-  setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo>;
+  setInterests(name: string, interests: InterestSpec | undefined, options?: CallOptions): Promise<IndexInfo>;
 
   /** Writes whole items (replacing existing ones with the same id). All or nothing per call where the backend allows. */
   upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void>;
@@ -179,7 +192,7 @@ export interface VectorStore {
    */
   exportItems(index: string, options: ExportOptions): AsyncIterable<Item[]>;
   /** Every item of the index in batches (with vectors), for maintenance such as recomputing interests. */
-  scanItems(index: string, batchSize: number): AsyncIterable<Item[]>;
+  scanItems(index: string, batchSize: number, options?: CallOptions): AsyncIterable<Item[]>;
   /**
    * Compare-and-set of the interests tag, for recomputing interests from scanned items without losing
    * a concurrent upsert. For each update: when item `id` still exists and its stored vector is
@@ -200,7 +213,7 @@ export interface VectorStore {
   /** Stores interactions (deduplicated on user, item, kind, time); returns how many were given. */
   recordInteractions(index: string, interactions: readonly Interaction[], options?: WriteOptions): Promise<number>;
   /** One user's interactions, newest first (ties: item id, kind). */
-  getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage>;
+  getInteractions(index: string, userId: string, page: { offset: number; limit: number }, options?: CallOptions): Promise<InteractionPage>;
   /**
    * Every interaction of each user, newest first, in one round trip on Redis.
    * Users without interactions map to an empty list.

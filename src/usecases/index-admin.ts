@@ -3,7 +3,7 @@
  * UpdateInterests (which recomputes the interests of every item); CreateAlias, UpdateAlias, DeleteAlias
  * (domain/alias.ts). GetIndex and UpdateInterests accept an alias; DropIndex does not (the store refuses).
  */
-import { throwIfViolations } from "../domain/errors.js";
+import { throwIfAborted, throwIfViolations } from "../domain/errors.js";
 import { normalizeIndexSpec, normalizeInterestUpdate } from "../domain/index-spec.js";
 import type { IndexSpecInput, InterestInput } from "../domain/index-spec.js";
 import { deriveInterests } from "../domain/interests.js";
@@ -17,19 +17,24 @@ export type { FieldInput, IndexSpecInput, InterestInput } from "../domain/index-
 /** Items read and rewritten per store call while recomputing interests. */
 export const INTEREST_RECOMPUTE_BATCH = 500;
 
+/**
+ * Every method takes the call's `signal`: nothing starts once it has aborted, and the store stops
+ * sending (Redis) or waiting (embedded: the index's lock) when it aborts, failing with CancelledError /
+ * DeadlineExceededError (see VectorStore's CallOptions).
+ */
 export interface IndexAdmin {
   /**
    * Creates the index, or returns the existing one when its normalised spec is equal (`created` false).
    * @throws InvalidArgumentError (every violation of the spec, undecodable enums included),
    *   AlreadyExistsError (same name, other spec)
    */
-  createIndex(input: IndexSpecInput): Promise<CreateIndexResult>;
+  createIndex(input: IndexSpecInput, signal?: AbortSignal): Promise<CreateIndexResult>;
   /** @throws InvalidArgumentError (bad name), IndexNotFoundError */
-  getIndex(indexName: string): Promise<IndexInfo>;
+  getIndex(indexName: string, signal?: AbortSignal): Promise<IndexInfo>;
   /** Every index, sorted by name. */
-  listIndexes(): Promise<IndexInfo[]>;
+  listIndexes(signal?: AbortSignal): Promise<IndexInfo[]>;
   /** @throws InvalidArgumentError (bad name), IndexNotFoundError */
-  dropIndex(indexName: string, deleteItems: boolean): Promise<void>;
+  dropIndex(indexName: string, deleteItems: boolean, signal?: AbortSignal): Promise<void>;
   /**
    * Replaces the interests (undefined removes them; the tag field stays in the schema, emptied), then
    * rewrites the interests tag of every item. `itemsUpdated` counts the items recomputed.
@@ -38,11 +43,16 @@ export interface IndexAdmin {
    * item still has the vector it was scanned with (compare-and-set); an item upserted or deleted by a
    * client meanwhile is left as the client wrote it (with the interests its upsert derived: from the new
    * spec, unless it read the spec before the change, e.g. from another replica's spec cache, which keeps
-   * it for up to about 1 s, see VectorStore.getIndexSpec). It does not stop when the caller goes away:
-   * half-recomputed items would disagree with the index definition.
+   * it for up to about 1 s, see VectorStore.getIndexSpec). `signal` bounds the reads and the change of
+   * the definition; once the definition is changed, the recomputation does not stop when the caller
+   * goes away: half-recomputed items would disagree with the index definition.
    * @throws InvalidArgumentError (paths under `interests.`), IndexNotFoundError
    */
-  updateInterests(indexName: string, interests: InterestInput | undefined): Promise<{ info: IndexInfo; itemsUpdated: number }>;
+  updateInterests(
+    indexName: string,
+    interests: InterestInput | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ info: IndexInfo; itemsUpdated: number }>;
   /**
    * Creates alias `alias` of index `indexName` (its own name); `created` false when it already pointed there.
    * @throws InvalidArgumentError (`alias`, `index_name`), IndexNotFoundError, AlreadyExistsError,
@@ -60,31 +70,37 @@ export interface IndexAdmin {
 
 export function createIndexAdmin(store: VectorStore): IndexAdmin {
   return {
-    async createIndex(input) {
-      return store.createIndex(normalizeIndexSpec(input));
+    async createIndex(input, signal) {
+      const spec = normalizeIndexSpec(input);
+      throwIfAborted(signal);
+      return store.createIndex(spec, { signal });
     },
 
-    async getIndex(indexName) {
+    async getIndex(indexName, signal) {
       throwIfViolations(indexNameViolations(indexName));
-      return store.getIndex(await resolveIndexName(store, indexName));
+      throwIfAborted(signal);
+      return store.getIndex(await resolveIndexName(store, indexName, signal), { signal });
     },
 
-    listIndexes() {
-      return store.listIndexes();
+    async listIndexes(signal) {
+      throwIfAborted(signal);
+      return store.listIndexes({ signal });
     },
 
-    async dropIndex(indexName, deleteItems) {
+    async dropIndex(indexName, deleteItems, signal) {
       throwIfViolations(indexNameViolations(indexName));
-      await store.dropIndex(indexName, { deleteItems });
+      throwIfAborted(signal);
+      await store.dropIndex(indexName, { deleteItems, signal });
     },
 
-    async updateInterests(name, input) {
+    async updateInterests(name, input, signal) {
       throwIfViolations(indexNameViolations(name));
-      const indexName = await resolveIndexName(store, name);
+      throwIfAborted(signal);
+      const indexName = await resolveIndexName(store, name, signal);
       // Read now, not from the spec cache: the new interests are checked against the current schema.
-      const current = await store.getIndex(indexName);
+      const current = await store.getIndex(indexName, { signal });
       const interests = input === undefined ? undefined : normalizeInterestUpdate(current.spec, input);
-      const info = await store.setInterests(indexName, interests);
+      const info = await store.setInterests(indexName, interests, { signal });
       const tagField = interests?.tagField ?? current.spec.interests?.tagField;
       if (tagField === undefined) return { info, itemsUpdated: 0 };
       const itemsUpdated = await recomputeInterests(store, indexName, tagField, interests);

@@ -14,10 +14,10 @@ import type { VectorStore } from "../store/vector-store.js";
  * exist. A store's not-found that names its cause (a subclass of IndexNotFoundError, e.g. Redis lost
  * every definition) is thrown as it is: it matters more than the request's own mistakes.
  */
-export async function lookUpIndexSpec(store: VectorStore, indexName: string): Promise<IndexSpec | undefined> {
+export async function lookUpIndexSpec(store: VectorStore, indexName: string, signal?: AbortSignal): Promise<IndexSpec | undefined> {
   if (indexNameViolations(indexName).length > 0) return undefined;
   try {
-    return await store.getIndexSpec(indexName);
+    return await store.getIndexSpec(indexName, { signal });
   } catch (error) {
     if (error instanceof IndexNotFoundError && error.constructor === IndexNotFoundError) return undefined;
     throw error;
@@ -43,6 +43,6 @@ export function throwIfInvalid(
  * its start. `indexName` must be well-formed (checked by the caller).
  * @throws IndexNotFoundError
  */
-export async function resolveIndexName(store: VectorStore, indexName: string): Promise<string> {
-  return (await store.getIndexSpec(indexName)).name;
+export async function resolveIndexName(store: VectorStore, indexName: string, signal?: AbortSignal): Promise<string> {
+  return (await store.getIndexSpec(indexName, { signal })).name;
 }

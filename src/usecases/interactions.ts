@@ -48,7 +48,7 @@ export interface InteractionService {
    * One page of the user's interactions, newest first, with the user's total count. limit 0 = 100.
    * @throws InvalidArgumentError (paths `index_name`, `user_id`, `limit`, `offset`), IndexNotFoundError
    */
-  get(indexName: string, userId: string, page: { limit: number; offset: number }): Promise<InteractionPage>;
+  get(indexName: string, userId: string, page: { limit: number; offset: number }, signal?: AbortSignal): Promise<InteractionPage>;
 }
 
 /** Creates the interactions service over a store (UnavailableError when the backend is unreachable). */
@@ -56,16 +56,16 @@ export function createInteractionService(store: VectorStore): InteractionService
   return {
     async record(indexName, interactions, signal, durability) {
       const valid = validateInteractions(indexName, interactions);
-      return store.recordInteractions(await resolveIndexName(store, indexName), valid, { signal, durability });
+      return store.recordInteractions(await resolveIndexName(store, indexName, signal), valid, { signal, durability });
     },
 
-    async get(indexName, userId, page) {
+    async get(indexName, userId, page, signal) {
       const violations: FieldViolation[] = [...indexNameViolations(indexName), ...idViolations(userId, "user_id")];
       if (page.limit !== 0) violations.push(...intRangeViolations(page.limit, INTERACTIONS_PAGE_RANGE, "limit"));
       violations.push(...offsetViolations(page.offset, "offset"));
       throwIfViolations(violations);
       const limit = page.limit === 0 ? DEFAULT_INTERACTIONS_PAGE : page.limit;
-      return store.getInteractions(await resolveIndexName(store, indexName), userId, { offset: page.offset, limit });
+      return store.getInteractions(await resolveIndexName(store, indexName, signal), userId, { offset: page.offset, limit }, { signal });
     },
   };
 }

@@ -103,7 +103,7 @@ export interface ItemService {
    * Items in the order of `ids` (duplicates allowed); ids that do not exist go to `missingIds`.
    * @throws InvalidArgumentError, IndexNotFoundError
    */
-  getItems(indexName: string, ids: readonly string[], includeVectors: boolean): Promise<{ items: Item[]; missingIds: string[] }>;
+  getItems(indexName: string, ids: readonly string[], includeVectors: boolean, signal?: AbortSignal): Promise<{ items: Item[]; missingIds: string[] }>;
   /**
    * Deletes items (and their interactions); returns how many existed. Unknown ids are not an error.
    * `signal` stops it between round trips (part of it may be done; repeating it finishes it).
@@ -116,7 +116,7 @@ export interface ItemService {
 export function createItemService(store: VectorStore): ItemService {
   return {
     async upsert(indexName, inputs, signal, durability) {
-      const spec = await lookUpIndexSpec(store, indexName);
+      const spec = await lookUpIndexSpec(store, indexName, signal);
       const items = validateUpsert(indexName, inputs, spec);
       // The index's own name: `indexName` may be an alias, resolved once, by the lookup.
       await store.upsert(spec?.name ?? indexName, items, { signal, durability });
@@ -124,7 +124,7 @@ export function createItemService(store: VectorStore): ItemService {
     },
 
     async exportItems(draft) {
-      const spec = await lookUpIndexSpec(store, draft.indexName);
+      const spec = await lookUpIndexSpec(store, draft.indexName, draft.signal);
       const violations = new ViolationCollector();
       violations.addAll(indexNameViolations(draft.indexName));
       if (draft.afterId !== "") violations.addAll(idViolations(draft.afterId, "after_id"));
@@ -144,7 +144,7 @@ export function createItemService(store: VectorStore): ItemService {
     },
 
     async updateItems(indexName, inputs, { createMissing, signal, durability }) {
-      const spec = await lookUpIndexSpec(store, indexName);
+      const spec = await lookUpIndexSpec(store, indexName, signal);
       const updates = validateUpdates(indexName, inputs, spec);
       const outcomes = await store.updateItems(spec?.name ?? indexName, updates, { createMissing, signal, durability });
       const result: UpdateItemsResult = { updatedCount: 0, createdCount: 0, missingIds: [] };
@@ -156,9 +156,9 @@ export function createItemService(store: VectorStore): ItemService {
       return result;
     },
 
-    async getItems(indexName, ids, includeVectors) {
+    async getItems(indexName, ids, includeVectors, signal) {
       throwIfViolations([...indexNameViolations(indexName), ...idListViolations(ids, "ids")]);
-      const found = await store.getItems(await resolveIndexName(store, indexName), ids, { includeVectors });
+      const found = await store.getItems(await resolveIndexName(store, indexName, signal), ids, { includeVectors, signal });
       const items: Item[] = [];
       const missingIds: string[] = [];
       ids.forEach((id, i) => {
@@ -171,7 +171,7 @@ export function createItemService(store: VectorStore): ItemService {
 
     async deleteItems(indexName, ids, signal, durability) {
       throwIfViolations([...indexNameViolations(indexName), ...idListViolations(ids, "ids")]);
-      return store.deleteItems(await resolveIndexName(store, indexName), ids, { signal, durability });
+      return store.deleteItems(await resolveIndexName(store, indexName, signal), ids, { signal, durability });
     },
   };
 }

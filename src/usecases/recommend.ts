@@ -158,8 +158,8 @@ export function createRecommender(store: VectorStore): Recommender {
       throwIfAborted(draft.signal);
       const itemIndex = draft.itemIndexName ?? "";
       const itemSpec =
-        itemIndex === "" || indexNameViolations(itemIndex).length > 0 ? undefined : await lookUpIndexSpec(store, itemIndex);
-      const command = validateRecommend(draft, await lookUpIndexSpec(store, draft.indexName), itemSpec);
+        itemIndex === "" || indexNameViolations(itemIndex).length > 0 ? undefined : await lookUpIndexSpec(store, itemIndex, draft.signal);
+      const command = validateRecommend(draft, await lookUpIndexSpec(store, draft.indexName, draft.signal), itemSpec);
       throwIfAborted(command.signal);
       return recommendFor(store, command);
     },
@@ -286,7 +286,7 @@ async function shapeRecommendations(store: VectorStore, cmd: RecommendCommand, r
     const batch = candidates.slice(start, start + Math.min(MAX_ITEM_LOOKUPS - looked, Math.max(2 * (cmd.limit - kept.length), 16)));
     start += batch.length;
     looked += batch.length;
-    const items = await store.getItems(shaping.indexName, batch.map((b) => b.itemId), { includeVectors: false });
+    const items = await store.getItems(shaping.indexName, batch.map((b) => b.itemId), { includeVectors: false, signal: cmd.signal });
     throwIfAborted(cmd.signal);
     for (let i = 0; i < batch.length && kept.length < cmd.limit; i++) {
       const item = items[i];

@@ -94,7 +94,7 @@ export function createSearchService(store: VectorStore): SearchService {
   return {
     async search(draft) {
       throwIfAborted(draft.signal);
-      const command = validateSearch(draft, await lookUpIndexSpec(store, draft.indexName));
+      const command = validateSearch(draft, await lookUpIndexSpec(store, draft.indexName, draft.signal));
       let query = command.query;
       if (command.aroundItem !== undefined) {
         const vector = await storedVector(store, command.indexName, command.aroundItem, command.spec, draft.signal);

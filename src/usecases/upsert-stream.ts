@@ -80,7 +80,7 @@ export async function* runUpsertStream(
       throwIfViolations([{ field: "items", description: `must hold at most ${MAX_BATCH_ITEMS} elements per message (got ${message.items.length})` }]);
     }
     // An alias is resolved once, by the first message's lookup: the whole stream writes to that index.
-    const spec = await lookUpIndexSpec(store, target ?? indexName);
+    const spec = await lookUpIndexSpec(store, target ?? indexName, signal);
     if (spec === undefined) throw new IndexNotFoundError(indexName);
     target = spec.name;
     const { items, rejected } = validateStreamItems(message.items, spec);

@@ -11,7 +11,7 @@ import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
 import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
 import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
-import { compileColumnFilter, matchesNothing, textFieldsOf } from "./column-filter.js";
+import { compileColumnFilter, matchesNothing, textFieldsOf, type RowMatcher } from "./column-filter.js";
 import { FieldColumns } from "./field-columns.js";
 import { IdTable } from "./id-table.js";
 import { InteractionLog } from "./interaction-log.js";
@@ -172,17 +172,40 @@ export class EmbeddedIndex {
     return deleted;
   }
 
-  /** The ids of the items matching `filter`, after `afterId` when given, in id order (compareIds). Call under a read lock. */
-  matchingIds(filter: FilterNode, afterId: string | undefined): string[] {
-    const matcher = filter.op === "all" ? undefined : compileColumnFilter(filter, this.spec, this.fields);
+  /**
+   * The ids of the items matching `filter`, after `afterId` when given, in id order (compareIds). Goes
+   * in slices as a search does (ScanPacer): yields to the event loop, and throws once `signal` aborts.
+   * Call under a read lock.
+   */
+  async matchingIds(filter: FilterNode, afterId: string | undefined, signal?: AbortSignal): Promise<string[]> {
+    const matcher = await this.compileFilter(filter, signal);
     const out: string[] = [];
-    for (let slot = 0; slot < this.ids.length; slot++) {
-      const id = this.ids[slot] as string;
-      if (afterId !== undefined && compareIds(id, afterId) <= 0) continue;
-      if (matcher !== undefined && !matcher(slot)) continue;
-      out.push(id);
+    const n = this.ids.length;
+    const pacer = new ScanPacer(signal);
+    for (let start = 0; start < n; start += FILTER_SLICE_ROWS) {
+      await pacer.pace(FILTER_SLICE_ROWS);
+      const end = Math.min(n, start + FILTER_SLICE_ROWS);
+      for (let slot = start; slot < end; slot++) {
+        const id = this.ids[slot] as string;
+        if (afterId !== undefined && compareIds(id, afterId) <= 0) continue;
+        if (matcher !== undefined && !matcher(slot)) continue;
+        out.push(id);
+      }
     }
+    throwIfAborted(signal);
     return out.sort(compareIds);
+  }
+
+  /**
+   * `filter` compiled against the columns, undefined for `all`. The text vocabularies it uses are built
+   * first, once per column, in slices (the first text filter over a large column waits for it, or for
+   * its own cancellation).
+   */
+  private async compileFilter(filter: FilterNode, signal: AbortSignal | undefined): Promise<RowMatcher | undefined> {
+    if (filter.op === "all") return undefined;
+    const textFields = textFieldsOf(filter, this.spec);
+    if (textFields.length > 0) await untilAborted(this.fields.buildTextVocabularies(textFields, pauseEvery(SCAN_SLICE_MS)), signal);
+    return compileColumnFilter(filter, this.spec, this.fields);
   }
 
   /** The ids of every item, in slot order (a snapshot). */
@@ -208,13 +231,7 @@ export class EmbeddedIndex {
   async search(query: SearchQuery): Promise<SearchResult> {
     const { signal } = query;
     throwIfAborted(signal);
-    if (query.filter.op !== "all") {
-      // The text vocabularies a filter uses are built once per column, in slices (the first text
-      // filter over a large column waits for it, or for its own cancellation).
-      const textFields = textFieldsOf(query.filter, this.spec);
-      if (textFields.length > 0) await untilAborted(this.fields.buildTextVocabularies(textFields, pauseEvery(SCAN_SLICE_MS)), signal);
-    }
-    const matcher = query.filter.op === "all" ? undefined : compileColumnFilter(query.filter, this.spec, this.fields);
+    const matcher = await this.compileFilter(query.filter, signal);
     if (matcher !== undefined && matchesNothing(matcher)) return { hits: [], totalMatches: 0 };
     const excluded = new Set<number>();
     for (const id of query.excludeIds ?? []) {

@@ -174,7 +174,7 @@ export class Column {
    * `pause` between slices of values so that a large column does not hold the thread. Writes may run
    * during the pauses: from the start of the build on, each write keeps the vocabulary up to date.
    */
-  buildTextVocabulary(pause: () => Promise<void>, sliceValues = 256): Promise<void> {
+  buildTextVocabulary(pause: () => Promise<void>, sliceValues = 16): Promise<void> {
     if (this.vocabularyComplete) return Promise.resolve();
     this.vocabularyBuild ??= (async () => {
       const vocabulary = new TextVocabulary();

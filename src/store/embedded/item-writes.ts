@@ -18,7 +18,7 @@ export function embeddedItemWrites(state: EmbeddedState): ItemWrites {
       await state.writeTo(indexName, (index) => {
         index.upsert(items);
         return { value: undefined, persist: (batch) => batch.putItems(indexName, items) };
-      });
+      }, options?.signal);
     },
 
     async updateItems(
@@ -38,7 +38,7 @@ export function embeddedItemWrites(state: EmbeddedState): ItemWrites {
               updates.flatMap((u, i) => (outcomes[i] === "missing" ? [] : (index.get(u.id, true) ?? []))),
             ),
         };
-      });
+      }, options.signal);
     },
 
     async deleteItems(indexName: string, ids: readonly string[], options?: WriteOptions): Promise<number> {
@@ -53,7 +53,7 @@ export function embeddedItemWrites(state: EmbeddedState): ItemWrites {
             if (removedInteractions.length > 0) batch.deleteInteractions(indexName, removedInteractions);
           },
         };
-      });
+      }, options?.signal);
     },
 
     setInterestTags(indexName: string, updates: readonly InterestTagUpdate[], tagField: string): Promise<number> {

@@ -5,7 +5,7 @@
 import { throwIfAborted } from "../../domain/errors.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
 import type { Item } from "../../domain/item.js";
-import type { ExportOptions, SearchQuery, SearchResult, VectorStore } from "../vector-store.js";
+import type { CallOptions, ExportOptions, SearchQuery, SearchResult, VectorStore } from "../vector-store.js";
 import { run, type EmbeddedState } from "./write-path.js";
 
 export type Reads = Pick<
@@ -30,28 +30,33 @@ export function embeddedReads(state: EmbeddedState): Reads {
       return {
         async *[Symbol.asyncIterator]() {
           const index = state.indexOf(indexName);
-          const ids = await index.lock.read(() => index.matchingIds(options.filter, options.afterId));
+          const { signal } = options;
+          const ids = await index.lock.read(() => index.matchingIds(options.filter, options.afterId, signal), signal);
           const size = Math.max(1, Math.floor(options.batchSize));
           for (let start = 0; start < ids.length; start += size) {
-            throwIfAborted(options.signal);
+            throwIfAborted(signal);
             // Items deleted since the ids were listed are skipped.
-            const batch = await index.lock.read(() => ids.slice(start, start + size).flatMap((id) => index.get(id, true) ?? []));
+            const batch = await index.lock.read(() => ids.slice(start, start + size).flatMap((id) => index.get(id, true) ?? []), signal);
             if (batch.length > 0) yield batch;
           }
         },
       };
     },
 
-    scanItems(indexName: string, batchSize: number): AsyncIterable<Item[]> {
+    scanItems(indexName: string, batchSize: number, options?: CallOptions): AsyncIterable<Item[]> {
+      const signal = options?.signal;
       return {
         async *[Symbol.asyncIterator]() {
+          throwIfAborted(signal);
           const index = state.indexOf(indexName);
           const ids = index.snapshotIds();
           const size = Math.max(1, Math.floor(batchSize));
           for (let start = 0; start < ids.length; start += size) {
+            throwIfAborted(signal);
             // Items deleted since the scan started are skipped.
-            const batch = await index.lock.read(() =>
-              ids.slice(start, start + size).flatMap((id) => index.get(id, true) ?? []),
+            const batch = await index.lock.read(
+              () => ids.slice(start, start + size).flatMap((id) => index.get(id, true) ?? []),
+              signal,
             );
             if (batch.length > 0) yield batch;
           }
@@ -61,7 +66,7 @@ export function embeddedReads(state: EmbeddedState): Reads {
 
     async search(indexName: string, query: SearchQuery): Promise<SearchResult> {
       const index = state.indexOf(indexName);
-      return index.lock.read(() => index.search(query));
+      return index.lock.read(() => index.search(query), query.signal);
     },
 
     getInteractions(indexName: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {

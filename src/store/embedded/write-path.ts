@@ -102,14 +102,15 @@ export class EmbeddedState {
    * Runs `fn` on index `name` under its write lock. A write waits for the searches in flight; when the
    * index was dropped meanwhile, writing to it would be acknowledged and then lost (its data was set
    * aside when it was dropped), so the write goes to the index now of that name, or fails with
-   * IndexNotFoundError when there is none.
+   * IndexNotFoundError when there is none. A write whose `signal` aborts while it waits for the lock
+   * gives up (CancelledError / DeadlineExceededError) and changes nothing.
    */
-  async writeTo<T>(name: string, fn: (index: EmbeddedIndex) => Change<T>): Promise<T> {
+  async writeTo<T>(name: string, fn: (index: EmbeddedIndex) => Change<T>, signal?: AbortSignal): Promise<T> {
     for (;;) {
       const index = this.indexOf(name);
       // The memory change and the queueing of its transaction happen under the lock; the wait for the
       // disk does not hold it.
-      const done = await index.lock.write(() => (this.indexes.get(name) === index ? this.mutate(() => fn(index)) : undefined));
+      const done = await index.lock.write(() => (this.indexes.get(name) === index ? this.mutate(() => fn(index)) : undefined), signal);
       if (done !== undefined) {
         await done.saved;
         return done.value;

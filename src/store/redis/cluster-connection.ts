@@ -231,12 +231,12 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
     );
   }
 
-  async primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
+  async primaries(): Promise<((command: RedisCommand, signal?: AbortSignal) => Promise<Reply>)[]> {
     if (!this.#connected) throw new OfflineError();
     const clients = await Promise.all(this.#cluster.masters.map((master) => this.#cluster.nodeClient(master)));
-    return clients.map((client) => (command: RedisCommand) => {
+    return clients.map((client) => (command: RedisCommand, signal?: AbortSignal) => {
       if (!client.isReady) return Promise.reject(new OfflineError("a Redis Cluster primary is unreachable"));
-      return this.#bound.run(() => client.sendCommand(command));
+      return this.#bound.run(() => client.sendCommand(command), signal);
     });
   }
 

@@ -196,7 +196,7 @@ class DeferredConnection extends AvailabilityReporter implements RedisConnection
     return this.#current.transaction(key, commands, signal);
   }
 
-  primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
+  primaries(): Promise<((command: RedisCommand, signal?: AbortSignal) => Promise<Reply>)[]> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError());
     return this.#current.primaries();
   }

@@ -70,10 +70,10 @@ export interface RedisConnection {
    */
   sendToNodesOf(keys: readonly RedisArg[], command: RedisCommand, signal?: AbortSignal): Promise<Reply[]>;
   /**
-   * A sender per primary, for the commands that see one node's keys only (SCAN). One entry on a
-   * standalone server.
+   * A sender per primary, for the commands that see one node's keys only (SCAN), each bounded by the
+   * `signal` given with the command as `send` is. One entry on a standalone server.
    */
-  primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]>;
+  primaries(): Promise<((command: RedisCommand, signal?: AbortSignal) => Promise<Reply>)[]>;
   /** Whether calls can reach Redis now. */
   isAvailable(): boolean;
   /** Told of every change of isAvailable(); every outage (a reconnect included) goes through false. */
@@ -343,8 +343,8 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
     }, signal);
   }
 
-  primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
-    return Promise.resolve([(command) => this.send(command)]);
+  primaries(): Promise<((command: RedisCommand, signal?: AbortSignal) => Promise<Reply>)[]> {
+    return Promise.resolve([(command, signal) => this.send(command, { signal })]);
   }
 
   async sendToNodesOf(keys: readonly RedisArg[], command: RedisCommand, signal?: AbortSignal): Promise<Reply[]> {

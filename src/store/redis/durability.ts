@@ -61,7 +61,7 @@ export class WriteRecorder implements RedisConnection {
     return this.inner.sendToNodesOf(keys, command, signal);
   }
 
-  primaries(): Promise<((command: RedisCommand) => Promise<Reply>)[]> {
+  primaries(): Promise<((command: RedisCommand, signal?: AbortSignal) => Promise<Reply>)[]> {
     return this.inner.primaries();
   }
 

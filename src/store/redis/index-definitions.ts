@@ -96,7 +96,7 @@ export class IndexDefinitions {
       // An alias left pointing to a missing index (its drop raced the alias's creation): not found.
       if (targetSpec !== undefined) return targetSpec;
     }
-    throw await this.notFound(name);
+    throw await this.notFound(name, signal);
   }
 
   /** The index alias `alias` points to (read now, never cached), undefined when it is no alias. */
@@ -132,17 +132,17 @@ export class IndexDefinitions {
   async confirm(name: string, signal?: AbortSignal): Promise<void> {
     if (replyNumber(await this.#send(["HEXISTS", this.#key, name], signal)) === 1) return;
     this.#cache.delete(name);
-    throw await this.notFound(name);
+    throw await this.notFound(name, signal);
   }
 
   /**
    * The error for index `name` found missing: IndexVanishedError when the whole definitions hash is
    * gone although this process had read it, else IndexNotFoundError.
    */
-  async notFound(name: string): Promise<IndexNotFoundError> {
+  async notFound(name: string, signal?: AbortSignal): Promise<IndexNotFoundError> {
     if (!this.#seen) return new IndexNotFoundError(name);
     try {
-      if (replyNumber(await this.#send(["EXISTS", this.#key])) === 0) return new IndexVanishedError(name, this.#key);
+      if (replyNumber(await this.#send(["EXISTS", this.#key], signal)) === 0) return new IndexVanishedError(name, this.#key);
     } catch {
       // the plain answer below
     }
@@ -155,8 +155,8 @@ export class IndexDefinitions {
   }
 
   /** Every definition, sorted by name. */
-  async all(): Promise<IndexSpec[]> {
-    const entries = replyEntries(await this.#send(["HGETALL", this.#key]));
+  async all(signal?: AbortSignal): Promise<IndexSpec[]> {
+    const entries = replyEntries(await this.#send(["HGETALL", this.#key], signal));
     const specs = entries
       .map(([, json]) => JSON.parse(replyText(json)) as IndexSpec)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -165,18 +165,18 @@ export class IndexDefinitions {
   }
 
   /** Stores `spec` unless a definition of that name exists (HSETNX); true when it was stored. */
-  async claim(spec: IndexSpec): Promise<boolean> {
-    return replyNumber(await this.#send(["HSETNX", this.#key, spec.name, JSON.stringify(spec)])) === 1;
+  async claim(spec: IndexSpec, signal?: AbortSignal): Promise<boolean> {
+    return replyNumber(await this.#send(["HSETNX", this.#key, spec.name, JSON.stringify(spec)], signal)) === 1;
   }
 
   /** Stores `spec`, replacing the definition of that name. */
-  async write(spec: IndexSpec): Promise<void> {
-    await this.#send(["HSET", this.#key, spec.name, JSON.stringify(spec)]);
+  async write(spec: IndexSpec, signal?: AbortSignal): Promise<void> {
+    await this.#send(["HSET", this.#key, spec.name, JSON.stringify(spec)], signal);
     this.remember(spec);
   }
 
-  async delete(name: string): Promise<void> {
-    await this.#send(["HDEL", this.#key, name]);
+  async delete(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#send(["HDEL", this.#key, name], signal);
     this.#cache.delete(name);
   }
 

@@ -6,6 +6,11 @@
  * items in the background: such an index is remembered in `rebuilding` until FT.INFO says the scan is
  * over, and searches fail with UnavailableError meanwhile rather than answer from part of the items.
  *
+ * Every command is bounded by the call's signal (`signal` of each method): a call that ends stops
+ * sending. What was sent stays: a create stopped after its claim leaves a definition whose FT index the
+ * next call repairs, a drop stopped part-way can be repeated, an interests change stopped between
+ * FT.ALTER and HSET is tolerated as below. Clean-ups of a failed create are sent whatever the signal.
+ *
  * Cluster: FT.CREATE/ALTER/DROPINDEX go to any node, whose coordinator applies them on every shard;
  * FT.INFO is the coordinator's sum; the DD sweep SCANs every primary.
  */
@@ -28,9 +33,9 @@ export class IndexOperations extends RedisRoom {
   readonly #rebuilding = new Set<string>();
 
   /** Creates the FT index of `spec` unless it exists (repairs a definition left without one). */
-  async ensureFtIndex(spec: IndexSpec): Promise<void> {
+  async ensureFtIndex(spec: IndexSpec, signal?: AbortSignal): Promise<void> {
     try {
-      await this.send(createIndexArgs(this.keys, spec));
+      await this.send(createIndexArgs(this.keys, spec), undefined, signal);
       this.#rebuilding.add(spec.name);
     } catch (error) {
       if (!isIndexExistsError(error)) throw error;
@@ -41,11 +46,11 @@ export class IndexOperations extends RedisRoom {
    * @throws UnavailableError while the FT index that ensureFtIndex recreated for `name` is still
    *   scanning the stored items: a search would answer from part of them, with nothing to tell.
    */
-  async throwIfRebuilding(name: string): Promise<void> {
+  async throwIfRebuilding(name: string, signal?: AbortSignal): Promise<void> {
     if (!this.#rebuilding.has(name)) return;
     let info: FtInfo;
     try {
-      info = parseInfoReply(await this.send(ftInfoArgs(this.keys, name)));
+      info = parseInfoReply(await this.send(ftInfoArgs(this.keys, name), undefined, signal));
     } catch (error) {
       if (isUnknownIndexError(error)) return; // dropped again: the search repairs or reports it
       throw error;
@@ -60,23 +65,23 @@ export class IndexOperations extends RedisRoom {
     );
   }
 
-  async createIndex(spec: IndexSpec): Promise<CreateIndexResult> {
+  async createIndex(spec: IndexSpec, signal?: AbortSignal): Promise<CreateIndexResult> {
     // Indexes and aliases share one namespace (domain/alias.ts). Two hashes, so not atomic with the
     // claim: an alias created on another replica in between would be refused by its own check of the
     // definitions hash only if it comes after this claim (alias-operations.ts).
-    const aliased = await this.definitions.aliasTarget(spec.name);
+    const aliased = await this.definitions.aliasTarget(spec.name, signal);
     if (aliased !== undefined) throw indexNamedLikeAlias(spec.name, aliased);
-    if (!(await this.definitions.claim(spec))) {
-      const existing = await this.definitions.read(spec.name);
-      if (existing === undefined) return await this.createIndex(spec); // dropped in between
+    if (!(await this.definitions.claim(spec, signal))) {
+      const existing = await this.definitions.read(spec.name, signal);
+      if (existing === undefined) return await this.createIndex(spec, signal); // dropped in between
       if (!specsEqual(existing, spec)) {
         throw new AlreadyExistsError(`index "${spec.name}" already exists with another definition`);
       }
-      await this.ensureFtIndex(existing);
-      return { created: false, info: await this.getIndex(spec.name) };
+      await this.ensureFtIndex(existing, signal);
+      return { created: false, info: await this.getIndex(spec.name, signal) };
     }
     try {
-      await this.send(createIndexArgs(this.keys, spec));
+      await this.send(createIndexArgs(this.keys, spec), undefined, signal);
     } catch (error) {
       if (!isIndexExistsError(error)) {
         await this.definitions.delete(spec.name).catch(() => undefined);
@@ -84,50 +89,56 @@ export class IndexOperations extends RedisRoom {
       }
       // An FT index without a definition: left by a create that died half-way. Rebuild it from this
       // spec (the hashes are kept).
-      await this.send(ftDropIndexArgs(this.keys, spec.name, { deleteDocuments: false }));
-      await this.send(createIndexArgs(this.keys, spec));
+      await this.send(ftDropIndexArgs(this.keys, spec.name, { deleteDocuments: false }), undefined, signal);
+      await this.send(createIndexArgs(this.keys, spec), undefined, signal);
     }
     this.definitions.remember(spec);
-    return { created: true, info: await this.getIndex(spec.name) };
+    return { created: true, info: await this.getIndex(spec.name, signal) };
   }
 
-  async getIndex(name: string): Promise<IndexInfo> {
+  async getIndex(name: string, signal?: AbortSignal): Promise<IndexInfo> {
     const [specReply, infoReply, aliasReply] = await Promise.allSettled([
-      this.definitions.read(name),
-      this.send(ftInfoArgs(this.keys, name)),
-      this.definitions.aliasTable(),
+      this.definitions.read(name, signal),
+      this.send(ftInfoArgs(this.keys, name), undefined, signal),
+      this.definitions.aliasTable(signal),
     ]);
     if (specReply.status === "rejected") throw specReply.reason;
     if (aliasReply.status === "rejected") throw aliasReply.reason;
-    if (specReply.value === undefined) throw await this.definitions.notFound(name);
-    return await this.#indexInfo(specReply.value, infoReply, aliasReply.value);
+    if (specReply.value === undefined) throw await this.definitions.notFound(name, signal);
+    return await this.#indexInfo(specReply.value, infoReply, aliasReply.value, signal);
   }
 
-  async listIndexes(): Promise<IndexInfo[]> {
-    const [specs, aliases] = await Promise.all([this.definitions.all(), this.definitions.aliasTable()]);
+  async listIndexes(signal?: AbortSignal): Promise<IndexInfo[]> {
+    const [specs, aliases] = await Promise.all([this.definitions.all(signal), this.definitions.aliasTable(signal)]);
     // One round trip for every FT.INFO.
-    const infos = await Promise.allSettled(specs.map((spec) => this.send(ftInfoArgs(this.keys, spec.name))));
-    return await Promise.all(specs.map((spec, i) => this.#indexInfo(spec, infos[i] as PromiseSettledResult<Reply>, aliases)));
+    const infos = await Promise.allSettled(specs.map((spec) => this.send(ftInfoArgs(this.keys, spec.name), undefined, signal)));
+    return await Promise.all(specs.map((spec, i) => this.#indexInfo(spec, infos[i] as PromiseSettledResult<Reply>, aliases, signal)));
   }
 
   /** FT.INFO of `spec`, recreating the FT index first when only the definition survived. */
-  async #indexInfo(spec: IndexSpec, infoReply: PromiseSettledResult<Reply>, aliases: ReadonlyMap<string, string>): Promise<IndexInfo> {
+  async #indexInfo(
+    spec: IndexSpec,
+    infoReply: PromiseSettledResult<Reply>,
+    aliases: ReadonlyMap<string, string>,
+    signal?: AbortSignal,
+  ): Promise<IndexInfo> {
     const aliasNames = aliasesOf(aliases, spec.name);
     if (infoReply.status === "fulfilled") return toIndexInfo(spec, parseInfoReply(infoReply.value), aliasNames);
     if (!isUnknownIndexError(infoReply.reason)) throw infoReply.reason;
-    await this.ensureFtIndex(spec);
-    return toIndexInfo(spec, parseInfoReply(await this.send(ftInfoArgs(this.keys, spec.name))), aliasNames);
+    await this.ensureFtIndex(spec, signal);
+    return toIndexInfo(spec, parseInfoReply(await this.send(ftInfoArgs(this.keys, spec.name), undefined, signal)), aliasNames);
   }
 
-  async dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
-    const [spec, aliases] = await Promise.all([this.definitions.read(name), this.definitions.aliasTable()]);
+  async dropIndex(name: string, options: { deleteItems: boolean; readonly signal?: AbortSignal }): Promise<void> {
+    const { signal } = options;
+    const [spec, aliases] = await Promise.all([this.definitions.read(name, signal), this.definitions.aliasTable(signal)]);
     const target = aliases.get(name);
     if (target !== undefined) throw dropThroughAlias(name, target);
-    if (spec === undefined) throw await this.definitions.notFound(name);
+    if (spec === undefined) throw await this.definitions.notFound(name, signal);
     const pointing = aliasesOf(aliases, name);
     if (pointing.length > 0) throw dropAliasedIndex(name, pointing);
     try {
-      await this.send(ftDropIndexArgs(this.keys, name, { deleteDocuments: options.deleteItems }));
+      await this.send(ftDropIndexArgs(this.keys, name, { deleteDocuments: options.deleteItems }), undefined, signal);
     } catch (error) {
       if (!isUnknownIndexError(error)) throw error;
     }
@@ -136,17 +147,17 @@ export class IndexOperations extends RedisRoom {
       // those a background scan has not reached yet. Sweep the prefixes (on every primary) so the
       // index is really empty when this returns; item-users last, so that a drop that fails part-way
       // can be repeated and still find what is left.
-      await deleteMatching(this.connection, this.keys.itemPattern(name));
-      await deleteMatching(this.connection, this.keys.interactionsPattern(name));
-      await deleteMatching(this.connection, this.keys.itemUsersPattern(name));
+      await deleteMatching(this.connection, this.keys.itemPattern(name), signal);
+      await deleteMatching(this.connection, this.keys.interactionsPattern(name), signal);
+      await deleteMatching(this.connection, this.keys.itemUsersPattern(name), signal);
     }
-    await this.definitions.delete(name);
+    await this.definitions.delete(name, signal);
     this.#rebuilding.delete(name);
   }
 
-  async setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
-    const spec = await this.definitions.read(name);
-    if (spec === undefined) throw await this.definitions.notFound(name);
+  async setInterests(name: string, interests: InterestSpec | undefined, signal?: AbortSignal): Promise<IndexInfo> {
+    const spec = await this.definitions.read(name, signal);
+    if (spec === undefined) throw await this.definitions.notFound(name, signal);
     let fields = spec.fields;
     const newField =
       interests !== undefined && !fields.some((f) => f.name === interests.tagField)
@@ -156,7 +167,7 @@ export class IndexOperations extends RedisRoom {
     const updated: IndexSpec = interests === undefined ? { name: spec.name, fields } : { name: spec.name, fields, interests };
     if (newField !== undefined) {
       try {
-        await this.send(alterAddFieldArgs(this.keys, name, newField));
+        await this.send(alterAddFieldArgs(this.keys, name, newField), undefined, signal);
       } catch (error) {
         // Definition without FT index: the repair below creates it with the new field. The FT index
         // already has the field: a setInterests that died between FT.ALTER and HSET, or one running
@@ -164,8 +175,8 @@ export class IndexOperations extends RedisRoom {
         if (!isUnknownIndexError(error) && !isDuplicateFieldError(error)) throw error;
       }
     }
-    await this.definitions.write(updated);
-    return await this.getIndex(name);
+    await this.definitions.write(updated, signal);
+    return await this.getIndex(name, signal);
   }
 }
 

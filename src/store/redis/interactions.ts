@@ -95,18 +95,18 @@ export class InteractionOperations extends RedisRoom {
    * neighbour on each side: only when a run of equal times crosses a page edge is the whole run read
    * (second round trip) to place its members exactly, so consecutive pages never repeat or skip one.
    */
-  async getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {
+  async getInteractions(index: string, userId: string, page: { offset: number; limit: number }, signal?: AbortSignal): Promise<InteractionPage> {
     const key = this.keys.interactions(index, userId);
     const offset = Math.max(0, page.offset);
     const limit = Math.max(0, page.limit);
     const from = Math.max(0, offset - 1);
     // One round trip (two when the definition is not cached): the page, its neighbours and the count.
     const [, rangeReply, countReply] = await Promise.all([
-      this.definitions.get(index),
+      this.definitions.get(index, signal),
       limit > 0
-        ? this.send(["ZRANGE", key, String(from), String(offset + limit), "REV", "WITHSCORES"], key)
+        ? this.send(["ZRANGE", key, String(from), String(offset + limit), "REV", "WITHSCORES"], key, signal)
         : Promise.resolve<Reply>([]),
-      this.send(["ZCARD", key], key),
+      this.send(["ZCARD", key], key, signal),
     ]);
     const totalCount = replyNumber(countReply);
     const window = parseScoredMembers(rangeReply); // window[i] is at position from + i
@@ -128,8 +128,8 @@ export class InteractionOperations extends RedisRoom {
     const whole = await Promise.all(
       crossing.map(([score]) =>
         Promise.all([
-          this.send(["ZRANGE", key, String(score), String(score), "BYSCORE"], key),
-          this.send(["ZCOUNT", key, `(${score}`, "+inf"], key),
+          this.send(["ZRANGE", key, String(score), String(score), "BYSCORE"], key, signal),
+          this.send(["ZCOUNT", key, `(${score}`, "+inf"], key, signal),
         ]),
       ),
     );
@@ -165,7 +165,7 @@ export class InteractionOperations extends RedisRoom {
     // ONE round trip: the definition check (when not cached) and one ZRANGE per user are issued in
     // the same tick, so node-redis writes them together (on a cluster, each to its shard, all at once).
     const [, ...ranges] = await Promise.all([
-      this.definitions.get(index),
+      this.definitions.get(index, signal),
       ...unique.map((u) => {
         const key = this.keys.interactions(index, u);
         return this.send(["ZRANGE", key, "0", "-1", "REV", "WITHSCORES"], key, signal);

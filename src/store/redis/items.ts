@@ -146,7 +146,7 @@ export class ItemOperations extends RedisRoom {
     ids: readonly string[],
     options: { includeVectors: boolean; readonly signal?: AbortSignal },
   ): Promise<(Item | undefined)[]> {
-    const spec = await this.definitions.get(index);
+    const spec = await this.definitions.get(index, options.signal);
     const vector = vectorField(spec);
     const wanted = [ID_FIELD, ...metadataFields(spec).map((f) => f.name)];
     if (options.includeVectors) wanted.push(vector.name);
@@ -236,14 +236,14 @@ export class ItemOperations extends RedisRoom {
   }
 
   /** Every item in batches of `batchSize`, SCANning every primary; an id SCAN returns twice is yielded once. */
-  async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
-    const spec = await this.definitions.read(index);
-    if (spec === undefined) throw await this.definitions.notFound(index);
+  async *scanItems(index: string, batchSize: number, signal?: AbortSignal): AsyncIterable<Item[]> {
+    const spec = await this.definitions.read(index, signal);
+    if (spec === undefined) throw await this.definitions.notFound(index, signal);
     const seen = new Set<string>();
     let pending: Item[] = [];
     const size = Math.max(1, batchSize);
-    for await (const found of scanKeys(this.connection, this.keys.itemPattern(index), Math.max(size, 100))) {
-      const hashes = await Promise.all(found.map((key) => this.send(["HGETALL", key], key)));
+    for await (const found of scanKeys(this.connection, this.keys.itemPattern(index), Math.max(size, 100), signal)) {
+      const hashes = await Promise.all(found.map((key) => this.send(["HGETALL", key], key, signal)));
       for (const raw of hashes) {
         const hash = replyMap(raw);
         const idValue = hash.get(ID_FIELD);

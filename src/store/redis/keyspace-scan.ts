@@ -5,12 +5,15 @@
 import type { RedisConnection } from "./connection.js";
 import { replyArray, replyText } from "./reply-parsers.js";
 
-/** Pages of the keys matching `pattern` (SCAN may return a key twice; callers de-duplicate). */
-export async function* scanKeys(connection: RedisConnection, pattern: string, count: number): AsyncIterable<string[]> {
+/**
+ * Pages of the keys matching `pattern` (SCAN may return a key twice; callers de-duplicate). Each SCAN is
+ * bounded by `signal` (nothing more is sent once it aborted).
+ */
+export async function* scanKeys(connection: RedisConnection, pattern: string, count: number, signal?: AbortSignal): AsyncIterable<string[]> {
   for (const send of await connection.primaries()) {
     let cursor = "0";
     do {
-      const reply = replyArray(await send(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)]));
+      const reply = replyArray(await send(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)], signal));
       cursor = replyText(reply[0]);
       const found = replyArray(reply[1] ?? []).map(replyText);
       if (found.length > 0) yield found;
@@ -19,9 +22,9 @@ export async function* scanKeys(connection: RedisConnection, pattern: string, co
 }
 
 /** Deletes every key matching `pattern`, one UNLINK per key (keys of one page may lie in many slots). */
-export async function deleteMatching(connection: RedisConnection, pattern: string, count = 1000): Promise<void> {
-  for await (const keys of scanKeys(connection, pattern, count)) {
+export async function deleteMatching(connection: RedisConnection, pattern: string, signal?: AbortSignal, count = 1000): Promise<void> {
+  for await (const keys of scanKeys(connection, pattern, count, signal)) {
     // Issued in the same tick: written together per node (one round trip per page).
-    await Promise.all(keys.map((key) => connection.send(["UNLINK", key], { key })));
+    await Promise.all(keys.map((key) => connection.send(["UNLINK", key], { key, signal })));
   }
 }

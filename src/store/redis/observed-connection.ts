@@ -49,8 +49,8 @@ export function observeConnection(connection: RedisConnection, observer: StoreOb
     primaries: async () =>
       (await connection.primaries()).map(
         (send) =>
-          (command: RedisCommand): Promise<Reply> =>
-            observed(observer, commandName(command), () => send(command)),
+          (command: RedisCommand, signal?: AbortSignal): Promise<Reply> =>
+            observed(observer, commandName(command), () => send(command, signal)),
       ),
     isAvailable: () => connection.isAvailable(),
     onAvailabilityChange: (listener) => connection.onAvailabilityChange(listener),

@@ -23,6 +23,7 @@ import type { Interaction, InteractionPage } from "../../domain/interaction.js";
 import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import type {
+  CallOptions,
   CreateIndexResult,
   ExportOptions,
   InterestTagUpdate,
@@ -219,25 +220,29 @@ class RedisStore implements VectorStore {
     return this.#connection.onAvailabilityChange(listener);
   }
 
-  createIndex(spec: IndexSpec): Promise<CreateIndexResult> {
-    return this.#call(spec.name, () => this.#indexes.createIndex(spec));
+  createIndex(spec: IndexSpec, options?: CallOptions): Promise<CreateIndexResult> {
+    const signal = options?.signal;
+    return this.#call(spec.name, () => this.#indexes.createIndex(spec, signal), signal);
   }
 
-  getIndex(name: string): Promise<IndexInfo> {
-    return this.#call(name, () => this.#indexes.getIndex(name));
+  getIndex(name: string, options?: CallOptions): Promise<IndexInfo> {
+    const signal = options?.signal;
+    return this.#call(name, () => this.#indexes.getIndex(name, signal), signal);
   }
 
   /** From the definitions cache (index-definitions.ts): one HGET at most every definitionCacheMs. */
-  getIndexSpec(name: string): Promise<IndexSpec> {
-    return this.#call(name, () => this.#definitions.get(name));
+  getIndexSpec(name: string, options?: CallOptions): Promise<IndexSpec> {
+    const signal = options?.signal;
+    return this.#call(name, () => this.#definitions.get(name, signal), signal);
   }
 
-  listIndexes(): Promise<IndexInfo[]> {
-    return this.#call(undefined, () => this.#indexes.listIndexes());
+  listIndexes(options?: CallOptions): Promise<IndexInfo[]> {
+    const signal = options?.signal;
+    return this.#call(undefined, () => this.#indexes.listIndexes(signal), signal);
   }
 
-  dropIndex(name: string, options: { deleteItems: boolean }): Promise<void> {
-    return this.#call(name, () => this.#indexes.dropIndex(name, options));
+  dropIndex(name: string, options: { deleteItems: boolean; readonly signal?: AbortSignal }): Promise<void> {
+    return this.#call(name, () => this.#indexes.dropIndex(name, options), options.signal);
   }
 
   createAlias(alias: string, indexName: string): Promise<{ created: boolean }> {
@@ -252,8 +257,9 @@ class RedisStore implements VectorStore {
     return this.#call(undefined, () => this.#aliases.deleteAlias(alias));
   }
 
-  setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
-    return this.#call(name, () => this.#indexes.setInterests(name, interests));
+  setInterests(name: string, interests: InterestSpec | undefined, options?: CallOptions): Promise<IndexInfo> {
+    const signal = options?.signal;
+    return this.#call(name, () => this.#indexes.setInterests(name, interests, signal), signal);
   }
 
   upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void> {
@@ -291,7 +297,7 @@ class RedisStore implements VectorStore {
     ids: readonly string[],
     options: { includeVectors: boolean; readonly signal?: AbortSignal },
   ): Promise<(Item | undefined)[]> {
-    return this.#call(index, () => this.#items.getItems(index, ids, options));
+    return this.#call(index, () => this.#items.getItems(index, ids, options), options.signal);
   }
 
   deleteItems(index: string, ids: readonly string[], options?: WriteOptions): Promise<number> {
@@ -319,10 +325,11 @@ class RedisStore implements VectorStore {
     }
   }
 
-  async *scanItems(index: string, batchSize: number): AsyncIterable<Item[]> {
-    const iterator = this.#items.scanItems(index, batchSize)[Symbol.asyncIterator]();
+  async *scanItems(index: string, batchSize: number, options?: CallOptions): AsyncIterable<Item[]> {
+    const signal = options?.signal;
+    const iterator = this.#items.scanItems(index, batchSize, signal)[Symbol.asyncIterator]();
     for (;;) {
-      const next = await this.#call(index, () => iterator.next());
+      const next = await this.#call(index, () => iterator.next(), signal);
       if (next.done === true) return;
       yield next.value;
     }
@@ -352,8 +359,9 @@ class RedisStore implements VectorStore {
     );
   }
 
-  getInteractions(index: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {
-    return this.#call(index, () => this.#interactions.getInteractions(index, userId, page));
+  getInteractions(index: string, userId: string, page: { offset: number; limit: number }, options?: CallOptions): Promise<InteractionPage> {
+    const signal = options?.signal;
+    return this.#call(index, () => this.#interactions.getInteractions(index, userId, page, signal), signal);
   }
 
   getInteractionsOfUsers(
@@ -361,7 +369,7 @@ class RedisStore implements VectorStore {
     userIds: readonly string[],
     options?: { readonly signal?: AbortSignal },
   ): Promise<Map<string, Interaction[]>> {
-    return this.#call(index, () => this.#interactions.getInteractionsOfUsers(index, userIds, options?.signal));
+    return this.#call(index, () => this.#interactions.getInteractionsOfUsers(index, userIds, options?.signal), options?.signal);
   }
 
   close(): Promise<void> {

@@ -34,17 +34,17 @@ export class SearchOperations extends RedisRoom {
   async search(index: string, query: SearchQuery): Promise<SearchResult> {
     throwIfAborted(query.signal);
     try {
-      await this.#indexes.throwIfRebuilding(index);
-      return await this.#search(await this.definitions.get(index), query);
+      await this.#indexes.throwIfRebuilding(index, query.signal);
+      return await this.#search(await this.definitions.get(index, query.signal), query);
     } catch (error) {
       if (!isUnknownIndexError(error)) throw error;
       // The FT index is gone: dropped by another replica (then the definition is gone too), or by
       // hand, leaving the definition: rebuild the FT index from it and try once more (Redis indexes
       // the stored items in the background: until it is done the search fails with UnavailableError).
-      const spec = await this.definitions.read(index);
-      if (spec === undefined) throw await this.definitions.notFound(index);
-      await this.#indexes.ensureFtIndex(spec);
-      await this.#indexes.throwIfRebuilding(index);
+      const spec = await this.definitions.read(index, query.signal);
+      if (spec === undefined) throw await this.definitions.notFound(index, query.signal);
+      await this.#indexes.ensureFtIndex(spec, query.signal);
+      await this.#indexes.throwIfRebuilding(index, query.signal);
       return await this.#search(spec, query);
     }
   }
