@@ -44,6 +44,10 @@ export interface Options {
   durableLargeItems: number;
   /** Search latency with metrics + tracing on vs off (bench/observability.ts): interleaved calls (0 skips). */
   observabilityCalls: number;
+  /** Filtered vs plain Recommend, diversified vs plain Search (bench/shaping.ts): users (0 skips). */
+  shapingUsers: number;
+  /** Interleaved pairs timed per shaping row. */
+  shapingCalls: number;
 }
 
 export const DEFAULT_OPTIONS: Readonly<Options> = {
@@ -70,6 +74,8 @@ export const DEFAULT_OPTIONS: Readonly<Options> = {
   durableItems: 100_000,
   durableLargeItems: 0,
   observabilityCalls: 500,
+  shapingUsers: 5000,
+  shapingCalls: 200,
 };
 
 /** Options that must stay positive (the others may be 0). */

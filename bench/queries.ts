@@ -5,9 +5,8 @@
  * - FLOAT16 vs FLOAT32: the same vectors in a FLAT COSINE index of each type: bytes per stored vector
  *   (embedded: what its vector structures hold per row, from their layout, since process memory
  *   figures are too coarse at this size; Redis: INFO used_memory growth and FT.INFO
- *   vector_index_sz_mb, per item), and KNN k=10 median latency;
- * - filtered vs unfiltered recommendations (when the store can record interactions): Recommend with an
- *   `item_filter` on an item index vs the same Recommend without it.
+ *   vector_index_sz_mb, per item), and KNN k=10 median latency.
+ * Filtered vs unfiltered recommendations and diversified Search: bench/shaping.ts.
  */
 import { MATCH_ALL } from "../src/domain/filter/filter.js";
 import { roundVector } from "../src/domain/element-type.js";

@@ -51,6 +51,10 @@
  *   items, interleaved, one server process per mode, on the embedded engine and each Redis backend; the
  *   ratio of the medians (goal: under 1.05).
  *
+ * - Shaped answers (`--shaping-users`, `--shaping-calls`; bench/shaping.ts): Recommend with an item
+ *   index + item filter vs plain Recommend, and Search with MMR `diversity` vs plain Search, interleaved,
+ *   through the use cases, on the embedded engine and each Redis backend; the ratios of the medians.
+ *
  * A quick run: `npm run bench -- --users 0 --floor-items 2000 --floor-calls 50
  *   --floor-throughput-calls 200 --embedded-items 10000 --encoding 0`. */
 import os from "node:os";
@@ -74,6 +78,7 @@ import { measureDurable, type DurableFigures } from "./durable-engine.js";
 import { measureEmbeddedBound, type EmbeddedBoundFigures } from "./embedded-bound.js";
 import { parseOptions, type Options } from "./options.js";
 import { benchQueries, printQueries, type QueriesBenchRow } from "./queries.js";
+import { benchShaping, printShaping, type ShapingRow } from "./shaping.js";
 import { benchRedisFloors, type RedisFloorFigures } from "./redis-floors.js";
 import { readShards, type ShardReading } from "./redis-shards.js";
 import { createRandom, fixed, median, quantile } from "./stats.js";
@@ -458,6 +463,7 @@ async function main(): Promise<void> {
   if (durables.length > 0) printDurables(durables, out);
   if (o.encoding > 0) printEncoding(out);
   if (o.queriesItems > 0) await queriesTables(o, redisBackends, out, log);
+  if (o.shapingUsers > 0) await shapingTables(o, redisBackends, out, log);
   if (o.observabilityCalls > 0) {
     const rows = [await benchObservability({ backend: "embedded", items: 10_000, dim: o.dim, calls: o.observabilityCalls })];
     log(`[bench] observability cost: embedded done`);
@@ -491,6 +497,26 @@ function printObservability(rows: readonly ObservabilityFigures[], out: (line?: 
     out(`${row.backend}, on: ${on.calls} Searches sent, ${on.scrapedSearches ?? "n/a"} counted by /metrics, ${on.spans} spans exported, ${on.logLines} access lines written.`);
   }
   out();
+}
+
+/** Filtered vs plain Recommend and diversified vs plain Search (bench/shaping.ts) on every backend. */
+async function shapingTables(o: Options, redisBackends: readonly RedisBackend[], out: (line?: string) => void, log: (line: string) => void): Promise<void> {
+  const rows: ShapingRow[] = [];
+  const embedded = createEmbeddedStore();
+  rows.push(await benchShaping({ name: "embedded", store: embedded }, o.shapingUsers, o.dim, o.shapingCalls));
+  await embedded.close();
+  log("[bench] shaping rows: embedded done");
+  for (const { name, url } of redisBackends) {
+    const { createRedisStore } = await import("../src/store/redis/redis-store.js");
+    const store = await createRedisStore({ url, keyPrefix: "vecrec-bench-shaping:" });
+    try {
+      rows.push(await benchShaping({ name, store }, o.shapingUsers, o.dim, o.shapingCalls));
+    } finally {
+      await store.close();
+    }
+    log(`[bench] shaping rows: ${name} done`);
+  }
+  printShaping(rows, o.dim, o.shapingCalls, out);
 }
 
 /** Range vs KNN and FLOAT16 vs FLOAT32 rows (bench/queries.ts) on the embedded engine and each Redis backend. */
