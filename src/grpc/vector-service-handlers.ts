@@ -85,16 +85,16 @@ async function dropIndex({ indexAdmin }: UseCases, request: DropIndexRequest, si
   return {};
 }
 
-async function createAlias({ indexAdmin }: UseCases, request: CreateAliasRequest): Promise<CreateAliasResponse> {
-  return indexAdmin.createAlias(request.alias, request.indexName);
+async function createAlias({ indexAdmin }: UseCases, request: CreateAliasRequest, signal: AbortSignal): Promise<CreateAliasResponse> {
+  return indexAdmin.createAlias(request.alias, request.indexName, signal);
 }
 
-async function updateAlias({ indexAdmin }: UseCases, request: UpdateAliasRequest): Promise<UpdateAliasResponse> {
-  return indexAdmin.updateAlias(request.alias, request.indexName);
+async function updateAlias({ indexAdmin }: UseCases, request: UpdateAliasRequest, signal: AbortSignal): Promise<UpdateAliasResponse> {
+  return indexAdmin.updateAlias(request.alias, request.indexName, signal);
 }
 
-async function deleteAlias({ indexAdmin }: UseCases, request: DeleteAliasRequest): Promise<DeleteAliasResponse> {
-  return indexAdmin.deleteAlias(request.alias);
+async function deleteAlias({ indexAdmin }: UseCases, request: DeleteAliasRequest, signal: AbortSignal): Promise<DeleteAliasResponse> {
+  return indexAdmin.deleteAlias(request.alias, signal);
 }
 
 async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterestsRequest, signal: AbortSignal): Promise<UpdateInterestsResponse> {
@@ -229,8 +229,8 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
       recordInteractions(useCases, request, signal),
     ),
     getInteractions: unaryCall("GetInteractions", logger, (request, signal) => getInteractions(useCases, request, signal)),
-    createAlias: unaryCall("CreateAlias", logger, (request) => createAlias(useCases, request)),
-    updateAlias: unaryCall("UpdateAlias", logger, (request) => updateAlias(useCases, request)),
-    deleteAlias: unaryCall("DeleteAlias", logger, (request) => deleteAlias(useCases, request)),
+    createAlias: unaryCall("CreateAlias", logger, (request, signal) => createAlias(useCases, request, signal)),
+    updateAlias: unaryCall("UpdateAlias", logger, (request, signal) => updateAlias(useCases, request, signal)),
+    deleteAlias: unaryCall("DeleteAlias", logger, (request, signal) => deleteAlias(useCases, request, signal)),
   };
 }

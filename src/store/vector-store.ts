@@ -145,14 +145,14 @@ export interface VectorStore {
    * @throws IndexNotFoundError; AlreadyExistsError (an index has that name, or the alias points to
    *   another index); FailedPreconditionError (`indexName` is an alias)
    */
-  createAlias(alias: string, indexName: string): Promise<{ created: boolean }>;
+  createAlias(alias: string, indexName: string, options?: CallOptions): Promise<{ created: boolean }>;
   /**
    * Moves an existing alias to index `indexName`; returns the index it pointed to before.
    * @throws AliasNotFoundError, IndexNotFoundError; FailedPreconditionError (`indexName` is an alias)
    */
-  updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }>;
+  updateAlias(alias: string, indexName: string, options?: CallOptions): Promise<{ previousIndexName: string }>;
   /** Removes an alias; returns the index it pointed to. @throws AliasNotFoundError */
-  deleteAlias(alias: string): Promise<{ indexName: string }>;
+  deleteAlias(alias: string, options?: CallOptions): Promise<{ indexName: string }>;
   /**
    * Replaces the interests of the index definition (adding the tag field to the schema when it is new).
    * Does not touch items: the use case recomputes them with scanItems + setInterestTags.

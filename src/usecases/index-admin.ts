@@ -58,14 +58,14 @@ export interface IndexAdmin {
    * @throws InvalidArgumentError (`alias`, `index_name`), IndexNotFoundError, AlreadyExistsError,
    *   FailedPreconditionError (`indexName` is an alias)
    */
-  createAlias(alias: string, indexName: string): Promise<{ created: boolean }>;
+  createAlias(alias: string, indexName: string, signal?: AbortSignal): Promise<{ created: boolean }>;
   /**
    * Moves an existing alias to index `indexName`.
    * @throws InvalidArgumentError, AliasNotFoundError, IndexNotFoundError, FailedPreconditionError
    */
-  updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }>;
+  updateAlias(alias: string, indexName: string, signal?: AbortSignal): Promise<{ previousIndexName: string }>;
   /** @throws InvalidArgumentError (`alias`), AliasNotFoundError */
-  deleteAlias(alias: string): Promise<{ indexName: string }>;
+  deleteAlias(alias: string, signal?: AbortSignal): Promise<{ indexName: string }>;
 }
 
 export function createIndexAdmin(store: VectorStore): IndexAdmin {
@@ -107,19 +107,22 @@ export function createIndexAdmin(store: VectorStore): IndexAdmin {
       return { info, itemsUpdated };
     },
 
-    async createAlias(alias, indexName) {
+    async createAlias(alias, indexName, signal) {
       throwIfViolations([...indexNameViolations(alias, "alias"), ...indexNameViolations(indexName)]);
-      return store.createAlias(alias, indexName);
+      throwIfAborted(signal);
+      return store.createAlias(alias, indexName, { signal });
     },
 
-    async updateAlias(alias, indexName) {
+    async updateAlias(alias, indexName, signal) {
       throwIfViolations([...indexNameViolations(alias, "alias"), ...indexNameViolations(indexName)]);
-      return store.updateAlias(alias, indexName);
+      throwIfAborted(signal);
+      return store.updateAlias(alias, indexName, { signal });
     },
 
-    async deleteAlias(alias) {
+    async deleteAlias(alias, signal) {
       throwIfViolations(indexNameViolations(alias, "alias"));
-      return store.deleteAlias(alias);
+      throwIfAborted(signal);
+      return store.deleteAlias(alias, { signal });
     },
   };
 }

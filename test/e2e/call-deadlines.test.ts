@@ -1,7 +1,7 @@
 /**
  * Issue 11: every store operation observes its call's deadline and cancellation, not only searches and
  * writes. Before, index-definition reads, the admin calls (Index, GetIndex, ListIndexes, DropIndex,
- * UpdateInterests), GetItems, GetInteractions and item scans waited for Redis up to the 10 s
+ * UpdateInterests, and the alias calls), GetItems, GetInteractions and item scans waited for Redis up to the 10 s
  * per-command bound whatever the call's deadline, and went on with their work after the client had
  * been told DEADLINE_EXCEEDED; on the embedded engine a write waiting for a long search's lock did its
  * write after its deadline. Now a call whose signal aborts stops waiting at once (DeadlineExceededError
@@ -83,6 +83,9 @@ describe("call deadlines on Redis (stand-in frozen behind an open socket)", () =
       getInteractions: (signal) => store.getInteractions("dl", "u", { offset: 0, limit: 10 }, { signal }),
       scanItems: (signal) => first(store.scanItems("dl", 10, { signal })),
       exportItems: (signal) => first(store.exportItems("dl", { filter: { op: "all" }, batchSize: 10, signal })),
+      createAlias: (signal) => store.createAlias("dl-alias", "dl", { signal }),
+      updateAlias: (signal) => store.updateAlias("dl-alias", "dl", { signal }),
+      deleteAlias: (signal) => store.deleteAlias("dl-alias", { signal }),
     };
     const outcomes = await Promise.all(
       Object.entries(calls).map(async ([name, call]) => [name, await outcomeWithin(call(deadlineSignal(200)), 3_000)] as const),

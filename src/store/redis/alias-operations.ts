@@ -43,64 +43,65 @@ export class AliasOperations extends RedisRoom {
    * @throws AlreadyExistsError (an index is named `alias`), FailedPreconditionError (the target is an
    *   alias), IndexNotFoundError
    */
-  async #check(alias: string, indexName: string): Promise<{ current: string | undefined; spec: IndexSpec }> {
+  async #check(alias: string, indexName: string, signal: AbortSignal | undefined): Promise<{ current: string | undefined; spec: IndexSpec }> {
     const [aliasIsIndex, spec, targetIsAlias, current] = await Promise.all([
-      this.definitions.read(alias),
-      this.definitions.read(indexName),
-      this.definitions.aliasTarget(indexName),
-      this.definitions.aliasTarget(alias),
+      this.definitions.read(alias, signal),
+      this.definitions.read(indexName, signal),
+      this.definitions.aliasTarget(indexName, signal),
+      this.definitions.aliasTarget(alias, signal),
     ]);
     if (aliasIsIndex !== undefined) throw aliasNamedLikeIndex(alias);
     if (targetIsAlias !== undefined) throw aliasToAlias(indexName, targetIsAlias);
-    if (spec === undefined) throw await this.definitions.notFound(indexName);
+    if (spec === undefined) throw await this.definitions.notFound(indexName, signal);
     return { current, spec };
   }
 
   /** The FT alias to `spec`'s FT index (recreated first when only the definition survived). */
-  async #pointFtAlias(alias: string, spec: IndexSpec): Promise<void> {
+  async #pointFtAlias(alias: string, spec: IndexSpec, signal: AbortSignal | undefined): Promise<void> {
     try {
-      await this.send(ftAliasUpdateArgs(this.keys, alias, spec.name));
+      await this.send(ftAliasUpdateArgs(this.keys, alias, spec.name), undefined, signal);
     } catch (error) {
       if (!isUnknownIndexError(error)) throw error;
-      await this.#indexes.ensureFtIndex(spec);
-      await this.send(ftAliasUpdateArgs(this.keys, alias, spec.name));
+      await this.#indexes.ensureFtIndex(spec, signal);
+      await this.send(ftAliasUpdateArgs(this.keys, alias, spec.name), undefined, signal);
     }
   }
 
-  async createAlias(alias: string, indexName: string): Promise<{ created: boolean }> {
-    const { current, spec } = await this.#check(alias, indexName);
+  /** Every method's commands are bounded by `signal` (a call stopped part-way can be repeated). */
+  async createAlias(alias: string, indexName: string, signal?: AbortSignal): Promise<{ created: boolean }> {
+    const { current, spec } = await this.#check(alias, indexName, signal);
     if (current !== undefined && current !== indexName) throw aliasPointsElsewhere(alias, current);
     let created = false;
     if (current === undefined) {
-      created = replyNumber(await this.definitions.sendAliases(["HSETNX", this.definitions.aliasesKey, alias, indexName])) === 1;
+      created = replyNumber(await this.definitions.sendAliases(["HSETNX", this.definitions.aliasesKey, alias, indexName], signal)) === 1;
       if (!created) {
         // Created by another call meanwhile.
-        const now = await this.definitions.aliasTarget(alias);
+        const now = await this.definitions.aliasTarget(alias, signal);
         if (now !== undefined && now !== indexName) throw aliasPointsElsewhere(alias, now);
       }
     }
     // Also when it existed: repairs an FT alias a crash left behind (see the header).
-    await this.#pointFtAlias(alias, spec);
+    await this.#pointFtAlias(alias, spec, signal);
     return { created };
   }
 
-  async updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }> {
-    const { current, spec } = await this.#check(alias, indexName);
+  async updateAlias(alias: string, indexName: string, signal?: AbortSignal): Promise<{ previousIndexName: string }> {
+    const { current, spec } = await this.#check(alias, indexName, signal);
     if (current === undefined) throw new AliasNotFoundError(alias);
-    if (current !== indexName) await this.definitions.sendAliases(["HSET", this.definitions.aliasesKey, alias, indexName]);
-    await this.#pointFtAlias(alias, spec);
+    if (current !== indexName) await this.definitions.sendAliases(["HSET", this.definitions.aliasesKey, alias, indexName], signal);
+    await this.#pointFtAlias(alias, spec, signal);
     return { previousIndexName: current };
   }
 
-  async deleteAlias(alias: string): Promise<{ indexName: string }> {
-    const indexName = await this.definitions.aliasTarget(alias);
+  async deleteAlias(alias: string, signal?: AbortSignal): Promise<{ indexName: string }> {
+    const indexName = await this.definitions.aliasTarget(alias, signal);
     if (indexName === undefined) throw new AliasNotFoundError(alias);
     try {
-      await this.send(ftAliasDelArgs(this.keys, alias));
+      await this.send(ftAliasDelArgs(this.keys, alias), undefined, signal);
     } catch (error) {
       if (!isAliasMissingError(error)) throw error;
     }
-    await this.definitions.sendAliases(["HDEL", this.definitions.aliasesKey, alias]);
+    await this.definitions.sendAliases(["HDEL", this.definitions.aliasesKey, alias], signal);
     return { indexName };
   }
 }

@@ -245,16 +245,19 @@ class RedisStore implements VectorStore {
     return this.#call(name, () => this.#indexes.dropIndex(name, options), options.signal);
   }
 
-  createAlias(alias: string, indexName: string): Promise<{ created: boolean }> {
-    return this.#call(indexName, () => this.#aliases.createAlias(alias, indexName));
+  createAlias(alias: string, indexName: string, options?: CallOptions): Promise<{ created: boolean }> {
+    const signal = options?.signal;
+    return this.#call(indexName, () => this.#aliases.createAlias(alias, indexName, signal), signal);
   }
 
-  updateAlias(alias: string, indexName: string): Promise<{ previousIndexName: string }> {
-    return this.#call(indexName, () => this.#aliases.updateAlias(alias, indexName));
+  updateAlias(alias: string, indexName: string, options?: CallOptions): Promise<{ previousIndexName: string }> {
+    const signal = options?.signal;
+    return this.#call(indexName, () => this.#aliases.updateAlias(alias, indexName, signal), signal);
   }
 
-  deleteAlias(alias: string): Promise<{ indexName: string }> {
-    return this.#call(undefined, () => this.#aliases.deleteAlias(alias));
+  deleteAlias(alias: string, options?: CallOptions): Promise<{ indexName: string }> {
+    const signal = options?.signal;
+    return this.#call(undefined, () => this.#aliases.deleteAlias(alias, signal), signal);
   }
 
   setInterests(name: string, interests: InterestSpec | undefined, options?: CallOptions): Promise<IndexInfo> {
