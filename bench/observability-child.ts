@@ -12,7 +12,10 @@
  *
  *   node --import tsx bench/observability-child.ts <off|on|parts> <redis url or ""> <key prefix> <log file>
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import path from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { startServer } from "../src/main.js";
 import { createServiceLog } from "../src/observability/logging.js";
@@ -42,12 +45,37 @@ export function observabilityParts(mode: string): Set<string> {
   return new Set(mode.split(",").filter((part) => part !== ""));
 }
 
+/**
+ * VECREC_BENCH_PROFILE_DIR: a CPU profile of each server over the timed calls only (between the two
+ * CPU readings), written to <dir>/<mode>.cpuprofile (open in Chrome DevTools or speedscope).
+ */
+const profileDir = process.env.VECREC_BENCH_PROFILE_DIR;
+
+function toggleProfile(session: Session | undefined, file: string): Session | undefined {
+  if (session === undefined) {
+    const started = new Session();
+    started.connect();
+    started.post("Profiler.enable", () => started.post("Profiler.start"));
+    return started;
+  }
+  session.post("Profiler.stop", (error, result) => {
+    if (error === null) writeFileSync(file, JSON.stringify(result.profile));
+    session.disconnect();
+  });
+  return undefined;
+}
+
 async function main(): Promise<void> {
   const [mode, url, keyPrefix, logFile] = process.argv.slice(2);
   if (mode === undefined || url === undefined || keyPrefix === undefined || logFile === undefined || process.send === undefined) {
     throw new Error("usage: (forked with IPC) observability-child.ts <off|on|parts> <redis url or ''> <key prefix> <log file>");
   }
   const send = process.send.bind(process);
+  let profiling: Session | undefined;
+  let gcMs = 0; // time in garbage collection, for the report
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  }).observe({ entryTypes: ["gc"] });
   const parts = observabilityParts(mode);
   const log = createServiceLog({ level: parts.has("log") ? "info" : "warn", dest: logFile });
   const exporter = new InMemorySpanExporter();
@@ -57,7 +85,7 @@ async function main(): Promise<void> {
     spans += exporter.getFinishedSpans().length;
     exporter.reset();
   };
-  const emptying = setInterval(emptyExporter, Number(process.env.VECREC_BENCH_EMPTY_MS ?? 1000));
+  const emptying = setInterval(emptyExporter, 1000);
   const metrics = parts.has("metrics") ? createMetrics({ listIndexes: () => store.listIndexes() }) : undefined;
   const observability = createObservability({ metrics, tracer: tracing?.tracer, logger: log.logger, slowCallMs: 1000 });
   let store: VectorStore;
@@ -71,7 +99,8 @@ async function main(): Promise<void> {
   process.on("message", (message: { type?: string }) => {
     if (message.type === "cpu") {
       const { user, system } = process.cpuUsage();
-      send({ type: "cpu", user, system });
+      send({ type: "cpu", user, system, gcMs });
+      if (profileDir !== undefined) profiling = toggleProfile(profiling, path.join(profileDir, `${mode}.cpuprofile`));
     } else if (message.type === "report") {
       void (async () => {
         await tracing?.flush();

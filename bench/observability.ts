@@ -28,6 +28,8 @@ export interface ObservabilityModeFigures {
   readonly p95Ms: number;
   /** Server CPU time per call (user + system), µs. */
   readonly cpuUs: number;
+  /** Of which in garbage collection (main thread pauses), µs per call. */
+  readonly gcUs: number;
   /** Search calls with code OK in a scrape of /metrics (undefined when metrics are off). */
   readonly scrapedSearches: number | undefined;
   readonly spans: number;
@@ -104,12 +106,14 @@ export async function benchObservability(options: {
     const query = Buffer.from(Float32Array.from({ length: dim }, () => random() * 2 - 1).buffer);
     const request = SearchRequest.fromPartial({ indexName: index, query: { $case: "vector", value: { encoding: { $case: "float32Le", value: query } } }, k: 10 });
     const sent = modes.map(() => 0);
-    const cpuOf = async (child: BenchChild): Promise<number> => {
-      const { user, system } = await child.ask<ServerChildCpu>({ type: "cpu" });
+    const gc = modes.map(() => 0);
+    const cpuOf = async (child: BenchChild, i: number): Promise<number> => {
+      const { user, system, gcMs } = await child.ask<ServerChildCpu & { gcMs: number }>({ type: "cpu" });
+      gc[i] = gcMs - gc[i]!;
       return user + system;
     };
     const warmup = 30;
-    const before = await Promise.all(children.map(cpuOf));
+    const before = await Promise.all(children.map((child, i) => cpuOf(child, i)));
     const latencies = await interleavedLatency(
       clients.map((client, i) => async () => {
         sent[i]!++;
@@ -118,7 +122,7 @@ export async function benchObservability(options: {
       calls,
       warmup,
     );
-    const after = await Promise.all(children.map(cpuOf));
+    const after = await Promise.all(children.map((child, i) => cpuOf(child, i)));
     const figures: ObservabilityModeFigures[] = [];
     for (const [i, mode] of modes.entries()) {
       const report = await children[i]!.ask<ObservabilityChildReport>({ type: "report" });
@@ -127,6 +131,7 @@ export async function benchObservability(options: {
         medianMs: quantile(latencies[i]!, 0.5),
         p95Ms: quantile(latencies[i]!, 0.95),
         cpuUs: (after[i]! - before[i]!) / sent[i]!,
+        gcUs: (gc[i]! * 1000) / sent[i]!,
         scrapedSearches: readies[i]!.metricsPort === 0 ? undefined : await scrapedSearches(readies[i]!.metricsPort),
         spans: report.spans,
         logLines: report.logLines,

@@ -72,18 +72,7 @@ interface MethodInfo {
   readonly streamsResponses: boolean;
   readonly bound: MethodMetrics | undefined;
   readonly spanName: string;
-  readonly spanAttributes: Attributes;
   readonly level: "info" | "debug";
-}
-
-/**
- * The bookkeeping of a call's end (handled metrics, span end, access line) runs after its status is
- * handed to grpc-js, in the next check phase (setImmediate): the status and the last messages go out
- * first, so the caller's latency does not include it. Its figures (duration, end time) are taken when
- * the status is sent.
- */
-function afterStatus(fn: () => void): void {
-  setImmediate(fn);
 }
 
 export function createCallInterceptor(options: CallObserverOptions): ServerInterceptor {
@@ -102,7 +91,6 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
         streamsResponses: type === "server_stream" || type === "bidi_stream",
         bound: metrics?.method(type, service, method),
         spanName: `${service}/${method}`,
-        spanAttributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": method },
         level: QUIET_SERVICES.has(service) ? "debug" : "info",
       };
       infos.set(descriptor.path, info);
@@ -118,12 +106,30 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
     let received = 0;
     let sent = 0;
     let index: string | undefined;
+    let k: number | undefined;
+    let parentContext: Context | undefined; // tracing on: the caller's context, the span's parent
     let span: Span | undefined;
     let spanContext: Context | undefined;
     let traceId: string | undefined;
     let spanId: string | undefined;
     let done = false;
     let scopeFields: CallLogFields | undefined; // tracing off, traceparent received: its trace id on every line
+
+    /**
+     * The call's span, started once the first request message is in (so that it gets all its attributes
+     * at once), dated from the call's start; at the latest when the call ends.
+     */
+    const openSpan = (): void => {
+      if (tracer === undefined || span !== undefined || parentContext === undefined) return;
+      const attributes: Attributes = { "rpc.system": "grpc", "rpc.service": info.service, "rpc.method": info.method };
+      if (index !== undefined) attributes["vecrec.index"] = index;
+      if (k !== undefined) attributes["vecrec.k"] = k;
+      span = tracer.startSpan(info.spanName, { kind: SpanKind.SERVER, attributes, startTime: started }, parentContext);
+      spanContext = trace.setSpan(parentContext, span);
+      const ids = span.spanContext();
+      traceId = ids.traceId;
+      spanId = ids.spanId;
+    };
 
     const inScope = (next: () => void): void => {
       if (spanContext !== undefined) context.with(spanContext, next);
@@ -135,8 +141,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
     const record = (code: number, details: string | undefined, ms: number, endedAt: number): void => {
       bound?.handled(code, ms / 1000, received, sent);
       if (span !== undefined) {
-        span.setAttribute("rpc.grpc.status_code", code);
-        if (info.streamsResponses) span.setAttribute("vecrec.hits", sent);
+        span.setAttributes(info.streamsResponses ? { "rpc.grpc.status_code": code, "vecrec.hits": sent } : { "rpc.grpc.status_code": code });
         if (code !== (grpcStatus.OK as number)) span.setStatus({ code: SpanStatusCode.ERROR, message: `${grpcCodeName(code)}: ${details ?? ""}` });
         span.end(endedAt);
       }
@@ -157,12 +162,12 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
       logger[level](line, slow ? slowMessage : "call");
     };
 
-    const finish = (code: number, details: string | undefined, deferred: boolean): void => {
+    const finish = (code: number, details: string | undefined): void => {
       if (done) return;
       done = true;
       const endedAt = performance.now();
-      if (deferred) afterStatus(() => record(code, details, endedAt - started, endedAt));
-      else record(code, details, endedAt - started, endedAt);
+      openSpan();
+      record(code, details, endedAt - started, endedAt);
     };
 
     return new ServerInterceptingCall(call, {
@@ -171,12 +176,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
           onReceiveMetadata(metadata, nextMetadata) {
             const traceparent = metadata.get("traceparent");
             if (tracer !== undefined) {
-              const parent = traceparent.length === 0 ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
-              span = tracer.startSpan(info.spanName, { kind: SpanKind.SERVER, attributes: info.spanAttributes }, parent);
-              spanContext = trace.setSpan(parent, span);
-              const ids = span.spanContext();
-              traceId = ids.traceId;
-              spanId = ids.spanId;
+              parentContext = traceparent.length === 0 ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
             } else if (traceparent.length > 0) {
               traceId = parseTraceparent(traceparent[0])?.traceId;
               if (traceId !== undefined) scopeFields = { trace_id: traceId };
@@ -188,18 +188,17 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
             if (received === 1 && typeof message === "object" && message !== null) {
               const request = message as { indexName?: unknown; k?: unknown };
               if (typeof request.indexName === "string" && request.indexName !== "") index = request.indexName;
-              if (span !== undefined) {
-                if (index !== undefined) span.setAttribute("vecrec.index", index);
-                if (typeof request.k === "number") span.setAttribute("vecrec.k", request.k);
-              }
+              if (typeof request.k === "number") k = request.k;
             }
+            openSpan();
             inScope(() => nextMessage(message));
           },
           onReceiveHalfClose(nextHalfClose) {
+            openSpan();
             inScope(nextHalfClose);
           },
           onCancel() {
-            finish(grpcStatus.CANCELLED, "cancelled by the client", false);
+            finish(grpcStatus.CANCELLED, "cancelled by the client");
           },
         });
       },
@@ -208,7 +207,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
         next(message);
       },
       sendStatus(status, next) {
-        finish(status.code, status.details, true);
+        finish(status.code, status.details);
         next(status);
       },
     });

@@ -12,7 +12,8 @@
  * Each metric says how `--workers` aggregates it (AggregatorRegistry in the primary): counters and
  * histograms sum; per-index gauges, read from the same Redis by every worker, take the first.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { BoundHistogram, type HistogramSeries } from "./bound-histogram.js";
 import type { IndexInfo } from "../domain/schema.js";
 import { IndexStats } from "./index-stats.js";
 
@@ -76,76 +77,151 @@ export interface MetricsOptions {
   readonly indexStatsTimeoutMs?: number;
 }
 
+/** One method's call figures, as plain numbers; the counters take what accumulated at each scrape. */
+class BoundMethod implements MethodMetrics {
+  inFlight = 0;
+  #started = 0;
+  #received = 0;
+  #sent = 0;
+  /** Calls ended, by status code number. */
+  readonly #handled: number[] = [];
+
+  constructor(
+    readonly labels: { grpc_type: string; grpc_service: string; grpc_method: string },
+    private readonly handling: HistogramSeries,
+    private readonly perCall: HistogramSeries,
+  ) {}
+
+  started(): void {
+    this.#started++;
+    this.inFlight++;
+  }
+
+  handled(code: number, seconds: number, received: number, sent: number): void {
+    this.inFlight--;
+    this.#handled[code] = (this.#handled[code] ?? 0) + 1;
+    this.handling.observe(seconds);
+    this.#received += received;
+    this.#sent += sent;
+    this.perCall.observe(sent);
+  }
+
+  takeStarted(): number {
+    const n = this.#started;
+    this.#started = 0;
+    return n;
+  }
+
+  takeReceived(): number {
+    const n = this.#received;
+    this.#received = 0;
+    return n;
+  }
+
+  takeSent(): number {
+    const n = this.#sent;
+    this.#sent = 0;
+    return n;
+  }
+
+  /** Calls ended since the last take, per code (codes seen once stay, with 0). */
+  takeHandled(add: (code: number, count: number) => void): void {
+    this.#handled.forEach((count, code) => {
+      add(code, count);
+      this.#handled[code] = 0;
+    });
+  }
+}
+
 export function createMetrics(options: MetricsOptions = {}): VecrecMetrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const methodLabels = ["grpc_type", "grpc_service", "grpc_method"] as const;
 
-  const started = new Counter({
+  // The per-call figures are plain numbers in each method's bound object (methods below), read into the
+  // counters and gauge when scraped (collect) and kept by the histograms themselves (bound-histogram.ts):
+  // a call costs additions, not prom-client's label validation and hashing per update.
+  const bound: BoundMethod[] = [];
+  new Counter({
     name: "grpc_server_started_total",
     help: "Total number of RPCs started on the server.",
     labelNames: methodLabels,
     registers,
+    collect() {
+      for (const m of bound) this.inc(m.labels, m.takeStarted());
+    },
   });
-  const handled = new Counter({
+  new Counter({
     name: "grpc_server_handled_total",
     help: "Total number of RPCs completed on the server, regardless of success or failure.",
     labelNames: [...methodLabels, "grpc_code"],
     registers,
+    collect() {
+      for (const m of bound) m.takeHandled((code, count) => this.inc({ ...m.labels, grpc_code: grpcCodeName(code) }, count));
+    },
   });
-  const handling = new Histogram({
-    name: "grpc_server_handling_seconds",
-    help: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
-    labelNames: methodLabels,
-    buckets: LATENCY_BUCKETS,
+  const handling = new BoundHistogram(
+    "grpc_server_handling_seconds",
+    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+    methodLabels,
+    LATENCY_BUCKETS,
     registers,
-  });
-  const received = new Counter({
+  );
+  new Counter({
     name: "grpc_server_msg_received_total",
     help: "Total number of RPC stream messages received on the server.",
     labelNames: methodLabels,
     registers,
+    collect() {
+      for (const m of bound) this.inc(m.labels, m.takeReceived());
+    },
   });
-  const sent = new Counter({
+  new Counter({
     name: "grpc_server_msg_sent_total",
     help: "Total number of gRPC stream messages sent by the server.",
     labelNames: methodLabels,
     registers,
+    collect() {
+      for (const m of bound) this.inc(m.labels, m.takeSent());
+    },
   });
-  const inFlight = new Gauge({
+  new Gauge({
     name: "vecrec_grpc_server_calls_in_flight",
     help: "RPCs started and not yet completed, per method.",
     labelNames: methodLabels,
     registers,
+    collect() {
+      for (const m of bound) this.set(m.labels, m.inFlight);
+    },
   });
-  const perCall = new Histogram({
-    name: "vecrec_grpc_server_msg_sent_per_call",
-    help: "Messages sent per completed call (a Search or Recommend: its hits streamed).",
-    labelNames: methodLabels,
-    buckets: MESSAGE_BUCKETS,
+  const perCall = new BoundHistogram(
+    "vecrec_grpc_server_msg_sent_per_call",
+    "Messages sent per completed call (a Search or Recommend: its hits streamed).",
+    methodLabels,
+    MESSAGE_BUCKETS,
     registers,
-  });
-  const redisSeconds = new Histogram({
-    name: "vecrec_redis_command_duration_seconds",
-    help: "Redis round trips by command (MULTI = a transaction), from send to reply or failure (seconds).",
-    labelNames: ["command"],
-    buckets: LATENCY_BUCKETS,
+  );
+  const redisSeconds = new BoundHistogram(
+    "vecrec_redis_command_duration_seconds",
+    "Redis round trips by command (MULTI = a transaction), from send to reply or failure (seconds).",
+    ["command"],
+    LATENCY_BUCKETS,
     registers,
-  });
+  );
   const redisErrors = new Counter({
     name: "vecrec_redis_command_errors_total",
     help: "Redis round trips that failed (error reply, timeout, cancelled, connection down), by command.",
     labelNames: ["command"],
     registers,
   });
-  const storeSeconds = new Histogram({
-    name: "vecrec_store_operation_duration_seconds",
-    help: "Store operations (search, upsert, getItems...; on the embedded engine the scans themselves) by backend (seconds).",
-    labelNames: ["backend", "operation"],
-    buckets: LATENCY_BUCKETS,
+  const storeSeconds = new BoundHistogram(
+    "vecrec_store_operation_duration_seconds",
+    "Store operations (search, upsert, getItems...; on the embedded engine the scans themselves) by backend (seconds).",
+    ["backend", "operation"],
+    LATENCY_BUCKETS,
     registers,
-  });
+  );
   const storeErrors = new Counter({
     name: "vecrec_store_operation_errors_total",
     help: "Store operations that failed, by backend and operation.",
@@ -200,50 +276,47 @@ export function createMetrics(options: MetricsOptions = {}): VecrecMetrics {
   }
 
   const methods = new Map<string, MethodMetrics>();
+  const redisSeries = new Map<string, HistogramSeries>();
+  const storeSeries = new Map<string, Map<string, HistogramSeries>>();
   let wasAvailable: boolean | undefined;
   return {
     registry,
     method(type, service, method) {
       const key = `${type}/${service}/${method}`;
-      let bound = methods.get(key);
-      if (bound === undefined) {
-        const labels: LabelValues<(typeof methodLabels)[number]> = { grpc_type: type, grpc_service: service, grpc_method: method };
-        const s = started.labels(labels);
-        const h = handling.labels(labels);
-        const r = received.labels(labels);
-        const m = sent.labels(labels);
-        const f = inFlight.labels(labels);
-        const p = perCall.labels(labels);
-        const byCode = new Map<number, Counter.Internal>();
-        bound = {
-          started() {
-            s.inc();
-            f.inc();
-          },
-          handled(code, seconds, receivedCount, sentCount) {
-            f.dec();
-            let c = byCode.get(code);
-            if (c === undefined) {
-              c = handled.labels({ ...labels, grpc_code: grpcCodeName(code) });
-              byCode.set(code, c);
-            }
-            c.inc();
-            h.observe(seconds);
-            if (receivedCount > 0) r.inc(receivedCount);
-            if (sentCount > 0) m.inc(sentCount);
-            p.observe(sentCount);
-          },
-        };
-        methods.set(key, bound);
+      let metrics = methods.get(key);
+      if (metrics === undefined) {
+        const m = new BoundMethod(
+          { grpc_type: type, grpc_service: service, grpc_method: method },
+          handling.series(type, service, method),
+          perCall.series(type, service, method),
+        );
+        bound.push(m);
+        metrics = m;
+        methods.set(key, metrics);
       }
-      return bound;
+      return metrics;
     },
     redisCommand(command, seconds, failed) {
-      redisSeconds.observe({ command }, seconds);
+      let series = redisSeries.get(command);
+      if (series === undefined) {
+        series = redisSeconds.series(command);
+        redisSeries.set(command, series);
+      }
+      series.observe(seconds);
       if (failed) redisErrors.inc({ command });
     },
     storeOperation(backend, operation, seconds, failed) {
-      storeSeconds.observe({ backend, operation }, seconds);
+      let byOperation = storeSeries.get(backend);
+      if (byOperation === undefined) {
+        byOperation = new Map();
+        storeSeries.set(backend, byOperation);
+      }
+      let series = byOperation.get(operation);
+      if (series === undefined) {
+        series = storeSeconds.series(backend, operation);
+        byOperation.set(operation, series);
+      }
+      series.observe(seconds);
       if (failed) storeErrors.inc({ backend, operation });
     },
     storeAvailability(backend, available) {

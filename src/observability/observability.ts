@@ -4,7 +4,7 @@
  * ids from `traceparent`, and stores get no observer.
  */
 import type { ServerInterceptor } from "@grpc/grpc-js";
-import { SpanKind, SpanStatusCode, context, trace, type Span, type Tracer } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, context, trace, type Span, type SpanOptions, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { StoreObserver } from "../store/store-observer.js";
 import type { VectorStore } from "../store/vector-store.js";
@@ -32,6 +32,7 @@ export interface Observability {
 /** Redis round trips: latency/errors by command, and a CLIENT span under the call's (only inside a call). */
 export function createStoreObserver(metrics: VecrecMetrics | undefined, tracer: Tracer | undefined): StoreObserver | undefined {
   if (metrics === undefined && tracer === undefined) return undefined;
+  const spanOptions = new Map<string, SpanOptions>(); // per command, built once
   return {
     redisCommand(command) {
       const started = performance.now();
@@ -39,11 +40,12 @@ export function createStoreObserver(metrics: VecrecMetrics | undefined, tracer: 
       if (tracer !== undefined) {
         const parent = context.active();
         if (trace.getSpan(parent) !== undefined) {
-          span = tracer.startSpan(
-            `redis ${command}`,
-            { kind: SpanKind.CLIENT, attributes: { "db.system.name": "redis", "db.operation.name": command } },
-            parent,
-          );
+          let options = spanOptions.get(command);
+          if (options === undefined) {
+            options = { kind: SpanKind.CLIENT, attributes: { "db.system.name": "redis", "db.operation.name": command } };
+            spanOptions.set(command, options);
+          }
+          span = tracer.startSpan(`redis ${command}`, options, parent);
         }
       }
       return (error) => {
