@@ -5,7 +5,8 @@
  * - `off`: `--log-level warn` (no access lines; the call interceptor still runs), no metrics, no tracing;
  * - `on`: the access log at info (createServiceLog, as main: batched asynchronous writes, here to a
  *   file), metrics (prom-client, served by a `/metrics` listener on 127.0.0.1:0) and tracing with an
- *   in-memory exporter behind the batch span processor (as OTLP gets them; emptied every second);
+ *   in-memory exporter behind the batch span processor, emptied as each batch arrives (as the OTLP exporter
+ *   hands a batch over: spans live as long as in production, in the processor's queue);
  * - or any of `log`, `metrics`, `tracing` (comma-separated) to split the cost.
  * Answers `{type: "cpu"}` with process.cpuUsage(), `{type: "report"}` with the spans exported, the log
  * lines written and the metrics port; `{type: "stop"}` closes everything and exits.
@@ -16,7 +17,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import path from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
-import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
+import type { ExportResult } from "@opentelemetry/core";
+import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { startServer } from "../src/main.js";
 import { createServiceLog } from "../src/observability/logging.js";
 import { createMetrics } from "../src/observability/metrics.js";
@@ -65,6 +67,17 @@ function toggleProfile(session: Session | undefined, file: string): Session | un
   return undefined;
 }
 
+/** The in-memory exporter, emptied as each batch arrives; counts what it got. */
+class DroppingExporter extends InMemorySpanExporter {
+  exported = 0;
+
+  override export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.exported += spans.length;
+    super.export(spans, resultCallback);
+    this.reset();
+  }
+}
+
 async function main(): Promise<void> {
   const [mode, url, keyPrefix, logFile] = process.argv.slice(2);
   if (mode === undefined || url === undefined || keyPrefix === undefined || logFile === undefined || process.send === undefined) {
@@ -78,14 +91,8 @@ async function main(): Promise<void> {
   }).observe({ entryTypes: ["gc"] });
   const parts = observabilityParts(mode);
   const log = createServiceLog({ level: parts.has("log") ? "info" : "warn", dest: logFile });
-  const exporter = new InMemorySpanExporter();
+  const exporter = new DroppingExporter();
   const tracing = parts.has("tracing") ? setUpTracing({ exporter, batch: true }) : undefined;
-  let spans = 0;
-  const emptyExporter = (): void => {
-    spans += exporter.getFinishedSpans().length;
-    exporter.reset();
-  };
-  const emptying = setInterval(emptyExporter, 1000);
   const metrics = parts.has("metrics") ? createMetrics({ listIndexes: () => store.listIndexes() }) : undefined;
   const observability = createObservability({ metrics, tracer: tracing?.tracer, logger: log.logger, slowCallMs: 1000 });
   let store: VectorStore;
@@ -104,13 +111,11 @@ async function main(): Promise<void> {
     } else if (message.type === "report") {
       void (async () => {
         await tracing?.flush();
-        emptyExporter();
         await log.flush();
         const logLines = readFileSync(logFile, "utf8").split("\n").filter((line) => line.includes('"msg":"call"')).length;
-        send({ type: "report", spans, logLines } satisfies ObservabilityChildReport);
+        send({ type: "report", spans: exporter.exported, logLines } satisfies ObservabilityChildReport);
       })();
     } else if (message.type === "stop") {
-      clearInterval(emptying);
       void server
         .close({ graceMs: 1000 })
         .then(() => metricsServer?.close())
