@@ -100,7 +100,8 @@ function describeIndex(info: IndexInfo): string {
   const v = vector?.$case === "vector" ? vector.value : undefined;
   const metric = v === undefined ? "" : ["", "COSINE", "L2", "IP"][v.distanceMetric] ?? String(v.distanceMetric);
   const algorithm = v === undefined ? "" : ["", "FLAT", "HNSW"][v.algorithm] ?? String(v.algorithm);
-  return `${info.indexName}\t${info.itemCount} items\t${v?.dimension ?? "?"} dims\t${algorithm} ${metric}${info.indexing ? "\tindexing" : ""}`;
+  const aliases = info.aliases.length > 0 ? `\taliases: ${info.aliases.join(", ")}` : "";
+  return `${info.indexName}\t${info.itemCount} items\t${v?.dimension ?? "?"} dims\t${algorithm} ${metric}${info.indexing ? "\tindexing" : ""}${aliases}`;
 }
 
 export async function listIndexes(connection: Connection, json: boolean): Promise<string[]> {

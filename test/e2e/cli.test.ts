@@ -106,6 +106,19 @@ describe.each(CLI_BACKENDS)("vecrec CLI ($name)", { timeout: 180_000 }, (backend
     expect(got.out.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(["good-2"]);
   });
 
+  it("lists an index with its aliases, and gets it through one", async () => {
+    const alias = `${index}_live`;
+    await h.store.createAlias(alias, index);
+    try {
+      const listed = await cli(h.address, "indexes", "list");
+      expect(listed.out.find((l) => l.startsWith(`${index}\t`))).toMatch(new RegExp(`\taliases: ${alias}$`));
+      const got = await cli(h.address, "--json", "indexes", "get", alias);
+      expect(JSON.parse(got.out.join("\n"))).toMatchObject({ indexName: index, aliases: [alias] });
+    } finally {
+      await h.store.deleteAlias(alias);
+    }
+  });
+
   it("exports an index (filtered: one label of 8) and re-loads it into another with identical Search results", async () => {
     const exported = path.join(dir, "export.jsonl.gz");
     const out = await cli(h.address, "export", index, exported, "--filter", "@labels:{c3}");
