@@ -236,6 +236,18 @@ describe("--workers 2 on Redis", () => {
       const accepted = await vecrec.waitForCount((entry) => entry.msg === "connection accepted", 13);
       expect(new Set(accepted.map((entry) => entry.pid))).toEqual(new Set(workerPids));
 
+      // An alias moved through one worker takes effect at once in the other (aliases are never cached):
+      // after each move, fresh connections (handed to both workers in turn) all resolve the new index.
+      await unary((cb) => first.index(IndexRequest.fromPartial({ indexName: "w2", defaultVectorDimension: 2 }), cb));
+      await unary((cb) => first.createAlias({ alias: "wl", indexName: "w" }, cb));
+      for (const target of ["w2", "w", "w2"]) {
+        await unary((cb) => first.updateAlias({ alias: "wl", indexName: target }, cb));
+        for (let i = 0; i < 4; i++) {
+          const got = await unary<{ index?: { indexName: string } }>((cb) => client(address).getIndex({ indexName: "wl" }, cb));
+          expect(got.index?.indexName).toBe(target);
+        }
+      }
+
       const exited = vecrec.exitCode();
       vecrec.child.kill("SIGTERM");
       expect(await exited).toBe(0);
