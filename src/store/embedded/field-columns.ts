@@ -179,12 +179,19 @@ export class Column {
     this.vocabularyBuild ??= (async () => {
       const vocabulary = new TextVocabulary();
       this.vocabulary = vocabulary;
-      for (let id = 0; id < this.texts.values.length; id++) {
-        const value = this.texts.values[id];
-        if (value !== undefined && !vocabulary.has(id)) vocabulary.add(id, value);
-        if (id % sliceValues === sliceValues - 1) await pause();
+      try {
+        for (let id = 0; id < this.texts.values.length; id++) {
+          const value = this.texts.values[id];
+          if (value !== undefined && !vocabulary.has(id)) vocabulary.add(id, value);
+          if (id % sliceValues === sliceValues - 1) await pause();
+        }
+        this.vocabularyComplete = true;
+      } catch (error) {
+        // Never left half-built: the next text filter starts again (filters work without it meanwhile).
+        this.vocabulary = null;
+        this.vocabularyBuild = undefined;
+        throw error;
       }
-      this.vocabularyComplete = true;
     })();
     return this.vocabularyBuild;
   }
