@@ -73,6 +73,14 @@ export class CommandBound {
   }
 
   /**
+   * Records an answer from Redis now: for the commands of a pipeline, which run under one bound but
+   * answer one by one (a long pipeline keeps Redis visibly answering while its PING waits behind it).
+   */
+  answered(): void {
+    this.#lastAnswerAt = Date.now();
+  }
+
+  /**
    * Runs `send` unless `signal` has already aborted (then nothing is sent), and settles with its reply,
    * or rejects once `signal` aborts (with the signal's CancelledError or DeadlineExceededError) or
    * the maximum passes (UnavailableError), whichever comes first.

@@ -329,7 +329,18 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
   pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError(this.#reason));
     const client = this.#client;
-    return this.#bound.run(() => settleEach(commands.map(({ command }) => client.sendCommand(command))), signal);
+    const bound = this.#bound;
+    // Each reply (an error reply too) counts as Redis answering, as each command did when sent alone:
+    // the probe's PING waits behind the whole pipeline, and must not call a busy Redis frozen.
+    const answered = <T>(reply: T): T => {
+      bound.answered();
+      return reply;
+    };
+    const answeredError = (error: unknown): never => {
+      if (error instanceof ErrorReply) bound.answered();
+      throw error;
+    };
+    return bound.run(() => settleEach(commands.map(({ command }) => client.sendCommand(command).then(answered, answeredError))), signal);
   }
 
   async transaction(_key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {
