@@ -3,7 +3,7 @@
  * columns, the vector a row of one contiguous arena), exact KNN with the filter applied first, and
  * filter-only queries by id.
  */
-import { throwIfAborted } from "../../domain/errors.js";
+import { throwIfAborted, untilAborted } from "../../domain/errors.js";
 import type { FilterNode } from "../../domain/filter/filter.js";
 import { compareIds } from "../../domain/id-order.js";
 import type { Interaction } from "../../domain/interaction.js";
@@ -363,23 +363,6 @@ function pauseEvery(ms: number): () => Promise<void> {
     await yieldToEventLoop();
     since = performance.now();
   };
-}
-
-/** `work`, or the signal's CancelledError/DeadlineExceededError as soon as it aborts (`work` goes on). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  throwIfAborted(signal);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      try {
-        throwIfAborted(signal);
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**

@@ -4,7 +4,7 @@
  * index-operations.ts) and reports the rebuild instead of partial answers.
  */
 import { RedisRoom, type StoreContext } from "./redis-room.js";
-import { throwIfAborted } from "../../domain/errors.js";
+import { throwIfAborted, untilAborted } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import type { SearchQuery, SearchResult } from "../vector-store.js";
 import { buildSearchArgs, readSearchReply, sameDistance } from "./commands/ft-search.js";
@@ -50,7 +50,7 @@ export class SearchOperations extends RedisRoom {
   }
 
   #ask(command: readonly (string | Buffer)[], signal: AbortSignal | undefined): Promise<Reply> {
-    return raceAbort(this.connection.send(command, { signal }), signal);
+    return untilAborted(this.connection.send(command, { signal }), signal);
   }
 
   async #search(spec: IndexSpec, query: SearchQuery): Promise<SearchResult> {
@@ -84,30 +84,4 @@ export class SearchOperations extends RedisRoom {
       fetch = Math.min(limit, fetch * 2);
     }
   }
-}
-
-/** Rejects as soon as `signal` aborts (the command's reply, when it comes, is dropped). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      try {
-        throwIfAborted(signal);
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
