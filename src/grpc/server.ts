@@ -7,6 +7,7 @@ import { Server, ServerCredentials, type ServerInterceptor } from "@grpc/grpc-js
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { VectorServiceService } from "../gen/vecrec/v1/vecrec.js";
+import { withReusedWriters } from "./response-encoding.js";
 import type { VectorStore } from "../store/vector-store.js";
 import type { UseCases } from "../usecases/use-cases.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
@@ -131,7 +132,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const pool = loadDescriptorPool();
   // Requests the decoder rejects get INVALID_ARGUMENT naming the field, not grpc-js's INTERNAL.
   server.addService(
-    withTolerantDecoding(VectorServiceService, (method) => pool.requestFieldNames(method)),
+    withTolerantDecoding(withReusedWriters(VectorServiceService), (method) => pool.requestFieldNames(method)),
     handlers,
   );
 
