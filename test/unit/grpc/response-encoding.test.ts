@@ -8,7 +8,7 @@ function hit(i: number, text: string): SearchResponse {
     distance: i / 7,
     rank: i + 1,
     fields: { descr: { kind: { $case: "text", value: text } }, time: { kind: { $case: "number", value: i } } },
-    vector: { encoding: { $case: "float32Le", value: new Uint8Array(new Float32Array([i, -i, 0.5]).buffer) } },
+    vector: { encoding: { $case: "float32Le", value: Buffer.from(new Float32Array([i, -i, 0.5]).buffer) } },
   });
 }
 
