@@ -68,8 +68,23 @@ export function replyEntries(value: Reply): [string, Reply][] {
   throw new TypeError(`expected a map reply, got ${describe(value)}`);
 }
 
-/** A map reply as a Map with text keys. */
+/**
+ * A map reply as a Map with text keys. Built in one pass for the two shapes node-redis hands over (a Map
+ * under RESP3, a flat array under RESP2), with no array of pairs in between: a Search reads one map per
+ * hit, and two for its fields.
+ */
 export function replyMap(value: Reply): Map<string, Reply> {
+  if (value instanceof Map) {
+    const out = new Map<string, Reply>();
+    for (const [key, entry] of value as Map<unknown, unknown>) out.set(typeof key === "string" ? key : replyText(key), entry);
+    return out;
+  }
+  if (Array.isArray(value)) {
+    if (value.length % 2 !== 0) throw new TypeError("expected a map reply, got an array of odd length");
+    const out = new Map<string, Reply>();
+    for (let i = 0; i < value.length; i += 2) out.set(replyText(value[i]), value[i + 1]);
+    return out;
+  }
   return new Map(replyEntries(value));
 }
 
