@@ -20,9 +20,10 @@
 import { ANY_TEXT_FIELD, type FilterNode } from "../../domain/filter/filter.js";
 import { createFilterMatcher } from "../../domain/filter/match.js";
 import type { FieldValue } from "../../domain/item.js";
-import type { IndexSpec, TagFieldSpec } from "../../domain/schema.js";
+import type { IndexSpec } from "../../domain/schema.js";
 import { DEFAULT_STOP_WORDS, stemWord } from "../../domain/text-analysis.js";
 import { ABSENT, NUMERIC, TAG, TEXT, type Column, type FieldColumns, type TextVocabulary } from "./field-columns.js";
+import { compileTagBits, compileTextKeys } from "./single-field-bits.js";
 
 /** A predicate over row numbers. */
 export type RowMatcher = (row: number) => boolean;
@@ -82,32 +83,25 @@ function singleField(node: FilterNode): string | null | undefined {
   }
 }
 
-function hasCondition(node: FilterNode): boolean {
+/** Whether a leaf of `node` (descending and/or/not) passes `test`. */
+function someLeaf(node: FilterNode, test: (leaf: FilterNode) => boolean): boolean {
   switch (node.op) {
-    case "all":
-      return false;
     case "not":
-      return hasCondition(node.child);
+      return someLeaf(node.child, test);
     case "and":
     case "or":
-      return node.children.some(hasCondition);
+      return node.children.some((child) => someLeaf(child, test));
     default:
-      return true;
+      return test(node);
   }
 }
 
+function hasCondition(node: FilterNode): boolean {
+  return someLeaf(node, (leaf) => leaf.op !== "all");
+}
+
 function hasNumeric(node: FilterNode): boolean {
-  switch (node.op) {
-    case "numeric":
-      return true;
-    case "not":
-      return hasNumeric(node.child);
-    case "and":
-    case "or":
-      return node.children.some(hasNumeric);
-    default:
-      return false;
-  }
+  return someLeaf(node, (leaf) => leaf.op === "numeric");
 }
 
 /** A rough relative cost per row, for ordering and/or children (single-field subtrees cost one lookup). */
@@ -268,161 +262,6 @@ class Compiler {
       }
     };
   }
-}
-
-/**
- * A single-field subtree as seen by a TEXT value, through its key ids (TextVocabulary.keysOf): each
- * distinct query word gets a bit; `bitsOf[key]` holds the bits of the words the key satisfies (by
- * createTextTermsMatcher's rule: the word's stem as a stem or a word, or the word itself as a word);
- * `matches(bits)` evaluates the subtree on the OR of a value's keys' bits (tag and numeric conditions
- * fail on a text value). Undefined when a word is a prefix (matched by scanning the words instead) or
- * when there are more than 31 distinct words.
- */
-function compileTextKeys(node: FilterNode, vocabulary: TextVocabulary): { bitsOf: Int32Array; matches: (bits: number) => boolean } | undefined {
-  const bitOf = new Map<string, number>();
-  const bitsOf = new Int32Array(vocabulary.keyCount);
-  let impossible = false;
-  const mark = (key: number | undefined, bit: number): void => {
-    if (key !== undefined) bitsOf[key] = (bitsOf[key] as number) | bit;
-  };
-  const build = (n: FilterNode): ((bits: number) => boolean) | undefined => {
-    switch (n.op) {
-      case "all":
-        return () => true;
-      case "tag":
-      case "numeric":
-        return () => false;
-      case "text": {
-        let required = 0;
-        for (const raw of n.terms) {
-          const term = raw.toLowerCase();
-          if (term.length > 1 && term.endsWith("*")) return undefined;
-          if (term.length === 0 || DEFAULT_STOP_WORDS.has(term)) continue;
-          let bit = bitOf.get(term);
-          if (bit === undefined) {
-            if (bitOf.size === 31) {
-              impossible = true;
-              return undefined;
-            }
-            bit = 1 << bitOf.size;
-            bitOf.set(term, bit);
-            const stem = stemWord(term);
-            mark(vocabulary.keyId("s", stem), bit);
-            mark(vocabulary.keyId("w", stem), bit);
-            mark(vocabulary.keyId("w", term), bit);
-          }
-          required |= bit;
-        }
-        if (required === 0) return () => false; // only stop words: matches nothing
-        const all = required;
-        return (bits) => (bits & all) === all;
-      }
-      case "not": {
-        const child = build(n.child);
-        return child === undefined ? undefined : (bits) => !child(bits);
-      }
-      case "and":
-      case "or": {
-        const children: ((bits: number) => boolean)[] = [];
-        for (const c of n.children) {
-          const child = build(c);
-          if (child === undefined) return undefined;
-          children.push(child);
-        }
-        return junction(n.op, children);
-      }
-    }
-  };
-  const matches = build(node);
-  return matches === undefined || impossible ? undefined : { bitsOf, matches };
-}
-
-/**
- * A single-field subtree as seen by a TAG value: each tag condition gets a bit; `bitsOf(tags)` gives
- * the bits of the conditions some tag satisfies (as the domain's matcher compares: the tag as stored,
- * or trimmed and, unless the field is case-sensitive, lower-cased, against the trimmed (lower-cased)
- * values); `matches(bits)` evaluates the subtree (text and numeric conditions fail on a tag value).
- * Undefined over 31 tag conditions.
- */
-function compileTagBits(node: FilterNode, field: string, spec: IndexSpec): { bitsOf: (tags: readonly string[]) => number; matches: (bits: number) => boolean } | undefined {
-  const fieldSpec = spec.fields.find((f): f is TagFieldSpec => f.name === field && f.type === "tag");
-  const caseSensitive = fieldSpec?.caseSensitive ?? false;
-  const normal = caseSensitive ? (v: string) => v.trim() : (v: string) => v.trim().toLowerCase();
-  const bitsOfValue = new Map<string, number>();
-  let conditions = 0;
-  /** One bit for a tag condition with `values` (or for OR'ed tag conditions: all their values). */
-  const leaf = (values: readonly string[]): ((bits: number) => boolean) | undefined => {
-    if (conditions === 31) return undefined;
-    const bit = 1 << conditions++;
-    for (const v of values) {
-      const wanted = normal(v);
-      bitsOfValue.set(wanted, (bitsOfValue.get(wanted) ?? 0) | bit);
-    }
-    return (bits) => (bits & bit) !== 0;
-  };
-  const build = (n: FilterNode): ((bits: number) => boolean) | undefined => {
-    if (n.op === "or" && n.children.some((c) => c.op === "tag")) {
-      const merged = leaf(n.children.flatMap((c) => (c.op === "tag" ? c.values : [])));
-      if (merged === undefined) return undefined;
-      const rest = n.children.filter((c) => c.op !== "tag");
-      if (rest.length === 0) return merged;
-      const others = build({ op: "or", children: rest });
-      if (others === undefined) return undefined;
-      return (bits) => merged(bits) || others(bits);
-    }
-    switch (n.op) {
-      case "all":
-        return () => true;
-      case "text":
-      case "numeric":
-        return () => false;
-      case "tag":
-        return leaf(n.values);
-      case "not": {
-        const child = build(n.child);
-        return child === undefined ? undefined : (bits) => !child(bits);
-      }
-      case "and":
-      case "or": {
-        const children: ((bits: number) => boolean)[] = [];
-        for (const c of n.children) {
-          const child = build(c);
-          if (child === undefined) return undefined;
-          children.push(child);
-        }
-        return junction(n.op, children);
-      }
-    }
-  };
-  const matches = build(node);
-  if (matches === undefined) return undefined;
-  return {
-    matches,
-    bitsOf: (tags) => {
-      let bits = 0;
-      for (const v of tags) {
-        bits |= bitsOfValue.get(v) ?? 0;
-        const folded = normal(v);
-        if (folded !== v) bits |= bitsOfValue.get(folded) ?? 0;
-      }
-      return bits;
-    },
-  };
-}
-
-/** and/or over predicates of bits. */
-function junction(op: "and" | "or", children: readonly ((bits: number) => boolean)[]): (bits: number) => boolean {
-  if (children.length === 1) return children[0] as (bits: number) => boolean;
-  if (op === "and") {
-    return (bits) => {
-      for (const c of children) if (!c(bits)) return false;
-      return true;
-    };
-  }
-  return (bits) => {
-    for (const c of children) if (c(bits)) return true;
-    return false;
-  };
 }
 
 function compileNumeric(column: Column, node: Extract<FilterNode, { op: "numeric" }>): RowMatcher {
