@@ -58,20 +58,10 @@ export function compileTextKeys(node: FilterNode, vocabulary: TextVocabulary): {
         const all = required;
         return (bits) => (bits & all) === all;
       }
-      case "not": {
-        const child = build(n.child);
-        return child === undefined ? undefined : (bits) => !child(bits);
-      }
+      case "not":
       case "and":
-      case "or": {
-        const children: ((bits: number) => boolean)[] = [];
-        for (const c of n.children) {
-          const child = build(c);
-          if (child === undefined) return undefined;
-          children.push(child);
-        }
-        return junction(n.op, children);
-      }
+      case "or":
+        return combined(n, build);
     }
   };
   const matches = build(node);
@@ -119,20 +109,10 @@ export function compileTagBits(node: FilterNode, field: string, spec: IndexSpec)
         return () => false;
       case "tag":
         return leaf(n.values);
-      case "not": {
-        const child = build(n.child);
-        return child === undefined ? undefined : (bits) => !child(bits);
-      }
+      case "not":
       case "and":
-      case "or": {
-        const children: ((bits: number) => boolean)[] = [];
-        for (const c of n.children) {
-          const child = build(c);
-          if (child === undefined) return undefined;
-          children.push(child);
-        }
-        return junction(n.op, children);
-      }
+      case "or":
+        return combined(n, build);
     }
   };
   const matches = build(node);
@@ -151,10 +131,28 @@ export function compileTagBits(node: FilterNode, field: string, spec: IndexSpec)
   };
 }
 
-/** and/or over predicates of bits. */
-function junction(op: "and" | "or", children: readonly ((bits: number) => boolean)[]): (bits: number) => boolean {
-  if (children.length === 1) return children[0] as (bits: number) => boolean;
-  if (op === "and") {
+type BitsPredicate = (bits: number) => boolean;
+
+/**
+ * A not/and/or node over its children's predicates (`build` gives each child's; undefined when one has
+ * none, and then the node has none either).
+ */
+function combined(
+  node: Extract<FilterNode, { op: "not" | "and" | "or" }>,
+  build: (child: FilterNode) => BitsPredicate | undefined,
+): BitsPredicate | undefined {
+  if (node.op === "not") {
+    const child = build(node.child);
+    return child === undefined ? undefined : (bits) => !child(bits);
+  }
+  const children: BitsPredicate[] = [];
+  for (const c of node.children) {
+    const child = build(c);
+    if (child === undefined) return undefined;
+    children.push(child);
+  }
+  if (children.length === 1) return children[0];
+  if (node.op === "and") {
     return (bits) => {
       for (const c of children) if (!c(bits)) return false;
       return true;

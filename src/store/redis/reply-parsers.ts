@@ -53,39 +53,29 @@ export function replyNumber(value: Reply): number {
 
 /** Key/value pairs of a map reply (Map, plain object, or a RESP2 flat array). Keys become text. */
 export function replyEntries(value: Reply): [string, Reply][] {
-  if (value instanceof Map) {
-    return [...(value as Map<unknown, unknown>).entries()].map(([k, v]) => [replyText(k), v]);
-  }
-  if (Array.isArray(value)) {
-    if (value.length % 2 !== 0) throw new TypeError("expected a map reply, got an array of odd length");
-    const out: [string, Reply][] = [];
-    for (let i = 0; i < value.length; i += 2) out.push([replyText(value[i]), value[i + 1]]);
-    return out;
-  }
-  if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) {
-    return Object.entries(value as Record<string, unknown>);
-  }
-  throw new TypeError(`expected a map reply, got ${describe(value)}`);
+  return [...replyMap(value)];
 }
 
 /**
- * A map reply as a Map with text keys. Built in one pass for the two shapes node-redis hands over (a Map
- * under RESP3, a flat array under RESP2), with no array of pairs in between: a Search reads one map per
- * hit, and two for its fields.
+ * A map reply (Map, plain object, or a RESP2 flat array) as a Map with text keys, built in one pass for
+ * the two shapes node-redis hands over (a Map under RESP3, a flat array under RESP2): a Search reads one
+ * map per hit, and one for its fields.
  */
 export function replyMap(value: Reply): Map<string, Reply> {
+  const out = new Map<string, Reply>();
   if (value instanceof Map) {
-    const out = new Map<string, Reply>();
     for (const [key, entry] of value as Map<unknown, unknown>) out.set(typeof key === "string" ? key : replyText(key), entry);
     return out;
   }
   if (Array.isArray(value)) {
     if (value.length % 2 !== 0) throw new TypeError("expected a map reply, got an array of odd length");
-    const out = new Map<string, Reply>();
     for (let i = 0; i < value.length; i += 2) out.set(replyText(value[i]), value[i + 1]);
     return out;
   }
-  return new Map(replyEntries(value));
+  if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) {
+    return new Map(Object.entries(value as Record<string, unknown>));
+  }
+  throw new TypeError(`expected a map reply, got ${describe(value)}`);
 }
 
 export function replyArray(value: Reply): Reply[] {
