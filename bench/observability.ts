@@ -30,6 +30,8 @@ export interface ObservabilityModeFigures {
   readonly cpuUs: number;
   /** Of which in garbage collection (main thread pauses), µs per call. */
   readonly gcUs: number;
+  /** Of which on the main (JavaScript) thread, µs per call (Linux; NaN elsewhere). */
+  readonly mainThreadUs: number;
   /** Search calls with code OK in a scrape of /metrics (undefined when metrics are off). */
   readonly scrapedSearches: number | undefined;
   readonly spans: number;
@@ -107,9 +109,11 @@ export async function benchObservability(options: {
     const request = SearchRequest.fromPartial({ indexName: index, query: { $case: "vector", value: { encoding: { $case: "float32Le", value: query } } }, k: 10 });
     const sent = modes.map(() => 0);
     const gc = modes.map(() => 0);
+    const mainThread = modes.map(() => 0);
     const cpuOf = async (child: BenchChild, i: number): Promise<number> => {
-      const { user, system, gcMs } = await child.ask<ServerChildCpu & { gcMs: number }>({ type: "cpu" });
+      const { user, system, gcMs, mainThreadMs } = await child.ask<ServerChildCpu & { gcMs: number; mainThreadMs: number }>({ type: "cpu" });
       gc[i] = gcMs - gc[i]!;
+      mainThread[i] = mainThreadMs - mainThread[i]!;
       return user + system;
     };
     const warmup = 30;
@@ -132,6 +136,7 @@ export async function benchObservability(options: {
         p95Ms: quantile(latencies[i]!, 0.95),
         cpuUs: (after[i]! - before[i]!) / sent[i]!,
         gcUs: (gc[i]! * 1000) / sent[i]!,
+        mainThreadUs: (mainThread[i]! * 1000) / sent[i]!,
         scrapedSearches: readies[i]!.metricsPort === 0 ? undefined : await scrapedSearches(readies[i]!.metricsPort),
         spans: report.spans,
         logLines: report.logLines,

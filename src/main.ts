@@ -86,8 +86,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
 
-  // Every line logged while serving a call carries its trace id (src/observability/call-scope.ts); lines
-  // are written in batches (src/observability/logging.ts), all written out before the exit.
+  // Every line a call logs carries its trace id (src/grpc/call-annotations.ts); lines are written in
+  // batches (src/observability/logging.ts), all written out before the exit.
   const log = createServiceLog({ level: config.logLevel });
   const logger = log.logger;
   routeGrpcLogs(logger);

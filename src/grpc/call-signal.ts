@@ -1,12 +1,15 @@
 /** An AbortSignal per call, aborted when the client cancels or the call's deadline passes. */
-import type { Deadline } from "@grpc/grpc-js";
+import type { Deadline, Metadata } from "@grpc/grpc-js";
 import type { EventEmitter } from "node:events";
 import { CancelledError, DeadlineExceededError } from "../domain/errors.js";
+import { linkSignal } from "./call-annotations.js";
 
 /** The part of a grpc-js server call this module needs (unary and streaming calls both have it). */
 export interface CancellableCall extends EventEmitter {
   readonly cancelled: boolean;
   getDeadline(): Deadline;
+  /** The call's metadata: its annotations (call-annotations.ts) become the signal's. */
+  readonly metadata?: Metadata;
 }
 
 export interface CallSignal {
@@ -38,6 +41,7 @@ export function createCallSignal(call: CancellableCall): CallSignal {
     }
   }
   if (call.cancelled) onCancelled();
+  linkSignal(call.metadata, controller.signal);
   return {
     signal: controller.signal,
     dispose() {

@@ -2,7 +2,8 @@
  * The three call shapes of VectorService (unary, server streaming, bidirectional streaming), around a handler that takes a decoded request and a signal:
  * every failure ends the call with a mapped status (never UNKNOWN), the signal follows the client
  * (cancel, deadline), and a request the deserializer could not decode (request-decoding.ts) is answered
- * INVALID_ARGUMENT before the handler runs.
+ * INVALID_ARGUMENT before the handler runs. Every line a call logs carries its log fields (its trace id:
+ * call-annotations.ts).
  */
 import {
   Metadata,
@@ -18,6 +19,7 @@ import {
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { InvalidArgumentError } from "../domain/errors.js";
+import { callLogger, type CallLog } from "./call-annotations.js";
 import { createCallSignal } from "./call-signal.js";
 import { undecodableViolation } from "./request-decoding.js";
 import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
@@ -32,11 +34,12 @@ function decodedRequest<Req>(request: Req): Req {
 
 export function unaryCall<Req, Res>(
   method: string,
-  logger: Logger,
+  serviceLogger: Logger,
   handle: (request: Req, signal: AbortSignal) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const callSignal = createCallSignal(call);
+    const logger = callLogger(serviceLogger, call.metadata);
     const started = performance.now();
     // handle() may throw synchronously inside its async body only, so one promise chain catches everything.
     Promise.resolve()
@@ -58,7 +61,7 @@ export function unaryCall<Req, Res>(
  * sending still throw (grpc-js sends the status synchronously on this path), the call is ended with a
  * plain INTERNAL instead, so that it is never left unanswered.
  */
-function sendStatus<Res>(callback: sendUnaryData<Res>, status: StatusObject, logger: Logger, method: string): void {
+function sendStatus<Res>(callback: sendUnaryData<Res>, status: StatusObject, logger: CallLog, method: string): void {
   try {
     callback(sendableStatus(status, logger, method));
   } catch (error: unknown) {
@@ -69,11 +72,12 @@ function sendStatus<Res>(callback: sendUnaryData<Res>, status: StatusObject, log
 
 export function serverStreamingCall<Req, Res>(
   method: string,
-  logger: Logger,
+  serviceLogger: Logger,
   produce: (request: Req, signal: AbortSignal) => MessageStream<Res>,
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const callSignal = createCallSignal(call);
+    const logger = callLogger(serviceLogger, call.metadata);
     // decodedRequest throws on the first next(), so the stream writer ends the call with the mapped status.
     const stream = (async function* (): MessageStream<Res> {
       return yield* produce(decodedRequest(call.request), callSignal.signal);
@@ -93,12 +97,13 @@ export function serverStreamingCall<Req, Res>(
  */
 export function bidiStreamingCall<Req, Res>(
   method: string,
-  logger: Logger,
+  serviceLogger: Logger,
   produce: (requests: AsyncIterable<Req>, signal: AbortSignal) => MessageStream<Res>,
 ): handleBidiStreamingCall<Req, Res> {
   return (call: ServerDuplexStream<Req, Res>) => {
     limitReadBuffer(call);
     const callSignal = createCallSignal(call);
+    const logger = callLogger(serviceLogger, call.metadata);
     const requests = (async function* (): AsyncGenerator<Req, void, undefined> {
       for (;;) {
         const request = call.read() as Req | null;

@@ -3,7 +3,7 @@
  * `toGrpcStatus`, so no RPC ever answers UNKNOWN and no unexpected error text reaches a client.
  */
 import { Metadata, status as GrpcCode, type StatusObject } from "@grpc/grpc-js";
-import type { Logger } from "pino";
+import type { CallLog } from "./call-annotations.js";
 import { InvalidArgumentError, VecrecError, type FieldViolation } from "../domain/errors.js";
 import { Any } from "../gen/google/protobuf/any.js";
 import { BadRequest } from "../gen/google/rpc/error_details.js";
@@ -77,7 +77,7 @@ export const UNSENDABLE_STATUS_DETAILS = "internal error: the call's status coul
  * handler, where a throw is lost and the call left unanswered. So both steps are tried here first;
  * when either throws, the error is logged and a plain INTERNAL with an ASCII message is returned instead.
  */
-export function sendableStatus(status: GrpcStatus, logger: Logger, method: string): GrpcStatus {
+export function sendableStatus(status: GrpcStatus, logger: CallLog, method: string): GrpcStatus {
   try {
     encodeURI(status.details);
     status.metadata.toHttp2Headers();
@@ -109,7 +109,7 @@ export function encodeBadRequestStatus(message: string, violations: readonly Fie
  * field violations in the `grpc-status-details-bin` trailer. Anything else becomes INTERNAL with a
  * generic message, and the error itself is logged (never sent).
  */
-export function toGrpcStatus(error: unknown, logger: Logger, method: string): GrpcStatus {
+export function toGrpcStatus(error: unknown, logger: CallLog, method: string): GrpcStatus {
   const metadata = new Metadata();
   if (error instanceof VecrecError) {
     const code = CODE_OF_KIND[error.kind];

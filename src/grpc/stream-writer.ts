@@ -5,7 +5,7 @@
  */
 import { Metadata, status as GrpcCode, type ServerWritableStream, type StatusObject } from "@grpc/grpc-js";
 import { once } from "node:events";
-import type { Logger } from "pino";
+import type { CallLog } from "./call-annotations.js";
 import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
 
 /**
@@ -17,7 +17,7 @@ export type MessageStream<T> = AsyncGenerator<T, Metadata | undefined, undefined
 export interface WriteStreamOptions {
   /** Aborted when the client cancels or the deadline passes (see createCallSignal). */
   readonly signal: AbortSignal;
-  readonly logger: Logger;
+  readonly logger: CallLog;
   /** Method name, for logs. */
   readonly method: string;
 }
@@ -152,7 +152,7 @@ export async function writeStream<T>(
  * call's final status, sent later from its own event handlers, where a throw would be lost: hence
  * sendableStatus first). Should the emit itself throw, a plain INTERNAL is emitted instead.
  */
-function emitStatus(call: ServerWritableStream<unknown, unknown>, status: StatusObject, logger: Logger, method: string): void {
+function emitStatus(call: ServerWritableStream<unknown, unknown>, status: StatusObject, logger: CallLog, method: string): void {
   const sendable = sendableStatus(status, logger, method);
   try {
     call.emit("error", Object.assign(new Error(sendable.details), sendable));

@@ -4,9 +4,12 @@
  * - metrics: started, handled by code, latency, messages received/sent, in flight (metrics.ts);
  * - tracing (when on): a SERVER span per call named `<service>/<method>`, child of the caller's span
  *   from the incoming W3C `traceparent` metadata, with the index, k and hits (messages streamed) and
- *   the status code; the handler runs inside it, so store and Redis spans are its children;
- * - logs: the handler runs in a call scope carrying the trace id (call-scope.ts), and one access-log line
- *   per call: `info` (health checks `debug`), `warn` from `slowCallMs`.
+ *   the status code, recorded by a CallTrace (call-trace.ts: handed to the SDK after the status is
+ *   sent) attached to the call (call-annotations.ts: no async context), where the observed store and
+ *   the Redis observer find it by the call's signal, so store and Redis spans are its children;
+ * - logs: the trace id (and span id) attached to the call for every line it logs (callLogger), the
+ *   incoming one when tracing is off; one access-log line per call: `info` (health checks `debug`),
+ *   `warn` from `slowCallMs`, written once the status is out (after-reply.ts).
  * The index and k are read from the request message itself (`indexName`, `k`), so handlers do nothing.
  */
 import {
@@ -17,22 +20,14 @@ import {
   type ServerInterceptor,
   type ServerMethodDefinition,
 } from "@grpc/grpc-js";
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  context,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type TextMapGetter,
-  type Tracer,
-} from "@opentelemetry/api";
+import { ROOT_CONTEXT, type Attributes, type TextMapGetter, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { Logger } from "pino";
+import { annotateCall } from "../grpc/call-annotations.js";
+import { afterReply } from "./after-reply.js";
+import { CallTrace } from "./call-trace.js";
 import { grpcCodeName, type GrpcType, type MethodMetrics, type VecrecMetrics } from "./metrics.js";
-import { parseTraceparent, runInCallScope, type CallLogFields } from "./call-scope.js";
+import { parseTraceparent } from "./traceparent.js";
 
 export interface CallObserverOptions {
   readonly metrics?: VecrecMetrics;
@@ -107,51 +102,22 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
     let sent = 0;
     let index: string | undefined;
     let k: number | undefined;
-    let parentContext: Context | undefined; // tracing on: the caller's context, the span's parent
-    let span: Span | undefined;
-    let spanContext: Context | undefined;
-    let traceId: string | undefined;
-    let spanId: string | undefined;
+    let callTrace: CallTrace | undefined; // tracing on
+    let traceId: string | undefined; // tracing off: the incoming traceparent's
     let done = false;
-    let scopeFields: CallLogFields | undefined; // tracing off, traceparent received: its trace id on every line
 
-    /**
-     * The call's span, started once the first request message is in (so that it gets all its attributes
-     * at once), dated from the call's start; at the latest when the call ends.
-     */
-    const openSpan = (): void => {
-      if (tracer === undefined || span !== undefined || parentContext === undefined) return;
-      const attributes: Attributes = { "rpc.system": "grpc", "rpc.service": info.service, "rpc.method": info.method };
-      if (index !== undefined) attributes["vecrec.index"] = index;
-      if (k !== undefined) attributes["vecrec.k"] = k;
-      span = tracer.startSpan(info.spanName, { kind: SpanKind.SERVER, attributes, startTime: started }, parentContext);
-      spanContext = trace.setSpan(parentContext, span);
-      const ids = span.spanContext();
-      traceId = ids.traceId;
-      spanId = ids.spanId;
-    };
-
-    const inScope = (next: () => void): void => {
-      if (spanContext !== undefined) context.with(spanContext, next);
-      else if (scopeFields !== undefined) runInCallScope(scopeFields, next);
-      else next();
-    };
-
-    /** The call's end, `ms` after its start, `endedAt` on performance.now()'s clock. */
-    const record = (code: number, details: string | undefined, ms: number, endedAt: number): void => {
-      bound?.handled(code, ms / 1000, received, sent);
-      if (span !== undefined) {
-        span.setAttributes(info.streamsResponses ? { "rpc.grpc.status_code": code, "vecrec.hits": sent } : { "rpc.grpc.status_code": code });
-        if (code !== (grpcStatus.OK as number)) span.setStatus({ code: SpanStatusCode.ERROR, message: `${grpcCodeName(code)}: ${details ?? ""}` });
-        span.end(endedAt);
-      }
+    /** The access log line of the call that ended with `code`, `ms` after its start. */
+    const writeAccessLine = (code: number, ms: number): void => {
       const slow = slowCallMs > 0 && ms >= slowCallMs;
       const level = slow ? "warn" : info.level;
       if (!logger.isLevelEnabled(level)) return;
       // Built field by field (no spreads): one object per line.
       const line: Record<string, unknown> = {};
-      if (traceId !== undefined) line.trace_id = traceId;
-      if (spanId !== undefined) line.span_id = spanId;
+      if (callTrace !== undefined) {
+        const ids = callTrace.ids();
+        line.trace_id = ids.traceId;
+        line.span_id = ids.spanId;
+      } else if (traceId !== undefined) line.trace_id = traceId;
       line.method = info.method;
       line.service = info.service;
       if (index !== undefined) line.index = index;
@@ -162,12 +128,29 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
       logger[level](line, slow ? slowMessage : "call");
     };
 
+    /** Runs a task left for after the reply; what it throws is logged. */
+    const guarded = (task: () => void): void => {
+      try {
+        task();
+      } catch (error) {
+        logger.error({ err: error, method: info.method }, "writing a call's access line failed");
+      }
+    };
+
+    /** The call's end: metrics now; its access line (and spans) once the status is out (after-reply.ts). */
     const finish = (code: number, details: string | undefined): void => {
       if (done) return;
       done = true;
       const endedAt = performance.now();
-      openSpan();
-      record(code, details, endedAt - started, endedAt);
+      const ms = endedAt - started;
+      bound?.handled(code, ms / 1000, received, sent);
+      if (callTrace === undefined) {
+        afterReply(() => guarded(() => writeAccessLine(code, ms)));
+        return;
+      }
+      const attributes: Attributes = info.streamsResponses ? { "rpc.grpc.status_code": code, "vecrec.hits": sent } : { "rpc.grpc.status_code": code };
+      const failure = code !== (grpcStatus.OK as number) ? `${grpcCodeName(code)}: ${details ?? ""}` : undefined;
+      callTrace.end(endedAt, attributes, failure, () => guarded(() => writeAccessLine(code, ms)));
     };
 
     return new ServerInterceptingCall(call, {
@@ -176,10 +159,20 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
           onReceiveMetadata(metadata, nextMetadata) {
             const traceparent = metadata.get("traceparent");
             if (tracer !== undefined) {
-              parentContext = traceparent.length === 0 ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
+              const parent = traceparent.length === 0 ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
+              const attributes: Attributes = { "rpc.system": "grpc", "rpc.service": info.service, "rpc.method": info.method };
+              const traced = new CallTrace(tracer, parent, info.spanName, started, attributes);
+              callTrace = traced;
+              const annotations = annotateCall(metadata);
+              annotations.trace = traced;
+              annotations.logFields = () => {
+                const ids = traced.ids();
+                return { trace_id: ids.traceId, span_id: ids.spanId };
+              };
             } else if (traceparent.length > 0) {
-              traceId = parseTraceparent(traceparent[0])?.traceId;
-              if (traceId !== undefined) scopeFields = { trace_id: traceId };
+              const incoming = parseTraceparent(traceparent[0])?.traceId;
+              traceId = incoming;
+              if (incoming !== undefined) annotateCall(metadata).logFields = () => ({ trace_id: incoming });
             }
             nextMetadata(metadata);
           },
@@ -189,13 +182,10 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
               const request = message as { indexName?: unknown; k?: unknown };
               if (typeof request.indexName === "string" && request.indexName !== "") index = request.indexName;
               if (typeof request.k === "number") k = request.k;
+              if (index !== undefined) callTrace?.setAttribute("vecrec.index", index);
+              if (k !== undefined) callTrace?.setAttribute("vecrec.k", k);
             }
-            openSpan();
-            inScope(() => nextMessage(message));
-          },
-          onReceiveHalfClose(nextHalfClose) {
-            openSpan();
-            inScope(nextHalfClose);
+            nextMessage(message);
           },
           onCancel() {
             finish(grpcStatus.CANCELLED, "cancelled by the client");

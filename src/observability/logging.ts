@@ -9,10 +9,10 @@
  * - Nothing is lost at shutdown: `flush()` (the graceful stop awaits it) writes out what is pending and
  *   waits for it; every other exit (`process.exit` on a fatal path, a second signal, an uncaught error)
  *   goes through pino's exit hook, which writes what is pending synchronously.
- * - Every line logged while a call is served carries its trace id (`mixin`, call-scope.ts).
+ * - Every line a call logs carries its trace id: the serving code logs a call's lines through a child
+ *   logger with the call's fields (src/grpc/call-annotations.ts, callLogger), without an async context.
  */
 import { pino, type Logger } from "pino";
-import { logFields } from "./call-scope.js";
 
 /** Pending bytes that trigger a write. */
 export const LOG_BUFFER_BYTES = 4096;
@@ -46,7 +46,7 @@ export function createServiceLog(options: ServiceLogOptions): ServiceLog {
     }
   }, LOG_FLUSH_MS);
   timer.unref();
-  const logger = pino({ name: "vecrec", level: options.level, mixin: logFields }, destination);
+  const logger = pino({ name: "vecrec", level: options.level }, destination);
   return {
     logger,
     flush: () =>

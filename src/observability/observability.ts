@@ -4,11 +4,13 @@
  * ids from `traceparent`, and stores get no observer.
  */
 import type { ServerInterceptor } from "@grpc/grpc-js";
-import { SpanKind, SpanStatusCode, context, trace, type Span, type SpanOptions, type Tracer } from "@opentelemetry/api";
+import { SpanKind, type Attributes, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
+import { annotationsOfSignal } from "../grpc/call-annotations.js";
 import type { StoreObserver } from "../store/store-observer.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { createCallInterceptor } from "./call-interceptor.js";
+import type { CallTrace, ChildRecord } from "./call-trace.js";
 import type { VecrecMetrics } from "./metrics.js";
 import { observeStore } from "./observed-store.js";
 
@@ -29,31 +31,33 @@ export interface Observability {
   observeStore(store: VectorStore): VectorStore;
 }
 
-/** Redis round trips: latency/errors by command, and a CLIENT span under the call's (only inside a call). */
+/**
+ * Redis round trips: latency/errors by command, and a CLIENT span under the store operation's (or the
+ * call's) span, found by the call's signal, only for a traced call.
+ */
 export function createStoreObserver(metrics: VecrecMetrics | undefined, tracer: Tracer | undefined): StoreObserver | undefined {
   if (metrics === undefined && tracer === undefined) return undefined;
-  const spanOptions = new Map<string, SpanOptions>(); // per command, built once
+  const attributesOf = new Map<string, Attributes>(); // per command, built once
   return {
-    redisCommand(command) {
+    redisCommand(command, signal) {
       const started = performance.now();
-      let span: Span | undefined;
+      let callTrace: CallTrace | undefined;
+      let record: ChildRecord | undefined;
       if (tracer !== undefined) {
-        const parent = context.active();
-        if (trace.getSpan(parent) !== undefined) {
-          let options = spanOptions.get(command);
-          if (options === undefined) {
-            options = { kind: SpanKind.CLIENT, attributes: { "db.system.name": "redis", "db.operation.name": command } };
-            spanOptions.set(command, options);
+        const annotations = annotationsOfSignal(signal);
+        callTrace = annotations?.trace as CallTrace | undefined;
+        if (callTrace !== undefined) {
+          let attributes = attributesOf.get(command);
+          if (attributes === undefined) {
+            attributes = { "db.system.name": "redis", "db.operation.name": command };
+            attributesOf.set(command, attributes);
           }
-          span = tracer.startSpan(`redis ${command}`, options, parent);
+          record = callTrace.startChild(`redis ${command}`, SpanKind.CLIENT, attributes, annotations!.operation as ChildRecord | undefined);
         }
       }
       return (error) => {
         metrics?.redisCommand(command, (performance.now() - started) / 1000, error !== undefined);
-        if (span !== undefined) {
-          if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-          span.end();
-        }
+        if (record !== undefined) callTrace!.endChild(record, error === undefined ? undefined : errorMessage(error));
       };
     },
   };

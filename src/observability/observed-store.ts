@@ -1,11 +1,15 @@
 /**
  * A VectorStore that times each operation (search, upsert, getItems...) for metrics and, with tracing
- * on, runs it inside a child span of the call (`embedded search`, `redis upsert`...), so that the Redis
- * round trips it makes nest under it and an embedded scan has its own span. Built as a Proxy, so that
- * methods added to the port later are covered without a change here; cheap or synchronous members
- * (availability, the spec cache, close) pass through untouched.
+ * on, records it as a child span of the call's (`embedded search`, `redis upsert`...; call-trace.ts), so
+ * that the Redis round trips it makes nest under it and an embedded scan has its own span. The call is
+ * found by the signal among the operation's arguments (a signal, or an options object with one;
+ * call-annotations.ts), and the operation is the call's current one while it runs. Built as a
+ * Proxy, so that methods added to the port later are covered without a change here; cheap or
+ * synchronous members (availability, the spec cache, close) pass through untouched.
  */
-import { SpanKind, SpanStatusCode, context, trace, type Tracer } from "@opentelemetry/api";
+import { SpanKind, type Tracer } from "@opentelemetry/api";
+import { annotationsOfSignal, type CallAnnotations } from "../grpc/call-annotations.js";
+import type { CallTrace, ChildRecord } from "./call-trace.js";
 import type { VectorStore } from "../store/vector-store.js";
 import type { VecrecMetrics } from "./metrics.js";
 
@@ -24,20 +28,26 @@ export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetric
     const spanName = `${backend} ${name}`;
     return function observed(...args: unknown[]): unknown {
       const started = performance.now();
-      const parent = tracer !== undefined ? context.active() : undefined;
-      const span = tracer !== undefined && trace.getSpan(parent!) !== undefined
-        ? tracer.startSpan(spanName, { kind: SpanKind.INTERNAL, attributes }, parent)
-        : undefined;
+      const call = tracer !== undefined ? annotationsOfSignal(signalIn(args)) : undefined;
+      const callTrace = call?.trace as CallTrace | undefined;
+      const record = callTrace?.startChild(spanName, SpanKind.INTERNAL, attributes);
+      // Current for the call while it runs, so that its Redis round trips nest under it (the record of an
+      // operation of the call that overlaps, when there is one, is put back at the end).
+      let outer: unknown;
+      if (record !== undefined && nests) {
+        outer = call!.operation;
+        call!.operation = record;
+      }
       const end = (error?: unknown): void => {
         metrics?.storeOperation(backend, name, (performance.now() - started) / 1000, error !== undefined);
-        if (span !== undefined) {
-          if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-          span.end();
+        if (record !== undefined) {
+          if (nests) restore(call!, record, outer);
+          callTrace!.endChild(record, error === undefined ? undefined : errorMessage(error));
         }
       };
       let result: unknown;
       try {
-        result = span !== undefined && nests ? context.with(trace.setSpan(parent!, span), () => method.apply(store, args)) : method.apply(store, args);
+        result = method.apply(store, args);
       } catch (error) {
         end(error);
         throw error;
@@ -72,6 +82,28 @@ export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetric
       return wrapper;
     },
   });
+}
+
+/** The call's signal among a store method's arguments: one of them, or the `signal` of an options object. */
+function signalIn(args: readonly unknown[]): AbortSignal | undefined {
+  for (let i = args.length - 1; i >= 0; i--) {
+    const arg = args[i];
+    if (arg instanceof AbortSignal) return arg;
+    if (typeof arg === "object" && arg !== null) {
+      const signal = (arg as { signal?: unknown }).signal;
+      if (signal instanceof AbortSignal) return signal;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Ends an operation's hold on the call: the outer operation is current again (none when it ended
+ * meanwhile), unless another operation took over since.
+ */
+function restore(call: CallAnnotations, operation: ChildRecord, outer: unknown): void {
+  if (call.operation !== operation) return;
+  call.operation = outer !== undefined && (outer as ChildRecord).end === undefined ? outer : undefined;
 }
 
 function errorMessage(error: unknown): string {

@@ -9,12 +9,12 @@
  * `OTEL_SERVICE_NAME` names the service (default vecrec); `OTEL_TRACES_SAMPLER(_ARG)` is honoured by the
  * SDK (default parentbased_always_on: an incoming sampled `traceparent` is followed).
  *
- * The provider is not registered as the global one: vecrec's tracer is passed to what starts spans,
- * and only the async-hooks context manager is installed globally (once), so child spans find their
- * parent across awaits.
+ * The provider is not registered as the global one and no context manager is installed: vecrec's
+ * tracer is passed to what starts spans, and each span's parent is given explicitly (the call's context
+ * travels with the call: src/grpc/call-annotations.ts). An async-hooks context manager would cost every
+ * promise of the process on Node 20, traced or not.
  */
-import { context, type Tracer } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import type { Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -29,7 +29,7 @@ import { packageVersion } from "../version.js";
 
 export interface Tracing {
   readonly tracer: Tracer;
-  /** Hands the spans ended so far to the exporter. */
+  /** Hands the spans of the calls ended so far to the exporter. */
   flush(): Promise<void>;
   /** Flushes pending spans and stops exporting. */
   shutdown(): Promise<void>;
@@ -54,14 +54,6 @@ export function tracesExporterFromEnv(env: NodeJS.ProcessEnv): TracesExporterCho
   return listed.includes("otlp") ? "otlp" : "console";
 }
 
-let contextManagerInstalled = false;
-
-function installContextManager(): void {
-  if (contextManagerInstalled) return;
-  contextManagerInstalled = true;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-}
-
 /**
  * Tracing with `exporter` (tests: an InMemorySpanExporter, spans handed over as they end; `batch`: in
  * batches, as the OTLP exporter gets them), or as the
@@ -77,7 +69,6 @@ export function setUpTracing(options: { env?: NodeJS.ProcessEnv; exporter?: Span
     if (choice === "none") return undefined;
     processor = choice === "otlp" ? new BatchSpanProcessor(new OTLPTraceExporter()) : new SimpleSpanProcessor(new ConsoleSpanExporter());
   }
-  installContextManager();
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       "service.name": (env.OTEL_SERVICE_NAME ?? "").trim() || "vecrec",
@@ -87,7 +78,10 @@ export function setUpTracing(options: { env?: NodeJS.ProcessEnv; exporter?: Span
   });
   return {
     tracer: provider.getTracer("vecrec", packageVersion()),
-    flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    // The spans of a call that just ended are handed to the SDK in the next turn (call-trace.ts): one turn first.
+    flush: () => nextTurn().then(() => provider.forceFlush()),
+    shutdown: () => nextTurn().then(() => provider.shutdown()),
   };
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

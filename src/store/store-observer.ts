@@ -6,8 +6,8 @@
 export interface StoreObserver {
   /**
    * One Redis round trip starts: `command` is the command's name (`HSET`, `FT.SEARCH`, `MULTI` for a
-   * transaction). Called in the caller's async context (a tracer parents its span on the call's).
-   * Returns the function to call once it ends, with the error when it failed.
+   * transaction), `signal` the signal of the call it serves (a tracer finds the call's span by it), when
+   * it serves one. Returns the function to call once it ends, with the error when it failed.
    */
-  redisCommand(command: string): (error?: unknown) => void;
+  redisCommand(command: string, signal: AbortSignal | undefined): (error?: unknown) => void;
 }

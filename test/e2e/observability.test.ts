@@ -2,8 +2,8 @@
  * Observability end to end (issue 12): after calls of each kind, /metrics scraped over HTTP shows the
  * gRPC, store, Redis, per-index and process metrics with the right labels; under an in-memory span
  * exporter a Search makes its RPC span (the caller's trace id from `traceparent`, index, k, hits, code)
- * with store and Redis child spans; the access log line and every line logged inside the call carry
- * that trace id. On the embedded engine and on the Redis store over the stand-in.
+ * with store and Redis child spans; the access log line and the lines the call logs (an internal error)
+ * carry that trace id. On the embedded engine and on the Redis store over the stand-in.
  */
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
@@ -12,9 +12,8 @@ import { get } from "node:http";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IndexRequest, SearchRequest, VectorServiceClient, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
+import { IndexRequest, SearchRequest, VectorServiceClient, type SearchResponse, type UpsertStreamResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import { startServer, type RunningServer } from "../../src/main.js";
-import { logFields } from "../../src/observability/call-scope.js";
 import { createMetrics, type VecrecMetrics } from "../../src/observability/metrics.js";
 import { startMetricsServer, type RunningMetricsServer } from "../../src/observability/metrics-server.js";
 import { createObservability } from "../../src/observability/observability.js";
@@ -58,6 +57,8 @@ function promqlMetricNames(expr: string): string[] {
 
 const VECTOR_SERVICE = "vecrec.v1.VectorService";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const FAILING_TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
+const STREAM_TRACE_ID = "5cf92f3577b34da6a3ce929d0e0e4737";
 const PARENT_SPAN = "00f067aa0ba902b7";
 const USERS = [
   { id: "u1", vector: [0.9, 0.1, 0.0] },
@@ -112,14 +113,11 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
         done();
       },
     });
-    // As main builds it: the call's trace fields on every line (mixin).
-    logger = pino({ level: "info", mixin: logFields }, capture);
-    // A line logged by the store while it serves a Search, to see the call's trace id on it.
+    logger = pino({ level: "info" }, capture);
+    // A store failure vecrec does not expect, for a line the call logs (its "internal error").
     const store = overrideStore(opened.store, {
-      search: (...args: Parameters<VectorStore["search"]>) => {
-        logger.info({ inside: true }, "searching");
-        return opened.store.search(...args);
-      },
+      getItems: (...args: Parameters<VectorStore["getItems"]>) =>
+        args[1].includes("boom") ? Promise.reject(new Error("the disk caught fire")) : opened.store.getItems(...args),
     });
     served.store = store;
     const observability = createObservability({ metrics, tracer: tracing.tracer, logger, slowCallMs: 60_000 });
@@ -142,6 +140,12 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
     const found = await collect<SearchResponse>(client.search(request, metadata));
     expect(found.error).toBeUndefined();
     expect(found.messages).toHaveLength(2);
+    const failing = new Metadata();
+    failing.set("traceparent", `00-${FAILING_TRACE_ID}-${PARENT_SPAN}-01`);
+    const internal = await new Promise<ServiceError | null>((resolve) =>
+      client.getItems({ indexName: "obs", ids: ["boom"], includeVectors: false }, failing, (error) => resolve(error)),
+    );
+    expect(internal?.code).toBe(13);
     const health = healthChecker(address);
     expect(await health.check("")).toBe("SERVING");
     health.close();
@@ -216,7 +220,8 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
     expect(missing).toEqual([]);
   });
 
-  it("traces a Search: RPC span in the caller's trace, with store and Redis child spans", () => {
+  it("traces a Search: RPC span in the caller's trace, with store and Redis child spans", async () => {
+    await tracing.flush();
     const spans = exporter.getFinishedSpans();
     const rpc = spans.find((s) => s.name === `${VECTOR_SERVICE}/Search`);
     expect(rpc).toBeDefined();
@@ -245,7 +250,35 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
     }
   });
 
-  it("logs one access line per call with the trace id, and the trace id on lines logged inside the call", () => {
+  it("traces an UpsertStream (requests streamed): its store writes are children of its RPC span", async () => {
+    exporter.reset();
+    const metadata = new Metadata();
+    metadata.set("traceparent", `00-${STREAM_TRACE_ID}-${PARENT_SPAN}-01`);
+    const call = client.upsertStream(metadata);
+    const acks = collect<UpsertStreamResponse>(call);
+    call.write({ indexName: "obs", items: [{ id: "s1", vector: vectorBytes([0, 0, 1]), fields: {} }] });
+    call.write({ indexName: "obs", items: [{ id: "s2", vector: vectorBytes([0, 1, 1]), fields: {} }] });
+    call.end();
+    const got = await acks;
+    expect(got.error).toBeUndefined();
+    expect(got.messages).toHaveLength(2);
+    await tracing.flush();
+    const spans = exporter.getFinishedSpans();
+    const rpc = spans.find((s) => s.name === `${VECTOR_SERVICE}/UpsertStream`);
+    expect(rpc?.spanContext().traceId).toBe(STREAM_TRACE_ID);
+    expect(rpc?.attributes["vecrec.index"]).toBe("obs");
+    const backend = setup.name === "embedded" ? "embedded" : "redis";
+    const writes = spans.filter((s) => s.name === `${backend} upsert`);
+    expect(writes).toHaveLength(2);
+    for (const write of writes) expect(write.parentSpanContext?.spanId).toBe(rpc?.spanContext().spanId);
+    if (backend === "redis") {
+      const writeIds = new Set(writes.map((w) => w.spanContext().spanId));
+      const roundTrips = spans.filter((s) => s.name.startsWith("redis ") && s.name !== "redis upsert" && writeIds.has(s.parentSpanContext?.spanId ?? ""));
+      expect(roundTrips.length).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it("logs one access line per call with the trace id, and the trace id on the lines the call logs", () => {
     const access = logLines.find((l) => l.msg === "call" && l.method === "Search");
     expect(access).toMatchObject({
       level: 30,
@@ -257,28 +290,15 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
     });
     expect(typeof access?.ms).toBe("number");
     expect(String(access?.peer)).toMatch(/127\.0\.0\.1/);
-    const inside = logLines.find((l) => l.inside === true);
-    expect(inside?.trace_id).toBe(TRACE_ID);
+    const internal = logLines.find((l) => l.msg === "internal error");
+    expect(internal).toMatchObject({ level: 50, method: "GetItems", trace_id: FAILING_TRACE_ID });
+    expect(internal?.span_id).toMatch(/^[0-9a-f]{16}$/);
+    const failedAccess = logLines.find((l) => l.msg === "call" && l.method === "GetItems" && l.code === "Internal");
+    expect(failedAccess).toMatchObject({ code: "Internal", trace_id: FAILING_TRACE_ID, span_id: internal?.span_id });
     const notFound = logLines.find((l) => l.msg === "call" && l.method === "GetItems");
     expect(notFound).toMatchObject({ code: "NotFound", index: "nope" });
     // Health checks log at debug only: not in an info log.
     expect(logLines.some((l) => l.method === "Check")).toBe(false);
-  });
-});
-
-describe("log lines outside a call", () => {
-  it("carry no fields of an earlier line (the mixin returns a new object each time)", () => {
-    const lines: Record<string, unknown>[] = [];
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
-    const logger = pino({ mixin: logFields }, capture);
-    logger.info({ first: 1 }, "one");
-    logger.info("two");
-    expect(lines[1]?.first).toBeUndefined();
   });
 });
 
@@ -291,7 +311,7 @@ describe("slow calls and tracing off", () => {
         done();
       },
     });
-    const logger = pino({ level: "info", mixin: logFields }, capture);
+    const logger = pino({ level: "info" }, capture);
     const inner = createEmbeddedStore();
     // listIndexes takes at least 20 ms here, so the call is at least as slow as the 10 ms threshold.
     const store = overrideStore(inner, {

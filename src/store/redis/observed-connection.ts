@@ -14,8 +14,8 @@ export function commandName(command: RedisCommand): string {
   return /^[A-Z][A-Z0-9._]{0,31}$/.test(name) ? name : "OTHER";
 }
 
-function observed<T>(observer: StoreObserver, name: string, run: () => Promise<T>): Promise<T> {
-  const end = observer.redisCommand(name);
+function observed<T>(observer: StoreObserver, name: string, signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+  const end = observer.redisCommand(name, signal);
   let pending: Promise<T>;
   try {
     pending = run();
@@ -40,17 +40,19 @@ export function observeConnection(connection: RedisConnection, observer: StoreOb
     get mode() {
       return connection.mode;
     },
-    send: (command, route) => observed(observer, commandName(command), () => connection.send(command, route)),
+    send: (command, route) => observed(observer, commandName(command), route?.signal, () => connection.send(command, route)),
     pipeline: (commands, signal) =>
-      observed(observer, commands.length === 0 ? "OTHER" : commandName((commands[0] as KeyedCommand).command), () => connection.pipeline(commands, signal)),
+      observed(observer, commands.length === 0 ? "OTHER" : commandName((commands[0] as KeyedCommand).command), signal, () =>
+        connection.pipeline(commands, signal),
+      ),
     transaction: (key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal) =>
-      observed(observer, "MULTI", () => connection.transaction(key, commands, signal)),
-    sendToNodesOf: (keys, command, signal) => observed(observer, commandName(command), () => connection.sendToNodesOf(keys, command, signal)),
+      observed(observer, "MULTI", signal, () => connection.transaction(key, commands, signal)),
+    sendToNodesOf: (keys, command, signal) => observed(observer, commandName(command), signal, () => connection.sendToNodesOf(keys, command, signal)),
     primaries: async () =>
       (await connection.primaries()).map(
         (send) =>
           (command: RedisCommand, signal?: AbortSignal): Promise<Reply> =>
-            observed(observer, commandName(command), () => send(command, signal)),
+            observed(observer, commandName(command), signal, () => send(command, signal)),
       ),
     isAvailable: () => connection.isAvailable(),
     onAvailabilityChange: (listener) => connection.onAvailabilityChange(listener),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseTraceparent } from "../../../src/observability/call-scope.js";
+import { parseTraceparent } from "../../../src/observability/traceparent.js";
 import { setUpTracing, tracesExporterFromEnv } from "../../../src/observability/tracing.js";
 
 describe("tracesExporterFromEnv (the standard OTEL_* variables)", () => {

@@ -1,0 +1,84 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { CallTrace, MAX_PENDING_RECORDS } from "../../../src/observability/call-trace.js";
+import { setUpTracing } from "../../../src/observability/tracing.js";
+
+const exporter = new InMemorySpanExporter();
+const tracing = setUpTracing({ exporter })!;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("CallTrace", () => {
+  beforeEach(() => exporter.reset());
+  afterAll(() => tracing.shutdown());
+
+  it("hands its spans to the SDK only after the call ended, with the times they had", async () => {
+    const start = performance.now();
+    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/Search", start, { "rpc.method": "Search" });
+    call.setAttribute("vecrec.index", "books");
+    const store = call.startChild("redis search", SpanKind.INTERNAL, {})!;
+    const command = call.startChild("redis FT.SEARCH", SpanKind.CLIENT, { "db.system.name": "redis" }, store)!;
+    call.endChild(command, "READONLY You can't write against a read only replica.");
+    call.endChild(store);
+    const endedAt = performance.now();
+    call.end(endedAt, { "rpc.grpc.status_code": 0 }, undefined);
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    await nextTurn();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name).sort()).toEqual(["redis FT.SEARCH", "redis search", "svc/Search"]);
+    const root = spans.find((s) => s.name === "svc/Search")!;
+    const storeSpan = spans.find((s) => s.name === "redis search")!;
+    const commandSpan = spans.find((s) => s.name === "redis FT.SEARCH")!;
+    expect(root.attributes).toMatchObject({ "rpc.method": "Search", "vecrec.index": "books", "rpc.grpc.status_code": 0 });
+    expect(storeSpan.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(commandSpan.parentSpanContext?.spanId).toBe(storeSpan.spanContext().spanId);
+    expect(commandSpan.status.code).toBe(SpanStatusCode.ERROR);
+    expect(commandSpan.status.message).toContain("READONLY");
+    // Dated from when they happened, not from when they were handed over.
+    const ms = (t: [number, number]) => t[0] * 1000 + t[1] / 1e6;
+    expect(ms(root.endTime) - ms(root.startTime)).toBeCloseTo(endedAt - start, 0);
+    expect(ms(commandSpan.startTime)).toBeGreaterThanOrEqual(ms(storeSpan.startTime));
+    expect(ms(storeSpan.endTime)).toBeLessThanOrEqual(ms(root.endTime));
+  });
+
+  it("creates the call's span early when its ids are asked for (a log line), and keeps them", async () => {
+    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/GetItems", performance.now(), {});
+    const ids = call.ids();
+    expect(ids.traceId).toMatch(/^[0-9a-f]{32}$/);
+    call.end(performance.now(), { "rpc.grpc.status_code": 13 }, "Internal: boom");
+    await nextTurn();
+    const [root] = exporter.getFinishedSpans();
+    expect(root?.spanContext()).toMatchObject({ traceId: ids.traceId, spanId: ids.spanId });
+    expect(root?.status).toMatchObject({ code: SpanStatusCode.ERROR, message: "Internal: boom" });
+  });
+
+  it("hands finished children over in batches during a long call, under a still running parent", async () => {
+    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/ExportItems", performance.now(), {});
+    const scan = call.startChild("redis exportItems", SpanKind.INTERNAL, {})!;
+    const rounds = MAX_PENDING_RECORDS * 3;
+    for (let i = 0; i < rounds; i++) call.endChild(call.startChild("redis FT.SEARCH", SpanKind.CLIENT, {}, scan)!);
+    // Before the call's end: the finished round trips were handed over (at most one batch is pending).
+    const early = exporter.getFinishedSpans();
+    expect(early.length).toBeGreaterThanOrEqual(rounds - MAX_PENDING_RECORDS);
+    const scanSpanId = early[0]!.parentSpanContext?.spanId;
+    expect(early.every((s) => s.parentSpanContext?.spanId === scanSpanId)).toBe(true);
+    call.endChild(scan);
+    call.end(performance.now(), {}, undefined);
+    await nextTurn();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.filter((s) => s.name === "redis FT.SEARCH")).toHaveLength(rounds);
+    expect(spans.find((s) => s.name === "redis exportItems")?.spanContext().spanId).toBe(scanSpanId);
+  });
+
+  it("ends a child still running with the call, marked unfinished; records nothing after the end", async () => {
+    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/Search", performance.now(), {});
+    const late = call.startChild("redis FT.SEARCH", SpanKind.CLIENT, {})!;
+    call.end(performance.now(), {}, "Cancelled: gone");
+    expect(call.startChild("redis HSET", SpanKind.CLIENT, {})).toBeUndefined();
+    await nextTurn();
+    call.endChild(late);
+    const command = exporter.getFinishedSpans().find((s) => s.name === "redis FT.SEARCH");
+    expect(command?.attributes["vecrec.unfinished"]).toBe(true);
+    expect(exporter.getFinishedSpans()).toHaveLength(2);
+  });
+});
