@@ -55,15 +55,24 @@ export function vectorViolations(
       description: `vector has ${vector.length} dimensions, the index expects ${expectedDimension}`,
     });
   }
+  // One pass: the sum of squares (in float64, as float32Norm) is finite exactly when every component is
+  // (squares of finite float32 values cannot overflow float64); only then is the culprit looked for.
+  let sum = 0;
   for (let i = 0; i < vector.length; i++) {
     const x = vector[i] as number;
-    if (!Number.isFinite(x)) {
-      violations.push({ field, description: `vector[${i}] is ${String(x)}; values must be finite numbers` });
-      return violations;
+    sum += x * x;
+  }
+  if (!Number.isFinite(sum)) {
+    for (let i = 0; i < vector.length; i++) {
+      const x = vector[i] as number;
+      if (!Number.isFinite(x)) {
+        violations.push({ field, description: `vector[${i}] is ${String(x)}; values must be finite numbers` });
+        return violations;
+      }
     }
   }
   if (metric === "COSINE") {
-    const why = cosineUnfitness(vector);
+    const why = normUnfitness(Math.fround(Math.sqrt(sum)));
     if (why !== undefined) violations.push({ field, description: why });
   }
   return violations;
@@ -81,7 +90,11 @@ export const FLOAT32_MIN_NORMAL = 2 ** -126;
  * so the normalised vector is visibly off unit length.
  */
 export function cosineUnfitness(vector: Float32Array): string | undefined {
-  const norm = float32Norm(vector);
+  return normUnfitness(float32Norm(vector));
+}
+
+/** cosineUnfitness of a vector whose float32Norm is `norm`. */
+function normUnfitness(norm: number): string | undefined {
   if (norm === 0) return "is a zero vector, which has no direction: COSINE distances to it are undefined (NaN); send a vector with a non-zero component";
   if (!Number.isFinite(norm)) {
     return "has a norm too large for float32 (over 3.4e38), so it cannot be normalised for COSINE; scale it down";

@@ -40,17 +40,38 @@ export function isUndecodable(value: unknown): value is Undecodable {
  */
 export class ViolationCollector {
   readonly #list: FieldViolation[];
-  /** The path this collector reports under ("" at the root). */
-  readonly path: string;
+  #path: string | undefined;
+  readonly #parent: ViolationCollector | undefined;
+  readonly #steps: readonly PathStep[] | undefined;
 
-  constructor(path = "", list: FieldViolation[] = []) {
-    this.path = path;
+  constructor(path = "", list: FieldViolation[] = [], below?: { parent: ViolationCollector; steps: readonly PathStep[] }) {
+    this.#path = below === undefined ? path : undefined;
     this.#list = list;
+    this.#parent = below?.parent;
+    this.#steps = below?.steps;
+  }
+
+  /**
+   * The path this collector reports under ("" at the root). Built when first asked for (a violation, or
+   * a check that needs it): a collector per item of a valid batch of 1,000 builds no string.
+   */
+  get path(): string {
+    this.#path ??= fieldPath(this.#parent!.path, ...this.#steps!);
+    return this.#path;
   }
 
   /** A collector for `steps` below this one, sharing its list. */
   at(...steps: readonly PathStep[]): ViolationCollector {
-    return new ViolationCollector(this.pathOf(...steps), this.#list);
+    return new ViolationCollector("", this.#list, { parent: this, steps });
+  }
+
+  /**
+   * Violations whose paths are relative to `step` below this collector (checks run with the path ""
+   * so that no path is built unless they find something); true when any.
+   */
+  addUnder(step: PathStep, violations: readonly FieldViolation[]): boolean {
+    for (const violation of violations) this.#list.push({ field: this.pathOf(step, violation.field), description: violation.description });
+    return violations.length > 0;
   }
 
   /** The full path of `steps` below this collector. */

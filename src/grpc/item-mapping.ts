@@ -1,5 +1,6 @@
 /** Item messages <-> domain values: UpsertRequest items (drafts for the use case) and items in responses. */
 import type { FieldValue as DomainFieldValue, FieldValues, Item as DomainItem } from "../domain/item.js";
+import { decodeFloat32LE } from "../domain/vector.js";
 import { Undecodable, fieldPath, type Decoded } from "../domain/violations.js";
 import type { FieldValue, Item, ItemUpdate } from "../gen/vecrec/v1/vecrec.js";
 import type { ItemInput, ItemUpdateInput } from "../usecases/items.js";
@@ -17,20 +18,22 @@ import { decodeOptionalVector, encodeVector, type VectorOutput } from "./vector-
  */
 export function decodeFieldValues(
   fields: { [key: string]: FieldValue },
-  path: string,
+  pathOrLazy: string | (() => string),
 ): Record<string, Decoded<DomainFieldValue>> {
   const decoded = Object.create(null) as Record<string, Decoded<DomainFieldValue>>;
+  const path = (): string => (typeof pathOrLazy === "string" ? pathOrLazy : pathOrLazy());
   if (Object.getPrototypeOf(fields) !== Object.prototype) {
     decoded.__proto__ = new Undecodable({
-      field: fieldPath(path, "__proto__"),
+      field: fieldPath(path(), "__proto__"),
       description: "\"__proto__\" is not a valid field name (field names are letters, digits and '_', starting with a letter)",
     });
   }
-  for (const [name, value] of Object.entries(fields)) {
-    const kind = value.kind;
+  for (const name in fields) {
+    if (!Object.hasOwn(fields, name)) continue;
+    const kind = fields[name]!.kind;
     if (kind === undefined) {
       const description = "no value set: set one of text, tags, number";
-      decoded[name] = new Undecodable({ field: fieldPath(path, name), description });
+      decoded[name] = new Undecodable({ field: fieldPath(path(), name), description });
     } else if (kind.$case === "text") decoded[name] = { type: "text", value: kind.value };
     else if (kind.$case === "tags") decoded[name] = { type: "tag", values: [...kind.value.values] };
     else decoded[name] = { type: "numeric", value: kind.value };
@@ -48,13 +51,28 @@ export function encodeFieldValues(fields: FieldValues): { [key: string]: FieldVa
   return encoded;
 }
 
-/** Decodes the items of an UpsertRequest. A missing vector is left to the use case. */
+/**
+ * Decodes the items of an UpsertRequest. A missing vector is left to the use case. Paths are built only
+ * for what cannot be decoded (a batch holds up to 1,000 items).
+ */
 export function decodeItems(items: readonly Item[]): ItemInput[] {
-  return items.map((item, i) => ({
-    id: item.id,
-    vector: decodeOptionalVector(item.vector, fieldPath("items", i, "vector")),
-    fields: decodeFieldValues(item.fields, fieldPath("items", i, "fields")),
-  }));
+  const inputs = new Array<ItemInput>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    inputs[i] = {
+      id: item.id,
+      vector: decodeItemVector(item.vector, i),
+      fields: decodeFieldValues(item.fields, () => fieldPath("items", i, "fields")),
+    };
+  }
+  return inputs;
+}
+
+/** An item's vector: little-endian float32 bytes straight to a Float32Array (no path built), else decodeOptionalVector. */
+function decodeItemVector(vector: Item["vector"], i: number): Decoded<Float32Array> | undefined {
+  const encoding = vector?.encoding;
+  if (encoding?.$case === "float32Le" && encoding.value.length % 4 === 0) return decodeFloat32LE(encoding.value);
+  return decodeOptionalVector(vector, fieldPath("items", i, "vector"));
 }
 
 /** Decodes the updates of an UpdateItemsRequest. */

@@ -216,17 +216,18 @@ function validateItem(
   item: ViolationCollector,
 ): Item | undefined {
   const vectorSpec = spec === undefined ? undefined : vectorField(spec);
-  item.addAll(idViolations(input.id, item.pathOf("id")));
+  // Checks run with relative paths (""), re-rooted only when they find something (addUnder).
+  item.addUnder("id", idViolations(input.id, ""));
   let vector: Float32Array | undefined;
   if (input.vector === undefined) item.at("vector").add("required");
   else vector = item.decoded(input.vector);
   // Rounded to the field's element type once valid: interests and every store see the stored values.
-  if (vector !== undefined && !item.addAll(typedVectorViolations(vector, vectorSpec, item.pathOf("vector"))) && vectorSpec !== undefined) {
+  if (vector !== undefined && !item.addUnder("vector", typedVectorViolations(vector, vectorSpec, "")) && vectorSpec !== undefined) {
     vector = roundVector(vectorSpec.elementType, vector);
   }
   const fields: Record<string, FieldValue> = {};
-  for (const [name, draft] of Object.entries(input.fields)) {
-    const value = item.decoded(draft);
+  for (const name in input.fields) {
+    const value = item.decoded(input.fields[name]!);
     if (value === undefined || spec === undefined) continue;
     const normalized = normalizeFieldValue(spec, fieldsByName.get(name), name, value, item.at("fields", name));
     if (normalized !== undefined) fields[name] = normalized;
