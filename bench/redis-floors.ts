@@ -10,6 +10,7 @@ import { credentials } from "@grpc/grpc-js";
 import { VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
 import type { IndexSpec } from "../src/domain/schema.js";
 import { createRedisKeys } from "../src/store/redis/redis-keys.js";
+import { quantile } from "./stats.js";
 import { createRedisStore } from "../src/store/redis/redis-store.js";
 import { startChild } from "./child-process.js";
 import { floorData, floorSpec } from "./floor-data.js";
@@ -19,6 +20,9 @@ import { measureSearchFloor, type SearchFloorOptions, type SearchFloorRow } from
 import type { ServerChildCpu, ServerChildReady } from "./server-child.js";
 import { directHset, vecrecUpsert } from "./upsert-floor.js";
 import { vecrecUpsertStream } from "./upsert-stream.js";
+
+/** Rounds of the Upsert floor rows (each: Upsert, HSET, UpsertStream, with and without the TEXT field). */
+export const UPSERT_ROUNDS = 3;
 
 export interface RedisFloorOptions extends SearchFloorOptions {
   readonly items: number;
@@ -33,10 +37,27 @@ export interface RedisFloorOptions extends SearchFloorOptions {
 
 export interface RedisFloorFigures {
   readonly backend: string;
-  /** items/s: vecrec Upsert into FLAT, pipelined HSET into FLAT (undefined when skipped), vecrec Upsert into HNSW. */
-  readonly upsert: { readonly vecrecFlat: number; readonly directFlat?: number; readonly vecrecHnsw?: number; readonly streamFlat?: number };
-  /** items/s when every item sets every schema field (one HSET each in vecrec too): vecrec Upsert, pipelined HSET. */
-  readonly upsertComplete?: { readonly vecrec: number; readonly direct: number; readonly stream: number };
+  /**
+   * items/s: vecrec Upsert into FLAT, pipelined HSET into FLAT (undefined when skipped), vecrec Upsert into
+   * HNSW, UpsertStream into FLAT; with the floor, medians over UPSERT_ROUNDS rounds and the medians of the
+   * per-round ratios to HSET.
+   */
+  readonly upsert: {
+    readonly vecrecFlat: number;
+    readonly directFlat?: number;
+    readonly vecrecHnsw?: number;
+    readonly streamFlat?: number;
+    readonly upsertRatio?: number;
+    readonly streamRatio?: number;
+  };
+  /** The same when every item sets every schema field (one HSET each in vecrec too). */
+  readonly upsertComplete?: {
+    readonly vecrec: number;
+    readonly direct: number;
+    readonly stream: number;
+    readonly upsertRatio: number;
+    readonly streamRatio: number;
+  };
   readonly search: SearchFloorRow[];
 }
 
@@ -67,41 +88,56 @@ export async function benchRedisFloors(
     };
 
     const flat = await create(floorSpec("floor-flat", o.dim, "FLAT"));
-    const vecrecFlat = await vecrecUpsert(client, flat.name, data);
+    let vecrecFlat = await vecrecUpsert(client, flat.name, data);
     log(`[bench] ${backend}: FLAT loaded through vecrec Upsert (${Math.round(vecrecFlat)} items/s)`);
     let directFlat: number | undefined;
     let streamFlat: number | undefined;
-    if (o.upsertFloor) {
-      const copy = await create(floorSpec("floor-hset", o.dim, "FLAT"));
-      directFlat = await directHset(direct, keys, copy, data);
-      log(`[bench] ${backend}: FLAT copy written with pipelined HSET (${Math.round(directFlat)} items/s)`);
-      await store.dropIndex(copy.name, { deleteItems: true });
-      created.splice(created.indexOf(copy.name), 1);
-      // The same items through one UpsertStream call, right after the floor (same Redis state).
-      const streamed = await create(floorSpec("floor-stream", o.dim, "FLAT"));
-      streamFlat = await vecrecUpsertStream(client, streamed.name, data);
-      log(`[bench] ${backend}: FLAT copy loaded through one UpsertStream (${Math.round(streamFlat)} items/s)`);
-      await store.dropIndex(streamed.name, { deleteItems: true });
-      created.splice(created.indexOf(streamed.name), 1);
-    }
+    let upsertRatio: number | undefined;
+    let streamRatio: number | undefined;
     let upsertComplete: RedisFloorFigures["upsertComplete"];
     if (o.upsertFloor) {
-      // The same items with their TEXT field set too: every field of the schema, one HSET per item.
+      /** items/s of `write` into a fresh FLAT index, dropped afterwards. */
+      const into = async (name: string, write: (spec: IndexSpec) => Promise<number>): Promise<number> => {
+        const spec = await create(floorSpec(name, o.dim, "FLAT"));
+        try {
+          return await write(spec);
+        } finally {
+          await store.dropIndex(spec.name, { deleteItems: true });
+          created.splice(created.indexOf(spec.name), 1);
+        }
+      };
+      // The three writers in turn, round after round (the machine's drift hits them alike), each into a
+      // fresh empty index; the ratios are taken within each round, the medians reported.
       const complete = floorData(o.items, o.dim, true);
-      const viaVecrec = await create(floorSpec("floor-complete", o.dim, "FLAT"));
-      const vecrec = await vecrecUpsert(client, viaVecrec.name, complete);
-      await store.dropIndex(viaVecrec.name, { deleteItems: true });
-      created.splice(created.indexOf(viaVecrec.name), 1);
-      const viaHset = await create(floorSpec("floor-complete-hset", o.dim, "FLAT"));
-      const hset = await directHset(direct, keys, viaHset, complete);
-      await store.dropIndex(viaHset.name, { deleteItems: true });
-      created.splice(created.indexOf(viaHset.name), 1);
-      const viaStream = await create(floorSpec("floor-complete-stream", o.dim, "FLAT"));
-      const stream = await vecrecUpsertStream(client, viaStream.name, complete);
-      await store.dropIndex(viaStream.name, { deleteItems: true });
-      created.splice(created.indexOf(viaStream.name), 1);
-      upsertComplete = { vecrec, direct: hset, stream };
-      log(`[bench] ${backend}: items setting every field: vecrec Upsert ${Math.round(vecrec)} items/s, pipelined HSET ${Math.round(hset)} items/s, UpsertStream ${Math.round(stream)} items/s`);
+      const rounds: { upsert: number; hset: number; stream: number; upsertAll: number; hsetAll: number; streamAll: number }[] = [];
+      for (let round = 0; round < UPSERT_ROUNDS; round++) {
+        rounds.push({
+          upsert: await into("floor-upsert", (spec) => vecrecUpsert(client!, spec.name, data)),
+          hset: await into("floor-hset", (spec) => directHset(direct, keys, spec, data)),
+          stream: await into("floor-stream", (spec) => vecrecUpsertStream(client!, spec.name, data)),
+          // The same items with their TEXT field set too: every field of the schema, one HSET per item.
+          upsertAll: await into("floor-complete", (spec) => vecrecUpsert(client!, spec.name, complete)),
+          hsetAll: await into("floor-complete-hset", (spec) => directHset(direct, keys, spec, complete)),
+          streamAll: await into("floor-complete-stream", (spec) => vecrecUpsertStream(client!, spec.name, complete)),
+        });
+        const r = rounds.at(-1)!;
+        log(
+          `[bench] ${backend}: upsert round ${round + 1}/${UPSERT_ROUNDS}: Upsert ${Math.round(r.upsert)}, HSET ${Math.round(r.hset)}, UpsertStream ${Math.round(r.stream)} items/s; every field set: ${Math.round(r.upsertAll)}, ${Math.round(r.hsetAll)}, ${Math.round(r.streamAll)}`,
+        );
+      }
+      const median = (values: number[]): number => quantile([...values].sort((x, y) => x - y), 0.5);
+      vecrecFlat = median(rounds.map((r) => r.upsert));
+      directFlat = median(rounds.map((r) => r.hset));
+      streamFlat = median(rounds.map((r) => r.stream));
+      upsertRatio = median(rounds.map((r) => r.upsert / r.hset));
+      streamRatio = median(rounds.map((r) => r.stream / r.hset));
+      upsertComplete = {
+        vecrec: median(rounds.map((r) => r.upsertAll)),
+        direct: median(rounds.map((r) => r.hsetAll)),
+        stream: median(rounds.map((r) => r.streamAll)),
+        upsertRatio: median(rounds.map((r) => r.upsertAll / r.hsetAll)),
+        streamRatio: median(rounds.map((r) => r.streamAll / r.hsetAll)),
+      };
     }
     let hnsw: IndexSpec | undefined;
     let vecrecHnsw: number | undefined;
@@ -132,7 +168,14 @@ export async function benchRedisFloors(
     }
     return {
       backend,
-      upsert: { vecrecFlat, ...(directFlat !== undefined && { directFlat }), ...(streamFlat !== undefined && { streamFlat }), ...(vecrecHnsw !== undefined && { vecrecHnsw }) },
+      upsert: {
+        vecrecFlat,
+        ...(directFlat !== undefined && { directFlat }),
+        ...(streamFlat !== undefined && { streamFlat }),
+        ...(vecrecHnsw !== undefined && { vecrecHnsw }),
+        ...(upsertRatio !== undefined && { upsertRatio }),
+        ...(streamRatio !== undefined && { streamRatio }),
+      },
       search,
       ...(upsertComplete !== undefined && { upsertComplete }),
     };
