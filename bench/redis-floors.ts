@@ -18,7 +18,7 @@ import { emptyClient } from "./grpc-floor.js";
 import { connectDirect } from "./redis-direct.js";
 import { measureSearchFloor, type SearchFloorOptions, type SearchFloorRow } from "./search-floor.js";
 import type { ServerChildCpu, ServerChildReady } from "./server-child.js";
-import { directHset, vecrecUpsert } from "./upsert-floor.js";
+import { directHset, directReplace, vecrecUpsert } from "./upsert-floor.js";
 import { vecrecUpsertStream } from "./upsert-stream.js";
 
 /** Rounds of the Upsert floor rows (each: Upsert, HSET, UpsertStream, with and without the TEXT field). */
@@ -49,6 +49,10 @@ export interface RedisFloorFigures {
     readonly streamFlat?: number;
     readonly upsertRatio?: number;
     readonly streamRatio?: number;
+    /** items/s of vecrec's own commands (replace script / HSET) pipelined straight to Redis, and the ratios to it. */
+    readonly replaceFlat?: number;
+    readonly upsertToReplace?: number;
+    readonly streamToReplace?: number;
   };
   /** The same when every item sets every schema field (one HSET each in vecrec too). */
   readonly upsertComplete?: {
@@ -94,6 +98,9 @@ export async function benchRedisFloors(
     let streamFlat: number | undefined;
     let upsertRatio: number | undefined;
     let streamRatio: number | undefined;
+    let replaceFlat: number | undefined;
+    let upsertToReplace: number | undefined;
+    let streamToReplace: number | undefined;
     let upsertComplete: RedisFloorFigures["upsertComplete"];
     if (o.upsertFloor) {
       /** items/s of `write` into a fresh FLAT index, dropped afterwards. */
@@ -109,11 +116,12 @@ export async function benchRedisFloors(
       // The three writers in turn, round after round (the machine's drift hits them alike), each into a
       // fresh empty index; the ratios are taken within each round, the medians reported.
       const complete = floorData(o.items, o.dim, true);
-      const rounds: { upsert: number; hset: number; stream: number; upsertAll: number; hsetAll: number; streamAll: number }[] = [];
+      const rounds: { upsert: number; hset: number; replace: number; stream: number; upsertAll: number; hsetAll: number; streamAll: number }[] = [];
       for (let round = 0; round < UPSERT_ROUNDS; round++) {
         rounds.push({
           upsert: await into("floor-upsert", (spec) => vecrecUpsert(client!, spec.name, data)),
           hset: await into("floor-hset", (spec) => directHset(direct, keys, spec, data)),
+          replace: await into("floor-replace", (spec) => directReplace(direct, keys, spec, data)),
           stream: await into("floor-stream", (spec) => vecrecUpsertStream(client!, spec.name, data)),
           // The same items with their TEXT field set too: every field of the schema, one HSET per item.
           upsertAll: await into("floor-complete", (spec) => vecrecUpsert(client!, spec.name, complete)),
@@ -122,7 +130,7 @@ export async function benchRedisFloors(
         });
         const r = rounds.at(-1)!;
         log(
-          `[bench] ${backend}: upsert round ${round + 1}/${UPSERT_ROUNDS}: Upsert ${Math.round(r.upsert)}, HSET ${Math.round(r.hset)}, UpsertStream ${Math.round(r.stream)} items/s; every field set: ${Math.round(r.upsertAll)}, ${Math.round(r.hsetAll)}, ${Math.round(r.streamAll)}`,
+          `[bench] ${backend}: upsert round ${round + 1}/${UPSERT_ROUNDS}: Upsert ${Math.round(r.upsert)}, HSET ${Math.round(r.hset)}, replace commands ${Math.round(r.replace)}, UpsertStream ${Math.round(r.stream)} items/s; every field set: ${Math.round(r.upsertAll)}, ${Math.round(r.hsetAll)}, ${Math.round(r.streamAll)}`,
         );
       }
       const median = (values: number[]): number => quantile([...values].sort((x, y) => x - y), 0.5);
@@ -131,6 +139,9 @@ export async function benchRedisFloors(
       streamFlat = median(rounds.map((r) => r.stream));
       upsertRatio = median(rounds.map((r) => r.upsert / r.hset));
       streamRatio = median(rounds.map((r) => r.stream / r.hset));
+      replaceFlat = median(rounds.map((r) => r.replace));
+      upsertToReplace = median(rounds.map((r) => r.upsert / r.replace));
+      streamToReplace = median(rounds.map((r) => r.stream / r.replace));
       upsertComplete = {
         vecrec: median(rounds.map((r) => r.upsertAll)),
         direct: median(rounds.map((r) => r.hsetAll)),
@@ -175,6 +186,7 @@ export async function benchRedisFloors(
         ...(vecrecHnsw !== undefined && { vecrecHnsw }),
         ...(upsertRatio !== undefined && { upsertRatio }),
         ...(streamRatio !== undefined && { streamRatio }),
+        ...(replaceFlat !== undefined && { replaceFlat, upsertToReplace, streamToReplace }),
       },
       search,
       ...(upsertComplete !== undefined && { upsertComplete }),
