@@ -5,7 +5,8 @@
 import type { FieldViolation } from "./errors.js";
 import type { DistanceMetric } from "./schema.js";
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Whether this machine stores numbers little-endian (float32 bytes can then be viewed as a Float32Array). */
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Decodes little-endian float32 bytes. Shares memory with `bytes` when it is 4-byte aligned (on a
