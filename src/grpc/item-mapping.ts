@@ -12,7 +12,7 @@ import { decodeOptionalVector, encodeVector, type VectorOutput } from "./vector-
  * The generated decoder stores map entries with `fields[key] = value` on a plain object, so an entry
  * keyed `__proto__` replaces the object's prototype instead of becoming an entry: it would vanish
  * silently (acknowledged, never stored). Such a map is reported as an Undecodable `__proto__` entry
- * (the result has no prototype, so the key is an ordinary one there). Other keys that name
+ * (an own property of the result, defined rather than assigned). Other keys that name
  * Object.prototype members (`constructor`, `toString`) are stored as own entries by the decoder and
  * reach the schema check like any unknown field.
  */
@@ -20,25 +20,35 @@ export function decodeFieldValues(
   fields: { [key: string]: FieldValue },
   pathOrLazy: string | (() => string),
 ): Record<string, Decoded<DomainFieldValue>> {
-  const decoded = Object.create(null) as Record<string, Decoded<DomainFieldValue>>;
+  // A plain object (fast properties, one shape for items with the same fields); a `__proto__` entry is
+  // defined as an own property, never assigned (which would set the prototype).
+  const decoded: Record<string, Decoded<DomainFieldValue>> = {};
   const path = (): string => (typeof pathOrLazy === "string" ? pathOrLazy : pathOrLazy());
   if (Object.getPrototypeOf(fields) !== Object.prototype) {
-    decoded.__proto__ = new Undecodable({
+    defineEntry(decoded, "__proto__", new Undecodable({
       field: fieldPath(path(), "__proto__"),
       description: "\"__proto__\" is not a valid field name (field names are letters, digits and '_', starting with a letter)",
-    });
+    }));
   }
   for (const name in fields) {
     if (!Object.hasOwn(fields, name)) continue;
     const kind = fields[name]!.kind;
+    let value: Decoded<DomainFieldValue>;
     if (kind === undefined) {
       const description = "no value set: set one of text, tags, number";
-      decoded[name] = new Undecodable({ field: fieldPath(path(), name), description });
-    } else if (kind.$case === "text") decoded[name] = { type: "text", value: kind.value };
-    else if (kind.$case === "tags") decoded[name] = { type: "tag", values: [...kind.value.values] };
-    else decoded[name] = { type: "numeric", value: kind.value };
+      value = new Undecodable({ field: fieldPath(path(), name), description });
+    } else if (kind.$case === "text") value = { type: "text", value: kind.value };
+    else if (kind.$case === "tags") value = { type: "tag", values: [...kind.value.values] };
+    else value = { type: "numeric", value: kind.value };
+    if (name === "__proto__") defineEntry(decoded, name, value);
+    else decoded[name] = value;
   }
   return decoded;
+}
+
+/** An own, enumerable entry `name` of `record`, even for `__proto__` (an assignment would set the prototype). */
+function defineEntry<T>(record: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 export function encodeFieldValues(fields: FieldValues): { [key: string]: FieldValue } {

@@ -332,15 +332,21 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
     const bound = this.#bound;
     // Each reply (an error reply too) counts as Redis answering, as each command did when sent alone:
     // the probe's PING waits behind the whole pipeline, and must not call a busy Redis frozen.
-    const answered = <T>(reply: T): T => {
+    // One handler pair per command (a reply, or its error as a value: settleEach's contract), not three
+    // promises: a pipeline holds up to 1,000 of them.
+    const answered = (reply: Reply): Reply => {
       bound.answered();
       return reply;
     };
-    const answeredError = (error: unknown): never => {
+    const failed = (error: unknown): Error => {
       if (error instanceof ErrorReply) bound.answered();
-      throw error;
+      return error instanceof Error ? error : new Error(String(error));
     };
-    return bound.run(() => settleEach(commands.map(({ command }) => client.sendCommand(command).then(answered, answeredError))), signal);
+    return bound.run(() => {
+      const replies = new Array<Promise<Reply>>(commands.length);
+      for (let i = 0; i < commands.length; i++) replies[i] = client.sendCommand<Reply>(commands[i]!.command).then(answered, failed);
+      return Promise.all(replies);
+    }, signal);
   }
 
   async transaction(_key: RedisArg, commands: readonly RedisCommand[], signal?: AbortSignal): Promise<Reply[]> {

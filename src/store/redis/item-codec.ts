@@ -27,10 +27,16 @@ export function itemHashArgs(spec: IndexSpec, item: Item, args: (string | Buffer
   }
   // Fields the (possibly cached) spec does not list yet, e.g. an interests field another replica
   // just added, are written too.
-  for (const [name, value] of Object.entries(item.fields)) {
-    if (!spec.fields.some((f) => f.name === name)) args.push(name, encodeFieldValue(undefined, value));
+  for (const name in item.fields) {
+    if (!Object.hasOwn(item.fields, name) || inSchema(spec, name)) continue;
+    args.push(name, encodeFieldValue(undefined, item.fields[name]!));
   }
   return args;
+}
+
+function inSchema(spec: IndexSpec, name: string): boolean {
+  for (const field of spec.fields) if (field.name === name) return true;
+  return false;
 }
 
 export function encodeFieldValue(field: FieldSpec | undefined, value: FieldValue): string {
