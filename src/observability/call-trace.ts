@@ -11,6 +11,10 @@
  * - A call that records many children (a long stream: one store write per message) hands the finished
  *   ones over in batches as it goes (`MAX_PENDING_RECORDS`), so a call's records stay bounded.
  * - Times are performance.now() readings, converted alike for every span (`at`).
+ * - A store operation that made exactly one Redis round trip (a Search's FT.SEARCH) makes no span of
+ *   its own: the round trip's span stands in its place, marked with the operation
+ *   (`vecrec.store_operation`). One span less per call; an operation of several round trips (an Upsert's
+ *   definition check and pipeline, a Recommend) keeps its span around them.
  * - Children still running when the call ends (a Redis reply no longer waited for) end with the call,
  *   marked `vecrec.unfinished`.
  */
@@ -34,6 +38,16 @@ export interface ChildRecord {
   error: string | undefined;
   /** Its span once handed to the SDK (a parent's, for its children). */
   span: Span | undefined;
+  /**
+   * Set for a grouping record (a store operation): when it ends with exactly one child and no error,
+   * no span of its own is made; its only child (a Redis round trip) takes its place in the tree, with
+   * these attributes added (see startChild).
+   */
+  readonly fold: Attributes | undefined;
+  /** Children recorded under it. */
+  children: number;
+  /** Folded into its only child (no span of its own). */
+  folded: boolean;
 }
 
 export class CallTrace {
@@ -71,11 +85,25 @@ export class CallTrace {
 
   /**
    * A child operation starts now, under `parent` (another child) or under the SERVER span. Call
-   * `endChild` when it ends. After the call ended, nothing is recorded (undefined).
+   * `endChild` when it ends. After the call ended, nothing is recorded (undefined). `fold`: a grouping
+   * record that ends with one child and no error makes no span; the child gets `fold` as attributes.
    */
-  startChild(name: string, kind: SpanKind, attributes: Attributes, parent?: ChildRecord): ChildRecord | undefined {
+  startChild(name: string, kind: SpanKind, attributes: Attributes, parent?: ChildRecord, fold?: Attributes): ChildRecord | undefined {
     if (this.#ended) return undefined;
-    const record: ChildRecord = { name, kind, attributes, start: performance.now(), parent, end: undefined, error: undefined, span: undefined };
+    const record: ChildRecord = {
+      name,
+      kind,
+      attributes,
+      start: performance.now(),
+      parent,
+      end: undefined,
+      error: undefined,
+      span: undefined,
+      fold,
+      children: 0,
+      folded: false,
+    };
+    if (parent !== undefined) parent.children++;
     this.#records.push(record);
     return record;
   }
@@ -130,6 +158,10 @@ export class CallTrace {
         kept.push(record);
         continue;
       }
+      if (record.fold !== undefined && record.end !== undefined && record.error === undefined && record.children === 1 && record.span === undefined) {
+        record.folded = true;
+        continue;
+      }
       const span = this.#spanOf(record);
       if (record.end === undefined) {
         // The call is over and this child is not.
@@ -146,8 +178,14 @@ export class CallTrace {
 
   #spanOf(record: ChildRecord): Span {
     if (record.span === undefined) {
-      const parent = record.parent !== undefined ? trace.setSpan(this.#parent, this.#spanOf(record.parent)) : this.#context!;
-      record.span = this.#tracer.startSpan(record.name, { kind: record.kind, attributes: record.attributes, startTime: at(record.start) }, parent);
+      let attributes = record.attributes;
+      let parent = record.parent;
+      while (parent?.folded === true) {
+        attributes = { ...attributes, ...parent.fold };
+        parent = parent.parent;
+      }
+      const context = parent !== undefined ? trace.setSpan(this.#parent, this.#spanOf(parent)) : this.#context!;
+      record.span = this.#tracer.startSpan(record.name, { kind: record.kind, attributes, startTime: at(record.start) }, context);
     }
     return record.span;
   }

@@ -7,7 +7,7 @@
  * Proxy, so that methods added to the port later are covered without a change here; cheap or
  * synchronous members (availability, the spec cache, close) pass through untouched.
  */
-import { SpanKind, type Tracer } from "@opentelemetry/api";
+import { SpanKind, type Attributes, type Tracer } from "@opentelemetry/api";
 import { annotationsOfSignal, type CallAnnotations } from "../grpc/call-annotations.js";
 import type { CallTrace, ChildRecord } from "./call-trace.js";
 import type { VectorStore } from "../store/vector-store.js";
@@ -24,13 +24,24 @@ export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetric
   // need to run inside its span's context (one async-context switch less per call).
   const nests = backend !== "embedded";
 
+  // On Redis, an operation of one round trip is folded into it (call-trace.ts), which carries its name.
+  const folds = new Map<string, Attributes>();
+  const foldOf = (name: string): Attributes => {
+    let fold = folds.get(name);
+    if (fold === undefined) {
+      fold = { "vecrec.store_operation": name };
+      folds.set(name, fold);
+    }
+    return fold;
+  };
+
   const wrap = (name: string, method: (...args: unknown[]) => unknown) => {
     const spanName = `${backend} ${name}`;
     return function observed(...args: unknown[]): unknown {
       const started = performance.now();
       const call = tracer !== undefined ? annotationsOfSignal(signalIn(args)) : undefined;
       const callTrace = call?.trace as CallTrace | undefined;
-      const record = callTrace?.startChild(spanName, SpanKind.INTERNAL, attributes);
+      const record = callTrace?.startChild(spanName, SpanKind.INTERNAL, attributes, undefined, nests ? foldOf(name) : undefined);
       // Current for the call while it runs, so that its Redis round trips nest under it (the record of an
       // operation of the call that overlaps, when there is one, is put back at the end).
       let outer: unknown;

@@ -81,4 +81,33 @@ describe("CallTrace", () => {
     expect(command?.attributes["vecrec.unfinished"]).toBe(true);
     expect(exporter.getFinishedSpans()).toHaveLength(2);
   });
+
+  it("folds a grouping record with one child into it, and keeps one with two children or an error", async () => {
+    const fold = { "vecrec.store_operation": "search" };
+    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/Recommend", performance.now(), {});
+    const single = call.startChild("redis search", SpanKind.INTERNAL, {}, undefined, fold)!;
+    call.endChild(call.startChild("redis FT.SEARCH", SpanKind.CLIENT, { "db.system.name": "redis" }, single)!);
+    call.endChild(single);
+    const double = call.startChild("redis recommend", SpanKind.INTERNAL, {}, undefined, { "vecrec.store_operation": "recommend" })!;
+    call.endChild(call.startChild("redis HMGET", SpanKind.CLIENT, {}, double)!);
+    call.endChild(call.startChild("redis FT.SEARCH", SpanKind.CLIENT, {}, double)!);
+    call.endChild(double);
+    const failing = call.startChild("redis getItems", SpanKind.INTERNAL, {}, undefined, { "vecrec.store_operation": "getItems" })!;
+    call.endChild(call.startChild("redis HGETALL", SpanKind.CLIENT, {}, failing)!);
+    call.endChild(failing, "unexpected reply");
+    call.end(performance.now(), {}, undefined);
+    await nextTurn();
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((s) => s.name === "svc/Recommend")!;
+    const byName = (name: string) => spans.filter((s) => s.name === name);
+    expect(byName("redis search")).toHaveLength(0);
+    const folded = byName("redis FT.SEARCH").find((s) => s.attributes["vecrec.store_operation"] === "search");
+    expect(folded?.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(folded?.attributes["db.system.name"]).toBe("redis");
+    const group = byName("redis recommend")[0]!;
+    expect(spans.filter((s) => s.parentSpanContext?.spanId === group.spanContext().spanId).map((s) => s.name).sort()).toEqual(["redis FT.SEARCH", "redis HMGET"]);
+    const failed = byName("redis getItems")[0]!;
+    expect(failed.status.code).toBe(SpanStatusCode.ERROR);
+    expect(byName("redis HGETALL")[0]?.parentSpanContext?.spanId).toBe(failed.spanContext().spanId);
+  });
 });
