@@ -17,6 +17,7 @@ import { createConcurrencyLimit } from "./concurrency-limit.js";
 import { addReflectionService, loadDescriptorPool } from "./reflection-service.js";
 import { createTlsCredentials, type TlsCredentials, type TlsFiles } from "./tls-credentials.js";
 import { withTolerantDecoding } from "./request-decoding.js";
+import { raiseConnectionWindow, raiseStreamWindow } from "./receive-windows.js";
 import { createVectorServiceHandlers } from "./vector-service-handlers.js";
 
 export const VECTOR_SERVICE_NAME = "vecrec.v1.VectorService";
@@ -127,6 +128,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     limit.interceptor,
   ];
   const server = new Server({ ...serverChannelOptions(), interceptors });
+  // Uploads (UpsertStream, large Upserts) flow while the handler works (receive-windows.ts).
+  raiseStreamWindow(server);
 
   const handlers = createVectorServiceHandlers(useCases, logger);
   const pool = loadDescriptorPool();
@@ -156,6 +159,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   let healthPort: number | undefined;
   try {
     port = await bind(server, listen, tls?.credentials ?? ServerCredentials.createInsecure());
+    raiseConnectionWindow(server);
     if (healthServer && options.healthListen !== undefined) {
       healthPort = await bind(healthServer, options.healthListen, ServerCredentials.createInsecure());
     }

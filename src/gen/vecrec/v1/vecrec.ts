@@ -8518,7 +8518,7 @@ export const VectorServiceService = {
    * idempotent, so resending every message after the last acknowledged one is safe.
    * Flow control: the server writes up to two messages at once and reads a message only once the one
    * before it is validated, holding at most 5 request messages per call (two being written, one
-   * validated and waiting, one read, one being received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * validated and waiting, one read, one being received) plus the call's HTTP/2 receive window (1 MiB); a client that sends without reading acknowledgements
    * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
    * about 1000 items per message (at most 10000, and at most 128 MiB).
    * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
@@ -8701,7 +8701,7 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * idempotent, so resending every message after the last acknowledged one is safe.
    * Flow control: the server writes up to two messages at once and reads a message only once the one
    * before it is validated, holding at most 5 request messages per call (two being written, one
-   * validated and waiting, one read, one being received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * validated and waiting, one read, one being received) plus the call's HTTP/2 receive window (1 MiB); a client that sends without reading acknowledgements
    * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
    * about 1000 items per message (at most 10000, and at most 128 MiB).
    * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
@@ -9007,7 +9007,7 @@ export interface VectorServiceClient extends Client {
    * idempotent, so resending every message after the last acknowledged one is safe.
    * Flow control: the server writes up to two messages at once and reads a message only once the one
    * before it is validated, holding at most 5 request messages per call (two being written, one
-   * validated and waiting, one read, one being received) plus the HTTP/2 window (64 KiB); a client that sends without reading acknowledgements
+   * validated and waiting, one read, one being received) plus the call's HTTP/2 receive window (1 MiB); a client that sends without reading acknowledgements
    * is slowed down by HTTP/2 flow control once that is reached, never buffered without bound. Send
    * about 1000 items per message (at most 10000, and at most 128 MiB).
    * Ends with OK after the client half-closes and every message is acknowledged; with NOT_FOUND (unknown
