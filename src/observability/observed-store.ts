@@ -20,8 +20,8 @@ export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetric
   const backend = store.backend;
   const wrappers = new Map<PropertyKey, unknown>();
   const attributes = { "vecrec.backend": backend };
-  // The embedded engine makes no round trips: nothing can nest under its spans, so the operation does not
-  // need to run inside its span's context (one async-context switch less per call).
+  // The embedded engine makes no round trips: nothing nests under its operations, which are not made the
+  // call's current one, and none is folded (its span is the scan's).
   const nests = backend !== "embedded";
 
   // On Redis, an operation of one round trip is folded into it (call-trace.ts), which carries its name.
