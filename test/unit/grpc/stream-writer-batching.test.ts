@@ -78,4 +78,28 @@ describe("writeStream batching", () => {
     expect(call.bursts.length).toBeGreaterThan(1);
     expect(call.bursts.length).toBeLessThanOrEqual(3);
   });
+
+  it("corks the HTTP/2 stream under the call while a batch is handed over, so it leaves in one write", async () => {
+    // grpc-js's chain: the handler's call -> intercepting calls (`nextCall`) -> the one holding `stream`.
+    const events: string[] = [];
+    const http2Stream = { cork: () => events.push("cork"), uncork: () => events.push("uncork") };
+    const call = new GrpcLikeStream();
+    Object.assign(call, { call: { nextCall: { nextCall: { stream: http2Stream } } } });
+    const write = call._write.bind(call);
+    call._write = (chunk: string, encoding, callback) => {
+      events.push(chunk);
+      write(chunk, encoding, callback);
+    };
+    const finished = new Promise((resolve) => call.on("finish", resolve));
+    await writeStream(
+      call as unknown as ServerWritableStream<unknown, string>,
+      (async function* () {
+        for (let i = 0; i < 3; i++) yield `hit-${i}`;
+        return undefined;
+      })(),
+      { signal: new AbortController().signal, logger: pino({ level: "silent" }), method: "Test" },
+    );
+    await finished;
+    expect(events).toEqual(["cork", "hit-0", "hit-1", "hit-2", "uncork"]);
+  });
 });
