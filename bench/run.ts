@@ -57,6 +57,7 @@
  *
  * A quick run: `npm run bench -- --users 0 --floor-items 2000 --floor-calls 50
  *   --floor-throughput-calls 200 --embedded-items 10000 --encoding 0`. */
+import { searchDraft } from "../test/support/search-draft.js";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { credentials, type ClientReadableStream } from "@grpc/grpc-js";
@@ -228,18 +229,7 @@ async function benchBackend(
     // Warm-up (JIT, spec cache), then interleave the two queries for the same random users.
     const pick = (): string => `user:${Math.floor(random() * o.users)}`;
     const runSearch = (userId: string) =>
-      search.search({
-        indexName,
-        query: { itemId: userId },
-        k: o.neighbors,
-        offset: 0,
-        filter: MATCH_ALL,
-        filterField: "filter",
-        returnFields: ["time"],
-        omitFields: [],
-        includeVectors: false,
-        efRuntime: 0,
-      });
+      search.search(searchDraft(indexName, { query: { itemId: userId }, k: o.neighbors, returnFields: ["time"] }));
     const runRecommend = (userId: string) =>
       recommender.recommend({
         indexName,

@@ -9,6 +9,7 @@
  *   max(4k, 20) = 40 hits fetched with their vectors).
  * The ratios (shaped median / plain median) are the figures; absolute latencies depend on the machine.
  */
+import { searchDraft } from "../test/support/search-draft.js";
 import type { FilterNode } from "../src/domain/filter/filter.js";
 import { MATCH_ALL } from "../src/domain/filter/filter.js";
 import type { Interaction } from "../src/domain/interaction.js";
@@ -106,19 +107,8 @@ export async function benchShaping(backend: { name: string; store: VectorStore }
       ...(filtered && { itemIndexName: catalog.name, itemFilter: genres, itemFilterField: "item_filter" as const }),
     });
     const queries = Array.from({ length: 64 }, () => Float32Array.from({ length: dim }, () => random() * 2 - 1));
-    const searchDraft = (q: number, diversity: number): SearchDraft => ({
-      indexName: usersIndex.name,
-      query: { vector: queries[q % queries.length] as Float32Array },
-      k: K,
-      offset: 0,
-      filter: MATCH_ALL,
-      filterField: "filter",
-      returnFields: [],
-      omitFields: [],
-      includeVectors: false,
-      efRuntime: 0,
-      ...(diversity > 0 && { diversity }),
-    });
+    const draftOf = (q: number, diversity: number): SearchDraft =>
+      searchDraft(usersIndex.name, { query: { vector: queries[q % queries.length] as Float32Array }, k: K, ...(diversity > 0 && { diversity }) });
 
     let r = 0;
     let filteredItems = 0;
@@ -137,7 +127,7 @@ export async function benchShaping(backend: { name: string; store: VectorStore }
     );
     let q = 0;
     const [plainSearch, diverseSearch] = await interleavedLatency(
-      [() => search.search(searchDraft(q++, 0)), () => search.search(searchDraft(q, DIVERSITY))],
+      [() => search.search(draftOf(q++, 0)), () => search.search(draftOf(q, DIVERSITY))],
       calls,
       10,
     );

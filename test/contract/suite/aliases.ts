@@ -4,6 +4,7 @@
  * listIndexes; refused where they would shadow an index or be silently broken by a drop. Then, through
  * the use cases over the store under test, every call that names an index accepts an alias.
  */
+import { searchDraft } from "../../support/search-draft.js";
 import { describe, expect, it } from "vitest";
 import { AlreadyExistsError, AliasNotFoundError, FailedPreconditionError, InvalidArgumentError } from "../../../src/domain/errors.js";
 import { MATCH_ALL } from "../../../src/domain/filter/filter.js";
@@ -98,18 +99,7 @@ export function describeAliases(ctx: ContractContext): void {
         const got = await useCases.items.getItems(usersAlias, ["u1", "nope"], false);
         expect(got.items.map((i) => i.id)).toEqual(["u1"]);
         expect(got.missingIds).toEqual(["nope"]);
-        const search = await useCases.search.search({
-          indexName: usersAlias,
-          query: { vector: vector([0, 0.1]) },
-          k: 2,
-          offset: 0,
-          filter: MATCH_ALL,
-          filterField: "filter",
-          returnFields: [],
-          omitFields: [],
-          includeVectors: false,
-          efRuntime: 0,
-        });
+        const search = await useCases.search.search(searchDraft(usersAlias, { query: { vector: vector([0, 0.1]) }, k: 2 }));
         expect(ids(search)).toEqual(["u1", "u2"]);
         const when = 1_700_000_000_000;
         await useCases.interactions.record(usersAlias, [

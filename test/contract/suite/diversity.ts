@@ -3,8 +3,8 @@
  * store under test: 0 is plain KNN, 1 picks one hit per near-duplicate cluster, and a hand-computed
  * greedy MMR over float64 reference distances gives the same picks and scores.
  */
+import { searchDraft } from "../../support/search-draft.js";
 import { describe, expect, it } from "vitest";
-import { MATCH_ALL } from "../../../src/domain/filter/filter.js";
 import type { DistanceMetric } from "../../../src/domain/schema.js";
 import { createSearchService, type SearchDraft } from "../../../src/usecases/search.js";
 import { expectClose, expectedDistance, ids, item, knn, vectorField } from "./builders.js";
@@ -13,19 +13,7 @@ import type { ContractContext } from "./context.js";
 const METRICS = ["L2", "IP", "COSINE"] as const;
 
 function draft(indexName: string, vector: readonly number[], k: number, diversity?: number): SearchDraft {
-  return {
-    indexName,
-    query: { vector: new Float32Array(vector) },
-    k,
-    offset: 0,
-    filter: MATCH_ALL,
-    filterField: "filter",
-    returnFields: [],
-    omitFields: [],
-    includeVectors: false,
-    efRuntime: 0,
-    ...(diversity !== undefined && { diversity }),
-  };
+  return searchDraft(indexName, { query: { vector: new Float32Array(vector) }, k, ...(diversity !== undefined && { diversity }) });
 }
 
 const sim = (metric: DistanceMetric, d: number): number => (metric === "L2" ? -d : 1 - d);

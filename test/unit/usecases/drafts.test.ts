@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { IndexNotFoundError } from "../../../src/domain/errors.js";
+import { searchDraft } from "../../support/search-draft.js";
 import { MATCH_ALL } from "../../../src/domain/filter/filter.js";
 import { Undecodable } from "../../../src/domain/violations.js";
 import { createEmbeddedStore } from "../../../src/store/embedded/embedded-store.js";
@@ -16,19 +17,7 @@ import { violatedFields } from "../../support/violations.js";
 const v = (...values: number[]): Float32Array => Float32Array.from(values);
 const undecodable = (field: string) => new Undecodable({ field, description: "cannot be decoded" });
 
-const search = (overrides: Partial<SearchDraft>): SearchDraft => ({
-  indexName: "d",
-  query: undefined,
-  k: 10,
-  offset: 0,
-  filter: MATCH_ALL,
-  filterField: "filter",
-  returnFields: [],
-  omitFields: [],
-  includeVectors: false,
-  efRuntime: 0,
-  ...overrides,
-});
+const search = (overrides: Partial<SearchDraft>): SearchDraft => searchDraft("d", overrides);
 
 const recommend = (overrides: Partial<RecommendDraft>): RecommendDraft => ({
   indexName: "d",

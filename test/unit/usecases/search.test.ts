@@ -4,7 +4,8 @@ import {
   IndexNotFoundError,
   ItemNotFoundError,
 } from "../../../src/domain/errors.js";
-import { MATCH_ALL, type FilterNode } from "../../../src/domain/filter/filter.js";
+import { searchDraft } from "../../support/search-draft.js";
+import type { FilterNode } from "../../../src/domain/filter/filter.js";
 import { createIndexAdmin } from "../../../src/usecases/index-admin.js";
 import { createItemService } from "../../../src/usecases/items.js";
 import { createSearchService, type SearchDraft } from "../../../src/usecases/search.js";
@@ -15,19 +16,7 @@ import { violatedFields } from "../../support/violations.js";
 
 const v = (...values: number[]): Float32Array => Float32Array.from(values);
 
-const command = (overrides: Partial<SearchDraft>): SearchDraft => ({
-  indexName: "things",
-  query: undefined,
-  k: 10,
-  offset: 0,
-  filter: MATCH_ALL,
-  filterField: "filter",
-  returnFields: [],
-  omitFields: [],
-  includeVectors: false,
-  efRuntime: 0,
-  ...overrides,
-});
+const command = (overrides: Partial<SearchDraft>): SearchDraft => searchDraft("things", overrides);
 
 describe("search service", () => {
   const store = createEmbeddedStore();
