@@ -17,7 +17,11 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSy
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+/** The tree this file runs from: the repository, or (in a child) the compiled copy of it. */
+const tree = fileURLToPath(new URL("..", import.meta.url));
+/** Running compiled, in a bench child that starts children of its own (the durable engine's). */
+const runningCompiled = /[\\/]node_modules[\\/]\.cache[\\/]vecrec-bench-\d+[\\/]?$/.test(tree);
+const repoRoot = runningCompiled ? path.resolve(tree, "..", "..", "..") : tree;
 
 let compiledRoot: string | undefined;
 
@@ -43,6 +47,8 @@ function compiled(): string {
 
 /** How to run `script` (a path relative to bench/, `./x.ts`): the compiled file and node's flags. */
 function childCommand(script: string, nodeFlags: readonly string[]): { file: string; execArgv: string[] } {
+  // A compiled child starting a child: the compiled copy is already there, beside this file.
+  if (runningCompiled) return { file: fileURLToPath(new URL(script.replace(/\.ts$/, ".js"), import.meta.url)), execArgv: [...nodeFlags] };
   const source = fileURLToPath(new URL(script, import.meta.url));
   if (process.env.VECREC_BENCH_TSX === "1") return { file: source, execArgv: [...nodeFlags, "--import", "tsx"] };
   const file = path.join(compiled(), path.relative(repoRoot, source)).replace(/\.ts$/, ".js");
