@@ -44,6 +44,11 @@ export interface Config {
    */
   readonly redisDurability: Durability;
   /**
+   * What every Redis key and index name vecrec writes starts with (default `vecrec:`): deployments that
+   * share one Redis each keep their own (`--redis-key-prefix`). Only with `--redis-url`.
+   */
+  readonly redisKeyPrefix: string;
+  /**
    * The embedded engine's data directory (`--data-dir`, default `vecrec-data` in the working
    * directory): where it keeps its data across restarts. undefined = in memory only (`--in-memory`),
    * and always on Redis.
@@ -97,6 +102,12 @@ export class ConfigExitRequest extends Error {
   }
 }
 
+/** A Redis key prefix: printable, no spaces, no braces (cluster hash tags). */
+const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The Redis key prefix when none is set. */
+export const DEFAULT_REDIS_KEY_PREFIX = "vecrec:";
+
 /** `host:port`, `[ipv6]:port`; port 0..65535. */
 const LISTEN_PATTERN = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 
@@ -125,6 +136,12 @@ const configSchema = z.object({
     .transform(Number)
     .refine((value) => value <= MAX_WORKERS, { error: `must be a whole number from 0 to ${MAX_WORKERS} (0 = one per core on Redis)` }),
   redisDurability: z.enum(DURABILITIES, { error: `must be one of ${DURABILITIES.join(", ")}` }),
+  redisKeyPrefix: z
+    .string()
+    .regex(REDIS_KEY_PREFIX_PATTERN, {
+      error: "must be 1 to 64 letters, digits and . _ - : (no braces: a hash tag would put every key on one cluster slot)",
+    })
+    .optional(),
   healthListen: z
     .string()
     .regex(LISTEN_PATTERN, { error: "must be host:port, e.g. 0.0.0.0:50052" })
@@ -154,6 +171,7 @@ const SETTING_NAMES: Record<string, string> = {
   logLevel: "--log-level / VECREC_LOG_LEVEL",
   workers: "--workers / VECREC_WORKERS",
   redisDurability: "--redis-durability / VECREC_REDIS_DURABILITY",
+  redisKeyPrefix: "--redis-key-prefix / VECREC_REDIS_KEY_PREFIX",
   dataDir: "--data-dir / VECREC_DATA_DIR",
   inMemory: "--in-memory / VECREC_IN_MEMORY",
   reflection: "--reflection / VECREC_REFLECTION",
@@ -228,6 +246,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       `none, local or replicas: how durable a write that does not ask must be before it is acknowledged (env VECREC_REDIS_DURABILITY, default none); local = fsynced to Redis's append-only file, replicas = also to a replica's (needs appendonly yes)`,
     )
     .option(
+      "--redis-key-prefix <prefix>",
+      `what every Redis key and index name of this deployment starts with (env VECREC_REDIS_KEY_PREFIX, default ${DEFAULT_REDIS_KEY_PREFIX}); deployments sharing one Redis each need their own`,
+    )
+    .option(
       "--data-dir <dir>",
       `where the embedded engine keeps its data across restarts (env VECREC_DATA_DIR, default ./${DEFAULT_DATA_DIR}); not used with --redis-url`,
     )
@@ -263,6 +285,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       logLevel?: string;
       workers?: string;
       redisDurability?: string;
+      redisKeyPrefix?: string;
       dataDir?: string;
       inMemory?: boolean;
       reflection?: string;
@@ -278,6 +301,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     logLevel: flags.logLevel ?? emptyToUndefined(env.VECREC_LOG_LEVEL) ?? "info",
     workers: (flags.workers ?? emptyToUndefined(env.VECREC_WORKERS) ?? "0").trim(),
     redisDurability: (flags.redisDurability ?? emptyToUndefined(env.VECREC_REDIS_DURABILITY) ?? "none").trim().toLowerCase(),
+    redisKeyPrefix: flags.redisKeyPrefix ?? emptyToUndefined(env.VECREC_REDIS_KEY_PREFIX),
     reflection: (flags.reflection ?? emptyToUndefined(env.VECREC_REFLECTION))?.trim().toLowerCase(),
     healthListen: (flags.healthListen ?? emptyToUndefined(env.VECREC_HEALTH_LISTEN))?.trim(),
     maxConcurrentCalls: (flags.maxConcurrentCalls ?? emptyToUndefined(env.VECREC_MAX_CONCURRENT_CALLS))?.trim(),
@@ -297,7 +321,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     });
     throw new ConfigError(`invalid configuration:\n  ${[...lines, ...problems].join("\n  ")}`);
   }
-  const { listen, redisUrl, logLevel, workers, redisDurability, reflection, maxConcurrentCalls, metricsListen, slowCallMs, healthListen } =
+  const { listen, redisUrl, logLevel, workers, redisDurability, redisKeyPrefix, reflection, maxConcurrentCalls, metricsListen, slowCallMs, healthListen } =
     parsed.data;
   const dataDir = resolveDataDir(redisUrl, flags.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR), flags.inMemory, env.VECREC_IN_MEMORY);
   const security = securitySettings(files, redisUrl, env);
@@ -305,6 +329,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     throw new ConfigError(
       `invalid configuration:\n  ${SETTING_NAMES.redisDurability}: the embedded engine keeps its data in memory only, so writes ` +
         `cannot be made durable; set --redis-url (a Redis with appendonly yes), or leave it none (got ${JSON.stringify(raw.redisDurability)})`,
+    );
+  }
+  if (redisUrl === undefined && redisKeyPrefix !== undefined) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${SETTING_NAMES.redisKeyPrefix}: only used on Redis; set --redis-url, or leave it unset (got ${JSON.stringify(raw.redisKeyPrefix)})`,
     );
   }
   if (redisUrl === undefined && workers > 1) {
@@ -319,6 +348,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     logLevel,
     workers: workers === 0 ? defaultWorkers(redisUrl) : workers,
     redisDurability,
+    redisKeyPrefix: redisKeyPrefix ?? DEFAULT_REDIS_KEY_PREFIX,
     dataDir,
     reflection,
     maxConcurrentCalls,

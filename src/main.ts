@@ -223,6 +223,7 @@ async function serve(
       dataDir: config.dataDir,
       redisTls: config.redisTls,
       redisPassword: config.redisPassword,
+      redisKeyPrefix: config.redisKeyPrefix,
       logger,
       observer: observability.storeObserver,
     });

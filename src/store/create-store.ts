@@ -28,6 +28,8 @@ export async function createStore(config: {
   redisTls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
   /** The Redis password given apart from the URL (--redis-password-file, VECREC_REDIS_PASSWORD). */
   redisPassword?: string | undefined;
+  /** What every Redis key and index name starts with (--redis-key-prefix); default `vecrec:`. */
+  redisKeyPrefix?: string | undefined;
   logger: Logger;
   /** Told of every Redis round trip (metrics, tracing); none by default. */
   observer?: StoreObserver;
@@ -70,7 +72,17 @@ export async function createStore(config: {
     tlsCert: read(tls?.certFile),
     tlsKey: read(tls?.keyFile),
   };
-  const store = await createRedisStore({ url: redisUrl, security, logger, durability: config.redisDurability, observer: config.observer });
-  logger.info({ backend: "redis", urls: splitRedisUrls(redisUrl).map(redactUrl) }, "storage: Redis Query Engine");
+  const store = await createRedisStore({
+    url: redisUrl,
+    security,
+    logger,
+    durability: config.redisDurability,
+    observer: config.observer,
+    ...(config.redisKeyPrefix !== undefined && { keyPrefix: config.redisKeyPrefix }),
+  });
+  logger.info(
+    { backend: "redis", urls: splitRedisUrls(redisUrl).map(redactUrl), keyPrefix: config.redisKeyPrefix ?? "vecrec:" },
+    "storage: Redis Query Engine",
+  );
   return store;
 }

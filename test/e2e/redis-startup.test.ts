@@ -9,9 +9,11 @@ import {
   status,
 } from "@grpc/grpc-js";
 import { Writable } from "node:stream";
+import { createClient } from "redis";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { VectorServiceClient, type ListIndexesResponse } from "../../src/gen/vecrec/v1/vecrec.js";
+import { defaultIndexSpec } from "../../src/domain/index-spec.js";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { createStore } from "../../src/store/create-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
@@ -129,6 +131,43 @@ describe("on a Redis Cluster (stand-in) whose shard goes down", () => {
       await running.close({ graceMs: 1_000 });
       await clusterStore.close();
       await cluster.close();
+    }
+  });
+});
+
+describe("--redis-key-prefix", () => {
+  it("puts every key and index of the deployment under its prefix, so two deployments share one Redis apart", async () => {
+    const standIn = await startRedisStandIn();
+    const logger = pino({ level: "silent" });
+    const storeA = await createStore({ redisUrl: standIn.url, redisKeyPrefix: "shop-a:", logger });
+    const storeB = await createStore({ redisUrl: standIn.url, redisKeyPrefix: "shop-b:", logger });
+    try {
+      const spec = defaultIndexSpec("products", 2);
+      await storeA.createIndex(spec);
+      await storeA.upsert("products", [{ id: "p1", vector: Float32Array.from([1, 0]), fields: {} }]);
+      expect((await storeA.listIndexes()).map((info) => info.spec.name)).toEqual(["products"]);
+      expect(await storeB.listIndexes()).toEqual([]);
+      // The same name in the other deployment is another index.
+      await storeB.createIndex(spec);
+      expect((await storeB.getItems("products", ["p1"], { includeVectors: false }))[0]).toBeUndefined();
+      const direct = createClient({ url: standIn.url });
+      await direct.connect();
+      try {
+        const keys: string[] = [];
+        for await (const batch of direct.scanIterator({ COUNT: 100 })) keys.push(...batch);
+        expect(keys.length).toBeGreaterThan(0);
+        expect(keys.every((key) => key.startsWith("shop-a:") || key.startsWith("shop-b:"))).toBe(true);
+        expect(keys.some((key) => key.startsWith("shop-a:") && key.includes("p1"))).toBe(true);
+        const indexes = await direct.sendCommand<string[]>(["FT._LIST"]);
+        expect(indexes.length).toBe(2);
+        expect(indexes.every((name) => name.startsWith("shop-a:") || name.startsWith("shop-b:"))).toBe(true);
+      } finally {
+        await direct.quit();
+      }
+    } finally {
+      await storeA.close();
+      await storeB.close();
+      await standIn.close();
     }
   });
 });

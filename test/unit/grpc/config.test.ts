@@ -51,6 +51,20 @@ describe("loadConfig", () => {
     expect(loadConfig(argv("--redis-durability", "none"), {}).redisDurability).toBe("none");
   });
 
+  it("reads --redis-key-prefix / VECREC_REDIS_KEY_PREFIX (default vecrec:; the flag wins), refuses braces and spaces, and any on the embedded engine", () => {
+    const redis = "redis://localhost:6379";
+    expect(loadConfig(argv("--redis-url", redis), {}).redisKeyPrefix).toBe("vecrec:");
+    expect(loadConfig(argv(), {}).redisKeyPrefix).toBe("vecrec:");
+    expect(loadConfig(argv("--redis-url", redis), { VECREC_REDIS_KEY_PREFIX: "shop-a:" }).redisKeyPrefix).toBe("shop-a:");
+    expect(loadConfig(argv("--redis-url", redis, "--redis-key-prefix", "shop.b:"), { VECREC_REDIS_KEY_PREFIX: "shop-a:" }).redisKeyPrefix).toBe("shop.b:");
+    expect(() => loadConfig(argv("--redis-url", redis, "--redis-key-prefix", "{tenant}:"), {})).toThrow(
+      /--redis-key-prefix \/ VECREC_REDIS_KEY_PREFIX: must be 1 to 64 letters, digits and \. _ - : \(no braces/,
+    );
+    expect(() => loadConfig(argv("--redis-url", redis, "--redis-key-prefix", "a b"), {})).toThrow(ConfigError);
+    expect(() => loadConfig(argv("--redis-url", redis, "--redis-key-prefix", "x".repeat(65)), {})).toThrow(ConfigError);
+    expect(() => loadConfig(argv("--redis-key-prefix", "shop-a:"), {})).toThrow(/--redis-key-prefix .*only used on Redis/);
+  });
+
   it("reads --metrics-listen / VECREC_METRICS_LISTEN (unset = no metrics) and --slow-call-ms / VECREC_SLOW_CALL_MS (default 1000)", () => {
     expect(loadConfig(argv(), {})).toMatchObject({ metricsListen: undefined, slowCallMs: 1000 });
     expect(loadConfig(argv(), { VECREC_METRICS_LISTEN: "0.0.0.0:9464", VECREC_SLOW_CALL_MS: "250" })).toMatchObject({
