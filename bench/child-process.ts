@@ -12,8 +12,9 @@
  * `VECREC_BENCH_TSX=1` runs the children through tsx instead.
  */
 import { buildSync } from "esbuild";
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -98,4 +99,64 @@ export function startChild(script: string, args: readonly string[], nodeFlags: r
       await exited;
     },
   };
+}
+
+/** A vecrec server process as `npm start` runs it (src/main.ts, compiled like the children). */
+export interface VecrecProcess {
+  readonly port: number;
+  /** SIGTERM, then waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `src/main.ts` with `args` (its flags; `--listen 127.0.0.1:<a free port>` is added) and resolves
+ * once it accepts connections (within 30 s). For what only the whole server does: `--workers`.
+ */
+export async function startVecrecProcess(args: readonly string[]): Promise<VecrecProcess> {
+  const port = await freePort();
+  const { file, execArgv } = childCommand("../src/main.ts", []);
+  const child = spawn(process.execPath, [...execArgv, file, ...args, "--listen", `127.0.0.1:${port}`], {
+    cwd: repoRoot,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`vecrec ${args.join(" ")} exited (${child.exitCode}) before listening`);
+    if (await accepts(port)) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`vecrec ${args.join(" ")} did not listen within 30 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    port,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }

@@ -22,6 +22,8 @@ export interface Options {
   floorUpsert: number;
   /** HNSW index in the floor rows (0: FLAT only). */
   floorHnsw: number;
+  /** The c=N Search rows also against the server with its default workers (0 skips). */
+  floorWorkers: number;
   /** Concurrency-1 rounds (each one vecrec Search, one direct FT.SEARCH, one empty unary call). */
   floorCalls: number;
   /** Calls per kind in the concurrent throughput runs. */
@@ -63,6 +65,7 @@ export const DEFAULT_OPTIONS: Readonly<Options> = {
   floorSearch: 1,
   floorUpsert: 1,
   floorHnsw: 1,
+  floorWorkers: 1,
   floorCalls: 300,
   floorThroughputCalls: 2000,
   concurrency: 16,

@@ -12,7 +12,8 @@ import type { IndexSpec } from "../src/domain/schema.js";
 import { createRedisKeys } from "../src/store/redis/redis-keys.js";
 import { quantile } from "./stats.js";
 import { createRedisStore } from "../src/store/redis/redis-store.js";
-import { startChild } from "./child-process.js";
+import os from "node:os";
+import { startChild, startVecrecProcess, type VecrecProcess } from "./child-process.js";
 import { floorData, floorSpec } from "./floor-data.js";
 import { emptyClient } from "./grpc-floor.js";
 import { connectDirect } from "./redis-direct.js";
@@ -33,6 +34,8 @@ export interface RedisFloorOptions extends SearchFloorOptions {
   readonly upsertFloor: boolean;
   /** Also load and search an HNSW index. */
   readonly hnsw: boolean;
+  /** Also measure the c=N Search rows against the server run with its default workers. */
+  readonly workers: boolean;
 }
 
 export interface RedisFloorFigures {
@@ -80,6 +83,7 @@ export async function benchRedisFloors(
   const created: string[] = [];
   let client: VectorServiceClient | undefined;
   let empty: ReturnType<typeof emptyClient> | undefined;
+  let workersServer: VecrecProcess | undefined;
   try {
     const ready = (await child.ready) as ServerChildReady;
     client = new VectorServiceClient(`127.0.0.1:${ready.vecrecPort}`, credentials.createInsecure());
@@ -160,6 +164,20 @@ export async function benchRedisFloors(
 
     const search: SearchFloorRow[] = [];
     if (o.search) {
+      // The same server as `npm start` runs it with its default workers (one process per core), on the
+      // same keys, for the c=N rows; clients on connections of their own (one connection, one worker).
+      let workers: { readonly clients: VectorServiceClient[]; readonly count: number } | undefined;
+      if (o.workers) {
+        workersServer = await startVecrecProcess(["--redis-url", url, "--redis-key-prefix", keyPrefix, "--workers", "0", "--log-level", "warn"]);
+        const count = os.availableParallelism();
+        workers = {
+          count,
+          clients: Array.from(
+            { length: Math.max(4, count * 2) },
+            () => new VectorServiceClient(`127.0.0.1:${workersServer!.port}`, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 }),
+          ),
+        };
+      }
       const target = {
         client,
         empty: empty.call,
@@ -169,12 +187,17 @@ export async function benchRedisFloors(
           const cpu = await child.ask<ServerChildCpu>({ type: "cpu" });
           return cpu.user + cpu.system;
         },
+        ...(workers !== undefined && { workers }),
       };
-      for (const spec of hnsw === undefined ? [flat] : [flat, hnsw]) {
-        for (const filtered of [false, true]) {
-          search.push(await measureSearchFloor(target, spec, data, filtered, o));
-          log(`[bench] ${backend}: Search floors measured on ${spec.name}${filtered ? " (filtered)" : ""}`);
+      try {
+        for (const spec of hnsw === undefined ? [flat] : [flat, hnsw]) {
+          for (const filtered of [false, true]) {
+            search.push(await measureSearchFloor(target, spec, data, filtered, o));
+            log(`[bench] ${backend}: Search floors measured on ${spec.name}${filtered ? " (filtered)" : ""}`);
+          }
         }
+      } finally {
+        for (const workersClient of workers?.clients ?? []) workersClient.close();
       }
     }
     return {
@@ -194,6 +217,7 @@ export async function benchRedisFloors(
   } finally {
     client?.close();
     empty?.close();
+    await workersServer?.stop();
     await child.stop();
     for (const name of created) await store.dropIndex(name, { deleteItems: true });
     await direct.close();

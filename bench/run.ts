@@ -410,6 +410,7 @@ async function main(): Promise<void> {
           search: o.floorSearch > 0,
           upsertFloor: o.floorUpsert > 0,
           hnsw: o.floorHnsw > 0,
+          workers: o.floorWorkers > 0,
           latencyCalls: o.floorCalls,
           throughputCalls: o.floorThroughputCalls,
           concurrency: o.concurrency,
@@ -580,12 +581,22 @@ function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (lin
     out();
     out(`## Search vs its floors at c=${o.concurrency} (throughput, calls/s; server CPU of the vecrec process)`);
     out();
-    out(`| backend | index | filter | vecrec Search/s | direct FT.SEARCH/s | empty unary/s | vecrec / min(FT.SEARCH, empty) | server CPU µs per Search | server CPU µs per empty call | hits per Search |`);
-    out("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    const workers = os.availableParallelism();
+    out(
+      `One process: the vecrec server child (its CPU in the CPU columns). Default workers: the same server as \`npm start\` runs it, \`--workers 0\` = ${workers} processes here, called over ${Math.max(4, workers * 2)} connections (a connection is served by one worker).`,
+    );
+    out();
+    out(
+      `| backend | index | filter | vecrec Search/s | vecrec Search/s, default workers | direct FT.SEARCH/s | empty unary/s | vecrec / min(FT.SEARCH, empty) | default workers / min(FT.SEARCH, empty) | server CPU µs per Search | server CPU µs per empty call | hits per Search |`,
+    );
+    out("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of rows) {
       const t = r.throughput;
+      const floor = Math.min(t.direct, t.empty);
+      const withWorkers = t.vecrecWorkers === undefined ? "skipped" : String(Math.round(t.vecrecWorkers));
+      const workersRatio = t.vecrecWorkers === undefined ? "" : `${fixed(t.vecrecWorkers / floor)}x`;
       out(
-        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${Math.round(t.vecrec)} | ${Math.round(t.direct)} | ${Math.round(t.empty)} | ${fixed(t.vecrec / Math.min(t.direct, t.empty))}x | ${Math.round(r.cpuPerSearchMicros)} | ${Math.round(r.cpuPerEmptyMicros)} | ${fixed(r.hitsPerSearch, 1)} |`,
+        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${Math.round(t.vecrec)} | ${withWorkers} | ${Math.round(t.direct)} | ${Math.round(t.empty)} | ${fixed(t.vecrec / floor)}x | ${workersRatio} | ${Math.round(r.cpuPerSearchMicros)} | ${Math.round(r.cpuPerEmptyMicros)} | ${fixed(r.hitsPerSearch, 1)} |`,
       );
     }
     out();

@@ -30,8 +30,8 @@ export interface SearchFloorRow {
   readonly filtered: boolean;
   /** ms, ascending: vecrec Search, direct FT.SEARCH, empty unary. */
   readonly latency: { vecrec: number[]; direct: number[]; empty: number[] };
-  /** calls/s at `concurrency` callers. */
-  readonly throughput: { vecrec: number; direct: number; empty: number };
+  /** calls/s at `concurrency` callers; `vecrecWorkers`: the server with its default workers. */
+  readonly throughput: { vecrec: number; direct: number; empty: number; vecrecWorkers?: number };
   /** Server process CPU µs per Search (c=N run), and per empty call. */
   readonly cpuPerSearchMicros: number;
   readonly cpuPerEmptyMicros: number;
@@ -46,6 +46,11 @@ export interface SearchFloorTarget {
   readonly keys: RedisKeys;
   /** Server process CPU time so far, µs. */
   readonly serverCpu: () => Promise<number>;
+  /**
+   * Clients of the same server run with its default workers (`--workers 0`: one process per core),
+   * each on a connection of its own (a connection is served by one worker); undefined: not measured.
+   */
+  readonly workers?: { readonly clients: readonly VectorServiceClient[]; readonly count: number };
 }
 
 export interface SearchFloorOptions {
@@ -119,13 +124,26 @@ export async function measureSearchFloor(
   const cpu2 = await target.serverCpu();
   const emptyPerSecond = await throughput(target.empty, o.concurrency, o.throughputCalls);
   const cpu3 = await target.serverCpu();
+  let vecrecWorkers: number | undefined;
+  if (target.workers !== undefined) {
+    const { clients } = target.workers;
+    let wi = 0;
+    vecrecWorkers = await throughput(
+      async () => {
+        const client = clients[wi % clients.length] as VectorServiceClient;
+        await drain(client.search(requests[wi++ % requests.length] as SearchRequest));
+      },
+      o.concurrency,
+      o.throughputCalls,
+    );
+  }
   // throughput() runs a warm-up of min(total, 4 x callers) calls before the timed ones: counted here too.
   const callsPerRun = o.throughputCalls + Math.min(o.throughputCalls, o.concurrency * 4);
   return {
     index: spec.fields.find((f) => f.type === "vector")?.algorithm ?? "?",
     filtered,
     latency: { vecrec: vecrecMs, direct: directMs, empty: emptyMs },
-    throughput: { vecrec: vecrecPerSecond, direct: directPerSecond, empty: emptyPerSecond },
+    throughput: { vecrec: vecrecPerSecond, direct: directPerSecond, empty: emptyPerSecond, ...(vecrecWorkers !== undefined && { vecrecWorkers }) },
     cpuPerSearchMicros: (cpu1 - cpu0) / callsPerRun,
     cpuPerEmptyMicros: (cpu3 - cpu2) / callsPerRun,
     hitsPerSearch,
