@@ -171,3 +171,22 @@ describe("--redis-key-prefix", () => {
     }
   });
 });
+
+describe("writes to an index that does not exist", () => {
+  it("leave nothing in Redis (RecordInteractions' bookkeeping included)", async () => {
+    const standIn = await startRedisStandIn();
+    const store = await createStore({ redisUrl: standIn.url, logger: pino({ level: "silent" }) });
+    const direct = createClient({ url: standIn.url });
+    await direct.connect();
+    try {
+      const interaction = { userId: "u", itemId: "a", kind: "view", weight: 1, occurredAtMs: 1 };
+      await expect(store.recordInteractions("nowhere", [interaction])).rejects.toThrow(/does not exist/);
+      await expect(store.upsert("nowhere", [{ id: "a", vector: Float32Array.from([1, 0]), fields: {} }])).rejects.toThrow(/does not exist/);
+      expect(await direct.dbSize()).toBe(0);
+    } finally {
+      await direct.quit();
+      await store.close();
+      await standIn.close();
+    }
+  });
+});

@@ -34,6 +34,9 @@ import { parseScoredMembers, replyArray, replyNumber, replyText, type Reply } fr
 export class InteractionOperations extends RedisRoom {
 
   async recordInteractions(index: string, interactions: readonly Interaction[], signal?: AbortSignal): Promise<number> {
+    // An index that does not exist gets nothing written, not even the bookkeeping of round trip 1 (from
+    // the definitions cache: no round trip for a known index; confirm below still catches one that vanishes).
+    await this.definitions.get(index, signal);
     // Last one wins within the call for the same (user, item, kind, time).
     const latest = new Map<string, Interaction>();
     for (const interaction of interactions) {
