@@ -14,6 +14,7 @@ import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { VectorServiceClient, type ListIndexesResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import { defaultIndexSpec } from "../../src/domain/index-spec.js";
+import type { Interaction } from "../../src/domain/interaction.js";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { createStore } from "../../src/store/create-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
@@ -179,7 +180,7 @@ describe("writes to an index that does not exist", () => {
     const direct = createClient({ url: standIn.url });
     await direct.connect();
     try {
-      const interaction = { userId: "u", itemId: "a", kind: "view", weight: 1, occurredAtMs: 1 };
+      const interaction: Interaction = { userId: "u", itemId: "a", kind: "view", weight: 1, occurredAtMs: 1 };
       await expect(store.recordInteractions("nowhere", [interaction])).rejects.toThrow(/does not exist/);
       await expect(store.upsert("nowhere", [{ id: "a", vector: Float32Array.from([1, 0]), fields: {} }])).rejects.toThrow(/does not exist/);
       expect(await direct.dbSize()).toBe(0);
