@@ -23,10 +23,9 @@ export function decodeFieldValues(
   // A plain object (fast properties, one shape for items with the same fields); a `__proto__` entry is
   // defined as an own property, never assigned (which would set the prototype).
   const decoded: Record<string, Decoded<DomainFieldValue>> = {};
-  const path = (): string => (typeof pathOrLazy === "string" ? pathOrLazy : pathOrLazy());
   if (Object.getPrototypeOf(fields) !== Object.prototype) {
     defineEntry(decoded, "__proto__", new Undecodable({
-      field: fieldPath(path(), "__proto__"),
+      field: fieldPath(pathString(pathOrLazy), "__proto__"),
       description: "\"__proto__\" is not a valid field name (field names are letters, digits and '_', starting with a letter)",
     }));
   }
@@ -36,7 +35,7 @@ export function decodeFieldValues(
     let value: Decoded<DomainFieldValue>;
     if (kind === undefined) {
       const description = "no value set: set one of text, tags, number";
-      value = new Undecodable({ field: fieldPath(path(), name), description });
+      value = new Undecodable({ field: fieldPath(pathString(pathOrLazy), name), description });
     } else if (kind.$case === "text") value = { type: "text", value: kind.value };
     else if (kind.$case === "tags") value = { type: "tag", values: [...kind.value.values] };
     else value = { type: "numeric", value: kind.value };
@@ -44,6 +43,11 @@ export function decodeFieldValues(
     else decoded[name] = value;
   }
   return decoded;
+}
+
+/** A path given as a string, or as a function building it (called only when a violation needs it). */
+function pathString(path: string | (() => string)): string {
+  return typeof path === "string" ? path : path();
 }
 
 /** An own, enumerable entry `name` of `record`, even for `__proto__` (an assignment would set the prototype). */

@@ -34,7 +34,12 @@ export interface KeyedCommand {
 
 /** Every promise settled: its value, or the Error it rejected with (a non-Error reason wrapped). */
 export function settleEach<T>(promises: readonly Promise<T>[]): Promise<(T | Error)[]> {
-  return Promise.all(promises.map((p) => p.catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+  return Promise.all(promises.map((p) => p.catch(asError)));
+}
+
+/** A rejection reason as settleEach reports it: the Error itself, or one wrapping what was thrown. */
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 /** The subset of a pino-style logger the store uses. */
@@ -340,7 +345,7 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
     };
     const failed = (error: unknown): Error => {
       if (error instanceof ErrorReply) bound.answered();
-      return error instanceof Error ? error : new Error(String(error));
+      return asError(error);
     };
     return bound.run(() => {
       const replies = new Array<Promise<Reply>>(commands.length);
