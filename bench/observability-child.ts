@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const exporter = new DroppingExporter();
   const tracing = parts.has("tracing") ? setUpTracing({ exporter, batch: true }) : undefined;
   const metrics = parts.has("metrics") ? createMetrics({ listIndexes: () => store.listIndexes() }) : undefined;
-  const observability = createObservability({ metrics, tracer: tracing?.tracer, logger: log.logger, slowCallMs: 1000 });
+  const observability = createObservability({ metrics, tracing, logger: log.logger, slowCallMs: 1000 });
   let store: VectorStore;
   if (url === "") store = createEmbeddedStore();
   else {

@@ -16,6 +16,7 @@ import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "
 import { createStore } from "./store/create-store.js";
 import type { VectorStore } from "./store/vector-store.js";
 import { createUseCases } from "./usecases/use-cases.js";
+import { afterRepliesRun } from "./observability/after-reply.js";
 import { createServiceLog } from "./observability/logging.js";
 import { createMetrics } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsSource, type RunningMetricsServer } from "./observability/metrics-server.js";
@@ -214,7 +215,7 @@ async function serve(
     // Constructing one is what makes a worker answer the primary's requests (prom-client adds its listener then).
     new AggregatorRegistry();
   }
-  const observability = createObservability({ metrics, tracer: tracing?.tracer, logger, slowCallMs: config.slowCallMs });
+  const observability = createObservability({ metrics, tracing, logger, slowCallMs: config.slowCallMs });
   let store;
   try {
     store = await createStore({
@@ -279,6 +280,7 @@ async function serve(
   // A worker's drain is logged once, by the primary.
   logger[mode.worker ? "debug" : "info"]({ signal: reason, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, "shutting down: draining in-flight calls");
   await server.close({ graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
+  await afterRepliesRun(); // the last calls' access lines and spans
   await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, "flushing spans failed"));
   await metricsServer?.close();
   try {

@@ -20,18 +20,19 @@ import {
   type ServerInterceptor,
   type ServerMethodDefinition,
 } from "@grpc/grpc-js";
-import { ROOT_CONTEXT, type Attributes, type TextMapGetter, type Tracer } from "@opentelemetry/api";
+import { ROOT_CONTEXT, type Attributes, type TextMapGetter } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { Logger } from "pino";
 import { annotateCall } from "../grpc/call-annotations.js";
 import { afterReply } from "./after-reply.js";
-import { CallTrace } from "./call-trace.js";
+import { CallTrace, type TraceSink } from "./call-trace.js";
 import { grpcCodeName, type GrpcType, type MethodMetrics, type VecrecMetrics } from "./metrics.js";
 import { parseTraceparent } from "./traceparent.js";
 
 export interface CallObserverOptions {
   readonly metrics?: VecrecMetrics;
-  readonly tracer?: Tracer;
+  /** Tracing on: where the calls' spans go. */
+  readonly tracing?: TraceSink;
   readonly logger: Logger;
   /** Calls lasting this long or longer are logged at warn; 0 = never. */
   readonly slowCallMs: number;
@@ -71,7 +72,7 @@ interface MethodInfo {
 }
 
 export function createCallInterceptor(options: CallObserverOptions): ServerInterceptor {
-  const { metrics, tracer, logger, slowCallMs } = options;
+  const { metrics, tracing, logger, slowCallMs } = options;
   const slowMessage = `slow call (${slowCallMs} ms or more)`;
   const infos = new Map<string, MethodInfo>();
   const methodInfo = (descriptor: ServerMethodDefinition<unknown, unknown>): MethodInfo => {
@@ -106,11 +107,12 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
     let traceId: string | undefined; // tracing off: the incoming traceparent's
     let done = false;
 
-    /** The access log line of the call that ended with `code`, `ms` after its start. */
-    const writeAccessLine = (code: number, ms: number): void => {
-      const slow = slowCallMs > 0 && ms >= slowCallMs;
-      const level = slow ? "warn" : info.level;
-      if (!logger.isLevelEnabled(level)) return;
+    /**
+     * The access log line of the call that ended with `code`, `ms` after its start, from `peer`; at
+     * `level` (see levelOf).
+     */
+    const writeAccessLine = (code: number, ms: number, level: "warn" | "info" | "debug", peer: string): void => {
+      const slow = level === "warn";
       // Built field by field (no spreads): one object per line.
       const line: Record<string, unknown> = {};
       if (callTrace !== undefined) {
@@ -124,7 +126,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
       line.code = grpcCodeName(code);
       line.ms = Math.round(ms * 100) / 100;
       line.messages = sent;
-      line.peer = call.getPeer();
+      line.peer = peer;
       logger[level](line, slow ? slowMessage : "call");
     };
 
@@ -144,13 +146,17 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
       const endedAt = performance.now();
       const ms = endedAt - started;
       bound?.handled(code, ms / 1000, received, sent);
+      const level = slowCallMs > 0 && ms >= slowCallMs ? "warn" : info.level;
+      // Read now: the connection may be gone once the line is written.
+      const peer = logger.isLevelEnabled(level) ? call.getPeer() : undefined;
+      const access = peer === undefined ? undefined : () => guarded(() => writeAccessLine(code, ms, level, peer));
       if (callTrace === undefined) {
-        afterReply(() => guarded(() => writeAccessLine(code, ms)));
+        if (access !== undefined) afterReply(access);
         return;
       }
       const attributes: Attributes = info.streamsResponses ? { "rpc.grpc.status_code": code, "vecrec.hits": sent } : { "rpc.grpc.status_code": code };
       const failure = code !== (grpcStatus.OK as number) ? `${grpcCodeName(code)}: ${details ?? ""}` : undefined;
-      callTrace.end(endedAt, attributes, failure, () => guarded(() => writeAccessLine(code, ms)));
+      callTrace.end(endedAt, attributes, failure, access);
     };
 
     return new ServerInterceptingCall(call, {
@@ -158,10 +164,10 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             const traceparent = metadata.get("traceparent");
-            if (tracer !== undefined) {
+            if (tracing !== undefined) {
               const parent = traceparent.length === 0 ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
               const attributes: Attributes = { "rpc.system": "grpc", "rpc.service": info.service, "rpc.method": info.method };
-              const traced = new CallTrace(tracer, parent, info.spanName, started, attributes);
+              const traced = new CallTrace(tracing, parent, info.spanName, started, attributes);
               callTrace = traced;
               const annotations = annotateCall(metadata);
               annotations.trace = traced;

@@ -1,11 +1,18 @@
 /**
  * The trace of one traced call: its SERVER span and the child spans of its store operations and Redis
  * round trips, recorded as plain records while the call runs (a start and an end on performance.now()'s
- * clock, a name, attributes, a parent) and handed to the OpenTelemetry SDK once the call's status has
- * been sent, in the next turn of the event loop (after-reply.ts). The SDK's work for a span (ids, attribute checks, the
- * span processor) costs tens of microseconds in a busy server; done after the status, it is off the
- * path of the answer: the client has its reply while the spans are built, with the times they had.
+ * clock, a name, attributes, a parent) and handed to the OpenTelemetry SDK once the call's reply is out
+ * (after-reply.ts), with the times they had: that work is off the path of the answer.
  *
+ * - The SERVER span is the SDK's (`tracer.startSpan`): the sampler decides there (OTEL_TRACES_SAMPLER),
+ *   the ids, resource and scope come from there. Its children are not started through the SDK: each is
+ *   a finished `ReadableSpan` built from its record (`RecordedSpan`: the call's trace id, a span id of its
+ *   own, its parent's ids, the root's resource and scope) and handed straight to the span processor's
+ *   `onEnd`, which is all the batch and simple processors do with a span. The SDK's per-span work (a
+ *   sampler call, attribute copies and checks, a context, the tracer's metrics) measured ~30 µs per span
+ *   in a busy server; a child of a sampled call is sampled (every standard sampler follows the parent or
+ *   decides on the trace id), so nothing is lost by skipping it. Processors see no `onStart` for them
+ *   (the batch and simple processors ignore it).
  * - The SERVER span is created early only when something needs its ids before the end: a log line of the
  *   call (its trace and span ids), see `ids`.
  * - A call that records many children (a long stream: one store write per message) hands the finished
@@ -18,9 +25,17 @@
  * - Children still running when the call ends (a Redis reply no longer waited for) end with the call,
  *   marked `vecrec.unfinished`.
  */
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Context, type HrTime, type Span, type Tracer } from "@opentelemetry/api";
-import { hrTime } from "@opentelemetry/core";
+import { SpanKind, SpanStatusCode, type Attributes, type Context, type HrTime, type Link, type Span, type SpanContext, type SpanStatus, type Tracer } from "@opentelemetry/api";
+import { hrTime, hrTimeDuration, type InstrumentationScope } from "@opentelemetry/core";
+import type { Resource } from "@opentelemetry/resources";
+import { RandomIdGenerator, type ReadableSpan, type SpanProcessor, type TimedEvent } from "@opentelemetry/sdk-trace-base";
 import { afterReply } from "./after-reply.js";
+
+/** Where a call's spans go: the SDK's tracer (the SERVER span) and its span processor (the children). */
+export interface TraceSink {
+  readonly tracer: Tracer;
+  readonly processor: SpanProcessor;
+}
 
 /** Finished child records a call holds before they are handed to the SDK while it runs. */
 export const MAX_PENDING_RECORDS = 64;
@@ -36,8 +51,8 @@ export interface ChildRecord {
   end: number | undefined;
   /** Its error message, when it failed. */
   error: string | undefined;
-  /** Its span once handed to the SDK (a parent's, for its children). */
-  span: Span | undefined;
+  /** Its span id, given when it or a child of it is handed to the SDK. */
+  spanId: string | undefined;
   /**
    * Set for a grouping record (a store operation): when it ends with exactly one child and no error,
    * no span of its own is made; its only child (a Redis round trip) takes its place in the tree, with
@@ -50,21 +65,59 @@ export interface ChildRecord {
   folded: boolean;
 }
 
+const ids = new RandomIdGenerator();
+const NO_LINKS: Link[] = [];
+const NO_EVENTS: TimedEvent[] = [];
+const OK_STATUS: SpanStatus = { code: SpanStatusCode.UNSET };
+
+/** A child span, finished, as the SDK's processors and exporters read one. */
+class RecordedSpan implements ReadableSpan {
+  readonly links = NO_LINKS;
+  readonly events = NO_EVENTS;
+  readonly ended = true;
+  readonly droppedAttributesCount = 0;
+  readonly droppedEventsCount = 0;
+  readonly droppedLinksCount = 0;
+  readonly duration: HrTime;
+  readonly #context: SpanContext;
+
+  constructor(
+    readonly name: string,
+    readonly kind: SpanKind,
+    context: SpanContext,
+    readonly parentSpanContext: SpanContext,
+    readonly startTime: HrTime,
+    readonly endTime: HrTime,
+    readonly status: SpanStatus,
+    readonly attributes: Attributes,
+    readonly resource: Resource,
+    readonly instrumentationScope: InstrumentationScope,
+  ) {
+    this.#context = context;
+    this.duration = hrTimeDuration(startTime, endTime);
+  }
+
+  spanContext(): SpanContext {
+    return this.#context;
+  }
+}
+
 export class CallTrace {
   readonly #tracer: Tracer;
+  readonly #processor: SpanProcessor;
   readonly #parent: Context;
   readonly #name: string;
   readonly #start: number;
   readonly #attributes: Attributes;
   #span: Span | undefined;
-  #context: Context | undefined;
   #records: ChildRecord[] = [];
   #finished = 0;
   #ended = false;
 
   /** `start`: performance.now() at the call's start; `parent`: the caller's context (from `traceparent`). */
-  constructor(tracer: Tracer, parent: Context, name: string, start: number, attributes: Attributes) {
-    this.#tracer = tracer;
+  constructor(sink: TraceSink, parent: Context, name: string, start: number, attributes: Attributes) {
+    this.#tracer = sink.tracer;
+    this.#processor = sink.processor;
     this.#parent = parent;
     this.#name = name;
     this.#start = start;
@@ -98,7 +151,7 @@ export class CallTrace {
       parent,
       end: undefined,
       error: undefined,
-      span: undefined,
+      spanId: undefined,
       fold,
       children: 0,
       folded: false,
@@ -134,61 +187,61 @@ export class CallTrace {
   }
 
   #root(): Span {
-    if (this.#span === undefined) {
-      this.#span = this.#tracer.startSpan(this.#name, { kind: SpanKind.SERVER, attributes: this.#attributes, startTime: at(this.#start) }, this.#parent);
-      this.#context = trace.setSpan(this.#parent, this.#span);
-    }
+    this.#span ??= this.#tracer.startSpan(this.#name, { kind: SpanKind.SERVER, attributes: this.#attributes, startTime: at(this.#start) }, this.#parent);
     return this.#span;
   }
 
   /**
-   * Creates the spans of the finished records (of all of them at the call's end, `endedAt`), each under
-   * its parent's span (created first when the parent still runs).
+   * Hands the finished records (all of them at the call's end, `endedAt`) to the span processor as
+   * finished spans under the SERVER span (or their parent's span: its id is given now if it still runs).
    */
   #handOver(all: boolean, endedAt?: number): void {
-    if (!this.#root().isRecording()) {
+    const root = this.#root();
+    if (!root.isRecording()) {
       // Sampled out: its children would be too (the sampler follows the parent); none is built.
       this.#records = [];
       this.#finished = 0;
       return;
     }
+    // A recording span of the SDK is a ReadableSpan (its resource and scope).
+    const { resource, instrumentationScope } = root as unknown as ReadableSpan;
+    const rootContext = root.spanContext();
     const kept: ChildRecord[] = [];
     for (const record of this.#records) {
       if (record.end === undefined && !all) {
         kept.push(record);
         continue;
       }
-      if (record.fold !== undefined && record.end !== undefined && record.error === undefined && record.children === 1 && record.span === undefined) {
+      if (record.fold !== undefined && record.end !== undefined && record.error === undefined && record.children === 1 && record.spanId === undefined) {
         record.folded = true;
         continue;
       }
-      const span = this.#spanOf(record);
-      if (record.end === undefined) {
-        // The call is over and this child is not.
-        span.setAttribute("vecrec.unfinished", true);
-        span.end(endedAt === undefined ? undefined : at(endedAt));
-        continue;
-      }
-      if (record.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: record.error });
-      span.end(at(record.end));
-    }
-    this.#records = kept;
-    this.#finished = 0;
-  }
-
-  #spanOf(record: ChildRecord): Span {
-    if (record.span === undefined) {
       let attributes = record.attributes;
       let parent = record.parent;
       while (parent?.folded === true) {
         attributes = { ...attributes, ...parent.fold };
         parent = parent.parent;
       }
-      const context = parent !== undefined ? trace.setSpan(this.#parent, this.#spanOf(parent)) : this.#context!;
-      record.span = this.#tracer.startSpan(record.name, { kind: record.kind, attributes, startTime: at(record.start) }, context);
+      let status = OK_STATUS;
+      let end = record.end;
+      if (end === undefined) {
+        // The call is over and this child is not.
+        attributes = { ...attributes, "vecrec.unfinished": true };
+        end = endedAt ?? performance.now();
+      } else if (record.error !== undefined) status = { code: SpanStatusCode.ERROR, message: record.error };
+      const parentContext = parent === undefined ? rootContext : childContext(rootContext, parent);
+      const span = new RecordedSpan(record.name, record.kind, childContext(rootContext, record), parentContext, at(record.start), at(end), status, attributes, resource, instrumentationScope);
+      this.#processor.onEnd(span);
     }
-    return record.span;
+    this.#records = kept;
+    this.#finished = 0;
   }
+}
+
+/** The span context of a child record (its span id given at first use) in the call's trace. */
+function childContext(root: SpanContext, record: ChildRecord): SpanContext {
+  record.spanId ??= ids.generateSpanId();
+  return { traceId: root.traceId, spanId: record.spanId, traceFlags: root.traceFlags, traceState: root.traceState };
 }
 
 /**

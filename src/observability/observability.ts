@@ -4,19 +4,20 @@
  * ids from `traceparent`, and stores get no observer.
  */
 import type { ServerInterceptor } from "@grpc/grpc-js";
-import { SpanKind, type Attributes, type Tracer } from "@opentelemetry/api";
+import { SpanKind, type Attributes } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { annotationsOfSignal } from "../grpc/call-annotations.js";
 import type { StoreObserver } from "../store/store-observer.js";
 import type { VectorStore } from "../store/vector-store.js";
 import { createCallInterceptor } from "./call-interceptor.js";
-import type { CallTrace, ChildRecord } from "./call-trace.js";
+import type { CallTrace, ChildRecord, TraceSink } from "./call-trace.js";
 import type { VecrecMetrics } from "./metrics.js";
 import { observeStore } from "./observed-store.js";
 
 export interface ObservabilityOptions {
   readonly metrics?: VecrecMetrics;
-  readonly tracer?: Tracer;
+  /** Tracing on: where the calls' spans go. */
+  readonly tracing?: TraceSink;
   readonly logger: Logger;
   /** Calls lasting this long or longer are logged at warn; 0 = never. */
   readonly slowCallMs: number;
@@ -35,15 +36,15 @@ export interface Observability {
  * Redis round trips: latency/errors by command, and a CLIENT span under the store operation's (or the
  * call's) span, found by the call's signal, only for a traced call.
  */
-export function createStoreObserver(metrics: VecrecMetrics | undefined, tracer: Tracer | undefined): StoreObserver | undefined {
-  if (metrics === undefined && tracer === undefined) return undefined;
+export function createStoreObserver(metrics: VecrecMetrics | undefined, tracing: TraceSink | undefined): StoreObserver | undefined {
+  if (metrics === undefined && tracing === undefined) return undefined;
   const attributesOf = new Map<string, Attributes>(); // per command, built once
   return {
     redisCommand(command, signal) {
       const started = performance.now();
       let callTrace: CallTrace | undefined;
       let record: ChildRecord | undefined;
-      if (tracer !== undefined) {
+      if (tracing !== undefined) {
         const annotations = annotationsOfSignal(signal);
         callTrace = annotations?.trace as CallTrace | undefined;
         if (callTrace !== undefined) {
@@ -64,17 +65,17 @@ export function createStoreObserver(metrics: VecrecMetrics | undefined, tracer: 
 }
 
 export function createObservability(options: ObservabilityOptions): Observability {
-  const { metrics, tracer } = options;
+  const { metrics, tracing } = options;
   return {
     interceptor: createCallInterceptor(options),
-    storeObserver: createStoreObserver(metrics, tracer),
+    storeObserver: createStoreObserver(metrics, tracing),
     observeStore(store) {
       if (metrics !== undefined) {
         const backend = store.backend;
         metrics.storeAvailability(backend, store.isAvailable?.() ?? true);
         store.onAvailabilityChange?.((available) => metrics.storeAvailability(backend, available));
       }
-      return metrics === undefined && tracer === undefined ? store : observeStore(store, { metrics, tracer });
+      return metrics === undefined && tracing === undefined ? store : observeStore(store, { metrics, traced: tracing !== undefined });
     },
   };
 }

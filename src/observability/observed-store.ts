@@ -7,7 +7,7 @@
  * Proxy, so that methods added to the port later are covered without a change here; cheap or
  * synchronous members (availability, the spec cache, close) pass through untouched.
  */
-import { SpanKind, type Attributes, type Tracer } from "@opentelemetry/api";
+import { SpanKind, type Attributes } from "@opentelemetry/api";
 import { annotationsOfSignal, type CallAnnotations } from "../grpc/call-annotations.js";
 import type { CallTrace, ChildRecord } from "./call-trace.js";
 import type { VectorStore } from "../store/vector-store.js";
@@ -15,8 +15,8 @@ import type { VecrecMetrics } from "./metrics.js";
 
 const PASS_THROUGH = new Set<PropertyKey>(["isAvailable", "onAvailabilityChange", "getIndexSpec", "close", "then", "constructor"]);
 
-export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetrics; tracer?: Tracer }): VectorStore {
-  const { metrics, tracer } = hooks;
+export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetrics; traced: boolean }): VectorStore {
+  const { metrics, traced } = hooks;
   const backend = store.backend;
   const wrappers = new Map<PropertyKey, unknown>();
   const attributes = { "vecrec.backend": backend };
@@ -39,7 +39,7 @@ export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetric
     const spanName = `${backend} ${name}`;
     return function observed(...args: unknown[]): unknown {
       const started = performance.now();
-      const call = tracer !== undefined ? annotationsOfSignal(signalIn(args)) : undefined;
+      const call = traced ? annotationsOfSignal(signalIn(args)) : undefined;
       const callTrace = call?.trace as CallTrace | undefined;
       const record = callTrace?.startChild(spanName, SpanKind.INTERNAL, attributes, undefined, nests ? foldOf(name) : undefined);
       // Current for the call while it runs, so that its Redis round trips nest under it (the record of an

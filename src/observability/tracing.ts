@@ -14,7 +14,6 @@
  * travels with the call: src/grpc/call-annotations.ts). An async-hooks context manager would cost every
  * promise of the process on Node 20, traced or not.
  */
-import type { Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -26,9 +25,11 @@ import {
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-node";
 import { packageVersion } from "../version.js";
+import { afterRepliesRun } from "./after-reply.js";
+import type { TraceSink } from "./call-trace.js";
 
-export interface Tracing {
-  readonly tracer: Tracer;
+/** The tracer (a call's SERVER span) and the span processor its child spans go to (call-trace.ts). */
+export interface Tracing extends TraceSink {
   /** Hands the spans of the calls ended so far to the exporter. */
   flush(): Promise<void>;
   /** Flushes pending spans and stops exporting. */
@@ -78,10 +79,9 @@ export function setUpTracing(options: { env?: NodeJS.ProcessEnv; exporter?: Span
   });
   return {
     tracer: provider.getTracer("vecrec", packageVersion()),
-    // The spans of a call that just ended are handed to the SDK in the next turn (call-trace.ts): one turn first.
-    flush: () => nextTurn().then(() => provider.forceFlush()),
-    shutdown: () => nextTurn().then(() => provider.shutdown()),
+    processor,
+    // The spans of a call that just ended are handed to the SDK after its reply (after-reply.ts).
+    flush: () => afterRepliesRun().then(() => provider.forceFlush()),
+    shutdown: () => afterRepliesRun().then(() => provider.shutdown()),
   };
 }
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

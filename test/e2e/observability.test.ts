@@ -84,7 +84,7 @@ const SETUPS: Setup[] = [
     // The observer main would pass to createStore: Redis round trips as metrics and child spans.
     open: (metrics, tracing) =>
       openRedisStore(STANDIN, "obs", {
-        observer: createObservability({ metrics, tracer: tracing.tracer, logger: pino({ level: "silent" }), slowCallMs: 0 }).storeObserver,
+        observer: createObservability({ metrics, tracing, logger: pino({ level: "silent" }), slowCallMs: 0 }).storeObserver,
       }),
   },
 ];
@@ -120,7 +120,7 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
         args[1].includes("boom") ? Promise.reject(new Error("the disk caught fire")) : opened.store.getItems(...args),
     });
     served.store = store;
-    const observability = createObservability({ metrics, tracer: tracing.tracer, logger, slowCallMs: 60_000 });
+    const observability = createObservability({ metrics, tracing, logger, slowCallMs: 60_000 });
     server = await startServer({ store, listen: "127.0.0.1:0", logger, observability });
     address = `127.0.0.1:${server.port}`;
     metricsServer = await startMetricsServer("127.0.0.1:0", metrics.registry);

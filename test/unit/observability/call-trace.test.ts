@@ -1,12 +1,15 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterRepliesRun } from "../../../src/observability/after-reply.js";
 import { CallTrace, MAX_PENDING_RECORDS } from "../../../src/observability/call-trace.js";
 import { setUpTracing } from "../../../src/observability/tracing.js";
 
 const exporter = new InMemorySpanExporter();
 const tracing = setUpTracing({ exporter })!;
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const nextTurn = afterRepliesRun;
 
 describe("CallTrace", () => {
   beforeEach(() => exporter.reset());
@@ -14,7 +17,7 @@ describe("CallTrace", () => {
 
   it("hands its spans to the SDK only after the call ended, with the times they had", async () => {
     const start = performance.now();
-    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/Search", start, { "rpc.method": "Search" });
+    const call = new CallTrace(tracing, ROOT_CONTEXT, "svc/Search", start, { "rpc.method": "Search" });
     call.setAttribute("vecrec.index", "books");
     const store = call.startChild("redis search", SpanKind.INTERNAL, {})!;
     const command = call.startChild("redis FT.SEARCH", SpanKind.CLIENT, { "db.system.name": "redis" }, store)!;
@@ -42,7 +45,7 @@ describe("CallTrace", () => {
   });
 
   it("creates the call's span early when its ids are asked for (a log line), and keeps them", async () => {
-    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/GetItems", performance.now(), {});
+    const call = new CallTrace(tracing, ROOT_CONTEXT, "svc/GetItems", performance.now(), {});
     const ids = call.ids();
     expect(ids.traceId).toMatch(/^[0-9a-f]{32}$/);
     call.end(performance.now(), { "rpc.grpc.status_code": 13 }, "Internal: boom");
@@ -53,7 +56,7 @@ describe("CallTrace", () => {
   });
 
   it("hands finished children over in batches during a long call, under a still running parent", async () => {
-    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/ExportItems", performance.now(), {});
+    const call = new CallTrace(tracing, ROOT_CONTEXT, "svc/ExportItems", performance.now(), {});
     const scan = call.startChild("redis exportItems", SpanKind.INTERNAL, {})!;
     const rounds = MAX_PENDING_RECORDS * 3;
     for (let i = 0; i < rounds; i++) call.endChild(call.startChild("redis FT.SEARCH", SpanKind.CLIENT, {}, scan)!);
@@ -71,7 +74,7 @@ describe("CallTrace", () => {
   });
 
   it("ends a child still running with the call, marked unfinished; records nothing after the end", async () => {
-    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/Search", performance.now(), {});
+    const call = new CallTrace(tracing, ROOT_CONTEXT, "svc/Search", performance.now(), {});
     const late = call.startChild("redis FT.SEARCH", SpanKind.CLIENT, {})!;
     call.end(performance.now(), {}, "Cancelled: gone");
     expect(call.startChild("redis HSET", SpanKind.CLIENT, {})).toBeUndefined();
@@ -84,7 +87,7 @@ describe("CallTrace", () => {
 
   it("folds a grouping record with one child into it, and keeps one with two children or an error", async () => {
     const fold = { "vecrec.store_operation": "search" };
-    const call = new CallTrace(tracing.tracer, ROOT_CONTEXT, "svc/Recommend", performance.now(), {});
+    const call = new CallTrace(tracing, ROOT_CONTEXT, "svc/Recommend", performance.now(), {});
     const single = call.startChild("redis search", SpanKind.INTERNAL, {}, undefined, fold)!;
     call.endChild(call.startChild("redis FT.SEARCH", SpanKind.CLIENT, { "db.system.name": "redis" }, single)!);
     call.endChild(single);
@@ -109,5 +112,45 @@ describe("CallTrace", () => {
     const failed = byName("redis getItems")[0]!;
     expect(failed.status.code).toBe(SpanStatusCode.ERROR);
     expect(byName("redis HGETALL")[0]?.parentSpanContext?.spanId).toBe(failed.spanContext().spanId);
+  });
+});
+
+describe("CallTrace over OTLP", () => {
+  it("exports the SERVER span and its recorded children to an OTLP/HTTP collector, with their ids and parents", async () => {
+    const bodies: Buffer[] = [];
+    const collector = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        bodies.push(Buffer.concat(chunks));
+        response.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const saved = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
+    const otlp = setUpTracing({ env: { OTEL_TRACES_EXPORTER: "otlp", OTEL_SERVICE_NAME: "vecrec-otlp-test" } })!;
+    try {
+      const call = new CallTrace(otlp, ROOT_CONTEXT, "svc/Recommend", performance.now(), {});
+      const ids = call.ids();
+      const group = call.startChild("redis recommend", SpanKind.INTERNAL, {}, undefined, { "vecrec.store_operation": "recommend" })!;
+      call.endChild(call.startChild("redis HMGET", SpanKind.CLIENT, { "db.operation.name": "HMGET" }, group)!);
+      call.endChild(call.startChild("redis FT.SEARCH", SpanKind.CLIENT, { "db.operation.name": "FT.SEARCH" }, group)!, "Timeout");
+      call.endChild(group);
+      call.end(performance.now(), { "rpc.grpc.status_code": 0 }, undefined);
+      await otlp.flush();
+      const body = Buffer.concat(bodies);
+      for (const text of ["svc/Recommend", "redis recommend", "redis HMGET", "redis FT.SEARCH", "vecrec-otlp-test", "Timeout", "FT.SEARCH"]) {
+        expect(body.includes(Buffer.from(text)), text).toBe(true);
+      }
+      // Trace id 16 bytes, the SERVER span's id as the parent of the group (8 bytes each), in binary.
+      expect(body.includes(Buffer.from(ids.traceId, "hex"))).toBe(true);
+      expect(body.includes(Buffer.from(ids.spanId, "hex"))).toBe(true);
+    } finally {
+      await otlp.shutdown();
+      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+      else process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = saved;
+      await new Promise((resolve) => collector.close(resolve));
+    }
   });
 });
