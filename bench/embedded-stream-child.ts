@@ -6,7 +6,8 @@
  * seeded data (floor-data.ts):
  * - `{type: "create", name}` / `{type: "drop", name}`: a fresh FLAT index / drop it with its items;
  * - `{type: "in-process", name, path: "store" | "use-case"}`: writes every item into `name` batch by batch
- *   with store.upsert (no validation) or the Upsert use case (validation + store), answers items/s.
+ *   with store.upsert (no validation) or the Upsert use case (validation + store), answers items/s;
+ * - `{type: "cpu"}`: this process's CPU time so far (process.cpuUsage(), µs), to split a path's cost.
  *
  *   node --import tsx bench/embedded-stream-child.ts <items> <dim> <"memory" | "durable">
  */
@@ -30,6 +31,7 @@ export interface EmbeddedStreamChildReady {
 type Request =
   | { readonly type: "create" | "drop"; readonly name: string }
   | { readonly type: "in-process"; readonly name: string; readonly path: "store" | "use-case" }
+  | { readonly type: "cpu" }
   | { readonly type: "stop" };
 
 async function main(): Promise<void> {
@@ -60,6 +62,10 @@ async function main(): Promise<void> {
           else await service.upsert(request.name, batch.map((item) => ({ id: item.id, vector: item.vector, fields: item.fields })));
         }
         return { type: "rate", itemsPerSecond: items / ((performance.now() - t0) / 1000) };
+      }
+      case "cpu": {
+        const { user, system } = process.cpuUsage();
+        return { type: "cpu", user, system };
       }
       case "stop":
         await server.close({ graceMs: 1000 });

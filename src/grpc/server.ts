@@ -17,6 +17,7 @@ import { createConcurrencyLimit } from "./concurrency-limit.js";
 import { addReflectionService, loadDescriptorPool } from "./reflection-service.js";
 import { createTlsCredentials, type TlsCredentials, type TlsFiles } from "./tls-credentials.js";
 import { withTolerantDecoding } from "./request-decoding.js";
+import { withUpsertDecoding } from "./upsert-decoding.js";
 import { raiseConnectionWindow, raiseStreamWindow } from "./receive-windows.js";
 import { createVectorServiceHandlers } from "./vector-service-handlers.js";
 
@@ -135,7 +136,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const pool = loadDescriptorPool();
   // Requests the decoder rejects get INVALID_ARGUMENT naming the field, not grpc-js's INTERNAL.
   server.addService(
-    withTolerantDecoding(withReusedWriters(VectorServiceService), (method) => pool.requestFieldNames(method)),
+    withTolerantDecoding(withUpsertDecoding(withReusedWriters(VectorServiceService)), (method) => pool.requestFieldNames(method)),
     handlers,
   );
 

@@ -3,7 +3,7 @@
  * case's draft (mapping modules by concept: index, item, search, recommend, interaction), calls the use
  * case, which validates and runs it, and encodes the answer. Call plumbing is in rpc-calls.ts.
  */
-import { Metadata } from "@grpc/grpc-js";
+import { Metadata, type handleBidiStreamingCall, type handleUnaryCall } from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type {
   CreateAliasRequest,
@@ -35,9 +35,7 @@ import type {
   UpdateItemsRequest,
   UpdateItemsResponse,
   UpdateInterestsResponse,
-  UpsertRequest,
   UpsertResponse,
-  UpsertStreamRequest,
   ExportItemsRequest,
   ExportItemsResponse,
   UpsertStreamResponse,
@@ -47,11 +45,12 @@ import type { UseCases } from "../usecases/use-cases.js";
 import { decodeDurability } from "./durability-mapping.js";
 import { decodeIndexRequest, decodeInterests, encodeIndexInfo } from "./index-mapping.js";
 import { decodeInteractions, encodeInteraction } from "./interaction-mapping.js";
-import { decodeItemUpdates, decodeItems, encodeItem } from "./item-mapping.js";
+import { decodeItemUpdates, encodeItem } from "./item-mapping.js";
 import { decodeRecommendRequest, encodeRecommendedItem } from "./recommend-mapping.js";
 import { bidiStreamingCall, serverStreamingCall, unaryCall } from "./rpc-calls.js";
 import { decodeSearchRequest, encodeSearchHit } from "./search-mapping.js";
 import type { MessageStream } from "./stream-writer.js";
+import type { DecodedUpsertRequest } from "./upsert-decoding.js";
 import { decodeVectorFormat } from "./vector-mapping.js";
 import { decodeRequestFilter } from "./filter-mapping.js";
 
@@ -102,9 +101,9 @@ async function updateInterests({ indexAdmin }: UseCases, request: UpdateInterest
   return { index: encodeIndexInfo(info), itemsUpdated };
 }
 
-async function upsert({ items }: UseCases, request: UpsertRequest, signal: AbortSignal): Promise<UpsertResponse> {
+async function upsert({ items }: UseCases, request: DecodedUpsertRequest, signal: AbortSignal): Promise<UpsertResponse> {
   const durability = decodeDurability(request.durability);
-  return { upsertedCount: await items.upsert(request.indexName, decodeItems(request.items), signal, durability) };
+  return { upsertedCount: await items.upsert(request.indexName, request.items, signal, durability) };
 }
 
 async function* exportItems({ items }: UseCases, request: ExportItemsRequest, signal: AbortSignal): MessageStream<ExportItemsResponse> {
@@ -119,12 +118,12 @@ async function* exportItems({ items }: UseCases, request: ExportItemsRequest, si
 
 async function* upsertStream(
   { items }: UseCases,
-  requests: AsyncIterable<UpsertStreamRequest>,
+  requests: AsyncIterable<DecodedUpsertRequest>,
   signal: AbortSignal,
 ): MessageStream<UpsertStreamResponse> {
   const messages = (async function* () {
     for await (const request of requests) {
-      yield { indexName: request.indexName, items: decodeItems(request.items), durability: decodeDurability(request.durability) };
+      yield { indexName: request.indexName, items: request.items, durability: decodeDurability(request.durability) };
     }
   })();
   for await (const ack of items.upsertStream(messages, signal)) {
@@ -209,8 +208,20 @@ async function getInteractions({ interactions }: UseCases, request: GetInteracti
   return { interactions: page.interactions.map(encodeInteraction), totalCount: page.totalCount };
 }
 
+/**
+ * The handlers of every VectorService RPC; Upsert and UpsertStream take their requests with the items
+ * decoded for the use case (upsert-decoding.ts, the deserializer the server installs for them).
+ */
+export type VectorServiceHandlers = {
+  // The generated interface's own methods (not its index signature), but these two.
+  readonly [K in keyof VectorServiceServer as string extends K ? never : K extends "upsert" | "upsertStream" ? never : K]: VectorServiceServer[K];
+} & {
+  readonly upsert: handleUnaryCall<DecodedUpsertRequest, UpsertResponse>;
+  readonly upsertStream: handleBidiStreamingCall<DecodedUpsertRequest, UpsertStreamResponse>;
+};
+
 /** The handlers of every VectorService RPC over `useCases`. */
-export function createVectorServiceHandlers(useCases: UseCases, logger: Logger): VectorServiceServer {
+export function createVectorServiceHandlers(useCases: UseCases, logger: Logger): VectorServiceHandlers {
   return {
     index: unaryCall("Index", logger, (request, signal) => index(useCases, request, signal)),
     getIndex: unaryCall("GetIndex", logger, (request, signal) => getIndex(useCases, request, signal)),
@@ -219,7 +230,7 @@ export function createVectorServiceHandlers(useCases: UseCases, logger: Logger):
     updateInterests: unaryCall("UpdateInterests", logger, (request, signal) => updateInterests(useCases, request, signal)),
     upsert: unaryCall("Upsert", logger, (request, signal) => upsert(useCases, request, signal)),
     exportItems: serverStreamingCall("ExportItems", logger, (request, signal) => exportItems(useCases, request, signal)),
-    upsertStream: bidiStreamingCall<UpsertStreamRequest, UpsertStreamResponse>("UpsertStream", logger, (requests, signal) => upsertStream(useCases, requests, signal)),
+    upsertStream: bidiStreamingCall<DecodedUpsertRequest, UpsertStreamResponse>("UpsertStream", logger, (requests, signal) => upsertStream(useCases, requests, signal)),
     updateItems: unaryCall("UpdateItems", logger, (request, signal) => updateItems(useCases, request, signal)),
     getItems: unaryCall("GetItems", logger, (request, signal) => getItems(useCases, request, signal)),
     deleteItems: unaryCall("DeleteItems", logger, (request, signal) => deleteItems(useCases, request, signal)),
