@@ -7,6 +7,7 @@
  * dropped at the end.
  */
 import { credentials } from "@grpc/grpc-js";
+import { createVectorServiceClient } from "../src/cli/upsert-encoding.js";
 import { VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
 import type { IndexSpec } from "../src/domain/schema.js";
 import { createRedisKeys } from "../src/store/redis/redis-keys.js";
@@ -86,7 +87,8 @@ export async function benchRedisFloors(
   let workersServer: VecrecProcess | undefined;
   try {
     const ready = (await child.ready) as ServerChildReady;
-    client = new VectorServiceClient(`127.0.0.1:${ready.vecrecPort}`, credentials.createInsecure());
+    // The client `vecrec load` uses (UpsertStream requests encoded in one buffer; other calls as generated).
+    client = createVectorServiceClient(`127.0.0.1:${ready.vecrecPort}`, credentials.createInsecure());
     empty = emptyClient(ready.emptyPort);
     const data = floorData(o.items, o.dim);
     const create = async (spec: IndexSpec): Promise<IndexSpec> => {

@@ -11,7 +11,7 @@ import { credentials } from "@grpc/grpc-js";
 import { once } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { UpsertStreamResponse, VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
-import { VectorServiceClient as Client } from "../src/gen/vecrec/v1/vecrec.js";
+import { createVectorServiceClient } from "../src/cli/upsert-encoding.js";
 import { startChild } from "./child-process.js";
 import type { EmbeddedStreamChildReady } from "./embedded-stream-child.js";
 import { floorData, toProtoItem, type FloorData } from "./floor-data.js";
@@ -68,7 +68,8 @@ export async function benchEmbeddedStream(items: number, dim: number, durable: b
   let client: VectorServiceClient | undefined;
   try {
     const ready = (await child.ready) as EmbeddedStreamChildReady;
-    const grpc = new Client(`127.0.0.1:${ready.port}`, credentials.createInsecure());
+    // The client `vecrec load` uses (UpsertStream requests encoded in one buffer).
+    const grpc = createVectorServiceClient(`127.0.0.1:${ready.port}`, credentials.createInsecure());
     client = grpc;
     let round = 0;
     const inFreshIndex = async (write: (name: string) => Promise<number>): Promise<number> => {

@@ -4,7 +4,8 @@
  */
 import { credentials, Metadata, status, type CallOptions, type ServiceError } from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
-import { VectorServiceClient } from "../gen/vecrec/v1/vecrec.js";
+import type { VectorServiceClient } from "../gen/vecrec/v1/vecrec.js";
+import { createVectorServiceClient } from "./upsert-encoding.js";
 
 export const DEFAULT_ADDRESS = "127.0.0.1:50051";
 
@@ -32,7 +33,8 @@ const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 export function connect(options: ConnectionOptions): Connection {
   const creds =
     options.tlsCa === undefined ? credentials.createInsecure() : credentials.createSsl(readFileSync(options.tlsCa));
-  const client = new VectorServiceClient(options.address, creds, {
+  // UpsertStream requests (vecrec load) through the one-buffer encoder: upsert-encoding.ts.
+  const client = createVectorServiceClient(options.address, creds, {
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
   });
