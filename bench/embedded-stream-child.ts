@@ -7,14 +7,15 @@
  * - `{type: "create", name}` / `{type: "drop", name}`: a fresh FLAT index / drop it with its items;
  * - `{type: "in-process", name, path: "store" | "use-case"}`: writes every item into `name` batch by batch
  *   with store.upsert (no validation) or the Upsert use case (validation + store), answers items/s;
- * - `{type: "cpu"}`: this process's CPU time so far (process.cpuUsage(), µs), to split a path's cost.
+ * - `{type: "cpu"}`: this process's CPU time so far (process.cpuUsage(), µs) and its garbage-collection
+ *   pauses (ms), to split a path's cost.
  *
  *   node --import tsx bench/embedded-stream-child.ts <items> <dim> <"memory" | "durable">
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { performance, PerformanceObserver } from "node:perf_hooks";
 import { pino } from "pino";
 import { startServer } from "../src/main.js";
 import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
@@ -42,6 +43,10 @@ async function main(): Promise<void> {
     throw new Error("usage: (forked with IPC) embedded-stream-child.ts <items> <dim> <memory|durable>");
   }
   const send = process.send.bind(process);
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  }).observe({ entryTypes: ["gc"] });
   const dataDir = mode === "durable" ? await mkdtemp(join(tmpdir(), "vecrec-bench-stream-")) : undefined;
   const store = createEmbeddedStore(dataDir === undefined ? {} : { persistence: openLmdbPersistence(dataDir) });
   const service = createItemService(store);
@@ -65,7 +70,7 @@ async function main(): Promise<void> {
       }
       case "cpu": {
         const { user, system } = process.cpuUsage();
-        return { type: "cpu", user, system };
+        return { type: "cpu", user, system, gcMs };
       }
       case "stop":
         await server.close({ graceMs: 1000 });
