@@ -3,7 +3,8 @@
  * Redis stand-in standalone and cluster; real servers when configured): load of a 100k-item JSON Lines
  * file (4 dimensions, to keep the stand-in fast) with the non-terminal summary line, bad rows reported
  * by line while the good ones load, export re-loaded into another index giving identical Search results,
- * a load that fails midway resumed from its checkpoint, and `npx vecrec` through the bin shim.
+ * a load that fails midway resumed from its checkpoint, `npx vecrec` through the bin shim, and the
+ * progress bar drawn on a pseudo-terminal (util-linux `script`).
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -169,5 +170,39 @@ describe("npx vecrec (the bin shim)", () => {
     expect("code" in failed && failed.code).toBe(1);
     expect(failed.stderr.trim().split("\n")).toHaveLength(1);
     expect(failed.stderr).toMatch(/^vecrec: UNAVAILABLE: cannot reach a vecrec server at 127\.0\.0\.1:1/);
+  });
+});
+
+// `script` (util-linux) runs the CLI on a pseudo-terminal and copies what it draws to its stdout.
+const scriptBinary = ["/usr/bin/script", "/bin/script"].find((candidate) => existsSync(candidate));
+const TERMINAL_SKIP = "no `script` (util-linux) on this machine: the progress bar on a terminal is not tested";
+if (scriptBinary === undefined) console.log(`e2e: ${TERMINAL_SKIP}`);
+
+describe.skipIf(scriptBinary === undefined)(`vecrec load on a terminal${scriptBinary === undefined ? ` (${TERMINAL_SKIP})` : ""}`, { timeout: 120_000 }, () => {
+  it("draws a progress bar with the items loaded, their rate and an ETA, and ends at 100%", async () => {
+    const h = await startHarness(BACKENDS[0]!); // the embedded engine
+    const dir = mkdtempSync(path.join(tmpdir(), "vecrec-cli-tty-"));
+    try {
+      const items = 20_000;
+      const file = path.join(dir, "items.jsonl");
+      const lines = Array.from({ length: items }, (_, i) => JSON.stringify({ id: `item-${i}`, vector: vectorOf(i), fields: { labels: [`c${i % 8}`] } }));
+      writeFileSync(file, `${lines.join("\n")}\n`);
+      const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
+      const command = [process.execPath, path.resolve("bin/vecrec.mjs"), "--address", h.address, "load", "tty_index", file, "--create-index", "--dim", String(DIM), "--tag", "labels", "--batch", "500"]
+        .map(quote)
+        .join(" ");
+      // -q: no "Script started" lines; -e: its exit code is the command's; -f: flush as it is drawn.
+      const { stdout } = await run(scriptBinary!, ["-qefc", command, "/dev/null"], { maxBuffer: 16 * 1024 * 1024 });
+      // Each frame is redrawn from column 1 (ESC [1G): escape sequences become line breaks.
+      const escape = new RegExp(`${String.fromCharCode(27)}(\\[[0-9;?]*[A-Za-z]|[78])`, "g");
+      const screen = stdout.replace(escape, "\n");
+      const frames = screen.split(/[\r\n]+/).filter((frame) => /^\S+ \d+% \| \d+ items \| \d+ items\/s \| ETA \S+$/.test(frame));
+      expect(frames.length).toBeGreaterThan(0);
+      expect(frames.at(-1)).toMatch(new RegExp(`^\\S+ 100% \\| ${items} items \\| [1-9]\\d* items/s \\| ETA `));
+      expect(screen).toMatch(new RegExp(`loaded ${items} items into tty_index from .*items\\.jsonl, 0 rejected`));
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
