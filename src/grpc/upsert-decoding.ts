@@ -18,7 +18,6 @@
  * the answer it always had (its INVALID_ARGUMENT names the same field).
  */
 import type { ServiceDefinition } from "@grpc/grpc-js";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { FieldValue as DomainFieldValue } from "../domain/item.js";
 import { LITTLE_ENDIAN_HOST } from "../domain/vector.js";
 import type { Decoded } from "../domain/violations.js";
@@ -77,10 +76,89 @@ const FIELD_3_BYTES = 26;
 /** Thrown inside decodeClean when the request is not of the clean shape (caught there). */
 const NOT_CLEAN = new Error("not of the clean shape");
 
-/** Where one item's vector bytes are in the request (start, byte length), or -1: no vector. */
-interface Parts {
-  readonly ids: string[];
-  readonly fields: Record<string, Decoded<DomainFieldValue>>[];
+/** The generated decoder's way to read UTF-8 (@bufbuild's: TextDecoder, replacing bad sequences, BOM kept). */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+/** Strings up to this many bytes are read in JavaScript when they are ASCII (ids, field names, tags). */
+const SHORT_STRING = 64;
+
+/**
+ * The wire primitives the clean shape needs, read in place (a position in the request's bytes; every
+ * read checked against their end): one-byte tags, lengths (varints up to 4 bytes: 256 MiB, more than a
+ * message may hold), strings, doubles. Anything else throws NOT_CLEAN.
+ */
+class WireReader {
+  pos = 0;
+  readonly len: number;
+  readonly #view: DataView;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.len = bytes.length;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** A varint of one byte: a tag (field numbers 1-15) or a small enum value; else NOT_CLEAN. */
+  tag(): number {
+    if (this.pos >= this.len) throw NOT_CLEAN;
+    const byte = this.bytes[this.pos++]!;
+    if (byte >= 0x80) throw NOT_CLEAN;
+    return byte;
+  }
+
+  /** A length prefix (or a small varint), checked to fit what is left. */
+  length(): number {
+    let value = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (this.pos >= this.len) throw NOT_CLEAN;
+      const byte = this.bytes[this.pos++]!;
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        if (value > this.len - this.pos) throw NOT_CLEAN;
+        return value;
+      }
+    }
+    throw NOT_CLEAN;
+  }
+
+  /** The end of the length-delimited value the reader is at. */
+  end(): number {
+    const length = this.length();
+    return this.pos + length;
+  }
+
+  /**
+   * A string field: a short ASCII one byte by byte (the same text TextDecoder gives for ASCII, without a
+   * call into the runtime and a view per string), anything else through TextDecoder as the generated
+   * decoder does.
+   */
+  string(): string {
+    const length = this.length();
+    const start = this.pos;
+    const end = start + length;
+    this.pos = end;
+    const bytes = this.bytes;
+    if (length <= SHORT_STRING) {
+      let text = "";
+      for (let i = start; i < end; i++) {
+        const byte = bytes[i]!;
+        if (byte >= 0x80) return utf8.decode(bytes.subarray(start, end));
+        text += String.fromCharCode(byte);
+      }
+      return text;
+    }
+    return utf8.decode(bytes.subarray(start, end));
+  }
+
+  double(): number {
+    if (this.len - this.pos < 8) throw NOT_CLEAN;
+    const value = this.#view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return value;
+  }
+}
+
+/** An item read, its vector still a place in the request's bytes (start -1: none). */
+interface ItemParts {
+  readonly items: ItemInput[];
   readonly vectorStarts: number[];
   readonly vectorLengths: number[];
 }
@@ -88,86 +166,55 @@ interface Parts {
 /** The request decoded, or undefined when it is not of the clean shape (see the module comment). */
 export function decodeClean(bytes: Uint8Array): DecodedUpsertRequest | undefined {
   if (!LITTLE_ENDIAN_HOST) return undefined;
-  const reader = new BinaryReader(bytes);
-  const parts: Parts = { ids: [], fields: [], vectorStarts: [], vectorLengths: [] };
+  const reader = new WireReader(bytes);
+  const parts: ItemParts = { items: [], vectorStarts: [], vectorLengths: [] };
   let indexName = "";
   let durability: Durability | undefined;
   try {
     while (reader.pos < reader.len) {
-      const tag = reader.uint32();
-      if (tag === FIELD_1_BYTES) indexName = readString(reader, bytes);
-      else if (tag === FIELD_2_BYTES) readItem(reader, bytes, endOf(reader), parts);
-      else if (tag === FIELD_3_VARINT) durability = reader.int32();
-      else return undefined;
+      const tag = reader.tag();
+      if (tag === FIELD_1_BYTES) indexName = reader.string();
+      else if (tag === FIELD_2_BYTES) readItem(reader, reader.end(), parts);
+      else if (tag === FIELD_3_VARINT) {
+        // An enum value of one byte (0-127); anything longer (a negative value) goes the generated way.
+        durability = reader.tag();
+      } else return undefined;
     }
   } catch {
     return undefined;
   }
-  return { indexName, items: itemInputs(bytes, parts), durability };
+  attachVectors(bytes, parts);
+  return { indexName, items: parts.items, durability };
 }
 
-/** Strings up to this many bytes are read in JavaScript when they are ASCII (ids, field names, tags). */
-const SHORT_STRING = 64;
-/** The generated decoder's way to read UTF-8 (@bufbuild's: TextDecoder, replacing bad sequences, BOM kept). */
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
-/**
- * A string field: a short ASCII one byte by byte (the same text TextDecoder gives for ASCII, without a
- * call into the runtime and a view per string: ~1 µs per item with 3 metadata fields), anything else
- * through TextDecoder as the generated decoder does.
- */
-function readString(reader: BinaryReader, bytes: Uint8Array): string {
-  const end = endOf(reader);
-  const start = reader.pos;
-  reader.pos = end;
-  const buf = bytes;
-  if (end - start <= SHORT_STRING) {
-    let text = "";
-    for (let i = start; i < end; i++) {
-      const byte = buf[i]!;
-      if (byte >= 0x80) return utf8.decode(buf.subarray(start, end));
-      text += String.fromCharCode(byte);
-    }
-    return text;
-  }
-  return utf8.decode(buf.subarray(start, end));
-}
-
-/** The end of the length-delimited value the reader is at (its length read), checked against the input. */
-function endOf(reader: BinaryReader): number {
-  const length = reader.uint32();
-  if (length > reader.len - reader.pos) throw NOT_CLEAN;
-  return reader.pos + length;
-}
-
-function readItem(reader: BinaryReader, bytes: Uint8Array, end: number, parts: Parts): void {
+function readItem(reader: WireReader, end: number, parts: ItemParts): void {
   let id = "";
   let vectorStart = -1;
   let vectorLength = 0;
   const fields: Record<string, Decoded<DomainFieldValue>> = {};
   while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag === FIELD_1_BYTES) id = readString(reader, bytes);
+    const tag = reader.tag();
+    if (tag === FIELD_1_BYTES) id = reader.string();
     else if (tag === FIELD_2_BYTES) {
       // Vector { oneof encoding { bytes float32_le = 1; ... } }: only float32_le, whole floats.
-      const vectorEnd = endOf(reader);
+      const vectorEnd = reader.end();
       vectorStart = -1;
       while (reader.pos < vectorEnd) {
-        if (reader.uint32() !== FIELD_1_BYTES) throw NOT_CLEAN;
-        vectorLength = endOf(reader) - reader.pos;
+        if (reader.tag() !== FIELD_1_BYTES) throw NOT_CLEAN;
+        vectorLength = reader.length();
         vectorStart = reader.pos;
         reader.pos += vectorLength;
       }
       if (reader.pos !== vectorEnd || vectorStart < 0 || vectorLength % 4 !== 0) throw NOT_CLEAN;
     } else if (tag === FIELD_3_BYTES) {
       // map<string, FieldValue> entry { string key = 1; FieldValue value = 2; }
-      const entryEnd = endOf(reader);
+      const entryEnd = reader.end();
       let key = "";
       let value: Decoded<DomainFieldValue> | undefined;
       while (reader.pos < entryEnd) {
-        const entryTag = reader.uint32();
-        if (entryTag === FIELD_1_BYTES) key = readString(reader, bytes);
-        else if (entryTag === FIELD_2_BYTES) value = readFieldValue(reader, bytes, endOf(reader));
+        const entryTag = reader.tag();
+        if (entryTag === FIELD_1_BYTES) key = reader.string();
+        else if (entryTag === FIELD_2_BYTES) value = readFieldValue(reader, reader.end());
         else throw NOT_CLEAN;
       }
       if (reader.pos !== entryEnd || value === undefined || key === "__proto__") throw NOT_CLEAN;
@@ -175,24 +222,24 @@ function readItem(reader: BinaryReader, bytes: Uint8Array, end: number, parts: P
     } else throw NOT_CLEAN;
   }
   if (reader.pos !== end) throw NOT_CLEAN;
-  parts.ids.push(id);
-  parts.fields.push(fields);
+  // The vector is set by attachVectors (the same shape as decodeItems' inputs).
+  parts.items.push({ id, vector: undefined, fields });
   parts.vectorStarts.push(vectorStart);
   parts.vectorLengths.push(vectorLength);
 }
 
 /** FieldValue { oneof kind { string text = 1; TagList tags = 2; double number = 3; } }, the last one set. */
-function readFieldValue(reader: BinaryReader, bytes: Uint8Array, end: number): DomainFieldValue {
+function readFieldValue(reader: WireReader, end: number): DomainFieldValue {
   let value: DomainFieldValue | undefined;
   while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag === FIELD_1_BYTES) value = { type: "text", value: readString(reader, bytes) };
+    const tag = reader.tag();
+    if (tag === FIELD_1_BYTES) value = { type: "text", value: reader.string() };
     else if (tag === FIELD_2_BYTES) {
-      const tagsEnd = endOf(reader);
+      const tagsEnd = reader.end();
       const values: string[] = [];
       while (reader.pos < tagsEnd) {
-        if (reader.uint32() !== FIELD_1_BYTES) throw NOT_CLEAN;
-        values.push(readString(reader, bytes));
+        if (reader.tag() !== FIELD_1_BYTES) throw NOT_CLEAN;
+        values.push(reader.string());
       }
       if (reader.pos !== tagsEnd) throw NOT_CLEAN;
       value = { type: "tag", values };
@@ -204,12 +251,12 @@ function readFieldValue(reader: BinaryReader, bytes: Uint8Array, end: number): D
 }
 
 /**
- * The items, each vector a Float32Array view of `bytes` where it sits at a multiple of 4, else of one
- * slab for the message's misaligned vectors (as decodeItems does: one allocation per message).
+ * Gives each item its vector: a Float32Array view of `bytes` where it sits at a multiple of 4, else of
+ * one slab for the message's misaligned vectors (as decodeItems does: one allocation per message).
  */
-function itemInputs(bytes: Uint8Array, parts: Parts): ItemInput[] {
-  const { ids, fields, vectorStarts, vectorLengths } = parts;
-  const count = ids.length;
+function attachVectors(bytes: Uint8Array, parts: ItemParts): void {
+  const { items, vectorStarts, vectorLengths } = parts;
+  const count = items.length;
   let misalignedFloats = 0;
   for (let i = 0; i < count; i++) {
     if (vectorStarts[i]! >= 0 && (bytes.byteOffset + vectorStarts[i]!) % 4 !== 0 && vectorLengths[i]! > 0) misalignedFloats += vectorLengths[i]! / 4;
@@ -217,22 +264,19 @@ function itemInputs(bytes: Uint8Array, parts: Parts): ItemInput[] {
   const slab = misalignedFloats === 0 ? undefined : new Float32Array(misalignedFloats);
   const slabBytes = slab === undefined ? undefined : new Uint8Array(slab.buffer);
   let slabOffset = 0;
-  const items = new Array<ItemInput>(count);
   for (let i = 0; i < count; i++) {
     const start = vectorStarts[i]!;
-    let vector: Float32Array | undefined;
-    if (start >= 0) {
-      const length = vectorLengths[i]!;
-      const offset = bytes.byteOffset + start;
-      if (length === 0) vector = new Float32Array(0);
-      else if (offset % 4 === 0) vector = new Float32Array(bytes.buffer, offset, length / 4);
-      else {
-        slabBytes!.set(bytes.subarray(start, start + length), slabOffset * 4);
-        vector = slab!.subarray(slabOffset, slabOffset + length / 4);
-        slabOffset += length / 4;
-      }
+    if (start < 0) continue;
+    const length = vectorLengths[i]!;
+    const offset = bytes.byteOffset + start;
+    let vector: Float32Array;
+    if (length === 0) vector = new Float32Array(0);
+    else if (offset % 4 === 0) vector = new Float32Array(bytes.buffer, offset, length / 4);
+    else {
+      slabBytes!.set(bytes.subarray(start, start + length), slabOffset * 4);
+      vector = slab!.subarray(slabOffset, slabOffset + length / 4);
+      slabOffset += length / 4;
     }
-    items[i] = { id: ids[i]!, vector, fields: fields[i]! };
+    items[i]!.vector = vector;
   }
-  return items;
 }
