@@ -7,8 +7,8 @@
  * - `{type: "create", name}` / `{type: "drop", name}`: a fresh FLAT index / drop it with its items;
  * - `{type: "in-process", name, path: "store" | "use-case"}`: writes every item into `name` batch by batch
  *   with store.upsert (no validation) or the Upsert use case (validation + store), answers items/s;
- * - `{type: "cpu"}`: this process's CPU time so far (process.cpuUsage(), µs) and its garbage-collection
- *   pauses (ms), to split a path's cost.
+ * - `{type: "cpu"}`: this process's CPU time so far (process.cpuUsage(), µs), its main thread's (ms) and its
+ *   garbage-collection pauses (ms), to split a path's cost.
  *
  *   node --import tsx bench/embedded-stream-child.ts <items> <dim> <"memory" | "durable">
  */
@@ -22,6 +22,7 @@ import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
 import { openLmdbPersistence } from "../src/store/embedded/lmdb-persistence.js";
 import { createItemService } from "../src/usecases/items.js";
 import { floorData, floorSpec } from "./floor-data.js";
+import { mainThreadCpuMs } from "./main-thread-cpu.js";
 import { UPSERT_BATCH } from "./upsert-floor.js";
 
 export interface EmbeddedStreamChildReady {
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
       }
       case "cpu": {
         const { user, system } = process.cpuUsage();
-        return { type: "cpu", user, system, gcMs };
+        return { type: "cpu", user, system, gcMs, mainThreadMs: mainThreadCpuMs() };
       }
       case "stop":
         await server.close({ graceMs: 1000 });

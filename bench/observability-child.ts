@@ -27,6 +27,7 @@ import { createObservability } from "../src/observability/observability.js";
 import { setUpTracing } from "../src/observability/tracing.js";
 import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
 import type { VectorStore } from "../src/store/vector-store.js";
+import { mainThreadCpuMs } from "./main-thread-cpu.js";
 
 export interface ObservabilityChildReady {
   readonly type: "ready";
@@ -78,20 +79,6 @@ class DroppingExporter extends InMemorySpanExporter {
   }
 }
 
-/**
- * CPU time of the main (JavaScript) thread so far, ms, from /proc (Linux; clock ticks of 10 ms: good
- * over thousands of calls); NaN elsewhere. The rest of the process's CPU is V8's helper threads (garbage
- * collection, compilation) and libuv's pool.
- */
-function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, at 100 ticks a second
-  } catch {
-    return Number.NaN;
-  }
-}
 
 async function main(): Promise<void> {
   const [mode, url, keyPrefix, logFile] = process.argv.slice(2);
