@@ -101,16 +101,39 @@ export const DEFAULT_LIMITS: ConnectionLimits = { probeTimeoutMs: 1000, probeInt
 /**
  * Resolves with `promise`'s value, or rejects with `onTimeout()` after `ms`: for probes, which must
  * answer quickly whatever the command bound is.
+ *
+ * Time this process itself did not run is not held against Redis: when the timer fires more than `ms / 2`
+ * late (a long synchronous task or a GC pause here kept the event loop from reading the socket), it waits
+ * `ms` once more before judging; and the rejection waits for one I/O phase, so that an answer already in
+ * the socket when the timer fires still counts. Without this, a stall of this process of a second made a
+ * healthy Redis look frozen, and every call failed UNAVAILABLE until the next probe.
  */
 export function withinMs<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
+    let due = performance.now() + ms;
+    let waitedAgain = false;
+    let settled = false;
+    const judge = (): void => {
+      const late = performance.now() - due;
+      if (late > ms / 2 && !waitedAgain) {
+        waitedAgain = true;
+        due = performance.now() + ms;
+        timer = setTimeout(judge, ms);
+        return;
+      }
+      setImmediate(() => {
+        if (!settled) reject(onTimeout());
+      });
+    };
+    let timer = setTimeout(judge, ms);
     promise.then(
       (value) => {
+        settled = true;
         clearTimeout(timer);
         resolve(value);
       },
       (error: unknown) => {
+        settled = true;
         clearTimeout(timer);
         reject(error instanceof Error ? error : new Error(String(error)));
       },
