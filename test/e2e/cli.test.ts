@@ -33,9 +33,8 @@ function vectorOf(i: number): number[] {
   return [Math.sin(i), Math.cos(i * 0.7), ((i % 97) - 48) / 50, (i % 13) / 13 + 0.01];
 }
 
-// The embedded engine and the stand-in standalone (and real servers when configured): the stand-in
-// cluster runs the same store code as the standalone, and 100k items on it would add ~20 s.
-const CLI_BACKENDS = BACKENDS.filter((b) => b.name !== "redis cluster (stand-in)");
+// Every backend: the embedded engine, the stand-in standalone and cluster, real servers when configured.
+const CLI_BACKENDS = BACKENDS;
 
 describe.each(CLI_BACKENDS)("vecrec CLI ($name)", { timeout: 180_000 }, (backend) => {
   let h: Harness;
