@@ -78,8 +78,19 @@ const NOT_CLEAN = new Error("not of the clean shape");
 
 /** The generated decoder's way to read UTF-8 (@bufbuild's: TextDecoder, replacing bad sequences, BOM kept). */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-/** Strings up to this many bytes are read in JavaScript when they are ASCII (ids, field names, tags). */
+/** Strings up to this many bytes are checked for ASCII in JavaScript and read natively (ids, field names, tags). */
 const SHORT_STRING = 64;
+/** Buffer's own latin1 reader (one string from bytes, no view): the same text as UTF-8 for ASCII bytes. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+/** Field names and tags seen lately, by a hash of their bytes (a direct-mapped cache: a collision replaces). */
+const INTERNED_SLOTS = 256;
+const internedStrings: (string | undefined)[] = new Array<string | undefined>(INTERNED_SLOTS).fill(undefined);
+
+/** Whether `text` (ASCII) is the bytes at `start` (as many as its length). */
+function sameAscii(text: string, bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  return true;
+}
 
 /**
  * The wire primitives the clean shape needs, read in place (a position in the request's bytes; every
@@ -126,26 +137,31 @@ class WireReader {
   }
 
   /**
-   * A string field: a short ASCII one byte by byte (the same text TextDecoder gives for ASCII, without a
-   * call into the runtime and a view per string), anything else through TextDecoder as the generated
-   * decoder does.
+   * A string field: a short ASCII one in one native call without a view (the same text TextDecoder gives
+   * for ASCII), anything else through TextDecoder as the generated decoder does. `interned`: a string
+   * repeated from item to item (a field name, a tag) is taken from a small cache when its bytes match one
+   * seen before: no new string per item.
    */
-  string(): string {
+  string(interned = false): string {
     const length = this.length();
     const start = this.pos;
     const end = start + length;
     this.pos = end;
     const bytes = this.bytes;
-    if (length <= SHORT_STRING) {
-      let text = "";
-      for (let i = start; i < end; i++) {
-        const byte = bytes[i]!;
-        if (byte >= 0x80) return utf8.decode(bytes.subarray(start, end));
-        text += String.fromCharCode(byte);
-      }
-      return text;
+    if (length > SHORT_STRING) return utf8.decode(bytes.subarray(start, end));
+    let hash = length;
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i]!;
+      if (byte >= 0x80) return utf8.decode(bytes.subarray(start, end));
+      hash = (Math.imul(hash, 31) + byte) | 0;
     }
-    return utf8.decode(bytes.subarray(start, end));
+    if (!interned) return latin1Slice.call(bytes, start, end);
+    const slot = hash & (INTERNED_SLOTS - 1);
+    const cached = internedStrings[slot];
+    if (cached !== undefined && cached.length === length && sameAscii(cached, bytes, start)) return cached;
+    const text = latin1Slice.call(bytes, start, end);
+    internedStrings[slot] = text;
+    return text;
   }
 
   double(): number {
@@ -213,7 +229,7 @@ function readItem(reader: WireReader, end: number, parts: ItemParts): void {
       let value: Decoded<DomainFieldValue> | undefined;
       while (reader.pos < entryEnd) {
         const entryTag = reader.tag();
-        if (entryTag === FIELD_1_BYTES) key = reader.string();
+        if (entryTag === FIELD_1_BYTES) key = reader.string(true);
         else if (entryTag === FIELD_2_BYTES) value = readFieldValue(reader, reader.end());
         else throw NOT_CLEAN;
       }
@@ -239,7 +255,7 @@ function readFieldValue(reader: WireReader, end: number): DomainFieldValue {
       const values: string[] = [];
       while (reader.pos < tagsEnd) {
         if (reader.tag() !== FIELD_1_BYTES) throw NOT_CLEAN;
-        values.push(reader.string());
+        values.push(reader.string(true));
       }
       if (reader.pos !== tagsEnd) throw NOT_CLEAN;
       value = { type: "tag", values };
