@@ -8,7 +8,9 @@
  * still alive at the next scavenge while the message is written (scavenges of 4-12 ms were the gaps of an
  * UpsertStream on the embedded engine). Here each item becomes its ItemInput directly, its vector a view
  * of the request's bytes (or of one slab per message for the vectors that do not sit at a multiple of
- * 4), read with @bufbuild's BinaryReader, the reader the generated code uses (same string decoding).
+ * 4), the wire read in place (WireReader below); strings give the text the generated code gives (short
+ * ASCII ones read natively, field names and tags from a small cache, anything else through a TextDecoder
+ * set up as @bufbuild's).
  *
  * Only the clean shape is read here: the fields above with their own wire types, each item's id, a
  * `float32_le` vector of whole floats, and metadata entries with a key other than `__proto__` and a
