@@ -108,8 +108,8 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
     let done = false;
 
     /**
-     * The access log line of the call that ended with `code`, `ms` after its start, from `peer`; at
-     * `level` (see levelOf).
+     * The access log line of the call that ended with `code`, `ms` after its start, from `peer`, at
+     * `level` (warn for a slow call: see finish, which decides it and reads the peer while it is there).
      */
     const writeAccessLine = (code: number, ms: number, level: "warn" | "info" | "debug", peer: string): void => {
       const slow = level === "warn";
