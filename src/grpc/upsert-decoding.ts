@@ -25,7 +25,7 @@ import { LITTLE_ENDIAN_HOST } from "../domain/vector.js";
 import type { Decoded } from "../domain/violations.js";
 import { UpsertRequest, UpsertStreamRequest, type Durability, type Item } from "../gen/vecrec/v1/vecrec.js";
 import type { ItemInput } from "../usecases/items.js";
-import { decodeItems } from "./item-mapping.js";
+import { Float32Slab, decodeItems } from "./item-mapping.js";
 
 /** An UpsertRequest or UpsertStreamRequest with its items decoded for the use case. */
 export interface DecodedUpsertRequest {
@@ -268,33 +268,17 @@ function readFieldValue(reader: WireReader, end: number): DomainFieldValue {
   return value;
 }
 
-/**
- * Gives each item its vector: a Float32Array view of `bytes` where it sits at a multiple of 4, else of
- * one slab for the message's misaligned vectors (as decodeItems does: one allocation per message).
- */
+/** Gives each item its vector, viewed in `bytes` or copied into the message's slab (Float32Slab). */
 function attachVectors(bytes: Uint8Array, parts: ItemParts): void {
   const { items, vectorStarts, vectorLengths } = parts;
   const count = items.length;
-  let misalignedFloats = 0;
+  let misalignedBytes = 0;
   for (let i = 0; i < count; i++) {
-    if (vectorStarts[i]! >= 0 && (bytes.byteOffset + vectorStarts[i]!) % 4 !== 0 && vectorLengths[i]! > 0) misalignedFloats += vectorLengths[i]! / 4;
+    if (vectorStarts[i]! >= 0) misalignedBytes += Float32Slab.bytesToCopy(bytes.byteOffset + vectorStarts[i]!, vectorLengths[i]!);
   }
-  const slab = misalignedFloats === 0 ? undefined : new Float32Array(misalignedFloats);
-  const slabBytes = slab === undefined ? undefined : new Uint8Array(slab.buffer);
-  let slabOffset = 0;
+  const slab = new Float32Slab(misalignedBytes);
   for (let i = 0; i < count; i++) {
     const start = vectorStarts[i]!;
-    if (start < 0) continue;
-    const length = vectorLengths[i]!;
-    const offset = bytes.byteOffset + start;
-    let vector: Float32Array;
-    if (length === 0) vector = new Float32Array(0);
-    else if (offset % 4 === 0) vector = new Float32Array(bytes.buffer, offset, length / 4);
-    else {
-      slabBytes!.set(bytes.subarray(start, start + length), slabOffset * 4);
-      vector = slab!.subarray(slabOffset, slabOffset + length / 4);
-      slabOffset += length / 4;
-    }
-    items[i]!.vector = vector;
+    if (start >= 0) items[i]!.vector = slab.floats(bytes.buffer, bytes.byteOffset + start, vectorLengths[i]!);
   }
 }
