@@ -52,6 +52,13 @@ export default tseslint.config(
     ]),
   },
   {
+    // Protobuf encoding shared by the server's transport and the CLI's client: the generated types only.
+    files: ["src/wire/**/*.ts"],
+    rules: restrict([
+      { group: ["../domain/*", "../store/*", "../usecases/*", "../grpc/*", "../observability/*", "../cli/*", "../*.js", "redis", "@redis/*", "@grpc/*"], message: "src/wire imports src/gen only" },
+    ]),
+  },
+  {
     files: ["src/grpc/**/*.ts"],
     rules: restrict([
       { group: ["redis", "@redis/*", "**/store/redis/*", "**/store/embedded/*"], message: "transport does not know backends" },
@@ -69,7 +76,7 @@ export default tseslint.config(
     rules: restrict([
       {
         group: ["../domain/*", "../domain/**", "../store/*", "../store/**", "../usecases/*", "../grpc/*", "../*.js", "redis", "@redis/*"],
-        message: "the CLI is a client: it imports src/gen and @grpc/grpc-js only",
+        message: "the CLI is a client: it imports src/gen, src/wire and @grpc/grpc-js only",
       },
     ]),
   },

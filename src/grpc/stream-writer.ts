@@ -6,13 +6,14 @@
 import { Metadata, status as GrpcCode, type ServerWritableStream, type StatusObject } from "@grpc/grpc-js";
 import { once } from "node:events";
 import type { CallLog } from "./call-annotations.js";
+import { MessagePage, PAGE_CHUNK, pageFraming, type PageFraming } from "./message-page.js";
 import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
 
 /**
- * What a streaming handler produces: the messages, then (as the generator's return value) the
- * trailers to send with the OK status.
+ * What a streaming handler produces: the messages (one by one, or a page of those it has in memory at
+ * once: message-page.ts), then (as the generator's return value) the trailers to send with the OK status.
  */
-export type MessageStream<T> = AsyncGenerator<T, Metadata | undefined, undefined>;
+export type MessageStream<T> = AsyncGenerator<T | MessagePage<T>, Metadata | undefined, undefined>;
 
 export interface WriteStreamOptions {
   /** Aborted when the client cancels or the deadline passes (see createCallSignal). */
@@ -112,8 +113,8 @@ function http2StreamOf(call: object): Corkable | undefined {
 }
 
 /**
- * Writes every message of `source` to `call`, awaiting 'drain' whenever write() returns false.
- * Messages the source has ready in the same tick (a page of hits already in memory) are corked and
+ * Writes every message of `source` to `call`, awaiting 'drain' whenever write() returns false. A page
+ * goes as one framed chunk (message-page.ts). Messages the source has ready in the same tick (a page of hits already in memory) are corked and
  * leave together (see enableBatchedWrites): one socket write per page instead of one per hit.
  * Resolves when the call is finished: ended with OK and the source's trailers, ended with the mapped
  * status of the error the source threw, or abandoned because the signal aborted (the client is gone
@@ -134,6 +135,7 @@ export async function writeStream<T>(
     call.uncork();
   };
   enableBatchedWrites(call);
+  let framing: PageFraming | undefined | null = null; // null: not looked up yet
   try {
     for (;;) {
       const next = await Promise.race([source.next(), aborted.promise]);
@@ -152,15 +154,11 @@ export async function writeStream<T>(
         call.cork();
         process.nextTick(uncork);
       }
-      if (!call.write(next.value)) {
-        const drained = await Promise.race([
-          once(call, "drain", { signal }).then(
-            () => true,
-            () => false,
-          ),
-          aborted.promise,
-        ]);
-        if (drained !== true) return;
+      if (next.value instanceof MessagePage) {
+        if (framing === null) framing = pageFraming(call);
+        if (!(await writePage(call, next.value, framing, signal, aborted.promise))) return;
+      } else if (!call.write(next.value) && !(await drained(call, signal, aborted.promise))) {
+        return;
       }
     }
   } catch (error: unknown) {
@@ -176,6 +174,42 @@ export async function writeStream<T>(
       });
     }
   }
+}
+
+/**
+ * Writes a page PAGE_CHUNK messages at a time, each chunk framed in one buffer when `framing` is there;
+ * false when the call was abandoned (the signal aborted) before the page was all written.
+ */
+async function writePage<T>(
+  call: ServerWritableStream<unknown, T>,
+  page: MessagePage<T>,
+  framing: PageFraming | undefined,
+  signal: AbortSignal,
+  aborted: Promise<typeof ABORTED>,
+): Promise<boolean> {
+  for (let start = 0; start < page.count; start += PAGE_CHUNK) {
+    if (signal.aborted) return false;
+    const end = Math.min(page.count, start + PAGE_CHUNK);
+    const messages: T[] = [];
+    for (let i = start; i < end; i++) messages.push(page.message(i));
+    const chunks: readonly unknown[] = framing === undefined ? messages : framing(messages, page.encodeFrames);
+    for (const chunk of chunks) {
+      if (!call.write(chunk as T) && !(await drained(call, signal, aborted))) return false;
+    }
+  }
+  return true;
+}
+
+/** Waits for 'drain'; false when the call was abandoned meanwhile (signal aborted). */
+async function drained(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal, aborted: Promise<typeof ABORTED>): Promise<boolean> {
+  const drained = await Promise.race([
+    once(call, "drain", { signal }).then(
+      () => true,
+      () => false,
+    ),
+    aborted,
+  ]);
+  return drained === true;
 }
 
 /**

@@ -49,6 +49,8 @@ import { decodeItemUpdates, encodeItem } from "./item-mapping.js";
 import { decodeRecommendRequest, encodeRecommendedItem } from "./recommend-mapping.js";
 import { bidiStreamingCall, serverStreamingCall, unaryCall } from "./rpc-calls.js";
 import { decodeSearchRequest, encodeSearchHit } from "./search-mapping.js";
+import { MessagePage } from "./message-page.js";
+import { exportItemsResponseFrames, searchResponseFrames } from "./response-frames.js";
 import type { MessageStream } from "./stream-writer.js";
 import type { DecodedUpsertRequest } from "./upsert-decoding.js";
 import { decodeVectorFormat } from "./vector-mapping.js";
@@ -110,9 +112,7 @@ async function* exportItems({ items }: UseCases, request: ExportItemsRequest, si
   const format = decodeVectorFormat(request.vectorFormat);
   const { filter, field } = decodeRequestFilter(request.filter, request.filterQuery, { typed: "filter", query: "filter_query" });
   const batches = await items.exportItems({ indexName: request.indexName, afterId: request.afterId, filter, filterField: field, signal });
-  for await (const batch of batches) {
-    for (const item of batch) yield { item: encodeItem(item, format) };
-  }
+  for await (const batch of batches) yield MessagePage.of(batch, (item): ExportItemsResponse => ({ item: encodeItem(item, format) }), exportItemsResponseFrames);
   return undefined;
 }
 
@@ -161,8 +161,7 @@ async function deleteItems({ items }: UseCases, request: DeleteItemsRequest, sig
 async function* search({ search }: UseCases, request: SearchRequest, signal: AbortSignal): MessageStream<SearchResponse> {
   const format = decodeVectorFormat(request.vectorFormat);
   const result = await search.search(decodeSearchRequest(request, signal));
-  let rank = request.offset;
-  for (const hit of result.hits) yield encodeSearchHit(hit, ++rank, format);
+  yield MessagePage.of(result.hits, (hit, i) => encodeSearchHit(hit, request.offset + i + 1, format), searchResponseFrames);
   const trailers = new Metadata();
   trailers.set(TOTAL_MATCHES_TRAILER, String(result.totalMatches));
   if (result.diversityPool !== undefined) trailers.set(DIVERSITY_POOL_TRAILER, String(result.diversityPool));
@@ -175,7 +174,7 @@ async function* recommend(
   signal: AbortSignal,
 ): MessageStream<RecommendResponse> {
   const result = await recommender.recommend(decodeRecommendRequest(request, signal));
-  for (const item of result.items) yield encodeRecommendedItem(item);
+  yield MessagePage.of(result.items, encodeRecommendedItem);
   const trailers = new Metadata();
   if (result.items.length < result.requested) {
     trailers.set(RECOMMENDATIONS_SHORT_TRAILER, `${result.items.length}/${result.requested}`);

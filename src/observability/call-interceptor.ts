@@ -24,6 +24,7 @@ import { ROOT_CONTEXT, type Attributes, type TextMapGetter } from "@opentelemetr
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { Logger } from "pino";
 import { annotateCall } from "../grpc/call-annotations.js";
+import { messageCount } from "../grpc/message-page.js";
 import { afterReply } from "./after-reply.js";
 import { CallTrace, type TraceSink } from "./call-trace.js";
 import { grpcCodeName, type GrpcType, type MethodMetrics, type VecrecMetrics } from "./metrics.js";
@@ -199,7 +200,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
         });
       },
       sendMessage(message, next) {
-        sent++;
+        sent += messageCount(message); // a page of a stream goes as one chunk (grpc/message-page.ts)
         next(message);
       },
       sendStatus(status, next) {

@@ -3,12 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/domain/errors.js";
 import { IndexRequest, SearchRequest, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import type { SearchHit, SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
+import { PAGE_CHUNK } from "../../src/grpc/message-page.js";
 import { BACKENDS, collect, failure, overrideStore, startHarness, unary, vectorBytes, type Harness } from "./harness.js";
 
 const ITEMS = 10_000;
 
 /** What the test wants the store's search to do on the next call. */
-type Fault = "none" | "fail-after-3" | "hang-until-aborted";
+type Fault = "none" | "fail-mid-stream" | "hang-until-aborted";
+
+/** The hit whose item fails under "fail-mid-stream": past the first chunk a page is sent in (PAGE_CHUNK). */
+const FAIL_AT = 300;
 
 describe.each(BACKENDS)("Search streams ($name)", (backend) => {
   let h: Harness;
@@ -33,13 +37,13 @@ describe.each(BACKENDS)("Search streams ($name)", (backend) => {
         }
         const result = await store.search(index, query);
         hitsRead = 0;
-        const failAfter3 = fault === "fail-after-3";
+        const failMidStream = fault === "fail-mid-stream";
         const hits = result.hits.map(
           (hit, i): SearchHit => ({
             id: hit.id,
             distance: hit.distance,
             get item() {
-              if (failAfter3 && i === 3) throw new UnavailableError("the backend went away mid-stream");
+              if (failMidStream && i === FAIL_AT) throw new UnavailableError("the backend went away mid-stream");
               hitsRead += 1;
               return hit.item;
             },
@@ -124,10 +128,13 @@ describe.each(BACKENDS)("Search streams ($name)", (backend) => {
   });
 
   it("ends with the mapped status when the backend fails mid-stream", async () => {
-    fault = "fail-after-3";
-    const { messages, error } = await collect<SearchResponse>(h.client.search(knn(10)));
+    // Hits are sent PAGE_CHUNK at a time: the chunks before the failing hit arrive, then the status.
+    expect(FAIL_AT).toBeGreaterThan(PAGE_CHUNK);
+    fault = "fail-mid-stream";
+    const { messages, error } = await collect<SearchResponse>(h.client.search(knn(1000)));
     fault = "none";
-    expect(messages).toHaveLength(3);
+    expect(messages.length).toBe(Math.floor(FAIL_AT / PAGE_CHUNK) * PAGE_CHUNK);
+    expect(messages.map((m) => m.rank)).toEqual(messages.map((_, i) => i + 1));
     expect(error?.code).toBe(status.UNAVAILABLE);
     expect(error?.details).toContain("went away");
   });

@@ -57,18 +57,20 @@ export function replyEntries(value: Reply): [string, Reply][] {
 }
 
 /**
- * A map reply (Map, plain object, or a RESP2 flat array) as a Map with text keys, built in one pass for
- * the two shapes node-redis hands over (a Map under RESP3, a flat array under RESP2): a Search reads one
- * map per hit, and one for its fields.
+ * A map reply (Map, plain object, or a RESP2 flat array) as a Map with text keys. Under RESP3 the
+ * decoder's own Map is returned as it is when its keys are text already (node-redis decodes string map
+ * keys as strings): a Search reads one map per hit and one for its fields, so no copy is made of
+ * either. A RESP2 flat array is read into a new Map in one pass.
  */
-export function replyMap(value: Reply): Map<string, Reply> {
-  const out = new Map<string, Reply>();
+export function replyMap(value: Reply): ReadonlyMap<string, Reply> {
   if (value instanceof Map) {
-    for (const [key, entry] of value as Map<unknown, unknown>) out.set(typeof key === "string" ? key : replyText(key), entry);
-    return out;
+    const map = value as Map<unknown, unknown>;
+    for (const key of map.keys()) if (typeof key !== "string") return textKeyed(map);
+    return map as Map<string, Reply>;
   }
   if (Array.isArray(value)) {
     if (value.length % 2 !== 0) throw new TypeError("expected a map reply, got an array of odd length");
+    const out = new Map<string, Reply>();
     for (let i = 0; i < value.length; i += 2) out.set(replyText(value[i]), value[i + 1]);
     return out;
   }
@@ -76,6 +78,13 @@ export function replyMap(value: Reply): Map<string, Reply> {
     return new Map(Object.entries(value as Record<string, unknown>));
   }
   throw new TypeError(`expected a map reply, got ${describe(value)}`);
+}
+
+/** A copy of `map` with every key as text. */
+function textKeyed(map: Map<unknown, unknown>): Map<string, Reply> {
+  const out = new Map<string, Reply>();
+  for (const [key, entry] of map) out.set(typeof key === "string" ? key : replyText(key), entry);
+  return out;
 }
 
 export function replyArray(value: Reply): Reply[] {

@@ -1,0 +1,168 @@
+/**
+ * Pages of a server stream: the messages a streaming handler has in memory at once (the hits of a
+ * Search, the items of a Recommend, a batch of exported items). Each stays its own gRPC message on the
+ * wire (one hit per message is the contract), but the page crosses grpc-js as one pre-framed chunk: one
+ * pass through its call chain and one HTTP/2 write instead of one of each per message.
+ *
+ * grpc-js has no public way to send bytes already framed. Its server call serializes each message
+ * with the method's serializer and prefixes the gRPC frame header (`serializeMessage`), then writes the
+ * result to the HTTP/2 stream. `pageFraming` wraps that method, once, so that it passes a FramedMessages
+ * through as it is and serializes anything else as before; everything else grpc-js does for a message
+ * (headers first, the size limit, the write callback, errors) is unchanged. Where the call
+ * does not have that shape (another grpc-js), there is no framing and pages are written message by
+ * message, as before.
+ */
+
+/** Encodes messages straight into gRPC frames, all in one buffer (response-frames.ts). */
+export type FramesEncoder<T> = (messages: readonly T[]) => Buffer;
+
+/**
+ * Messages ready together: `toMessage` of each of `items`, made and sent PAGE_CHUNK at a time (so that
+ * a client that cancels or reads slowly stops the work between chunks, and a chunk's buffer stays
+ * small). A chunk is written as one framed buffer where the call allows (see the module comment),
+ * encoded by `encodeFrames` when given, else by the method's serializer message by message.
+ */
+export class MessagePage<T> {
+  private constructor(
+    /** How many messages. */
+    readonly count: number,
+    /** Makes the message at `index` (0 ≤ index < count), once, in order. */
+    readonly message: (index: number) => T,
+    readonly encodeFrames: FramesEncoder<T> | undefined,
+  ) {}
+
+  static of<S, T>(items: readonly S[], toMessage: (item: S, index: number) => T, encodeFrames?: FramesEncoder<T>): MessagePage<T> {
+    return new MessagePage(items.length, (index) => toMessage(items[index] as S, index), encodeFrames);
+  }
+}
+
+/** Messages made and written together, at most: a k=10 Search is one chunk, an export batch a few. */
+export const PAGE_CHUNK = 128;
+
+/** A page's messages serialized and framed for the wire: `count` gRPC messages in `bytes`. */
+export class FramedMessages {
+  constructor(
+    readonly bytes: Buffer,
+    readonly count: number,
+  ) {}
+}
+
+/** How many messages a chunk handed to grpc-js holds (a framed page: its count; anything else: one). */
+export function messageCount(message: unknown): number {
+  return message instanceof FramedMessages ? message.count : 1;
+}
+
+/** gRPC's frame header: a compressed flag byte and a 4-byte big-endian length. */
+const FRAME_HEADER_BYTES = 5;
+
+/** The part of grpc-js's server call (BaseServerInterceptingCall) a page is framed for. */
+interface FramingCall {
+  serializeMessage(value: unknown): Buffer;
+  readonly handler: { serialize(value: unknown): Buffer | Uint8Array };
+  readonly maxSendMessageSize: number;
+}
+
+/** Turns a chunk of a page's messages into what to write: framed messages, or a message as it is. */
+export type PageFraming = <T>(messages: readonly T[], encodeFrames: FramesEncoder<T> | undefined) => unknown[];
+
+/** Prototypes of grpc-js server calls whose serializeMessage passes framed pages through. */
+const hooked = new WeakSet<object>();
+
+/**
+ * The page framing for a grpc-js server stream, or undefined when its call chain does not end in a
+ * call of the shape this relies on (then pages go message by message).
+ */
+export function pageFraming(call: object): PageFraming | undefined {
+  const base = framingCallOf(call);
+  if (base === undefined) return undefined;
+  hookSerializeMessage(base);
+  const serialize = (message: unknown): Uint8Array => base.handler.serialize(message);
+  return <T>(messages: readonly T[], encodeFrames: FramesEncoder<T> | undefined): unknown[] => {
+    if (messages.length === 0) return [];
+    // Under a send limit, chunks are cut to fit it message by message (frame()).
+    if (encodeFrames !== undefined && base.maxSendMessageSize < 0) return [new FramedMessages(encodeFrames(messages), messages.length)];
+    return frame(messages, serialize, base.maxSendMessageSize);
+  };
+}
+
+/**
+ * Lets the server call's `serializeMessage` pass a FramedMessages through as it is (anything else is
+ * serialized as before). Done once on the prototype, not per call: an own property would give those
+ * calls another hidden class, and every call (unary ones too) would then go through grpc-js's code
+ * with polymorphic property lookups.
+ */
+function hookSerializeMessage(base: FramingCall): void {
+  const prototype = Object.getPrototypeOf(base) as FramingCall | null;
+  const owner: FramingCall = prototype !== null && typeof prototype.serializeMessage === "function" && !Object.hasOwn(base, "serializeMessage") ? prototype : base;
+  if (hooked.has(owner)) return;
+  hooked.add(owner);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the call as `this`
+  const serializeMessage = owner.serializeMessage;
+  owner.serializeMessage = function (this: FramingCall, value: unknown): Buffer {
+    return value instanceof FramedMessages ? value.bytes : serializeMessage.call(this, value);
+  };
+}
+
+/**
+ * Serializes `messages` and frames them into as few chunks as the send limit allows (no limit: one).
+ * A message alone over the limit is left as it is: grpc-js then fails the call with RESOURCE_EXHAUSTED,
+ * as it would have without pages.
+ */
+export function frame(messages: readonly unknown[], serialize: (message: unknown) => Uint8Array, maxSendMessageSize = -1): unknown[] {
+  const limit = maxSendMessageSize < 0 ? Infinity : maxSendMessageSize + FRAME_HEADER_BYTES;
+  const chunks: unknown[] = [];
+  let bodies: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (bodies.length === 0) return;
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (const body of bodies) {
+      out[at] = 0; // not compressed
+      out.writeUInt32BE(body.byteLength, at + 1);
+      out.set(body, at + FRAME_HEADER_BYTES);
+      at += FRAME_HEADER_BYTES + body.byteLength;
+    }
+    chunks.push(new FramedMessages(out, bodies.length));
+    bodies = [];
+    bytes = 0;
+  };
+  for (let i = 0; i < messages.length; i++) {
+    const body = serialize(messages[i]);
+    const size = FRAME_HEADER_BYTES + body.byteLength;
+    if (size > limit) {
+      flush();
+      chunks.push(messages[i]);
+      continue;
+    }
+    if (bytes + size > limit) flush();
+    // Kept until the page is framed: the serializers hand over fresh bytes per message
+    // (response-encoding.ts: a reused writer, but `finish()` returns a copy).
+    bodies.push(body);
+    bytes += size;
+  }
+  flush();
+  return chunks;
+}
+
+/**
+ * The call at the end of a grpc-js server stream's chain (`call.call`, then `nextCall`...): the one
+ * holding the HTTP/2 stream and serializing messages.
+ */
+function framingCallOf(call: object): FramingCall | undefined {
+  let node: unknown = (call as { call?: unknown }).call;
+  for (let depth = 0; depth < 32 && typeof node === "object" && node !== null; depth++) {
+    const candidate = node as Partial<FramingCall> & { stream?: unknown; nextCall?: unknown };
+    if (
+      typeof candidate.stream === "object" &&
+      candidate.stream !== null &&
+      typeof candidate.serializeMessage === "function" &&
+      typeof candidate.handler?.serialize === "function" &&
+      typeof candidate.maxSendMessageSize === "number"
+    ) {
+      return candidate as FramingCall;
+    }
+    node = candidate.nextCall;
+  }
+  return undefined;
+}

@@ -1,0 +1,209 @@
+/* eslint-disable @typescript-eslint/require-await -- test producers are async generators that yield synchronously */
+/**
+ * Pages of a server stream (src/grpc/message-page.ts): the framing hook on grpc-js's server call, the
+ * framing itself under a send limit, and how writeStream sends a page chunk by chunk, making messages
+ * only as it goes.
+ */
+import { credentials, makeGenericClientConstructor, Metadata, Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { frame, FramedMessages, MessagePage, messageCount, PAGE_CHUNK, pageFraming } from "../../../src/grpc/message-page.js";
+import { writeStream } from "../../../src/grpc/stream-writer.js";
+
+/** The shape of grpc-js's BaseServerInterceptingCall that pageFraming relies on. */
+class BaseCall {
+  readonly stream = {};
+  readonly handler = { serialize: (value: unknown) => Buffer.from(String(value)) };
+  constructor(readonly maxSendMessageSize = -1) {}
+  serializeMessage(value: unknown): Buffer {
+    const body = this.handler.serialize(value);
+    const out = Buffer.alloc(body.length + 5);
+    out.writeUInt32BE(body.length, 1);
+    body.copy(out, 5);
+    return out;
+  }
+}
+
+/** Splits framed bytes back into message bodies (as text). */
+function unframe(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const length = bytes.readUInt32BE(at + 1);
+    out.push(bytes.subarray(at + 5, at + 5 + length).toString());
+    at += 5 + length;
+  }
+  return out;
+}
+
+/** A grpc-js-like server stream recording what reaches `_write`, over a chain ending in `base`. */
+class RecordingCall extends Writable {
+  readonly written: unknown[] = [];
+  constructor(base: BaseCall | undefined) {
+    super({ objectMode: true, highWaterMark: 2 });
+    if (base !== undefined) Object.assign(this, { call: { nextCall: { nextCall: base } } });
+  }
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.written.push(chunk);
+    setImmediate(callback);
+  }
+  override end(metadata?: unknown): this {
+    void metadata;
+    return super.end();
+  }
+}
+
+async function send(call: RecordingCall, page: MessagePage<string>, signal = new AbortController().signal): Promise<void> {
+  const finished = new Promise((resolve) => call.on("finish", resolve));
+  await writeStream(
+    call as unknown as ServerWritableStream<unknown, string>,
+    (async function* () {
+      yield page;
+      return new Metadata();
+    })(),
+    { signal, logger: pino({ level: "silent" }), method: "Test" },
+  );
+  if (!signal.aborted) await finished;
+}
+
+describe("pageFraming", () => {
+  it("makes the calls' serializeMessage pass framed pages through, anything else framed as before", () => {
+    const base = new BaseCall();
+    const call = { call: { nextCall: base } };
+    const framing = pageFraming(call);
+    expect(framing).toBeDefined();
+    const serializer = () => Object.getOwnPropertyDescriptor(BaseCall.prototype, "serializeMessage")?.value as unknown;
+    const wrapped = serializer();
+    pageFraming({ call: new BaseCall() });
+    expect(serializer()).toBe(wrapped); // wrapped once
+    const [chunk] = framing!(["a", "bb", "ccc"], undefined);
+    expect(chunk).toBeInstanceOf(FramedMessages);
+    const framed = chunk as FramedMessages;
+    expect(framed.count).toBe(3);
+    expect(base.serializeMessage(framed)).toBe(framed.bytes);
+    expect(unframe(framed.bytes)).toEqual(["a", "bb", "ccc"]);
+    // Anything else is still serialized and framed by grpc-js's own code.
+    expect(unframe(base.serializeMessage("plain"))).toEqual(["plain"]);
+    // On the prototype, not the call: the calls keep one hidden class.
+    expect(Object.hasOwn(base, "serializeMessage")).toBe(false);
+    expect(new BaseCall().serializeMessage(framed)).toBe(framed.bytes);
+  });
+
+  it("uses the page's own frame encoder when there is no send limit", () => {
+    const framing = pageFraming({ call: new BaseCall() })!;
+    const encode = (messages: readonly string[]) => Buffer.from(`custom:${messages.join("|")}`);
+    const chunks = framing(["x", "y"], encode);
+    expect(chunks).toHaveLength(1);
+    expect((chunks[0] as FramedMessages).bytes.toString()).toBe("custom:x|y");
+  });
+
+  it("finds nothing to hook on a call of another shape: pages then go message by message", () => {
+    expect(pageFraming({})).toBeUndefined();
+    expect(pageFraming({ call: { nextCall: { stream: {} } } })).toBeUndefined();
+  });
+});
+
+describe("frame under a send limit", () => {
+  const serialize = (value: unknown) => Buffer.from(String(value));
+  it("cuts the chunk into framed pieces that each fit the limit, in order", () => {
+    const messages = ["aaaa", "bbbb", "cccc", "dddd", "ee"];
+    const chunks = frame(messages, serialize, 12); // 12 + 5 bytes: two 4-byte messages (9 bytes each) do not fit together
+    expect(chunks.every((c) => c instanceof FramedMessages && c.bytes.length <= 17)).toBe(true);
+    expect(chunks.flatMap((c) => unframe((c as FramedMessages).bytes))).toEqual(messages);
+    expect(chunks.reduce((n: number, c) => n + messageCount(c), 0)).toBe(5);
+  });
+
+  it("leaves a message alone over the limit as it is (grpc-js then refuses it, as without pages)", () => {
+    const chunks = frame(["ok", "much-too-long", "ok2"], serialize, 6);
+    expect(chunks[1]).toBe("much-too-long");
+    expect(messageCount(chunks[1])).toBe(1);
+    expect(unframe((chunks[0] as FramedMessages).bytes)).toEqual(["ok"]);
+    expect(unframe((chunks[2] as FramedMessages).bytes)).toEqual(["ok2"]);
+  });
+});
+
+describe("writeStream and pages", () => {
+  it("writes a page PAGE_CHUNK messages per framed write, every message once, in order", async () => {
+    const count = 2 * PAGE_CHUNK + 7;
+    const call = new RecordingCall(new BaseCall());
+    await send(call, MessagePage.of(Array.from({ length: count }, (_, i) => i), (i) => `m${i}`));
+    expect(call.written).toHaveLength(3);
+    expect(call.written.map(messageCount)).toEqual([PAGE_CHUNK, PAGE_CHUNK, 7]);
+    const all = call.written.flatMap((c) => unframe((c as FramedMessages).bytes));
+    expect(all).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
+  });
+
+  it("writes message by message where the call cannot be hooked", async () => {
+    const call = new RecordingCall(undefined);
+    await send(call, MessagePage.of(["a", "b", "c"], (s) => s.toUpperCase()));
+    expect(call.written).toEqual(["A", "B", "C"]);
+  });
+
+  it("stops making messages once the call is abandoned between chunks", async () => {
+    const made: number[] = [];
+    const controller = new AbortController();
+    const call = new RecordingCall(new BaseCall());
+    const page = MessagePage.of(Array.from({ length: 10 * PAGE_CHUNK }, (_, i) => i), (i) => {
+      made.push(i);
+      if (i === PAGE_CHUNK) controller.abort(); // while the second chunk is made
+      return `m${i}`;
+    });
+    await send(call, page, controller.signal);
+    expect(made.length).toBe(2 * PAGE_CHUNK);
+    expect(call.written.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("pages on a real grpc-js server", () => {
+  it("are hooked and framed (this grpc-js has the call shape relied on) and arrive as separate messages", async () => {
+    const service = {
+      list: {
+        path: "/test.Pages/List",
+        requestStream: false,
+        responseStream: true,
+        requestSerialize: (value: string) => Buffer.from(value),
+        requestDeserialize: (bytes: Buffer) => bytes.toString(),
+        responseSerialize: (value: string) => Buffer.from(value),
+        responseDeserialize: (bytes: Buffer) => bytes.toString(),
+      },
+    };
+    let framed: boolean | undefined;
+    const server = new Server();
+    server.addService(service, {
+      list: (call: ServerWritableStream<string, string>) => {
+        framed = pageFraming(call) !== undefined;
+        const page = MessagePage.of(Array.from({ length: 300 }, (_, i) => i), (i) => `${call.request}-${i}`);
+        void writeStream(
+          call,
+          (async function* () {
+            yield page;
+            return undefined;
+          })(),
+          { signal: new AbortController().signal, logger: pino({ level: "silent" }), method: "List" },
+        );
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
+    const Client = makeGenericClientConstructor(service, "Pages");
+    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as {
+      list(request: string): NodeJS.ReadableStream;
+      close(): void;
+    };
+    try {
+      const received: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.list("p");
+        stream.on("data", (message: string) => received.push(message));
+        stream.on("end", resolve);
+        stream.on("error", reject);
+      });
+      expect(framed).toBe(true);
+      expect(received).toEqual(Array.from({ length: 300 }, (_, i) => `p-${i}`));
+    } finally {
+      client.close();
+      server.forceShutdown();
+    }
+  });
+});
