@@ -13,7 +13,8 @@
  *
  * How to write a message: `xSize(message, sizes)` returns its size and records, in `sizes`, every
  * length the writer will need, in the order it writes them (a nested message's own length first: a
- * slot reserved and filled once its parts are counted). Then a MessageWriter over a buffer of the total
+ * slot reserved and filled once its parts are counted; inline, without a closure per nested message,
+ * as these run for every field of every hit). Then a MessageWriter over a buffer of the total
  * size, with the same `sizes`, writes it with the matching method, taking the lengths in that order.
  */
 import type { FieldValue, Item, Vector } from "../gen/vecrec/v1/vecrec.js";
@@ -51,22 +52,15 @@ function utf8Length(text: string): number {
   return text.length;
 }
 
-/** Size of a nested message's body (without its tag and prefix); its length recorded first. */
-export function nestedSize(sizes: number[], measure: () => number): number {
-  const at = reserve(sizes);
-  const size = measure();
-  sizes[at] = size;
-  return size;
-}
-
 /** Size of an Item body. */
 export function itemSize(item: Item, sizes: number[]): number {
-  return nestedSize(sizes, () => {
-    let size = 0;
-    if (item.id !== "") size += 1 + stringSize(item.id, sizes);
-    if (item.vector !== undefined) size += 1 + prefixed(vectorSize(item.vector, sizes));
-    return size + fieldsSize(item.fields, sizes);
-  });
+  const at = reserve(sizes);
+  let size = 0;
+  if (item.id !== "") size += 1 + stringSize(item.id, sizes);
+  if (item.vector !== undefined) size += 1 + prefixed(vectorSize(item.vector, sizes));
+  size += fieldsSize(item.fields, sizes);
+  sizes[at] = size;
+  return size;
 }
 
 /** Size of a `map<string, FieldValue>` field: one entry message per key (tag byte included). */
@@ -75,12 +69,11 @@ export function fieldsSize(fields: { readonly [key: string]: FieldValue }, sizes
   for (const key in fields) {
     if (!Object.hasOwn(fields, key)) continue;
     const value = fields[key];
-    const entry = nestedSize(sizes, () => {
-      let entrySize = 0;
-      if (key !== "") entrySize += 1 + stringSize(key, sizes);
-      if (value !== undefined) entrySize += 1 + prefixed(fieldValueSize(value, sizes));
-      return entrySize;
-    });
+    const at = reserve(sizes);
+    let entry = 0;
+    if (key !== "") entry += 1 + stringSize(key, sizes);
+    if (value !== undefined) entry += 1 + prefixed(fieldValueSize(value, sizes));
+    sizes[at] = entry;
     size += 1 + prefixed(entry);
   }
   return size;
@@ -88,30 +81,36 @@ export function fieldsSize(fields: { readonly [key: string]: FieldValue }, sizes
 
 /** Size of a FieldValue body. */
 function fieldValueSize(value: FieldValue, sizes: number[]): number {
-  return nestedSize(sizes, () => {
-    const kind = value.kind;
-    if (kind === undefined) return 0;
-    if (kind.$case === "text") return 1 + stringSize(kind.value, sizes);
-    if (kind.$case === "number") return 9;
-    const list = nestedSize(sizes, () => {
-      let listSize = 0;
-      for (const tag of kind.value.values) listSize += 1 + stringSize(tag, sizes);
-      return listSize;
-    });
-    return 1 + prefixed(list);
-  });
+  const at = reserve(sizes);
+  const kind = value.kind;
+  let size = 0;
+  if (kind === undefined) size = 0;
+  else if (kind.$case === "text") size = 1 + stringSize(kind.value, sizes);
+  else if (kind.$case === "number") size = 9;
+  else {
+    const listAt = reserve(sizes);
+    let list = 0;
+    for (const tag of kind.value.values) list += 1 + stringSize(tag, sizes);
+    sizes[listAt] = list;
+    size = 1 + prefixed(list);
+  }
+  sizes[at] = size;
+  return size;
 }
 
 /** Size of a Vector body. */
 export function vectorSize(vector: Vector, sizes: number[]): number {
-  return nestedSize(sizes, () => {
-    const encoding = vector.encoding;
-    if (encoding === undefined) return 0;
-    if (encoding.$case === "float32Le") return 1 + prefixed(encoding.value.length);
+  const encoding = vector.encoding;
+  let size = 0;
+  if (encoding === undefined) size = 0;
+  else if (encoding.$case === "float32Le") size = 1 + prefixed(encoding.value.length);
+  else {
     // FloatList: packed floats, left out when empty.
     const count = encoding.value.values.length;
-    return 1 + prefixed(count === 0 ? 0 : 1 + prefixed(4 * count));
-  });
+    size = 1 + prefixed(count === 0 ? 0 : 1 + prefixed(4 * count));
+  }
+  sizes.push(size);
+  return size;
 }
 
 /** Writes the second pass, taking the recorded sizes in order (where the generated code forks and joins). */
