@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Durability, UpsertStreamRequest } from "../../../src/gen/vecrec/v1/vecrec.js";
-import { encodeUpsertStreamRequest } from "../../../src/cli/upsert-encoding.js";
+import { encodeUpsertRequest } from "../../../src/cli/upsert-encoding.js";
 import { item, text } from "../wire/message-arbitraries.js";
 
 const request: fc.Arbitrary<UpsertStreamRequest> = fc.record({
@@ -10,11 +10,11 @@ const request: fc.Arbitrary<UpsertStreamRequest> = fc.record({
   durability: fc.option(fc.constantFrom(...Object.values(Durability).filter((v): v is number => typeof v === "number")), { nil: undefined }),
 });
 
-describe("encodeUpsertStreamRequest", () => {
+describe("encodeUpsertRequest (Upsert and UpsertStream requests)", () => {
   it("writes the generated encoder's bytes, for any request", () => {
     fc.assert(
       fc.property(request, (value) => {
-        expect(encodeUpsertStreamRequest(value).equals(Buffer.from(UpsertStreamRequest.encode(value).finish()))).toBe(true);
+        expect(encodeUpsertRequest(value).equals(Buffer.from(UpsertStreamRequest.encode(value).finish()))).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -30,6 +30,6 @@ describe("encodeUpsertStreamRequest", () => {
       })),
       durability: Durability.DURABILITY_LOCAL,
     };
-    expect(encodeUpsertStreamRequest(big).equals(Buffer.from(UpsertStreamRequest.encode(big).finish()))).toBe(true);
+    expect(encodeUpsertRequest(big).equals(Buffer.from(UpsertStreamRequest.encode(big).finish()))).toBe(true);
   });
 });
