@@ -53,7 +53,7 @@ export function messageCount(message: unknown): number {
 }
 
 /** gRPC's frame header: a compressed flag byte and a 4-byte big-endian length. */
-const FRAME_HEADER_BYTES = 5;
+export const FRAME_HEADER_BYTES = 5;
 
 /** The part of grpc-js's server call (BaseServerInterceptingCall) a page is framed for. */
 interface FramingCall {

@@ -7,10 +7,8 @@
  * a fork and join per nested message, a copy out of its writer), ~30 µs of a k=10 Search's server CPU.
  */
 import type { ExportItemsResponse, SearchResponse } from "../gen/vecrec/v1/vecrec.js";
+import { FRAME_HEADER_BYTES } from "./message-page.js";
 import { fieldsSize, itemSize, MessageWriter, prefixed, reserve, stringSize, varintSize, vectorSize } from "../wire/message-writer.js";
-
-/** gRPC's frame header: a compressed flag byte and a 4-byte big-endian length. */
-const FRAME_HEADER_BYTES = 5;
 
 /**
  * `messages` framed in one buffer: `size` records each message's body size (first, in a slot of its
