@@ -6,7 +6,7 @@
 import { Metadata, status as GrpcCode, type ServerWritableStream, type StatusObject } from "@grpc/grpc-js";
 import { once } from "node:events";
 import type { CallLog } from "./call-annotations.js";
-import { MessagePage, PAGE_CHUNK, pageFraming, type PageFraming } from "./message-page.js";
+import { FramedMessages, MessagePage, PAGE_CHUNK, pageFraming, type PageFraming } from "./message-page.js";
 import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
 
 /**
@@ -135,7 +135,7 @@ export async function writeStream<T>(
     call.uncork();
   };
   enableBatchedWrites(call);
-  let framing: PageFraming | undefined | null = null; // null: not looked up yet
+  let pages: PageWriter<T> | undefined;
   try {
     for (;;) {
       const next = await Promise.race([source.next(), aborted.promise]);
@@ -155,14 +155,16 @@ export async function writeStream<T>(
         process.nextTick(uncork);
       }
       if (next.value instanceof MessagePage) {
-        if (framing === null) framing = pageFraming(call);
-        if (!(await writePage(call, next.value, framing, signal, aborted.promise))) return;
+        pages ??= new PageWriter(call, signal, aborted.promise);
+        if (!(await pages.write(next.value))) return;
       } else if (!call.write(next.value) && !(await drained(call, signal, aborted.promise))) {
         return;
       }
     }
   } catch (error: unknown) {
-    finished = true;
+    // Not `finished`: the error may come from making or encoding a page's message while the source waits
+    // at its `yield` (its `finally` blocks, such as closing a Redis cursor, must still run). A source
+    // that threw itself is done already; closing it again is a no-op.
     if (signal.aborted) return;
     emitStatus(call, toGrpcStatus(error, logger, method), logger, method);
   } finally {
@@ -176,28 +178,58 @@ export async function writeStream<T>(
   }
 }
 
+/** Bytes a framed chunk of a page aims at: the next chunk's message count is scaled to it (see PageWriter). */
+const CHUNK_BYTES = 64 * 1024;
+
 /**
- * Writes a page PAGE_CHUNK messages at a time, each chunk framed in one buffer when `framing` is there;
- * false when the call was abandoned (the signal aborted) before the page was all written.
+ * Writes a call's pages, in chunks of at most PAGE_CHUNK messages, each framed in one buffer where the
+ * call allows (message-page.ts). grpc-js's stream counts chunks, not bytes, against its buffer (16), so a
+ * framed chunk of 128 messages would let a client that does not read hold 2,048 messages in the server:
+ * instead the next chunk is made only once the one before has been taken by HTTP/2 (its write callback),
+ * and after each framed chunk the count of the next is scaled so that it holds about CHUNK_BYTES (a page
+ * of large vectors goes a few messages at a time). At most two chunks of a call are in memory at once.
  */
-async function writePage<T>(
-  call: ServerWritableStream<unknown, T>,
-  page: MessagePage<T>,
-  framing: PageFraming | undefined,
-  signal: AbortSignal,
-  aborted: Promise<typeof ABORTED>,
-): Promise<boolean> {
-  for (let start = 0; start < page.count; start += PAGE_CHUNK) {
-    if (signal.aborted) return false;
-    const end = Math.min(page.count, start + PAGE_CHUNK);
-    const messages: T[] = [];
-    for (let i = start; i < end; i++) messages.push(page.message(i));
-    const chunks: readonly unknown[] = framing === undefined ? messages : framing(messages, page.encodeFrames);
-    for (const chunk of chunks) {
-      if (!call.write(chunk as T) && !(await drained(call, signal, aborted))) return false;
-    }
+class PageWriter<T> {
+  readonly #framing: PageFraming | undefined;
+  #chunk = PAGE_CHUNK;
+  /** The last framed chunk's write: true once HTTP/2 took it, false if the call was abandoned first. */
+  #previous: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly call: ServerWritableStream<unknown, T>,
+    private readonly signal: AbortSignal,
+    private readonly aborted: Promise<typeof ABORTED>,
+  ) {
+    this.#framing = pageFraming(call);
   }
-  return true;
+
+  /** False when the call was abandoned (the signal aborted, a write failed) before the page was all written. */
+  async write(page: MessagePage<T>): Promise<boolean> {
+    const { call, signal, aborted } = this;
+    for (let start = 0; start < page.count; ) {
+      if (this.#previous !== undefined && !(await this.#previous)) return false;
+      if (signal.aborted) return false;
+      const end = Math.min(page.count, start + this.#chunk);
+      const messages: T[] = [];
+      for (let i = start; i < end; i++) messages.push(page.message(i));
+      start = end;
+      if (this.#framing === undefined) {
+        for (const message of messages) if (!call.write(message) && !(await drained(call, signal, aborted))) return false;
+        continue;
+      }
+      for (const chunk of this.#framing(messages, page.encodeFrames)) {
+        if (chunk instanceof FramedMessages) {
+          this.#chunk = Math.max(1, Math.min(PAGE_CHUNK, Math.floor((chunk.count * CHUNK_BYTES) / chunk.bytes.length)));
+          let written!: (ok: boolean) => void;
+          this.#previous = Promise.race([new Promise<boolean>((resolve) => (written = resolve)), aborted.then(() => false)]);
+          if (!call.write(chunk as T, (error: Error | null | undefined) => written(!error)) && !(await drained(call, signal, aborted))) return false;
+        } else if (!call.write(chunk as T) && !(await drained(call, signal, aborted))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
 }
 
 /** Waits for 'drain'; false when the call was abandoned meanwhile (signal aborted). */

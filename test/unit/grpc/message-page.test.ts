@@ -14,7 +14,7 @@ import { writeStream } from "../../../src/grpc/stream-writer.js";
 /** The shape of grpc-js's BaseServerInterceptingCall that pageFraming relies on. */
 class BaseCall {
   readonly stream = {};
-  readonly handler = { serialize: (value: unknown) => Buffer.from(String(value)) };
+  readonly handler: { serialize: (value: unknown) => Buffer } = { serialize: (value: unknown) => Buffer.from(String(value)) };
   constructor(readonly maxSendMessageSize = -1) {}
   serializeMessage(value: unknown): Buffer {
     const body = this.handler.serialize(value);
@@ -151,6 +151,76 @@ describe("writeStream and pages", () => {
     await send(call, page, controller.signal);
     expect(made.length).toBe(2 * PAGE_CHUNK);
     expect(call.written.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("writeStream and pages: bounds and failures", () => {
+  /** A call whose writes complete only when the test says so (a client that does not read). */
+  class HeldCall extends RecordingCall {
+    readonly held: (() => void)[] = [];
+    override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+      this.written.push(chunk);
+      this.held.push(() => callback());
+    }
+  }
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it("makes the next chunk only once HTTP/2 took the one before: a client that does not read holds back the work", async () => {
+    const made: number[] = [];
+    const controller = new AbortController();
+    const call = new HeldCall(new BaseCall());
+    const page = MessagePage.of(Array.from({ length: 1000 }, (_, i) => i), (i) => {
+      made.push(i);
+      return `m${i}`;
+    });
+    const sent = send(call, page, controller.signal);
+    await turns(20);
+    expect(made).toHaveLength(PAGE_CHUNK); // the first chunk, waiting in "HTTP/2"
+    call.held.shift()!();
+    await turns(20);
+    expect(made).toHaveLength(2 * PAGE_CHUNK);
+    controller.abort();
+    await sent;
+    expect(made).toHaveLength(2 * PAGE_CHUNK);
+  });
+
+  it("scales the chunks of a page of large messages to about 64 KiB after the first", async () => {
+    const base = new BaseCall();
+    base.handler.serialize = (value: unknown) => Buffer.alloc(10_000, String(value).length); // 10 KB a message
+    const call = new RecordingCall(base);
+    await send(call, MessagePage.of(Array.from({ length: 200 }, (_, i) => i), (i) => `m${i}`));
+    const counts = call.written.map(messageCount);
+    expect(counts[0]).toBe(PAGE_CHUNK);
+    expect(counts.slice(1, -1).every((n) => n === 6)).toBe(true); // floor(128 * 65536 / (128 * 10005))
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(200);
+  });
+
+  it("closes the source (its finally runs) when a page's message cannot be made, and ends the call with an error status", async () => {
+    let closed = false;
+    const call = new RecordingCall(new BaseCall());
+    const errors: unknown[] = [];
+    call.on("error", (error) => errors.push(error));
+    await writeStream(
+      call as unknown as ServerWritableStream<unknown, string>,
+      (async function* () {
+        try {
+          yield MessagePage.of([0, 1, 2, 3], (i) => {
+            if (i === 2) throw new Error("cannot make this one");
+            return `m${i}`;
+          });
+          return undefined;
+        } finally {
+          closed = true;
+        }
+      })(),
+      { signal: new AbortController().signal, logger: pino({ level: "silent" }), method: "Test" },
+    );
+    await turns(2);
+    expect(closed).toBe(true);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as { code?: number }).code).toBe(13); // INTERNAL: never UNKNOWN
   });
 });
 
