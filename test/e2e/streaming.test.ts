@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/domain/errors.js";
 import { IndexRequest, SearchRequest, type SearchResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import type { SearchHit, SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
-import { PAGE_CHUNK } from "../../src/grpc/message-page.js";
+import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
+import { FramedMessages, PAGE_CHUNK } from "../../src/grpc/message-page.js";
 import { BACKENDS, collect, failure, overrideStore, startHarness, unary, vectorBytes, type Harness } from "./harness.js";
 
 const ITEMS = 10_000;
@@ -137,6 +138,17 @@ describe.each(BACKENDS)("Search streams ($name)", (backend) => {
     expect(messages.map((m) => m.rank)).toEqual(messages.map((_, i) => i + 1));
     expect(error?.code).toBe(status.UNAVAILABLE);
     expect(error?.details).toContain("went away");
+  });
+
+  it("sends pages pre-framed through this grpc-js and vecrec's interceptors (not the message-by-message fallback)", async () => {
+    fault = "none";
+    const { messages } = await collect<SearchResponse>(h.client.search(knn(3)));
+    expect(messages).toHaveLength(3);
+    // The hook pageFraming installs once a page reached grpc-js's base call through the interceptor chain.
+    const prototype = BaseServerInterceptingCall.prototype as unknown as { serializeMessage(this: unknown, value: unknown): Buffer };
+    const framed = new FramedMessages(Buffer.from([0, 0, 0, 0, 0]), 1);
+    // Unhooked, grpc-js's own method would reach for `this.handler` and throw.
+    expect(prototype.serializeMessage.call({}, framed)).toBe(framed.bytes);
   });
 
   it("keeps serving after all of the above", async () => {
