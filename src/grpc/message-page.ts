@@ -17,9 +17,9 @@
 export type FramesEncoder<T> = (messages: readonly T[]) => Buffer;
 
 /**
- * Messages ready together: `toMessage` of each of `items`, made and sent PAGE_CHUNK at a time (so that
- * a client that cancels or reads slowly stops the work between chunks, and a chunk's buffer stays
- * small). A chunk is written as one framed buffer where the call allows (see the module comment),
+ * Messages ready together: `toMessage` of each of `items`, made and sent up to PAGE_CHUNK at a time,
+ * fewer when they are large (stream-writer.ts, PageWriter: a client that cancels or reads slowly stops
+ * the work between chunks, and a chunk's buffer stays near 64 KiB). A chunk is written as one framed buffer where the call allows (see the module comment),
  * encoded by `encodeFrames` when given, else by the method's serializer message by message.
  */
 export class MessagePage<T> {

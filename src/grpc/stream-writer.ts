@@ -114,8 +114,8 @@ function http2StreamOf(call: object): Corkable | undefined {
 
 /**
  * Writes every message of `source` to `call`, awaiting 'drain' whenever write() returns false. A page
- * goes as one framed chunk (message-page.ts). Messages the source has ready in the same tick (a page of hits already in memory) are corked and
- * leave together (see enableBatchedWrites): one socket write per page instead of one per hit.
+ * goes in framed chunks (PageWriter, message-page.ts): a k=10 Search in one. Messages the source yields
+ * one by one in the same tick are corked and leave together (see enableBatchedWrites).
  * Resolves when the call is finished: ended with OK and the source's trailers, ended with the mapped
  * status of the error the source threw, or abandoned because the signal aborted (the client is gone
  * or grpc-js has already sent DEADLINE_EXCEEDED). The source is always closed (its `finally` runs).
