@@ -78,14 +78,25 @@ export function serverStreamingCall<Req, Res>(
   return (call: ServerWritableStream<Req, Res>) => {
     const callSignal = createCallSignal(call);
     const logger = callLogger(serviceLogger, call.metadata);
-    // decodedRequest throws on the first next(), so the stream writer ends the call with the mapped status.
-    const stream = (async function* (): MessageStream<Res> {
-      return yield* produce(decodedRequest(call.request), callSignal.signal);
-    })();
+    // A request that could not be decoded fails on the first next(), so the stream writer ends the call
+    // with the mapped status. (Not a generator wrapping produce() with `yield*`: that added a promise
+    // turn per message to every streaming call.)
+    let stream: MessageStream<Res>;
+    try {
+      stream = produce(decodedRequest(call.request), callSignal.signal);
+    } catch (error: unknown) {
+      stream = failing(error);
+    }
     writeStream(call, stream, { signal: callSignal.signal, logger, method })
       .finally(() => callSignal.dispose())
       .catch((error: unknown) => logger.error({ err: error, method }, "failed to answer a call"));
   };
+}
+
+/** A stream whose first next() throws `error`. */
+// eslint-disable-next-line require-yield, @typescript-eslint/require-await -- it only throws, on the first next()
+async function* failing<T>(error: unknown): MessageStream<T> {
+  throw error;
 }
 
 /**

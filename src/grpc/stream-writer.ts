@@ -147,6 +147,12 @@ export async function writeStream<T>(
         else emitStatus(call, ok, logger, method);
         return;
       }
+      if (next.value instanceof MessagePage) {
+        // A page leaves in framed chunks already: no cork needed.
+        pages ??= new PageWriter(call, signal, aborted.promise);
+        if (!(await pages.write(next.value))) return;
+        continue;
+      }
       if (!corked) {
         // Held until the source stops producing synchronously (process.nextTick runs after the
         // promise jobs of this turn), then flushed as one batch; end() also flushes.
@@ -154,12 +160,7 @@ export async function writeStream<T>(
         call.cork();
         process.nextTick(uncork);
       }
-      if (next.value instanceof MessagePage) {
-        pages ??= new PageWriter(call, signal, aborted.promise);
-        if (!(await pages.write(next.value))) return;
-      } else if (!call.write(next.value) && !(await drained(call, signal, aborted.promise))) {
-        return;
-      }
+      if (!call.write(next.value) && !(await drained(call, signal, aborted.promise))) return;
     }
   } catch (error: unknown) {
     // Not `finished`: the error may come from making or encoding a page's message while the source waits
@@ -192,8 +193,18 @@ const CHUNK_BYTES = 64 * 1024;
 class PageWriter<T> {
   readonly #framing: PageFraming | undefined;
   #chunk = PAGE_CHUNK;
-  /** The last framed chunk's write: true once HTTP/2 took it, false if the call was abandoned first. */
-  #previous: Promise<boolean> | undefined;
+  /** A framed chunk is written but HTTP/2 has not taken it yet (its write callback has not run). */
+  #inFlight = false;
+  /** That write failed (grpc-js then ends the call itself). */
+  #failed = false;
+  /** Wakes a writer waiting for the chunk in flight. */
+  #taken: (() => void) | undefined;
+  readonly #onWritten = (error: Error | null | undefined): void => {
+    this.#inFlight = false;
+    if (error) this.#failed = true;
+    this.#taken?.();
+    this.#taken = undefined;
+  };
 
   constructor(
     private readonly call: ServerWritableStream<unknown, T>,
@@ -207,8 +218,7 @@ class PageWriter<T> {
   async write(page: MessagePage<T>): Promise<boolean> {
     const { call, signal, aborted } = this;
     for (let start = 0; start < page.count; ) {
-      if (this.#previous !== undefined && !(await this.#previous)) return false;
-      if (signal.aborted) return false;
+      if (!(await this.#previousTaken())) return false;
       const end = Math.min(page.count, start + this.#chunk);
       const messages: T[] = [];
       for (let i = start; i < end; i++) messages.push(page.message(i));
@@ -220,15 +230,23 @@ class PageWriter<T> {
       for (const chunk of this.#framing(messages, page.encodeFrames)) {
         if (chunk instanceof FramedMessages) {
           this.#chunk = Math.max(1, Math.min(PAGE_CHUNK, Math.floor((chunk.count * CHUNK_BYTES) / chunk.bytes.length)));
-          let written!: (ok: boolean) => void;
-          this.#previous = Promise.race([new Promise<boolean>((resolve) => (written = resolve)), aborted.then(() => false)]);
-          if (!call.write(chunk as T, (error: Error | null | undefined) => written(!error)) && !(await drained(call, signal, aborted))) return false;
+          this.#inFlight = true;
+          if (!call.write(chunk as T, this.#onWritten) && !(await drained(call, signal, aborted))) return false;
         } else if (!call.write(chunk as T) && !(await drained(call, signal, aborted))) {
           return false;
         }
       }
     }
     return true;
+  }
+
+  /** Waits until the framed chunk in flight (if any) was taken by HTTP/2; false if the call was abandoned. */
+  async #previousTaken(): Promise<boolean> {
+    if (this.#inFlight) {
+      const taken = new Promise<true>((resolve) => (this.#taken = () => resolve(true)));
+      if ((await Promise.race([taken, this.aborted])) === ABORTED) return false;
+    }
+    return !this.#failed && !this.signal.aborted;
   }
 }
 
