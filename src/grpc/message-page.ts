@@ -12,6 +12,7 @@
  * does not have that shape (another grpc-js), there is no framing and pages are written message by
  * message, as before.
  */
+import { baseCallOf } from "./call-chain.js";
 
 /** Encodes messages straight into gRPC frames, all in one buffer (response-frames.ts). */
 export type FramesEncoder<T> = (messages: readonly T[]) => Buffer;
@@ -145,24 +146,16 @@ export function frame(messages: readonly unknown[], serialize: (message: unknown
   return chunks;
 }
 
-/**
- * The call at the end of a grpc-js server stream's chain (`call.call`, then `nextCall`...): the one
- * holding the HTTP/2 stream and serializing messages.
- */
+/** The base call of a grpc-js server stream (call-chain.ts), when it has what framing relies on. */
 function framingCallOf(call: object): FramingCall | undefined {
-  let node: unknown = (call as { call?: unknown }).call;
-  for (let depth = 0; depth < 32 && typeof node === "object" && node !== null; depth++) {
-    const candidate = node as Partial<FramingCall> & { stream?: unknown; nextCall?: unknown };
-    if (
-      typeof candidate.stream === "object" &&
-      candidate.stream !== null &&
-      typeof candidate.serializeMessage === "function" &&
-      typeof candidate.handler?.serialize === "function" &&
-      typeof candidate.maxSendMessageSize === "number"
-    ) {
-      return candidate as FramingCall;
-    }
-    node = candidate.nextCall;
+  const candidate = baseCallOf(call) as Partial<FramingCall> | undefined;
+  if (
+    candidate !== undefined &&
+    typeof candidate.serializeMessage === "function" &&
+    typeof candidate.handler?.serialize === "function" &&
+    typeof candidate.maxSendMessageSize === "number"
+  ) {
+    return candidate as FramingCall;
   }
   return undefined;
 }

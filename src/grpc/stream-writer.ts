@@ -6,6 +6,7 @@
 import { Metadata, status as GrpcCode, type ServerWritableStream, type StatusObject } from "@grpc/grpc-js";
 import { once } from "node:events";
 import type { CallLog } from "./call-annotations.js";
+import { baseCallOf } from "./call-chain.js";
 import { FramedMessages, MessagePage, PAGE_CHUNK, pageFraming, type PageFraming } from "./message-page.js";
 import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
 
@@ -96,20 +97,12 @@ interface Corkable {
 }
 
 /**
- * The HTTP/2 stream a grpc-js server call writes to: at the end of its chain of intercepting calls
- * (`call.call`, then `nextCall`...), the one holding `stream`. grpc-js does not expose it; without it
- * (another grpc-js), batches still work, in two socket writes.
+ * The HTTP/2 stream a grpc-js server call writes to (call-chain.ts). Without it (another grpc-js),
+ * batches still work, in two socket writes.
  */
 function http2StreamOf(call: object): Corkable | undefined {
-  let node: unknown = (call as { call?: unknown }).call;
-  for (let depth = 0; depth < 32 && typeof node === "object" && node !== null; depth++) {
-    const stream = (node as { stream?: unknown }).stream;
-    if (typeof stream === "object" && stream !== null && typeof (stream as Corkable).cork === "function" && typeof (stream as Corkable).uncork === "function") {
-      return stream as Corkable;
-    }
-    node = (node as { nextCall?: unknown }).nextCall;
-  }
-  return undefined;
+  const stream = baseCallOf(call)?.stream as Partial<Corkable> | undefined;
+  return typeof stream?.cork === "function" && typeof stream.uncork === "function" ? (stream as Corkable) : undefined;
 }
 
 /**
