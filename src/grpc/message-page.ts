@@ -8,9 +8,9 @@
  * with the method's serializer and prefixes the gRPC frame header (`serializeMessage`), then writes the
  * result to the HTTP/2 stream. `pageFraming` wraps that method, once, so that it passes a FramedMessages
  * through as it is and serializes anything else as before; everything else grpc-js does for a message
- * (headers first, the size limit, the write callback, errors) is unchanged. Where the call
- * does not have that shape (another grpc-js), there is no framing and pages are written message by
- * message, as before.
+ * (headers first, the write callback, errors) is unchanged. Where the call does not have that shape
+ * (another grpc-js), or the server limits the size of a sent message (grpc-js checks it per message;
+ * vecrec sets none), there is no framing and pages are written message by message, as before.
  */
 import { baseCallOf } from "./call-chain.js";
 
@@ -60,30 +60,29 @@ export const FRAME_HEADER_BYTES = 5;
 interface FramingCall {
   serializeMessage(value: unknown): Buffer;
   readonly handler: { serialize(value: unknown): Buffer | Uint8Array };
+  /** -1: no limit (grpc-js's default, vecrec's server). */
   readonly maxSendMessageSize: number;
 }
 
-/** Turns a chunk of a page's messages into what to write: framed messages, or a message as it is. */
-export type PageFraming = <T>(messages: readonly T[], encodeFrames: FramesEncoder<T> | undefined) => unknown[];
+/** Frames a chunk of a page's messages (at least one) into one buffer for one write. */
+export type PageFraming = <T>(messages: readonly T[], encodeFrames: FramesEncoder<T> | undefined) => FramedMessages;
 
 /** Prototypes of grpc-js server calls whose serializeMessage passes framed pages through. */
 const hooked = new WeakSet<object>();
 
 /**
  * The page framing for a grpc-js server stream, or undefined when its call chain does not end in a
- * call of the shape this relies on (then pages go message by message).
+ * call of the shape this relies on, or when the server limits the size of a sent message (grpc-js
+ * then checks each message, which it could not do inside a framed chunk): pages then go message by
+ * message.
  */
 export function pageFraming(call: object): PageFraming | undefined {
   const base = framingCallOf(call);
-  if (base === undefined) return undefined;
+  if (base === undefined || base.maxSendMessageSize >= 0) return undefined;
   hookSerializeMessage(base);
   const serialize = (message: unknown): Uint8Array => base.handler.serialize(message);
-  return <T>(messages: readonly T[], encodeFrames: FramesEncoder<T> | undefined): unknown[] => {
-    if (messages.length === 0) return [];
-    // Under a send limit, chunks are cut to fit it message by message (frame()).
-    if (encodeFrames !== undefined && base.maxSendMessageSize < 0) return [new FramedMessages(encodeFrames(messages), messages.length)];
-    return frame(messages, serialize, base.maxSendMessageSize);
-  };
+  return <T>(messages: readonly T[], encodeFrames: FramesEncoder<T> | undefined): FramedMessages =>
+    new FramedMessages(encodeFrames !== undefined ? encodeFrames(messages) : frame(messages, serialize), messages.length);
 }
 
 /**
@@ -104,46 +103,27 @@ function hookSerializeMessage(base: FramingCall): void {
   };
 }
 
-/**
- * Serializes `messages` and frames them into as few chunks as the send limit allows (no limit: one).
- * A message alone over the limit is left as it is: grpc-js then fails the call with RESOURCE_EXHAUSTED,
- * as it would have without pages.
- */
-export function frame(messages: readonly unknown[], serialize: (message: unknown) => Uint8Array, maxSendMessageSize = -1): unknown[] {
-  const limit = maxSendMessageSize < 0 ? Infinity : maxSendMessageSize + FRAME_HEADER_BYTES;
-  const chunks: unknown[] = [];
-  let bodies: Uint8Array[] = [];
+/** Writes a gRPC frame header for a message of `length` bytes at `at` (not compressed). */
+export function writeFrameHeader(out: Buffer, at: number, length: number): void {
+  out[at] = 0;
+  out.writeUInt32BE(length, at + 1);
+}
+
+/** `messages` serialized by `serialize` and framed in one buffer. */
+export function frame(messages: readonly unknown[], serialize: (message: unknown) => Uint8Array): Buffer {
+  // The serializers hand over fresh bytes per message (response-encoding.ts: a reused writer, but
+  // `finish()` returns a copy), so they can be kept until the buffer is allocated.
+  const bodies = messages.map(serialize);
   let bytes = 0;
-  const flush = (): void => {
-    if (bodies.length === 0) return;
-    const out = Buffer.allocUnsafe(bytes);
-    let at = 0;
-    for (const body of bodies) {
-      out[at] = 0; // not compressed
-      out.writeUInt32BE(body.byteLength, at + 1);
-      out.set(body, at + FRAME_HEADER_BYTES);
-      at += FRAME_HEADER_BYTES + body.byteLength;
-    }
-    chunks.push(new FramedMessages(out, bodies.length));
-    bodies = [];
-    bytes = 0;
-  };
-  for (let i = 0; i < messages.length; i++) {
-    const body = serialize(messages[i]);
-    const size = FRAME_HEADER_BYTES + body.byteLength;
-    if (size > limit) {
-      flush();
-      chunks.push(messages[i]);
-      continue;
-    }
-    if (bytes + size > limit) flush();
-    // Kept until the page is framed: the serializers hand over fresh bytes per message
-    // (response-encoding.ts: a reused writer, but `finish()` returns a copy).
-    bodies.push(body);
-    bytes += size;
+  for (const body of bodies) bytes += FRAME_HEADER_BYTES + body.byteLength;
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const body of bodies) {
+    writeFrameHeader(out, at, body.byteLength);
+    out.set(body, at + FRAME_HEADER_BYTES);
+    at += FRAME_HEADER_BYTES + body.byteLength;
   }
-  flush();
-  return chunks;
+  return out;
 }
 
 /** The base call of a grpc-js server stream (call-chain.ts), when it has what framing relies on. */

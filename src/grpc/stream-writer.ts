@@ -7,7 +7,7 @@ import { Metadata, status as GrpcCode, type ServerWritableStream, type StatusObj
 import { once } from "node:events";
 import type { CallLog } from "./call-annotations.js";
 import { baseCallOf } from "./call-chain.js";
-import { FramedMessages, MessagePage, PAGE_CHUNK, pageFraming, type PageFraming } from "./message-page.js";
+import { MessagePage, PAGE_CHUNK, pageFraming, type PageFraming } from "./message-page.js";
 import { sendableStatus, toGrpcStatus, UNSENDABLE_STATUS_DETAILS } from "./status-mapping.js";
 
 /**
@@ -220,15 +220,10 @@ class PageWriter<T> {
         for (const message of messages) if (!call.write(message) && !(await drained(call, signal, aborted))) return false;
         continue;
       }
-      for (const chunk of this.#framing(messages, page.encodeFrames)) {
-        if (chunk instanceof FramedMessages) {
-          this.#chunk = Math.max(1, Math.min(PAGE_CHUNK, Math.floor((chunk.count * CHUNK_BYTES) / chunk.bytes.length)));
-          this.#inFlight = true;
-          if (!call.write(chunk as T, this.#onWritten) && !(await drained(call, signal, aborted))) return false;
-        } else if (!call.write(chunk as T) && !(await drained(call, signal, aborted))) {
-          return false;
-        }
-      }
+      const framed = this.#framing(messages, page.encodeFrames);
+      this.#chunk = Math.max(1, Math.min(PAGE_CHUNK, Math.floor((framed.count * CHUNK_BYTES) / framed.bytes.length)));
+      this.#inFlight = true;
+      if (!call.write(framed as T, this.#onWritten) && !(await drained(call, signal, aborted))) return false;
     }
     return true;
   }

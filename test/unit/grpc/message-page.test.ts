@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/require-await -- test producers are async generators that yield synchronously */
 /**
  * Pages of a server stream (src/grpc/message-page.ts): the framing hook on grpc-js's server call, the
- * framing itself under a send limit, and how writeStream sends a page chunk by chunk, making messages
+ * framing itself (none under a send limit), and how writeStream sends a page chunk by chunk, making messages
  * only as it goes.
  */
 import { credentials, makeGenericClientConstructor, Metadata, Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
@@ -76,9 +76,8 @@ describe("pageFraming", () => {
     const wrapped = serializer();
     pageFraming({ call: new BaseCall() });
     expect(serializer()).toBe(wrapped); // wrapped once
-    const [chunk] = framing!(["a", "bb", "ccc"], undefined);
-    expect(chunk).toBeInstanceOf(FramedMessages);
-    const framed = chunk as FramedMessages;
+    const framed = framing!(["a", "bb", "ccc"], undefined);
+    expect(framed).toBeInstanceOf(FramedMessages);
     expect(framed.count).toBe(3);
     expect(base.serializeMessage(framed)).toBe(framed.bytes);
     expect(unframe(framed.bytes)).toEqual(["a", "bb", "ccc"]);
@@ -89,12 +88,16 @@ describe("pageFraming", () => {
     expect(new BaseCall().serializeMessage(framed)).toBe(framed.bytes);
   });
 
-  it("uses the page's own frame encoder when there is no send limit", () => {
+  it("uses the page's own frame encoder when it has one", () => {
     const framing = pageFraming({ call: new BaseCall() })!;
     const encode = (messages: readonly string[]) => Buffer.from(`custom:${messages.join("|")}`);
-    const chunks = framing(["x", "y"], encode);
-    expect(chunks).toHaveLength(1);
-    expect((chunks[0] as FramedMessages).bytes.toString()).toBe("custom:x|y");
+    const framed = framing(["x", "y"], encode);
+    expect(framed.bytes.toString()).toBe("custom:x|y");
+    expect(framed.count).toBe(2);
+  });
+
+  it("does not frame under a send limit: grpc-js checks each message against it, one by one", () => {
+    expect(pageFraming({ call: new BaseCall(4 * 1024 * 1024) })).toBeUndefined();
   });
 
   it("finds nothing to hook on a call of another shape: pages then go message by message", () => {
@@ -103,22 +106,12 @@ describe("pageFraming", () => {
   });
 });
 
-describe("frame under a send limit", () => {
-  const serialize = (value: unknown) => Buffer.from(String(value));
-  it("cuts the chunk into framed pieces that each fit the limit, in order", () => {
-    const messages = ["aaaa", "bbbb", "cccc", "dddd", "ee"];
-    const chunks = frame(messages, serialize, 12); // 12 + 5 bytes: two 4-byte messages (9 bytes each) do not fit together
-    expect(chunks.every((c) => c instanceof FramedMessages && c.bytes.length <= 17)).toBe(true);
-    expect(chunks.flatMap((c) => unframe((c as FramedMessages).bytes))).toEqual(messages);
-    expect(chunks.reduce((n: number, c) => n + messageCount(c), 0)).toBe(5);
-  });
-
-  it("leaves a message alone over the limit as it is (grpc-js then refuses it, as without pages)", () => {
-    const chunks = frame(["ok", "much-too-long", "ok2"], serialize, 6);
-    expect(chunks[1]).toBe("much-too-long");
-    expect(messageCount(chunks[1])).toBe(1);
-    expect(unframe((chunks[0] as FramedMessages).bytes)).toEqual(["ok"]);
-    expect(unframe((chunks[2] as FramedMessages).bytes)).toEqual(["ok2"]);
+describe("frame", () => {
+  it("serializes every message and frames them, in order, in one buffer", () => {
+    const messages = ["aaaa", "", "é", "dddd"];
+    const bytes = frame(messages, (value) => Buffer.from(String(value)));
+    expect(unframe(bytes)).toEqual(messages);
+    expect(bytes.length).toBe(4 * 5 + 4 + 0 + 2 + 4);
   });
 });
 
