@@ -33,7 +33,7 @@ const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 export function connect(options: ConnectionOptions): Connection {
   const creds =
     options.tlsCa === undefined ? credentials.createInsecure() : credentials.createSsl(readFileSync(options.tlsCa));
-  // UpsertStream requests (vecrec load) through the one-buffer encoder: upsert-encoding.ts.
+  // Upsert and UpsertStream requests (vecrec load) through the one-buffer encoder: upsert-encoding.ts.
   const client = createVectorServiceClient(options.address, creds, {
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
