@@ -39,11 +39,12 @@ class InternTable<V extends FieldValue> {
     private readonly onRemove?: (id: number, value: V) => void,
   ) {}
 
-  acquire(key: string, make: () => V): number {
+  /** The id of the value of `key`, made with `make(from)` when no row holds one yet; counts one more row. */
+  acquire<F>(key: string, from: F, make: (from: F) => V): number {
     let id = this.idOf.get(key);
     if (id === undefined) {
       id = this.free.pop() ?? this.values.length;
-      const value = make();
+      const value = make(from);
       this.values[id] = value;
       this.keys[id] = key;
       this.counts[id] = 0;
@@ -223,15 +224,13 @@ export class Column {
         return;
       case "text": {
         if (this.refs.length === 0) this.refs = new Int32Array(capacity);
-        const text = value.value;
-        this.refs[row] = this.texts.acquire(text, () => ({ type: "text", value: text }));
+        this.refs[row] = this.texts.acquire(value.value, value.value, makeText);
         this.kinds[row] = TEXT;
         return;
       }
       case "tag": {
         if (this.refs.length === 0) this.refs = new Int32Array(capacity);
-        const values = [...value.values];
-        this.refs[row] = this.tags.acquire(JSON.stringify(values), () => ({ type: "tag", values }));
+        this.refs[row] = this.tags.acquire(tagKey(value.values), value.values, makeTags);
         this.kinds[row] = TAG;
         return;
       }
@@ -270,6 +269,18 @@ export class Column {
   }
 }
 
+const makeText = (text: string): TextValue => ({ type: "text", value: text });
+/** The interned list is the column's own copy: the caller's array may change after the write. */
+const makeTags = (values: readonly string[]): TagValue => ({ type: "tag", values: [...values] });
+
+/**
+ * The intern key of a tag list: its one value after "=" (the common case, no JSON made), else its JSON
+ * (which starts with "[", so the two forms never meet).
+ */
+function tagKey(values: readonly string[]): string {
+  return values.length === 1 ? `=${values[0] as string}` : JSON.stringify(values);
+}
+
 function resized<T extends Float64Array | Int32Array>(from: T, to: T, rows: number): T {
   to.set(from.subarray(0, Math.min(rows, to.length)));
   return to;
@@ -297,7 +308,9 @@ export class FieldColumns {
   /** Replaces every field of `row` with `fields`. */
   setRow(row: number, fields: FieldValues): void {
     for (const column of this.columns.values()) if (!Object.hasOwn(fields, column.name)) column.clear(row);
-    for (const [name, value] of Object.entries(fields)) this.columnFor(name).set(row, value);
+    for (const name in fields) {
+      if (Object.hasOwn(fields, name)) this.columnFor(name).set(row, fields[name]);
+    }
   }
 
   /** Sets (or, with undefined, removes) one field of `row`. */

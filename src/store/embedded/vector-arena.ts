@@ -14,7 +14,7 @@
  * (a zero vector, whose normalised components are NaN; components that underflow) is kept as written
  * beside it.
  */
-import { float32DotAt, float32Norm, float32SquaredL2At } from "../../domain/vector.js";
+import { float32DotAt, float32SquaredL2At } from "../../domain/vector.js";
 import { createSimdMemory, type KernelMetric, type SimdKernels, type WasmMemory } from "./simd-kernels.js";
 
 /** The most rows one `scan` call covers. */
@@ -54,15 +54,26 @@ interface AsWritten {
   readonly verbatim: Map<number, Float32Array>;
 }
 
-// Scratch for reading a float32's bits.
-const scratchFloat = new Float32Array(1);
-const scratchBits = new Int32Array(scratchFloat.buffer);
+/** A cosine arena's scratch for one row being written: the row as written and as rebuilt, with their bits. */
+interface RowScratch {
+  readonly written: Float32Array;
+  readonly writtenBits: Int32Array;
+  readonly rebuilt: Float32Array;
+  readonly rebuiltBits: Int32Array;
+}
+
+function rowScratch(dimension: number): RowScratch {
+  const written = new Float32Array(dimension);
+  const rebuilt = new Float32Array(dimension);
+  return { written, writtenBits: new Int32Array(written.buffer), rebuilt, rebuiltBits: new Int32Array(rebuilt.buffer) };
+}
 
 export class VectorArena {
   readonly dimension: number;
   /** The rows (normalised in a cosine arena). */
   private data: Float32Array;
   private readonly asWritten: AsWritten | undefined;
+  private readonly scratch: RowScratch;
   private readonly stepBytes: number;
   private capacity: number;
   private rows = 0;
@@ -79,6 +90,7 @@ export class VectorArena {
     this.dimension = dimension;
     this.capacity = INITIAL_ROWS;
     this.stepBytes = Math.ceil(dimension / 4);
+    this.scratch = rowScratch(options.cosine === true ? dimension : 0);
     this.asWritten =
       options.cosine === true
         ? { norms: new Float32Array(this.capacity), steps: new Uint8Array(this.capacity * this.stepBytes), verbatim: new Map() }
@@ -128,28 +140,47 @@ export class VectorArena {
     const dim = this.dimension;
     const offset = slot * dim;
     const data = this.data;
-    const norm = float32Norm(vector);
-    // normalizeFloat32: each component divided by the norm, rounded to float32 (by the store).
-    for (let j = 0; j < dim; j++) data[offset + j] = (vector[j] as number) / norm;
+    // The row as written, in scratch with an integer view of its bits (no view made per row), and each
+    // normalised component multiplied back, side by side: three plain loops over typed arrays (one row
+    // cost ~2.8 µs with a float-to-bits round trip per component, 1 µs so).
+    const written = this.scratch.written;
+    const rebuilt = this.scratch.rebuilt;
+    written.set(vector);
+    // float32Norm, inline.
+    let sum = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = written[j] as number;
+      sum += x * x;
+    }
+    const norm = Math.fround(Math.sqrt(sum));
+    // normalizeFloat32: each component divided by the norm, rounded to float32.
+    for (let j = 0; j < dim; j++) {
+      const normalised = Math.fround((written[j] as number) / norm);
+      data[offset + j] = normalised;
+      rebuilt[j] = normalised * norm;
+    }
     asWritten.norms[slot] = norm;
+    // Per component, how far (in float32 steps) the written value lies from the rebuilt one: 2 bits each.
+    const writtenBits = this.scratch.writtenBits;
+    const rebuiltBits = this.scratch.rebuiltBits;
     const steps = asWritten.steps;
     const stepsOffset = slot * this.stepBytes;
-    steps.fill(0, stepsOffset, stepsOffset + this.stepBytes);
-    const written = new Int32Array(vector.buffer, vector.byteOffset, dim);
     let exact = true;
-    for (let j = 0; j < dim; j++) {
-      scratchFloat[0] = (data[offset + j] as number) * norm;
-      const step = (written[j] as number) - (scratchBits[0] as number);
-      if (step === 0) continue;
-      if (step !== 1 && step !== -1) {
-        exact = false;
-        break;
+    for (let b = 0; b < this.stepBytes; b++) {
+      let byte = 0;
+      for (let k = 0; k < 4; k++) {
+        const j = b * 4 + k;
+        if (j >= dim) break;
+        const step = (writtenBits[j] as number) - (rebuiltBits[j] as number);
+        if (step === 1) byte |= 1 << (k * 2);
+        else if (step === -1) byte |= 2 << (k * 2);
+        else if (step !== 0) exact = false;
       }
-      const at = stepsOffset + (j >> 2);
-      steps[at] = (steps[at] as number) | ((step === 1 ? 1 : 2) << ((j & 3) * 2));
+      steps[stepsOffset + b] = byte;
     }
-    if (exact) asWritten.verbatim.delete(slot);
-    else asWritten.verbatim.set(slot, vector.slice());
+    if (exact) {
+      if (asWritten.verbatim.size > 0) asWritten.verbatim.delete(slot);
+    } else asWritten.verbatim.set(slot, vector.slice());
   }
 
   /** A copy of the row at `slot` (as written). */

@@ -43,6 +43,15 @@ describe("cosine arena", () => {
       const replacement = Float32Array.from({ length: 9 }, () => next());
       arena.set(5, replacement);
       written[5] = replacement;
+      // A row kept verbatim (a zero vector) overwritten by one rebuilt from its steps, and the other way.
+      const zeroSlot = written.findIndex((row, slot) => slot !== 5 && row.every((x) => x === 0));
+      expect(zeroSlot).toBeGreaterThanOrEqual(0);
+      const rebuilt = Float32Array.from({ length: 9 }, () => next() - 0.5);
+      arena.set(zeroSlot, rebuilt);
+      written[zeroSlot] = rebuilt;
+      const zero = new Float32Array(9);
+      arena.set(6, zero);
+      written[6] = zero;
       for (let slot = 0; slot < arena.size; slot++) {
         const row = written[slot] as Float32Array;
         expect(bits(arena.copy(slot))).toEqual(bits(row));
