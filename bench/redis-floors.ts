@@ -16,7 +16,7 @@ import { createRedisStore } from "../src/store/redis/redis-store.js";
 import os from "node:os";
 import { startChild, startVecrecProcess, type VecrecProcess } from "./child-process.js";
 import { floorData, floorSpec } from "./floor-data.js";
-import { emptyClient } from "./grpc-floor.js";
+import { bareSearchClient, emptyClient } from "./grpc-floor.js";
 import { connectDirect } from "./redis-direct.js";
 import { measureSearchFloor, type SearchFloorOptions, type SearchFloorRow } from "./search-floor.js";
 import type { ServerChildCpu, ServerChildReady } from "./server-child.js";
@@ -80,16 +80,18 @@ export async function benchRedisFloors(
   const keys = createRedisKeys(keyPrefix);
   const store = await createRedisStore({ url, keyPrefix });
   const direct = await connectDirect(url, cluster);
-  const child = startChild("./server-child.ts", [url, keyPrefix]);
+  const child = startChild("./server-child.ts", [url, keyPrefix, cluster ? "cluster" : "standalone"]);
   const created: string[] = [];
   let client: VectorServiceClient | undefined;
   let empty: ReturnType<typeof emptyClient> | undefined;
+  let bareSearch: ReturnType<typeof bareSearchClient> | undefined;
   let workersServer: VecrecProcess | undefined;
   try {
     const ready = (await child.ready) as ServerChildReady;
     // The client `vecrec load` uses (UpsertStream requests encoded in one buffer; other calls as generated).
     client = createVectorServiceClient(`127.0.0.1:${ready.vecrecPort}`, credentials.createInsecure());
     empty = emptyClient(ready.emptyPort);
+    bareSearch = bareSearchClient(ready.bareSearchPort);
     const data = floorData(o.items, o.dim);
     const create = async (spec: IndexSpec): Promise<IndexSpec> => {
       await store.createIndex(spec);
@@ -183,6 +185,7 @@ export async function benchRedisFloors(
       const target = {
         client,
         empty: empty.call,
+        bareSearch: bareSearch.call,
         direct,
         keys,
         serverCpu: async () => {
@@ -219,6 +222,7 @@ export async function benchRedisFloors(
   } finally {
     client?.close();
     empty?.close();
+    bareSearch?.close();
     await workersServer?.stop();
     await child.stop();
     for (const name of created) await store.dropIndex(name, { deleteItems: true });

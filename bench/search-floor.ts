@@ -5,8 +5,11 @@
  *   from vecrec's own `buildSearchArgs` (src/store/redis/commands/ft-search.ts) for the query the Search
  *   use case makes of that request, with k+1 rows as vecrec asks for (to see a tie at the k-th), so it
  *   is byte for byte the query vecrec sends; the reply is read by node-redis but not turned into hits;
- * - an empty unary call of a trivial grpc-js service next to the vecrec server (bench/grpc-floor.ts).
- * At concurrency 1 (the three interleaved call by call: median and p95 latency) and at `concurrency`
+ * - an empty unary call of a trivial grpc-js service next to the vecrec server (bench/grpc-floor.ts);
+ * - at concurrency 1 only, the same FT.SEARCH served by a bare grpc-js server next to the vecrec server
+ *   (bench/grpc-floor.ts, startBareSearchServer: the command as the request, k messages made in advance
+ *   as the answer): what a Search costs with nothing of vecrec in it.
+ * At concurrency 1 (the four interleaved call by call: median and p95 latency) and at `concurrency`
  * callers sharing a fixed number of calls (throughput, each kind alone). The server's CPU per Search is
  * the server process's cpuUsage delta over the concurrent Search run divided by its calls.
  */
@@ -22,14 +25,15 @@ import type { SearchQuery } from "../src/store/vector-store.js";
 import { PROTO_FILTER, type FloorData } from "./floor-data.js";
 import type { DirectRedis } from "./redis-direct.js";
 import { interleavedLatency, throughput } from "./stats.js";
+import { encodeCommand } from "./grpc-floor.js";
 
 export const SEARCH_K = 10;
 
 export interface SearchFloorRow {
   readonly index: string;
   readonly filtered: boolean;
-  /** ms, ascending: vecrec Search, direct FT.SEARCH, empty unary. */
-  readonly latency: { vecrec: number[]; direct: number[]; empty: number[] };
+  /** ms, ascending: vecrec Search, direct FT.SEARCH, empty unary, the bare grpc-js Search server. */
+  readonly latency: { vecrec: number[]; direct: number[]; empty: number[]; bare: number[] };
   /** calls/s at `concurrency` callers; `vecrecWorkers`: the server with its default workers. */
   readonly throughput: { vecrec: number; direct: number; empty: number; vecrecWorkers?: number };
   /** Server process CPU µs per Search (c=N run), and per empty call. */
@@ -42,6 +46,8 @@ export interface SearchFloorRow {
 export interface SearchFloorTarget {
   readonly client: VectorServiceClient;
   readonly empty: () => Promise<void>;
+  /** One call of the bare Search service with this encoded command (encodeCommand); resolves with its messages. */
+  readonly bareSearch: (command: Buffer) => Promise<number>;
   readonly direct: DirectRedis;
   readonly keys: RedisKeys;
   /** Server process CPU time so far, µs. */
@@ -103,8 +109,10 @@ export async function measureSearchFloor(
     return args.command;
   });
 
+  const encoded = commands.map((command) => encodeCommand(command));
   let vi = 0;
   let di = 0;
+  let bi = 0;
   let hits = 0;
   let searches = 0;
   const vecrec = async (): Promise<void> => {
@@ -114,7 +122,11 @@ export async function measureSearchFloor(
   const direct = async (): Promise<void> => {
     await target.direct.send(commands[di++ % commands.length] as (string | Buffer)[]);
   };
-  const [vecrecMs = [], directMs = [], emptyMs = []] = await interleavedLatency([vecrec, direct, target.empty], o.latencyCalls);
+  const bare = async (): Promise<void> => {
+    const messages = await target.bareSearch(encoded[bi++ % encoded.length] as Buffer);
+    if (messages !== SEARCH_K) throw new Error(`the bare Search service answered ${messages} messages`);
+  };
+  const [vecrecMs = [], directMs = [], emptyMs = [], bareMs = []] = await interleavedLatency([vecrec, direct, target.empty, bare], o.latencyCalls);
   const hitsPerSearch = hits / searches;
 
   const cpu0 = await target.serverCpu();
@@ -142,7 +154,7 @@ export async function measureSearchFloor(
   return {
     index: spec.fields.find((f) => f.type === "vector")?.algorithm ?? "?",
     filtered,
-    latency: { vecrec: vecrecMs, direct: directMs, empty: emptyMs },
+    latency: { vecrec: vecrecMs, direct: directMs, empty: emptyMs, bare: bareMs },
     throughput: { vecrec: vecrecPerSecond, direct: directPerSecond, empty: emptyPerSecond, ...(vecrecWorkers !== undefined && { vecrecWorkers }) },
     cpuPerSearchMicros: (cpu1 - cpu0) / callsPerRun,
     cpuPerEmptyMicros: (cpu3 - cpu2) / callsPerRun,
