@@ -4,7 +4,7 @@
  * (bench/server-child.ts), so both pay the same process and transport costs.
  */
 import { Client, Server, ServerCredentials, credentials, type ServerWritableStream, type ServiceDefinition } from "@grpc/grpc-js";
-import { FramedMessages, pageFraming } from "../src/grpc/message-page.js";
+import { frame, FramedMessages, pageFraming } from "../src/grpc/message-page.js";
 
 const PATH = "/bench.Empty/Call";
 const bytes = (b: Buffer): Buffer => b;
@@ -97,7 +97,7 @@ export async function startBareSearchServer(
   messageBytes: number,
 ): Promise<{ port: number; close: () => void }> {
   const list = Array.from({ length: messages }, () => Buffer.alloc(messageBytes, 1));
-  const framed = frame(list);
+  const framed = frame(list, (message) => message as Buffer);
   const server = new Server();
   server.addService(BARE_SEARCH_SERVICE, {
     call: (call: ServerWritableStream<Buffer, Buffer | FramedMessages>) => {
@@ -116,11 +116,6 @@ export async function startBareSearchServer(
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return { port, close: () => server.forceShutdown() };
-}
-
-/** gRPC frames (a flag byte, a uint32 BE length, the bytes) of `parts`, one after the other. */
-function frame(parts: readonly Buffer[]): Buffer {
-  return Buffer.concat(parts.flatMap((part) => [Buffer.from([0, part.length >>> 24, (part.length >>> 16) & 255, (part.length >>> 8) & 255, part.length & 255]), part]));
 }
 
 /** A client of the bare Search service: `call(command)` resolves with the number of messages read. */
