@@ -141,12 +141,12 @@ export class VectorArena {
     const offset = slot * dim;
     const data = this.data;
     // The row as written, in scratch with an integer view of its bits (no view made per row), and each
-    // normalised component multiplied back, side by side: three plain loops over typed arrays (one row
-    // cost ~2.8 µs with a float-to-bits round trip per component, 1 µs so).
+    // normalised component multiplied back, side by side: three plain loops over typed arrays (a 128-dim
+    // row cost ~2.8 µs with a float-to-bits round trip per component, 1.4-1.9 µs so).
     const written = this.scratch.written;
     const rebuilt = this.scratch.rebuilt;
     written.set(vector);
-    // float32Norm, inline.
+    // float32Norm's loop, inline: calling it here measured as slow as the old code.
     let sum = 0;
     for (let j = 0; j < dim; j++) {
       const x = written[j] as number;
