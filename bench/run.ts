@@ -374,7 +374,7 @@ async function main(): Promise<void> {
     out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases; then ${o.grpcQueries} of each over gRPC on loopback (server and client in this process)`);
   }
   if (o.floorItems > 0) {
-    out(`- Floor rows: ${o.floorItems} items x ${o.dim} dims per index (FLAT${o.floorHnsw > 0 ? ", HNSW M=16 EF_CONSTRUCTION=200 EF_RUNTIME=10" : ""}; COSINE), Search k=${SEARCH_K} with a query vector, filter = one of 8 labels; c=1: ${o.floorCalls} rounds of (vecrec Search, direct FT.SEARCH, empty unary) interleaved; c=${o.concurrency}: ${o.floorThroughputCalls} calls of each kind alone; vecrec server in a child process`);
+    out(`- Floor rows: ${o.floorItems} items x ${o.dim} dims per index (FLAT${o.floorHnsw > 0 ? ", HNSW M=16 EF_CONSTRUCTION=200 EF_RUNTIME=10" : ""}; COSINE), Search k=${SEARCH_K} with a query vector, filter = one of 8 labels; c=1: ${o.floorCalls} rounds of (vecrec Search, direct FT.SEARCH, empty unary, bare Search server) interleaved; c=${o.concurrency}: ${o.floorThroughputCalls} calls of each kind alone; vecrec server (and the bare one) in a child process`);
   }
   out();
 
@@ -594,16 +594,16 @@ function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (lin
     );
     out();
     out(
-      `| backend | index | filter | vecrec Search/s | vecrec Search/s, default workers | direct FT.SEARCH/s | empty unary/s | vecrec / min(FT.SEARCH, empty) | default workers / min(FT.SEARCH, empty) | server CPU µs per Search | server CPU µs per empty call | hits per Search |`,
+      `| backend | index | filter | vecrec Search/s | vecrec Search/s, default workers | direct FT.SEARCH/s | empty unary/s | vecrec / min(FT.SEARCH, empty) | default workers / min(FT.SEARCH, empty) | bare Search server/s | bare / min(FT.SEARCH, empty) | server CPU µs per Search | per bare Search | per empty call | hits per Search |`,
     );
-    out("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    out("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of rows) {
       const t = r.throughput;
       const floor = Math.min(t.direct, t.empty);
       const withWorkers = t.vecrecWorkers === undefined ? "skipped" : String(Math.round(t.vecrecWorkers));
       const workersRatio = t.vecrecWorkers === undefined ? "" : `${fixed(t.vecrecWorkers / floor)}x`;
       out(
-        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${Math.round(t.vecrec)} | ${withWorkers} | ${Math.round(t.direct)} | ${Math.round(t.empty)} | ${fixed(t.vecrec / floor)}x | ${workersRatio} | ${Math.round(r.cpuPerSearchMicros)} | ${Math.round(r.cpuPerEmptyMicros)} | ${fixed(r.hitsPerSearch, 1)} |`,
+        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${Math.round(t.vecrec)} | ${withWorkers} | ${Math.round(t.direct)} | ${Math.round(t.empty)} | ${fixed(t.vecrec / floor)}x | ${workersRatio} | ${Math.round(t.bare)} | ${fixed(t.bare / floor)}x | ${Math.round(r.cpuPerSearchMicros)} | ${Math.round(r.cpuPerBareMicros)} | ${Math.round(r.cpuPerEmptyMicros)} | ${fixed(r.hitsPerSearch, 1)} |`,
       );
     }
     out();

@@ -6,9 +6,9 @@
  *   use case makes of that request, with k+1 rows as vecrec asks for (to see a tie at the k-th), so it
  *   is byte for byte the query vecrec sends; the reply is read by node-redis but not turned into hits;
  * - an empty unary call of a trivial grpc-js service next to the vecrec server (bench/grpc-floor.ts);
- * - at concurrency 1 only, the same FT.SEARCH served by a bare grpc-js server next to the vecrec server
- *   (bench/grpc-floor.ts, startBareSearchServer: the command as the request, k messages made in advance
- *   as the answer): what a Search costs with nothing of vecrec in it.
+ * - the same FT.SEARCH served by a bare grpc-js server next to the vecrec server (bench/grpc-floor.ts,
+ *   startBareSearchServer: the command as the request, k messages made in advance as the answer): what a
+ *   Search costs with nothing of vecrec in it.
  * At concurrency 1 (the four interleaved call by call: median and p95 latency) and at `concurrency`
  * callers sharing a fixed number of calls (throughput, each kind alone). The server's CPU per Search is
  * the server process's cpuUsage delta over the concurrent Search run divided by its calls.
@@ -35,10 +35,11 @@ export interface SearchFloorRow {
   /** ms, ascending: vecrec Search, direct FT.SEARCH, empty unary, the bare grpc-js Search server. */
   readonly latency: { vecrec: number[]; direct: number[]; empty: number[]; bare: number[] };
   /** calls/s at `concurrency` callers; `vecrecWorkers`: the server with its default workers. */
-  readonly throughput: { vecrec: number; direct: number; empty: number; vecrecWorkers?: number };
-  /** Server process CPU µs per Search (c=N run), and per empty call. */
+  readonly throughput: { vecrec: number; direct: number; empty: number; bare: number; vecrecWorkers?: number };
+  /** Server process CPU µs per Search (c=N run), per empty call and per call of the bare Search server. */
   readonly cpuPerSearchMicros: number;
   readonly cpuPerEmptyMicros: number;
+  readonly cpuPerBareMicros: number;
   /** Hits per vecrec Search (a sanity check: k unless the filter leaves fewer). */
   readonly hitsPerSearch: number;
 }
@@ -136,6 +137,8 @@ export async function measureSearchFloor(
   const cpu2 = await target.serverCpu();
   const emptyPerSecond = await throughput(target.empty, o.concurrency, o.throughputCalls);
   const cpu3 = await target.serverCpu();
+  const barePerSecond = await throughput(bare, o.concurrency, o.throughputCalls);
+  const cpu4 = await target.serverCpu();
   let vecrecWorkers: number | undefined;
   if (target.workers !== undefined) {
     const { clients } = target.workers;
@@ -155,9 +158,16 @@ export async function measureSearchFloor(
     index: spec.fields.find((f) => f.type === "vector")?.algorithm ?? "?",
     filtered,
     latency: { vecrec: vecrecMs, direct: directMs, empty: emptyMs, bare: bareMs },
-    throughput: { vecrec: vecrecPerSecond, direct: directPerSecond, empty: emptyPerSecond, ...(vecrecWorkers !== undefined && { vecrecWorkers }) },
+    throughput: {
+      vecrec: vecrecPerSecond,
+      direct: directPerSecond,
+      empty: emptyPerSecond,
+      bare: barePerSecond,
+      ...(vecrecWorkers !== undefined && { vecrecWorkers }),
+    },
     cpuPerSearchMicros: (cpu1 - cpu0) / callsPerRun,
     cpuPerEmptyMicros: (cpu3 - cpu2) / callsPerRun,
+    cpuPerBareMicros: (cpu4 - cpu3) / callsPerRun,
     hitsPerSearch,
   };
 }
