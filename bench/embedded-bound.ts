@@ -3,7 +3,9 @@
  * that the RSS deltas are not the bench's garbage):
  * - bytes of RSS per stored vector: RSS after a GC once `items` items (FLAT, COSINE, `dim` float32, a
  *   tag and a number each) are upserted, minus RSS after a GC before, divided by `items`;
- * - exact KNN per query: Search k=10 without filter (the scan of every row, through the store), median;
+ * - exact KNN per query: Search k=10 without filter (the scan of every row, through the store), median,
+ *   on the main thread alone (`scanThreads: 0`) and shared with the store's default scan threads
+ *   (scan-threads.ts; a second store with the same items, the two queried alternately);
  * - the read bound: the best of a few passes that only read and add the same number of bytes
  *   (items x dim float32), in plain JS (a Float32Array, four accumulators) and in WebAssembly SIMD
  *   (f32x4 loads, four accumulators), measured in the same run. Scan / bound says how far the scan is
@@ -14,7 +16,7 @@
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { MATCH_ALL } from "../src/domain/filter/filter.js";
-import { createEmbeddedStore } from "../src/store/embedded/embedded-store.js";
+import { createEmbeddedStore, DEFAULT_SCAN_THREADS } from "../src/store/embedded/embedded-store.js";
 import { simdAvailable } from "../src/store/embedded/simd-kernels.js";
 import { startChild } from "./child-process.js";
 import { floorData, floorSpec } from "./floor-data.js";
@@ -28,6 +30,10 @@ export interface EmbeddedBoundFigures {
   /** ms per exact KNN query: median, p95 */
   readonly scanMedianMs: number;
   readonly scanP95Ms: number;
+  /** The same with the scan shared with the default scan threads (`sharedThreads` of them; 0: none here). */
+  readonly sharedScanMedianMs: number;
+  readonly sharedScanP95Ms: number;
+  readonly sharedThreads: number;
   /** ms per read pass over items x dim float32: best JS, best WebAssembly SIMD (NaN without SIMD) */
   readonly jsReadMs: number;
   readonly wasmReadMs: number;
@@ -137,29 +143,41 @@ async function childMain(): Promise<void> {
     return process.memoryUsage().rss;
   };
   const data = floorData(items, dim);
-  const store = createEmbeddedStore();
+  const store = createEmbeddedStore({ scanThreads: 0 });
   const spec = floorSpec("bound", dim, "FLAT");
   await store.createIndex(spec);
   const rss0 = settle();
   for (const batch of data.batches(1000)) await store.upsert(spec.name, batch);
   const rss1 = settle();
+  const shared = createEmbeddedStore({ scanThreads: DEFAULT_SCAN_THREADS });
+  await shared.createIndex(spec);
+  for (const batch of data.batches(1000)) await shared.upsert(spec.name, batch);
 
-  const search = (i: number) =>
-    store.search(spec.name, {
+  const search = (on: typeof store, i: number) =>
+    on.search(spec.name, {
       vector: data.queries[i % data.queries.length],
       k: 10,
       offset: 0,
       filter: MATCH_ALL,
       includeVectors: false,
     });
-  for (let i = 0; i < Math.min(10, queries); i++) await search(i);
+  for (let i = 0; i < Math.min(10, queries); i++) {
+    await search(store, i);
+    await search(shared, i);
+  }
   const scanMs: number[] = [];
+  const sharedMs: number[] = [];
   for (let i = 0; i < queries; i++) {
-    const t0 = performance.now();
-    await search(i);
+    let t0 = performance.now();
+    await search(store, i);
     scanMs.push(performance.now() - t0);
+    t0 = performance.now();
+    await search(shared, i);
+    sharedMs.push(performance.now() - t0);
   }
   scanMs.sort((a, b) => a - b);
+  sharedMs.sort((a, b) => a - b);
+  await shared.close();
   const jsReadMs = jsReadPass(items * dim);
   const wasmReadMs = wasmReadPass(items * dim);
   const figures: EmbeddedBoundFigures = {
@@ -169,6 +187,9 @@ async function childMain(): Promise<void> {
     rssBytesPerVector: (rss1 - rss0) / items,
     scanMedianMs: median(scanMs),
     scanP95Ms: quantile(scanMs, 0.95),
+    sharedScanMedianMs: median(sharedMs),
+    sharedScanP95Ms: quantile(sharedMs, 0.95),
+    sharedThreads: DEFAULT_SCAN_THREADS,
     jsReadMs,
     wasmReadMs,
     engineSimd: simdAvailable(),

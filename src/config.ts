@@ -18,6 +18,9 @@ export const DEFAULT_LISTEN = "127.0.0.1:50051";
 export const DEFAULT_DATA_DIR = "vecrec-data";
 /** Default of --slow-call-ms. */
 export const DEFAULT_SLOW_CALL_MS = 1000;
+/** The most threads `--scan-threads` accepts (a search uses at most 4: THREAD_REGIONS). */
+export const MAX_SCAN_THREADS = 16;
+
 /** The most worker processes `--workers` accepts. */
 export const MAX_WORKERS = 256;
 
@@ -77,6 +80,12 @@ export interface Config {
   readonly metricsListen: string | undefined;
   /** Calls lasting this long or longer log their access line at warn; 0 = never. */
   readonly slowCallMs: number;
+  /**
+   * Threads besides the main one that the embedded engine shares its large exact scans with
+   * (`--scan-threads`); undefined = its default (one per core beyond the first, at most 4), 0 = the
+   * main thread only. Only on the embedded engine.
+   */
+  readonly scanThreads: number | undefined;
   /** host:port of a plaintext listener serving gRPC health only (probes without TLS or tokens); undefined: none. */
   readonly healthListen?: string | undefined;
 }
@@ -159,6 +168,12 @@ const configSchema = z.object({
     .regex(LISTEN_PATTERN, { error: "must be host:port, e.g. 127.0.0.1:9464 or 0.0.0.0:9464" })
     .refine((value) => Number(LISTEN_PATTERN.exec(value)?.[2]) <= 65535, { error: "port must be 0..65535" })
     .optional(),
+  scanThreads: z
+    .string()
+    .regex(/^\d{1,2}$/, { error: `must be a whole number from 0 to ${MAX_SCAN_THREADS}` })
+    .transform(Number)
+    .refine((value) => value <= MAX_SCAN_THREADS, { error: `must be a whole number from 0 to ${MAX_SCAN_THREADS}` })
+    .optional(),
   slowCallMs: z
     .string()
     .regex(/^\d{1,9}$/, { error: "must be a whole number of milliseconds (0 = never)" })
@@ -179,6 +194,7 @@ const SETTING_NAMES: Record<string, string> = {
   maxConcurrentCalls: "--max-concurrent-calls / VECREC_MAX_CONCURRENT_CALLS",
   metricsListen: "--metrics-listen / VECREC_METRICS_LISTEN",
   slowCallMs: "--slow-call-ms / VECREC_SLOW_CALL_MS",
+  scanThreads: "--scan-threads / VECREC_SCAN_THREADS",
 };
 
 /** File settings: flag, variable, what the file is. Each must name a readable file. */
@@ -266,6 +282,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     .option("--redis-tls-key <file>", "PEM private key of --redis-tls-cert (env VECREC_REDIS_TLS_KEY)")
     .option("--redis-password-file <file>", "file holding the Redis password (env VECREC_REDIS_PASSWORD_FILE; or the password itself in env VECREC_REDIS_PASSWORD)")
     .option("--metrics-listen <host:port>", "serve Prometheus metrics over HTTP at http://<host:port>/metrics (env VECREC_METRICS_LISTEN); unset = no metrics")
+    .option(
+      "--scan-threads <n>",
+      `threads besides the main one that the embedded engine's large exact scans are shared with (env VECREC_SCAN_THREADS, default one per core beyond the first, at most ${MAX_SCAN_THREADS}); 0 = main thread only; not used with --redis-url`,
+    )
     .option("--slow-call-ms <ms>", `calls lasting this long or longer log their access line at warn (env VECREC_SLOW_CALL_MS, default ${DEFAULT_SLOW_CALL_MS}); 0 = never`)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined });
@@ -292,6 +312,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       maxConcurrentCalls?: string;
       metricsListen?: string;
       slowCallMs?: string;
+      scanThreads?: string;
       healthListen?: string;
     } & Partial<Record<FileSetting, string>>
   >();
@@ -307,6 +328,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     maxConcurrentCalls: (flags.maxConcurrentCalls ?? emptyToUndefined(env.VECREC_MAX_CONCURRENT_CALLS))?.trim(),
     metricsListen: emptyToUndefined(flags.metricsListen ?? env.VECREC_METRICS_LISTEN),
     slowCallMs: (flags.slowCallMs ?? emptyToUndefined(env.VECREC_SLOW_CALL_MS) ?? String(DEFAULT_SLOW_CALL_MS)).trim(),
+    scanThreads: (flags.scanThreads ?? emptyToUndefined(env.VECREC_SCAN_THREADS))?.trim(),
   };
   const problems: string[] = [];
   const files = readFileSettings(flags, env, problems);
@@ -321,7 +343,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     });
     throw new ConfigError(`invalid configuration:\n  ${[...lines, ...problems].join("\n  ")}`);
   }
-  const { listen, redisUrl, logLevel, workers, redisDurability, redisKeyPrefix, reflection, maxConcurrentCalls, metricsListen, slowCallMs, healthListen } =
+  const { listen, redisUrl, logLevel, workers, redisDurability, redisKeyPrefix, reflection, maxConcurrentCalls, metricsListen, slowCallMs, healthListen, scanThreads } =
     parsed.data;
   const dataDir = resolveDataDir(redisUrl, flags.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR), flags.inMemory, env.VECREC_IN_MEMORY);
   const security = securitySettings(files, redisUrl, env);
@@ -334,6 +356,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (redisUrl === undefined && redisKeyPrefix !== undefined) {
     throw new ConfigError(
       `invalid configuration:\n  ${SETTING_NAMES.redisKeyPrefix}: only used on Redis; set --redis-url, or leave it unset (got ${JSON.stringify(raw.redisKeyPrefix)})`,
+    );
+  }
+  if (redisUrl !== undefined && scanThreads !== undefined) {
+    throw new ConfigError(
+      `invalid configuration:\n  ${SETTING_NAMES.scanThreads}: only used by the embedded engine; leave it unset with --redis-url (got ${JSON.stringify(raw.scanThreads)})`,
     );
   }
   if (redisUrl === undefined && workers > 1) {
@@ -356,6 +383,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     ...security,
     metricsListen,
     slowCallMs,
+    scanThreads,
   };
 }
 

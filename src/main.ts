@@ -222,6 +222,7 @@ async function serve(
       redisUrl: config.redisUrl,
       redisDurability: config.redisDurability,
       dataDir: config.dataDir,
+      scanThreads: config.scanThreads,
       redisTls: config.redisTls,
       redisPassword: config.redisPassword,
       redisKeyPrefix: config.redisKeyPrefix,

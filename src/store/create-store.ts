@@ -24,6 +24,8 @@ export async function createStore(config: {
   redisDurability?: Durability;
   /** The embedded engine's data directory; undefined = in memory only. Not used with Redis. */
   dataDir?: string | undefined;
+  /** Threads the embedded engine shares large scans with; undefined = its default. Not used with Redis. */
+  scanThreads?: number | undefined;
   /** PEM files for `rediss://`: the CA to trust, a client certificate and its key (read here, once). */
   redisTls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string } | undefined;
   /** The Redis password given apart from the URL (--redis-password-file, VECREC_REDIS_PASSWORD). */
@@ -38,14 +40,14 @@ export async function createStore(config: {
   if (redisUrl === undefined) {
     if (config.dataDir === undefined) {
       logger.info({ backend: "embedded" }, "storage: embedded engine; data lives in memory only and is lost on exit (--in-memory)");
-      return createEmbeddedStore();
+      return createEmbeddedStore({ scanThreads: config.scanThreads });
     }
     const started = performance.now();
     const { openLmdbPersistence } = await import("./embedded/lmdb-persistence.js");
     const persistence = openLmdbPersistence(config.dataDir);
     let store: VectorStore;
     try {
-      store = createEmbeddedStore({ persistence });
+      store = createEmbeddedStore({ persistence, scanThreads: config.scanThreads });
     } catch (error: unknown) {
       await persistence.close();
       throw error;

@@ -13,6 +13,9 @@
  *   item-writes.ts     items and interactions written
  *   reads.ts           reads, export/scan walks, searches
  */
+import { availableParallelism } from "node:os";
+import { ScanThreads } from "./scan-threads.js";
+import { THREAD_REGIONS } from "./vector-arena.js";
 import type { VectorStore } from "../vector-store.js";
 import { embeddedAliases } from "./aliases.js";
 import { embeddedIndexAdmin } from "./index-admin.js";
@@ -24,10 +27,18 @@ import { EmbeddedState } from "./write-path.js";
 export interface EmbeddedStoreOptions {
   /** Where the data is kept; default: memory only (memoryPersistence). The store closes it. */
   readonly persistence?: Persistence;
+  /**
+   * Threads, besides the main one, that a large exact scan is shared with (scan-threads.ts); default
+   * DEFAULT_SCAN_THREADS (one per further core); 0 scans on the main thread only.
+   */
+  readonly scanThreads?: number;
 }
 
+/** One scan thread per core beyond the first, at most THREAD_REGIONS (what one search can use). */
+export const DEFAULT_SCAN_THREADS = Math.min(THREAD_REGIONS, Math.max(0, availableParallelism() - 1));
+
 export function createEmbeddedStore(options: EmbeddedStoreOptions = {}): VectorStore {
-  const state = new EmbeddedState(options.persistence ?? memoryPersistence());
+  const state = new EmbeddedState(options.persistence ?? memoryPersistence(), new ScanThreads(options.scanThreads ?? DEFAULT_SCAN_THREADS));
   return {
     backend: "embedded",
     ...embeddedIndexAdmin(state),

@@ -224,11 +224,16 @@ function body(metric: KernelMetric, dim: number): number[] {
 
 const METRICS: readonly KernelMetric[] = ["l2", "dot"];
 
-function assemble(dim: number): Uint8Array {
+/** The most pages a shared memory may grow to (its maximum must be given): 4 GiB, wasm32's limit. */
+export const SHARED_MAX_PAGES = 65536;
+
+/** A module importing a memory of at least one page, or (shared) a shared memory of up to SHARED_MAX_PAGES. */
+function assemble(dim: number, shared: boolean): Uint8Array {
   const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const params = vec([[I32], [I32], [I32], [I32], [I32], [F32]]);
   const types = section(1, vec([[0x60, ...params, ...vec([[I32]])]]));
-  const imports = section(2, vec([[...name("env"), ...name("mem"), 0x02, 0x00, 0x01]]));
+  const limits = shared ? [0x03, 0x01, ...uleb(SHARED_MAX_PAGES)] : [0x00, 0x01];
+  const imports = section(2, vec([[...name("env"), ...name("mem"), 0x02, ...limits]]));
   const functions = section(3, vec(METRICS.map(() => [0])));
   const exports = section(7, vec(METRICS.map((m, i) => [...name(m), 0x00, i])));
   const code = section(10, [...uleb(METRICS.length), ...METRICS.flatMap((m) => body(m, dim))]);
@@ -251,21 +256,25 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: object };
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
 }
 
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** Compiled modules by dimension; null when this runtime has no WebAssembly SIMD. */
-const compiled = new Map<number, object | null>();
+/** Compiled modules by dimension and sharing; null when this runtime cannot run them. */
+const compiled = new Map<string, object | null>();
 
-/** The module for `dim`, or null when this runtime has no WebAssembly SIMD (callers fall back to JS). */
-function simdModule(dim: number): object | null {
-  let module = compiled.get(dim);
+/**
+ * The module for `dim` (importing a shared memory when `shared`), or null when this runtime has no
+ * WebAssembly SIMD, or no shared memories (callers fall back).
+ */
+function simdModule(dim: number, shared: boolean): object | null {
+  const key = `${dim}:${shared}`;
+  let module = compiled.get(key);
   if (module === undefined) {
-    const bytes = assemble(dim);
+    const bytes = assemble(dim, shared);
     module = wasmApi !== undefined && wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
-    compiled.set(dim, module);
+    compiled.set(key, module);
   }
   return module;
 }
@@ -274,15 +283,35 @@ function simdModule(dim: number): object | null {
  * A WebAssembly memory of `initialPages` (64 KiB each) with the SIMD kernels for rows of `dim`
  * components bound to it, or undefined when WebAssembly SIMD is unavailable.
  */
-export function createSimdMemory(dim: number, initialPages: number): { memory: WasmMemory; kernels: SimdKernels } | undefined {
-  const module = simdModule(dim);
-  if (module === null || wasmApi === undefined) return undefined;
+export function createSimdMemory(dim: number, initialPages: number): SimdMemory | undefined {
+  if (wasmApi === undefined) return undefined;
+  // Shared when the runtime allows it, so that other threads can scan the same rows (scan-threads.ts).
+  const sharedModule = simdModule(dim, true);
+  if (sharedModule !== null) {
+    try {
+      const memory = new wasmApi.Memory({ initial: initialPages, maximum: SHARED_MAX_PAGES, shared: true });
+      const instance = new wasmApi.Instance(sharedModule, { env: { mem: memory } });
+      return { memory, kernels: instance.exports as SimdKernels, shared: { module: sharedModule } };
+    } catch {
+      // No shared memory of that size here (address space limits): a memory of this thread only.
+    }
+  }
+  const module = simdModule(dim, false);
+  if (module === null) return undefined;
   const memory = new wasmApi.Memory({ initial: initialPages });
   const instance = new wasmApi.Instance(module, { env: { mem: memory } });
-  return { memory, kernels: instance.exports as SimdKernels };
+  return { memory, kernels: instance.exports as SimdKernels, shared: undefined };
+}
+
+/** A WebAssembly memory with the kernels bound to it. */
+export interface SimdMemory {
+  readonly memory: WasmMemory;
+  readonly kernels: SimdKernels;
+  /** For a shared memory: the compiled module, which other threads instantiate over the same memory. */
+  readonly shared: { readonly module: object } | undefined;
 }
 
 /** Whether the SIMD kernels can run here. */
 export function simdAvailable(): boolean {
-  return simdModule(4) !== null;
+  return simdModule(4, false) !== null;
 }

@@ -16,9 +16,19 @@
  */
 import { float32DotAt, float32SquaredL2At } from "../../domain/vector.js";
 import { createSimdMemory, type KernelMetric, type SimdKernels, type WasmMemory } from "./simd-kernels.js";
+import type { ScanThreads } from "./scan-threads.js";
 
 /** The most rows one `scan` call covers. */
 export const SCAN_CHUNK_ROWS = 8192;
+
+/** The most rows one `scanBelowInThread` job covers. */
+export const THREAD_SCAN_ROWS = 32768;
+
+/**
+ * Jobs of one arena that can run on other threads at once (each needs its own query, distances and
+ * picks in the shared memory: ~257 KiB of address space each, only touched when used).
+ */
+export const THREAD_REGIONS = 4;
 
 const PAGE_BYTES = 65536;
 const INITIAL_ROWS = 64;
@@ -42,6 +52,20 @@ interface WasmLayout {
   outOffset: number;
   pickedOffset: number;
   rowsOffset: number;
+  /** When the memory is shared: the module for other threads, and the regions their jobs use. */
+  threads: { readonly module: object; readonly regions: readonly ThreadRegion[]; readonly free: number[] } | undefined;
+}
+
+/** Where one thread job keeps its query, distances and picks (byte offsets). */
+interface ThreadRegion {
+  readonly query: number;
+  readonly out: number;
+  readonly picked: number;
+}
+
+/** What a thread job found (as ScanPicks); `release()` gives its region back once they are read. */
+export interface ThreadPicks extends ScanPicks {
+  release(): void;
 }
 
 /** What a cosine arena keeps to give back the rows as written. */
@@ -98,10 +122,20 @@ export class VectorArena {
     if (options.searchable && options.simd !== false) {
       const outOffset = align16(dimension * 4);
       const pickedOffset = outOffset + SCAN_CHUNK_ROWS * 4;
-      const rowsOffset = pickedOffset + SCAN_CHUNK_ROWS * 4;
+      const regionsOffset = pickedOffset + SCAN_CHUNK_ROWS * 4;
+      const regionBytes = align16(dimension * 4) + THREAD_SCAN_ROWS * 8;
+      const regions: ThreadRegion[] = [];
+      for (let i = 0; i < THREAD_REGIONS; i++) {
+        const query = regionsOffset + i * regionBytes;
+        const out = query + align16(dimension * 4);
+        regions.push({ query, out, picked: out + THREAD_SCAN_ROWS * 4 });
+      }
+      // The regions are laid out either way (the memory is shared or not only once it is made).
+      const rowsOffset = regionsOffset + THREAD_REGIONS * regionBytes;
       const simd = createSimdMemory(dimension, pagesFor(rowsOffset + this.capacity * dimension * 4));
       if (simd !== undefined) {
-        this.wasm = { ...simd, queryOffset: 0, outOffset, pickedOffset, rowsOffset };
+        const threads = simd.shared === undefined ? undefined : { module: simd.shared.module, regions, free: regions.map((_, i) => i) };
+        this.wasm = { memory: simd.memory, kernels: simd.kernels, queryOffset: 0, outOffset, pickedOffset, rowsOffset, threads };
         this.data = new Float32Array(simd.memory.buffer, rowsOffset, this.capacity * dimension);
         this.jsOut = undefined;
         this.jsPicked = undefined;
@@ -121,6 +155,11 @@ export class VectorArena {
   /** Whether `scan` runs the WebAssembly SIMD kernels. */
   get usesSimd(): boolean {
     return this.wasm !== undefined;
+  }
+
+  /** Whether the rows are in shared memory, so that `scanBelowInThread` can run. */
+  get scansInThreads(): boolean {
+    return this.wasm?.threads !== undefined;
   }
 
   /** Appends a row; returns its slot. `vector.length` must equal the dimension. */
@@ -291,6 +330,61 @@ export class VectorArena {
     let picks = 0;
     for (let i = 0; i < count; i++) if (all || (out[i] as number) <= threshold) picked[picks++] = i;
     return { distances: out.subarray(0, count), picked: picked.subarray(0, picks), count: picks };
+  }
+
+  /**
+   * `scanBelow` of rows `[start, end)` (at most THREAD_SCAN_ROWS) on one of `threads`, reading the rows
+   * where they are. Undefined at once when it cannot start (no shared memory, every region of this arena
+   * in use, no free thread); the promise gives undefined when the thread failed (the caller then scans
+   * those rows itself). The rows must not change until it settles (the caller holds the read lock), and
+   * the picks stay valid until `release()`, which must be called.
+   */
+  scanBelowInThread(
+    threads: ScanThreads,
+    metric: ScanMetric,
+    query: Float32Array,
+    start: number,
+    end: number,
+    threshold: number,
+  ): Promise<ThreadPicks | undefined> | undefined {
+    const wasm = this.wasm;
+    const shared = wasm?.threads;
+    const count = end - start;
+    if (wasm === undefined || shared === undefined || !threads.available) return undefined;
+    if (count > THREAD_SCAN_ROWS) throw new RangeError(`thread scan of ${count} rows exceeds ${THREAD_SCAN_ROWS}`);
+    const index = shared.free.pop();
+    if (index === undefined) return undefined;
+    const region = shared.regions[index] as ThreadRegion;
+    const release = (): void => void shared.free.push(index);
+    new Float32Array(wasm.memory.buffer, region.query, this.dimension).set(query);
+    const job = threads.tryRun({
+      memory: wasm.memory,
+      module: shared.module,
+      metric,
+      rows: wasm.rowsOffset + start * this.dimension * 4,
+      query: region.query,
+      count,
+      out: region.out,
+      picked: region.picked,
+      threshold,
+    });
+    if (job === undefined) {
+      release();
+      return undefined;
+    }
+    return job.then((picks) => {
+      if (picks === undefined) {
+        release();
+        return undefined;
+      }
+      const buffer = wasm.memory.buffer;
+      return {
+        distances: new Float32Array(buffer, region.out, count),
+        picked: new Int32Array(buffer, region.picked, picks),
+        count: picks,
+        release,
+      };
+    });
   }
 
   private grow(capacity: number): void {

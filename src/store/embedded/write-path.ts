@@ -10,6 +10,7 @@
  * on the batch is lost on restart. A commit that fails (disk full, I/O error) leaves memory ahead of the
  * disk: the store then stops (every call UNAVAILABLE, health NOT_SERVING) until restarted from the disk.
  */
+import { ScanThreads } from "./scan-threads.js";
 import { aliasesOf } from "../../domain/alias.js";
 import { FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
 import type { IndexInfo } from "../../domain/schema.js";
@@ -34,7 +35,14 @@ export class EmbeddedState {
   private failure: Error | undefined;
   private readonly availabilityListeners = new Set<(available: boolean) => void>();
 
-  constructor(readonly persistence: Persistence) {
+  /**
+   * @param scanThreads threads that large searches share their scans with (scan-threads.ts); the state
+   *   ends them when it closes
+   */
+  constructor(
+    readonly persistence: Persistence,
+    readonly scanThreads: ScanThreads = new ScanThreads(0),
+  ) {
     loadPersisted(persistence, this.indexes, this.orphans, this.aliases);
   }
 
@@ -129,6 +137,7 @@ export class EmbeddedState {
 
   close(): Promise<void> {
     this.closed = true;
+    void this.scanThreads.close();
     return this.persistence.close();
   }
 }

@@ -79,6 +79,15 @@ describe("loadConfig", () => {
     expect(() => loadConfig(argv("--slow-call-ms", "1s"), {})).toThrow(/--slow-call-ms \/ VECREC_SLOW_CALL_MS: must be a whole number/);
   });
 
+  it("reads --scan-threads / VECREC_SCAN_THREADS for the embedded engine (unset = the store's default) and refuses it on Redis", () => {
+    expect(loadConfig(argv(), {}).scanThreads).toBeUndefined();
+    expect(loadConfig(argv(), { VECREC_SCAN_THREADS: "3" }).scanThreads).toBe(3);
+    expect(loadConfig(argv("--scan-threads", "0"), { VECREC_SCAN_THREADS: "3" }).scanThreads).toBe(0);
+    expect(() => loadConfig(argv("--scan-threads", "two"), {})).toThrow(/--scan-threads \/ VECREC_SCAN_THREADS: must be a whole number from 0 to 16/);
+    expect(() => loadConfig(argv("--scan-threads", "17"), {})).toThrow(/--scan-threads \/ VECREC_SCAN_THREADS: must be a whole number from 0 to 16/);
+    expect(() => loadConfig(argv("--redis-url", "redis://localhost:6379", "--scan-threads", "1"), {})).toThrow(/--scan-threads .*only used by the embedded engine/);
+  });
+
   it("accepts comma-separated Redis URLs (cluster seeds) and refuses a list with one bad entry", () => {
     const seeds = "redis://a:7000, redis://b:7001,rediss://c:7002";
     expect(loadConfig(argv("--redis-url", seeds), {}).redisUrl).toBe(seeds);
