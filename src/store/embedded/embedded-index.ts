@@ -330,8 +330,8 @@ export class EmbeddedIndex {
     };
     try {
       for (let next = 0; next < n || jobs.length > 0; ) {
-        await pacer.pace(ownRows);
-        if (shared !== undefined && threads !== undefined && heap.size >= k) {
+        await pacer.pace(shared !== undefined && threads?.alone === true ? ownRows : sliceRows);
+        if (shared !== undefined && threads !== undefined && heap.size >= k && threads.alone) {
           while (next < n && jobs.length < THREAD_REGIONS) {
             const to = Math.min(n, next + ownRows);
             const picks = shared.scanBelowInThread(threads, scanMetric, q, next, to, below());
@@ -343,8 +343,10 @@ export class EmbeddedIndex {
           }
         }
         if (next < n) {
-          // Until the heap is full, this thread scans only what fills it (jobs start once it is).
-          const end = Math.min(n, next + (shared !== undefined && heap.size < k ? FILLING_ROWS : ownRows));
+          // Until the heap is full, this thread scans only what fills it (jobs start once it is); with
+          // other scans running, slices of one thread's size (see ScanThreads.counting).
+          const rows = shared === undefined ? sliceRows : heap.size < k ? FILLING_ROWS : threads?.alone === true ? ownRows : sliceRows;
+          const end = Math.min(n, next + rows);
           if (!allNaN) scanHere(next, end);
           else if (!hybrid && radius === undefined) {
             for (let slot = next; slot < end; slot++) {

@@ -66,7 +66,7 @@ export function embeddedReads(state: EmbeddedState): Reads {
 
     async search(indexName: string, query: SearchQuery): Promise<SearchResult> {
       const index = state.indexOf(indexName);
-      return index.lock.read(() => index.search(query, state.scanThreads), query.signal);
+      return state.scanThreads.counting(() => index.lock.read(() => index.search(query, state.scanThreads), query.signal));
     },
 
     getInteractions(indexName: string, userId: string, page: { offset: number; limit: number }): Promise<InteractionPage> {

@@ -97,6 +97,25 @@ describe.skipIf(!simd)("a scan on another thread", () => {
   });
 });
 
+describe("the scans a store counts", () => {
+  it("is alone while one search runs, and not while two overlap", async () => {
+    const threads = pool(1);
+    expect(threads.alone).toBe(true);
+    let release: () => void = () => undefined;
+    const first = threads.counting(async () => {
+      expect(threads.alone).toBe(true);
+      await new Promise<void>((resolve) => (release = resolve));
+      return threads.alone;
+    });
+    const second = threads.counting(() => Promise.resolve(threads.alone));
+    expect(await second).toBe(false);
+    release();
+    expect(await first).toBe(true);
+    await expect(threads.counting(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(threads.alone).toBe(true);
+  });
+});
+
 /** An index large enough for its scans to be shared: MIN_SHARED_SCAN_BYTES and more of 1024-dim rows. */
 function bigIndex(metric: "COSINE" | "L2" | "IP"): EmbeddedIndex {
   const dim = 1024;
