@@ -14,6 +14,7 @@ import { ConfigError, ConfigExitRequest, loadConfig, type Config } from "./confi
 import { isDataDirCommand, runDataDirCommand } from "./data-dir-commands.js";
 import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
 import { createStore } from "./store/create-store.js";
+import { DEFAULT_SCAN_THREADS } from "./store/embedded/embedded-store.js";
 import type { VectorStore } from "./store/vector-store.js";
 import { createUseCases } from "./usecases/use-cases.js";
 import { afterRepliesRun } from "./observability/after-reply.js";
@@ -266,7 +267,11 @@ async function serve(
     reportListening(server.port, store.backend);
   } else {
     logger.info(
-      { address: `${listenHost(mode.listen)}:${server.port}`, backend: store.backend },
+      {
+        address: `${listenHost(mode.listen)}:${server.port}`,
+        backend: store.backend,
+        ...(store.backend === "embedded" ? { scanThreads: config.scanThreads ?? DEFAULT_SCAN_THREADS } : {}),
+      },
       store.backend === "embedded"
         ? config.dataDir === undefined
           ? "vecrec listening (embedded backend: data lives in memory only)"

@@ -4,6 +4,7 @@
  * (npm forwards it to node, which the start script `exec`s) and with SIGKILL (node sees its parent
  * gone), and a port in use is one sentence on stderr and exit code 1.
  */
+import { DEFAULT_SCAN_THREADS } from "../../src/store/embedded/embedded-store.js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
@@ -78,8 +79,12 @@ describe("npm start, stop and --version", () => {
 
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     it(`${signal} to the PID of npm start stops the server`, async () => {
-      const { npm, nodePid, logs } = await npmStart(["--listen", "127.0.0.1:0"]);
+      const scanThreads = signal === "SIGTERM" ? ["--scan-threads", "2"] : [];
+      const { npm, nodePid, logs } = await npmStart(["--listen", "127.0.0.1:0", ...scanThreads]);
       started.push(nodePid);
+      // The listening line tells how many scan threads the embedded engine shares large scans with.
+      const listening = logs.find((l) => typeof l.address === "string");
+      expect(listening?.scanThreads).toBe(signal === "SIGTERM" ? 2 : DEFAULT_SCAN_THREADS);
       expect(nodePid).not.toBe(npm.pid);
       expect(alive(nodePid)).toBe(true);
       npm.kill(signal);
