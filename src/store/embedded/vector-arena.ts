@@ -5,7 +5,9 @@
  * A searchable arena can also compute the distances of a range of rows to a query (`scan`), and pick the
  * rows at or under a threshold (`scanBelow`). It keeps its rows in WebAssembly memory and uses the SIMD
  * kernels when the runtime has them, else the JS kernels; both give bit-identical results (those of
- * src/domain/vector.ts).
+ * src/domain/vector.ts). The memory is shared when the runtime allows it, so that scan threads read the
+ * rows in place (`scanBelowInThread`, scan-threads.ts); the layout is: the main thread's query,
+ * distances and picks, THREAD_REGIONS regions for thread jobs (only touched when used), then the rows.
  *
  * A cosine arena stores each row normalised as normalizeFloat32 does (what COSINE scans, with `dot`), and
  * gives back the row as written from it: `fround(normalised * norm)` is the written component or one
