@@ -331,8 +331,9 @@ export class EmbeddedIndex {
     try {
       for (let next = 0; next < n || jobs.length > 0; ) {
         await pacer.pace(shared !== undefined && threads?.alone === true ? ownRows : sliceRows);
-        if (shared !== undefined && threads !== undefined && heap.size >= k && threads.alone) {
-          while (next < n && jobs.length < THREAD_REGIONS) {
+        if (shared !== undefined && threads !== undefined && heap.size >= k) {
+          const window = threads.jobsFor(THREAD_REGIONS);
+          while (next < n && jobs.length < window) {
             const to = Math.min(n, next + ownRows);
             const picks = shared.scanBelowInThread(threads, scanMetric, q, next, to, below());
             if (picks === undefined) break;
@@ -344,7 +345,7 @@ export class EmbeddedIndex {
         }
         if (next < n) {
           // Until the heap is full, this thread scans only what fills it (jobs start once it is); with
-          // other scans running, slices of one thread's size (see ScanThreads.counting).
+          // other searches running, slices of one thread's size (see ScanThreads.counting).
           const rows = shared === undefined ? sliceRows : heap.size < k ? FILLING_ROWS : threads?.alone === true ? ownRows : sliceRows;
           const end = Math.min(n, next + rows);
           if (!allNaN) scanHere(next, end);

@@ -70,11 +70,12 @@ export class ScanThreads {
   }
 
   /**
-   * Counts a search of the store while `scan` runs: jobs are handed out only while one scan runs
-   * alone (`alone`). Concurrent scans each keep to the main thread, in small slices, because there they
-   * read the same rows close together in time and share the CPU caches (8 concurrent searches of 1M x 128
-   * ran 1.75x as many searches a second as one at a time; spreading them over threads lost that and
-   * served 0.75x as many).
+   * Counts a search of the store while `scan` runs, for `jobsFor`. Concurrent searches read the same
+   * rows close together in time on the main thread and share the CPU caches: measured on 1M x 128 with
+   * one thread (scratch, 48 searches, stores with and without threads alternately), 8 at once served
+   * 1.75x as many searches a second as one at a time on the main thread alone, and spreading their
+   * scans over the thread lost that (0.75x); 2 at once gained 1.34-1.38x from one job at a time on an
+   * idle thread, 4 at once neither gained nor lost (0.94-1.05x).
    */
   async counting<T>(scan: () => Promise<T>): Promise<T> {
     this.#scans++;
@@ -85,7 +86,19 @@ export class ScanThreads {
     }
   }
 
-  /** Whether the scan asking is the only one running (see counting). */
+  /**
+   * How many jobs a search may have in flight now: `window` when it runs alone; while no more searches
+   * run than there are threads and the main one, one job, if a thread is idle; else none (it keeps to the
+   * main thread, see counting).
+   */
+  jobsFor(window: number): number {
+    if (this.#closed) return 0;
+    if (this.#scans <= 1) return window;
+    if (this.#scans > this.size + 1) return 0;
+    return this.#all.size < this.size || [...this.#all].some((t) => t.pending.length === 0) ? 1 : 0;
+  }
+
+  /** Whether the search asking runs alone (see counting). */
   get alone(): boolean {
     return this.#scans <= 1;
   }

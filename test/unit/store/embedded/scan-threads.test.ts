@@ -114,6 +114,32 @@ describe("the scans a store counts", () => {
     await expect(threads.counting(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     expect(threads.alone).toBe(true);
   });
+
+  it("lets a search alone fill its window, two searches one job each on an idle thread, more none", async () => {
+    const threads = pool(1);
+    const arena = new VectorArena(8, { searchable: true });
+    for (let i = 0; i < 10; i++) arena.append(new Float32Array(8));
+    /** jobsFor(4) while `searches` searches run. */
+    const whileRunning = async (searches: number): Promise<number> => {
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const running = Array.from({ length: searches }, () => threads.counting(() => gate));
+      const jobs = threads.jobsFor(4);
+      open();
+      await Promise.all(running);
+      return jobs;
+    };
+    expect(await whileRunning(1)).toBe(4);
+    expect(await whileRunning(2)).toBe(1);
+    expect(await whileRunning(3)).toBe(0);
+    // Two searches with the thread holding two jobs: none.
+    const busy = [0, 1].map(() => arena.scanBelowInThread(threads, "l2", new Float32Array(8), 0, 10, NaN) ?? Promise.reject(new Error("not started")));
+    expect(await whileRunning(2)).toBe(0);
+    for (const picks of await Promise.all(busy)) picks?.release();
+    expect(await whileRunning(2)).toBe(1);
+    await threads.close();
+    expect(threads.jobsFor(4)).toBe(0);
+  });
 });
 
 /** An index large enough for its scans to be shared: MIN_SHARED_SCAN_BYTES and more of 1024-dim rows. */
