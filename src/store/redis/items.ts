@@ -262,7 +262,6 @@ export class ItemOperations extends RedisRoom {
   }
 }
 
-/** The schema fields `item` gives no value (the vector always has one). */
 /** The source of the script an EVALSHA names (every script this room sends by its SHA1). */
 function scriptOf(sha1: RedisArg | undefined): string {
   if (sha1 === REPLACE_ITEM_SHA1) return REPLACE_ITEM_SCRIPT;
