@@ -33,6 +33,8 @@ import {
   type RedisConnection,
   type RedisSecurity,
   type RedisStoreLogger,
+  type Route,
+  TEXT_COMMAND_OPTIONS,
   securityOptions,
 } from "./connection.js";
 import { replyText, type Reply } from "./reply-parsers.js";
@@ -184,11 +186,12 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
     }
   }
 
-  send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
+  send(command: RedisCommand, route?: Route): Promise<Reply> {
     if (!this.#connected) return Promise.reject(new OfflineError());
     // The call's signal is followed by the bound (one listener per signal), not by node-redis (a
     // listener per command).
-    return this.#bound.run(() => this.#cluster.sendCommand(route?.key, false, command as RedisArg[]), route?.signal);
+    const options = route?.text === true ? TEXT_COMMAND_OPTIONS : undefined;
+    return this.#bound.run(() => this.#cluster.sendCommand(route?.key, false, command as RedisArg[], options), route?.signal);
   }
 
   pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {

@@ -18,6 +18,7 @@ import {
   type RedisConnection,
   type RedisSecurity,
   type RedisStoreLogger,
+  type Route,
 } from "./connection.js";
 import type { Reply } from "./reply-parsers.js";
 
@@ -181,7 +182,7 @@ class DeferredConnection extends AvailabilityReporter implements RedisConnection
     return this.#mode;
   }
 
-  send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
+  send(command: RedisCommand, route?: Route): Promise<Reply> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError());
     return this.#current.send(command, route);
   }

