@@ -9,7 +9,7 @@ import { compareIds } from "../../domain/id-order.js";
 import type { Interaction } from "../../domain/interaction.js";
 import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import { vectorField, type DistanceMetric, type IndexSpec } from "../../domain/schema.js";
-import { asRedisReports, float32Norm, negativeNaN, normalizeFloat32 } from "../../domain/vector.js";
+import { asRedisReports, float32Norm, normalizeFloat32 } from "../../domain/vector.js";
 import type { InterestTagUpdate, SearchHit, SearchQuery, SearchResult } from "../vector-store.js";
 import { compileColumnFilter, matchesNothing, textFieldsOf, type RowMatcher } from "./column-filter.js";
 import { FieldColumns } from "./field-columns.js";
@@ -17,14 +17,12 @@ import { IdTable } from "./id-table.js";
 import { InteractionLog } from "./interaction-log.js";
 import { ReadWriteLock } from "./read-write-lock.js";
 import { TopKHeap } from "./top-k-heap.js";
-import { TypedRows, type TypedScanPicks } from "./typed-rows.js";
+import { TypedRows } from "./typed-rows.js";
 import type { ScanThreads } from "./scan-threads.js";
-import { SCAN_CHUNK_ROWS, THREAD_REGIONS, THREAD_SCAN_ROWS, VectorArena, type ScanPicks, type ThreadPicks } from "./vector-arena.js";
+import { pauseEvery, ScanPacer, SCAN_SLICE_MS } from "./scan-pacing.js";
+import { scanKnn } from "./knn-scan.js";
+import { SCAN_CHUNK_ROWS, VectorArena } from "./vector-arena.js";
 
-// A zero query vector under COSINE: Redis answers -nan for every item.
-const NEGATIVE_NAN = negativeNaN();
-/** Rows scanned at a time while the KNN heap is not yet full (every row is picked until then). */
-const FILLING_ROWS = 512;
 /**
  * A scan goes in slices of about this many bytes of vectors (2048 rows of 128 dimensions, 8 of 32768),
  * and of at most FILTER_SLICE_ROWS rows when each row may run the filter; between slices it looks at
@@ -33,19 +31,6 @@ const FILLING_ROWS = 512;
  */
 const SLICE_BYTES = 1 << 20;
 const FILTER_SLICE_ROWS = 1024;
-/**
- * How long a scan keeps the event loop before yielding to it (setImmediate): other calls, health checks
- * and the call's own deadline timer run in between, so a search never stalls the server for more than
- * about this long, and stops within about this long of its deadline or cancellation.
- */
-export const SCAN_SLICE_MS = 4;
-/**
- * Float32 scans of at least this many bytes of vectors are shared with other threads when the store has
- * some (about 2.7 ms on one thread here; a job's round trip costs ~55 µs).
- */
-export const MIN_SHARED_SCAN_BYTES = 32 * 1024 * 1024;
-/** Bytes of vectors per round of a shared scan for this thread and for each job (pacing as SCAN_SLICE_MS). */
-const THREAD_JOB_BYTES = 16 * 1024 * 1024;
 
 export class EmbeddedIndex {
   spec: IndexSpec;
@@ -280,93 +265,7 @@ export class EmbeddedIndex {
       1,
       Math.min(filtering ? FILTER_SLICE_ROWS : SCAN_CHUNK_ROWS, Math.floor(SLICE_BYTES / (this.dimension * 4))),
     );
-    const pacer = new ScanPacer(signal);
-    const below = (): number => (radius === undefined ? heap.threshold : heap.size < k ? radius : Math.min(radius, heap.threshold));
-    /** Offers the rows a scan of `[from, ...)` picked to the heap (filtering only rows that would enter). */
-    const take = ({ distances, picked, count }: ScanPicks | TypedScanPicks, from: number): void => {
-      for (let i = 0; i < count; i++) {
-        const at = picked[i] as number;
-        const d = distances[at] as number;
-        const slot = from + at;
-        if (!filtering) {
-          heap.offer(d, slot);
-          continue;
-        }
-        if (hybrid && Number.isNaN(d)) continue;
-        // Distances are cheap, filters are not: only rows that would enter the top k are filtered.
-        // Rows are skipped only once the heap holds k matches, so the result is exact.
-        if (heap.admits(d, slot) && accepts(slot)) heap.offer(d, slot);
-      }
-    };
-    /** Scans rows `[start, end)` on this thread, in slices of at most sliceRows. */
-    const scanHere = (start: number, end: number): void => {
-      for (let from = start; from < end; ) {
-        // Only rows at or under the heap's threshold at the start of a scan can enter it (the threshold
-        // never rises once the heap is full): the kernel picks those, so most rows never reach JS. Until
-        // the heap is full every row is picked, so the rows are scanned in small parts until then.
-        const to = heap.size < k ? Math.min(end, from + FILLING_ROWS) : Math.min(end, from + sliceRows);
-        const threshold = below();
-        take(typed !== undefined ? (arena as TypedRows).scanBelow(typed, from, to, threshold) : (arena as VectorArena).scanBelow(scanMetric, q, from, to, threshold), from);
-        from = to;
-      }
-    };
-    // A large float32 scan is shared with other threads (scan-threads.ts) when there are some: rows are
-    // handed out `ownRows` at a time, up to THREAD_REGIONS jobs ahead (so a thread always has its next
-    // job queued), while this thread scans a slice of its own and then takes the oldest job's picks; they
-    // go through the same heap, so the result is the same as one thread's.
-    const shared =
-      threads !== undefined && threads.size > 0 && !allNaN && arena instanceof VectorArena && arena.scansInThreads && n * this.dimension * 4 >= MIN_SHARED_SCAN_BYTES
-        ? arena
-        : undefined;
-    const ownRows = shared === undefined ? sliceRows : Math.max(sliceRows, Math.min(THREAD_SCAN_ROWS, Math.floor(THREAD_JOB_BYTES / (this.dimension * 4))));
-    const jobs: { from: number; to: number; picks: Promise<ThreadPicks | undefined>; settled: boolean }[] = [];
-    /** A job's picks into the heap (or its rows scanned here, if its thread failed). */
-    const collect = (job: (typeof jobs)[number], picks: ThreadPicks | undefined): void => {
-      if (picks === undefined) scanHere(job.from, job.to);
-      else {
-        take(picks, job.from);
-        picks.release();
-      }
-    };
-    try {
-      for (let next = 0; next < n || jobs.length > 0; ) {
-        await pacer.pace(shared !== undefined && threads?.alone === true ? ownRows : sliceRows);
-        if (shared !== undefined && threads !== undefined && heap.size >= k) {
-          const window = threads.jobsFor(THREAD_REGIONS);
-          while (next < n && jobs.length < window) {
-            const to = Math.min(n, next + ownRows);
-            const picks = shared.scanBelowInThread(threads, scanMetric, q, next, to, below());
-            if (picks === undefined) break;
-            const job = { from: next, to, picks, settled: false };
-            void picks.then(() => (job.settled = true));
-            jobs.push(job);
-            next = to;
-          }
-        }
-        if (next < n) {
-          // Until the heap is full, this thread scans only what fills it (jobs start once it is); with
-          // other searches running, slices of one thread's size (see ScanThreads.counting).
-          const rows = shared === undefined ? sliceRows : heap.size < k ? FILLING_ROWS : threads?.alone === true ? ownRows : sliceRows;
-          const end = Math.min(n, next + rows);
-          if (!allNaN) scanHere(next, end);
-          else if (!hybrid && radius === undefined) {
-            for (let slot = next; slot < end; slot++) {
-              if (heap.admits(NEGATIVE_NAN, slot) && (!filtering || accepts(slot))) heap.offer(NEGATIVE_NAN, slot);
-            }
-          }
-          next = end;
-        }
-        // The jobs done meanwhile; the oldest is waited for only once this thread has no rows left.
-        while (jobs[0]?.settled === true || (next >= n && jobs.length > 0)) {
-          const job = jobs.shift() as (typeof jobs)[number];
-          collect(job, await job.picks);
-        }
-      }
-    } finally {
-      // A job's region is in use (and its rows read) until it settles: none is left behind.
-      const left = jobs.splice(0);
-      await Promise.all(left.map((job) => job.picks.then((picks) => picks?.release())));
-    }
+    await scanKnn({ arena, typed, query: q, metric: scanMetric, rows: n, dimension: this.dimension, heap, k, allNaN, hybrid, filtering, accepts, radius, sliceRows, signal, threads });
     throwIfAborted(signal);
     const hits: SearchHit[] = heap.drain().map(({ distance, slot, id }) => ({
       id,
@@ -408,45 +307,5 @@ export class EmbeddedIndex {
     const fields = this.fields.valuesAt(slot, returnFields);
     const id = this.ids[slot] as string;
     return includeVector ? { id, vector: this.vectors.copy(slot), fields } : { id, fields };
-  }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** A pause that yields to the event loop once `ms` have passed since it last did. */
-function pauseEvery(ms: number): () => Promise<void> {
-  let since = performance.now();
-  return async () => {
-    if (performance.now() - since < ms) return;
-    await yieldToEventLoop();
-    since = performance.now();
-  };
-}
-
-/**
- * Paces a scan by elapsed time: `pace()` between slices throws once the signal is aborted, and yields
- * to the event loop once SCAN_SLICE_MS have passed since the last yield (the call's deadline is a timer
- * aborting the signal: it can only fire while the scan yields).
- */
-class ScanPacer {
-  private since = performance.now();
-  private rows = 0;
-  constructor(private readonly signal: AbortSignal | undefined) {}
-
-  /** Call before each slice of `rows` rows. */
-  async pace(rows: number): Promise<void> {
-    throwIfAborted(this.signal);
-    // Also every SCAN_CHUNK_ROWS rows, however fast they go: a scan of many small rows still lets
-    // other calls in (and notices its signal) as it always did.
-    if (this.rows < SCAN_CHUNK_ROWS && performance.now() - this.since < SCAN_SLICE_MS) {
-      this.rows += rows;
-      return;
-    }
-    await yieldToEventLoop();
-    throwIfAborted(this.signal);
-    this.since = performance.now();
-    this.rows = rows;
   }
 }

@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { simdAvailable } from "../../../../src/store/embedded/simd-kernels.js";
 import { ScanThreads } from "../../../../src/store/embedded/scan-threads.js";
-import { EmbeddedIndex, MIN_SHARED_SCAN_BYTES } from "../../../../src/store/embedded/embedded-index.js";
+import { EmbeddedIndex } from "../../../../src/store/embedded/embedded-index.js";
+import { MIN_SHARED_SCAN_BYTES } from "../../../../src/store/embedded/knn-scan.js";
 import { THREAD_SCAN_ROWS, VectorArena } from "../../../../src/store/embedded/vector-arena.js";
 import type { IndexSpec } from "../../../../src/domain/schema.js";
 import type { FilterNode } from "../../../../src/domain/filter/filter.js";
