@@ -4,11 +4,12 @@
  * every bad setting.
  */
 import { Command, CommanderError } from "commander";
-import { accessSync, constants as fsConstants, readFileSync } from "node:fs";
 import os from "node:os";
 import { z } from "zod";
 import { DURABILITIES, type Durability } from "./domain/durability.js";
 import { packageVersion } from "./version.js";
+import { emptyToUndefined, readFileSettings, securitySettings, type FileSetting } from "./file-settings.js";
+import { ConfigError, ConfigExitRequest } from "./config-errors.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -94,22 +95,7 @@ export const REFLECTION_MODES = ["on", "off", "auth"] as const;
 export type ReflectionMode = (typeof REFLECTION_MODES)[number];
 export const MAX_MAX_CONCURRENT_CALLS = 1_000_000;
 
-/** A bad setting: the message names each one; the process should exit with EXIT_CODE. */
-export class ConfigError extends Error {
-  static readonly EXIT_CODE = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
-/** `--help` or `--version` was given: the text is printed already; exit with this code. */
-export class ConfigExitRequest extends Error {
-  constructor(readonly exitCode: number) {
-    super("exit requested");
-    this.name = "ConfigExitRequest";
-  }
-}
+export { ConfigError, ConfigExitRequest } from "./config-errors.js";
 
 /** A Redis key prefix: printable, no spaces, no braces (cluster hash tags). */
 const REDIS_KEY_PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -196,47 +182,6 @@ const SETTING_NAMES: Record<string, string> = {
   slowCallMs: "--slow-call-ms / VECREC_SLOW_CALL_MS",
   scanThreads: "--scan-threads / VECREC_SCAN_THREADS",
 };
-
-/** File settings: flag, variable, what the file is. Each must name a readable file. */
-const FILE_SETTINGS = {
-  tlsCert: ["--tls-cert", "VECREC_TLS_CERT"],
-  tlsKey: ["--tls-key", "VECREC_TLS_KEY"],
-  tlsClientCa: ["--tls-client-ca", "VECREC_TLS_CLIENT_CA"],
-  authTokensFile: ["--auth-tokens-file", "VECREC_AUTH_TOKENS_FILE"],
-  redisTlsCa: ["--redis-tls-ca", "VECREC_REDIS_TLS_CA"],
-  redisTlsCert: ["--redis-tls-cert", "VECREC_REDIS_TLS_CERT"],
-  redisTlsKey: ["--redis-tls-key", "VECREC_REDIS_TLS_KEY"],
-  redisPasswordFile: ["--redis-password-file", "VECREC_REDIS_PASSWORD_FILE"],
-} as const;
-type FileSetting = keyof typeof FILE_SETTINGS;
-
-function settingName(key: FileSetting): string {
-  return `${FILE_SETTINGS[key][0]} / ${FILE_SETTINGS[key][1]}`;
-}
-
-/** The file settings given (flag wins over variable), with a problem per unreadable file. */
-function readFileSettings(
-  flags: Partial<Record<FileSetting, string>>,
-  env: NodeJS.ProcessEnv,
-  problems: string[],
-): Partial<Record<FileSetting, string>> {
-  const files: Partial<Record<FileSetting, string>> = {};
-  for (const key of Object.keys(FILE_SETTINGS) as FileSetting[]) {
-    const path = emptyToUndefined(flags[key] ?? env[FILE_SETTINGS[key][1]]);
-    if (path === undefined) continue;
-    try {
-      accessSync(path, fsConstants.R_OK);
-      files[key] = path;
-    } catch (error: unknown) {
-      problems.push(`${settingName(key)}: cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-    }
-  }
-  return files;
-}
-
-function emptyToUndefined(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
-}
 
 /**
  * Reads flags from `argv` (process.argv shape: node, script, ...args) and `env`.
@@ -410,60 +355,6 @@ function resolveDataDir(
   if (redisUrl !== undefined || inMemoryFlag === true) return undefined;
   if (dataDir === undefined && (envInMemory === "true" || envInMemory === "1" || envInMemory === "yes")) return undefined;
   return dataDir ?? DEFAULT_DATA_DIR;
-}
-
-/** TLS, tokens and Redis credentials: the combinations that make sense, else a ConfigError naming them. */
-function securitySettings(
-  files: Partial<Record<FileSetting, string>>,
-  redisUrl: string | undefined,
-  env: NodeJS.ProcessEnv,
-): Pick<Config, "tls" | "authTokensFile" | "redisTls" | "redisPassword"> {
-  const problems: string[] = [];
-  if ((files.tlsCert === undefined) !== (files.tlsKey === undefined)) {
-    problems.push(`${settingName("tlsCert")} and ${settingName("tlsKey")}: set both (the certificate and its key) or neither`);
-  }
-  if (files.tlsClientCa !== undefined && files.tlsCert === undefined) {
-    problems.push(`${settingName("tlsClientCa")}: client certificates need TLS: set --tls-cert and --tls-key too`);
-  }
-  if ((files.redisTlsCert === undefined) !== (files.redisTlsKey === undefined)) {
-    problems.push(`${settingName("redisTlsCert")} and ${settingName("redisTlsKey")}: set both (the client certificate and its key) or neither`);
-  }
-  const redisTlsGiven = files.redisTlsCa !== undefined || files.redisTlsCert !== undefined;
-  const urls = (redisUrl ?? "").split(",").map((url) => url.trim()).filter((url) => url !== "");
-  if (redisTlsGiven && (urls.length === 0 || urls.some((url) => !url.startsWith("rediss:")))) {
-    problems.push(`--redis-tls-ca / --redis-tls-cert / --redis-tls-key: need TLS to Redis: every --redis-url must be rediss://`);
-  }
-  let redisPassword = emptyToUndefined(env.VECREC_REDIS_PASSWORD);
-  if (files.redisPasswordFile !== undefined) {
-    if (redisPassword !== undefined) {
-      problems.push(`${settingName("redisPasswordFile")}: VECREC_REDIS_PASSWORD is set too: give the password in one place`);
-    }
-    // One line; a trailing newline (echo secret > file) is not part of the password.
-    redisPassword = readFileSync(files.redisPasswordFile, "utf8").replace(/\r?\n$/, "");
-    if (redisPassword === "") problems.push(`${settingName("redisPasswordFile")}: the file is empty`);
-  }
-  if (redisPassword !== undefined && urls.length === 0) {
-    problems.push(`VECREC_REDIS_PASSWORD / ${settingName("redisPasswordFile")}: a Redis password needs --redis-url`);
-  }
-  if (redisPassword !== undefined && urls.some((url) => URL.canParse(url) && new URL(url).password !== "")) {
-    problems.push(`VECREC_REDIS_PASSWORD / ${settingName("redisPasswordFile")}: the Redis URL holds a password too: give it in one place`);
-  }
-  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
-  return {
-    tls:
-      files.tlsCert !== undefined && files.tlsKey !== undefined
-        ? { certFile: files.tlsCert, keyFile: files.tlsKey, clientCaFile: files.tlsClientCa }
-        : undefined,
-    authTokensFile: files.authTokensFile,
-    redisTls: redisTlsGiven
-      ? {
-          ...(files.redisTlsCa === undefined ? {} : { caFile: files.redisTlsCa }),
-          ...(files.redisTlsCert === undefined ? {} : { certFile: files.redisTlsCert }),
-          ...(files.redisTlsKey === undefined ? {} : { keyFile: files.redisTlsKey }),
-        }
-      : undefined,
-    redisPassword,
-  };
 }
 
 /** `--workers 0` / unset: one process per core on Redis; 1 on the embedded engine (its data lives in one process). */
