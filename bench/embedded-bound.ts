@@ -22,6 +22,9 @@ import { startChild } from "./child-process.js";
 import { floorData, floorSpec } from "./floor-data.js";
 import { median, quantile } from "./stats.js";
 
+/** Searches at once in the concurrency rows. */
+const CONCURRENT_CALLERS = [1, 2, 8] as const;
+
 export interface EmbeddedBoundFigures {
   readonly items: number;
   readonly dim: number;
@@ -34,6 +37,8 @@ export interface EmbeddedBoundFigures {
   readonly sharedScanMedianMs: number;
   readonly sharedScanP95Ms: number;
   readonly sharedThreads: number;
+  /** Searches a second with `callers` at once: the main thread alone, and with the scan threads (median of 2 rounds each). */
+  readonly concurrent: readonly { readonly callers: number; readonly oneThread: number; readonly shared: number }[];
   /** ms per read pass over items x dim float32: best JS, best WebAssembly SIMD (NaN without SIMD) */
   readonly jsReadMs: number;
   readonly wasmReadMs: number;
@@ -177,6 +182,29 @@ async function childMain(): Promise<void> {
   }
   scanMs.sort((a, b) => a - b);
   sharedMs.sort((a, b) => a - b);
+  // Searches a second with `callers` searches at once, on each store in turn (scan-threads.ts: a search
+  // alone or with one other shares its scan; more keep to the main thread and share the caches there).
+  const rate = async (on: typeof store, callers: number): Promise<number> => {
+    let next = 0;
+    const total = Math.max(callers * 4, queries);
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        while (next < total) await search(on, next++);
+      }),
+    );
+    return total / ((performance.now() - t0) / 1000);
+  };
+  const concurrent: { callers: number; oneThread: number; shared: number }[] = [];
+  for (const callers of CONCURRENT_CALLERS) {
+    const oneThread: number[] = [];
+    const sharing: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      oneThread.push(await rate(store, callers));
+      sharing.push(await rate(shared, callers));
+    }
+    concurrent.push({ callers, oneThread: median(oneThread), shared: median(sharing) });
+  }
   await shared.close();
   const jsReadMs = jsReadPass(items * dim);
   const wasmReadMs = wasmReadPass(items * dim);
@@ -190,6 +218,7 @@ async function childMain(): Promise<void> {
     sharedScanMedianMs: median(sharedMs),
     sharedScanP95Ms: quantile(sharedMs, 0.95),
     sharedThreads: DEFAULT_SCAN_THREADS,
+    concurrent,
     jsReadMs,
     wasmReadMs,
     engineSimd: simdAvailable(),

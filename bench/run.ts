@@ -658,6 +658,16 @@ function printBounds(bounds: readonly EmbeddedBoundFigures[], out: (line?: strin
     );
   }
   out();
+  out("Searches a second with several at once (the same stores and queries; median of two rounds each, the stores in turn):");
+  out();
+  out("| items x dims | searches at once | main thread alone /s | with the scan threads /s | ratio |");
+  out("|---|---:|---:|---:|---:|");
+  for (const b of bounds) {
+    for (const c of b.concurrent) {
+      out(`| ${b.items} x ${b.dim} | ${c.callers} | ${fixed(c.oneThread, 1)} | ${fixed(c.shared, 1)} | ${fixed(c.shared / c.oneThread)}x |`);
+    }
+  }
+  out();
 }
 
 function printDurables(rows: readonly DurableFigures[], out: (line?: string) => void): void {
