@@ -1,18 +1,18 @@
 /**
  * Threads that run the SIMD scan kernels (simd-kernels.ts) over an arena's rows while the main thread
- * scans other rows of the same search (embedded-index.ts): the rows live in a shared WebAssembly memory,
- * so a thread reads them in place; it writes its distances and picks into a region of that memory the
- * arena lent the job (vector-arena.ts, scanBelowInThread) and answers with the pick count.
+ * scans other rows of the same search (knn-scan.ts): the rows live in a shared WebAssembly memory, so a
+ * thread reads them in place; it writes its distances and picks into a region of that memory the arena
+ * lent the job (vector-arena.ts, scanBelowInThread) and answers with the pick count.
  *
  * Measured on the 2-core machine of the README (scratch, 1M x 128 float32 rows, the dot kernel): one
  * thread scans them in 42 ms, the main thread and one more in 22 ms (1.92x). A job's round trip costs
  * ~55 µs (the message, and instantiating the kernels over the memory in the thread), so only scans of
- * many rows are shared (MIN_PARALLEL_FLOATS in embedded-index.ts).
+ * many rows are shared (MIN_SHARED_SCAN_BYTES in knn-scan.ts).
  *
  * A thread holds at most JOBS_PER_THREAD jobs (it runs them in order); when every thread is full (other
- * searches), the caller scans the rows itself. A thread that fails (or exits) fails its job with `undefined` (the caller then scans those
- * rows itself) and is replaced by the next job that needs one. The threads are unref'd (they never keep
- * the process alive) and end with `close()`.
+ * searches), the caller scans the rows itself. A thread that fails (or exits) fails its jobs with
+ * `undefined` (the caller then scans those rows itself) and is replaced by the next job that needs one.
+ * The threads are unref'd (they never keep the process alive) and end with `close()`.
  *
  * Why by hand: the job is one kernel call over memory the threads already share; a worker-pool package
  * would add a queue and a task protocol around twenty lines (and none shares WebAssembly memories).
@@ -101,11 +101,6 @@ export class ScanThreads {
   /** Whether the search asking runs alone (see counting). */
   get alone(): boolean {
     return this.#scans <= 1;
-  }
-
-  /** Whether a job could be handed over now (a thread with room, or room for one more thread). */
-  get available(): boolean {
-    return !this.#closed && (this.#all.size < this.size || [...this.#all].some((t) => t.pending.length < JOBS_PER_THREAD));
   }
 
   /**

@@ -352,7 +352,7 @@ export class VectorArena {
     const wasm = this.wasm;
     const shared = wasm?.threads;
     const count = end - start;
-    if (wasm === undefined || shared === undefined || !threads.available) return undefined;
+    if (wasm === undefined || shared === undefined) return undefined;
     if (count > THREAD_SCAN_ROWS) throw new RangeError(`thread scan of ${count} rows exceeds ${THREAD_SCAN_ROWS}`);
     const index = shared.free.pop();
     if (index === undefined) return undefined;
