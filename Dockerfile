@@ -23,5 +23,6 @@ USER node
 EXPOSE 50051
 # grpc.health.v1 Check on the server's port (SERVING only while Redis answers): see src/health-probe.ts.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 CMD ["node", "dist/src/health-probe.js"]
-# node is PID 1 and handles SIGTERM itself (drain, then exit 0): no npm or shell in between.
-CMD ["node", "dist/src/main.js"]
+# node is PID 1 and handles SIGTERM itself (drain, then exit 0): no npm or shell in between. Node's
+# flags are the ones `npm start` uses (package.json; README "Memory and the young generation").
+CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]

@@ -46,6 +46,23 @@ function compiled(): string {
   return out;
 }
 
+/**
+ * Node's flags for a vecrec server as `npm start` runs it: the words between `exec node` and
+ * `dist/src/main.js` in package.json's start script (the Dockerfile's CMD carries the same, a test checks
+ * it). The children that run a vecrec server get them, so that the bench measures the server as shipped.
+ */
+export function serverNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: { start: string } };
+  return parseServerNodeFlags(pkg.scripts.start);
+}
+
+/** The node flags of a start command `... exec node <flags> dist/src/main.js`; throws when it has another shape. */
+export function parseServerNodeFlags(start: string): string[] {
+  const match = /\bexec node((?: --?[\w-]+(?:=\S+)?)*) dist\/src\/main\.js$/.exec(start);
+  if (match === null) throw new Error(`package.json's start script is not "... exec node [flags] dist/src/main.js": ${start}`);
+  return match[1]!.split(" ").filter((word) => word !== "");
+}
+
 /** How to run `script` (a path relative to bench/, `./x.ts`): the compiled file and node's flags. */
 function childCommand(script: string, nodeFlags: readonly string[]): { file: string; execArgv: string[] } {
   // A compiled child starting a child: the compiled copy is already there, beside this file.
@@ -114,7 +131,7 @@ export interface VecrecProcess {
  */
 export async function startVecrecProcess(args: readonly string[]): Promise<VecrecProcess> {
   const port = await freePort();
-  const { file, execArgv } = childCommand("../src/main.ts", []);
+  const { file, execArgv } = childCommand("../src/main.ts", serverNodeFlags());
   const child = spawn(process.execPath, [...execArgv, file, ...args, "--listen", `127.0.0.1:${port}`], {
     cwd: repoRoot,
     stdio: ["ignore", "ignore", "inherit"],

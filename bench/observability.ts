@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SearchRequest, VectorServiceClient, type SearchResponse } from "../src/gen/vecrec/v1/vecrec.js";
-import { startChild, type BenchChild } from "./child-process.js";
+import { serverNodeFlags, startChild, type BenchChild } from "./child-process.js";
 import type { ObservabilityChildReady, ObservabilityChildReport } from "./observability-child.js";
 import type { ServerChildCpu } from "./server-child.js";
 import { createRandom, interleavedLatency, quantile } from "./stats.js";
@@ -87,7 +87,7 @@ export async function benchObservability(options: {
   try {
     const readies: ObservabilityChildReady[] = [];
     for (const mode of modes) {
-      const child = startChild("./observability-child.ts", [mode, options.url ?? "", `vecrec-bench-obs-${process.pid}-${children.length}:`, path.join(dir, `${children.length}.log`)], (process.env.VECREC_BENCH_CHILD_FLAGS ?? "").split(" ").filter((f) => f !== ""));
+      const child = startChild("./observability-child.ts", [mode, options.url ?? "", `vecrec-bench-obs-${process.pid}-${children.length}:`, path.join(dir, `${children.length}.log`)], [...serverNodeFlags(), ...(process.env.VECREC_BENCH_CHILD_FLAGS ?? "").split(" ").filter((f) => f !== "")]);
       children.push(child);
       readies.push((await child.ready) as ObservabilityChildReady);
       clients.push(new VectorServiceClient(`127.0.0.1:${readies.at(-1)!.port}`, credentials.createInsecure()));

@@ -14,7 +14,7 @@ import { createRedisKeys } from "../src/store/redis/redis-keys.js";
 import { quantile } from "./stats.js";
 import { createRedisStore } from "../src/store/redis/redis-store.js";
 import os from "node:os";
-import { startChild, startVecrecProcess, type VecrecProcess } from "./child-process.js";
+import { serverNodeFlags, startChild, startVecrecProcess, type VecrecProcess } from "./child-process.js";
 import { floorData, floorSpec } from "./floor-data.js";
 import { bareSearchClient, emptyClient } from "./grpc-floor.js";
 import { connectDirect } from "./redis-direct.js";
@@ -80,7 +80,7 @@ export async function benchRedisFloors(
   const keys = createRedisKeys(keyPrefix);
   const store = await createRedisStore({ url, keyPrefix });
   const direct = await connectDirect(url, cluster);
-  const child = startChild("./server-child.ts", [url, keyPrefix, cluster ? "cluster" : "standalone"]);
+  const child = startChild("./server-child.ts", [url, keyPrefix, cluster ? "cluster" : "standalone"], serverNodeFlags());
   const created: string[] = [];
   let client: VectorServiceClient | undefined;
   let empty: ReturnType<typeof emptyClient> | undefined;

@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { UpsertStreamResponse, VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
 import { createVectorServiceClient } from "../src/cli/upsert-encoding.js";
-import { startChild } from "./child-process.js";
+import { serverNodeFlags, startChild } from "./child-process.js";
 import type { EmbeddedStreamChildReady } from "./embedded-stream-child.js";
 import { floorData, toProtoItem, type FloorData } from "./floor-data.js";
 import { UPSERT_BATCH } from "./upsert-floor.js";
@@ -64,7 +64,7 @@ const EMBEDDED_ROUNDS = 3;
  */
 export async function benchEmbeddedStream(items: number, dim: number, durable: boolean): Promise<EmbeddedStreamFigures> {
   const data = floorData(items, dim);
-  const child = startChild("./embedded-stream-child.ts", [String(items), String(dim), durable ? "durable" : "memory"]);
+  const child = startChild("./embedded-stream-child.ts", [String(items), String(dim), durable ? "durable" : "memory"], serverNodeFlags());
   let client: VectorServiceClient | undefined;
   try {
     const ready = (await child.ready) as EmbeddedStreamChildReady;

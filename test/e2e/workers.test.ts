@@ -7,6 +7,7 @@ import { credentials, makeGenericClientConstructor, Metadata, status, type Clien
 import { service as healthServiceDefinition } from "grpc-health-check";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +15,10 @@ import { IndexRequest, SearchRequest, VectorServiceClient, type SearchResponse }
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { collect, failure, unary, vectorBytes } from "./harness.js";
 import { sample } from "../support/prometheus-text.js";
+import { serverNodeFlags } from "../../bench/child-process.js";
+
+/** Node's flags of `npm start` (package.json), which the workers must inherit from the primary. */
+const NODE_FLAGS = serverNodeFlags();
 
 type LogEntry = Record<string, unknown> & { msg?: string; pid?: number };
 type HealthClient = Client & {
@@ -24,7 +29,7 @@ const Health = makeGenericClientConstructor(healthServiceDefinition, "Health");
 /** Each client on its own connection (grpc-js otherwise shares one per target across clients). */
 const OWN_CONNECTION = { "grpc.use_local_subchannel_pool": 1 };
 
-/** The vecrec process, run the way `npm start` runs it (through tsx, without a build), and its log. */
+/** The vecrec process, run the way `npm start` runs it (its node flags, through tsx, without a build), and its log. */
 class VecrecProcess {
   readonly child: ChildProcess;
   readonly logs: LogEntry[] = [];
@@ -34,7 +39,7 @@ class VecrecProcess {
   private waiters: (() => void)[] = [];
 
   constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    this.child = spawn(process.execPath, [...NODE_FLAGS, "--import", "tsx", "src/main.ts", ...args], {
       // In memory: a test never leaves a ./vecrec-data behind.
       env: { ...process.env, VECREC_LISTEN: "", VECREC_REDIS_URL: "", VECREC_LOG_LEVEL: "", VECREC_WORKERS: "", VECREC_DATA_DIR: "", VECREC_IN_MEMORY: "true", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -202,6 +207,10 @@ describe("--workers 2 on Redis", () => {
     const workerPids = listening.workerPids as number[];
     expect(new Set(workerPids).size).toBe(2);
     expect(workerPids).not.toContain(vecrec.child.pid);
+    // Each worker runs with the primary's node flags (the young generation's size among them).
+    if (existsSync("/proc/self/cmdline")) {
+      for (const pid of workerPids) expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toEqual(expect.arrayContaining(NODE_FLAGS));
+    }
     return { vecrec, address: listening.address as string, workerPids };
   }
 
