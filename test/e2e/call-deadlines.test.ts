@@ -11,7 +11,7 @@ import { credentials, Metadata, status } from "@grpc/grpc-js";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CancelledError, DeadlineExceededError } from "../../src/domain/errors.js";
-import type { FilterNode } from "../../src/domain/filter/filter.js";
+import { MATCH_ALL, type FilterNode } from "../../src/domain/filter/filter.js";
 import type { IndexSpec } from "../../src/domain/schema.js";
 import { VectorServiceClient, type GetIndexResponse } from "../../src/gen/vecrec/v1/vecrec.js";
 import { startServer } from "../../src/main.js";
@@ -99,6 +99,26 @@ describe("call deadlines on Redis (stand-in frozen behind an open socket)", () =
     stops.push(() => Promise.resolve(standIn.thaw()));
     const controller = new AbortController();
     const pending = outcomeWithin(store.listIndexes({ signal: controller.signal }), 3_000);
+    await sleep(50);
+    controller.abort(new CancelledError());
+    expect(await pending).toBeInstanceOf(CancelledError);
+  }, 10_000);
+
+  it("a Search waiting on its FT.SEARCH stops at its deadline, and when its call is cancelled", async () => {
+    const standIn = await startRedisStandIn();
+    stops.push(() => standIn.close());
+    // The definition stays cached (the default), so the frozen Redis holds the FT.SEARCH itself.
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "dls:", commandTimeoutMs: 30_000 });
+    stops.push(() => store.close());
+    await store.createIndex(SPEC);
+    await store.upsert("dl", [{ id: "a", vector: new Float32Array([1, 0, 0]), fields: {} }]);
+    const query = (signal: AbortSignal) => store.search("dl", { vector: new Float32Array([1, 0, 0]), k: 1, offset: 0, filter: MATCH_ALL, includeVectors: false, signal });
+    expect((await query(new AbortController().signal)).hits.map((h) => h.id)).toEqual(["a"]);
+    standIn.freeze();
+    stops.push(() => Promise.resolve(standIn.thaw()));
+    expect(await outcomeWithin(query(deadlineSignal(200)), 3_000)).toBeInstanceOf(DeadlineExceededError);
+    const controller = new AbortController();
+    const pending = outcomeWithin(query(controller.signal), 3_000);
     await sleep(50);
     controller.abort(new CancelledError());
     expect(await pending).toBeInstanceOf(CancelledError);

@@ -4,7 +4,7 @@
  * index-operations.ts) and reports the rebuild instead of partial answers.
  */
 import { RedisRoom, type StoreContext } from "./redis-room.js";
-import { throwIfAborted, untilAborted } from "../../domain/errors.js";
+import { throwIfAborted } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import type { SearchQuery, SearchResult } from "../vector-store.js";
 import { buildSearchArgs, readSearchReply, sameDistance } from "./commands/ft-search.js";
@@ -49,10 +49,13 @@ export class SearchOperations extends RedisRoom {
     }
   }
 
-  /** Sends an FT.SEARCH; its bulk strings come as JS strings unless it returns vectors (Route.text). */
+  /**
+   * Sends an FT.SEARCH; its bulk strings come as JS strings unless it returns vectors (Route.text). The
+   * call's signal goes with the command: the connection's bound (command-bound.ts) rejects the wait once
+   * it aborts, with the call's own CancelledError or DeadlineExceededError.
+   */
   #ask(command: readonly (string | Buffer)[], query: SearchQuery): Promise<Reply> {
-    const { signal } = query;
-    return untilAborted(this.connection.send(command, { signal, text: !query.includeVectors }), signal);
+    return this.connection.send(command, { signal: query.signal, text: !query.includeVectors });
   }
 
   async #search(spec: IndexSpec, query: SearchQuery): Promise<SearchResult> {
