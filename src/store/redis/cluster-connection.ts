@@ -34,7 +34,7 @@ import {
   type RedisSecurity,
   type RedisStoreLogger,
   type Route,
-  TEXT_COMMAND_OPTIONS,
+  routeOptions,
   securityOptions,
 } from "./connection.js";
 import { replyText, type Reply } from "./reply-parsers.js";
@@ -190,8 +190,7 @@ class ClusterConnection extends AvailabilityReporter implements RedisConnection 
     if (!this.#connected) return Promise.reject(new OfflineError());
     // The call's signal is followed by the bound (one listener per signal), not by node-redis (a
     // listener per command).
-    const options = route?.text === true ? TEXT_COMMAND_OPTIONS : undefined;
-    return this.#bound.run(() => this.#cluster.sendCommand(route?.key, false, command as RedisArg[], options), route?.signal);
+    return this.#bound.run(() => this.#cluster.sendCommand(route?.key, false, command as RedisArg[], routeOptions(route)), route?.signal);
   }
 
   pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {

@@ -179,7 +179,12 @@ export const TYPE_MAPPING = {
 export const TEXT_TYPE_MAPPING = { ...TYPE_MAPPING, [RESP_TYPES.BLOB_STRING]: String } as const;
 
 /** The command options of a Route.text command (node-redis merges them over the client's). */
-export const TEXT_COMMAND_OPTIONS = { typeMapping: TEXT_TYPE_MAPPING };
+const TEXT_COMMAND_OPTIONS = { typeMapping: TEXT_TYPE_MAPPING };
+
+/** node-redis command options for `route`: text replies when it asks for them, else the client's own. */
+export function routeOptions(route: Route | undefined): typeof TEXT_COMMAND_OPTIONS | undefined {
+  return route?.text === true ? TEXT_COMMAND_OPTIONS : undefined;
+}
 
 /** Reconnection backoff: 50 ms doubling, capped at 2 s. */
 export function backoffMs(retries: number): number {
@@ -369,8 +374,7 @@ export class StandaloneConnection extends AvailabilityReporter implements RedisC
     if (!this.isAvailable()) return Promise.reject(new OfflineError(this.#reason));
     // The call's signal is followed by the bound (one listener per signal), not by node-redis, whose
     // abortSignal option adds a listener per command: 1,000 of them on one Upsert's signal.
-    const options = route?.text === true ? TEXT_COMMAND_OPTIONS : undefined;
-    return this.#bound.run(() => this.#client.sendCommand(command, options), route?.signal);
+    return this.#bound.run(() => this.#client.sendCommand(command, routeOptions(route)), route?.signal);
   }
 
   pipeline(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
