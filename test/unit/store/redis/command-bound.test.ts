@@ -44,4 +44,28 @@ describe("CommandBound", () => {
     expect(sent).toBe(false);
     await expect(bound.run(never)).rejects.toBeInstanceOf(UnavailableError);
   });
+
+  it("expires exactly the commands still waiting at the maximum, whichever of them answered or were cancelled first, and keeps working after", async () => {
+    const bound = new CommandBound(40);
+    const controller = new AbortController();
+    let answer: (value: string) => void = () => undefined;
+    const first = bound.run(never);
+    const answeredLater = bound.run(() => new Promise<string>((resolve) => (answer = resolve)));
+    const middle = bound.run(never);
+    const cancelled = bound.run(never, controller.signal);
+    const last = bound.run(never);
+    answer("OK");
+    controller.abort();
+    const outcomes = await Promise.allSettled([first, answeredLater, middle, cancelled, last]);
+    expect(outcomes.map((o) => (o.status === "fulfilled" ? o.value : (o.reason as Error).constructor.name))).toEqual([
+      "UnavailableError",
+      "OK",
+      "UnavailableError",
+      "CancelledError",
+      "UnavailableError",
+    ]);
+    // The list emptied: a new command is bounded again, and one that answers is not expired.
+    await expect(bound.run(never)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(bound.run(() => Promise.resolve(7))).resolves.toBe(7);
+  });
 });
