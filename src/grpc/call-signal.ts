@@ -2,6 +2,7 @@
 import type { Deadline, Metadata } from "@grpc/grpc-js";
 import type { EventEmitter } from "node:events";
 import { CancelledError, DeadlineExceededError } from "../domain/errors.js";
+import { CallAbortSignal } from "./call-abort-signal.js";
 import { linkSignal } from "./call-annotations.js";
 
 /** The part of a grpc-js server call this module needs (unary and streaming calls both have it). */
@@ -26,24 +27,30 @@ export function msUntilDeadline(deadline: Deadline, now = Date.now()): number | 
   return Math.max(0, at - now);
 }
 
-/** Creates the signal of one call; it is already aborted when the call was cancelled before this. */
+/**
+ * Creates the signal of one call; it is already aborted when the call was cancelled before this. A
+ * CallAbortSignal, not an AbortController's: Node 20 promotes every AbortSignal to the old generation
+ * (call-abort-signal.ts).
+ */
 export function createCallSignal(call: CancellableCall): CallSignal {
-  const controller = new AbortController();
-  const onCancelled = (): void => controller.abort(new CancelledError());
+  const abortable = new CallAbortSignal();
+  const onCancelled = (): void => abortable.abort(new CancelledError());
   call.once("cancelled", onCancelled);
   let timer: NodeJS.Timeout | undefined;
   const remaining = msUntilDeadline(call.getDeadline());
   if (remaining !== undefined) {
     // setTimeout holds at most 2^31-1 ms; a deadline further away than ~24 days is as good as none.
     if (remaining <= 2 ** 31 - 1) {
-      timer = setTimeout(() => controller.abort(new DeadlineExceededError()), remaining);
+      timer = setTimeout(() => abortable.abort(new DeadlineExceededError()), remaining);
       timer.unref();
     }
   }
   if (call.cancelled) onCancelled();
-  linkSignal(call.metadata, controller.signal);
+  // Structurally an AbortSignal (TypeScript checks it): what the use cases and stores take.
+  const signal: AbortSignal = abortable;
+  linkSignal(call.metadata, signal);
   return {
-    signal: controller.signal,
+    signal,
     dispose() {
       call.removeListener("cancelled", onCancelled);
       if (timer) clearTimeout(timer);

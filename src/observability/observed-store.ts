@@ -8,6 +8,7 @@
  * synchronous members (availability, the spec cache, close) pass through untouched.
  */
 import { SpanKind, type Attributes } from "@opentelemetry/api";
+import { isAbortSignal } from "../grpc/call-abort-signal.js";
 import { annotationsOfSignal, type CallAnnotations } from "../grpc/call-annotations.js";
 import type { CallTrace, ChildRecord } from "./call-trace.js";
 import type { VectorStore } from "../store/vector-store.js";
@@ -99,10 +100,10 @@ export function observeStore(store: VectorStore, hooks: { metrics?: VecrecMetric
 function signalIn(args: readonly unknown[]): AbortSignal | undefined {
   for (let i = args.length - 1; i >= 0; i--) {
     const arg = args[i];
-    if (arg instanceof AbortSignal) return arg;
+    if (isAbortSignal(arg)) return arg;
     if (typeof arg === "object" && arg !== null) {
       const signal = (arg as { signal?: unknown }).signal;
-      if (signal instanceof AbortSignal) return signal;
+      if (isAbortSignal(signal)) return signal;
     }
   }
   return undefined;
