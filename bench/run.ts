@@ -23,7 +23,8 @@
  *     same FT.SEARCH sent directly with node-redis vs an empty grpc-js unary call (bench/grpc-floor.ts);
  *     k=10, FLAT and HNSW (`--floor-hnsw 0`: FLAT only), without and with a filter; c=1 latency over
  *     `--floor-calls` interleaved rounds, ratio vecrec median / (FT.SEARCH median + empty median);
- *     c=`--concurrency` throughput over `--floor-throughput-calls` calls of each kind, ratio vecrec /
+ *     c=`--concurrency` throughput over `--floor-throughput-calls` calls of each kind (split into 4
+ *     rounds, the kinds in a rotating order: medians, ratios within a round), ratio vecrec /
  *     min(FT.SEARCH, empty); the server process's CPU µs per Search.
  *   - Upsert vs pipelined HSET (`--floor-upsert`, bench/upsert-floor.ts): items/s into an empty FLAT
  *     index, batches of 1000, and the ratio.
@@ -83,7 +84,7 @@ import { benchShaping, printShaping, type ShapingRow } from "./shaping.js";
 import { UPSERT_ROUNDS, benchRedisFloors, type RedisFloorFigures } from "./redis-floors.js";
 import { readShards, type ShardReading } from "./redis-shards.js";
 import { createRandom, fixed, median, quantile } from "./stats.js";
-import { SEARCH_K } from "./search-floor.js";
+import { SEARCH_K, THROUGHPUT_ROUNDS } from "./search-floor.js";
 import { UPSERT_BATCH } from "./upsert-floor.js";
 import { benchEmbeddedStream } from "./upsert-stream.js";
 
@@ -374,7 +375,7 @@ async function main(): Promise<void> {
     out(`- Queries: ${o.queries} Recommend (user id, ${o.neighbors} neighbours, limit 10, 7-day half-life) interleaved with ${o.queries} Search (item id = same user, k=${o.neighbors}), through the use cases; then ${o.grpcQueries} of each over gRPC on loopback (server and client in this process)`);
   }
   if (o.floorItems > 0) {
-    out(`- Floor rows: ${o.floorItems} items x ${o.dim} dims per index (FLAT${o.floorHnsw > 0 ? ", HNSW M=16 EF_CONSTRUCTION=200 EF_RUNTIME=10" : ""}; COSINE), Search k=${SEARCH_K} with a query vector, filter = one of 8 labels; c=1: ${o.floorCalls} rounds of (vecrec Search, direct FT.SEARCH, empty unary, bare Search server) interleaved; c=${o.concurrency}: ${o.floorThroughputCalls} calls of each kind alone; vecrec server (and the bare one) in a child process`);
+    out(`- Floor rows: ${o.floorItems} items x ${o.dim} dims per index (FLAT${o.floorHnsw > 0 ? ", HNSW M=16 EF_CONSTRUCTION=200 EF_RUNTIME=10" : ""}; COSINE), Search k=${SEARCH_K} with a query vector, filter = one of 8 labels; c=1: ${o.floorCalls} rounds of (vecrec Search, direct FT.SEARCH, empty unary, bare Search server) interleaved; c=${o.concurrency}: ${o.floorThroughputCalls} calls of each kind alone, in ${THROUGHPUT_ROUNDS} rounds; vecrec server (and the bare one) in a child process`);
   }
   out();
 
@@ -586,7 +587,9 @@ function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (lin
       );
     }
     out();
-    out(`## Search vs its floors at c=${o.concurrency} (throughput, calls/s; server CPU of the vecrec process)`);
+    out(
+      `## Search vs its floors at c=${o.concurrency} (throughput, calls/s, medians of ${THROUGHPUT_ROUNDS} rounds, the kinds in a rotating order; ratios within each round; server CPU of the vecrec process)`,
+    );
     out();
     const workers = os.availableParallelism();
     out(
@@ -599,11 +602,10 @@ function printFloors(floors: readonly RedisFloorFigures[], o: Options, out: (lin
     out("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of rows) {
       const t = r.throughput;
-      const floor = Math.min(t.direct, t.empty);
       const withWorkers = t.vecrecWorkers === undefined ? "skipped" : String(Math.round(t.vecrecWorkers));
-      const workersRatio = t.vecrecWorkers === undefined ? "" : `${fixed(t.vecrecWorkers / floor)}x`;
+      const workersRatio = r.ratios.vecrecWorkers === undefined ? "" : `${fixed(r.ratios.vecrecWorkers)}x`;
       out(
-        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${Math.round(t.vecrec)} | ${withWorkers} | ${Math.round(t.direct)} | ${Math.round(t.empty)} | ${fixed(t.vecrec / floor)}x | ${workersRatio} | ${Math.round(t.bare)} | ${fixed(t.bare / floor)}x | ${Math.round(r.cpuPerSearchMicros)} | ${Math.round(r.cpuPerBareMicros)} | ${Math.round(r.cpuPerEmptyMicros)} | ${fixed(r.hitsPerSearch, 1)} |`,
+        `| ${r.backend} | ${r.index} | ${r.filtered ? "1 label of 8" : "none"} | ${Math.round(t.vecrec)} | ${withWorkers} | ${Math.round(t.direct)} | ${Math.round(t.empty)} | ${fixed(r.ratios.vecrec)}x | ${workersRatio} | ${Math.round(t.bare)} | ${fixed(r.ratios.bare)}x | ${Math.round(r.cpuPerSearchMicros)} | ${Math.round(r.cpuPerBareMicros)} | ${Math.round(r.cpuPerEmptyMicros)} | ${fixed(r.hitsPerSearch, 1)} |`,
       );
     }
     out();

@@ -10,8 +10,11 @@
  *   startBareSearchServer: the command as the request, k messages made in advance as the answer): what a
  *   Search costs with nothing of vecrec in it.
  * At concurrency 1 (the four interleaved call by call: median and p95 latency) and at `concurrency`
- * callers sharing a fixed number of calls (throughput, each kind alone). The server's CPU per Search is
- * the server process's cpuUsage delta over the concurrent Search run divided by its calls.
+ * callers sharing a fixed number of calls (throughput, each kind alone): in THROUGHPUT_ROUNDS rounds,
+ * each kind once per round in an order that rotates from round to round, so that the machine's drift
+ * (its speed moves by up to 2x within minutes) hits every kind alike; a kind's throughput is its median
+ * over the rounds, and each ratio the median of the ratios within a round. The server's CPU per Search
+ * is the server process's cpuUsage delta over the concurrent Search runs divided by their calls.
  */
 import { MATCH_ALL, type FilterNode } from "../src/domain/filter/filter.js";
 import type { IndexSpec } from "../src/domain/schema.js";
@@ -29,13 +32,18 @@ import { encodeCommand } from "./grpc-floor.js";
 
 export const SEARCH_K = 10;
 
+/** Rounds of the concurrent runs (each kind once per round, the calls split between the rounds). */
+export const THROUGHPUT_ROUNDS = 4;
+
 export interface SearchFloorRow {
   readonly index: string;
   readonly filtered: boolean;
   /** ms, ascending: vecrec Search, direct FT.SEARCH, empty unary, the bare grpc-js Search server. */
   readonly latency: { vecrec: number[]; direct: number[]; empty: number[]; bare: number[] };
-  /** calls/s at `concurrency` callers; `vecrecWorkers`: the server with its default workers. */
+  /** calls/s at `concurrency` callers (medians over the rounds); `vecrecWorkers`: the server with its default workers. */
   readonly throughput: { vecrec: number; direct: number; empty: number; bare: number; vecrecWorkers?: number };
+  /** Throughput over min(direct, empty) of the same round, median over the rounds. */
+  readonly ratios: { vecrec: number; bare: number; vecrecWorkers?: number };
   /** Server process CPU µs per Search (c=N run), per empty call and per call of the bare Search server. */
   readonly cpuPerSearchMicros: number;
   readonly cpuPerEmptyMicros: number;
@@ -130,44 +138,64 @@ export async function measureSearchFloor(
   const [vecrecMs = [], directMs = [], emptyMs = [], bareMs = []] = await interleavedLatency([vecrec, direct, target.empty, bare], o.latencyCalls);
   const hitsPerSearch = hits / searches;
 
-  const cpu0 = await target.serverCpu();
-  const vecrecPerSecond = await throughput(vecrec, o.concurrency, o.throughputCalls);
-  const cpu1 = await target.serverCpu();
-  const directPerSecond = await throughput(direct, o.concurrency, o.throughputCalls);
-  const cpu2 = await target.serverCpu();
-  const emptyPerSecond = await throughput(target.empty, o.concurrency, o.throughputCalls);
-  const cpu3 = await target.serverCpu();
-  const barePerSecond = await throughput(bare, o.concurrency, o.throughputCalls);
-  const cpu4 = await target.serverCpu();
-  let vecrecWorkers: number | undefined;
-  if (target.workers !== undefined) {
-    const { clients } = target.workers;
-    let wi = 0;
-    vecrecWorkers = await throughput(
-      async () => {
-        const client = clients[wi % clients.length] as VectorServiceClient;
-        await drain(client.search(requests[wi++ % requests.length] as SearchRequest));
-      },
-      o.concurrency,
-      o.throughputCalls,
-    );
+  let wi = 0;
+  const workersClients = target.workers?.clients;
+  const vecrecWorkers =
+    workersClients === undefined
+      ? undefined
+      : async (): Promise<void> => {
+          const client = workersClients[wi % workersClients.length] as VectorServiceClient;
+          await drain(client.search(requests[wi++ % requests.length] as SearchRequest));
+        };
+  type Kind = "vecrec" | "direct" | "empty" | "bare" | "vecrecWorkers";
+  const kinds: [Kind, () => Promise<void>][] = [
+    ["vecrec", vecrec],
+    ["direct", direct],
+    ["empty", target.empty],
+    ["bare", bare],
+    ...(vecrecWorkers === undefined ? [] : [["vecrecWorkers", vecrecWorkers] as [Kind, () => Promise<void>]]),
+  ];
+  const perRound = Math.max(1, Math.ceil(o.throughputCalls / THROUGHPUT_ROUNDS));
+  const rounds: Partial<Record<Kind, number>>[] = [];
+  const cpu: Partial<Record<Kind, number>> = {};
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+    const measured: Partial<Record<Kind, number>> = {};
+    for (let j = 0; j < kinds.length; j++) {
+      const [kind, call] = kinds[(round + j) % kinds.length] as [Kind, () => Promise<void>];
+      const before = await target.serverCpu();
+      measured[kind] = await throughput(call, o.concurrency, perRound);
+      cpu[kind] = (cpu[kind] ?? 0) + (await target.serverCpu()) - before;
+    }
+    rounds.push(measured);
   }
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  const of = (kind: Kind): number => median(rounds.map((r) => r[kind] as number));
+  const ratio = (kind: Kind): number => median(rounds.map((r) => (r[kind] as number) / Math.min(r.direct as number, r.empty as number)));
   // throughput() runs a warm-up of min(total, 4 x callers) calls before the timed ones: counted here too.
-  const callsPerRun = o.throughputCalls + Math.min(o.throughputCalls, o.concurrency * 4);
+  const callsPerRun = THROUGHPUT_ROUNDS * (perRound + Math.min(perRound, o.concurrency * 4));
   return {
     index: spec.fields.find((f) => f.type === "vector")?.algorithm ?? "?",
     filtered,
     latency: { vecrec: vecrecMs, direct: directMs, empty: emptyMs, bare: bareMs },
     throughput: {
-      vecrec: vecrecPerSecond,
-      direct: directPerSecond,
-      empty: emptyPerSecond,
-      bare: barePerSecond,
-      ...(vecrecWorkers !== undefined && { vecrecWorkers }),
+      vecrec: of("vecrec"),
+      direct: of("direct"),
+      empty: of("empty"),
+      bare: of("bare"),
+      ...(vecrecWorkers !== undefined && { vecrecWorkers: of("vecrecWorkers") }),
     },
-    cpuPerSearchMicros: (cpu1 - cpu0) / callsPerRun,
-    cpuPerEmptyMicros: (cpu3 - cpu2) / callsPerRun,
-    cpuPerBareMicros: (cpu4 - cpu3) / callsPerRun,
+    ratios: {
+      vecrec: ratio("vecrec"),
+      bare: ratio("bare"),
+      ...(vecrecWorkers !== undefined && { vecrecWorkers: ratio("vecrecWorkers") }),
+    },
+    cpuPerSearchMicros: (cpu.vecrec ?? 0) / callsPerRun,
+    cpuPerEmptyMicros: (cpu.empty ?? 0) / callsPerRun,
+    cpuPerBareMicros: (cpu.bare ?? 0) / callsPerRun,
     hitsPerSearch,
   };
 }
