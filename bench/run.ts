@@ -23,7 +23,7 @@
  *     same FT.SEARCH sent directly with node-redis vs an empty grpc-js unary call (bench/grpc-floor.ts);
  *     k=10, FLAT and HNSW (`--floor-hnsw 0`: FLAT only), without and with a filter; c=1 latency over
  *     `--floor-calls` interleaved rounds, ratio vecrec median / (FT.SEARCH median + empty median);
- *     c=`--concurrency` throughput over `--floor-throughput-calls` calls of each kind (split into 4
+ *     c=`--concurrency` throughput over `--floor-throughput-calls` calls of each kind (split into 5
  *     rounds, the kinds in a rotating order: medians, ratios within a round), ratio vecrec /
  *     min(FT.SEARCH, empty); the server process's CPU µs per Search.
  *   - Upsert vs pipelined HSET (`--floor-upsert`, bench/upsert-floor.ts): items/s into an empty FLAT

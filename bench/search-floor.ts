@@ -27,13 +27,13 @@ import type { RedisKeys } from "../src/store/redis/redis-keys.js";
 import type { SearchQuery } from "../src/store/vector-store.js";
 import { PROTO_FILTER, type FloorData } from "./floor-data.js";
 import type { DirectRedis } from "./redis-direct.js";
-import { interleavedLatency, throughput } from "./stats.js";
+import { interleavedLatency, median, throughput } from "./stats.js";
 import { encodeCommand } from "./grpc-floor.js";
 
 export const SEARCH_K = 10;
 
-/** Rounds of the concurrent runs (each kind once per round, the calls split between the rounds). */
-export const THROUGHPUT_ROUNDS = 4;
+/** Rounds of the concurrent runs (each kind once per round, the calls split between the rounds); odd, so a median is a round's. */
+export const THROUGHPUT_ROUNDS = 5;
 
 export interface SearchFloorRow {
   readonly index: string;
@@ -168,13 +168,9 @@ export async function measureSearchFloor(
     }
     rounds.push(measured);
   }
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  };
-  const of = (kind: Kind): number => median(rounds.map((r) => r[kind] as number));
-  const ratio = (kind: Kind): number => median(rounds.map((r) => (r[kind] as number) / Math.min(r.direct as number, r.empty as number)));
+  const middle = (values: number[]): number => median(values.sort((a, b) => a - b));
+  const of = (kind: Kind): number => middle(rounds.map((r) => r[kind] as number));
+  const ratio = (kind: Kind): number => middle(rounds.map((r) => (r[kind] as number) / Math.min(r.direct as number, r.empty as number)));
   // throughput() runs a warm-up of min(total, 4 x callers) calls before the timed ones: counted here too.
   const callsPerRun = THROUGHPUT_ROUNDS * (perRound + Math.min(perRound, o.concurrency * 4));
   return {
