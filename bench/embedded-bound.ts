@@ -25,7 +25,7 @@ import { createEmbeddedStore, DEFAULT_SCAN_THREADS } from "../src/store/embedded
 import { simdAvailable } from "../src/store/embedded/simd-kernels.js";
 import { startChild } from "./child-process.js";
 import { floorData, floorSpec } from "./floor-data.js";
-import { median, quantile } from "./stats.js";
+import { median, medianOf, quantile } from "./stats.js";
 
 /** Searches at once in the concurrency rows. */
 const CONCURRENT_CALLERS = [1, 2, 8] as const;
@@ -215,7 +215,7 @@ async function childMain(): Promise<void> {
       oneThread.push(await rate(store, callers));
       sharing.push(await rate(shared, callers));
     }
-    concurrent.push({ callers, oneThread: median(oneThread), shared: median(sharing) });
+    concurrent.push({ callers, oneThread: medianOf(oneThread), shared: medianOf(sharing) });
   }
   await shared.close();
   const jsReadMs = jsReadPass(items * dim);

@@ -11,7 +11,7 @@ import { createVectorServiceClient } from "../src/cli/upsert-encoding.js";
 import { VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
 import type { IndexSpec } from "../src/domain/schema.js";
 import { createRedisKeys } from "../src/store/redis/redis-keys.js";
-import { quantile } from "./stats.js";
+import { medianOf } from "./stats.js";
 import { createRedisStore } from "../src/store/redis/redis-store.js";
 import os from "node:os";
 import { serverNodeFlags, startChild, startVecrecProcess, type VecrecProcess } from "./child-process.js";
@@ -141,21 +141,20 @@ export async function benchRedisFloors(
           `[bench] ${backend}: upsert round ${round + 1}/${UPSERT_ROUNDS}: Upsert ${Math.round(r.upsert)}, HSET ${Math.round(r.hset)}, replace commands ${Math.round(r.replace)}, UpsertStream ${Math.round(r.stream)} items/s; every field set: ${Math.round(r.upsertAll)}, ${Math.round(r.hsetAll)}, ${Math.round(r.streamAll)}`,
         );
       }
-      const median = (values: number[]): number => quantile([...values].sort((x, y) => x - y), 0.5);
-      vecrecFlat = median(rounds.map((r) => r.upsert));
-      directFlat = median(rounds.map((r) => r.hset));
-      streamFlat = median(rounds.map((r) => r.stream));
-      upsertRatio = median(rounds.map((r) => r.upsert / r.hset));
-      streamRatio = median(rounds.map((r) => r.stream / r.hset));
-      replaceFlat = median(rounds.map((r) => r.replace));
-      upsertToReplace = median(rounds.map((r) => r.upsert / r.replace));
-      streamToReplace = median(rounds.map((r) => r.stream / r.replace));
+      vecrecFlat = medianOf(rounds.map((r) => r.upsert));
+      directFlat = medianOf(rounds.map((r) => r.hset));
+      streamFlat = medianOf(rounds.map((r) => r.stream));
+      upsertRatio = medianOf(rounds.map((r) => r.upsert / r.hset));
+      streamRatio = medianOf(rounds.map((r) => r.stream / r.hset));
+      replaceFlat = medianOf(rounds.map((r) => r.replace));
+      upsertToReplace = medianOf(rounds.map((r) => r.upsert / r.replace));
+      streamToReplace = medianOf(rounds.map((r) => r.stream / r.replace));
       upsertComplete = {
-        vecrec: median(rounds.map((r) => r.upsertAll)),
-        direct: median(rounds.map((r) => r.hsetAll)),
-        stream: median(rounds.map((r) => r.streamAll)),
-        upsertRatio: median(rounds.map((r) => r.upsertAll / r.hsetAll)),
-        streamRatio: median(rounds.map((r) => r.streamAll / r.hsetAll)),
+        vecrec: medianOf(rounds.map((r) => r.upsertAll)),
+        direct: medianOf(rounds.map((r) => r.hsetAll)),
+        stream: medianOf(rounds.map((r) => r.streamAll)),
+        upsertRatio: medianOf(rounds.map((r) => r.upsertAll / r.hsetAll)),
+        streamRatio: medianOf(rounds.map((r) => r.streamAll / r.hsetAll)),
       };
     }
     let hnsw: IndexSpec | undefined;

@@ -27,7 +27,7 @@ import type { RedisKeys } from "../src/store/redis/redis-keys.js";
 import type { SearchQuery } from "../src/store/vector-store.js";
 import { PROTO_FILTER, type FloorData } from "./floor-data.js";
 import type { DirectRedis } from "./redis-direct.js";
-import { interleavedLatency, median, throughput } from "./stats.js";
+import { interleavedLatency, medianOf, throughput } from "./stats.js";
 import { encodeCommand } from "./grpc-floor.js";
 
 export const SEARCH_K = 10;
@@ -168,9 +168,8 @@ export async function measureSearchFloor(
     }
     rounds.push(measured);
   }
-  const middle = (values: number[]): number => median(values.sort((a, b) => a - b));
-  const of = (kind: Kind): number => middle(rounds.map((r) => r[kind] as number));
-  const ratio = (kind: Kind): number => middle(rounds.map((r) => (r[kind] as number) / Math.min(r.direct as number, r.empty as number)));
+  const of = (kind: Kind): number => medianOf(rounds.map((r) => r[kind] as number));
+  const ratio = (kind: Kind): number => medianOf(rounds.map((r) => (r[kind] as number) / Math.min(r.direct as number, r.empty as number)));
   // throughput() runs a warm-up of min(total, 4 x callers) calls before the timed ones: counted here too.
   const callsPerRun = THROUGHPUT_ROUNDS * (perRound + Math.min(perRound, o.concurrency * 4));
   return {

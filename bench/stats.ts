@@ -25,6 +25,9 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 export const median = (sorted: readonly number[]): number => quantile(sorted, 0.5);
 
+/** The median (nearest rank, as `median`) of values in any order (sorts a copy). */
+export const medianOf = (values: readonly number[]): number => median([...values].sort((a, b) => a - b));
+
 /**
  * Latency at concurrency 1 of several calls measured together: `warmup` untimed rounds, then `rounds`
  * rounds calling each in turn (the order rotating every round, so none always runs right after
