@@ -12,7 +12,7 @@ import { SCAN_CHUNK_ROWS } from "./vector-arena.js";
  */
 export const SCAN_SLICE_MS = 4;
 
-export function yieldToEventLoop(): Promise<void> {
+function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
