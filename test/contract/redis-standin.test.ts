@@ -336,6 +336,96 @@ describe("redis backend (stand-in): background indexing of existing items, as Re
   });
 });
 
+describe("redis backend (stand-in): a new index skips Redis's keyspace scan unless items of it are stored", () => {
+  const vectorSpec = (name: string) => ({
+    name,
+    fields: [{ name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const }],
+  });
+  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1]), fields: {} }));
+  const creates = (log: readonly string[][], name: string) => log.filter((argv) => argv[0]?.toUpperCase() === "FT.CREATE" && argv[1]?.endsWith(`idx:${name}`));
+
+  it("creates an index with SKIPINITIALSCAN when none of its items is stored: not indexing, however many other keys", async () => {
+    // One existing key is indexed per later command, like Redis's background scan: a scan would show.
+    const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });
+    try {
+      await store.createIndex(vectorSpec("other"));
+      await store.upsert("other", items(30));
+      const created = await store.createIndex(vectorSpec("fresh"));
+      expect(created.info).toMatchObject({ indexing: false, indexingProgress: 1, itemCount: 0 });
+      const sent = creates(standIn.commandLog, "fresh");
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.slice(0, 9)).toEqual(["FT.CREATE", "vecrec-skip:idx:fresh", "ON", "HASH", "PREFIX", "1", "vecrec-skip:fresh:item:", "SKIPINITIALSCAN", "SCHEMA"]);
+      // Items written afterwards are indexed as they are written.
+      await store.upsert("fresh", items(5));
+      expect(await store.getIndex("fresh")).toMatchObject({ indexing: false, itemCount: 5 });
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
+  });
+
+  it("creates it again without SKIPINITIALSCAN when items of it are stored, so that the scan indexes them", async () => {
+    const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });
+    try {
+      await store.createIndex(vectorSpec("kept"));
+      await store.upsert("kept", items(10));
+      await store.dropIndex("kept", { deleteItems: false });
+      const before = standIn.commandLog.length;
+      await store.createIndex(vectorSpec("kept"));
+      const log = standIn.commandLog.slice(before).filter((argv) => argv[0]?.toUpperCase().startsWith("FT.") && argv[0]?.toUpperCase() !== "FT.INFO");
+      expect(log.map((argv) => [argv[0]?.toUpperCase(), argv.includes("SKIPINITIALSCAN"), argv.includes("DD")])).toEqual([
+        ["FT.CREATE", true, false],
+        ["FT.DROPINDEX", false, false],
+        ["FT.CREATE", false, false],
+      ]);
+      let info = await store.getIndex("kept");
+      for (let i = 0; i < 40 && info.indexing; i++) info = await store.getIndex("kept");
+      expect(info).toMatchObject({ indexing: false, itemCount: 10 });
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
+  });
+
+  it("a create whose look for stored items cannot finish fails and leaves neither definition nor FT index", async () => {
+    const standIn = await startRedisStandIn();
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });
+    const raw = createClient({ url: standIn.url });
+    raw.on("error", () => undefined);
+    await raw.connect();
+    try {
+      // Freeze the server as soon as the FT.CREATE arrives: the SCAN after it waits, the call ends.
+      const controller = new AbortController();
+      const log = standIn.commandLog;
+      const push = log.push.bind(log);
+      log.push = (...entries: string[][]): number => {
+        const length = push(...entries);
+        if (entries.some((argv) => argv[0]?.toUpperCase() === "FT.CREATE")) {
+          standIn.freeze();
+          setTimeout(() => {
+            controller.abort();
+            setTimeout(() => standIn.thaw(), 50);
+          }, 20);
+        }
+        return length;
+      };
+      const failed = await store.createIndex(vectorSpec("cut"), { signal: controller.signal }).catch((error: unknown) => error);
+      log.push = push;
+      expect(failed).toBeInstanceOf(Error);
+      await expect(store.getIndex("cut")).rejects.toBeInstanceOf(IndexNotFoundError);
+      expect(await raw.sendCommand(["FT._LIST"])).toEqual([]);
+      // Created again, it works.
+      expect((await store.createIndex(vectorSpec("cut"))).created).toBe(true);
+    } finally {
+      await raw.close();
+      await store.close();
+      await standIn.close();
+    }
+  });
+});
+
 describe("redis backend (stand-in): rebuilding a lost FT index in the background", () => {
   it("fails searches with UnavailableError until the rebuilt index holds every item, instead of answering from part of them", async () => {
     const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });

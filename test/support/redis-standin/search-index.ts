@@ -324,9 +324,10 @@ function parseVector(args: readonly string[], start: number): { params: VectorPa
  * Parses `FT.CREATE` arguments after the index name.
  * Throws RedisReplyError with Redis's text.
  */
-export function parseCreate(args: readonly string[]): { prefixes: string[]; fields: FieldDef[] } {
+export function parseCreate(args: readonly string[]): { prefixes: string[]; fields: FieldDef[]; skipInitialScan: boolean } {
   let i = 0;
   const prefixes: string[] = [];
+  let skipInitialScan = false;
   while (i < args.length) {
     const t = upper(args[i]);
     if (t === "ON") {
@@ -342,10 +343,15 @@ export function parseCreate(args: readonly string[]): { prefixes: string[]; fiel
       }
       i += 2 + n;
     } else if (t === "SCHEMA") {
-      return { prefixes, fields: parseSchema(args.slice(i + 1)) };
+      return { prefixes, fields: parseSchema(args.slice(i + 1)), skipInitialScan };
     } else if (t === "LANGUAGE" || t === "LANGUAGE_FIELD" || t === "SCORE" || t === "SCORE_FIELD" || t === "PAYLOAD_FIELD" || t === "FILTER") {
       i += 2;
-    } else if (t === "MAXTEXTFIELDS" || t === "NOOFFSETS" || t === "NOHL" || t === "NOFIELDS" || t === "NOFREQS" || t === "SKIPINITIALSCAN") {
+    } else if (t === "SKIPINITIALSCAN") {
+      // Existing hashes are not indexed; those written from now on are (checked on Redis 7.4.1 +
+      // RediSearch 2.10.32, standalone and through the cluster's coordinator).
+      skipInitialScan = true;
+      i += 1;
+    } else if (t === "MAXTEXTFIELDS" || t === "NOOFFSETS" || t === "NOHL" || t === "NOFIELDS" || t === "NOFREQS") {
       i += 1;
     } else {
       throw new RedisReplyError(`Unknown argument \`${args[i] ?? ""}\``);

@@ -45,8 +45,13 @@ export function idFieldSchemaArgs(): string[] {
   return [ID_FIELD, "TAG", "SEPARATOR", ID_TAG_SEPARATOR, "CASESENSITIVE", "SORTABLE", "UNF"];
 }
 
-/** The whole FT.CREATE command for `spec`. */
-export function createIndexArgs(keys: RedisKeys, spec: IndexSpec): string[] {
+/**
+ * The whole FT.CREATE command for `spec`. `skipInitialScan`: SKIPINITIALSCAN, Redis does not scan the
+ * keyspace for hashes stored before the index (see index-operations.ts, createIndex, for when that is
+ * safe); without it Redis scans every key of the database in the background and indexes those under
+ * the prefix.
+ */
+export function createIndexArgs(keys: RedisKeys, spec: IndexSpec, options: { readonly skipInitialScan?: boolean } = {}): string[] {
   return [
     "FT.CREATE",
     keys.ftIndex(spec.name),
@@ -55,6 +60,7 @@ export function createIndexArgs(keys: RedisKeys, spec: IndexSpec): string[] {
     "PREFIX",
     "1",
     keys.itemPrefix(spec.name),
+    ...(options.skipInitialScan === true ? ["SKIPINITIALSCAN"] : []),
     "SCHEMA",
     ...idFieldSchemaArgs(),
     ...spec.fields.flatMap(fieldSchemaArgs),

@@ -60,7 +60,7 @@ export const QUERY_ENGINE_COMMANDS: readonly Command[] = [
       const def = parseCreate(argv.slice(2).map((a) => a.toString("utf8")));
       const idx = new SearchIndex(name, def.prefixes, def.fields);
       state.indexes.set(name, idx);
-      state.scanExisting(idx);
+      if (!def.skipInitialScan) state.scanExisting(idx);
       return OK;
     },
   },

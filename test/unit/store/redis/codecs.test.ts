@@ -67,6 +67,13 @@ describe("schema arguments", () => {
     ]);
   });
 
+  it("puts SKIPINITIALSCAN before SCHEMA when asked, and nowhere otherwise", () => {
+    const skipping = createIndexArgs(keys, spec, { skipInitialScan: true });
+    expect(skipping.slice(0, 9)).toEqual(["FT.CREATE", "t:idx:books", "ON", "HASH", "PREFIX", "1", "t:books:item:", "SKIPINITIALSCAN", "SCHEMA"]);
+    expect(skipping.filter((arg) => arg !== "SKIPINITIALSCAN")).toEqual(createIndexArgs(keys, spec));
+    expect(createIndexArgs(keys, spec, { skipInitialScan: false })).toEqual(createIndexArgs(keys, spec));
+  });
+
   it("counts 6 attribute tokens for FLAT", () => {
     const flat: IndexSpec = {
       name: "f",
