@@ -389,6 +389,23 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
     }
   });
 
+  it("adds the interests tag field with FT.ALTER SKIPINITIALSCAN: the stored items are not indexed again", async () => {
+    const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });
+    try {
+      await store.createIndex(vectorSpec("tagged"));
+      await store.upsert("tagged", items(10));
+      const before = standIn.commandLog.length;
+      const info = await store.setInterests("tagged", { categoryNames: ["a", "b"], threshold: 0.5, tagField: "interests" });
+      const alters = standIn.commandLog.slice(before).filter((argv) => argv[0]?.toUpperCase() === "FT.ALTER");
+      expect(alters.map((argv) => argv.slice(2, 6))).toEqual([["SKIPINITIALSCAN", "SCHEMA", "ADD", "interests"]]);
+      expect(info).toMatchObject({ indexing: false, itemCount: 10 });
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
+  });
+
   it("a create whose look for stored items cannot finish fails and leaves neither definition nor FT index", async () => {
     const standIn = await startRedisStandIn();
     const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });

@@ -71,11 +71,12 @@ export const QUERY_ENGINE_COMMANDS: readonly Command[] = [
       () => "Unknown index name",
       (idx, { state, argv, s }) => {
         let i = 2;
-        if (s(i).toUpperCase() === "SKIPINITIALSCAN") i += 1;
+        const skipInitialScan = s(i).toUpperCase() === "SKIPINITIALSCAN";
+        if (skipInitialScan) i += 1;
         if (s(i).toUpperCase() !== "SCHEMA" || s(i + 1).toUpperCase() !== "ADD") return err("ERR syntax error");
         const added = parseSchema(argv.slice(i + 2).map((a) => a.toString("utf8")), idx.fields);
         idx.fields = [...idx.fields, ...added];
-        state.scanExisting(idx);
+        if (!skipInitialScan) state.scanExisting(idx);
         return OK;
       },
     ),

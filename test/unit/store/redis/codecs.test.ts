@@ -81,7 +81,7 @@ describe("schema arguments", () => {
     };
     expect(createIndexArgs(keys, flat).slice(-10)).toEqual(["v", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "3", "DISTANCE_METRIC", "L2"]);
     expect(alterAddFieldArgs(keys, "f", { name: "interests", type: "tag", separator: ",", caseSensitive: false })).toEqual([
-      "FT.ALTER", "t:idx:f", "SCHEMA", "ADD", "interests", "TAG", "SEPARATOR", ",",
+      "FT.ALTER", "t:idx:f", "SKIPINITIALSCAN", "SCHEMA", "ADD", "interests", "TAG", "SEPARATOR", ",",
     ]);
   });
 });
