@@ -343,12 +343,20 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
   });
   const items = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1]), fields: {} }));
   const creates = (log: readonly string[][], name: string) => log.filter((argv) => argv[0]?.toUpperCase() === "FT.CREATE" && argv[1]?.endsWith(`idx:${name}`));
-
-  it("creates an index with SKIPINITIALSCAN when none of its items is stored: not indexing, however many other keys", async () => {
-    // One existing key is indexed per later command, like Redis's background scan: a scan would show.
+  /** A store on a stand-in that indexes existing keys one per later command, as Redis's background scan. */
+  const onStandIn = async (run: (store: VectorStore, standIn: RedisStandIn) => Promise<void>): Promise<void> => {
     const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
     const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });
     try {
+      await run(store, standIn);
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
+  };
+
+  it("creates an index with SKIPINITIALSCAN when none of its items is stored: not indexing, however many other keys", async () => {
+    await onStandIn(async (store, standIn) => {
       await store.createIndex(vectorSpec("other"));
       await store.upsert("other", items(30));
       const created = await store.createIndex(vectorSpec("fresh"));
@@ -359,16 +367,11 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
       // Items written afterwards are indexed as they are written.
       await store.upsert("fresh", items(5));
       expect(await store.getIndex("fresh")).toMatchObject({ indexing: false, itemCount: 5 });
-    } finally {
-      await store.close();
-      await standIn.close();
-    }
+    });
   });
 
   it("creates it again without SKIPINITIALSCAN when items of it are stored, so that the scan indexes them", async () => {
-    const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
-    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });
-    try {
+    await onStandIn(async (store, standIn) => {
       await store.createIndex(vectorSpec("kept"));
       await store.upsert("kept", items(10));
       await store.dropIndex("kept", { deleteItems: false });
@@ -383,16 +386,11 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
       let info = await store.getIndex("kept");
       for (let i = 0; i < 40 && info.indexing; i++) info = await store.getIndex("kept");
       expect(info).toMatchObject({ indexing: false, itemCount: 10 });
-    } finally {
-      await store.close();
-      await standIn.close();
-    }
+    });
   });
 
   it("adds the interests tag field with FT.ALTER SKIPINITIALSCAN: the stored items are not indexed again", async () => {
-    const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
-    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-skip:" });
-    try {
+    await onStandIn(async (store, standIn) => {
       await store.createIndex(vectorSpec("tagged"));
       await store.upsert("tagged", items(10));
       const before = standIn.commandLog.length;
@@ -400,10 +398,7 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
       const alters = standIn.commandLog.slice(before).filter((argv) => argv[0]?.toUpperCase() === "FT.ALTER");
       expect(alters.map((argv) => argv.slice(2, 6))).toEqual([["SKIPINITIALSCAN", "SCHEMA", "ADD", "interests"]]);
       expect(info).toMatchObject({ indexing: false, itemCount: 10 });
-    } finally {
-      await store.close();
-      await standIn.close();
-    }
+    });
   });
 
   it("a create whose look for stored items cannot finish fails and leaves neither definition nor FT index", async () => {
