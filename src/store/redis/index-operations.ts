@@ -30,6 +30,9 @@ import { anyMatching, deleteMatching } from "./keyspace-scan.js";
 import { isDuplicateFieldError, isIndexExistsError, isUnknownIndexError } from "./redis-errors.js";
 import type { Reply } from "./reply-parsers.js";
 
+/** How long createIndex looks for stored items of a new index before leaving it to Redis's scan, ms. */
+export const STORED_ITEMS_LOOK_MS = 1000;
+
 export class IndexOperations extends RedisRoom {
   /** Indexes whose FT index this store recreated over stored items, until their scan is over. */
   readonly #rebuilding = new Set<string>();
@@ -113,6 +116,9 @@ export class IndexOperations extends RedisRoom {
    * for the ~20 s the scan lasted (a 50k FLAT KNN: 15.6 ms against 1.5). SCAN with MATCH walks the same
    * keys at about 0.1-0.2 µs each.
    *
+   * The look stops after STORED_ITEMS_LOOK_MS (a keyspace of several million keys); the FT index is then
+   * created again without the option, as when items are found.
+   *
    * When the look cannot finish (the call ends, Redis fails) the create fails as a failed FT.CREATE does:
    * the FT index is dropped here and the definition deleted by createIndex, both best effort, so that
    * nothing is left that would hide stored items (an FT index left without a definition is created again
@@ -120,14 +126,15 @@ export class IndexOperations extends RedisRoom {
    * scan stay behind).
    */
   async #indexStoredItems(spec: IndexSpec, signal?: AbortSignal): Promise<void> {
-    let stored: boolean;
+    let stored: boolean | undefined;
     try {
-      stored = await anyMatching(this.connection, this.keys.itemPattern(spec.name), signal);
+      stored = await anyMatching(this.connection, this.keys.itemPattern(spec.name), { signal, giveUpAfterMs: STORED_ITEMS_LOOK_MS });
     } catch (error) {
       await this.send(ftDropIndexArgs(this.keys, spec.name, { deleteDocuments: false })).catch(() => undefined);
       throw error;
     }
-    if (!stored) return;
+    // Unknown (a keyspace too large to walk within the look's time): Redis's scan, as before.
+    if (stored === false) return;
     try {
       await this.send(ftDropIndexArgs(this.keys, spec.name, { deleteDocuments: false }), undefined, signal);
     } catch (error) {

@@ -7,12 +7,20 @@ import { replyArray, replyText } from "./reply-parsers.js";
 
 /**
  * Pages of the keys matching `pattern` (SCAN may return a key twice; callers de-duplicate). Each SCAN is
- * bounded by `signal` (nothing more is sent once it aborted).
+ * bounded by `signal` (nothing more is sent once it aborted); no further SCAN is sent once `goOn()` is
+ * false.
  */
-export async function* scanKeys(connection: RedisConnection, pattern: string, count: number, signal?: AbortSignal): AsyncIterable<string[]> {
+export async function* scanKeys(
+  connection: RedisConnection,
+  pattern: string,
+  count: number,
+  signal?: AbortSignal,
+  goOn: () => boolean = () => true,
+): AsyncIterable<string[]> {
   for (const send of await connection.primaries()) {
     let cursor = "0";
     do {
+      if (!goOn()) return;
       const reply = replyArray(await send(["SCAN", cursor, "MATCH", pattern, "COUNT", String(count)], signal));
       cursor = replyText(reply[0]);
       const found = replyArray(reply[1] ?? []).map(replyText);
@@ -32,9 +40,16 @@ export async function deleteMatching(connection: RedisConnection, pattern: strin
 /**
  * Whether any key matches `pattern`, on any primary: SCANs until the first match (COUNT `count`: Redis
  * walks that many slots of its table per call, about 0.1-0.2 µs a key, so 200,000 keys took 22 ms in 20
- * calls on Redis 7.4.1).
+ * calls on Redis 7.4.1). Undefined when `giveUpAfterMs` passed before the SCAN was over (a keyspace of
+ * many millions of keys): the answer is then unknown.
  */
-export async function anyMatching(connection: RedisConnection, pattern: string, signal?: AbortSignal, count = 10_000): Promise<boolean> {
-  for await (const keys of scanKeys(connection, pattern, count, signal)) if (keys.length > 0) return true;
-  return false;
+export async function anyMatching(
+  connection: RedisConnection,
+  pattern: string,
+  options: { readonly signal?: AbortSignal; readonly count?: number; readonly giveUpAfterMs?: number } = {},
+): Promise<boolean | undefined> {
+  const { signal, count = 10_000, giveUpAfterMs = Number.POSITIVE_INFINITY } = options;
+  const until = performance.now() + giveUpAfterMs;
+  for await (const keys of scanKeys(connection, pattern, count, signal, () => performance.now() < until)) if (keys.length > 0) return true;
+  return performance.now() < until ? false : undefined;
 }
