@@ -89,6 +89,17 @@ export function describeIndexes(ctx: ContractContext): void {
       expect((await store.getInteractions(spec.name, "u", { offset: 0, limit: 10 })).totalCount).toBe(0);
     });
 
+    it("creates a new index ready at once, not indexing, while other indexes' items are stored", async () => {
+      // Redis would scan every key of the database for a new index (vecrec skips that scan when no item
+      // of the index is stored, Redis: index-operations.ts); here 300 other items are there to scan.
+      const other = await createIndex("populated", defaultFields(2));
+      await store.upsert(other.name, Array.from({ length: 300 }, (_, i) => item(`o${i}`, [1, i])));
+      const fresh = await createIndex("fresh", defaultFields(2));
+      expect(await store.getIndex(fresh.name)).toMatchObject({ indexing: false, indexingProgress: 1, itemCount: 0 });
+      await store.upsert(fresh.name, [item("a", [1, 0]), item("b", [0, 1])]);
+      expect(await store.getIndex(fresh.name)).toMatchObject({ indexing: false, itemCount: 2 });
+    });
+
     it("keeps the data of an index dropped without deleteItems, and a new index of that name finds it", async () => {
       const spec = await createIndex("dropkeep", defaultFields(2));
       await store.upsert(spec.name, [
