@@ -15,6 +15,7 @@ import type { IndexSpec } from "../../../../src/domain/schema.js";
 import { toDomainError } from "../../../../src/store/redis/redis-errors.js";
 import { createRedisKeys } from "../../../../src/store/redis/redis-keys.js";
 import { buildSearchArgs, parseSearchReply, readSearchReply } from "../../../../src/store/redis/commands/ft-search.js";
+import { parseIdPage } from "../../../../src/store/redis/commands/ft-aggregate-ids.js";
 import { toRedisQuery, isTagInexact, tagParamValue } from "../../../../src/store/redis/filter-query.js";
 import { selectedDatabase } from "../../../../src/store/redis/connection-url.js";
 
@@ -52,6 +53,43 @@ function resp3Reply(rows: [string, string][], warning: string[]): Map<string, un
     ["warning", warning.map((w) => Buffer.from(w))],
   ]);
 }
+
+/** A RESP3 FT.AGGREGATE WITHCURSOR reply of the export's id walk, as node-redis hands it over. */
+function resp3IdPage(ids: string[], warning: string[], cursor: number): unknown[] {
+  const page = new Map<string, unknown>([
+    ["attributes", []],
+    ["format", "STRING"],
+    ["results", ids.map((id) => new Map<string, unknown>([["extra_attributes", new Map([[Buffer.from("__vecrec_id"), Buffer.from(id)]])], ["values", []]]))],
+    ["total_results", ids.length],
+    ["warning", warning.map((w) => Buffer.from(w))],
+  ]);
+  return [page, cursor];
+}
+
+describe("FT.AGGREGATE id walk (ExportItems) at the server's query timeout", () => {
+  it("reads a page's ids and cursor, RESP3 and RESP2", () => {
+    expect(parseIdPage(resp3IdPage(["a", "b"], [], 7))).toEqual({ ids: ["a", "b"], cursor: "7" });
+    expect(parseIdPage([[2, [Buffer.from("__vecrec_id"), Buffer.from("a")], [Buffer.from("__vecrec_id"), Buffer.from("b")]], 0])).toEqual({
+      ids: ["a", "b"],
+      cursor: "0",
+    });
+  });
+
+  it("refuses a page cut short by the server's TIMEOUT (ON_TIMEOUT RETURN): an export would otherwise end early, silently", () => {
+    let error: unknown;
+    try {
+      parseIdPage(resp3IdPage(["a"], ["Timeout limit was reached"], 9));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect((error as Error).message).toMatch(/time limit/);
+  });
+
+  it("keeps other warnings harmless", () => {
+    expect(parseIdPage(resp3IdPage(["a"], ["Max prefix expansions limit was reached"], 0)).ids).toEqual(["a"]);
+  });
+});
 
 describe("FT.SEARCH partial results at the server's query timeout", () => {
   it("reads the RESP3 warning list", () => {
