@@ -50,6 +50,12 @@ export async function anyMatching(
 ): Promise<boolean | undefined> {
   const { signal, count = 10_000, giveUpAfterMs = Number.POSITIVE_INFINITY } = options;
   const until = performance.now() + giveUpAfterMs;
-  for await (const keys of scanKeys(connection, pattern, count, signal, () => performance.now() < until)) if (keys.length > 0) return true;
-  return performance.now() < until ? false : undefined;
+  let gaveUp = false;
+  const goOn = (): boolean => {
+    gaveUp = performance.now() >= until;
+    return !gaveUp;
+  };
+  for await (const keys of scanKeys(connection, pattern, count, signal, goOn)) if (keys.length > 0) return true;
+  // A walk that ended just after its time is still a full answer: only one stopped early is unknown.
+  return gaveUp ? undefined : false;
 }
