@@ -436,6 +436,45 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
       await standIn.close();
     }
   });
+
+  it("takes over an FT index left without its definition even when another replica drops or recreates it meanwhile", async () => {
+    // Another replica's repair, played by commands the stand-in runs just before the store's own.
+    let race: "drop" | "create" | undefined;
+    const spec = vectorSpec("orphan");
+    const standIn = await startRedisStandIn({
+      beforeCommand: (argv) => {
+        const cmd = argv[0]?.toUpperCase();
+        if (race === "drop" && cmd === "FT.DROPINDEX" && argv[1] === "vecrec-race:idx:orphan") {
+          race = undefined;
+          return [["FT.DROPINDEX", "vecrec-race:idx:orphan"]];
+        }
+        if (race === "create" && cmd === "FT.CREATE" && argv[1] === "vecrec-race:idx:orphan" && !argv.includes("SKIPINITIALSCAN")) {
+          race = undefined;
+          return [["FT.CREATE", "vecrec-race:idx:orphan", "ON", "HASH", "PREFIX", "1", "vecrec-race:orphan:item:", "SCHEMA", "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2", "DISTANCE_METRIC", "L2"]];
+        }
+        return undefined;
+      },
+    });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-race:" });
+    const raw = createClient({ url: standIn.url });
+    await raw.connect();
+    try {
+      await store.createIndex(spec);
+      await store.upsert("orphan", items(3));
+      const knn = { vector: new Float32Array([0, 1]), k: 3, offset: 0, filter: { op: "all" as const }, includeVectors: false };
+      for (const which of ["drop", "create"] as const) {
+        await raw.sendCommand(["HDEL", "vecrec-race:indexes", "orphan"]);
+        race = which;
+        expect((await store.createIndex(spec)).created, which).toBe(true);
+        expect(race, which).toBeUndefined(); // the race was played
+        expect((await store.search("orphan", knn)).hits.map((h) => h.id), which).toEqual(["i0", "i1", "i2"]);
+      }
+    } finally {
+      await raw.close();
+      await store.close();
+      await standIn.close();
+    }
+  });
 });
 
 describe("redis backend (stand-in): rebuilding a lost FT index in the background", () => {

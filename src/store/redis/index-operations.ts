@@ -95,8 +95,7 @@ export class IndexOperations extends RedisRoom {
       }
       // An FT index without a definition: left by a create that died half-way. Rebuild it from this
       // spec (the hashes are kept).
-      await this.send(ftDropIndexArgs(this.keys, spec.name, { deleteDocuments: false }), undefined, signal);
-      await this.send(createIndexArgs(this.keys, spec), undefined, signal);
+      await this.#recreateWithScan(spec, signal);
     }
     this.definitions.remember(spec);
     return { created: true, info: await this.getIndex(spec.name, signal) };
@@ -135,6 +134,15 @@ export class IndexOperations extends RedisRoom {
     }
     // Unknown (a keyspace too large to walk within the look's time): Redis's scan, as before.
     if (stored === false) return;
+    await this.#recreateWithScan(spec, signal);
+  }
+
+  /**
+   * Drops the FT index of `spec` (its hashes kept) and creates it again with Redis's scan of the stored
+   * items. Tolerates a concurrent repair: the FT index already gone when dropped, or created again (by a
+   * search's ensureFtIndex, which scans too) before this creates it.
+   */
+  async #recreateWithScan(spec: IndexSpec, signal?: AbortSignal): Promise<void> {
     try {
       await this.send(ftDropIndexArgs(this.keys, spec.name, { deleteDocuments: false }), undefined, signal);
     } catch (error) {
@@ -143,7 +151,6 @@ export class IndexOperations extends RedisRoom {
     try {
       await this.send(createIndexArgs(this.keys, spec), undefined, signal);
     } catch (error) {
-      // A search's repair (ensureFtIndex) recreated it meanwhile, with the scan.
       if (!isIndexExistsError(error)) throw error;
     }
   }
