@@ -25,6 +25,8 @@ import { vecrecUpsertStream } from "./upsert-stream.js";
 
 /** Rounds of the Upsert floor rows (each: Upsert, HSET, UpsertStream, with and without the TEXT field). */
 export const UPSERT_ROUNDS = 3;
+/** Batches in flight on each side in the concurrent Upsert rows (a loader with that many workers). */
+export const UPSERT_IN_FLIGHT = 4;
 
 export interface RedisFloorOptions extends SearchFloorOptions {
   readonly items: number;
@@ -65,6 +67,15 @@ export interface RedisFloorFigures {
     readonly stream: number;
     readonly upsertRatio: number;
     readonly streamRatio: number;
+  };
+  /**
+   * UPSERT_IN_FLIGHT Upsert calls in flight against as many pipelined batches of HSETs (items/s, medians
+   * over the rounds, and the medians of the per-round ratios), for items that leave the TEXT field out
+   * and for items that set every field.
+   */
+  readonly upsertInFlight?: {
+    readonly leftOut: { readonly vecrec: number; readonly direct: number; readonly ratio: number };
+    readonly complete: { readonly vecrec: number; readonly direct: number; readonly ratio: number };
   };
   readonly search: SearchFloorRow[];
 }
@@ -110,6 +121,7 @@ export async function benchRedisFloors(
     let upsertToReplace: number | undefined;
     let streamToReplace: number | undefined;
     let upsertComplete: RedisFloorFigures["upsertComplete"];
+    let upsertInFlight: RedisFloorFigures["upsertInFlight"];
     if (o.upsertFloor) {
       /** items/s of `write` into a fresh FLAT index, dropped afterwards. */
       const into = async (name: string, write: (spec: IndexSpec) => Promise<number>): Promise<number> => {
@@ -124,7 +136,19 @@ export async function benchRedisFloors(
       // The three writers in turn, round after round (the machine's drift hits them alike), each into a
       // fresh empty index; the ratios are taken within each round, the medians reported.
       const complete = floorData(o.items, o.dim, true);
-      const rounds: { upsert: number; hset: number; replace: number; stream: number; upsertAll: number; hsetAll: number; streamAll: number }[] = [];
+      const rounds: {
+        upsert: number;
+        hset: number;
+        replace: number;
+        stream: number;
+        upsertAll: number;
+        hsetAll: number;
+        streamAll: number;
+        upsertN: number;
+        hsetN: number;
+        upsertAllN: number;
+        hsetAllN: number;
+      }[] = [];
       for (let round = 0; round < UPSERT_ROUNDS; round++) {
         rounds.push({
           upsert: await into("floor-upsert", (spec) => vecrecUpsert(client!, spec.name, data)),
@@ -135,10 +159,15 @@ export async function benchRedisFloors(
           upsertAll: await into("floor-complete", (spec) => vecrecUpsert(client!, spec.name, complete)),
           hsetAll: await into("floor-complete-hset", (spec) => directHset(direct, keys, spec, complete)),
           streamAll: await into("floor-complete-stream", (spec) => vecrecUpsertStream(client!, spec.name, complete)),
+          // The same with UPSERT_IN_FLIGHT batches in flight on each side.
+          upsertN: await into("floor-upsert-n", (spec) => vecrecUpsert(client!, spec.name, data, UPSERT_IN_FLIGHT)),
+          hsetN: await into("floor-hset-n", (spec) => directHset(direct, keys, spec, data, UPSERT_IN_FLIGHT)),
+          upsertAllN: await into("floor-complete-n", (spec) => vecrecUpsert(client!, spec.name, complete, UPSERT_IN_FLIGHT)),
+          hsetAllN: await into("floor-complete-hset-n", (spec) => directHset(direct, keys, spec, complete, UPSERT_IN_FLIGHT)),
         });
         const r = rounds.at(-1)!;
         log(
-          `[bench] ${backend}: upsert round ${round + 1}/${UPSERT_ROUNDS}: Upsert ${Math.round(r.upsert)}, HSET ${Math.round(r.hset)}, replace commands ${Math.round(r.replace)}, UpsertStream ${Math.round(r.stream)} items/s; every field set: ${Math.round(r.upsertAll)}, ${Math.round(r.hsetAll)}, ${Math.round(r.streamAll)}`,
+          `[bench] ${backend}: upsert round ${round + 1}/${UPSERT_ROUNDS}: Upsert ${Math.round(r.upsert)}, HSET ${Math.round(r.hset)}, replace commands ${Math.round(r.replace)}, UpsertStream ${Math.round(r.stream)} items/s; every field set: ${Math.round(r.upsertAll)}, ${Math.round(r.hsetAll)}, ${Math.round(r.streamAll)}; ${UPSERT_IN_FLIGHT} in flight: ${Math.round(r.upsertN)}, ${Math.round(r.hsetN)}, every field set ${Math.round(r.upsertAllN)}, ${Math.round(r.hsetAllN)}`,
         );
       }
       vecrecFlat = medianOf(rounds.map((r) => r.upsert));
@@ -155,6 +184,18 @@ export async function benchRedisFloors(
         stream: medianOf(rounds.map((r) => r.streamAll)),
         upsertRatio: medianOf(rounds.map((r) => r.upsertAll / r.hsetAll)),
         streamRatio: medianOf(rounds.map((r) => r.streamAll / r.hsetAll)),
+      };
+      upsertInFlight = {
+        leftOut: {
+          vecrec: medianOf(rounds.map((r) => r.upsertN)),
+          direct: medianOf(rounds.map((r) => r.hsetN)),
+          ratio: medianOf(rounds.map((r) => r.upsertN / r.hsetN)),
+        },
+        complete: {
+          vecrec: medianOf(rounds.map((r) => r.upsertAllN)),
+          direct: medianOf(rounds.map((r) => r.hsetAllN)),
+          ratio: medianOf(rounds.map((r) => r.upsertAllN / r.hsetAllN)),
+        },
       };
     }
     let hnsw: IndexSpec | undefined;
@@ -217,6 +258,7 @@ export async function benchRedisFloors(
       },
       search,
       ...(upsertComplete !== undefined && { upsertComplete }),
+      ...(upsertInFlight !== undefined && { upsertInFlight }),
     };
   } finally {
     client?.close();

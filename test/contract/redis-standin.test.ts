@@ -7,6 +7,7 @@ import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeadlineExceededError, FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
+import type { FilterNode } from "../../src/domain/filter/filter.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
 import { describeVectorStoreContract } from "./vector-store-contract.js";
@@ -735,4 +736,50 @@ describe("redis backend (stand-in): a write whose call ended sends nothing more"
       await standIn.close();
     }
   });
+});
+
+describe("redis backend (stand-in): whole-item replace of items that leave fields out", () => {
+  const spec = {
+    name: "rp",
+    fields: [
+      { name: "labels", type: "tag" as const, separator: ",", caseSensitive: false },
+      { name: "descr", type: "text" as const, weight: 1 },
+      { name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const },
+    ],
+  };
+  const full = (id: string) => ({ id, vector: new Float32Array([1, 2]), fields: { labels: tags("old"), descr: { type: "text" as const, value: "old words" } } });
+  const bare = (id: string) => ({ id, vector: new Float32Array([3, 4]), fields: { labels: tags("new") } });
+  const writesOf = (log: readonly string[][]): string[] =>
+    log.map((argv) => argv[0]?.toUpperCase() ?? "").filter((cmd) => ["HSET", "RESTORE", "EVALSHA", "EVAL", "DEL", "HDEL"].includes(cmd));
+
+  for (const denied of [false, true]) {
+    it(denied
+      ? "where Redis refuses RESTORE (NOPERM), writes those items with the replace script instead, and keeps to the script afterwards"
+      : "writes an item that leaves fields out with one RESTORE REPLACE: the fields it lacks are gone, its own replaced, the index follows", async () => {
+      const standIn = await startRedisStandIn(denied ? { deniedCommands: ["RESTORE"] } : {});
+      const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-rp:" });
+      try {
+        await store.createIndex(spec);
+        await store.upsert("rp", [full("a"), full("b")]);
+        let before = standIn.commandLog.length;
+        await store.upsert("rp", [bare("a"), full("c")]);
+        expect(writesOf(standIn.commandLog.slice(before))).toEqual(denied ? ["RESTORE", "HSET", "EVALSHA", "EVAL"] : ["RESTORE", "HSET"]);
+        const [a, b] = await store.getItems("rp", ["a", "b"], { includeVectors: true });
+        expect(a).toEqual({ id: "a", vector: new Float32Array([3, 4]), fields: { labels: tags("new") } });
+        expect(b?.fields["descr"]).toEqual({ type: "text", value: "old words" });
+        // The index holds the new version only: no match on the removed text, a match on the new tag.
+        const knn = (filter: FilterNode) => store.search("rp", { vector: new Float32Array([3, 4]), k: 5, offset: 0, filter, includeVectors: false });
+        expect((await knn({ op: "text", field: "descr", terms: ["old"] })).hits.map((h) => h.id).sort()).toEqual(["b", "c"]);
+        expect((await knn({ op: "tag", field: "labels", values: ["new"] })).hits.map((h) => h.id)).toEqual(["a"]);
+        // Later upserts: RESTORE again, or (refused once) the script straight away.
+        before = standIn.commandLog.length;
+        await store.upsert("rp", [bare("b")]);
+        expect(writesOf(standIn.commandLog.slice(before))).toEqual([denied ? "EVALSHA" : "RESTORE"]);
+        expect((await store.getItems("rp", ["b"], { includeVectors: false }))[0]?.fields).toEqual({ labels: tags("new") });
+      } finally {
+        await store.close();
+        await standIn.close();
+      }
+    });
+  }
 });

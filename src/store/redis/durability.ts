@@ -17,7 +17,7 @@ import type { KeyedCommand, RedisArg, RedisCommand, RedisConnection, Route } fro
 import { replyArray, replyNumber, type Reply } from "./reply-parsers.js";
 
 /** The commands whose first argument is a key they change (those the rooms write with). */
-const WRITES = new Set(["HSET", "HDEL", "DEL", "UNLINK", "ZADD", "ZREM", "SADD", "SREM", "SET", "EVALSHA", "EVAL"]);
+const WRITES = new Set(["HSET", "HDEL", "DEL", "UNLINK", "ZADD", "ZREM", "SADD", "SREM", "SET", "EVALSHA", "EVAL", "RESTORE"]);
 
 /**
  * A connection that remembers the keys written through it (send, transaction), for one call: the

@@ -29,13 +29,14 @@
  */
 import { RedisRoom } from "./redis-room.js";
 import { IndexVanishedError } from "./index-definitions.js";
-import { vectorField, metadataFields } from "../../domain/schema.js";
+import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
 import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { KeyedCommand, RedisArg } from "./connection.js";
 import { interactionItemId } from "./interaction-codec.js";
 import { encodeFieldValue, hashToItem, itemHashArgs } from "./item-codec.js";
 import { UPDATE_ITEM_SCRIPT, UPDATE_ITEM_SHA1, updateItemArgs } from "./scripts/update-item.js";
 import { REPLACE_ITEM_SCRIPT, REPLACE_ITEM_SHA1 } from "./scripts/replace-item.js";
+import { restoreHashArgs } from "./commands/restore-hash.js";
 import { encodeElements } from "../../domain/element-type.js";
 import { scanKeys } from "./keyspace-scan.js";
 import { ID_FIELD } from "./redis-keys.js";
@@ -47,12 +48,20 @@ import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./repl
 export class ItemOperations extends RedisRoom {
 
   /**
+   * Set once Redis refused a RESTORE (an ACL without @dangerous, a renamed command): items that leave
+   * fields out are then written with the replace script, for the life of this store.
+   */
+  #restoreRefused = false;
+
+  /**
    * Whole-item replace, one key at a time, every item in one pipeline (one write per node, no waiting
    * item by item): an item that sets every field of the schema is one HSET (the hash holds only schema
-   * fields, so every old value is overwritten); one that leaves fields out is one script
-   * (scripts/replace-item.ts: HDEL of exactly those fields, then HSET, atomically), so the fields it
-   * lacks do not survive from an older version. The DEL + HSET used before deleted and re-added every
-   * document; the MULTI/EXEC block after it cost four commands and a transaction object per item.
+   * fields, so every old value is overwritten); one that leaves fields out is one RESTORE REPLACE of the
+   * whole hash (commands/restore-hash.ts), so the fields it lacks do not survive from an older version,
+   * at about an HSET's cost in Redis. Where Redis refuses RESTORE, such an item is one script instead
+   * (scripts/replace-item.ts: HDEL of exactly those fields, then HSET, atomically; half again as much
+   * work for Redis). The DEL + HSET used before deleted and re-added every document; the MULTI/EXEC
+   * block after it cost four commands and a transaction object per item.
    */
   async upsert(index: string, items: readonly Item[], signal?: AbortSignal): Promise<void> {
     const spec = await this.definitions.get(index, signal);
@@ -60,15 +69,16 @@ export class ItemOperations extends RedisRoom {
     // server it runs just before them): no Upsert is acknowledged into an index that vanished.
     const confirmed = this.definitions.confirm(index, signal);
     const optional = metadataFields(spec).map((f) => f.name);
+    const restore = !this.#restoreRefused;
     const commands: KeyedCommand[] = items.map((item) => {
       const key = this.keys.item(index, item.id);
       const lacking = optional.filter((name) => item.fields[name] === undefined);
-      const command: RedisArg[] =
-        lacking.length === 0 ? ["HSET", key] : ["EVALSHA", REPLACE_ITEM_SHA1, "1", key, String(lacking.length), ...lacking];
-      return { key, command: itemHashArgs(spec, item, command) };
+      if (lacking.length === 0) return { key, command: itemHashArgs(spec, item, ["HSET", key]) };
+      if (restore) return { key, command: restoreHashArgs(key, itemHashArgs(spec, item)) };
+      return { key, command: replaceScriptArgs(spec, item, key, lacking) };
     });
     try {
-      const [, replies] = (await settleAll<unknown>([confirmed, this.#pipelineScripts(commands, signal)])) as [unknown, Reply[]];
+      const [, replies] = (await settleAll<unknown>([confirmed, this.#writeItems(spec, items, commands, signal)])) as [unknown, Reply[]];
       const failed = replies.find((reply): reply is Error => reply instanceof Error);
       if (failed !== undefined) throw failed;
     } catch (error) {
@@ -85,6 +95,32 @@ export class ItemOperations extends RedisRoom {
       }
       throw error;
     }
+  }
+
+  /**
+   * `commands` (upsert's, one per item of `items`) in one pipeline; the RESTOREs Redis refused (see
+   * isRestoreRefusal) are sent again as replace scripts in a second one, and later upserts of this store
+   * send the script straight away.
+   */
+  async #writeItems(spec: IndexSpec, items: readonly Item[], commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
+    const replies = await this.#pipelineScripts(commands, signal);
+    const refused: number[] = [];
+    replies.forEach((reply, i) => {
+      if (isRestoreRefusal(reply) && commands[i]!.command[0] === "RESTORE") refused.push(i);
+    });
+    if (refused.length === 0) return replies;
+    this.#restoreRefused = true;
+    const optional = metadataFields(spec).map((f) => f.name);
+    const again = await this.#pipelineScripts(
+      refused.map((i) => {
+        const { key } = commands[i]!;
+        const item = items[i]!;
+        return { key, command: replaceScriptArgs(spec, item, key, optional.filter((name) => item.fields[name] === undefined)) };
+      }),
+      signal,
+    );
+    refused.forEach((i, j) => (replies[i] = again[j]));
+    return replies;
   }
 
   /**
@@ -260,6 +296,27 @@ export class ItemOperations extends RedisRoom {
     }
     if (pending.length > 0) yield pending;
   }
+}
+
+/** The replace script's command for `item`, which lacks the schema fields `lacking` (scripts/replace-item.ts). */
+function replaceScriptArgs(spec: IndexSpec, item: Item, key: RedisArg, lacking: readonly string[]): RedisArg[] {
+  return itemHashArgs(spec, item, ["EVALSHA", REPLACE_ITEM_SHA1, "1", key, String(lacking.length), ...lacking]);
+}
+
+/**
+ * A reply saying that this Redis will not run RESTORE or read vecrec's payload, so that nothing was
+ * written: an ACL without the command (NOPERM: it is in the @dangerous category), a renamed or disabled
+ * command, a server that cannot read the payload (checksum, version or format).
+ */
+export function isRestoreRefusal(reply: unknown): boolean {
+  if (!(reply instanceof Error)) return false;
+  const message = reply.message;
+  return (
+    message.startsWith("NOPERM") ||
+    /^ERR unknown command .restore/i.test(message) ||
+    message.startsWith("ERR DUMP payload version or checksum are wrong") ||
+    message.startsWith("ERR Bad data format")
+  );
 }
 
 /** The source of the script an EVALSHA names (every script this room sends by its SHA1). */

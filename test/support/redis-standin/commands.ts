@@ -66,6 +66,11 @@ export class StandInState {
    * the standalone dispatch, which `next` performs. Undefined: plain standalone server.
    */
   interceptor: ((conn: Connection, argv: Buffer[], next: () => Reply) => Reply) | undefined;
+  /**
+   * Commands the connections' user may not run (upper case), refused with Redis's NOPERM reply as an ACL
+   * such as `+@all -@dangerous` refuses RESTORE.
+   */
+  deniedCommands: ReadonlySet<string> = new Set();
 
   /** Indexes the existing keys of `idx`: at once, or through a background scan in background mode. */
   scanExisting(idx: SearchIndex): void {
@@ -179,6 +184,11 @@ export function executeLocal(state: StandInState, conn: Connection, argv: Buffer
   if (command !== undefined && !arityOk(command.arity, argv.length)) {
     if (conn.multi) conn.multi.dirty = true;
     return wrongArgs(arityName(cmd));
+  }
+  if (state.deniedCommands.has(cmd)) {
+    // Redis checks the ACL after the arity, before queueing inside MULTI.
+    if (conn.multi) conn.multi.dirty = true;
+    return err(`NOPERM User default has no permissions to run the '${cmd.toLowerCase()}' command`);
   }
   if (conn.multi && !TRANSACTION_CONTROL.has(cmd)) {
     if (command === undefined) {

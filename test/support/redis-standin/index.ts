@@ -44,6 +44,8 @@ export interface RedisStandInOptions {
   readonly scanKeysPerCommand?: number;
   /** Starts with `appendonly yes` (WAITAOF numlocal 1 then succeeds); default off, as Redis. Ignored with `state`. */
   readonly appendOnly?: boolean;
+  /** Commands refused with NOPERM, as by an ACL (StandInState.deniedCommands). Ignored with `state`. */
+  readonly deniedCommands?: readonly string[];
   /**
    * The keyspace and indexes to serve (a cluster node passes its own, kept across a restart). Unset:
    * a fresh one. `scanKeysPerCommand` is then ignored (the state carries its own).
@@ -61,6 +63,7 @@ export async function startRedisStandIn(options?: RedisStandInOptions): Promise<
     state = new StandInState();
     state.scanKeysPerCommand = options?.scanKeysPerCommand;
     state.appendOnly = options?.appendOnly ?? false;
+    state.deniedCommands = new Set(options?.deniedCommands?.map((name) => name.toUpperCase()));
   }
   // The connection injected commands run on.
   const injector: Connection = { proto: 3, id: 0, name: "injected", multi: undefined, watch: undefined, closing: false };

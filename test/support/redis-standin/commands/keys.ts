@@ -1,6 +1,7 @@
-/** Generic key commands: DEL/UNLINK, EXISTS, TYPE, KEYS, SCAN (one pass: cursor 0 back at once). */
+/** Generic key commands: DEL/UNLINK, EXISTS, TYPE, KEYS, SCAN (one pass: cursor 0 back at once), RESTORE (hashes: dump-payload.ts). */
 import { type Reply, arr, bulk, err, int, simple } from "../resp.js";
 import type { Call, Command } from "./command.js";
+import { readHashPayload } from "./dump-payload.js";
 
 function globToRegExp(glob: string): RegExp {
   let re = "^";
@@ -27,8 +28,34 @@ const del = ({ ks, argv, s }: Call): Reply => {
   return int(n);
 };
 
+/**
+ * RESTORE key ttl payload [REPLACE]: as Redis 7.4.1's restoreCommand, the options checked first, then the
+ * key (BUSYKEY without REPLACE), then the payload; a REPLACE of an existing key deletes it before the new
+ * value is stored (Redis's `del` then `restore` events: the indexes drop the document, then index it).
+ * A TTL other than 0, ABSTTL, IDLETIME and FREQ are not modelled.
+ */
+const restore = ({ ks, argv, s }: Call): Reply => {
+  let replace = false;
+  for (let i = 4; i < argv.length; i++) {
+    if (s(i).toUpperCase() === "REPLACE") replace = true;
+    else if (["ABSTTL", "IDLETIME", "FREQ"].includes(s(i).toUpperCase())) return err(`ERR stand-in: RESTORE ${s(i).toUpperCase()} is not modelled`);
+    else return err("ERR syntax error");
+  }
+  if (!/^-?\d+$/.test(s(2))) return err("ERR value is not an integer or out of range");
+  if (Number(s(2)) < 0) return err("ERR Invalid TTL value, must be >= 0");
+  if (Number(s(2)) !== 0) return err("ERR stand-in: RESTORE with a TTL is not modelled");
+  if (!replace && ks.has(s(1))) return err("BUSYKEY Target key name already exists.");
+  const hash = readHashPayload(argv[3] as Buffer);
+  ks.delete(s(1));
+  const h = ks.hashForWrite(s(1));
+  for (const [field, value] of hash) h.set(field, value);
+  ks.changed(s(1));
+  return simple("OK");
+};
+
 export const KEY_COMMANDS: readonly Command[] = [
   { name: "DEL", arity: -2, run: del },
+  { name: "RESTORE", arity: -4, run: restore },
   { name: "UNLINK", arity: -2, run: del },
   {
     name: "EXISTS",
