@@ -81,6 +81,21 @@ describe("redis cluster (stand-in): detection, shards down, slots moving", () =>
     }
   });
 
+  it("finds the cluster through HELLO where an ACL refuses INFO (a user with -@dangerous), and works on it", async () => {
+    const guarded = await startRedisStandInCluster({ deniedCommands: ["INFO"] });
+    const store = await createRedisStore({ url: guarded.urls[0] as string, keyPrefix: "acl:" });
+    try {
+      expect(guarded.commandLog.some((c) => c.argv[0]?.toUpperCase() === "INFO")).toBe(true); // asked, refused
+      expect((store as unknown as { mode: string }).mode).toBe("cluster");
+      await store.createIndex(spec);
+      await store.upsert("shop", Array.from({ length: 30 }, (_, i) => item(i)));
+      expect((await store.getIndex("shop")).itemCount).toBe(30);
+    } finally {
+      await store.close();
+      await guarded.close();
+    }
+  });
+
   it("accepts comma-separated seeds, the first of them down", async () => {
     const store = await createRedisStore({ url: `redis://127.0.0.1:1,${cluster.urls[2] as string}`, keyPrefix: "seeds:", connectTimeoutMs: 500 });
     try {

@@ -8,6 +8,7 @@ import {
   AvailabilityReporter,
   OfflineError,
   StandaloneConnection,
+  isClusterHello,
   isClusterInfo,
   isHandshakeRefusal,
   newClient,
@@ -126,12 +127,20 @@ async function reachableFirst(urls: readonly string[], connectTimeoutMs: number,
   return urls;
 }
 
-/** Asks the server whether it is a cluster node; a server that refuses INFO is taken as standalone. */
+/**
+ * Asks the server whether it is a cluster node: INFO cluster, or, where INFO is refused (it is in the
+ * @dangerous ACL category: a user with `+@all -@dangerous`), HELLO's `mode` (HELLO is in @connection).
+ * A server that answers neither is taken as standalone.
+ */
 async function askIsCluster(connection: StandaloneConnection): Promise<boolean> {
   try {
     return isClusterInfo(await connection.sendUnchecked(["INFO", "cluster"]));
   } catch {
-    return false;
+    try {
+      return isClusterHello(await connection.sendUnchecked(["HELLO"]));
+    } catch {
+      return false;
+    }
   }
 }
 

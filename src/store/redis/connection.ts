@@ -21,7 +21,7 @@
  */
 import { ErrorReply, RESP_TYPES, createClient } from "redis";
 import { CommandBound } from "./command-bound.js";
-import type { Reply } from "./reply-parsers.js";
+import { replyMap, replyText, type Reply } from "./reply-parsers.js";
 
 export type RedisArg = string | Buffer;
 export type RedisCommand = readonly RedisArg[];
@@ -287,6 +287,12 @@ export abstract class AvailabilityReporter {
 export function isClusterInfo(reply: Reply): boolean {
   const text = Buffer.isBuffer(reply) ? reply.toString("utf8") : typeof reply === "string" ? reply : "";
   return /^cluster_enabled:1\s*$/m.test(text);
+}
+
+/** Whether a HELLO reply (RESP3 map, or RESP2 flat array) says `mode` cluster. */
+export function isClusterHello(reply: Reply): boolean {
+  const mode = replyMap(reply).get("mode");
+  return mode !== undefined && replyText(mode) === "cluster";
 }
 
 /**

@@ -50,6 +50,8 @@ export interface RedisStandInClusterOptions {
   readonly scanKeysPerCommand?: number;
   /** Called with every command a node receives; the commands it returns run first on that node. */
   readonly beforeCommand?: (node: number, argv: readonly string[]) => readonly (readonly string[])[] | undefined;
+  /** Commands every node refuses with NOPERM, as an ACL would (StandInState.deniedCommands). */
+  readonly deniedCommands?: readonly string[];
 }
 
 /** Moves `key` (any type) from one node's keyspace to another's; the indexes follow. */
@@ -95,6 +97,7 @@ export async function startRedisStandInCluster(options?: RedisStandInClusterOpti
   for (let i = 0; i < count; i++) {
     const state = new StandInState();
     state.scanKeysPerCommand = options?.scanKeysPerCommand;
+    state.deniedCommands = new Set(options?.deniedCommands?.map((name) => name.toUpperCase()));
     const node: ClusterNode = {
       index: i,
       port: 0,

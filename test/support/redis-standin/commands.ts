@@ -172,6 +172,14 @@ function arityOk(arity: number, argc: number): boolean {
 
 /** Executes one command for `conn` (through the state's interceptor, if any). Never throws. */
 export function execute(state: StandInState, conn: Connection, argv: Buffer[]): Reply {
+  if (state.deniedCommands.size > 0) {
+    const cmd = (argv[0]?.toString("utf8") ?? "").toUpperCase();
+    if (state.deniedCommands.has(cmd)) {
+      // Redis checks the ACL after the arity, before queueing inside MULTI (the arity check left out here).
+      if (conn.multi) conn.multi.dirty = true;
+      return err(`NOPERM User default has no permissions to run the '${cmd.toLowerCase()}' command`);
+    }
+  }
   const intercept = state.interceptor;
   if (intercept === undefined) return executeLocal(state, conn, argv);
   return intercept(conn, argv, () => executeLocal(state, conn, argv));
@@ -184,11 +192,6 @@ export function executeLocal(state: StandInState, conn: Connection, argv: Buffer
   if (command !== undefined && !arityOk(command.arity, argv.length)) {
     if (conn.multi) conn.multi.dirty = true;
     return wrongArgs(arityName(cmd));
-  }
-  if (state.deniedCommands.has(cmd)) {
-    // Redis checks the ACL after the arity, before queueing inside MULTI.
-    if (conn.multi) conn.multi.dirty = true;
-    return err(`NOPERM User default has no permissions to run the '${cmd.toLowerCase()}' command`);
   }
   if (conn.multi && !TRANSACTION_CONTROL.has(cmd)) {
     if (command === undefined) {
