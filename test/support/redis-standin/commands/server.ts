@@ -1,8 +1,9 @@
 /**
  * Server commands: ACL WHOAMI, CONFIG GET (search-default-dialect, appendonly), CONFIG SET appendonly,
- * FLUSHALL/FLUSHDB, DBSIZE, and WAITAOF / WAIT (no replicas: they confirm none).
+ * FLUSHALL/FLUSHDB, DBSIZE, INFO (Server, Cluster and Keyspace sections, as a standalone Redis 7.4.1
+ * writes them: `# Cluster\r\ncluster_enabled:0\r\n`), and WAITAOF / WAIT (no replicas: they confirm none).
  */
-import { OK, type Reply, arr, bulk, err, int, map } from "../resp.js";
+import { OK, type Reply, arr, bulk, err, int, map, verbatim } from "../resp.js";
 import type { Call, Command } from "./command.js";
 
 const flush = ({ state }: Call): Reply => {
@@ -65,4 +66,23 @@ export const SERVER_COMMANDS: readonly Command[] = [
   { name: "FLUSHALL", arity: -1, run: flush },
   { name: "FLUSHDB", arity: -1, run: flush },
   { name: "DBSIZE", arity: 1, run: ({ ks }) => int(ks.size) },
+  {
+    name: "INFO",
+    arity: -1,
+    run: ({ ks, argv, s }) => {
+      const sections: Array<[string, string[]]> = [
+        ["server", ["# Server", "redis_version:7.4.1", "redis_mode:standalone"]],
+        ["cluster", ["# Cluster", "cluster_enabled:0"]],
+        ["keyspace", ["# Keyspace", ...(ks.size > 0 ? [`db0:keys=${ks.size},expires=0,avg_ttl=0`] : [])]],
+      ];
+      const asked = argv.slice(1).map((_, i) => s(i + 1).toLowerCase());
+      const all = asked.length === 0 || asked.some((name) => ["default", "all", "everything"].includes(name));
+      return verbatim(
+        sections
+          .filter(([name]) => all || asked.includes(name))
+          .map(([, lines]) => lines.map((line) => line + "\r\n").join(""))
+          .join("\r\n"),
+      );
+    },
+  },
 ];
