@@ -782,4 +782,23 @@ describe("redis backend (stand-in): whole-item replace of items that leave field
       }
     });
   }
+
+  it("fails an item whose RESTORE and script both fail with the script's error, and tries RESTORE again next time", async () => {
+    const standIn = await startRedisStandIn({ deniedCommands: ["RESTORE", "EVALSHA", "EVAL"] });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-rp2:" });
+    try {
+      await store.createIndex(spec);
+      await store.upsert("rp", [full("a")]); // HSET: allowed
+      let before = standIn.commandLog.length;
+      await expect(store.upsert("rp", [bare("a")])).rejects.toThrow(/no permissions to run the 'eval/);
+      expect(writesOf(standIn.commandLog.slice(before))).toEqual(["RESTORE", "EVALSHA"]);
+      expect((await store.getItems("rp", ["a"], { includeVectors: false }))[0]?.fields["descr"]).toEqual({ type: "text", value: "old words" });
+      before = standIn.commandLog.length;
+      await expect(store.upsert("rp", [bare("a")])).rejects.toThrow();
+      expect(writesOf(standIn.commandLog.slice(before))[0]).toBe("RESTORE");
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
+  });
 });

@@ -48,8 +48,8 @@ import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./repl
 export class ItemOperations extends RedisRoom {
 
   /**
-   * Set once Redis refused a RESTORE (an ACL without @dangerous, a renamed command): items that leave
-   * fields out are then written with the replace script, for the life of this store.
+   * Set once Redis refused a RESTORE that the replace script then wrote (#writeItems): items that leave
+   * fields out are written with the script from then on, for the life of this store.
    */
   #restoreRefused = false;
 
@@ -98,28 +98,31 @@ export class ItemOperations extends RedisRoom {
   }
 
   /**
-   * `commands` (upsert's, one per item of `items`) in one pipeline; the RESTOREs Redis refused (see
-   * isRestoreRefusal) are sent again as replace scripts in a second one, and later upserts of this store
-   * send the script straight away.
+   * `commands` (upsert's, one per item of `items`) in one pipeline. A RESTORE that failed is sent again
+   * as the replace script, in a second pipeline: Redis may refuse RESTORE in ways no list can foresee
+   * (NOPERM from an ACL without @dangerous, a renamed or disabled command, a managed service's own
+   * wording, a payload it cannot read), and a refused RESTORE wrote nothing. When the script then
+   * succeeds where RESTORE failed, this store keeps to the script from then on; when it fails too
+   * (Redis out of memory, a node gone), its error is the item's.
    */
   async #writeItems(spec: IndexSpec, items: readonly Item[], commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
     const replies = await this.#pipelineScripts(commands, signal);
-    const refused: number[] = [];
+    const failed: number[] = [];
     replies.forEach((reply, i) => {
-      if (isRestoreRefusal(reply) && commands[i]!.command[0] === "RESTORE") refused.push(i);
+      if (reply instanceof Error && commands[i]!.command[0] === "RESTORE") failed.push(i);
     });
-    if (refused.length === 0) return replies;
-    this.#restoreRefused = true;
+    if (failed.length === 0) return replies;
     const optional = metadataFields(spec).map((f) => f.name);
     const again = await this.#pipelineScripts(
-      refused.map((i) => {
+      failed.map((i) => {
         const { key } = commands[i]!;
         const item = items[i]!;
         return { key, command: replaceScriptArgs(spec, item, key, optional.filter((name) => item.fields[name] === undefined)) };
       }),
       signal,
     );
-    refused.forEach((i, j) => (replies[i] = again[j]));
+    if (again.some((reply) => !(reply instanceof Error))) this.#restoreRefused = true;
+    failed.forEach((i, j) => (replies[i] = again[j]));
     return replies;
   }
 
@@ -301,22 +304,6 @@ export class ItemOperations extends RedisRoom {
 /** The replace script's command for `item`, which lacks the schema fields `lacking` (scripts/replace-item.ts). */
 function replaceScriptArgs(spec: IndexSpec, item: Item, key: RedisArg, lacking: readonly string[]): RedisArg[] {
   return itemHashArgs(spec, item, ["EVALSHA", REPLACE_ITEM_SHA1, "1", key, String(lacking.length), ...lacking]);
-}
-
-/**
- * A reply saying that this Redis will not run RESTORE or read vecrec's payload, so that nothing was
- * written: an ACL without the command (NOPERM: it is in the @dangerous category), a renamed or disabled
- * command, a server that cannot read the payload (checksum, version or format).
- */
-export function isRestoreRefusal(reply: unknown): boolean {
-  if (!(reply instanceof Error)) return false;
-  const message = reply.message;
-  return (
-    message.startsWith("NOPERM") ||
-    /^ERR unknown command .restore/i.test(message) ||
-    message.startsWith("ERR DUMP payload version or checksum are wrong") ||
-    message.startsWith("ERR Bad data format")
-  );
 }
 
 /** The source of the script an EVALSHA names (every script this room sends by its SHA1). */

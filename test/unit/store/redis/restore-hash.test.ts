@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { crc64, hashDumpPayload, RDB_VERSION_WRITTEN, restoreHashArgs } from "../../../../src/store/redis/commands/restore-hash.js";
-import { isRestoreRefusal } from "../../../../src/store/redis/items.js";
 import { readHashPayload } from "../../../support/redis-standin/commands/dump-payload.js";
 
 const crcOf = (data: Buffer): string => {
@@ -61,16 +60,6 @@ describe("RESTORE of a hash (commands/restore-hash.ts)", () => {
     expect(() => readHashPayload(flipped)).toThrow("ERR DUMP payload version or checksum are wrong");
     expect(() => hashDumpPayload(["f"])).toThrow(RangeError);
     expect(restoreHashArgs("k", ["f", "v"])).toEqual(["RESTORE", "k", "0", payload, "REPLACE"]);
-  });
-
-  it("tells a refusal of RESTORE (nothing written) from other errors", () => {
-    expect(isRestoreRefusal(new Error("NOPERM User limited has no permissions to run the 'restore' command"))).toBe(true);
-    expect(isRestoreRefusal(new Error("ERR unknown command 'RESTORE', with args beginning with: 'k' '0' "))).toBe(true);
-    expect(isRestoreRefusal(new Error("ERR DUMP payload version or checksum are wrong"))).toBe(true);
-    expect(isRestoreRefusal(new Error("ERR Bad data format"))).toBe(true);
-    expect(isRestoreRefusal(new Error("OOM command not allowed when used memory > 'maxmemory'."))).toBe(false);
-    expect(isRestoreRefusal(new Error("ERR unknown command 'FT.SEARCH', with args beginning with: "))).toBe(false);
-    expect(isRestoreRefusal("NOPERM")).toBe(false);
   });
 });
 
