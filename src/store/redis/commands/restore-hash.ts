@@ -37,12 +37,21 @@ export function restoreHashArgs(key: RedisArg, pairs: readonly (string | Buffer)
 /** DUMP's serialization of a hash holding `pairs` (field, value, ...). */
 export function hashDumpPayload(pairs: readonly (string | Buffer)[]): Buffer {
   if (pairs.length % 2 !== 0) throw new RangeError("a hash payload needs field/value pairs");
+  // Byte lengths; -1 marks an ASCII string (its length is its byte length), copied below by a plain loop:
+  // the fields and values are short and mostly ASCII, where Buffer.byteLength and buf.write cost a call
+  // into C++ each (measured: about 40% of the payload's build without the CRC).
   const lengths = new Array<number>(pairs.length);
   let size = 1 + lengthSize(pairs.length / 2) + 10;
   for (let i = 0; i < pairs.length; i++) {
     const part = pairs[i]!;
-    const length = typeof part === "string" ? Buffer.byteLength(part, "utf8") : part.length;
-    lengths[i] = length;
+    let length: number;
+    if (typeof part === "string") {
+      length = isAscii(part) ? part.length : Buffer.byteLength(part, "utf8");
+      lengths[i] = length === part.length && length <= SHORT_STRING ? -1 : length;
+    } else {
+      length = part.length;
+      lengths[i] = length;
+    }
     size += lengthSize(length) + length;
   }
   const out = Buffer.allocUnsafe(size);
@@ -50,13 +59,34 @@ export function hashDumpPayload(pairs: readonly (string | Buffer)[]): Buffer {
   let at = writeLength(out, 1, pairs.length / 2);
   for (let i = 0; i < pairs.length; i++) {
     const part = pairs[i]!;
-    at = writeLength(out, at, lengths[i]!);
-    at += typeof part === "string" ? out.write(part, at, "utf8") : part.copy(out, at);
+    const length = lengths[i]!;
+    if (length === -1) {
+      const text = part as string;
+      at = writeLength(out, at, text.length);
+      for (let j = 0; j < text.length; j++) out[at++] = text.charCodeAt(j);
+      continue;
+    }
+    at = writeLength(out, at, length);
+    if (typeof part === "string") at += out.write(part, at, "utf8");
+    else {
+      out.set(part, at);
+      at += part.length;
+    }
   }
   out.writeUInt16LE(RDB_VERSION_WRITTEN, at);
   at += 2;
   crc64(out, 0, at, out, at);
   return out;
+}
+
+/** Strings up to this many characters are copied by the JS loop when ASCII (longer ones by buf.write). */
+const SHORT_STRING = 64;
+
+/** Whether every UTF-16 unit of `text` is below 0x80 (for the short strings the loop copies; else a quick no). */
+function isAscii(text: string): boolean {
+  if (text.length > SHORT_STRING) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 /** Bytes of RDB's encoding of the length `n`. */
