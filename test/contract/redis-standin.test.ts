@@ -478,6 +478,45 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
   });
 });
 
+describe("redis backend (stand-in): DropIndex with delete_items", () => {
+  it("drops the FT index without DD, sweeps every item, and drops again an FT index a search repaired meanwhile", async () => {
+    const spec = {
+      name: "gone",
+      fields: [{ name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const }],
+    };
+    let repair = false;
+    const standIn = await startRedisStandIn({
+      // A search's repair (ensureFtIndex: FT.CREATE with the scan) played when the sweep starts.
+      beforeCommand: (argv) => {
+        if (!repair || argv[0]?.toUpperCase() !== "UNLINK" || !argv[1]?.startsWith("vecrec-dd:gone:item:")) return undefined;
+        repair = false;
+        return [["FT.CREATE", "vecrec-dd:idx:gone", "ON", "HASH", "PREFIX", "1", "vecrec-dd:gone:item:", "SCHEMA", "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2", "DISTANCE_METRIC", "L2"]];
+      },
+    });
+    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-dd:" });
+    const raw = createClient({ url: standIn.url });
+    await raw.connect();
+    try {
+      await store.createIndex(spec);
+      await store.upsert("gone", Array.from({ length: 20 }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1]), fields: {} })));
+      await raw.sendCommand(["HSET", "vecrec-dd:gone:item:bad", "vec", "not a vector"]); // an indexing failure: not in the FT index's documents
+      const before = standIn.commandLog.length;
+      repair = true;
+      await store.dropIndex("gone", { deleteItems: true });
+      expect(repair).toBe(false); // the repair was played
+      const drops = standIn.commandLog.slice(before).filter((argv) => argv[0]?.toUpperCase() === "FT.DROPINDEX");
+      expect(drops.map((argv) => argv.slice(1))).toEqual([["vecrec-dd:idx:gone"], ["vecrec-dd:idx:gone"]]);
+      expect(await raw.sendCommand(["FT._LIST"])).toEqual([]);
+      expect(await raw.keys("vecrec-dd:gone:*")).toEqual([]);
+      await expect(store.getIndex("gone")).rejects.toBeInstanceOf(IndexNotFoundError);
+    } finally {
+      await raw.close();
+      await store.close();
+      await standIn.close();
+    }
+  });
+});
+
 describe("redis backend (stand-in): rebuilding a lost FT index in the background", () => {
   it("fails searches with UnavailableError until the rebuilt index holds every item, instead of answering from part of them", async () => {
     const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });
