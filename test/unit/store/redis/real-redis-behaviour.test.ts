@@ -15,7 +15,7 @@ import type { IndexSpec } from "../../../../src/domain/schema.js";
 import { toDomainError } from "../../../../src/store/redis/redis-errors.js";
 import { createRedisKeys } from "../../../../src/store/redis/redis-keys.js";
 import { buildSearchArgs, parseSearchReply, readSearchReply } from "../../../../src/store/redis/commands/ft-search.js";
-import { parseIdPage } from "../../../../src/store/redis/commands/ft-aggregate-ids.js";
+import { aggregateIdsArgs, parseIdPage, WALK_TIMEOUT_MS } from "../../../../src/store/redis/commands/ft-aggregate-ids.js";
 import { toRedisQuery, isTagInexact, tagParamValue } from "../../../../src/store/redis/filter-query.js";
 import { selectedDatabase } from "../../../../src/store/redis/connection-url.js";
 
@@ -67,6 +67,13 @@ function resp3IdPage(ids: string[], warning: string[], cursor: number): unknown[
 }
 
 describe("FT.AGGREGATE id walk (ExportItems) at the server's query timeout", () => {
+  it("sends its own TIMEOUT (10 s), not the server's 500 ms default, which cut the sort of 3,000,000 ids on a real server", () => {
+    const args = aggregateIdsArgs(createRedisKeys("t:"), "x", { op: "all" }, 1000);
+    expect(WALK_TIMEOUT_MS).toBe(10_000);
+    expect(args?.slice(0, 8)).toEqual(["FT.AGGREGATE", "t:idx:x", "*", "LOAD", "1", "@__vecrec_id", "TIMEOUT", "10000"]);
+    expect(args?.slice(8, 13)).toEqual(["SORTBY", "2", "@__vecrec_id", "ASC", "MAX"]);
+  });
+
   it("reads a page's ids and cursor, RESP3 and RESP2", () => {
     expect(parseIdPage(resp3IdPage(["a", "b"], [], 7))).toEqual({ ids: ["a", "b"], cursor: "7" });
     expect(parseIdPage([[2, [Buffer.from("__vecrec_id"), Buffer.from("a")], [Buffer.from("__vecrec_id"), Buffer.from("b")]], 0])).toEqual({
