@@ -196,12 +196,11 @@ export class IndexOperations extends RedisRoom {
     if (options.deleteItems) {
       // The FT index is dropped without DD, and the hashes are swept here (SCAN on every primary,
       // UNLINK page by page): DD deletes every document inside the one command, which held Redis for
-      // about 1.2 µs an item (50,000 items: 59-65 ms, 200,000: 239-259 ms, FLAT or HNSW; any other
-      // client waits that long), where the sweep leaves Redis answering between pages (redis-cli
-      // --latency max 3 ms while 200,000 were swept; the whole drop takes longer, 2.5-2.7 s). DD never
-      // reached the hashes that failed to index nor those a background scan had not reached, so the
-      // sweep ran after it anyway. Item-users last, so that a drop that fails part-way can be repeated
-      // and still find what is left.
+      // about 1.3 µs an item (200,000 FLAT items: 268 ms during which every other client waited;
+      // 50,000 FLAT or HNSW: 59-65 ms), where the sweep leaves Redis answering between pages (the same
+      // 200,000: redis-cli --latency max 18 ms, the drop 1.5 s in all). DD never reached the hashes that
+      // failed to index nor those a background scan had not reached, so the sweep ran after it anyway.
+      // Item-users last, so that a drop that fails part-way can be repeated and still find what is left.
       await deleteMatching(this.connection, this.keys.itemPattern(name), signal);
       await deleteMatching(this.connection, this.keys.interactionsPattern(name), signal);
       await deleteMatching(this.connection, this.keys.itemUsersPattern(name), signal);
