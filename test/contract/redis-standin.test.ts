@@ -9,7 +9,7 @@ import { DeadlineExceededError, FailedPreconditionError, IndexNotFoundError, Una
 import type { VectorStore } from "../../src/store/vector-store.js";
 import type { FilterNode } from "../../src/domain/filter/filter.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
-import { startRedisStandIn, type RedisStandIn } from "../support/redis-standin/index.js";
+import { startRedisStandIn, type RedisStandIn, type RedisStandInOptions } from "../support/redis-standin/index.js";
 import { describeVectorStoreContract } from "./vector-store-contract.js";
 import { closedPort } from "../support/closed-port.js";
 import { tags } from "../support/field-values.js";
@@ -25,6 +25,29 @@ describeVectorStoreContract("redis (stand-in)", async () => {
     },
   };
 });
+
+
+const rawClient = (url: string) => createClient({ url });
+type RawClient = ReturnType<typeof rawClient>;
+
+/** A stand-in started with `options`, a store on it under `keyPrefix` and a raw client, all closed after `run`. */
+async function onOwnStandIn(
+  options: RedisStandInOptions,
+  keyPrefix: string,
+  run: (store: VectorStore, standIn: RedisStandIn, raw: RawClient) => Promise<void>,
+): Promise<void> {
+  const standIn = await startRedisStandIn(options);
+  const store = await createRedisStore({ url: standIn.url, keyPrefix });
+  const raw = rawClient(standIn.url);
+  await raw.connect();
+  try {
+    await run(store, standIn, raw);
+  } finally {
+    await raw.close();
+    await store.close();
+    await standIn.close();
+  }
+}
 
 describe("redis backend (stand-in)", () => {
   let standIn: RedisStandIn;
@@ -442,24 +465,19 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
     // Another replica's repair, played by commands the stand-in runs just before the store's own.
     let race: "drop" | "create" | undefined;
     const spec = vectorSpec("orphan");
-    const standIn = await startRedisStandIn({
-      beforeCommand: (argv) => {
-        const cmd = argv[0]?.toUpperCase();
-        if (race === "drop" && cmd === "FT.DROPINDEX" && argv[1] === "vecrec-race:idx:orphan") {
-          race = undefined;
-          return [["FT.DROPINDEX", "vecrec-race:idx:orphan"]];
-        }
-        if (race === "create" && cmd === "FT.CREATE" && argv[1] === "vecrec-race:idx:orphan" && !argv.includes("SKIPINITIALSCAN")) {
-          race = undefined;
-          return [["FT.CREATE", "vecrec-race:idx:orphan", "ON", "HASH", "PREFIX", "1", "vecrec-race:orphan:item:", "SCHEMA", "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2", "DISTANCE_METRIC", "L2"]];
-        }
-        return undefined;
-      },
-    });
-    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-race:" });
-    const raw = createClient({ url: standIn.url });
-    await raw.connect();
-    try {
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      const cmd = argv[0]?.toUpperCase();
+      if (race === "drop" && cmd === "FT.DROPINDEX" && argv[1] === "vecrec-race:idx:orphan") {
+        race = undefined;
+        return [["FT.DROPINDEX", "vecrec-race:idx:orphan"]];
+      }
+      if (race === "create" && cmd === "FT.CREATE" && argv[1] === "vecrec-race:idx:orphan" && !argv.includes("SKIPINITIALSCAN")) {
+        race = undefined;
+        return [["FT.CREATE", "vecrec-race:idx:orphan", "ON", "HASH", "PREFIX", "1", "vecrec-race:orphan:item:", "SCHEMA", "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2", "DISTANCE_METRIC", "L2"]];
+      }
+      return undefined;
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-race:", async (store, _standIn, raw) => {
       await store.createIndex(spec);
       await store.upsert("orphan", items(3));
       const knn = { vector: new Float32Array([0, 1]), k: 3, offset: 0, filter: { op: "all" as const }, includeVectors: false };
@@ -470,11 +488,7 @@ describe("redis backend (stand-in): a new index skips Redis's keyspace scan unle
         expect(race, which).toBeUndefined(); // the race was played
         expect((await store.search("orphan", knn)).hits.map((h) => h.id), which).toEqual(["i0", "i1", "i2"]);
       }
-    } finally {
-      await raw.close();
-      await store.close();
-      await standIn.close();
-    }
+    });
   });
 });
 
@@ -485,18 +499,13 @@ describe("redis backend (stand-in): DropIndex with delete_items", () => {
       fields: [{ name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const }],
     };
     let repair = false;
-    const standIn = await startRedisStandIn({
-      // A search's repair (ensureFtIndex: FT.CREATE with the scan) played when the sweep starts.
-      beforeCommand: (argv) => {
-        if (!repair || argv[0]?.toUpperCase() !== "UNLINK" || !argv[1]?.startsWith("vecrec-dd:gone:item:")) return undefined;
-        repair = false;
-        return [["FT.CREATE", "vecrec-dd:idx:gone", "ON", "HASH", "PREFIX", "1", "vecrec-dd:gone:item:", "SCHEMA", "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2", "DISTANCE_METRIC", "L2"]];
-      },
-    });
-    const store = await createRedisStore({ url: standIn.url, keyPrefix: "vecrec-dd:" });
-    const raw = createClient({ url: standIn.url });
-    await raw.connect();
-    try {
+    // A search's repair (ensureFtIndex: FT.CREATE with the scan) played when the sweep starts.
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (!repair || argv[0]?.toUpperCase() !== "UNLINK" || !argv[1]?.startsWith("vecrec-dd:gone:item:")) return undefined;
+      repair = false;
+      return [["FT.CREATE", "vecrec-dd:idx:gone", "ON", "HASH", "PREFIX", "1", "vecrec-dd:gone:item:", "SCHEMA", "vec", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", "2", "DISTANCE_METRIC", "L2"]];
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-dd:", async (store, standIn, raw) => {
       await store.createIndex(spec);
       await store.upsert("gone", Array.from({ length: 20 }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1]), fields: {} })));
       await raw.sendCommand(["HSET", "vecrec-dd:gone:item:bad", "vec", "not a vector"]); // an indexing failure: not in the FT index's documents
@@ -509,11 +518,7 @@ describe("redis backend (stand-in): DropIndex with delete_items", () => {
       expect(await raw.sendCommand(["FT._LIST"])).toEqual([]);
       expect(await raw.keys("vecrec-dd:gone:*")).toEqual([]);
       await expect(store.getIndex("gone")).rejects.toBeInstanceOf(IndexNotFoundError);
-    } finally {
-      await raw.close();
-      await store.close();
-      await standIn.close();
-    }
+    });
   });
 });
 
