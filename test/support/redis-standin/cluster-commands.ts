@@ -5,6 +5,7 @@
  */
 import type { ClusterNode, ClusterTopology } from "./cluster-topology.js";
 import { keySlot } from "./hash-slot.js";
+import { infoReply } from "./commands/server.js";
 import { type Reply, arr, bulk, err, int, map, simple, smap, verbatim } from "./resp.js";
 
 const upper = (b: Buffer | undefined): string => (b?.toString("utf8") ?? "").toUpperCase();
@@ -50,19 +51,6 @@ export function clusterNodesText(t: ClusterTopology, me: ClusterNode): string {
       return `${n.id} 127.0.0.1:${n.port}@${t.busPort(n)} ${flags} - 0 ${pong} ${n.index + 1} ${link}${slots ? " " + slots : ""}\n`;
     })
     .join("");
-}
-
-function infoText(t: ClusterTopology, me: ClusterNode, section: string): string {
-  const sections: Array<[string, string[]]> = [
-    ["server", ["# Server", "redis_version:7.4.1", "redis_mode:cluster", `tcp_port:${me.port}`]],
-    ["cluster", ["# Cluster", "cluster_enabled:1"]],
-    ["keyspace", ["# Keyspace", ...(me.state.keyspace.size > 0 ? [`db0:keys=${me.state.keyspace.size},expires=0,avg_ttl=0`] : [])]],
-  ];
-  const all = ["", "default", "all", "everything"].includes(section);
-  return sections
-    .filter(([name]) => all || name === section)
-    .map(([, lines]) => lines.map((l) => l + "\r\n").join(""))
-    .join("\r\n");
 }
 
 function slotArg(text: string | undefined): number | Reply {
@@ -135,8 +123,8 @@ export function clusterCommand(t: ClusterTopology, me: ClusterNode, argv: readon
 }
 
 /** INFO [section] on node `me` (Server, Cluster and Keyspace sections). */
-export function infoCommand(t: ClusterTopology, me: ClusterNode, argv: readonly Buffer[]): Reply {
-  return verbatim(infoText(t, me, (argv[1]?.toString("utf8") ?? "").toLowerCase()));
+export function infoCommand(me: ClusterNode, argv: readonly Buffer[]): Reply {
+  return infoReply("cluster", me.port, me.state.keyspace.size, argv);
 }
 
 /** The coordinator's SEARCH.CLUSTERINFO: the partitions it fans out to. */

@@ -101,7 +101,7 @@ export function clusterInterceptor(t: ClusterTopology, me: ClusterNode): Interce
         case "CLUSTER":
           return clusterCommand(t, me, argv);
         case "INFO":
-          return infoCommand(t, me, argv);
+          return infoCommand(me, argv);
         case "READONLY":
         case "READWRITE":
           return OK;

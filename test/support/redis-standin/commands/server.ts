@@ -69,20 +69,27 @@ export const SERVER_COMMANDS: readonly Command[] = [
   {
     name: "INFO",
     arity: -1,
-    run: ({ ks, argv, s }) => {
-      const sections: Array<[string, string[]]> = [
-        ["server", ["# Server", "redis_version:7.4.1", "redis_mode:standalone"]],
-        ["cluster", ["# Cluster", "cluster_enabled:0"]],
-        ["keyspace", ["# Keyspace", ...(ks.size > 0 ? [`db0:keys=${ks.size},expires=0,avg_ttl=0`] : [])]],
-      ];
-      const asked = argv.slice(1).map((_, i) => s(i + 1).toLowerCase());
-      const all = asked.length === 0 || asked.some((name) => ["default", "all", "everything"].includes(name));
-      return verbatim(
-        sections
-          .filter(([name]) => all || asked.includes(name))
-          .map(([, lines]) => lines.map((line) => line + "\r\n").join(""))
-          .join("\r\n"),
-      );
-    },
+    run: ({ ks, argv }) => infoReply("standalone", 0, ks.size, argv),
   },
 ];
+
+/**
+ * INFO [section ...] as Redis 7.4.1 writes it, for the sections the stand-in models (Server, Cluster,
+ * Keyspace): every one for none asked, `default`, `all` or `everything`; `\r\n` line ends, a blank line
+ * between sections. Shared by a standalone server and a cluster node (cluster-commands.ts).
+ */
+export function infoReply(mode: "standalone" | "cluster", port: number, keys: number, argv: readonly Buffer[]): Reply {
+  const sections: Array<[string, string[]]> = [
+    ["server", ["# Server", "redis_version:7.4.1", `redis_mode:${mode}`, ...(port > 0 ? [`tcp_port:${port}`] : [])]],
+    ["cluster", ["# Cluster", `cluster_enabled:${mode === "cluster" ? 1 : 0}`]],
+    ["keyspace", ["# Keyspace", ...(keys > 0 ? [`db0:keys=${keys},expires=0,avg_ttl=0`] : [])]],
+  ];
+  const asked = argv.slice(1).map((arg) => arg.toString("utf8").toLowerCase());
+  const all = asked.length === 0 || asked.some((name) => ["", "default", "all", "everything"].includes(name));
+  return verbatim(
+    sections
+      .filter(([name]) => all || asked.includes(name))
+      .map(([, lines]) => lines.map((line) => line + "\r\n").join(""))
+      .join("\r\n"),
+  );
+}
