@@ -10,6 +10,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { IndexSpec } from "../src/domain/schema.js";
+import type { Item } from "../src/domain/item.js";
 import type { VectorServiceClient } from "../src/gen/vecrec/v1/vecrec.js";
 import { metadataFields } from "../src/domain/schema.js";
 import { itemHashArgs } from "../src/store/redis/item-codec.js";
@@ -43,27 +44,24 @@ export async function vecrecUpsert(client: VectorServiceClient, indexName: strin
 
 /** Items per second of pipelined HSETs of the same hashes vecrec writes (item-codec.ts), batch by batch. */
 export async function directHset(direct: DirectRedis, keys: RedisKeys, spec: IndexSpec, data: FloorData, inFlight = 1): Promise<number> {
+  const hsets = (batch: readonly Item[]) =>
+    batch.map((item) => {
+      const key = keys.item(spec.name, item.id);
+      return { key, command: ["HSET", key, ...itemHashArgs(spec, item)] };
+    });
+  const send = (commands: ReturnType<typeof hsets>) => Promise.all(commands.map(({ key, command }) => direct.send(command, key)));
   if (inFlight > 1) {
-    const batches = [...data.batches(UPSERT_BATCH)].map((batch) =>
-      batch.map((item) => {
-        const key = keys.item(spec.name, item.id);
-        return { key, command: ["HSET", key, ...itemHashArgs(spec, item)] };
-      }),
-    );
-    return await inParallel(batches, inFlight, async (commands) => {
-      await Promise.all(commands.map(({ key, command }) => direct.send(command, key)));
+    return await inParallel([...data.batches(UPSERT_BATCH)].map(hsets), inFlight, async (commands) => {
+      await send(commands);
       return commands.length;
     });
   }
   let items = 0;
   let elapsed = 0;
   for (const batch of data.batches(UPSERT_BATCH)) {
-    const commands = batch.map((item) => {
-      const key = keys.item(spec.name, item.id);
-      return { key, command: ["HSET", key, ...itemHashArgs(spec, item)] };
-    });
+    const commands = hsets(batch);
     const t0 = performance.now();
-    await Promise.all(commands.map(({ key, command }) => direct.send(command, key)));
+    await send(commands);
     elapsed += performance.now() - t0;
     items += batch.length;
   }
