@@ -39,6 +39,15 @@ export function isQueryTimeoutText(text: string): boolean {
   return text.toLowerCase().includes("timeout limit was reached");
 }
 
+/**
+ * Throws queryTimeoutError when a reply's RESP3 `warning` texts say the server stopped the query at its
+ * TIMEOUT: under ON_TIMEOUT RETURN (the default) such a reply carries only the results found so far.
+ */
+export function throwIfTimedOut(warnings: readonly string[] | undefined): void {
+  const timedOut = warnings?.find(isQueryTimeoutText);
+  if (timedOut !== undefined) throw queryTimeoutError(timedOut);
+}
+
 /** The error for a search the server stopped at its own query time limit (the results would be partial). */
 export function queryTimeoutError(detail: string, cause?: unknown): DeadlineExceededError {
   return new DeadlineExceededError(

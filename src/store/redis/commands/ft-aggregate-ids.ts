@@ -15,7 +15,7 @@ import type { FilterNode } from "../../../domain/filter/filter.js";
 import type { RedisArg } from "../connection.js";
 import { tagParamValue, toRedisQuery } from "../filter-query.js";
 import { ID_FIELD, type RedisKeys } from "../redis-keys.js";
-import { isQueryTimeoutText, queryTimeoutError } from "../redis-errors.js";
+import { throwIfTimedOut } from "../redis-errors.js";
 import { replyArray, replyMap, replyText, type Reply } from "../reply-parsers.js";
 
 /** More rows than any index holds: SORTBY keeps at most MAX rows (10 without it). */
@@ -66,18 +66,16 @@ export function cursorDelArgs(keys: RedisKeys, index: string, cursor: string): R
 export function parseIdPage(reply: Reply): { ids: string[]; cursor: string } {
   const [page, cursor] = replyArray(reply);
   const ids: string[] = [];
-  if (!Array.isArray(page)) {
-    const warning = replyMap(page).get("warning");
-    const timedOut = warning === undefined || warning === null ? undefined : replyArray(warning).map(replyText).find(isQueryTimeoutText);
-    if (timedOut !== undefined) throw queryTimeoutError(timedOut);
-  }
   if (Array.isArray(page)) {
     for (const row of page.slice(1)) {
       const id = replyMap(row).get(ID_FIELD);
       if (id !== undefined && id !== null) ids.push(replyText(id));
     }
   } else {
-    for (const result of replyArray(replyMap(page).get("results") ?? [])) {
+    const map = replyMap(page);
+    const warning = map.get("warning");
+    throwIfTimedOut(warning === undefined || warning === null ? undefined : replyArray(warning).map(replyText));
+    for (const result of replyArray(map.get("results") ?? [])) {
       const attributes = replyMap(result).get("extra_attributes");
       const id = attributes === undefined ? undefined : replyMap(attributes).get(ID_FIELD);
       if (id !== undefined && id !== null) ids.push(replyText(id));

@@ -18,7 +18,7 @@ import type { SearchHit, SearchQuery, SearchResult } from "../../vector-store.js
 import type { RedisArg } from "../connection.js";
 import { toRedisQuery, tagParamValue } from "../filter-query.js";
 import { hashToItem } from "../item-codec.js";
-import { isQueryTimeoutText, queryTimeoutError } from "../redis-errors.js";
+import { throwIfTimedOut } from "../redis-errors.js";
 import { DISTANCE_FIELD, ID_FIELD, type RedisKeys } from "../redis-keys.js";
 import { replyArray, replyMap, replyNumber, replyText, type Reply } from "../reply-parsers.js";
 
@@ -104,10 +104,8 @@ export function readSearchReply(
   reply: Reply,
 ): { result: SearchResult; rows: number } {
   const parsed = parseSearchReply(reply);
-  // Under ON_TIMEOUT RETURN (the default) a query that outruns the server's TIMEOUT (500 ms by default)
-  // comes back with the rows found so far and this warning: for KNN they are not the nearest ones.
-  const timedOut = parsed.warnings?.find((w) => isQueryTimeoutText(w));
-  if (timedOut !== undefined) throw queryTimeoutError(timedOut);
+  // A query cut at the server's TIMEOUT comes back with the rows found so far: for KNN not the nearest.
+  throwIfTimedOut(parsed.warnings);
   const prefix = keys.itemPrefix(spec.name);
   const knn = query.vector !== undefined;
   const hits: SearchHit[] = [];
