@@ -17,7 +17,8 @@ const RDB_TYPE_HASH = 4;
 /** The reflected Jones polynomial. */
 const POLY = 0x95ac9329ac4bc9b5n;
 
-function crc64(data: Uint8Array): bigint {
+/** Redis's CRC-64 of `data`, bit by bit from the definition (slow; for checking, not for speed). */
+export function crc64Bitwise(data: Uint8Array): bigint {
   let crc = 0n;
   for (const byte of data) {
     crc ^= BigInt(byte);
@@ -32,7 +33,7 @@ const badFormat = (): RedisReplyError => new RedisReplyError("ERR Bad data forma
 export function readHashPayload(payload: Buffer): Map<string, Buffer> {
   if (payload.length < 10) throw new RedisReplyError("ERR DUMP payload version or checksum are wrong");
   const version = payload.readUInt16LE(payload.length - 10);
-  if (version > RDB_VERSION || crc64(payload.subarray(0, payload.length - 8)) !== payload.readBigUInt64LE(payload.length - 8)) {
+  if (version > RDB_VERSION || crc64Bitwise(payload.subarray(0, payload.length - 8)) !== payload.readBigUInt64LE(payload.length - 8)) {
     throw new RedisReplyError("ERR DUMP payload version or checksum are wrong");
   }
   const end = payload.length - 10;

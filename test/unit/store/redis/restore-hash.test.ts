@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { crc64, hashDumpPayload, RDB_VERSION_WRITTEN, restoreHashArgs } from "../../../../src/store/redis/commands/restore-hash.js";
-import { readHashPayload } from "../../../support/redis-standin/commands/dump-payload.js";
+import { crc64Bitwise, readHashPayload } from "../../../support/redis-standin/commands/dump-payload.js";
 
 const crcOf = (data: Buffer): string => {
   const out = Buffer.alloc(8);
@@ -20,12 +20,12 @@ describe("RESTORE of a hash (commands/restore-hash.ts)", () => {
     const out = Buffer.alloc(8);
     crc64(dumped, 0, dumped.length - 8, out, 0);
     expect(out.equals(dumped.subarray(dumped.length - 8))).toBe(true);
-    // Every length of tail (the part after the last 8-byte step) agrees with a bit-by-bit CRC.
+    // Every length of tail (the part after the last 8-byte step) agrees with the stand-in's bit-by-bit CRC.
     const data = Buffer.from(Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff));
     for (let n = 0; n <= data.length; n++) {
       const payload = Buffer.concat([data.subarray(0, n), Buffer.alloc(10)]);
       crc64(payload, 0, n + 2, payload, n + 2);
-      expect(bitwiseCrc(payload.subarray(0, n + 2)), `length ${n}`).toBe(payload.readBigUInt64LE(n + 2));
+      expect(crc64Bitwise(payload.subarray(0, n + 2)), `length ${n}`).toBe(payload.readBigUInt64LE(n + 2));
     }
   });
 
@@ -62,12 +62,3 @@ describe("RESTORE of a hash (commands/restore-hash.ts)", () => {
     expect(restoreHashArgs("k", ["f", "v"])).toEqual(["RESTORE", "k", "0", payload, "REPLACE"]);
   });
 });
-
-function bitwiseCrc(data: Uint8Array): bigint {
-  let crc = 0n;
-  for (const byte of data) {
-    crc ^= BigInt(byte);
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1n ? (crc >> 1n) ^ 0x95ac9329ac4bc9b5n : crc >> 1n;
-  }
-  return crc;
-}
