@@ -522,6 +522,113 @@ describe("redis backend (stand-in): DropIndex with delete_items", () => {
   });
 });
 
+describe("redis backend (stand-in): writes racing a DropIndex", () => {
+  const spec = {
+    name: "late",
+    fields: [{ name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const }],
+  };
+  const item = (id: string) => ({ id, vector: new Float32Array([1, 2]), fields: {} });
+  /** Plays, just before the first write of item `id`, what another replica's DropIndex did meanwhile. */
+  const playDrop = (id: string, drop: () => string[][]) => {
+    let armed = false;
+    return {
+      arm: () => (armed = true),
+      played: () => !armed,
+      beforeCommand: (argv: readonly string[]): string[][] | undefined => {
+        // The item's key: RESTORE's or HSET's first argument, a script's first key (EVALSHA sha 1 key).
+        if (!armed || !argv.slice(1, 4).includes(`vecrec-late:late:item:${id}`)) return undefined;
+        armed = false;
+        return drop();
+      },
+    };
+  };
+
+  it("an Upsert whose items land behind the sweep of a drop with delete_items fails NOT_FOUND and deletes them", async () => {
+    // The whole drop (mark, FT.DROPINDEX, sweep, definition deleted) between the Upsert's read of the
+    // definition and its writes: before, the check ran ahead of the writes and acknowledged them.
+    const race = playDrop("b", () => [
+      ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
+      ["FT.DROPINDEX", "vecrec-late:idx:late"],
+      ["DEL", "vecrec-late:late:item:a"],
+      ["HDEL", "vecrec-late:indexes", "late"],
+    ]);
+    await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      await store.upsert("late", [item("a")]);
+      race.arm();
+      const failed = await store.upsert("late", [item("b"), item("c")]).catch((error: unknown) => error);
+      expect(race.played()).toBe(true);
+      expect(failed).toBeInstanceOf(IndexNotFoundError);
+      expect((failed as Error).message).toMatch(/dropped with its items/);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
+      // Created again, the index takes writes: the claim removed the drop's mark.
+      await store.createIndex(spec);
+      expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).toBeNull();
+      await store.upsert("late", [item("d")]);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual(["vecrec-late:late:item:d"]);
+      expect((await store.listIndexes()).map((i) => i.spec.name)).toEqual(["late"]);
+    });
+  });
+
+  it("an UpdateItems that creates items behind such a sweep fails the same way and deletes them", async () => {
+    const race = playDrop("n", () => [
+      ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
+      ["HDEL", "vecrec-late:indexes", "late"],
+    ]);
+    await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      race.arm();
+      const update = { id: "n", vector: new Float32Array([3, 4]), set: {}, remove: [] };
+      await expect(store.updateItems("late", [update], true)).rejects.toBeInstanceOf(IndexNotFoundError);
+      expect(race.played()).toBe(true);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
+    });
+  });
+
+  it("an Upsert racing a drop without delete_items fails NOT_FOUND and leaves its items, as that drop leaves the others", async () => {
+    const race = playDrop("b", () => [
+      ["FT.DROPINDEX", "vecrec-late:idx:late"],
+      ["HDEL", "vecrec-late:indexes", "late"],
+    ]);
+    await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      // Another index keeps the definitions hash (without any, the store would take Redis for emptied).
+      await store.createIndex({ ...spec, name: "other" });
+      await store.createIndex(spec);
+      race.arm();
+      const failed = await store.upsert("late", [item("b")]).catch((error: unknown) => error);
+      expect(race.played()).toBe(true);
+      expect(failed).toBeInstanceOf(IndexNotFoundError);
+      expect((failed as Error).message).not.toMatch(/dropped with its items/);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual(["vecrec-late:late:item:b"]);
+    });
+  });
+
+  it("DropIndex with delete_items marks the index before anything is dropped; a mark over an hour old beside a definition is ignored", async () => {
+    await onOwnStandIn({}, "vecrec-late:", async (store, standIn, raw) => {
+      await store.createIndex(spec);
+      await store.upsert("late", [item("a")]);
+      const before = standIn.commandLog.length;
+      await store.dropIndex("late", { deleteItems: true });
+      const log = standIn.commandLog.slice(before).map((argv) => argv.slice(0, 3).join(" "));
+      const marked = log.indexOf("HSET vecrec-late:indexes ~dropped:late");
+      expect(marked).toBeGreaterThanOrEqual(0);
+      expect(marked).toBeLessThan(log.findIndex((line) => line.startsWith("FT.DROPINDEX")));
+      expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).not.toBeNull();
+      expect(await store.listIndexes()).toEqual([]);
+      // A claim that stopped between its two commands (no script) left the mark: after an hour, stale.
+      await store.createIndex(spec);
+      await raw.hSet("vecrec-late:indexes", "~dropped:late", String(Date.now() - 2 * 60 * 60 * 1000));
+      await store.upsert("late", [item("b")]);
+      await raw.hSet("vecrec-late:indexes", "~dropped:late", String(Date.now()));
+      await expect(store.upsert("late", [item("c")])).rejects.toBeInstanceOf(IndexNotFoundError);
+      // A later drop prunes the marks over an hour old.
+      await raw.hSet("vecrec-late:indexes", "~dropped:old", String(Date.now() - 2 * 60 * 60 * 1000));
+      await store.dropIndex("late", { deleteItems: true });
+      expect(await raw.hKeys("vecrec-late:indexes")).toEqual(["~dropped:late"]);
+    });
+  });
+});
+
 describe("redis backend (stand-in): rebuilding a lost FT index in the background", () => {
   it("fails searches with UnavailableError until the rebuilt index holds every item, instead of answering from part of them", async () => {
     const standIn = await startRedisStandIn({ scanKeysPerCommand: 1 });

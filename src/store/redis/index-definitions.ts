@@ -15,12 +15,26 @@
  * check runs just before the writes on the same connection. What it cannot prevent is the write
  * itself landing when the definition vanished at that very moment: the call then fails (nothing is
  * acknowledged), and items.ts deletes what it wrote when Redis lost every definition.
+ *
+ * A DropIndex with delete_items sweeps the items page by page (index-operations.ts), so an Upsert
+ * whose check came before the drop could write behind the sweep and leave items no index owns, which
+ * an index created later under the same name would take in. So such a drop first marks the index in
+ * this same hash (field `~dropped:<name>`, value the time in ms; `~` starts no index name), and the
+ * item writes check after their commands were carried out (`confirmWritten`: HMGET of the definition
+ * and the mark, one command on this one key): sent in the same tick after them on a standalone server
+ * (one connection, so Redis runs it after them), once they answered on a cluster. A check that finds
+ * no mark ran before the drop began, so the writes came before the sweep and it deletes them; one that
+ * finds the mark fails the call, which deletes what it wrote (IndexDroppedError). The mark stays after
+ * the drop (a write racing it may check later); creating the index again clears it in the script that
+ * claims the name, and a drop prunes the marks older than DROPPED_MARK_KEPT_MS.
  */
 import { IndexNotFoundError } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import type { RedisConnection } from "./connection.js";
 import type { RedisKeys } from "./redis-keys.js";
-import { replyEntries, replyNumber, replyText } from "./reply-parsers.js";
+import { ErrorReply } from "redis";
+import { CLAIM_INDEX_SCRIPT } from "./scripts/claim-index.js";
+import { replyArray, replyEntries, replyNumber, replyText } from "./reply-parsers.js";
 
 /**
  * The index does not exist because Redis lost every vecrec index definition: the definitions hash,
@@ -38,6 +52,29 @@ export class IndexVanishedError extends IndexNotFoundError {
       `failed over to an empty replica, or was flushed; create the index again (Index) and upsert its items again`;
   }
 }
+
+/**
+ * The index was dropped with its items (DropIndex delete_items) while a write ran, or such a drop is
+ * under way: NOT_FOUND; the write deletes what it wrote (see the header).
+ */
+export class IndexDroppedError extends IndexNotFoundError {
+  readonly itemsDropped = true;
+  constructor(indexName: string) {
+    super(indexName);
+    this.name = "IndexDroppedError";
+    this.message = `index "${indexName}" does not exist: it was dropped with its items while this write ran (what the write stored was deleted)`;
+  }
+}
+
+/** The field of the definitions hash marking a drop with delete_items of index `name` (see the header). */
+export function droppedMark(name: string): string {
+  return `~dropped:${name}`;
+}
+
+/** How long a drop's mark is kept at least: a write racing the drop checks well within that. */
+const DROPPED_MARK_PREFIX = droppedMark("");
+
+export const DROPPED_MARK_KEPT_MS = 60 * 60 * 1000;
 
 interface CachedSpec {
   readonly spec: IndexSpec;
@@ -136,6 +173,39 @@ export class IndexDefinitions {
   }
 
   /**
+   * Resolves when the definition of `name` exists and no drop with delete_items has marked it; send it
+   * after the write's commands were carried out (see the header).
+   * @throws IndexDroppedError (the caller deletes what it wrote), IndexNotFoundError, IndexVanishedError
+   */
+  async confirmWritten(name: string, signal?: AbortSignal): Promise<void> {
+    const [definition, mark] = replyArray(await this.#send(["HMGET", this.#key, name, droppedMark(name)], signal));
+    const exists = definition !== null && definition !== undefined;
+    // A mark older than DROPPED_MARK_KEPT_MS beside a definition is stale (a claim without the script
+    // that stopped between its two commands): the index was created again since.
+    if (mark !== null && mark !== undefined && !(exists && Date.now() - Number(replyText(mark)) > DROPPED_MARK_KEPT_MS)) {
+      this.#cache.delete(name);
+      throw new IndexDroppedError(name);
+    }
+    if (exists) return;
+    this.#cache.delete(name);
+    throw await this.notFound(name, signal);
+  }
+
+  /**
+   * Marks `name` as being dropped with its items (before the sweep: see the header), and removes the
+   * marks of drops that began more than DROPPED_MARK_KEPT_MS ago.
+   */
+  async markDropped(name: string, signal?: AbortSignal): Promise<void> {
+    const now = Date.now();
+    await this.#send(["HSET", this.#key, droppedMark(name), String(now)], signal);
+    const stale = replyEntries(await this.#send(["HGETALL", this.#key], signal))
+      .map(([field, value]) => [replyText(field), replyText(value)] as const)
+      .filter(([field, value]) => field.startsWith(DROPPED_MARK_PREFIX) && now - Number(value) > DROPPED_MARK_KEPT_MS)
+      .map(([field]) => field);
+    if (stale.length > 0) await this.#send(["HDEL", this.#key, ...stale], signal);
+  }
+
+  /**
    * The error for index `name` found missing: IndexVanishedError when the whole definitions hash is
    * gone although this process had read it, else IndexNotFoundError.
    */
@@ -158,15 +228,32 @@ export class IndexDefinitions {
   async all(signal?: AbortSignal): Promise<IndexSpec[]> {
     const entries = replyEntries(await this.#send(["HGETALL", this.#key], signal));
     const specs = entries
+      .filter(([field]) => !replyText(field).startsWith(DROPPED_MARK_PREFIX))
       .map(([, json]) => JSON.parse(replyText(json)) as IndexSpec)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     specs.forEach((spec) => this.remember(spec));
     return specs;
   }
 
-  /** Stores `spec` unless a definition of that name exists (HSETNX); true when it was stored. */
+  /**
+   * Stores `spec` unless a definition of that name exists (HSETNX); true when it was stored. Storing it
+   * removes the mark of an earlier drop with delete_items in the same script (see the header): a claim
+   * that fails leaves the mark of a drop under way.
+   */
   async claim(spec: IndexSpec, signal?: AbortSignal): Promise<boolean> {
-    return replyNumber(await this.#send(["HSETNX", this.#key, spec.name, JSON.stringify(spec)], signal)) === 1;
+    const json = JSON.stringify(spec);
+    const mark = droppedMark(spec.name);
+    try {
+      return replyNumber(await this.#send(["EVAL", CLAIM_INDEX_SCRIPT, "1", this.#key, spec.name, json, mark], signal)) === 1;
+    } catch (error) {
+      // Redis refused the script (an ACL without @scripting, scripts disabled): the same two commands
+      // one after the other (a crash in between leaves the mark: writes take it for a drop under way
+      // until it is DROPPED_MARK_KEPT_MS old, see confirmWritten).
+      if (!(error instanceof ErrorReply)) throw error;
+      const claimed = replyNumber(await this.#send(["HSETNX", this.#key, spec.name, json], signal)) === 1;
+      if (claimed) await this.#send(["HDEL", this.#key, mark], signal);
+      return claimed;
+    }
   }
 
   /** Stores `spec`, replacing the definition of that name. */

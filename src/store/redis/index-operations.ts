@@ -192,6 +192,9 @@ export class IndexOperations extends RedisRoom {
     if (spec === undefined) throw await this.definitions.notFound(name, signal);
     const pointing = aliasesOf(aliases, name);
     if (pointing.length > 0) throw dropAliasedIndex(name, pointing);
+    // Marked first: a write that checks after this fails and deletes what it wrote, one that checked
+    // before wrote before the sweep below (index-definitions.ts).
+    if (options.deleteItems) await this.definitions.markDropped(name, signal);
     await this.#dropFtIndex(name, signal);
     if (options.deleteItems) {
       // The FT index is dropped without DD, and the hashes are swept here (SCAN on every primary,

@@ -16,19 +16,20 @@
  *   call's signal before it is sent), but what it sent before stays: an Upsert may have written some of
  *   its items (each whole), a DeleteItems stopped between round trips is left as described above.
  *   Repeating the call is safe: both are idempotent.
- * - An Upsert is acknowledged only if its index's definition existed when its items were written (see
- *   index-definitions.ts, confirm). When Redis lost every definition (restarted empty, failed over to
- *   an empty replica, flushed) the call fails and deletes the items it had just written, so that no
- *   hash of an index that no longer exists is left to resurface if an index of that name is created
- *   later; when only this index was dropped (by another replica), its items are left as a drop without
- *   deleteItems leaves them.
+ * - An Upsert (or UpdateItems) is acknowledged only if its index's definition still existed, unmarked
+ *   by a DropIndex with delete_items, once its items were written (index-definitions.ts,
+ *   confirmWritten). When such a drop began meanwhile, or Redis lost every definition (restarted empty,
+ *   failed over to an empty replica, flushed), the call fails and deletes the items it had just
+ *   written, so that no hash of an index that no longer exists is left to resurface if an index of
+ *   that name is created later; when the index was dropped without delete_items, the items it wrote
+ *   are left as that drop leaves the others.
  * - A RecordInteractions for an item running at the same time as its DeleteItems can leave the new
  *   interaction behind (its user added to the item's set before the delete read it, its history entry
  *   written after): the interaction then counts as recorded after the delete, as it would had it come
  *   later. This was so before the cluster work too (no WATCH spans the two calls).
  */
 import { RedisRoom } from "./redis-room.js";
-import { IndexVanishedError } from "./index-definitions.js";
+import { IndexDroppedError, IndexVanishedError } from "./index-definitions.js";
 import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
 import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { KeyedCommand, RedisArg } from "./connection.js";
@@ -44,6 +45,12 @@ import { aggregateIdsArgs, cursorDelArgs, cursorReadArgs, parseIdPage } from "./
 import { compareIds } from "../../domain/id-order.js";
 import type { ExportOptions } from "../vector-store.js";
 import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./reply-parsers.js";
+
+/** A write's replies, one per command, and whether some commands were sent again after the first pipeline. */
+interface Written {
+  readonly replies: Reply[];
+  readonly resent: boolean;
+}
 
 export class ItemOperations extends RedisRoom {
 
@@ -65,9 +72,6 @@ export class ItemOperations extends RedisRoom {
    */
   async upsert(index: string, items: readonly Item[], signal?: AbortSignal): Promise<void> {
     const spec = await this.definitions.get(index, signal);
-    // The definition is read again in the same round trip as the writes (first, so on a standalone
-    // server it runs just before them): no Upsert is acknowledged into an index that vanished.
-    const confirmed = this.definitions.confirm(index, signal);
     const optional = metadataFields(spec).map((f) => f.name);
     const restore = !this.#restoreRefused;
     const commands: KeyedCommand[] = items.map((item) => {
@@ -77,24 +81,42 @@ export class ItemOperations extends RedisRoom {
       if (restore) return { key, command: restoreHashArgs(key, itemHashArgs(spec, item)) };
       return { key, command: replaceScriptArgs(spec, item, key, lacking) };
     });
+    const replies = await this.#checkedAfter(index, commands, this.#writeItems(spec, items, commands, signal), signal);
+    const failed = replies.find((reply): reply is Error => reply instanceof Error);
+    if (failed !== undefined) throw failed;
+  }
+
+  /**
+   * Waits for `writing` (a write's commands, the first pipeline of which this tick has sent) and then
+   * confirms its index (index-definitions.ts, confirmWritten): on a standalone server the check is sent
+   * now, behind those commands on the one connection, so Redis runs it after them (sent again only when
+   * more commands followed: a refused RESTORE or an unknown script sent again); on a cluster once they
+   * answered. When the index was dropped with its items meanwhile, or Redis lost every definition, the
+   * keys of `commands` are deleted (best effort: what the call wrote belongs to no index) and the call
+   * fails with that NOT_FOUND.
+   */
+  async #checkedAfter(index: string, commands: readonly KeyedCommand[], writing: Promise<Written>, signal?: AbortSignal): Promise<Reply[]> {
+    const early = this.connection.mode === "standalone" ? this.definitions.confirmWritten(index, signal) : undefined;
+    early?.catch(() => undefined);
+    let written: Written | undefined;
+    let failure: Error | undefined;
     try {
-      const [, replies] = (await settleAll<unknown>([confirmed, this.#writeItems(spec, items, commands, signal)])) as [unknown, Reply[]];
-      const failed = replies.find((reply): reply is Error => reply instanceof Error);
-      if (failed !== undefined) throw failed;
+      written = await writing;
     } catch (error) {
-      const gone = await confirmed.then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
-      if (gone instanceof IndexVanishedError) {
-        // Redis lost every definition: what this call wrote belongs to no index (best effort).
-        await this.connection
-          .pipeline(items.map((item) => { const key = this.keys.item(index, item.id); return { key, command: ["DEL", key] }; }))
-          .catch(() => undefined);
-        throw gone;
-      }
-      throw error;
+      failure = error instanceof Error ? error : new Error(String(error));
     }
+    const check = early !== undefined && written?.resent !== true ? early : this.definitions.confirmWritten(index, signal);
+    const gone = await check.then(
+      () => undefined,
+      (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason))),
+    );
+    if (gone instanceof IndexDroppedError || gone instanceof IndexVanishedError) {
+      await this.connection.pipeline(commands.map(({ key }) => ({ key, command: ["DEL", key] }))).catch(() => undefined);
+      throw gone;
+    }
+    if (failure !== undefined || written === undefined) throw failure ?? new Error("the write settled without replies");
+    if (gone !== undefined) throw gone;
+    return written.replies;
   }
 
   /**
@@ -105,13 +127,14 @@ export class ItemOperations extends RedisRoom {
    * succeeds where RESTORE failed, this store keeps to the script from then on; when it fails too
    * (Redis out of memory, a node gone), its error is the item's.
    */
-  async #writeItems(spec: IndexSpec, items: readonly Item[], commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
-    const replies = await this.#pipelineScripts(commands, signal);
+  async #writeItems(spec: IndexSpec, items: readonly Item[], commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Written> {
+    const first = await this.#pipelineScripts(commands, signal);
+    const { replies } = first;
     const failed: number[] = [];
     replies.forEach((reply, i) => {
       if (reply instanceof Error && commands[i]!.command[0] === "RESTORE") failed.push(i);
     });
-    if (failed.length === 0) return replies;
+    if (failed.length === 0) return first;
     const optional = metadataFields(spec).map((f) => f.name);
     const again = await this.#pipelineScripts(
       failed.map((i) => {
@@ -121,14 +144,14 @@ export class ItemOperations extends RedisRoom {
       }),
       signal,
     );
-    if (again.some((reply) => !(reply instanceof Error))) this.#restoreRefused = true;
-    failed.forEach((i, j) => (replies[i] = again[j]));
-    return replies;
+    if (again.replies.some((reply) => !(reply instanceof Error))) this.#restoreRefused = true;
+    failed.forEach((i, j) => (replies[i] = again.replies[j]));
+    return { replies, resent: true };
   }
 
   /**
    * One script per item (scripts/update-item.ts), all in one pipeline (a second only for the nodes that
-   * did not know the script yet), with the definition confirmed in the same round trip as for upsert.
+   * did not know the script yet), with the index confirmed after them as for upsert (#checkedAfter).
    */
   async updateItems(
     index: string,
@@ -137,7 +160,6 @@ export class ItemOperations extends RedisRoom {
     signal?: AbortSignal,
   ): Promise<ItemUpdateOutcome[]> {
     const spec = await this.definitions.get(index, signal);
-    const confirmed = this.definitions.confirm(index, signal);
     const vector = vectorField(spec);
     const commands = updates.map((update): KeyedCommand => {
       const key = this.keys.item(index, update.id);
@@ -150,7 +172,7 @@ export class ItemOperations extends RedisRoom {
       const args = updateItemArgs(createMissing && update.vector !== undefined, pairs, update.remove);
       return { key, command: ["EVALSHA", UPDATE_ITEM_SHA1, "1", key, ...args] };
     });
-    const [, replies] = (await settleAll<unknown>([confirmed, this.#pipelineScripts(commands, signal)])) as [unknown, Reply[]];
+    const replies = await this.#checkedAfter(index, commands, this.#pipelineScripts(commands, signal), signal);
     return replies.map((reply) => {
       if (reply instanceof Error) throw reply;
       const code = replyNumber(reply);
@@ -162,13 +184,13 @@ export class ItemOperations extends RedisRoom {
    * `commands` in one pipeline; those that were EVALSHA of a script the node did not know yet (NOSCRIPT:
    * a node that restarted, or was added, since) are sent again as EVAL, in a second pipeline.
    */
-  async #pipelineScripts(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Reply[]> {
+  async #pipelineScripts(commands: readonly KeyedCommand[], signal?: AbortSignal): Promise<Written> {
     const replies = await this.connection.pipeline(commands, signal);
     const unknown: number[] = [];
     replies.forEach((reply, i) => {
       if (reply instanceof Error && reply.message.startsWith("NOSCRIPT")) unknown.push(i);
     });
-    if (unknown.length === 0) return replies;
+    if (unknown.length === 0) return { replies, resent: false };
     const again = await this.connection.pipeline(
       unknown.map((i) => {
         const { key, command } = commands[i] as KeyedCommand;
@@ -177,7 +199,7 @@ export class ItemOperations extends RedisRoom {
       signal,
     );
     unknown.forEach((i, j) => (replies[i] = again[j]));
-    return replies;
+    return { replies, resent: true };
   }
 
   async getItems(

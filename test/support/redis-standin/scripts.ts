@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { SET_INTEREST_TAG_SCRIPT } from "../../../src/store/redis/scripts/set-interest-tag.js";
 import { UPDATE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/update-item.js";
 import { REPLACE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/replace-item.js";
+import { CLAIM_INDEX_SCRIPT } from "../../../src/store/redis/scripts/claim-index.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, err, int, OK } from "./resp.js";
 
@@ -63,12 +64,25 @@ const replaceItem: NativeScript = (ks, keys, args) => {
   return int(added);
 };
 
+/** The claim of an index name (src/store/redis/scripts/claim-index.ts): HSETNX, then HDEL of the drop mark if stored. */
+const claimIndex: NativeScript = (ks, keys, args) => {
+  const key = keys[0]?.toString("utf8") ?? "";
+  const [name, definition, mark] = args.map((a) => a.toString("utf8"));
+  if (ks.getTyped(key, "hash")?.v.has(name ?? "") === true) return int(0);
+  const hash = ks.hashForWrite(key);
+  hash.set(name ?? "", Buffer.from(definition ?? ""));
+  hash.delete(mark ?? "");
+  ks.changed(key);
+  return int(1);
+};
+
 const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
 
 const KNOWN = new Map<string, { text: string; run: NativeScript }>([
   [sha1(SET_INTEREST_TAG_SCRIPT), { text: SET_INTEREST_TAG_SCRIPT, run: setInterestTag }],
   [sha1(UPDATE_ITEM_SCRIPT), { text: UPDATE_ITEM_SCRIPT, run: updateItem }],
   [sha1(REPLACE_ITEM_SCRIPT), { text: REPLACE_ITEM_SCRIPT, run: replaceItem }],
+  [sha1(CLAIM_INDEX_SCRIPT), { text: CLAIM_INDEX_SCRIPT, run: claimIndex }],
 ]);
 
 /** The server's script cache: SHA1s loaded by SCRIPT LOAD or EVAL (FLUSHALL does not clear it). */
