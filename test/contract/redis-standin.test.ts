@@ -579,7 +579,7 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
       await store.createIndex(spec);
       race.arm();
       const update = { id: "n", vector: new Float32Array([3, 4]), set: {}, remove: [] };
-      await expect(store.updateItems("late", [update], true)).rejects.toBeInstanceOf(IndexNotFoundError);
+      await expect(store.updateItems("late", [update], { createMissing: true })).rejects.toBeInstanceOf(IndexNotFoundError);
       expect(race.played()).toBe(true);
       expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
     });
