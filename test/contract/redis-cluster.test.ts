@@ -6,6 +6,7 @@
  * cluster, on that cluster too. Then what only a cluster has: mode detection, a shard going down and
  * coming back, slots moving under load.
  */
+import { createCluster } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UnavailableError } from "../../src/domain/errors.js";
 import { MATCH_ALL } from "../../src/domain/filter/filter.js";
@@ -178,6 +179,47 @@ describe("redis cluster (stand-in): detection, shards down, slots moving", () =>
       await store.dropIndex("shop", { deleteItems: true });
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("redis cluster (stand-in): a write racing a DropIndex with delete_items", () => {
+  it("checks its index once its writes answered, and deletes them when a drop marked the index meanwhile", async () => {
+    const spec: IndexSpec = {
+      name: "late",
+      fields: [{ name: "vec", type: "vector", dimension: 2, algorithm: "FLAT", metric: "L2", elementType: "FLOAT32" }],
+    };
+    const ids = ["a", "b", "c", "d", "e", "f"];
+    let armed = false;
+    let checkedAfter: boolean | undefined;
+    let log: RedisStandInCluster["commandLog"] = [];
+    // The drop, played on the node of the definitions hash just before the write's check reaches it.
+    const beforeCommand = (_node: number, argv: readonly string[]): string[][] | undefined => {
+      if (!armed || argv[0]?.toUpperCase() !== "HMGET" || argv[1] !== "race:indexes") return undefined;
+      armed = false;
+      const writes = log.filter(({ argv: a }) => a[0]?.toUpperCase() === "HSET" && a[1]?.startsWith("race:late:item:"));
+      checkedAfter = writes.length === ids.length;
+      return [
+        ["HSET", "race:indexes", "~dropped:late", String(Date.now())],
+        ["HDEL", "race:indexes", "late"],
+      ];
+    };
+    const cluster = await startRedisStandInCluster({ beforeCommand });
+    log = cluster.commandLog;
+    const store = await createRedisStore({ url: cluster.url, keyPrefix: "race:" });
+    const raw = createCluster({ rootNodes: [{ url: cluster.url }] });
+    await raw.connect();
+    try {
+      await store.createIndex(spec);
+      armed = true;
+      const items: Item[] = ids.map((id) => ({ id, vector: new Float32Array([1, 2]), fields: {} }));
+      await expect(store.upsert("late", items)).rejects.toThrow(/dropped with its items/);
+      expect(checkedAfter).toBe(true);
+      for (const id of ids) expect(await raw.exists(`race:late:item:${id}`)).toBe(0);
+    } finally {
+      await raw.close();
+      await store.close();
+      await cluster.close();
     }
   });
 });

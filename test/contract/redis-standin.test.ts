@@ -585,6 +585,28 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
+  it("a RecordInteractions whose history writes land behind such a sweep fails the same way and deletes the keys it wrote", async () => {
+    let armed = false;
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (!armed || argv[0]?.toUpperCase() !== "ZADD" || argv[1] !== "vecrec-late:late:interactions:u1") return undefined;
+      armed = false;
+      return [
+        ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
+        ["DEL", "vecrec-late:late:interactions:u0", "vecrec-late:late:item-users:a"],
+        ["HDEL", "vecrec-late:indexes", "late"],
+      ];
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      const seen = (userId: string, itemId: string) => ({ userId, itemId, kind: "view" as const, weight: 1, occurredAtMs: 1_000 });
+      await store.recordInteractions("late", [seen("u0", "a")]);
+      armed = true;
+      await expect(store.recordInteractions("late", [seen("u1", "a"), seen("u1", "b")])).rejects.toBeInstanceOf(IndexNotFoundError);
+      expect(armed).toBe(false);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
+    });
+  });
+
   it("an Upsert racing a drop without delete_items fails NOT_FOUND and leaves its items, as that drop leaves the others", async () => {
     const race = playDrop("b", () => [
       ["FT.DROPINDEX", "vecrec-late:idx:late"],

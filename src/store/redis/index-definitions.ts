@@ -6,15 +6,13 @@
  * connection (a reconnect, a failover, a frozen or LOADING Redis: whatever made it unavailable) drops
  * every cached definition, since the Redis that answers next may have lost them.
  *
- * Writes never acknowledge into a vanished index: `confirm` reads the definition (HEXISTS on this one
- * key, so cluster-safe) in the same round trip as the write's own commands, and the write fails when
- * it is gone. Why not something stronger: the definition and the items live in different hash slots,
- * so no MULTI or script can hold both (a script on the item key cannot see the definitions hash on a
- * cluster), and checking in a round trip of its own before writing would cost every Upsert a round
- * trip and still leave the same window open. Issued first in the tick, on a standalone server the
- * check runs just before the writes on the same connection. What it cannot prevent is the write
- * itself landing when the definition vanished at that very moment: the call then fails (nothing is
- * acknowledged), and items.ts deletes what it wrote when Redis lost every definition.
+ * Writes never acknowledge into a vanished index: `confirmWritten` reads the definition (one command on
+ * this one key, so cluster-safe) once the write's own commands were carried out, and the write fails
+ * when it is gone. Why not something stronger: the definition and the items live in different hash
+ * slots, so no MULTI or script can hold both (a script on the item key cannot see the definitions hash
+ * on a cluster). What it cannot prevent is the write itself landing when the definition vanished at
+ * that very moment: the call then fails (nothing is acknowledged), and deletes what it wrote when Redis
+ * lost every definition.
  *
  * A DropIndex with delete_items sweeps the items page by page (index-operations.ts), so an Upsert
  * whose check came before the drop could write behind the sweep and leave items no index owns, which
@@ -159,17 +157,6 @@ export class IndexDefinitions {
 
   get definitionsKey(): string {
     return this.#key;
-  }
-
-  /**
-   * Resolves when the definition of `name` exists now (read from Redis, never from the cache); send it
-   * in the same tick as a write's commands (see the header).
-   * @throws IndexNotFoundError, IndexVanishedError when Redis lost every definition
-   */
-  async confirm(name: string, signal?: AbortSignal): Promise<void> {
-    if (replyNumber(await this.#send(["HEXISTS", this.#key, name], signal)) === 1) return;
-    this.#cache.delete(name);
-    throw await this.notFound(name, signal);
   }
 
   /**

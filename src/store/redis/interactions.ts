@@ -16,10 +16,12 @@
  * A call cancelled or past its deadline sends nothing more (each command checks the call's signal):
  * stopped after round trip 1, no interaction is stored; during round trip 2, some users' interactions
  * may be (each user's whole or not at all). Repeating the call is safe: recording is idempotent.
- * Both round trips read the index definition afresh beside their writes (index-definitions.ts,
- * confirm), so the call is never acknowledged into an index that vanished.
+ * Both round trips check the index after their writes (RedisRoom.checkedAfter, index-definitions.ts
+ * confirmWritten), so the call is never acknowledged into an index that vanished, and one racing a
+ * DropIndex with delete_items deletes the keys it wrote (those of the users and items it touched, all of
+ * which that drop deletes) instead of leaving them behind the drop's sweep.
  */
-import { RedisRoom } from "./redis-room.js";
+import { RedisRoom, type Written } from "./redis-room.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
 import type { RedisCommand } from "./connection.js";
 import {
@@ -31,11 +33,16 @@ import {
 import { settleAll } from "./items.js";
 import { parseScoredMembers, replyArray, replyNumber, replyText, type Reply } from "./reply-parsers.js";
 
+/** Commands sent once each (no second pipeline) as RedisRoom.checkedAfter takes them. */
+function written(replies: Promise<unknown[]>): Promise<Written> {
+  return replies.then((settled) => ({ replies: settled, resent: false }));
+}
+
 export class InteractionOperations extends RedisRoom {
 
   async recordInteractions(index: string, interactions: readonly Interaction[], signal?: AbortSignal): Promise<number> {
     // An index that does not exist gets nothing written, not even the bookkeeping of round trip 1 (from
-    // the definitions cache: no round trip for a known index; confirm below still catches one that vanishes).
+    // the definitions cache: no round trip for a known index; the checks after the writes catch one that vanishes).
     await this.definitions.get(index, signal);
     // Last one wins within the call for the same (user, item, kind, time).
     const latest = new Map<string, Interaction>();
@@ -55,14 +62,11 @@ export class InteractionOperations extends RedisRoom {
     // Round trip 1: the items' sets of users (first: see the header), and the members already stored
     // at the same times (usually none), for the dedup.
     const slotList = [...slots.values()];
-    const bookkeeping = [...usersByItem].map(([itemId, users]) => {
-      const key = this.keys.itemUsers(index, itemId);
-      return this.send(["SADD", key, ...users], key, signal);
-    });
-    const [, existing] = await Promise.all([
-      this.definitions.confirm(index, signal),
+    const bookkeepingKeys = [...usersByItem.keys()].map((itemId) => this.keys.itemUsers(index, itemId));
+    const bookkeeping = [...usersByItem.values()].map((users, i) => this.send(["SADD", bookkeepingKeys[i]!, ...users], bookkeepingKeys[i], signal));
+    const [existing] = await Promise.all([
       settleAll(slotList.map(({ key, time }) => this.send(["ZRANGE", key, String(time), String(time), "BYSCORE"], key, signal))),
-      settleAll(bookkeeping),
+      this.checkedAfter(index, bookkeepingKeys, written(settleAll(bookkeeping)), signal),
     ]);
     const stored = new Map<string, string[]>();
     slotList.forEach(({ key, time }, i) => stored.set(`${key}\u0000${time}`, replyArray(existing[i] ?? []).map(replyText)));
@@ -81,14 +85,10 @@ export class InteractionOperations extends RedisRoom {
       commands.push(["ZADD", key, String(interaction.occurredAtMs), member]);
       byUser.set(key, commands);
     }
-    await settleAll([
-      this.definitions.confirm(index, signal),
-      ...[...byUser].map(([key, commands]) =>
-        commands.length === 1
-          ? this.send(commands[0] as RedisCommand, key, signal)
-          : this.connection.transaction(key, commands, signal),
-      ),
-    ]);
+    const histories = [...byUser].map(([key, commands]) =>
+      commands.length === 1 ? this.send(commands[0] as RedisCommand, key, signal) : this.connection.transaction(key, commands, signal),
+    );
+    await this.checkedAfter(index, [...byUser.keys(), ...bookkeepingKeys], written(settleAll<unknown>(histories)), signal);
     return interactions.length;
   }
 

@@ -28,8 +28,7 @@
  *   written after): the interaction then counts as recorded after the delete, as it would had it come
  *   later. This was so before the cluster work too (no WATCH spans the two calls).
  */
-import { RedisRoom } from "./redis-room.js";
-import { IndexDroppedError, IndexVanishedError } from "./index-definitions.js";
+import { RedisRoom, type Written } from "./redis-room.js";
 import { vectorField, metadataFields, type IndexSpec } from "../../domain/schema.js";
 import type { Item, ItemUpdate, ItemUpdateOutcome } from "../../domain/item.js";
 import type { KeyedCommand, RedisArg } from "./connection.js";
@@ -45,12 +44,6 @@ import { aggregateIdsArgs, cursorDelArgs, cursorReadArgs, parseIdPage } from "./
 import { compareIds } from "../../domain/id-order.js";
 import type { ExportOptions } from "../vector-store.js";
 import { replyArray, replyMap, replyNumber, replyText, type Reply } from "./reply-parsers.js";
-
-/** A write's replies, one per command, and whether some commands were sent again after the first pipeline. */
-interface Written {
-  readonly replies: Reply[];
-  readonly resent: boolean;
-}
 
 export class ItemOperations extends RedisRoom {
 
@@ -81,42 +74,9 @@ export class ItemOperations extends RedisRoom {
       if (restore) return { key, command: restoreHashArgs(key, itemHashArgs(spec, item)) };
       return { key, command: replaceScriptArgs(spec, item, key, lacking) };
     });
-    const replies = await this.#checkedAfter(index, commands, this.#writeItems(spec, items, commands, signal), signal);
+    const replies = await this.checkedAfter(index, commands.map(({ key }) => key), this.#writeItems(spec, items, commands, signal), signal);
     const failed = replies.find((reply): reply is Error => reply instanceof Error);
     if (failed !== undefined) throw failed;
-  }
-
-  /**
-   * Waits for `writing` (a write's commands, the first pipeline of which this tick has sent) and then
-   * confirms its index (index-definitions.ts, confirmWritten): on a standalone server the check is sent
-   * now, behind those commands on the one connection, so Redis runs it after them (sent again only when
-   * more commands followed: a refused RESTORE or an unknown script sent again); on a cluster once they
-   * answered. When the index was dropped with its items meanwhile, or Redis lost every definition, the
-   * keys of `commands` are deleted (best effort: what the call wrote belongs to no index) and the call
-   * fails with that NOT_FOUND.
-   */
-  async #checkedAfter(index: string, commands: readonly KeyedCommand[], writing: Promise<Written>, signal?: AbortSignal): Promise<Reply[]> {
-    const early = this.connection.mode === "standalone" ? this.definitions.confirmWritten(index, signal) : undefined;
-    early?.catch(() => undefined);
-    let written: Written | undefined;
-    let failure: Error | undefined;
-    try {
-      written = await writing;
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
-    }
-    const check = early !== undefined && written?.resent !== true ? early : this.definitions.confirmWritten(index, signal);
-    const gone = await check.then(
-      () => undefined,
-      (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason))),
-    );
-    if (gone instanceof IndexDroppedError || gone instanceof IndexVanishedError) {
-      await this.connection.pipeline(commands.map(({ key }) => ({ key, command: ["DEL", key] }))).catch(() => undefined);
-      throw gone;
-    }
-    if (failure !== undefined || written === undefined) throw failure ?? new Error("the write settled without replies");
-    if (gone !== undefined) throw gone;
-    return written.replies;
   }
 
   /**
@@ -151,7 +111,7 @@ export class ItemOperations extends RedisRoom {
 
   /**
    * One script per item (scripts/update-item.ts), all in one pipeline (a second only for the nodes that
-   * did not know the script yet), with the index confirmed after them as for upsert (#checkedAfter).
+   * did not know the script yet), with the index confirmed after them as for upsert (RedisRoom.checkedAfter).
    */
   async updateItems(
     index: string,
@@ -172,7 +132,7 @@ export class ItemOperations extends RedisRoom {
       const args = updateItemArgs(createMissing && update.vector !== undefined, pairs, update.remove);
       return { key, command: ["EVALSHA", UPDATE_ITEM_SHA1, "1", key, ...args] };
     });
-    const replies = await this.#checkedAfter(index, commands, this.#pipelineScripts(commands, signal), signal);
+    const replies = await this.checkedAfter(index, commands.map(({ key }) => key), this.#pipelineScripts(commands, signal), signal);
     return replies.map((reply) => {
       if (reply instanceof Error) throw reply;
       const code = replyNumber(reply);
