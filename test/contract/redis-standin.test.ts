@@ -5,7 +5,7 @@
  */
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeadlineExceededError, FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
+import { CancelledError, DeadlineExceededError, FailedPreconditionError, IndexNotFoundError, UnavailableError } from "../../src/domain/errors.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import type { FilterNode } from "../../src/domain/filter/filter.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
@@ -625,28 +625,76 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
-  it("DropIndex with delete_items marks the index before anything is dropped; a mark over an hour old beside a definition is ignored", async () => {
-    await onOwnStandIn({}, "vecrec-late:", async (store, standIn, raw) => {
+  it("DropIndex with delete_items marks the index first, sweeps again once its definition is gone, and prunes marks over an hour old", async () => {
+    // A write that checked while the definition still existed (so it is acknowledged) but landed
+    // behind the first sweep: played when the definition is deleted, between the two sweeps.
+    let late = false;
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (!late || argv[0]?.toUpperCase() !== "HDEL" || argv[1] !== "vecrec-late:indexes" || argv[2] !== "late") return undefined;
+      late = false;
+      return [["HSET", "vecrec-late:late:item:z", "__vecrec_id", "z"]];
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, standIn, raw) => {
       await store.createIndex(spec);
       await store.upsert("late", [item("a")]);
       const before = standIn.commandLog.length;
+      late = true;
       await store.dropIndex("late", { deleteItems: true });
+      expect(late).toBe(false);
       const log = standIn.commandLog.slice(before).map((argv) => argv.slice(0, 3).join(" "));
       const marked = log.indexOf("HSET vecrec-late:indexes ~dropped:late");
       expect(marked).toBeGreaterThanOrEqual(0);
       expect(marked).toBeLessThan(log.findIndex((line) => line.startsWith("FT.DROPINDEX")));
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
       expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).not.toBeNull();
       expect(await store.listIndexes()).toEqual([]);
-      // A claim that stopped between its two commands (no script) left the mark: after an hour, stale.
-      await store.createIndex(spec);
-      await raw.hSet("vecrec-late:indexes", "~dropped:late", String(Date.now() - 2 * 60 * 60 * 1000));
-      await store.upsert("late", [item("b")]);
-      await raw.hSet("vecrec-late:indexes", "~dropped:late", String(Date.now()));
-      await expect(store.upsert("late", [item("c")])).rejects.toBeInstanceOf(IndexNotFoundError);
       // A later drop prunes the marks over an hour old.
+      await store.createIndex(spec);
       await raw.hSet("vecrec-late:indexes", "~dropped:old", String(Date.now() - 2 * 60 * 60 * 1000));
       await store.dropIndex("late", { deleteItems: true });
       expect(await raw.hKeys("vecrec-late:indexes")).toEqual(["~dropped:late"]);
+    });
+  });
+
+  it("a DropIndex cut short after its mark leaves the index taking writes, its items kept", async () => {
+    const drop = new AbortController();
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (argv[0]?.toUpperCase() === "FT.DROPINDEX") drop.abort(new CancelledError());
+      return undefined;
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      await store.upsert("late", [item("a")]);
+      await expect(store.dropIndex("late", { deleteItems: true, signal: drop.signal })).rejects.toBeInstanceOf(CancelledError);
+      expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).not.toBeNull();
+      await store.upsert("late", [item("b")]);
+      const update = { id: "a", vector: new Float32Array([5, 6]), set: {}, remove: [] };
+      expect(await store.updateItems("late", [update], { createMissing: false })).toEqual(["updated"]);
+      expect((await raw.keys("vecrec-late:late:*")).sort()).toEqual(["vecrec-late:late:item:a", "vecrec-late:late:item:b"]);
+    });
+  });
+
+  it("checks again after commands it sent a second time (scripts unknown to Redis, sent again as EVAL)", async () => {
+    // The drop played before the EVAL that resends the UpdateItems script the server did not know:
+    // the check sent with the first pipeline found the definition, only a second one sees the drop.
+    let armed = false;
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (!armed || argv[0]?.toUpperCase() !== "EVAL" || !argv.includes("vecrec-late:late:item:n")) return undefined;
+      armed = false;
+      return [
+        ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
+        ["HDEL", "vecrec-late:indexes", "late"],
+      ];
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex({ ...spec, name: "other" });
+      await store.createIndex(spec);
+      await raw.sendCommand(["SCRIPT", "FLUSH"]);
+      armed = true;
+      const update = { id: "n", vector: new Float32Array([3, 4]), set: {}, remove: [] };
+      await expect(store.updateItems("late", [update], { createMissing: true })).rejects.toThrow(/dropped with its items/);
+      expect(armed).toBe(false);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
     });
   });
 });

@@ -14,17 +14,24 @@
  * that very moment: the call then fails (nothing is acknowledged), and deletes what it wrote when Redis
  * lost every definition.
  *
- * A DropIndex with delete_items sweeps the items page by page (index-operations.ts), so an Upsert
- * whose check came before the drop could write behind the sweep and leave items no index owns, which
- * an index created later under the same name would take in. So such a drop first marks the index in
- * this same hash (field `~dropped:<name>`, value the time in ms; `~` starts no index name), and the
- * item writes check after their commands were carried out (`confirmWritten`: HMGET of the definition
- * and the mark, one command on this one key): sent in the same tick after them on a standalone server
- * (one connection, so Redis runs it after them), once they answered on a cluster. A check that finds
- * no mark ran before the drop began, so the writes came before the sweep and it deletes them; one that
- * finds the mark fails the call, which deletes what it wrote (IndexDroppedError). The mark stays after
- * the drop (a write racing it may check later); creating the index again clears it in the script that
- * claims the name, and a drop prunes the marks older than DROPPED_MARK_KEPT_MS.
+ * A DropIndex with delete_items sweeps the items page by page (index-operations.ts), so a write racing
+ * it could land behind the sweep and leave items no index owns, which an index created later under the
+ * same name would take in. So the writes check their index after their commands were carried out
+ * (`confirmWritten`: HMGET of the definition and of the drop's mark, one command on this one key; sent
+ * in the same tick behind them on a standalone server, whose one connection makes Redis run it after
+ * them, and once they answered on a cluster), and such a drop
+ * - first marks the index in this same hash (field `~dropped:<name>`, value the time in ms; `~` starts
+ *   no index name), then sweeps, deletes the definition, and sweeps again. A check that finds the
+ *   definition ran before it was deleted, so the writes landed before the second sweep, which deletes
+ *   them: the write is acknowledged (it came before the drop). A check that finds no definition but
+ *   the mark fails the call, which deletes what it wrote (IndexDroppedError); one that finds neither
+ *   (a drop without delete_items, which keeps the items) fails and leaves them. A mark beside a
+ *   definition (a drop under way, or one that failed half-way) stops nothing.
+ * - The mark stays after the drop (a write racing it may check later); creating the index again clears
+ *   it in the script that claims the name, and a drop prunes the marks older than DROPPED_MARK_KEPT_MS.
+ * Behind a proxy that spreads one connection's commands over shards (a single endpoint in front of a
+ * sharded database), the check may run before writes on other shards: there a write racing such a drop
+ * can still leave its items.
  */
 import { IndexNotFoundError } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
@@ -160,21 +167,16 @@ export class IndexDefinitions {
   }
 
   /**
-   * Resolves when the definition of `name` exists and no drop with delete_items has marked it; send it
-   * after the write's commands were carried out (see the header).
-   * @throws IndexDroppedError (the caller deletes what it wrote), IndexNotFoundError, IndexVanishedError
+   * Resolves when the definition of `name` exists; send it after the write's commands were carried out
+   * (see the header).
+   * @throws IndexDroppedError when it is gone and a drop with delete_items marked it (the caller deletes
+   *   what it wrote), else IndexNotFoundError or IndexVanishedError
    */
   async confirmWritten(name: string, signal?: AbortSignal): Promise<void> {
     const [definition, mark] = replyArray(await this.#send(["HMGET", this.#key, name, droppedMark(name)], signal));
-    const exists = definition !== null && definition !== undefined;
-    // A mark older than DROPPED_MARK_KEPT_MS beside a definition is stale (a claim without the script
-    // that stopped between its two commands): the index was created again since.
-    if (mark !== null && mark !== undefined && !(exists && Date.now() - Number(replyText(mark)) > DROPPED_MARK_KEPT_MS)) {
-      this.#cache.delete(name);
-      throw new IndexDroppedError(name);
-    }
-    if (exists) return;
+    if (definition !== null && definition !== undefined) return;
     this.#cache.delete(name);
+    if (mark !== null && mark !== undefined) throw new IndexDroppedError(name);
     throw await this.notFound(name, signal);
   }
 
@@ -234,11 +236,11 @@ export class IndexDefinitions {
       return replyNumber(await this.#send(["EVAL", CLAIM_INDEX_SCRIPT, "1", this.#key, spec.name, json, mark], signal)) === 1;
     } catch (error) {
       // Redis refused the script (an ACL without @scripting, scripts disabled): the same two commands
-      // one after the other (a crash in between leaves the mark: writes take it for a drop under way
-      // until it is DROPPED_MARK_KEPT_MS old, see confirmWritten).
+      // one after the other (stopped in between, the mark stays beside the definition, where it stops
+      // nothing; it matters only once the index is dropped without delete_items, until it is pruned).
       if (!(error instanceof ErrorReply)) throw error;
       const claimed = replyNumber(await this.#send(["HSETNX", this.#key, spec.name, json], signal)) === 1;
-      if (claimed) await this.#send(["HDEL", this.#key, mark], signal);
+      if (claimed) await this.#send(["HDEL", this.#key, mark]); // not cut short by the call's signal
       return claimed;
     }
   }

@@ -192,27 +192,35 @@ export class IndexOperations extends RedisRoom {
     if (spec === undefined) throw await this.definitions.notFound(name, signal);
     const pointing = aliasesOf(aliases, name);
     if (pointing.length > 0) throw dropAliasedIndex(name, pointing);
-    // Marked first: a write that checks after this fails and deletes what it wrote, one that checked
-    // before wrote before the sweep below (index-definitions.ts).
+    // Marked first, swept twice (index-definitions.ts): a write that finds the definition when it checks
+    // landed before the second sweep, one that finds only the mark deletes what it wrote. Cut short
+    // before the definition is deleted, the drop can be repeated; during the second sweep, only what
+    // racing writes left can stay.
     if (options.deleteItems) await this.definitions.markDropped(name, signal);
     await this.#dropFtIndex(name, signal);
-    if (options.deleteItems) {
-      // The FT index is dropped without DD, and the hashes are swept here (SCAN on every primary,
-      // UNLINK page by page): DD deletes every document inside the one command, which held Redis for
-      // about 1.3 µs an item (200,000 FLAT items: 268 ms during which every other client waited;
-      // 50,000 FLAT or HNSW: 59-65 ms), where the sweep leaves Redis answering between pages (the same
-      // 200,000: redis-cli --latency max 18 ms, the drop 1.5 s in all). DD never reached the hashes that
-      // failed to index nor those a background scan had not reached, so the sweep ran after it anyway.
-      // Item-users last, so that a drop that fails part-way can be repeated and still find what is left.
-      await deleteMatching(this.connection, this.keys.itemPattern(name), signal);
-      await deleteMatching(this.connection, this.keys.interactionsPattern(name), signal);
-      await deleteMatching(this.connection, this.keys.itemUsersPattern(name), signal);
-    }
+    if (options.deleteItems) await this.#sweep(name, signal);
     await this.definitions.delete(name, signal);
     this.#rebuilding.delete(name);
-    // A search during the sweep found the definition without its FT index and recreated it (repair):
-    // dropped again, so that nothing of the index outlives its definition.
-    if (options.deleteItems) await this.#dropFtIndex(name, signal);
+    if (options.deleteItems) {
+      await this.#sweep(name, signal);
+      // A search during the sweep found the definition without its FT index and recreated it (repair):
+      // dropped again, so that nothing of the index outlives its definition.
+      await this.#dropFtIndex(name, signal);
+    }
+  }
+
+  /** Deletes every item, history and item-users key of index `name` (SCAN + UNLINK pages on every primary). */
+  async #sweep(name: string, signal?: AbortSignal): Promise<void> {
+    // The FT index is dropped without DD, and the hashes are swept here (SCAN on every primary,
+    // UNLINK page by page): DD deletes every document inside the one command, which held Redis for
+    // about 1.3 µs an item (200,000 FLAT items: 268 ms during which every other client waited;
+    // 50,000 FLAT or HNSW: 59-65 ms), where the sweep leaves Redis answering between pages (the same
+    // 200,000: redis-cli --latency max 18 ms, the drop 1.5 s in all). DD never reached the hashes that
+    // failed to index nor those a background scan had not reached, so the sweep ran after it anyway.
+    // Item-users last, so that a drop that fails part-way can be repeated and still find what is left.
+    await deleteMatching(this.connection, this.keys.itemPattern(name), signal);
+    await deleteMatching(this.connection, this.keys.interactionsPattern(name), signal);
+    await deleteMatching(this.connection, this.keys.itemUsersPattern(name), signal);
   }
 
   /** FT.DROPINDEX without DD (the hashes stay); an index already gone is fine. */

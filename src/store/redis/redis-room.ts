@@ -3,6 +3,7 @@
  * definitions. The rooms (index-operations, items, interactions, interest-tags, search) extend it.
  */
 import type { RedisArg, RedisCommand, RedisConnection } from "./connection.js";
+import { IndexNotFoundError } from "../../domain/errors.js";
 import { IndexDroppedError, IndexVanishedError, type IndexDefinitions } from "./index-definitions.js";
 import type { RedisKeys } from "./redis-keys.js";
 import type { Reply } from "./reply-parsers.js";
@@ -17,6 +18,11 @@ export interface StoreContext {
 export interface Written {
   readonly replies: Reply[];
   readonly resent: boolean;
+}
+
+/** Whether `signal` has aborted (read afresh: a function, so that no earlier test of it narrows it). */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
 }
 
 export abstract class RedisRoom {
@@ -45,29 +51,43 @@ export abstract class RedisRoom {
    * more commands followed: a refused RESTORE or an unknown script sent again); on a cluster once they
    * answered. When the index was dropped with its items meanwhile, or Redis lost every definition, the
    * `keys` written are deleted (best effort: what the call wrote belongs to no index) and the call
-   * fails with that NOT_FOUND.
+   * fails with that NOT_FOUND. A call whose `signal` had aborted sent nothing, and checks nothing; one
+   * whose writes or check failed (cancelled or past its deadline once they went out, Redis gone) fails
+   * at once and is checked again in the background, bounded by the connection's command timeout, so that
+   * what it may have written behind a drop's sweep does not stay.
    */
   protected async checkedAfter(index: string, keys: readonly RedisArg[], writing: Promise<Written>, signal?: AbortSignal): Promise<Reply[]> {
+    if (aborted(signal)) return (await writing).replies;
+    // With the call's signal, so that the check is one of the call's round trips (traces); a check the
+    // signal cut short is made again in the background, without it.
     const early = this.connection.mode === "standalone" ? this.definitions.confirmWritten(index, signal) : undefined;
     early?.catch(() => undefined);
-    let written: Written | undefined;
-    let failure: Error | undefined;
+    const inBackground = (): void => void this.#deleteIfDropped(this.definitions.confirmWritten(index), keys).catch(() => undefined);
+    let written: Written;
     try {
       written = await writing;
     } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
+      inBackground();
+      throw error;
     }
-    const check = early !== undefined && written?.resent !== true ? early : this.definitions.confirmWritten(index, signal);
+    const gone = await this.#deleteIfDropped(written.resent || early === undefined ? this.definitions.confirmWritten(index, signal) : early, keys);
+    if (gone === undefined) return written.replies;
+    if (aborted(signal) && !(gone instanceof IndexNotFoundError)) inBackground();
+    throw gone;
+  }
+
+  /**
+   * Settles with undefined when `check` found the index, else with its error; when that says the index
+   * was dropped with its items (or Redis lost every definition), `keys` are deleted first (best effort).
+   */
+  async #deleteIfDropped(check: Promise<void>, keys: readonly RedisArg[]): Promise<Error | undefined> {
     const gone = await check.then(
       () => undefined,
       (reason: unknown) => (reason instanceof Error ? reason : new Error(String(reason))),
     );
     if (gone instanceof IndexDroppedError || gone instanceof IndexVanishedError) {
       await this.connection.pipeline(keys.map((key) => ({ key, command: ["DEL", key] }))).catch(() => undefined);
-      throw gone;
     }
-    if (failure !== undefined || written === undefined) throw failure ?? new Error("the write settled without replies");
-    if (gone !== undefined) throw gone;
-    return written.replies;
+    return gone;
   }
 }

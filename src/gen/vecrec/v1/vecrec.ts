@@ -644,9 +644,9 @@ export interface DropIndexRequest {
   indexName: string;
   /**
    * Also delete the items and their interactions. When false the data stays (in Redis, as hashes) and an
-   * index created again with the same name finds it. An Upsert or UpdateItems of the index running
-   * meanwhile either lands before the drop (and its items are deleted with the others) or fails with
-   * NOT_FOUND, having deleted what it wrote.
+   * index created again with the same name finds it. An Upsert, UpdateItems or RecordInteractions of the
+   * index running meanwhile either lands before the drop (and what it wrote is deleted with the rest) or
+   * fails with NOT_FOUND, having deleted what it wrote.
    */
   deleteItems: boolean;
 }
