@@ -607,6 +607,28 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
+  it("a RecordInteractions that meets such a drop in its first round trip stops there: no history written, its item-users sets deleted", async () => {
+    let armed = false;
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (!armed || argv[0]?.toUpperCase() !== "SADD" || argv[1] !== "vecrec-late:late:item-users:a") return undefined;
+      armed = false;
+      return [
+        ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
+        ["HDEL", "vecrec-late:indexes", "late"],
+      ];
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, standIn, raw) => {
+      await store.createIndex(spec);
+      const before = standIn.commandLog.length;
+      armed = true;
+      const seen = { userId: "u1", itemId: "a", kind: "view" as const, weight: 1, occurredAtMs: 1_000 };
+      await expect(store.recordInteractions("late", [seen])).rejects.toThrow(/dropped with its items/);
+      expect(armed).toBe(false);
+      expect(standIn.commandLog.slice(before).some((argv) => argv[0]?.toUpperCase() === "ZADD")).toBe(false);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
+    });
+  });
+
   it("an Upsert racing a drop without delete_items fails NOT_FOUND and leaves its items, as that drop leaves the others", async () => {
     const race = playDrop("b", () => [
       ["FT.DROPINDEX", "vecrec-late:idx:late"],
