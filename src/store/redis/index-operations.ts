@@ -217,10 +217,9 @@ export class IndexOperations extends RedisRoom {
     // 50,000 FLAT or HNSW: 59-65 ms), where the sweep leaves Redis answering between pages (the same
     // 200,000: redis-cli --latency max 18 ms, the drop 1.5 s in all). DD never reached the hashes that
     // failed to index nor those a background scan had not reached, so the sweep ran after it anyway.
-    // Item-users last, so that a drop that fails part-way can be repeated and still find what is left.
-    await deleteMatching(this.connection, this.keys.itemPattern(name), signal);
-    await deleteMatching(this.connection, this.keys.interactionsPattern(name), signal);
-    await deleteMatching(this.connection, this.keys.itemUsersPattern(name), signal);
+    // One walk of the keyspace for the three kinds of keys (their patterns in turn took three: 1.4 s
+    // each over a million other keys on Redis 7.4.1).
+    await deleteMatching(this.connection, this.keys.indexDataPattern(name), signal, { keep: (key) => this.keys.isIndexData(name, key) });
   }
 
   /** FT.DROPINDEX without DD (the hashes stay); an index already gone is fine. */

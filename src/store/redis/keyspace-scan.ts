@@ -29,9 +29,19 @@ export async function* scanKeys(
   }
 }
 
-/** Deletes every key matching `pattern`, one UNLINK per key (keys of one page may lie in many slots). */
-export async function deleteMatching(connection: RedisConnection, pattern: string, signal?: AbortSignal, count = 1000): Promise<void> {
-  for await (const keys of scanKeys(connection, pattern, count, signal)) {
+/**
+ * Deletes every key matching `pattern` (and `keep`, when given), one UNLINK per key (keys of one page
+ * may lie in many slots).
+ */
+export async function deleteMatching(
+  connection: RedisConnection,
+  pattern: string,
+  signal?: AbortSignal,
+  options: { readonly count?: number; readonly keep?: (key: string) => boolean } = {},
+): Promise<void> {
+  const { count = 1000, keep } = options;
+  for await (const page of scanKeys(connection, pattern, count, signal)) {
+    const keys = keep === undefined ? page : page.filter(keep);
     // Issued in the same tick: written together per node (one round trip per page).
     await Promise.all(keys.map((key) => connection.send(["UNLINK", key], { key, signal })));
   }

@@ -28,12 +28,15 @@ export interface RedisKeys {
   interactions(index: string, userId: string): string;
   /** Set of the users that interacted with an item (so deleting the item can delete those). */
   itemUsers(index: string, itemId: string): string;
-  /** A SCAN MATCH pattern for every interactions key of `index`. */
-  interactionsPattern(index: string): string;
   /** A SCAN MATCH pattern for every item key of `index`. */
   itemPattern(index: string): string;
-  /** A SCAN MATCH pattern for every item-users key of `index`. */
-  itemUsersPattern(index: string): string;
+  /**
+   * A SCAN MATCH pattern for every item, interactions and item-users key of `index` in one walk (their
+   * common start, `<prefix><index>:i`); it may match other keys, which `isIndexData` tells apart.
+   */
+  indexDataPattern(index: string): string;
+  /** Whether `key` is an item, interactions or item-users key of `index`. */
+  isIndexData(index: string, key: string): boolean;
 }
 
 /** Escapes the glob characters of SCAN MATCH (`* ? [ ] \`). */
@@ -51,8 +54,12 @@ export function createRedisKeys(prefix = "vecrec:"): RedisKeys {
     item: (index, id) => `${prefix}${index}:item:${id}`,
     interactions: (index, userId) => `${prefix}${index}:interactions:${userId}`,
     itemUsers: (index, itemId) => `${prefix}${index}:item-users:${itemId}`,
-    interactionsPattern: (index) => `${escapeGlob(`${prefix}${index}:interactions:`)}*`,
     itemPattern: (index) => `${escapeGlob(`${prefix}${index}:item:`)}*`,
-    itemUsersPattern: (index) => `${escapeGlob(`${prefix}${index}:item-users:`)}*`,
+    indexDataPattern: (index) => `${escapeGlob(`${prefix}${index}:i`)}*`,
+    isIndexData: (index, key) => {
+      const start = `${prefix}${index}:`;
+      if (!key.startsWith(start)) return false;
+      return key.startsWith("item:", start.length) || key.startsWith("interactions:", start.length) || key.startsWith("item-users:", start.length);
+    },
   };
 }

@@ -50,6 +50,11 @@ describe("key layout", () => {
     expect(keys.interactions("books", "u1")).toBe("t:books:interactions:u1");
     expect(keys.definitions).toBe("t:indexes");
     expect(createRedisKeys("a*[b]:").itemPattern("x")).toBe("a\\*\\[b\\]:x:item:*");
+    const glob = createRedisKeys("a*[b]:");
+    expect(glob.indexDataPattern("x")).toBe("a\\*\\[b\\]:x:i*");
+    for (const key of ["a*[b]:x:item:1", "a*[b]:x:interactions:u", "a*[b]:x:item-users:1"]) expect(glob.isIndexData("x", key), key).toBe(true);
+    // What the pattern also matches, or keys of other indexes and deployments: kept.
+    for (const key of ["a*[b]:x:items", "a*[b]:x:indexes", "a*[b]:xy:item:1", "a*[b]:indexes", "other:x:item:1"]) expect(glob.isIndexData("x", key), key).toBe(false);
     expect(escapeGlob("?\\")).toBe("\\?\\\\");
   });
 });
