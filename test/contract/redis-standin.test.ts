@@ -629,6 +629,49 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
+  it("a write cancelled once its commands went out is checked again in the background, and what it left behind a drop is deleted", async () => {
+    const call = new AbortController();
+    const race = playDrop("b", () => {
+      call.abort(new CancelledError()); // the client goes away while its write is in flight
+      return [
+        ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
+        ["HDEL", "vecrec-late:indexes", "late"],
+      ];
+    });
+    await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex({ ...spec, name: "other" });
+      await store.createIndex(spec);
+      race.arm();
+      await expect(store.upsert("late", [item("b")], { signal: call.signal })).rejects.toBeInstanceOf(CancelledError);
+      expect(race.played()).toBe(true);
+      const deadline = Date.now() + 5000;
+      while ((await raw.keys("vecrec-late:late:*")).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
+    });
+  });
+
+  it("the sweep deletes the index's items, histories and item-users sets only: other keys its SCAN pattern matches stay", async () => {
+    await onOwnStandIn({}, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      await store.upsert("late", [item("a")]);
+      await store.recordInteractions("late", [{ userId: "u", itemId: "a", kind: "view", weight: 1, occurredAtMs: 1 }]);
+      await raw.set("vecrec-late:late:ifoo", "not vecrec's");
+      await raw.set("vecrec-late:lately:item:a", "another index's");
+      await store.dropIndex("late", { deleteItems: true });
+      expect((await raw.keys("vecrec-late:late*")).sort()).toEqual(["vecrec-late:late:ifoo", "vecrec-late:lately:item:a"]);
+    });
+  });
+
+  it("creating the index again clears the drop's mark where Redis refuses scripts too", async () => {
+    await onOwnStandIn({ deniedCommands: ["EVAL", "EVALSHA"] }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      await store.dropIndex("late", { deleteItems: true });
+      expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).not.toBeNull();
+      expect((await store.createIndex(spec)).created).toBe(true);
+      expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).toBeNull();
+    });
+  });
+
   it("an Upsert racing a drop without delete_items fails NOT_FOUND and leaves its items, as that drop leaves the others", async () => {
     const race = playDrop("b", () => [
       ["FT.DROPINDEX", "vecrec-late:idx:late"],

@@ -20,6 +20,10 @@ export interface Written {
   readonly resent: boolean;
 }
 
+/** How many times, how far apart, a write whose check could not be made checks again in the background. */
+const BACKGROUND_CHECKS = 5;
+const BACKGROUND_CHECK_GAP_MS = 2000;
+
 /** Whether `signal` has aborted (read afresh: a function, so that no earlier test of it narrows it). */
 function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
@@ -52,9 +56,10 @@ export abstract class RedisRoom {
    * answered. When the index was dropped with its items meanwhile, or Redis lost every definition, the
    * `keys` written are deleted (best effort: what the call wrote belongs to no index) and the call
    * fails with that NOT_FOUND. A call whose `signal` had aborted sent nothing, and checks nothing; one
-   * whose writes or check failed (cancelled or past its deadline once they went out, Redis gone) fails
-   * at once and is checked again in the background, bounded by the connection's command timeout, so that
-   * what it may have written behind a drop's sweep does not stay.
+   * whose writes or check failed (cancelled or past its deadline once they went out, Redis slow, gone or
+   * refusing) fails at once and is checked again in the background (#checkInBackground), so that what it
+   * may have written behind a drop's sweep does not stay. (On a cluster a write the signal cut short may
+   * still be on its way when that check runs: best effort.)
    */
   protected async checkedAfter(index: string, keys: readonly RedisArg[], writing: Promise<Written>, signal?: AbortSignal): Promise<Reply[]> {
     if (aborted(signal)) return (await writing).replies;
@@ -62,18 +67,31 @@ export abstract class RedisRoom {
     // signal cut short is made again in the background, without it.
     const early = this.connection.mode === "standalone" ? this.definitions.confirmWritten(index, signal) : undefined;
     early?.catch(() => undefined);
-    const inBackground = (): void => void this.#deleteIfDropped(this.definitions.confirmWritten(index), keys).catch(() => undefined);
     let written: Written;
     try {
       written = await writing;
     } catch (error) {
-      inBackground();
+      this.#checkInBackground(index, keys);
       throw error;
     }
     const gone = await this.#deleteIfDropped(written.resent || early === undefined ? this.definitions.confirmWritten(index, signal) : early, keys);
     if (gone === undefined) return written.replies;
-    if (aborted(signal) && !(gone instanceof IndexNotFoundError)) inBackground();
+    if (!(gone instanceof IndexNotFoundError)) this.#checkInBackground(index, keys);
     throw gone;
+  }
+
+  /**
+   * checkedAfter's check made again without the call's signal, in the background: up to
+   * BACKGROUND_CHECKS attempts BACKGROUND_CHECK_GAP_MS apart while the check itself fails (Redis slow,
+   * unreachable, refusing), each bounded by the connection's command timeout.
+   */
+  #checkInBackground(index: string, keys: readonly RedisArg[], attempts = BACKGROUND_CHECKS): void {
+    void this.#deleteIfDropped(this.definitions.confirmWritten(index), keys)
+      .then((gone) => {
+        if (gone === undefined || gone instanceof IndexNotFoundError || attempts <= 1) return;
+        setTimeout(() => this.#checkInBackground(index, keys, attempts - 1), BACKGROUND_CHECK_GAP_MS).unref();
+      })
+      .catch(() => undefined);
   }
 
   /**
