@@ -672,6 +672,45 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
+  it("CreateIndex of a name whose drop with delete_items runs answers UNAVAILABLE; once that drop is over or died, it creates", async () => {
+    for (const deniedCommands of [[], ["EVAL", "EVALSHA"]]) {
+      await onOwnStandIn({ deniedCommands }, "vecrec-late:", async (store, _standIn, raw) => {
+        const mark = (value: string) => raw.hSet("vecrec-late:indexes", "~dropped:late", value);
+        const minutesAgo = (m: number) => String(Date.now() - m * 60_000);
+        await mark(`dropping:${minutesAgo(0)}`);
+        await expect(store.createIndex(spec), deniedCommands.join()).rejects.toBeInstanceOf(UnavailableError);
+        expect(await raw.hGet("vecrec-late:indexes", "late")).toBeNull();
+        // Its definition not deleted yet (the drop's first sweep): the same answer, not "exists".
+        await mark(`dropped:${minutesAgo(0)}`);
+        await store.createIndex(spec);
+        await mark(`dropping:${minutesAgo(1)}`);
+        await expect(store.createIndex(spec), deniedCommands.join()).rejects.toThrow(/is being dropped/);
+        await raw.hDel("vecrec-late:indexes", "late");
+        // A drop that died (its mark past the lease) holds nothing off.
+        await mark(`dropping:${minutesAgo(20)}`);
+        expect((await store.createIndex(spec)).created).toBe(true);
+        expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).toBeNull();
+      });
+    }
+  });
+
+  it("a DropIndex with delete_items repeated after one that stopped once the definition was gone finishes it", async () => {
+    await onOwnStandIn({}, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      await store.upsert("late", [item("a"), item("b")]);
+      // What a drop that died after deleting the definition leaves: its mark, the items, the FT index.
+      await raw.hSet("vecrec-late:indexes", "~dropped:late", `dropping:${Date.now()}`);
+      await raw.hDel("vecrec-late:indexes", "late");
+      await expect(store.dropIndex("late", { deleteItems: false })).rejects.toBeInstanceOf(IndexNotFoundError);
+      await store.dropIndex("late", { deleteItems: true });
+      expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
+      expect(await raw.sendCommand(["FT._LIST"])).toEqual([]);
+      expect(await raw.hGet("vecrec-late:indexes", "~dropped:late")).toMatch(/^dropped:\d+$/);
+      await expect(store.dropIndex("late", { deleteItems: true })).rejects.toBeInstanceOf(IndexNotFoundError);
+      expect((await store.createIndex(spec)).created).toBe(true);
+    });
+  });
+
   it("an Upsert racing a drop without delete_items fails NOT_FOUND and leaves its items, as that drop leaves the others", async () => {
     const race = playDrop("b", () => [
       ["FT.DROPINDEX", "vecrec-late:idx:late"],

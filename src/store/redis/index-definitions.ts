@@ -27,13 +27,17 @@
  *   the mark fails the call, which deletes what it wrote (IndexDroppedError); one that finds neither
  *   (a drop without delete_items, which keeps the items) fails and leaves them. A mark beside a
  *   definition (a drop under way, or one that failed half-way) stops nothing.
- * - The mark stays after the drop (a write racing it may check later); creating the index again clears
- *   it in the script that claims the name, and a drop prunes the marks older than DROPPED_MARK_KEPT_MS.
+ * - The mark reads `dropping:<ms>` while the drop runs (refreshed before its second sweep) and
+ *   `dropped:<ms>` once it is over. It stays after the drop (a write racing it may check later);
+ *   creating the index again clears it in the script that claims the name, which refuses while the
+ *   mark says a drop runs (its last sweep would delete the new index's items), unless that mark is
+ *   older than DROP_LEASE_MS (a drop that died: repeating the DropIndex finishes it). A drop prunes the
+ *   marks older than DROPPED_MARK_KEPT_MS.
  * Behind a proxy that spreads one connection's commands over shards (a single endpoint in front of a
  * sharded database), the check may run before writes on other shards: there a write racing such a drop
  * can still leave its items.
  */
-import { IndexNotFoundError } from "../../domain/errors.js";
+import { IndexNotFoundError, UnavailableError } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import type { RedisConnection } from "./connection.js";
 import type { RedisKeys } from "./redis-keys.js";
@@ -78,6 +82,31 @@ export function droppedMark(name: string): string {
 
 /** How long a drop's mark is kept at least: a write racing the drop checks well within that. */
 const DROPPED_MARK_PREFIX = droppedMark("");
+
+/** How long a `dropping:` mark holds off a new index of that name: longer than any sweep between refreshes. */
+export const DROP_LEASE_MS = 15 * 60 * 1000;
+
+/** The state a drop mark's value tells (see the header); undefined without a mark. */
+export type DropState = "running" | "died" | "over";
+
+function dropStateOf(value: string | undefined, now: number): DropState | undefined {
+  if (value === undefined) return undefined;
+  if (!value.startsWith("dropping:")) return "over";
+  return now - markTime(value) < DROP_LEASE_MS ? "running" : "died";
+}
+
+/** The time in a mark's value (`dropping:<ms>`, `dropped:<ms>`). */
+function markTime(value: string): number {
+  return Number(value.slice(value.indexOf(":") + 1));
+}
+
+/** A refused claim: a DropIndex with delete_items of that name is running. UNAVAILABLE: retry later. */
+export class IndexBeingDroppedError extends UnavailableError {
+  constructor(indexName: string) {
+    super(`index "${indexName}" is being dropped (a DropIndex with delete_items is under way); create it again once that drop has answered`);
+    this.name = "IndexBeingDroppedError";
+  }
+}
 
 export const DROPPED_MARK_KEPT_MS = 60 * 60 * 1000;
 
@@ -181,17 +210,28 @@ export class IndexDefinitions {
   }
 
   /**
-   * Marks `name` as being dropped with its items (before the sweep: see the header), and removes the
-   * marks of drops that began more than DROPPED_MARK_KEPT_MS ago.
+   * Marks `name` as being dropped with its items (`dropping:`, before the sweep and again before the
+   * second one: see the header), and removes the marks older than DROPPED_MARK_KEPT_MS.
    */
-  async markDropped(name: string, signal?: AbortSignal): Promise<void> {
+  async markDropping(name: string, signal?: AbortSignal): Promise<void> {
     const now = Date.now();
-    await this.#send(["HSET", this.#key, droppedMark(name), String(now)], signal);
+    await this.#send(["HSET", this.#key, droppedMark(name), `dropping:${now}`], signal);
     const stale = replyEntries(await this.#send(["HGETALL", this.#key], signal))
       .map(([field, value]) => [replyText(field), replyText(value)] as const)
-      .filter(([field, value]) => field.startsWith(DROPPED_MARK_PREFIX) && now - Number(value) > DROPPED_MARK_KEPT_MS)
+      .filter(([field, value]) => field.startsWith(DROPPED_MARK_PREFIX) && field !== droppedMark(name) && now - markTime(value) > DROPPED_MARK_KEPT_MS)
       .map(([field]) => field);
     if (stale.length > 0) await this.#send(["HDEL", this.#key, ...stale], signal);
+  }
+
+  /** Marks the drop of `name` with its items as over (`dropped:`): the name may be claimed again. */
+  async markDropped(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#send(["HSET", this.#key, droppedMark(name), `dropped:${Date.now()}`], signal);
+  }
+
+  /** What the drop mark of `name` says (read now), undefined when there is none. */
+  async dropState(name: string, signal?: AbortSignal): Promise<DropState | undefined> {
+    const raw = await this.#send(["HGET", this.#key, droppedMark(name)], signal);
+    return dropStateOf(raw === null || raw === undefined ? undefined : replyText(raw), Date.now());
   }
 
   /**
@@ -226,23 +266,29 @@ export class IndexDefinitions {
 
   /**
    * Stores `spec` unless a definition of that name exists (HSETNX); true when it was stored. Storing it
-   * removes the mark of an earlier drop with delete_items in the same script (see the header): a claim
-   * that fails leaves the mark of a drop under way.
+   * removes the mark of an earlier drop with delete_items in the same script (see the header).
+   * @throws IndexBeingDroppedError while the mark says such a drop of that name runs
    */
   async claim(spec: IndexSpec, signal?: AbortSignal): Promise<boolean> {
     const json = JSON.stringify(spec);
     const mark = droppedMark(spec.name);
+    const now = Date.now();
+    let claimed: number;
     try {
-      return replyNumber(await this.#send(["EVAL", CLAIM_INDEX_SCRIPT, "1", this.#key, spec.name, json, mark], signal)) === 1;
+      claimed = replyNumber(
+        await this.#send(["EVAL", CLAIM_INDEX_SCRIPT, "1", this.#key, spec.name, json, mark, String(now), String(DROP_LEASE_MS)], signal),
+      );
     } catch (error) {
-      // Redis refused the script (an ACL without @scripting, scripts disabled): the same two commands
-      // one after the other (stopped in between, the mark stays beside the definition, where it stops
+      // Redis refused the script (an ACL without @scripting, scripts disabled): the same commands one
+      // after the other (stopped in between, the mark stays beside the definition, where it stops
       // nothing; it matters only once the index is dropped without delete_items, until it is pruned).
       if (!(error instanceof ErrorReply)) throw error;
-      const claimed = replyNumber(await this.#send(["HSETNX", this.#key, spec.name, json], signal)) === 1;
-      if (claimed) await this.#send(["HDEL", this.#key, mark]); // not cut short by the call's signal
-      return claimed;
+      if ((await this.dropState(spec.name, signal)) === "running") throw new IndexBeingDroppedError(spec.name);
+      claimed = replyNumber(await this.#send(["HSETNX", this.#key, spec.name, json], signal));
+      if (claimed === 1) await this.#send(["HDEL", this.#key, mark]); // not cut short by the call's signal
     }
+    if (claimed === -1) throw new IndexBeingDroppedError(spec.name);
+    return claimed === 1;
   }
 
   /** Stores `spec`, replacing the definition of that name. */

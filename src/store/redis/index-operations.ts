@@ -189,24 +189,37 @@ export class IndexOperations extends RedisRoom {
     const [spec, aliases] = await Promise.all([this.definitions.read(name, signal), this.definitions.aliasTable(signal)]);
     const target = aliases.get(name);
     if (target !== undefined) throw dropThroughAlias(name, target);
-    if (spec === undefined) throw await this.definitions.notFound(name, signal);
+    if (spec === undefined) {
+      // A drop with delete_items that stopped after deleting the definition: this one finishes it.
+      const state = options.deleteItems ? await this.definitions.dropState(name, signal) : undefined;
+      if (state !== "running" && state !== "died") throw await this.definitions.notFound(name, signal);
+      await this.#finishDrop(name, signal);
+      return;
+    }
     const pointing = aliasesOf(aliases, name);
     if (pointing.length > 0) throw dropAliasedIndex(name, pointing);
     // Marked first, swept twice (index-definitions.ts): a write that finds the definition when it checks
     // landed before the second sweep, one that finds only the mark deletes what it wrote. Cut short
     // before the definition is deleted, the drop can be repeated; during the second sweep, only what
     // racing writes left can stay.
-    if (options.deleteItems) await this.definitions.markDropped(name, signal);
+    if (options.deleteItems) await this.definitions.markDropping(name, signal);
     await this.#dropFtIndex(name, signal);
     if (options.deleteItems) await this.#sweep(name, signal);
     await this.definitions.delete(name, signal);
     this.#rebuilding.delete(name);
-    if (options.deleteItems) {
-      await this.#sweep(name, signal);
-      // A search during the sweep found the definition without its FT index and recreated it (repair):
-      // dropped again, so that nothing of the index outlives its definition.
-      await this.#dropFtIndex(name, signal);
-    }
+    if (options.deleteItems) await this.#finishDrop(name, signal);
+  }
+
+  /**
+   * The end of a drop with delete_items, once the definition is gone: the mark's lease renewed, the
+   * second sweep, the FT index dropped again (a search during the sweep found the definition without
+   * its FT index and recreated it: nothing of the index outlives its definition), the mark set to over.
+   */
+  async #finishDrop(name: string, signal?: AbortSignal): Promise<void> {
+    await this.definitions.markDropping(name, signal);
+    await this.#sweep(name, signal);
+    await this.#dropFtIndex(name, signal);
+    await this.definitions.markDropped(name, signal);
   }
 
   /** Deletes every item, history and item-users key of index `name` (SCAN + UNLINK pages on every primary). */

@@ -64,14 +64,20 @@ const replaceItem: NativeScript = (ks, keys, args) => {
   return int(added);
 };
 
-/** The claim of an index name (src/store/redis/scripts/claim-index.ts): HSETNX, then HDEL of the drop mark if stored. */
+/**
+ * The claim of an index name (src/store/redis/scripts/claim-index.ts): -1 while the drop mark says a drop
+ * runs within its lease, else HSETNX, then HDEL of the drop mark if stored.
+ */
 const claimIndex: NativeScript = (ks, keys, args) => {
   const key = keys[0]?.toString("utf8") ?? "";
-  const [name, definition, mark] = args.map((a) => a.toString("utf8"));
-  if (ks.getTyped(key, "hash")?.v.has(name ?? "") === true) return int(0);
-  const hash = ks.hashForWrite(key);
-  hash.set(name ?? "", Buffer.from(definition ?? ""));
-  hash.delete(mark ?? "");
+  const [name, definition, mark, now, lease] = args.map((a) => a.toString("utf8"));
+  const hash = ks.getTyped(key, "hash")?.v;
+  const markValue = hash?.get(mark ?? "")?.toString("utf8");
+  if (markValue?.startsWith("dropping:") === true && Number(now) - Number(markValue.slice(9)) < Number(lease)) return int(-1);
+  if (hash?.has(name ?? "") === true) return int(0);
+  const written = ks.hashForWrite(key);
+  written.set(name ?? "", Buffer.from(definition ?? ""));
+  written.delete(mark ?? "");
   ks.changed(key);
   return int(1);
 };

@@ -8315,7 +8315,9 @@ export const VectorServiceService = {
    * Index creates an index from a schema. Idempotent: calling it again with the same schema succeeds
    * and returns the existing index (`created` false); a different schema under the same name fails with
    * ALREADY_EXISTS. An empty field list gets the default schema: `descr` TEXT, `labels` TAG, `time`
-   * NUMERIC and `vec` VECTOR (FLAT, COSINE, FLOAT32, dimension `default_vector_dimension`).
+   * NUMERIC and `vec` VECTOR (FLAT, COSINE, FLOAT32, dimension `default_vector_dimension`). While a
+   * DropIndex with `delete_items` of that name is under way it fails with UNAVAILABLE (retry once that
+   * drop has answered).
    */
   index: {
     path: "/vecrec.v1.VectorService/Index" as const,
@@ -8608,7 +8610,9 @@ export interface VectorServiceServer extends UntypedServiceImplementation {
    * Index creates an index from a schema. Idempotent: calling it again with the same schema succeeds
    * and returns the existing index (`created` false); a different schema under the same name fails with
    * ALREADY_EXISTS. An empty field list gets the default schema: `descr` TEXT, `labels` TAG, `time`
-   * NUMERIC and `vec` VECTOR (FLAT, COSINE, FLOAT32, dimension `default_vector_dimension`).
+   * NUMERIC and `vec` VECTOR (FLAT, COSINE, FLOAT32, dimension `default_vector_dimension`). While a
+   * DropIndex with `delete_items` of that name is under way it fails with UNAVAILABLE (retry once that
+   * drop has answered).
    */
   index: handleUnaryCall<IndexRequest, IndexResponse>;
   /** GetIndex describes one index: schema, interests, item count and indexing state. NOT_FOUND if unknown. */
@@ -8750,7 +8754,9 @@ export interface VectorServiceClient extends Client {
    * Index creates an index from a schema. Idempotent: calling it again with the same schema succeeds
    * and returns the existing index (`created` false); a different schema under the same name fails with
    * ALREADY_EXISTS. An empty field list gets the default schema: `descr` TEXT, `labels` TAG, `time`
-   * NUMERIC and `vec` VECTOR (FLAT, COSINE, FLOAT32, dimension `default_vector_dimension`).
+   * NUMERIC and `vec` VECTOR (FLAT, COSINE, FLOAT32, dimension `default_vector_dimension`). While a
+   * DropIndex with `delete_items` of that name is under way it fails with UNAVAILABLE (retry once that
+   * drop has answered).
    */
   index(
     request: IndexRequest,
