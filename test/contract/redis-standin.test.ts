@@ -528,20 +528,26 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     fields: [{ name: "vec", type: "vector" as const, dimension: 2, algorithm: "FLAT" as const, metric: "L2" as const, elementType: "FLOAT32" as const }],
   };
   const item = (id: string) => ({ id, vector: new Float32Array([1, 2]), fields: {} });
-  /** Plays, just before the first write of item `id`, what another replica's DropIndex did meanwhile. */
-  const playDrop = (id: string, drop: () => string[][]) => {
+  /** Plays, just before the first command `meets` picks once armed, what another replica's DropIndex did meanwhile. */
+  const playDropWhen = (meets: (argv: readonly string[]) => boolean, drop: () => string[][]) => {
     let armed = false;
     return {
       arm: () => (armed = true),
       played: () => !armed,
       beforeCommand: (argv: readonly string[]): string[][] | undefined => {
-        // The item's key: RESTORE's or HSET's first argument, a script's first key (EVALSHA sha 1 key).
-        if (!armed || !argv.slice(1, 4).includes(`vecrec-late:late:item:${id}`)) return undefined;
+        if (!armed || !meets(argv)) return undefined;
         armed = false;
         return drop();
       },
     };
   };
+  /** What a drop with delete_items leaves once past its sweeps: its mark, and no definition. */
+  const markedAndGone = (): string[][] => [
+    ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
+    ["HDEL", "vecrec-late:indexes", "late"],
+  ];
+  // The item's key: RESTORE's or HSET's first argument, a script's first key (EVALSHA sha 1 key).
+  const playDrop = (id: string, drop: () => string[][]) => playDropWhen((argv) => argv.slice(1, 4).includes(`vecrec-late:late:item:${id}`), drop);
 
   it("an Upsert whose items land behind the sweep of a drop with delete_items fails NOT_FOUND and deletes them", async () => {
     // The whole drop (mark, FT.DROPINDEX, sweep, definition deleted) between the Upsert's read of the
@@ -571,10 +577,7 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
   });
 
   it("an UpdateItems that creates items behind such a sweep fails the same way and deletes them", async () => {
-    const race = playDrop("n", () => [
-      ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
-      ["HDEL", "vecrec-late:indexes", "late"],
-    ]);
+    const race = playDrop("n", markedAndGone);
     await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
       await store.createIndex(spec);
       race.arm();
@@ -586,44 +589,34 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
   });
 
   it("a RecordInteractions whose history writes land behind such a sweep fails the same way and deletes the keys it wrote", async () => {
-    let armed = false;
-    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
-      if (!armed || argv[0]?.toUpperCase() !== "ZADD" || argv[1] !== "vecrec-late:late:interactions:u1") return undefined;
-      armed = false;
-      return [
+    const race = playDropWhen(
+      (argv) => argv[0]?.toUpperCase() === "ZADD" && argv[1] === "vecrec-late:late:interactions:u1",
+      () => [
         ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
         ["DEL", "vecrec-late:late:interactions:u0", "vecrec-late:late:item-users:a"],
         ["HDEL", "vecrec-late:indexes", "late"],
-      ];
-    };
-    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      ],
+    );
+    await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
       await store.createIndex(spec);
       const seen = (userId: string, itemId: string) => ({ userId, itemId, kind: "view" as const, weight: 1, occurredAtMs: 1_000 });
       await store.recordInteractions("late", [seen("u0", "a")]);
-      armed = true;
+      race.arm();
       await expect(store.recordInteractions("late", [seen("u1", "a"), seen("u1", "b")])).rejects.toBeInstanceOf(IndexNotFoundError);
-      expect(armed).toBe(false);
+      expect(race.played()).toBe(true);
       expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
     });
   });
 
   it("a RecordInteractions that meets such a drop in its first round trip stops there: no history written, its item-users sets deleted", async () => {
-    let armed = false;
-    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
-      if (!armed || argv[0]?.toUpperCase() !== "SADD" || argv[1] !== "vecrec-late:late:item-users:a") return undefined;
-      armed = false;
-      return [
-        ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
-        ["HDEL", "vecrec-late:indexes", "late"],
-      ];
-    };
-    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, standIn, raw) => {
+    const race = playDropWhen((argv) => argv[0]?.toUpperCase() === "SADD" && argv[1] === "vecrec-late:late:item-users:a", markedAndGone);
+    await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, standIn, raw) => {
       await store.createIndex(spec);
       const before = standIn.commandLog.length;
-      armed = true;
+      race.arm();
       const seen = { userId: "u1", itemId: "a", kind: "view" as const, weight: 1, occurredAtMs: 1_000 };
       await expect(store.recordInteractions("late", [seen])).rejects.toThrow(/dropped with its items/);
-      expect(armed).toBe(false);
+      expect(race.played()).toBe(true);
       expect(standIn.commandLog.slice(before).some((argv) => argv[0]?.toUpperCase() === "ZADD")).toBe(false);
       expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
     });
@@ -781,23 +774,15 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
   it("checks again after commands it sent a second time (scripts unknown to Redis, sent again as EVAL)", async () => {
     // The drop played before the EVAL that resends the UpdateItems script the server did not know:
     // the check sent with the first pipeline found the definition, only a second one sees the drop.
-    let armed = false;
-    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
-      if (!armed || argv[0]?.toUpperCase() !== "EVAL" || !argv.includes("vecrec-late:late:item:n")) return undefined;
-      armed = false;
-      return [
-        ["HSET", "vecrec-late:indexes", "~dropped:late", String(Date.now())],
-        ["HDEL", "vecrec-late:indexes", "late"],
-      ];
-    };
-    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+    const race = playDropWhen((argv) => argv[0]?.toUpperCase() === "EVAL" && argv.includes("vecrec-late:late:item:n"), markedAndGone);
+    await onOwnStandIn({ beforeCommand: race.beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
       await store.createIndex({ ...spec, name: "other" });
       await store.createIndex(spec);
       await raw.sendCommand(["SCRIPT", "FLUSH"]);
-      armed = true;
+      race.arm();
       const update = { id: "n", vector: new Float32Array([3, 4]), set: {}, remove: [] };
       await expect(store.updateItems("late", [update], { createMissing: true })).rejects.toThrow(/dropped with its items/);
-      expect(armed).toBe(false);
+      expect(race.played()).toBe(true);
       expect(await raw.keys("vecrec-late:late:*")).toEqual([]);
     });
   });
