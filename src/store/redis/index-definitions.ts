@@ -63,11 +63,10 @@ export class IndexVanishedError extends IndexNotFoundError {
 }
 
 /**
- * The index was dropped with its items (DropIndex delete_items) while a write ran, or such a drop is
- * under way: NOT_FOUND; the write deletes what it wrote (see the header).
+ * The index was dropped with its items (DropIndex delete_items) while a write ran (its definition is
+ * gone, the drop's mark is there): NOT_FOUND; the write deletes what it wrote (see the header).
  */
 export class IndexDroppedError extends IndexNotFoundError {
-  readonly itemsDropped = true;
   constructor(indexName: string) {
     super(indexName);
     this.name = "IndexDroppedError";
@@ -80,7 +79,6 @@ export function droppedMark(name: string): string {
   return `~dropped:${name}`;
 }
 
-/** How long a drop's mark is kept at least: a write racing the drop checks well within that. */
 const DROPPED_MARK_PREFIX = droppedMark("");
 
 /** How long a `dropping:` mark holds off a new index of that name: longer than any sweep between refreshes. */
@@ -108,6 +106,7 @@ export class IndexBeingDroppedError extends UnavailableError {
   }
 }
 
+/** How long a drop's mark is kept at least: a write racing the drop checks well within that. */
 export const DROPPED_MARK_KEPT_MS = 60 * 60 * 1000;
 
 interface CachedSpec {

@@ -199,9 +199,9 @@ export class IndexOperations extends RedisRoom {
     const pointing = aliasesOf(aliases, name);
     if (pointing.length > 0) throw dropAliasedIndex(name, pointing);
     // Marked first, swept twice (index-definitions.ts): a write that finds the definition when it checks
-    // landed before the second sweep, one that finds only the mark deletes what it wrote. Cut short
-    // before the definition is deleted, the drop can be repeated; during the second sweep, only what
-    // racing writes left can stay.
+    // landed before the second sweep, one that finds only the mark deletes what it wrote. Cut short,
+    // the drop can be repeated: from the start while the definition exists, else the repeat finishes it
+    // (above); meanwhile its mark holds off a new index of that name for DROP_LEASE_MS at most.
     if (options.deleteItems) await this.definitions.markDropping(name, signal);
     await this.#dropFtIndex(name, signal);
     if (options.deleteItems) await this.#sweep(name, signal);
