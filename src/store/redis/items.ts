@@ -16,13 +16,13 @@
  *   call's signal before it is sent), but what it sent before stays: an Upsert may have written some of
  *   its items (each whole), a DeleteItems stopped between round trips is left as described above.
  *   Repeating the call is safe: both are idempotent.
- * - An Upsert (or UpdateItems) is acknowledged only if its index's definition still existed, unmarked
- *   by a DropIndex with delete_items, once its items were written (index-definitions.ts,
- *   confirmWritten). When such a drop began meanwhile, or Redis lost every definition (restarted empty,
- *   failed over to an empty replica, flushed), the call fails and deletes the items it had just
- *   written, so that no hash of an index that no longer exists is left to resurface if an index of
- *   that name is created later; when the index was dropped without delete_items, the items it wrote
- *   are left as that drop leaves the others.
+ * - An Upsert (or UpdateItems) is acknowledged only if its index's definition still existed once its
+ *   items were written (index-definitions.ts, confirmWritten; a DropIndex with delete_items running
+ *   then deletes them in its second sweep). When the definition was gone and such a drop had marked
+ *   it, or Redis lost every definition (restarted empty, failed over to an empty replica, flushed), the
+ *   call fails and deletes the items it had just written, so that no hash of an index that no longer
+ *   exists is left to resurface if an index of that name is created later; when the index was dropped
+ *   without delete_items, the items it wrote are left as that drop leaves the others.
  * - A RecordInteractions for an item running at the same time as its DeleteItems can leave the new
  *   interaction behind (its user added to the item's set before the delete read it, its history entry
  *   written after): the interaction then counts as recorded after the delete, as it would had it come
