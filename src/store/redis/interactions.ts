@@ -17,9 +17,9 @@
  * stopped after round trip 1, no interaction is stored; during round trip 2, some users' interactions
  * may be (each user's whole or not at all). Repeating the call is safe: recording is idempotent.
  * Both round trips check the index after their writes (RedisRoom.checkedAfter, index-definitions.ts
- * confirmWritten), so the call is never acknowledged into an index that vanished, and one racing a
- * DropIndex with delete_items deletes the keys it wrote (those of the users and items it touched, all of
- * which that drop deletes) instead of leaving them behind the drop's sweep.
+ * confirmWritten), so the call is never acknowledged into an index that vanished, and one that finds
+ * its index gone under a DropIndex with delete_items deletes the keys it wrote (those of the users and
+ * items it touched, all of which that drop deletes) instead of leaving them behind the drop's sweep.
  */
 import { RedisRoom, type Written } from "./redis-room.js";
 import type { Interaction, InteractionPage } from "../../domain/interaction.js";
