@@ -26,7 +26,7 @@ import { roundVector } from "../../src/domain/element-type.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { SearchQuery, SearchResult, VectorStore } from "../../src/store/vector-store.js";
-import { realServerNotes, redisTestBackends, type RedisTestServer } from "../support/redis-test-backends.js";
+import { realServerNotes, redisTestBackends, type RedisTestServer, deleteKey } from "../support/redis-test-backends.js";
 import { referenceDistance } from "../support/reference-distance.js";
 
 const DIMENSION = 16;
@@ -383,6 +383,10 @@ describe(`cross-backend agreement: embedded vs ${redisTestBackends().map((b) => 
     for (const { store } of others) {
       for (const name of [...indexNames.map((x) => x.name), ...typedIndexNames]) await store.dropIndex(name, { deleteItems: true }).catch(() => undefined);
       await store.close();
+    }
+    // What the drops leave on a shared server: their marks in the definitions hash.
+    for (const [i, backend] of redisTestBackends().entries()) {
+      if (backend.real && servers[i] !== undefined) await deleteKey(servers[i].url, backend.cluster, `vecrec-xb-${runId}:indexes`).catch(() => undefined);
     }
     await embedded?.close();
     for (const server of servers) await server.close();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultIndexSpec } from "../../src/domain/index-spec.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
-import { realServerNotes, redisTestBackends, uniquePrefix, type RedisTestServer } from "../support/redis-test-backends.js";
+import { deleteKey, realServerNotes, redisTestBackends, uniquePrefix, type RedisTestServer } from "../support/redis-test-backends.js";
 
 for (const note of realServerNotes()) console.warn(note);
 
@@ -41,6 +41,8 @@ for (const backend of redisTestBackends()) {
     afterAll(async () => {
       await mine?.deleteAlias(alias).catch(() => undefined);
       for (const name of [a, b]) await mine?.dropIndex(name, { deleteItems: true }).catch(() => undefined);
+      // What the drops leave on a shared server: their marks in the definitions hash.
+      if (backend.real && server !== undefined) await deleteKey(server.url, backend.cluster, `${prefix}indexes`).catch(() => undefined);
       await raw?.quit().catch(() => undefined);
       await mine?.close();
       await other?.close();

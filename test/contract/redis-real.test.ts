@@ -4,6 +4,7 @@
  * and drops what it created, so a shared server is fine (FLUSHALL is never sent).
  */
 import { describe, it } from "vitest";
+import { deleteKey } from "../support/redis-test-backends.js";
 import { createRedisStore } from "../../src/store/redis/redis-store.js";
 import { describeVectorStoreContract } from "./vector-store-contract.js";
 
@@ -19,6 +20,7 @@ if (url === undefined || url === "") {
   describeVectorStoreContract("redis (real)", async () => {
     const keyPrefix = `vecrec-test-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}:`;
     const store = await createRedisStore({ url, keyPrefix });
-    return { store, cleanup: () => store.close() };
+    // What the contract's drops leave on the shared server: their marks in the definitions hash.
+    return { store, cleanup: () => deleteKey(url, false, `${keyPrefix}indexes`).then(() => store.close()) };
   });
 }

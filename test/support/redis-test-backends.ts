@@ -7,6 +7,8 @@
  * `(real)`, so a reader of the test output can tell that they ran. Each real-server run uses its own key
  * prefix and drops what it created; FLUSHALL is never sent there.
  */
+import { createClient, createCluster } from "redis";
+import { createRedisKeys } from "../../src/store/redis/redis-keys.js";
 import { createRedisStore, type RedisStoreOptions } from "../../src/store/redis/redis-store.js";
 import type { VectorStore } from "../../src/store/vector-store.js";
 import { startRedisStandInCluster } from "./redis-standin/cluster.js";
@@ -86,7 +88,8 @@ export async function openRedisStore(
   options: Partial<RedisStoreOptions> = {},
 ): Promise<{ store: VectorStore; cleanup: () => Promise<void> }> {
   const server = await backend.start();
-  const store = await createRedisStore({ ...options, url: server.url, keyPrefix: uniquePrefix(label) });
+  const keyPrefix = uniquePrefix(label);
+  const store = await createRedisStore({ ...options, url: server.url, keyPrefix });
   return {
     store,
     async cleanup() {
@@ -94,9 +97,23 @@ export async function openRedisStore(
         const infos = await store.listIndexes();
         for (const alias of infos.flatMap((info) => info.aliases ?? [])) await store.deleteAlias(alias);
         for (const info of infos) await store.dropIndex(info.spec.name, { deleteItems: true });
+        // What the drops leave: their marks in the definitions hash (index-definitions.ts).
+        await deleteKey(server.url, backend.cluster, createRedisKeys(keyPrefix).definitions);
       }
       await store.close();
       await server.close();
     },
   };
+}
+
+/** Deletes `key` on the server at `url` with a client of its own. */
+export async function deleteKey(url: string, cluster: boolean, key: string): Promise<void> {
+  const client = cluster ? createCluster({ rootNodes: [{ url }] }) : createClient({ url });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.del(key);
+  } finally {
+    await client.close();
+  }
 }
