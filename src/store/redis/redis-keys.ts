@@ -45,21 +45,22 @@ export function escapeGlob(text: string): string {
 }
 
 export function createRedisKeys(prefix = "vecrec:"): RedisKeys {
+  // The starts of the three kinds of keys an index owns, each written once (the keys, their patterns
+  // and isIndexData are built from them).
+  const itemPrefix = (index: string): string => `${prefix}${index}:item:`;
+  const interactionsPrefix = (index: string): string => `${prefix}${index}:interactions:`;
+  const itemUsersPrefix = (index: string): string => `${prefix}${index}:item-users:`;
   return {
     prefix,
     definitions: `${prefix}indexes`,
     aliases: `${prefix}aliases`,
     ftIndex: (index) => `${prefix}idx:${index}`,
-    itemPrefix: (index) => `${prefix}${index}:item:`,
-    item: (index, id) => `${prefix}${index}:item:${id}`,
-    interactions: (index, userId) => `${prefix}${index}:interactions:${userId}`,
-    itemUsers: (index, itemId) => `${prefix}${index}:item-users:${itemId}`,
-    itemPattern: (index) => `${escapeGlob(`${prefix}${index}:item:`)}*`,
+    itemPrefix,
+    item: (index, id) => itemPrefix(index) + id,
+    interactions: (index, userId) => interactionsPrefix(index) + userId,
+    itemUsers: (index, itemId) => itemUsersPrefix(index) + itemId,
+    itemPattern: (index) => `${escapeGlob(itemPrefix(index))}*`,
     indexDataPattern: (index) => `${escapeGlob(`${prefix}${index}:i`)}*`,
-    isIndexData: (index, key) => {
-      const start = `${prefix}${index}:`;
-      if (!key.startsWith(start)) return false;
-      return key.startsWith("item:", start.length) || key.startsWith("interactions:", start.length) || key.startsWith("item-users:", start.length);
-    },
+    isIndexData: (index, key) => key.startsWith(itemPrefix(index)) || key.startsWith(interactionsPrefix(index)) || key.startsWith(itemUsersPrefix(index)),
   };
 }
