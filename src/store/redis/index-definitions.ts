@@ -210,11 +210,15 @@ export class IndexDefinitions {
 
   /**
    * Marks `name` as being dropped with its items (`dropping:`, before the sweep and again before the
-   * second one: see the header), and removes the marks older than DROPPED_MARK_KEPT_MS.
+   * second one, which renews the lease: see the header).
    */
   async markDropping(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#send(["HSET", this.#key, droppedMark(name), `dropping:${Date.now()}`], signal);
+  }
+
+  /** Removes the drop marks older than DROPPED_MARK_KEPT_MS, but `name`'s (once per drop). */
+  async pruneMarks(name: string, signal?: AbortSignal): Promise<void> {
     const now = Date.now();
-    await this.#send(["HSET", this.#key, droppedMark(name), `dropping:${now}`], signal);
     const stale = replyEntries(await this.#send(["HGETALL", this.#key], signal))
       .map(([field, value]) => [replyText(field), replyText(value)] as const)
       .filter(([field, value]) => field.startsWith(DROPPED_MARK_PREFIX) && field !== droppedMark(name) && now - markTime(value) > DROPPED_MARK_KEPT_MS)

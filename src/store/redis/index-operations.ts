@@ -202,7 +202,10 @@ export class IndexOperations extends RedisRoom {
     // landed before the second sweep, one that finds only the mark deletes what it wrote. Cut short,
     // the drop can be repeated: from the start while the definition exists, else the repeat finishes it
     // (above); meanwhile its mark holds off a new index of that name for DROP_LEASE_MS at most.
-    if (options.deleteItems) await this.definitions.markDropping(name, signal);
+    if (options.deleteItems) {
+      await this.definitions.markDropping(name, signal);
+      await this.definitions.pruneMarks(name, signal);
+    }
     await this.#dropFtIndex(name, signal);
     if (options.deleteItems) await this.#sweep(name, signal);
     await this.definitions.delete(name, signal);
