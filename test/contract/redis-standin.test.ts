@@ -753,6 +753,30 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
+  it("a drop's pruning keeps a mark another drop wrote after the pruning read it (old marks pruned, also where Redis refuses scripts)", async () => {
+    for (const deniedCommands of [[], ["EVAL", "EVALSHA"]]) {
+      // Another index's drop marks "old" afresh between the pruning's read of the marks and its delete.
+      let fresh: string | undefined;
+      const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+        const verb = argv[0]?.toUpperCase();
+        if (fresh !== undefined || !(verb === "EVAL" || verb === "HDEL") || !argv.includes("~dropped:old")) return undefined;
+        fresh = `dropping:${Date.now()}`;
+        return [["HSET", "vecrec-late:indexes", "~dropped:old", fresh]];
+      };
+      await onOwnStandIn({ beforeCommand, deniedCommands }, "vecrec-late:", async (store, _standIn, raw) => {
+        await store.createIndex(spec);
+        const hoursAgo = (h: number) => String(Date.now() - h * 60 * 60 * 1000);
+        await raw.hSet("vecrec-late:indexes", { "~dropped:old": `dropped:${hoursAgo(2)}`, "~dropped:older": `dropped:${hoursAgo(3)}` });
+        await store.dropIndex("late", { deleteItems: true });
+        expect(fresh, deniedCommands.join()).toBeDefined();
+        expect(await raw.hGet("vecrec-late:indexes", "~dropped:older"), deniedCommands.join()).toBeNull();
+        if (deniedCommands.length === 0) expect(await raw.hGet("vecrec-late:indexes", "~dropped:old")).toBe(fresh);
+        // Without scripts the race stays open (a plain HDEL of what was read): the fresh mark is lost.
+        else expect(await raw.hGet("vecrec-late:indexes", "~dropped:old")).toBeNull();
+      });
+    }
+  });
+
   it("a DropIndex cut short after its mark leaves the index taking writes, its items kept", async () => {
     const drop = new AbortController();
     const beforeCommand = (argv: readonly string[]): string[][] | undefined => {

@@ -32,7 +32,7 @@
  *   creating the index again clears it in the script that claims the name, which refuses while the
  *   mark says a drop runs (its last sweep would delete the new index's items), unless that mark is
  *   older than DROP_LEASE_MS (a drop that died: repeating the DropIndex finishes it). A drop prunes the
- *   marks older than DROPPED_MARK_KEPT_MS.
+ *   marks older than DROPPED_MARK_KEPT_MS, each only if unchanged since it read them (a script).
  * Behind a proxy that spreads one connection's commands over shards (a single endpoint in front of a
  * sharded database), the check may run before writes on other shards: there a write racing such a drop
  * can still leave its items.
@@ -43,6 +43,7 @@ import type { RedisConnection } from "./connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { ErrorReply } from "redis";
 import { CLAIM_INDEX_SCRIPT } from "./scripts/claim-index.js";
+import { PRUNE_MARKS_SCRIPT } from "./scripts/prune-marks.js";
 import { replyArray, replyEntries, replyNumber, replyText } from "./reply-parsers.js";
 
 /**
@@ -216,14 +217,23 @@ export class IndexDefinitions {
     await this.#send(["HSET", this.#key, droppedMark(name), `dropping:${Date.now()}`], signal);
   }
 
-  /** Removes the drop marks older than DROPPED_MARK_KEPT_MS, but `name`'s (once per drop). */
+  /**
+   * Removes the drop marks older than DROPPED_MARK_KEPT_MS, but `name`'s (once per drop); each only if
+   * it still holds the value read (scripts/prune-marks.ts), so that a mark another drop wrote meanwhile
+   * stays. Where Redis refuses scripts, a plain HDEL of those read (that race left open).
+   */
   async pruneMarks(name: string, signal?: AbortSignal): Promise<void> {
     const now = Date.now();
     const stale = replyEntries(await this.#send(["HGETALL", this.#key], signal))
       .map(([field, value]) => [replyText(field), replyText(value)] as const)
-      .filter(([field, value]) => field.startsWith(DROPPED_MARK_PREFIX) && field !== droppedMark(name) && now - markTime(value) > DROPPED_MARK_KEPT_MS)
-      .map(([field]) => field);
-    if (stale.length > 0) await this.#send(["HDEL", this.#key, ...stale], signal);
+      .filter(([field, value]) => field.startsWith(DROPPED_MARK_PREFIX) && field !== droppedMark(name) && now - markTime(value) > DROPPED_MARK_KEPT_MS);
+    if (stale.length === 0) return;
+    try {
+      await this.#send(["EVAL", PRUNE_MARKS_SCRIPT, "1", this.#key, ...stale.flat()], signal);
+    } catch (error) {
+      if (!(error instanceof ErrorReply)) throw error;
+      await this.#send(["HDEL", this.#key, ...stale.map(([field]) => field)], signal);
+    }
   }
 
   /** Marks the drop of `name` with its items as over (`dropped:`): the name may be claimed again. */

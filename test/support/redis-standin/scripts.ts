@@ -10,6 +10,7 @@ import { SET_INTEREST_TAG_SCRIPT } from "../../../src/store/redis/scripts/set-in
 import { UPDATE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/update-item.js";
 import { REPLACE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/replace-item.js";
 import { CLAIM_INDEX_SCRIPT } from "../../../src/store/redis/scripts/claim-index.js";
+import { PRUNE_MARKS_SCRIPT } from "../../../src/store/redis/scripts/prune-marks.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, err, int, OK } from "./resp.js";
 
@@ -82,6 +83,23 @@ const claimIndex: NativeScript = (ks, keys, args) => {
   return int(1);
 };
 
+/** The pruning of old drop marks (src/store/redis/scripts/prune-marks.ts): HDEL of each field still holding the value given. */
+const pruneMarks: NativeScript = (ks, keys, args) => {
+  const key = keys[0]?.toString("utf8") ?? "";
+  const hash = ks.getTyped(key, "hash")?.v;
+  let deleted = 0;
+  for (let i = 0; i + 1 < args.length; i += 2) {
+    const field = args[i]?.toString("utf8") ?? "";
+    const stored = hash?.get(field);
+    if (stored !== undefined && stored.equals(args[i + 1] as Buffer) && hash?.delete(field) === true) deleted++;
+  }
+  if (deleted > 0) {
+    ks.dropIfEmpty(key);
+    ks.changed(key);
+  }
+  return int(deleted);
+};
+
 const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
 
 const KNOWN = new Map<string, { text: string; run: NativeScript }>([
@@ -89,6 +107,7 @@ const KNOWN = new Map<string, { text: string; run: NativeScript }>([
   [sha1(UPDATE_ITEM_SCRIPT), { text: UPDATE_ITEM_SCRIPT, run: updateItem }],
   [sha1(REPLACE_ITEM_SCRIPT), { text: REPLACE_ITEM_SCRIPT, run: replaceItem }],
   [sha1(CLAIM_INDEX_SCRIPT), { text: CLAIM_INDEX_SCRIPT, run: claimIndex }],
+  [sha1(PRUNE_MARKS_SCRIPT), { text: PRUNE_MARKS_SCRIPT, run: pruneMarks }],
 ]);
 
 /** The server's script cache: SHA1s loaded by SCRIPT LOAD or EVAL (FLUSHALL does not clear it). */
