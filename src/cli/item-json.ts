@@ -27,16 +27,29 @@ export function float32Bytes(values: ArrayLike<number>): Buffer {
   return bytes;
 }
 
+/**
+ * `text`, refused when it holds a lone surrogate (JSON's "\ud800"): sent as UTF-8 it would become
+ * U+FFFD, silently, so that two distinct ids could become one item.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function wellFormed(what: string, text: string | number): string {
+  const value = String(text);
+  if (LONE_SURROGATE.test(value)) throw new Error(`${what} is not well-formed Unicode (it holds a lone surrogate, such as \\ud800)`);
+  return value;
+}
+
 /** One field value of an input row, by the field's kind (unknown fields are sent as text: the server names them). */
 function fieldValue(name: string, raw: unknown, kinds: FieldKinds): FieldValue {
   const kind = kinds.get(name);
   if (kind?.kind === "tag") {
-    const values = Array.isArray(raw)
+    const tags = Array.isArray(raw)
       ? raw.map((v) => String(v))
       : String(raw)
           .split(kind.separator)
           .map((t) => t.trim())
           .filter((t) => t !== "");
+    const values = tags.map((tag) => wellFormed(`field "${name}"`, tag));
     return { kind: { $case: "tags", value: { values } } };
   }
   if (kind?.kind === "numeric") {
@@ -47,7 +60,7 @@ function fieldValue(name: string, raw: unknown, kinds: FieldKinds): FieldValue {
     return { kind: { $case: "number", value: number } };
   }
   if (typeof raw === "object" && raw !== null) throw new Error(`field "${name}": expected a string, got ${JSON.stringify(raw)}`);
-  return { kind: { $case: "text", value: String(raw) } };
+  return { kind: { $case: "text", value: wellFormed(`field "${name}"`, String(raw)) } };
 }
 
 /**
@@ -56,6 +69,12 @@ function fieldValue(name: string, raw: unknown, kinds: FieldKinds): FieldValue {
  */
 export function toProtoItem(row: { id: unknown; vector: unknown; fields?: unknown }, kinds: FieldKinds): Item {
   if (typeof row.id !== "string" && typeof row.id !== "number") throw new Error(`"id" must be a string, got ${JSON.stringify(row.id)}`);
+  // JSON numbers past 2^53 have lost digits by the time they are read (12345678901234567890 reads as
+  // 12345678901234567000): two such ids could become one item.
+  if (typeof row.id === "number" && !Number.isSafeInteger(row.id)) {
+    throw new Error(`"id" ${String(row.id)} is a number that is not an integer within ±(2^53 - 1): write the id as a string`);
+  }
+  wellFormed("id", row.id);
   if (!Array.isArray(row.vector) && !(row.vector instanceof Float32Array)) {
     throw new Error(`"vector" must be a list of numbers`);
   }

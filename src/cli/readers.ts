@@ -4,11 +4,18 @@
  * (or matrix row) it came from, so that a bad row is reported by line; a row that cannot be read at all
  * is a `RowError`, the rest go on.
  */
-import { parse as parseCsv } from "csv-parse";
+import { parse as parseCsv, type CsvError } from "csv-parse";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+
+/**
+ * The longest JSON Lines line read, bytes: a longer one is reported as a bad row and skipped (read
+ * whole it would take that much memory, and past about 512 MiB no JavaScript string can hold it). The
+ * server takes messages of up to 128 MiB; an item whose JSON is 64 MiB is not a mistake-free one.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 export type InputFormat = "jsonl" | "csv" | "npy";
 
@@ -65,14 +72,72 @@ export function readRows(file: string, options: ReadOptions): AsyncGenerator<Row
       return readCsv(open(file, options.onBytes), options);
     case "npy":
       if (options.idsFile === undefined) throw new Error("a .npy matrix needs --ids FILE (one id a line, or JSON Lines with id and fields)");
-      return readNpy(open(file, options.onBytes), open(options.idsFile));
+      return readNpy(open(file, options.onBytes), options.idsFile);
   }
+}
+
+/** A line of the input, or how long it was when it ran past `maxBytes` (its bytes then dropped). */
+type Line = { readonly text: string } | { readonly tooLong: number };
+
+/**
+ * The lines of a byte stream, split at `\n` (a `\r` before it dropped), decoded as UTF-8 (a byte-order
+ * mark at the start dropped), each at most `maxBytes`: past that, the rest of the line is skipped
+ * without being kept. By hand rather than node:readline, which holds a line whole whatever its length
+ * (a 600 MiB line ended the CLI with "Invalid string length"), and split2's maxLength, which skips an
+ * overlong line without telling which.
+ */
+export async function* splitLines(input: AsyncIterable<Buffer>, maxBytes = MAX_LINE_BYTES): AsyncGenerator<Line> {
+  let parts: Buffer[] = [];
+  let length = 0;
+  let overflow = 0; // the current line's length once it is too long (none of its bytes kept)
+  let first = true;
+  const finish = (): Line => {
+    const wasFirst = first;
+    first = false;
+    if (overflow > 0) {
+      const total = overflow;
+      overflow = 0;
+      return { tooLong: total };
+    }
+    let bytes = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+    parts = [];
+    length = 0;
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
+    const text = bytes.toString("utf8");
+    return { text: wasFirst && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+  };
+  const keep = (chunk: Buffer): void => {
+    if (overflow === 0 && length + chunk.length <= maxBytes) {
+      parts.push(chunk);
+      length += chunk.length;
+      return;
+    }
+    // Too long: its length is counted, its bytes are not kept.
+    overflow += length + chunk.length;
+    length = 0;
+    parts = [];
+  };
+  for await (const chunk of input) {
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a, start); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      keep(chunk.subarray(start, end));
+      yield finish();
+      start = end + 1;
+    }
+    if (start < chunk.length) keep(start === 0 ? chunk : chunk.subarray(start));
+  }
+  if (length > 0 || overflow > 0) yield finish();
 }
 
 async function* readJsonLines(input: Readable): AsyncGenerator<Row | RowError> {
   let line = 0;
-  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+  for await (const read of splitLines(input as AsyncIterable<Buffer>)) {
     line++;
+    if ("tooLong" in read) {
+      yield { line, error: `the line is ${read.tooLong} bytes long, past the ${MAX_LINE_BYTES} read` };
+      continue;
+    }
+    const text = read.text;
     if (text.trim() === "") continue;
     let value: unknown;
     try {
@@ -100,11 +165,35 @@ function parseVectorCell(cell: string): number[] | string {
   return bad >= 0 ? `the vector cell has a value that is not a number at position ${bad}` : values;
 }
 
+/**
+ * CSV records as rows. A quote inside an unquoted cell (`the "best" shoe`) is kept as text; a row with
+ * fewer cells than the header leaves the others empty; a record csv-parse cannot read (more cells than
+ * the header, an unclosed quote, which runs on to the next quote) is a RowError at the line where it
+ * ended, once, and the reading goes on from there.
+ */
 async function* readCsv(input: Readable, options: ReadOptions): AsyncGenerator<Row | RowError> {
-  const parser = input.pipe(parseCsv({ columns: true, info: true, skip_empty_lines: true, relax_column_count: true, bom: true }));
+  const parser = input.pipe(
+    parseCsv({
+      columns: true,
+      info: true,
+      skip_empty_lines: true,
+      relax_column_count_less: true,
+      relax_quotes: true,
+      bom: true,
+      skip_records_with_error: true,
+    }),
+  );
+  // Skipped records are reported in line order among the rows read: csv-parse parses ahead of what the
+  // loop has taken, so a skip is held until the rows before it have been yielded.
+  const skipped: RowError[] = [];
+  parser.on("skip", (error: CsvError) => {
+    const line = typeof error.lines === "number" ? error.lines : 0;
+    if (skipped.at(-1)?.line !== line) skipped.push({ line, error: `cannot read this CSV record: ${error.message}` });
+  });
   for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
     const { record: cells, info } = record;
     const line = info.lines;
+    while (skipped.length > 0 && (skipped[0] as RowError).line < line) yield skipped.shift() as RowError;
     if (!(options.vectorColumn in cells)) {
       yield { line, error: `no "${options.vectorColumn}" column (set --vector-column)` };
       continue;
@@ -124,6 +213,7 @@ async function* readCsv(input: Readable, options: ReadOptions): AsyncGenerator<R
     }
     yield { line, id: cells[options.idColumn], vector, fields };
   }
+  yield* skipped;
 }
 
 /** Reads exactly `n` bytes from an async byte iterator, keeping what is left over. */
@@ -165,10 +255,30 @@ async function readNpyHeader(reader: ByteReader): Promise<{ bytes: 4 | 8; rows: 
   return { bytes: descr === "<f4" ? 4 : 8, rows: Number(shape[1]), dims: Number(shape[2]) };
 }
 
-async function* readNpy(matrix: Readable, idsInput: Readable): AsyncGenerator<Row | RowError> {
+/** How many lines the ids file has, trailing blank lines left out. */
+async function countIdLines(idsFile: string): Promise<number> {
+  let lines = 0;
+  let lastFilled = 0;
+  for await (const text of createInterface({ input: open(idsFile), crlfDelay: Infinity })) {
+    lines++;
+    if (text.trim() !== "") lastFilled = lines;
+  }
+  return lastFilled;
+}
+
+/**
+ * Rows of a .npy matrix, row i with line i of the ids file. The ids file is counted first: one with
+ * more or fewer lines than the matrix has rows is refused before anything is read (its lines would be
+ * paired with the wrong rows, or some rows left without an id).
+ */
+async function* readNpy(matrix: Readable, idsFile: string): AsyncGenerator<Row | RowError> {
   const reader = new ByteReader(matrix);
   const { bytes, rows, dims } = await readNpyHeader(reader);
-  const ids = createInterface({ input: idsInput, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const idLines = await countIdLines(idsFile);
+  if (idLines !== rows) {
+    throw new Error(`the ids file ${idsFile} has ${idLines} lines and the matrix ${rows} rows: each row needs the id on its line`);
+  }
+  const ids = createInterface({ input: open(idsFile), crlfDelay: Infinity })[Symbol.asyncIterator]();
   for (let row = 1; row <= rows; row++) {
     const data = await reader.read(bytes * dims);
     if (data.length < bytes * dims) {
