@@ -1,7 +1,7 @@
 /**
  * `vecrec export INDEX [FILE]`: every item of the index (or those matching --filter), in id order, as
  * the JSON Lines `vecrec load` reads (gzip when FILE ends in .gz; stdout without FILE). Resumable with
- * --after ID (the last id written).
+ * --after ID (the last id written), which appends to FILE.
  */
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { once } from "node:events";
@@ -36,11 +36,16 @@ export async function exportIndex(connection: Connection, options: ExportOptions
   let sink: Writable = process.stdout;
   let file: Writable | undefined;
   if (options.file !== undefined) {
-    file = createWriteStream(options.file);
+    // Resuming (--after) adds to what the run that stopped wrote (a .gz gets a second gzip member,
+    // which gunzip and `vecrec load` read on from the first).
+    file = createWriteStream(options.file, { flags: options.after === undefined ? "w" : "a" });
     sink = options.file.toLowerCase().endsWith(".gz") ? createGzip() : file;
     if (sink !== file) sink.pipe(file);
   }
-  const progress = startProgress(total, "items", process.stderr.isTTY === true && options.file !== undefined);
+  // The index's item count is the total only of a whole export; a filtered or resumed one shows its
+  // count and rate alone.
+  const whole = options.filter === undefined && options.after === undefined;
+  const progress = startProgress(whole ? total : undefined, "items", process.stderr.isTTY === true && options.file !== undefined);
   const started = performance.now();
   const summary: ExportSummary = { index: options.index, file: options.file ?? "-", exported: 0, seconds: 0 };
   const call: ClientReadableStream<ExportItemsResponse> = client.exportItems(

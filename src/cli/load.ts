@@ -4,7 +4,10 @@
  * Bad rows (unreadable, or rejected by the server) are reported by line and the rest loaded. Resumable:
  * after each acknowledged message the last line it covered is saved in a checkpoint file beside the
  * input; running the same command again skips what was acknowledged (writes are idempotent, so a
- * message sent twice does no harm). The checkpoint is deleted once the whole file is loaded.
+ * message sent twice does no harm). The checkpoint is deleted once the whole file is loaded. A load that
+ * stops (the server fails, the file cannot be read on, Ctrl-C) lets what was sent be acknowledged and
+ * checkpointed first (Ctrl-C: at once, as of the last acknowledgement), and says up to which line all is
+ * stored.
  */
 import type { ClientDuplexStream } from "@grpc/grpc-js";
 import { once } from "node:events";
@@ -45,6 +48,8 @@ export interface LoadOptions {
   readonly numeric: readonly string[];
   readonly checkpoint?: string;
   readonly restart: boolean;
+  /** Aborted (Ctrl-C): the load stops at once, its checkpoint as of the last acknowledgement. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LoadSummary {
@@ -120,6 +125,21 @@ function writeCheckpoint(file: string, checkpoint: Checkpoint): void {
   renameSync(temporary, file);
 }
 
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Fails at once when the checkpoint cannot be written there (a read-only input's folder, a missing one). */
+function probeCheckpoint(file: string): void {
+  const temporary = `${file}.tmp`;
+  try {
+    writeFileSync(temporary, "");
+    rmSync(temporary, { force: true });
+  } catch (error) {
+    throw new CliError(`cannot write the checkpoint ${file}: ${reasonOf(error)} (set --checkpoint to a writable path)`);
+  }
+}
+
 /** Loads the file; `report` gets each bad row as it is found. */
 export async function load(
   connection: Connection,
@@ -133,6 +153,7 @@ export async function load(
   const stat = statSync(options.file);
   const identity = { index: options.index, file: path.resolve(options.file), size: stat.size, mtimeMs: stat.mtimeMs };
   const checkpointFile = checkpointPath(options);
+  probeCheckpoint(checkpointFile);
   const resumed = options.restart ? undefined : readCheckpoint(checkpointFile, identity);
   if (resumed !== undefined) notice(`resuming after line ${resumed.line} (checkpoint ${checkpointFile}; --restart to load from the start)`);
 
@@ -154,6 +175,15 @@ export async function load(
     itemsPerSecond: 0,
     ...(resumed !== undefined && { resumedAfterLine: resumed.line }),
   };
+  /**
+   * Rows this run rejected itself (unreadable, or not convertible), counted as they are read, which runs
+   * ahead of the acknowledgements: a checkpoint counts those up to its line only (each message carries
+   * the count as of its last line), so that a resumed run, which reads the lines after it again, does
+   * not count them twice.
+   */
+  let rejectedHere = 0;
+  /** The rejections of the earlier runs, and the server's ones acknowledged in this run. */
+  let rejectedAcknowledged = resumed?.rejected ?? 0;
   const reject = (line: number, reason: string, id?: string): void => {
     summary.rejected++;
     if (summary.rejections.length < MAX_REPORTED) summary.rejections.push(id === undefined ? { line, reason } : { line, id, reason });
@@ -175,19 +205,30 @@ export async function load(
   };
 
   const call: ClientDuplexStream<UpsertStreamRequest, UpsertStreamResponse> = client.upsertStream(connection.metadata());
-  /** Messages sent and not yet acknowledged: the line of each item, and the last line covered. */
-  const inFlight: { lines: number[]; ids: string[]; lastLine: number }[] = [];
+  /**
+   * Messages sent and not yet acknowledged: the line of each item, the last line covered, and how many
+   * rows this run had rejected itself up to that line.
+   */
+  const inFlight: { lines: number[]; ids: string[]; lastLine: number; rejectedHere: number }[] = [];
   let checkpointLine = resumed?.line ?? 0;
   let failure: Error | undefined;
+  let checkpointFailure: unknown;
   const finished = new Promise<void>((resolve) => {
     call.on("data", (ack: UpsertStreamResponse) => {
       const message = inFlight.shift();
       if (message === undefined) return;
       summary.accepted += ack.acceptedCount;
       loadedNow += ack.acceptedCount;
+      rejectedAcknowledged += ack.rejected.length;
       for (const r of ack.rejected) reject(message.lines[r.indexInMessage] ?? 0, r.reason, r.id);
-      checkpointLine = message.lastLine;
-      writeCheckpoint(checkpointFile, { ...identity, line: checkpointLine, accepted: summary.accepted, rejected: summary.rejected });
+      try {
+        writeCheckpoint(checkpointFile, { ...identity, line: message.lastLine, accepted: summary.accepted, rejected: rejectedAcknowledged + message.rejectedHere });
+        checkpointLine = message.lastLine;
+      } catch (error) {
+        // The disk filled up, the folder went away: stop rather than load on without a way to resume.
+        checkpointFailure ??= error;
+        call.cancel();
+      }
       progress.update(bytesRead, loadedNow);
     });
     call.on("error", (error: Error) => {
@@ -201,21 +242,31 @@ export async function load(
   let lines: number[] = [];
   let lastLine = checkpointLine;
   const send = async (): Promise<void> => {
-    inFlight.push({ lines, ids: batch.map((i) => i.id), lastLine });
+    inFlight.push({ lines, ids: batch.map((i) => i.id), lastLine, rejectedHere });
     const ready = call.write({ indexName: options.index, items: batch, durability: undefined });
     batch = [];
     lines = [];
     if (!ready && failure === undefined) await Promise.race([once(call, "drain"), finished]);
   };
+  // Ctrl-C: the call is cancelled at once; what was acknowledged is in the checkpoint.
+  let interrupted = false;
+  const interrupt = (): void => {
+    interrupted = true;
+    call.cancel();
+  };
+  if (options.signal?.aborted === true) interrupt();
+  else options.signal?.addEventListener("abort", interrupt, { once: true });
+  let readFailure: unknown;
   try {
     for await (const row of readRows(options.file, readOptions)) {
-      if (failure !== undefined) break;
+      if (failure !== undefined || interrupted) break;
       if (resumed !== undefined && row.line <= resumed.line) {
         summary.skipped++;
         continue;
       }
       lastLine = row.line;
       if ("error" in row) {
+        rejectedHere++;
         reject(row.line, row.error);
         continue;
       }
@@ -223,27 +274,37 @@ export async function load(
         batch.push(toProtoItem(row, kinds));
         lines.push(row.line);
       } catch (error) {
+        rejectedHere++;
         reject(row.line, error instanceof Error ? error.message : String(error), typeof row.id === "string" ? row.id : undefined);
         continue;
       }
       if (batch.length >= options.batch) await send();
     }
-    if (batch.length > 0 && failure === undefined) await send();
+    if (batch.length > 0 && failure === undefined && !interrupted) await send();
   } catch (error) {
-    call.cancel();
-    progress.stop();
-    throw new CliError(`cannot read ${options.file}: ${error instanceof Error ? error.message : String(error)}`);
+    // The file cannot be read on (a gzip stream cut short, a .npy whose ids do not match, the disk):
+    // what was sent is still acknowledged and checkpointed before the load fails.
+    readFailure = error;
   }
-  call.end();
+  if (!interrupted) call.end();
+  // Interruptible until the last acknowledgement: the reading may be over long before.
   await finished;
+  options.signal?.removeEventListener("abort", interrupt);
   progress.stop();
   summary.seconds = (performance.now() - started) / 1000;
   summary.itemsPerSecond = summary.seconds > 0 ? Math.round(loadedNow / summary.seconds) : 0;
-  if (failure !== undefined) {
-    throw Object.assign(failure, { resumeNote: `everything up to line ${checkpointLine} is stored; run the same command again to resume` });
+  const stored = `everything up to line ${checkpointLine} is stored`;
+  if (checkpointFailure !== undefined) {
+    throw Object.assign(new CliError(`cannot write the checkpoint ${checkpointFile}: ${reasonOf(checkpointFailure)}`), {
+      resumeNote: `${stored} (the checkpoint says so); make room or set --checkpoint, then run the same command again to resume`,
+    });
   }
-  // Lines read after the last message (only bad rows) are covered too.
-  writeCheckpoint(checkpointFile, { ...identity, line: lastLine, accepted: summary.accepted, rejected: summary.rejected });
+  const resumeNote = `${stored}; run the same command again to resume`;
+  if (interrupted) throw Object.assign(new CliError("interrupted", 130), { resumeNote });
+  if (readFailure !== undefined) {
+    throw Object.assign(new CliError(`cannot read ${options.file}: ${reasonOf(readFailure)}`), { resumeNote });
+  }
+  if (failure !== undefined) throw Object.assign(failure, { resumeNote });
   rmSync(checkpointFile, { force: true });
   return summary;
 }

@@ -18,11 +18,15 @@ interface GlobalOptions {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const positiveInt = (name: string) => (value: string): number => {
+const positiveInt = (name: string, max = Number.MAX_SAFE_INTEGER) => (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} must be a positive integer, got ${value}`);
+  if (n > max) throw new CliError(`${name} must be at most ${max}, got ${value}`);
   return n;
 };
+
+/** Items per UpsertStream message the server takes (UpsertStreamRequest.items). */
+const MAX_BATCH = 10_000;
 
 export interface CliIo {
   out(line: string): void;
@@ -67,7 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO): P
     .option("--ids <file>", ".npy only: ids, one a line, or JSON Lines {\"id\", \"fields\"}")
     .option("--id-column <name>", "CSV: the id column", "id")
     .option("--vector-column <name>", "CSV: the vector column ([0.1, 0.2] or numbers separated by spaces)", "vector")
-    .option("--batch <n>", "items per message", positiveInt("--batch"), 1000)
+    .option("--batch <n>", `items per message, 1 to ${MAX_BATCH}`, positiveInt("--batch", MAX_BATCH), 1000)
     .option("--create-index", "create the index first (from --schema, or --dim and the field flags)", false)
     .option("--schema <file>", "with --create-index: an IndexRequest as JSON (as grpcurl takes it)")
     .option("--dim <n>", "with --create-index: vector dimension", positiveInt("--dim"))
@@ -81,7 +85,12 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO): P
     .option("--restart", "ignore a checkpoint and load from the first line", false)
     .action(async (index: string, file: string, _options: unknown, command: Command) => {
       await withConnection(command, async (connection, globals) => {
-        const options = { ...command.opts<Omit<LoadOptions, "index" | "file">>(), index, file };
+        // Ctrl-C stops the load at once with the line it can resume after (a second one ends the
+        // process as usual: the listener is gone after the first).
+        const interrupt = new AbortController();
+        const onInterrupt = (): void => interrupt.abort();
+        process.once("SIGINT", onInterrupt);
+        const options = { ...command.opts<Omit<LoadOptions, "index" | "file" | "signal">>(), index, file, signal: interrupt.signal };
         const reported: string[] = [];
         const summary = await load(
           connection,
@@ -91,7 +100,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO): P
             reported.push(reason);
           },
           (text) => io.err(text),
-        );
+        ).finally(() => process.removeListener("SIGINT", onInterrupt));
         if (reported.length > 100) io.err(`... and ${reported.length - 100} more rejected rows`);
         if (globals.json) io.out(JSON.stringify(summary));
         else {

@@ -10,12 +10,13 @@ export interface Progress {
   stop(): void;
 }
 
-export function startProgress(total: number, unit: string, enabled = process.stderr.isTTY === true): Progress {
-  if (!enabled || total <= 0) return { update: () => undefined, stop: () => undefined };
+/** `total` undefined: not known ahead (a filtered export), so a count and a rate without a bar. */
+export function startProgress(total: number | undefined, unit: string, enabled = process.stderr.isTTY === true): Progress {
+  if (!enabled || (total !== undefined && total <= 0)) return { update: () => undefined, stop: () => undefined };
   const started = performance.now();
   const bar = new SingleBar(
     {
-      format: `{bar} {percentage}% | {items} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
+      format: total === undefined ? `{items} ${unit} | {rate} ${unit}/s` : `{bar} {percentage}% | {items} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
       stream: process.stderr,
       hideCursor: true,
       etaBuffer: 50,
@@ -23,11 +24,12 @@ export function startProgress(total: number, unit: string, enabled = process.std
     },
     undefined,
   );
-  bar.start(total, 0, { items: 0, rate: 0 });
+  const end = total ?? Number.MAX_SAFE_INTEGER;
+  bar.start(end, 0, { items: 0, rate: 0 });
   return {
     update(done, items) {
       const seconds = (performance.now() - started) / 1000;
-      bar.update(Math.min(done, total), { items, rate: seconds > 0 ? Math.round(items / seconds) : 0 });
+      bar.update(Math.min(done, end), { items, rate: seconds > 0 ? Math.round(items / seconds) : 0 });
     },
     stop() {
       bar.stop();
