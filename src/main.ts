@@ -5,29 +5,33 @@
  * sharing its port (src/workers.ts). Exit code 2 means bad configuration, 1 a startup failure.
  */
 import { setLogger } from "@grpc/grpc-js";
-import cluster from "node:cluster";
+import cluster, { type Worker } from "node:cluster";
 import path from "node:path";
 import { AggregatorRegistry } from "prom-client";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { ConfigError, ConfigExitRequest, loadConfig, type Config } from "./config.js";
 import { isDataDirCommand, runDataDirCommand } from "./data-dir-commands.js";
-import { DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
+import { BindError, DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
 import { createStore } from "./store/create-store.js";
 import { DEFAULT_SCAN_THREADS } from "./store/embedded/embedded-store.js";
 import type { VectorStore } from "./store/vector-store.js";
 import { createUseCases } from "./usecases/use-cases.js";
 import { afterRepliesRun } from "./observability/after-reply.js";
 import { createServiceLog } from "./observability/logging.js";
+import { ClusterMetrics } from "./observability/cluster-metrics.js";
 import { createMetrics } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsSource, type RunningMetricsServer } from "./observability/metrics-server.js";
 import { createObservability, type Observability } from "./observability/observability.js";
-import { setUpTracing } from "./observability/tracing.js";
+import { setUpTracing, tracesExporterFromEnv } from "./observability/tracing.js";
 import {
   WORKER_LISTEN_ENV,
+  isListeningMessage,
   listenHost,
   logAcceptedConnections,
+  onReloadRequested,
   reportListening,
+  reportStartFailure,
   runPrimary,
   stopRequested,
   workerSlot,
@@ -88,6 +92,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
 
+  // OTEL_* is configuration too: checked here, before a primary forks workers that would each fail on it.
+  try {
+    tracesExporterFromEnv(env);
+  } catch (error: unknown) {
+    process.stderr.write(`vecrec: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ConfigError.EXIT_CODE;
+  }
+
   // Every line a call logs carries its trace id (src/grpc/call-annotations.ts); lines are written in
   // batches (src/observability/logging.ts), all written out before the exit.
   const log = createServiceLog({ level: config.logLevel });
@@ -97,6 +109,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   if (cluster.isWorker) {
     code = await serve(config, logger.child({ worker: workerSlot() }), { worker: true, listen: env[WORKER_LISTEN_ENV] ?? config.listen }, env);
   } else if (config.workers > 1) {
+    if (env.npm_lifecycle_event !== undefined) stopWhenParentExits(logger);
     code = await primaryWithMetrics(config, logger, () =>
       runPrimary({ workers: config.workers, listen: config.listen, logger, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }),
     );
@@ -144,22 +157,31 @@ async function serveMetrics(listen: string, source: MetricsSource, logger: Logge
 }
 
 /**
- * The --workers primary: serves /metrics merged from every worker (prom-client's AggregatorRegistry asks
- * each over the cluster IPC channel at scrape time) while `run` (the primary) runs.
+ * The --workers primary: serves /metrics merged from every serving worker (observability/cluster-metrics.ts
+ * asks each over the cluster IPC channel at scrape time) while `run` (the primary) runs.
  */
 async function primaryWithMetrics(config: Config, logger: Logger, run: () => Promise<number>): Promise<number> {
   if (config.metricsListen === undefined) return run();
-  const aggregator = new AggregatorRegistry();
-  const metricsServer = await serveMetrics(
-    config.metricsListen,
-    { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
-    logger,
-  );
-  if (metricsServer === undefined) return 1;
+  // Only the workers that said they serve are asked (one being started answers nothing yet).
+  const serving = new Set<number>();
+  const onMessage = (worker: Worker, message: unknown): void => {
+    if (isListeningMessage(message)) serving.add(worker.id);
+  };
+  const onExit = (worker: Worker): void => {
+    serving.delete(worker.id);
+  };
+  cluster.on("message", onMessage);
+  cluster.on("exit", onExit);
+  const merged = new ClusterMetrics({ serving: (worker) => serving.has(worker.id) });
+  const metricsServer = await serveMetrics(config.metricsListen, merged, logger);
   try {
+    if (metricsServer === undefined) return 1;
     return await run();
   } finally {
-    await metricsServer.close();
+    await metricsServer?.close();
+    merged.close();
+    cluster.off("message", onMessage);
+    cluster.off("exit", onExit);
   }
 }
 
@@ -192,12 +214,20 @@ async function serve(
   const stop = stopRequested(logger);
   // SIGHUP: re-read the secret files now (they are also re-read when they change). Installed first,
   // so that a SIGHUP during startup does not end the process (its default action).
+  // It stays to the exit: a SIGHUP while draining must not end the process and cut the calls.
   let server: RunningServer | undefined;
+  let stopping = false;
   const onHangup = (): void => {
+    if (stopping) {
+      logger.info("SIGHUP while stopping: nothing re-read");
+      return;
+    }
     logger.info("SIGHUP: re-reading the certificate and tokens files");
     server?.reload();
   };
   process.on("SIGHUP", onHangup);
+  // A worker is asked by the primary, which got the SIGHUP (workers.ts).
+  if (mode.worker) onReloadRequested(onHangup);
   let tracing;
   try {
     tracing = setUpTracing({ env });
@@ -240,11 +270,16 @@ async function serve(
     server = await startServer({ store, listen: mode.listen, logger, security: config, observability });
   } catch (error: unknown) {
     if (isAddressInUse(error)) {
-      // One sentence, not grpc-js's line and a stack: the usual cause is another server on the port.
-      process.stderr.write(
-        `vecrec: cannot listen on ${mode.listen}: the address is already in use (another process holds the port); ` +
-          `stop it or choose another address with --listen / VECREC_LISTEN\n`,
-      );
+      // One sentence, not grpc-js's line and a stack: the usual cause is another server on the port. It
+      // names the listener that failed (the gRPC port, or the health one); from workers, which all fail
+      // alike, the primary prints it once.
+      const address = error instanceof BindError ? error.address : mode.listen;
+      const setting = error instanceof BindError ? error.setting : "--listen / VECREC_LISTEN";
+      const sentence =
+        `vecrec: cannot listen on ${address}: the address is already in use (another process holds the port); ` +
+        `stop it or choose another address with ${setting}`;
+      if (mode.worker) await reportStartFailure(sentence);
+      else process.stderr.write(`${sentence}\n`);
       await store.close();
       return 1;
     }
@@ -282,7 +317,7 @@ async function serve(
 
   if (!mode.worker && env.npm_lifecycle_event !== undefined) stopWhenParentExits(logger);
   const reason = await stop;
-  process.off("SIGHUP", onHangup);
+  stopping = true;
   // A worker's drain is logged once, by the primary.
   logger[mode.worker ? "debug" : "info"]({ signal: reason, graceMs: DEFAULT_SHUTDOWN_GRACE_MS }, "shutting down: draining in-flight calls");
   await server.close({ graceMs: DEFAULT_SHUTDOWN_GRACE_MS });

@@ -17,7 +17,8 @@
  * all (the primary closed the handle): the replacements are then given `host:<port>`, so the port
  * stays the same (`WORKER_LISTEN_ENV`).
  *
- * As one server: the primary logs one "listening" line (address, worker count); SIGTERM/SIGINT to the
+ * As one server: the primary logs one "listening" line (address, worker count), and prints a worker's
+ * reason for failing to start once; SIGHUP to the primary reaches each worker as a message; SIGTERM/SIGINT to the
  * primary drains every worker (each turns health NOT_SERVING, gives in-flight calls the grace period,
  * closes its store) and the primary exits 0 once all of them exited 0; a worker that dies otherwise is
  * replaced after a backoff, logged; a worker exits at once when its primary is gone (node:cluster
@@ -43,8 +44,23 @@ interface ListeningMessage {
 }
 /** Primary -> worker: drain and exit (as on SIGTERM). */
 const DRAIN_MESSAGE = { vecrec: "drain" } as const;
+/**
+ * Primary -> worker: re-read the secret files (the primary's SIGHUP). A message, not the signal: a
+ * worker still starting (before its SIGHUP handler) would be ended by the signal's default action.
+ */
+const RELOAD_MESSAGE = { vecrec: "reload" } as const;
+/** Worker -> primary: it cannot start, in one sentence for stderr (the primary prints the first only). */
+interface StartFailedMessage {
+  readonly vecrec: "start-failed";
+  readonly sentence: string;
+}
 
-function isListeningMessage(message: unknown): message is ListeningMessage {
+function isStartFailedMessage(message: unknown): message is StartFailedMessage {
+  const m = message as Partial<StartFailedMessage> | null;
+  return typeof m === "object" && m !== null && m.vecrec === "start-failed" && typeof m.sentence === "string";
+}
+
+export function isListeningMessage(message: unknown): message is ListeningMessage {
   const m = message as Partial<ListeningMessage> | null;
   return typeof m === "object" && m !== null && m.vecrec === "listening" && typeof m.port === "number";
 }
@@ -92,6 +108,25 @@ export function stopRequested(logger: Logger): Promise<string> {
 export function workerSlot(): number | undefined {
   const slot = Number(process.env[WORKER_SLOT_ENV]);
   return cluster.isWorker && Number.isInteger(slot) ? slot : undefined;
+}
+
+/** In a worker: `reload` runs at each reload the primary asks for (its SIGHUP). */
+export function onReloadRequested(reload: () => void): void {
+  process.on("message", (message: unknown) => {
+    if (typeof message === "object" && message !== null && (message as { vecrec?: unknown }).vecrec === RELOAD_MESSAGE.vecrec) reload();
+  });
+}
+
+/**
+ * In a worker: hands the primary the one sentence saying why this worker cannot start (every worker
+ * fails alike, so the primary prints it once); resolves once sent.
+ */
+export function reportStartFailure(sentence: string): Promise<void> {
+  const message: StartFailedMessage = { vecrec: "start-failed", sentence };
+  return new Promise<void>((resolve) => {
+    if (process.send === undefined) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 /** In a worker: tells the primary that this worker serves on `port`. */
@@ -166,6 +201,8 @@ class Primary {
   /** Exit codes of the workers that exited while stopping (a signal counts as failure). */
   private stopFailures = 0;
   private onAllExited: (() => void) | undefined;
+  /** Whether a worker's reason for failing to start was printed (every worker fails alike). */
+  private startFailurePrinted = false;
 
   constructor(private readonly options: PrimaryOptions) {
     this.logger = options.logger;
@@ -181,9 +218,10 @@ class Primary {
 
   async run(): Promise<number> {
     const stop = stopRequested(this.logger).then((reason) => ({ stopped: reason }) as const);
-    // SIGHUP (re-read certificates and tokens) goes to every worker: each serves with its own copy.
+    // SIGHUP (re-read certificates and tokens) goes to every worker, each serving with its own copy, as
+    // a message (see RELOAD_MESSAGE); the handler stays to the end, so that no SIGHUP ends the primary.
     process.on("SIGHUP", () => {
-      for (const slot of this.slots) slot.worker?.process.kill("SIGHUP");
+      for (const slot of this.slots) if (slot.worker?.isConnected() === true) slot.worker.send(RELOAD_MESSAGE, () => undefined);
     });
     const results = await Promise.race([Promise.all(this.slots.map((slot) => this.fork(slot))), stop]);
     if ("stopped" in results) return this.shutdown(results.stopped);
@@ -218,6 +256,11 @@ class Primary {
     slot.listeningSince = undefined;
     return new Promise<StartResult>((resolve) => {
       worker.on("message", (message: unknown) => {
+        if (isStartFailedMessage(message)) {
+          if (!this.startFailurePrinted) process.stderr.write(`${message.sentence}\n`);
+          this.startFailurePrinted = true;
+          return;
+        }
         if (!isListeningMessage(message)) return;
         slot.listeningSince = Date.now();
         if (this.phase === "stopping") this.sendDrain(worker); // a drain sent before it listened may be lost
@@ -272,10 +315,11 @@ class Primary {
     });
   }
 
+  /** 2 when the worker found the configuration bad (its exit code 2), as a single process would; else 1. */
   private async failedToStart(result: { code: number | null; signal: string | null }): Promise<number> {
     this.logger.fatal({ code: result.code, signal: result.signal }, "a worker failed to start (its log says why): stopping");
     await this.shutdown(undefined);
-    return 1;
+    return result.code === 2 ? 2 : 1;
   }
 
   /** Drains every worker; resolves 0 when all exited 0 in time, else 1. */

@@ -159,10 +159,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   let port: number;
   let healthPort: number | undefined;
   try {
-    port = await bind(server, listen, tls?.credentials ?? ServerCredentials.createInsecure());
+    port = await bind(server, listen, tls?.credentials ?? ServerCredentials.createInsecure(), "--listen / VECREC_LISTEN");
     raiseConnectionWindow(server);
     if (healthServer && options.healthListen !== undefined) {
-      healthPort = await bind(healthServer, options.healthListen, ServerCredentials.createInsecure());
+      healthPort = await bind(healthServer, options.healthListen, ServerCredentials.createInsecure(), "--health-listen / VECREC_HEALTH_LISTEN");
     }
   } catch (error) {
     unsubscribe?.();
@@ -207,11 +207,24 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   };
 }
 
-/** Binds `server` on `listen`; resolves with the port. */
-function bind(server: Server, listen: string, credentials: ServerCredentials): Promise<number> {
+/** A listener that could not be bound: which address, and which setting chose it. */
+export class BindError extends Error {
+  constructor(
+    readonly address: string,
+    /** The option and variable that set it, as the user would change them. */
+    readonly setting: string,
+    cause: Error,
+  ) {
+    super(cause.message, { cause });
+    this.name = "BindError";
+  }
+}
+
+/** Binds `server` on `listen`; resolves with the port. @throws BindError naming `setting` */
+function bind(server: Server, listen: string, credentials: ServerCredentials, setting: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, credentials, (error, boundPort) => {
-      if (error) reject(error);
+      if (error) reject(new BindError(listen, setting, error));
       else resolve(boundPort);
     });
   });

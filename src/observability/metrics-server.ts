@@ -1,8 +1,8 @@
 /**
  * The Prometheus scrape endpoint: a plain HTTP listener of its own (`--metrics-listen host:port`), apart
  * from the gRPC port, answering `GET /metrics` in the text exposition format (and `/` with a pointer).
- * With `--workers`, the primary serves it from prom-client's AggregatorRegistry, which asks every worker
- * for its metrics over the cluster IPC channel and merges them (see metrics.ts for how).
+ * With `--workers`, the primary serves it from cluster-metrics.ts, which asks every serving worker for
+ * its metrics over the cluster IPC channel and merges them (see metrics.ts for how).
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -9,7 +9,7 @@
  *   store availability and recoveries;
  * - per index, read at scrape time from the store's listIndexes (cached, bounded: index-stats.ts);
  * - process and event-loop metrics (prom-client's default metrics).
- * Each metric says how `--workers` aggregates it (AggregatorRegistry in the primary): counters and
+ * Each metric says how `--workers` aggregates it (cluster-metrics.ts in the primary): counters and
  * histograms sum; per-index gauges, read from the same Redis by every worker, take the first.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";

@@ -7,7 +7,7 @@ import { credentials, makeGenericClientConstructor, Metadata, status, type Clien
 import { service as healthServiceDefinition } from "grpc-health-check";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +97,20 @@ class VecrecProcess {
     if (!this.closed) await once(this.child, "close");
     return this.child.exitCode;
   }
+}
+
+/** The pids whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return Number(readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 function alive(pid: number): boolean {
@@ -395,6 +409,155 @@ describe("--workers 2 on Redis", () => {
       await exited;
       // Workers exit by themselves once the primary's IPC channel closes.
       await allGone(workerPids);
+    },
+    90_000,
+  );
+
+  it(
+    "keeps answering /metrics while a worker is replaced, and its counts stay in the sums",
+    async () => {
+      const { vecrec, address, workerPids } = await startWorkers(redis.url, ["--metrics-listen", "127.0.0.1:0"]);
+      const metricsUrl = (await vecrec.waitFor((entry) => typeof entry.metrics === "string")).metrics as string;
+      const check = { grpc_type: "unary", grpc_service: "vecrec.v1.VectorService", grpc_method: "ListIndexes", grpc_code: "OK" };
+      const isAccepted = (entry: LogEntry): boolean => entry.msg === "connection accepted";
+      const before = vecrec.logs.filter(isAccepted).length;
+      for (let i = 0; i < 6; i++) await unary((cb) => client(address).listIndexes({}, cb));
+      const served = (await vecrec.waitForCount(isAccepted, before + 6)).slice(before).map((entry) => entry.pid);
+      expect(new Set(served)).toEqual(new Set(workerPids));
+      const scrape = async (): Promise<{ status: number; calls: number | undefined }> => {
+        const response = await fetch(metricsUrl);
+        const text = await response.text();
+        return { status: response.status, calls: response.status === 200 ? sample(text, "grpc_server_handled_total", check) : undefined };
+      };
+      expect(await scrape()).toEqual({ status: 200, calls: 6 });
+      // The victim served some of the 6 calls: the sums keep them after it is gone, and every scrape
+      // while its replacement starts (which answers nothing until it serves) is answered at once.
+      const victim = workerPids[0] as number;
+      process.kill(victim, "SIGKILL");
+      await vecrec.waitFor((entry) => entry.msg === "worker exited unexpectedly: replacing it");
+      const scrapes: { status: number; calls: number | undefined; ms: number }[] = [];
+      const deadline = Date.now() + 45_000;
+      while (!vecrec.logs.some((entry) => entry.msg === "worker replaced: serving again")) {
+        const started = Date.now();
+        scrapes.push({ ...(await scrape()), ms: Date.now() - started });
+        if (started > deadline) throw new Error("the worker was not replaced");
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(scrapes.length).toBeGreaterThan(0);
+      for (const result of scrapes) expect(result).toMatchObject({ status: 200, calls: 6 });
+      expect(Math.max(...scrapes.map((result) => result.ms))).toBeLessThan(2_500);
+      expect(await scrape()).toEqual({ status: 200, calls: 6 });
+
+      const exited = vecrec.exitCode();
+      vecrec.child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    },
+    90_000,
+  );
+
+  it(
+    "takes SIGHUP while its workers start and while it drains without ending any process or cutting a call",
+    async () => {
+      const gate = await searchGate(redis.port);
+      try {
+        const vecrec = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2", "--log-level", "debug"], { VECREC_REDIS_URL: gate.url });
+        processes.push(vecrec);
+        // SIGHUPs every 50 ms from the first fork on (the primary takes them from then: it forks after
+        // installing its handler), until the server serves.
+        const primary = vecrec.child.pid as number;
+        while (childrenOf(primary).length === 0) {
+          if (vecrec.closed) throw new Error(`exited: ${vecrec.stderr}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const hangups = setInterval(() => vecrec.child.kill("SIGHUP"), 50);
+        let listening: LogEntry;
+        try {
+          listening = await vecrec.waitFor((entry) => typeof entry.address === "string", 45_000);
+        } finally {
+          clearInterval(hangups);
+        }
+        expect(vecrec.logs.some((entry) => entry.msg === "worker exited unexpectedly: replacing it")).toBe(false);
+        const address = listening.address as string;
+        const c = client(address);
+        await unary((cb) => c.index(IndexRequest.fromPartial({ indexName: "w", defaultVectorDimension: 2 }), cb));
+        await unary((cb) => c.upsert({ indexName: "w", items: [{ id: "a", vector: vectorBytes([1, 0]), fields: {} }] }, cb));
+        const entered = gate.hold();
+        const inFlight = searchOnce(c);
+        await entered;
+        const exited = vecrec.exitCode();
+        vecrec.child.kill("SIGTERM");
+        await vecrec.waitFor((entry) => entry.msg === "shutting down: draining in-flight calls" && entry.pid === vecrec.child.pid);
+        // The primary passes it on; the worker holding the call takes it (the other has already stopped).
+        vecrec.child.kill("SIGHUP");
+        await vecrec.waitFor((entry) => entry.msg === "SIGHUP while stopping: nothing re-read");
+        gate.release();
+        const { messages, error } = await inFlight;
+        expect(error).toBeUndefined();
+        expect(messages.map((m) => m.id)).toEqual(["a"]);
+        expect(await exited).toBe(0);
+      } finally {
+        gate.release();
+        await gate.close();
+      }
+    },
+    90_000,
+  );
+
+  it("a taken --health-listen port is named once, with its own setting, and bad OTEL_* configuration exits 2", { timeout: 90_000 }, async () => {
+    const taken = net.createServer();
+    taken.listen(0, "127.0.0.1");
+    await once(taken, "listening");
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const vecrec = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2", "--health-listen", `127.0.0.1:${port}`], { VECREC_REDIS_URL: redis.url });
+      processes.push(vecrec);
+      expect(await vecrec.exitCode()).toBe(1);
+      expect(vecrec.stderr.trim().split("\n")).toEqual([
+        `vecrec: cannot listen on 127.0.0.1:${port}: the address is already in use (another process holds the port); stop it or choose another address with --health-listen / VECREC_HEALTH_LISTEN`,
+      ]);
+    } finally {
+      taken.close();
+    }
+    const badOtel = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2"], { VECREC_REDIS_URL: redis.url, OTEL_TRACES_EXPORTER: "zipkin" });
+    processes.push(badOtel);
+    expect(await badOtel.exitCode()).toBe(2);
+    expect(badOtel.stderr.trim().split("\n")).toHaveLength(1);
+    expect(badOtel.stderr).toContain("OTEL_TRACES_EXPORTER");
+  });
+
+  it(
+    "under npm start, stops with its workers when npm is killed",
+    async () => {
+      // A shell stands for npm: the primary's parent, killed with SIGKILL, so that nothing is forwarded.
+      const command = [process.execPath, ...NODE_FLAGS, "--import", "tsx", "src/main.ts", "--listen", "127.0.0.1:0", "--workers", "2"]
+        .map((arg) => `'${arg}'`)
+        .join(" ");
+      const npm = spawn("/bin/sh", ["-c", `${command} & wait`], {
+        env: { ...process.env, VECREC_LISTEN: "", VECREC_LOG_LEVEL: "", VECREC_WORKERS: "", VECREC_DATA_DIR: "", VECREC_IN_MEMORY: "true", VECREC_REDIS_URL: redis.url, npm_lifecycle_event: "start" },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const logs: LogEntry[] = [];
+      createInterface({ input: npm.stdout }).on("line", (line) => {
+        try {
+          logs.push(JSON.parse(line) as LogEntry);
+        } catch {
+          // not a log line
+        }
+      });
+      const deadline = Date.now() + 45_000;
+      while (!logs.some((entry) => typeof entry.address === "string")) {
+        if (Date.now() > deadline) throw new Error(`not listening: ${JSON.stringify(logs)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const listening = logs.find((entry) => typeof entry.address === "string") as LogEntry;
+      const pids = [listening.pid as number, ...(listening.workerPids as number[])];
+      npm.kill("SIGKILL");
+      try {
+        await allGone(pids, 20_000);
+      } finally {
+        for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+      }
+      expect(logs.map((entry) => entry.msg)).toContain("npm (the parent process) is gone: stopping as on SIGTERM");
     },
     90_000,
   );
