@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { ConfigError, ConfigExitRequest, loadConfig, type Config } from "./config.js";
 import { isDataDirCommand, runDataDirCommand } from "./data-dir-commands.js";
-import { BindError, DEFAULT_SHUTDOWN_GRACE_MS, startGrpcServer, type RunningServer } from "./grpc/server.js";
+import { BindError, DEFAULT_SHUTDOWN_GRACE_MS, isLoopback, startGrpcServer, type RunningServer } from "./grpc/server.js";
 import { createStore } from "./store/create-store.js";
 import { DEFAULT_SCAN_THREADS } from "./store/embedded/embedded-store.js";
 import type { VectorStore } from "./store/vector-store.js";
@@ -142,7 +142,13 @@ function routeGrpcLogs(logger: Logger): void {
  * Starts the /metrics listener; on failure says why in one line on stderr and resolves undefined (the
  * caller exits 1).
  */
-async function serveMetrics(listen: string, source: MetricsSource, logger: Logger): Promise<RunningMetricsServer | undefined> {
+async function serveMetrics(listen: string, source: MetricsSource, logger: Logger, tokensOn = false): Promise<RunningMetricsServer | undefined> {
+  if (tokensOn && !isLoopback(listen)) {
+    logger.warn(
+      { metricsListen: listen },
+      "metrics are served without tokens on a non-loopback address: anyone who reaches it sees index names and counts (keep it for Prometheus only)",
+    );
+  }
   try {
     const running = await startMetricsServer(listen, source);
     logger.info({ metrics: `http://${listenHost(listen)}:${running.port}/metrics` }, "serving Prometheus metrics");
@@ -173,7 +179,7 @@ async function primaryWithMetrics(config: Config, logger: Logger, run: () => Pro
   cluster.on("message", onMessage);
   cluster.on("exit", onExit);
   const merged = new ClusterMetrics({ serving: (worker) => serving.has(worker.id) });
-  const metricsServer = await serveMetrics(config.metricsListen, merged, logger);
+  const metricsServer = await serveMetrics(config.metricsListen, merged, logger, config.authTokensFile !== undefined);
   try {
     if (metricsServer === undefined) return 1;
     return await run();
@@ -289,7 +295,7 @@ async function serve(
   }
   let metricsServer: RunningMetricsServer | undefined;
   if (metrics !== undefined && !mode.worker && config.metricsListen !== undefined) {
-    metricsServer = await serveMetrics(config.metricsListen, metrics.registry, logger);
+    metricsServer = await serveMetrics(config.metricsListen, metrics.registry, logger, config.authTokensFile !== undefined);
     if (metricsServer === undefined) {
       await server.close({ graceMs: 0 });
       await store.close();

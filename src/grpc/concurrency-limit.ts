@@ -2,7 +2,9 @@
  * A cap on the calls one server process serves at once (`--max-concurrent-calls`): a call over the
  * cap is answered RESOURCE_EXHAUSTED at once, before its handler runs, instead of waiting in a queue
  * that could grow without bound. A call counts from its start until its status is sent or it is
- * cancelled. Health is not counted nor refused, so probes keep answering under load.
+ * cancelled. The calls open to anyone (health, reflection) are not counted nor refused: probes keep
+ * answering under load, and a flood of open calls cannot lock token holders out (open-calls.ts bounds
+ * them on their own).
  */
 import {
   ResponderBuilder,
@@ -12,8 +14,8 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from "@grpc/grpc-js";
+import { isOpenCallPath } from "./open-calls.js";
 
-const HEALTH_PREFIX = "/grpc.health.v1.Health/";
 
 export interface ConcurrencyLimit {
   readonly interceptor: ServerInterceptor;
@@ -24,7 +26,7 @@ export interface ConcurrencyLimit {
 export function createConcurrencyLimit(maxConcurrentCalls: number): ConcurrencyLimit {
   let inFlight = 0;
   const interceptor: ServerInterceptor = (method, call: ServerInterceptingCallInterface) => {
-    if (method.path.startsWith(HEALTH_PREFIX)) return new ServerInterceptingCall(call);
+    if (isOpenCallPath(method.path)) return new ServerInterceptingCall(call);
     let state: "waiting" | "counted" | "refused" | "done" = "waiting";
     const release = (): void => {
       if (state === "counted") inFlight--;

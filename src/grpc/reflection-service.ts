@@ -113,7 +113,12 @@ export function addReflectionService(server: Server, pool: DescriptorPool, logge
     call.on("data", (request: ReflectionRequest) => {
       try {
         const body = answerReflectionRequest(pool, request, sent);
-        call.write({ valid_host: request.host ?? "", original_request: request, ...body });
+        // A client that sends without reading is held: no more requests are read until it has taken
+        // the answers (each echoes its request, so they would pile up at twice the rate it sends).
+        if (!call.write({ valid_host: request.host ?? "", original_request: request, ...body })) {
+          call.pause();
+          call.once("drain", () => call.resume());
+        }
       } catch (error: unknown) {
         logger.error({ err: error }, "reflection request failed");
         call.emit("error", { code: GrpcCode.INTERNAL, details: "internal error" });

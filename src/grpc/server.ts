@@ -13,6 +13,7 @@ import type { UseCases } from "../usecases/use-cases.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import type { ReflectionMode } from "./auth-roles.js";
 import { loadTokenTable, type TokenTable } from "./auth-tokens.js";
+import { createOpenCallGuard, OPEN_CALL_MAX_MESSAGE_BYTES } from "./open-calls.js";
 import { createConcurrencyLimit } from "./concurrency-limit.js";
 import { addReflectionService, loadDescriptorPool } from "./reflection-service.js";
 import { createTlsCredentials, type TlsCredentials, type TlsFiles } from "./tls-credentials.js";
@@ -122,8 +123,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const limit = createConcurrencyLimit(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
   // Every call passes these in order: the first sees a call first (nearest the network) and its
   // status last. Access control first, so that refused calls take no slot of the limit.
+  // The calls open to anyone (health, reflection) get bounds of their own (open-calls.ts); it must be
+  // the first interceptor.
+  const openCalls = createOpenCallGuard(["", VECTOR_SERVICE_NAME]);
   const interceptors: ServerInterceptor[] = [
-    // First: observability (metrics, span, access log) sees every call, refused ones included.
+    openCalls.interceptor,
+    // Then observability (metrics, span, access log) sees every call, refused ones included.
     ...(options.interceptors ?? []),
     ...(tokens === undefined ? [] : [createAuthInterceptor({ tokens, reflection, logger })]),
     limit.interceptor,
@@ -153,7 +158,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   health.addToServer(server);
   if (reflection !== "off") addReflectionService(server, pool, logger);
 
-  const healthServer = options.healthListen === undefined ? undefined : new Server(serverChannelOptions());
+  const healthServer =
+    options.healthListen === undefined
+      ? undefined
+      : new Server({ ...serverChannelOptions(), "grpc.max_receive_message_length": OPEN_CALL_MAX_MESSAGE_BYTES, interceptors: [openCalls.interceptor] });
   if (healthServer) health.addToServer(healthServer);
 
   let port: number;

@@ -1,0 +1,143 @@
+/**
+ * Guards on the calls anyone who reaches the port may make without a token: gRPC health (probes carry
+ * none) and server reflection (with `--reflection on`, the default). They are not counted by the
+ * concurrency limit (a flood of them must not lock token holders out), so they get bounds of their own:
+ * - their messages are at most OPEN_CALL_MAX_MESSAGE_BYTES (a health request is a service name, a
+ *   reflection request a symbol): larger ones are refused RESOURCE_EXHAUSTED as soon as their length
+ *   is read, not buffered (the server's own limit, 128 MiB, is for Upserts);
+ * - health `Watch` of a service this server does not have answers SERVICE_UNKNOWN once and ends:
+ *   grpc-health-check keeps a watcher entry for every name it is asked about, for good, so unknown
+ *   names from anyone would grow the heap without bound (the names are fixed: none of them becomes
+ *   known later, which is when the spec would send more);
+ * - at most MAX_REFLECTION_STREAMS reflection streams at once (each answers in its stream's order; a
+ *   grpcurl command holds one for its duration), each closed after REFLECTION_IDLE_MS without a request.
+ * Must be the first interceptor of the server: the message bound is set on grpc-js's own call object
+ * (its decoder's limit, read per call: no public API sets it per method), which only the first sees;
+ * test/e2e/open-calls.test.ts fails if a grpc-js update moves it.
+ */
+import {
+  ResponderBuilder,
+  ServerInterceptingCall,
+  ServerListenerBuilder,
+  status as GrpcStatus,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
+} from "@grpc/grpc-js";
+
+export const OPEN_CALL_MAX_MESSAGE_BYTES = 16 * 1024;
+export const MAX_REFLECTION_STREAMS = 64;
+export const REFLECTION_IDLE_MS = 60_000;
+
+const HEALTH_PREFIX = "/grpc.health.v1.Health/";
+const HEALTH_WATCH = "/grpc.health.v1.Health/Watch";
+const REFLECTION_PREFIXES = ["/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+
+/** What of grpc-js's BaseServerInterceptingCall the message bound needs (read per call, set at construction). */
+interface GrpcJsBaseCall {
+  maxReceiveMessageSize?: unknown;
+  decoder?: { maxReadMessageLength?: unknown };
+}
+
+/** Lowers the message bound of grpc-js's call object `call`; false when it does not have one (a grpc-js without those internals). */
+export function boundMessages(call: ServerInterceptingCallInterface, maxBytes: number): boolean {
+  const internals = call as unknown as GrpcJsBaseCall;
+  if (typeof internals.maxReceiveMessageSize !== "number" || typeof internals.decoder?.maxReadMessageLength !== "number") return false;
+  internals.maxReceiveMessageSize = maxBytes;
+  internals.decoder.maxReadMessageLength = maxBytes;
+  return true;
+}
+
+export function isOpenCallPath(path: string): boolean {
+  return path.startsWith(HEALTH_PREFIX) || REFLECTION_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
+
+export interface OpenCallGuard {
+  readonly interceptor: ServerInterceptor;
+  /** Reflection streams open now. */
+  reflectionStreams(): number;
+}
+
+/** `knownServices`: the names health answers for (any other is SERVICE_UNKNOWN). */
+export function createOpenCallGuard(knownServices: readonly string[], options: { maxReflectionStreams?: number; reflectionIdleMs?: number } = {}): OpenCallGuard {
+  const maxStreams = options.maxReflectionStreams ?? MAX_REFLECTION_STREAMS;
+  const idleMs = options.reflectionIdleMs ?? REFLECTION_IDLE_MS;
+  const known = new Set(knownServices);
+  let streams = 0;
+
+  const healthWatch = (call: ServerInterceptingCallInterface): ServerInterceptingCall => {
+    let unknown = false;
+    const listener = new ServerListenerBuilder()
+      .withOnReceiveMessage((message: { service?: unknown }, next) => {
+        if (known.has(typeof message?.service === "string" ? message.service : "")) {
+          next(message);
+          return;
+        }
+        unknown = true;
+        call.sendMessage({ status: "SERVICE_UNKNOWN" }, () => call.sendStatus({ code: GrpcStatus.OK, details: "" }));
+      })
+      .withOnReceiveHalfClose((next) => {
+        if (!unknown) next();
+      })
+      .build();
+    return new ServerInterceptingCall(call, new ResponderBuilder().withStart((next) => next(listener)).build());
+  };
+
+  const reflection = (call: ServerInterceptingCallInterface): ServerInterceptingCall => {
+    let state: "waiting" | "counted" | "refused" | "done" = "waiting";
+    let timer: NodeJS.Timeout | undefined;
+    const release = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (state === "counted") streams--;
+      if (state !== "refused") state = "done";
+    };
+    const idle = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => {
+        call.sendStatus({ code: GrpcStatus.DEADLINE_EXCEEDED, details: `reflection stream idle for ${idleMs / 1000} s: closed` });
+      }, idleMs);
+      timer.unref();
+    };
+    const listener = new ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        if (streams >= maxStreams) {
+          state = "refused";
+          call.sendStatus({
+            code: GrpcStatus.RESOURCE_EXHAUSTED,
+            details: `the server holds its maximum of ${maxStreams} reflection streams: retry with backoff`,
+          });
+          return;
+        }
+        streams++;
+        state = "counted";
+        idle();
+        next(metadata);
+      })
+      .withOnReceiveMessage((message, next) => {
+        if (state !== "counted") return;
+        idle();
+        next(message);
+      })
+      .withOnReceiveHalfClose((next) => {
+        if (state === "counted") next();
+      })
+      .withOnCancel(release)
+      .build();
+    const responder = new ResponderBuilder()
+      .withStart((next) => next(listener))
+      .withSendStatus((status, next) => {
+        release();
+        next(status);
+      })
+      .build();
+    return new ServerInterceptingCall(call, responder);
+  };
+
+  const interceptor: ServerInterceptor = (method, call) => {
+    if (!isOpenCallPath(method.path)) return new ServerInterceptingCall(call);
+    boundMessages(call, OPEN_CALL_MAX_MESSAGE_BYTES);
+    if (method.path === HEALTH_WATCH) return healthWatch(call);
+    if (method.path.startsWith(HEALTH_PREFIX)) return new ServerInterceptingCall(call);
+    return reflection(call);
+  };
+  return { interceptor, reflectionStreams: () => streams };
+}
