@@ -122,6 +122,10 @@ function openDatabases(dir: string, options: { readOnly: boolean }): Databases {
       maxDbs: 8,
       // A commit resolves after its fsync (see the header).
       overlappingSync: false,
+      // Every write is one transaction of a request (commit below): lmdb's batching of an event turn's
+      // writes adds nothing, and when a commit fails it leaves the batch's own promise rejected with
+      // nobody to handle it, which would end the process (a full disk must stop the store, not the server).
+      eventTurnBatching: false,
       readOnly: options.readOnly,
     });
   } catch (error: unknown) {
@@ -307,33 +311,41 @@ function lmdbPersistence(dir: string, dbs: Databases, lock: DataDirLock): Persis
     commit(write: (batch: PersistenceBatch) => void): Promise<void> {
       if (closing !== undefined) return Promise.reject(new Error("the data directory is closed"));
       // The delta is recorded now (memory may change before the transaction runs), applied in it.
-      const ops: (() => void)[] = [];
+      const ops: (() => unknown)[] = [];
       write({
-        putIndex: (record) => ops.push(() => void dbs.indexes.put(record.spec.name, record)),
-        deleteIndex: (name) => ops.push(() => void dbs.indexes.remove(name)),
+        putIndex: (record) => ops.push(() => dbs.indexes.put(record.spec.name, record)),
+        deleteIndex: (name) => ops.push(() => dbs.indexes.remove(name)),
         putItems(indexName, items) {
           for (const item of items) {
             const bytes = encodeItemRecord(item);
-            ops.push(() => void dbs.items.put([indexName, item.id], bytes));
+            ops.push(() => dbs.items.put([indexName, item.id], bytes));
           }
         },
         deleteItems(indexName, ids) {
-          for (const id of ids) ops.push(() => void dbs.items.remove([indexName, id]));
+          for (const id of ids) ops.push(() => dbs.items.remove([indexName, id]));
         },
         putInteractions(indexName, interactions) {
-          for (const i of interactions) ops.push(() => void dbs.interactions.put(interactionKey(indexName, i), i.weight));
+          for (const i of interactions) ops.push(() => dbs.interactions.put(interactionKey(indexName, i), i.weight));
         },
         deleteInteractions(indexName, interactions) {
-          for (const i of interactions) ops.push(() => void dbs.interactions.remove(interactionKey(indexName, i)));
+          for (const i of interactions) ops.push(() => dbs.interactions.remove(interactionKey(indexName, i)));
         },
         putMeta(key, value) {
-          ops.push(() => void (value === undefined ? dbs.meta.remove(`m:${key}`) : dbs.meta.put(`m:${key}`, value)));
+          ops.push(() => (value === undefined ? dbs.meta.remove(`m:${key}`) : dbs.meta.put(`m:${key}`, value)));
         },
       });
       if (ops.length === 0) return Promise.resolve();
-      return dbs.env.transaction<void>(() => {
-        for (const op of ops) op();
-      });
+      // A failed commit (disk full, I/O error) rejects the transaction, which the write path reports
+      // (the store stops serving), and also every put and remove of it, and the commitError promise
+      // that lmdb hangs on those errors: left unhandled, those rejections would end the process.
+      return dbs.env
+        .transaction<void>(() => {
+          for (const op of ops) ignoreRejection(op());
+        })
+        .catch((error: unknown) => {
+          ignoreRejection((error as { commitError?: unknown }).commitError);
+          throw error;
+        });
     },
 
     close(): Promise<void> {
@@ -351,6 +363,11 @@ function lmdbPersistence(dir: string, dbs: Databases, lock: DataDirLock): Persis
 
 function interactionKey(indexName: string, i: Interaction): InteractionKey {
   return [indexName, i.userId, i.itemId, i.kind, i.occurredAtMs];
+}
+
+/** Handles `value`'s rejection, when it is a promise, as seen elsewhere. */
+function ignoreRejection(value: unknown): void {
+  if (value instanceof Promise) value.catch(() => undefined);
 }
 
 function message(error: unknown): string {
