@@ -80,7 +80,7 @@ async function measure(items: number, dim: number): Promise<DurableFigures> {
       memoryPerSecond.push(await ingest(memory, batches, writers));
       await memory.close();
       dir = path.join(root, `w${writers}`);
-      const durable = createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+      const durable = createEmbeddedStore({ persistence: await openLmdbPersistence(dir) });
       await durable.createIndex(spec);
       durablePerSecond.push(await ingest(durable, batches, writers));
       await durable.close();
@@ -112,7 +112,7 @@ async function measure(items: number, dim: number): Promise<DurableFigures> {
 async function load(dir: string): Promise<{ startMs: number; startCpuMs: number; startRss: number; items: number }> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const store = createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+  const store = createEmbeddedStore({ persistence: await openLmdbPersistence(dir) });
   const startMs = performance.now() - started;
   const used = process.cpuUsage(cpu);
   const startCpuMs = (used.user + used.system) / 1000;

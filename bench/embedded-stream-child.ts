@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     for (const entry of list.getEntries()) gcMs += entry.duration;
   }).observe({ entryTypes: ["gc"] });
   const dataDir = mode === "durable" ? await mkdtemp(join(tmpdir(), "vecrec-bench-stream-")) : undefined;
-  const store = createEmbeddedStore(dataDir === undefined ? {} : { persistence: openLmdbPersistence(dataDir) });
+  const store = createEmbeddedStore(dataDir === undefined ? {} : { persistence: await openLmdbPersistence(dataDir) });
   const service = createItemService(store);
   const server = await startServer({ store, listen: "127.0.0.1:0", logger: pino({ level: "silent" }) });
   const data = floorData(items, dim);

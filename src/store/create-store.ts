@@ -44,7 +44,7 @@ export async function createStore(config: {
     }
     const started = performance.now();
     const { openLmdbPersistence } = await import("./embedded/lmdb-persistence.js");
-    const persistence = openLmdbPersistence(config.dataDir);
+    const persistence = await openLmdbPersistence(config.dataDir);
     let store: VectorStore;
     try {
       store = createEmbeddedStore({ persistence, scanThreads: config.scanThreads });

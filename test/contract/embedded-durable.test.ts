@@ -15,20 +15,20 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "vecrec-contract-"));
 }
 
-function openDurable(dir: string): VectorStore {
-  return createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+async function openDurable(dir: string): Promise<VectorStore> {
+  return createEmbeddedStore({ persistence: await openLmdbPersistence(dir) });
 }
 
-describeVectorStoreContract("embedded, durable (data directory)", () => {
+describeVectorStoreContract("embedded, durable (data directory)", async () => {
   const dir = tempDir();
-  const store = openDurable(dir);
-  return Promise.resolve({
+  const store = await openDurable(dir);
+  return {
     store,
     async cleanup() {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
-  });
+  };
 });
 
 const WRITES = new Set(["createIndex", "dropIndex", "setInterests", "upsert", "updateItems", "deleteItems", "setInterestTags", "recordInteractions", "createAlias", "updateAlias", "deleteAlias"]);
@@ -37,13 +37,13 @@ const WRITES = new Set(["createIndex", "dropIndex", "setInterests", "upsert", "u
  * A store that closes and reopens itself from its directory after each write, when no other call is in
  * flight (a call arriving meanwhile waits for the reopened store).
  */
-function reopeningStore(dir: string): VectorStore {
-  let current = openDurable(dir);
+async function reopeningStore(dir: string): Promise<VectorStore> {
+  let current = await openDurable(dir);
   let inFlight = 0;
   let reopening: Promise<void> = Promise.resolve();
   async function reopen(): Promise<void> {
     await current.close();
-    current = openDurable(dir);
+    current = await openDurable(dir);
   }
   const call = async (name: string, args: unknown[]): Promise<unknown> => {
     await reopening;
@@ -80,14 +80,14 @@ function reopeningStore(dir: string): VectorStore {
   });
 }
 
-describeVectorStoreContract("embedded, durable, reopened after each write", () => {
+describeVectorStoreContract("embedded, durable, reopened after each write", async () => {
   const dir = tempDir();
-  const store = reopeningStore(dir);
-  return Promise.resolve({
+  const store = await reopeningStore(dir);
+  return {
     store,
     async cleanup() {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
-  });
+  };
 });

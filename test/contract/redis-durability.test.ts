@@ -164,7 +164,7 @@ describe("durable writes (stand-in)", () => {
   it("the embedded engine on a data directory accepts LOCAL (every write is fsynced) and refuses REPLICAS, writing nothing", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vecrec-dur-"));
     try {
-      const store = createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+      const store = createEmbeddedStore({ persistence: await openLmdbPersistence(dir) });
       await store.createIndex(spec);
       await store.upsert("dur", [item("a")], { durability: "local" });
       const error = await store.upsert("dur", [item("b")], { durability: "replicas" }).catch((e: unknown) => e);

@@ -32,7 +32,7 @@ import path from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { FailedPreconditionError } from "../../domain/errors.js";
 import type { Interaction, InteractionKind } from "../../domain/interaction.js";
-import { lockDataDir, LOCK_FILE, type DataDirLock } from "./data-dir-lock.js";
+import { lockDataDir, LOCK_FILE, LOCK_SOCKET, type DataDirLock } from "./data-dir-lock.js";
 import { decodeItemRecord, encodeItemRecord } from "./item-record.js";
 import type { IndexRecord, Persistence, PersistenceBatch, PersistedData } from "./persistence.js";
 
@@ -160,7 +160,7 @@ function inspectDataDir(dir: string): "new" | number {
     throw new DataDirError(`data directory ${dir} cannot be read: ${message(error)}`, { cause: error });
   }
   // A lock file alone is what a server stopped before creating anything leaves.
-  if (entries.every((entry) => entry === LOCK_FILE || entry.startsWith(`${FORMAT_FILE}.tmp-`))) return "new";
+  if (entries.every((entry) => entry === LOCK_FILE || entry === LOCK_SOCKET || entry.startsWith(`${FORMAT_FILE}.tmp-`))) return "new";
   if (!entries.includes(FORMAT_FILE)) {
     throw new DataDirError(
       `data directory ${dir} is not empty and is not a vecrec data directory (no ${FORMAT_FILE}); ` +
@@ -184,7 +184,7 @@ function inspectDataDir(dir: string): "new" | number {
   }
   if (!entries.includes(DATA_FILE)) {
     // Our format file and no database: a server stopped between creating the one and the other.
-    if (entries.every((entry) => entry === LOCK_FILE || entry === FORMAT_FILE || entry.startsWith(`${FORMAT_FILE}.tmp-`))) return "new";
+    if (entries.every((entry) => entry === LOCK_FILE || entry === LOCK_SOCKET || entry === FORMAT_FILE || entry.startsWith(`${FORMAT_FILE}.tmp-`))) return "new";
     throw new DataDirError(`data directory ${dir} has ${FORMAT_FILE} but no ${DATA_FILE}; nothing was changed`);
   }
   return format.version;
@@ -241,14 +241,14 @@ function checkInnerFormat(dir: string, dbs: Databases, expected: number): void {
  * checks its format, migrates an older one.
  * @throws DataDirError (a FailedPreconditionError) with one message naming the directory
  */
-export function openLmdbPersistence(dir: string): Persistence {
+export async function openLmdbPersistence(dir: string): Promise<Persistence> {
   if (os.endianness() !== "LE") throw new DataDirError("the embedded engine's data directory needs a little-endian machine");
   const absolute = path.resolve(dir);
   const state = inspectDataDir(absolute);
   if (state === "new") fs.mkdirSync(absolute, { recursive: true });
   let lock: DataDirLock;
   try {
-    lock = lockDataDir(absolute);
+    lock = await lockDataDir(absolute);
   } catch (error: unknown) {
     if (error instanceof FailedPreconditionError) throw new DataDirError(error.message, { cause: error });
     throw new DataDirError(`data directory ${absolute}: cannot create its lock file: ${message(error)}`, { cause: error });

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -20,7 +21,7 @@ import {
   openLmdbPersistence,
   restoreDataDir,
 } from "../../../../src/store/embedded/lmdb-persistence.js";
-import { LOCK_FILE } from "../../../../src/store/embedded/data-dir-lock.js";
+import { LOCK_FILE, LOCK_SOCKET } from "../../../../src/store/embedded/data-dir-lock.js";
 import type { Persistence } from "../../../../src/store/embedded/persistence.js";
 
 const dirs: string[] = [];
@@ -42,7 +43,7 @@ const spec: IndexSpec = {
   ],
 };
 
-const open = (dir: string) => createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+const open = async (dir: string) => createEmbeddedStore({ persistence: await openLmdbPersistence(dir) });
 
 /** Every file of `dir` with its bytes (to show nothing was written). */
 function snapshot(dir: string): Record<string, string> {
@@ -52,7 +53,7 @@ function snapshot(dir: string): Record<string, string> {
 describe("the data directory", () => {
   it("keeps items (vectors bit for bit, fields), interactions and definitions across a reopen", async () => {
     const dir = path.join(tempDir(), "nested", "data");
-    let store = open(dir);
+    let store = await open(dir);
     await store.createIndex(spec);
     const odd = new Float32Array([1e-45, -0, 3.4e38]);
     await store.upsert("things", [
@@ -61,7 +62,7 @@ describe("the data directory", () => {
     ]);
     await store.recordInteractions("things", [{ userId: "a", itemId: "z", kind: "like", weight: 0.25, occurredAtMs: 12 }]);
     await store.close();
-    store = open(dir);
+    store = await open(dir);
     const [a, snowman] = await store.getItems("things", ["a", "é/☃"], { includeVectors: true });
     expect(new Uint8Array((a?.vector as Float32Array).buffer)).toEqual(new Uint8Array(odd.buffer));
     expect(a?.fields).toEqual({ grp: { type: "tag", values: ["x", "y"] } });
@@ -86,8 +87,8 @@ describe("the data directory", () => {
 
   it("refuses a second opener in this process and in another process, and takes over a stale lock", async () => {
     const dir = tempDir();
-    const store = open(dir);
-    expect(() => openLmdbPersistence(dir)).toThrow(/in use by another vecrec process/);
+    const store = await open(dir);
+    await expect(openLmdbPersistence(dir)).rejects.toThrow(/in use by another vecrec process/);
     // Another process: the same refusal, from its own pid check.
     const child = spawn(
       process.execPath,
@@ -101,11 +102,57 @@ describe("the data directory", () => {
     expect(stderr).toContain(`data directory ${dir} is in use by another vecrec process (pid ${process.pid}`);
     await store.close();
     expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
-    // A lock file left by a process that is gone (a kill -9) does not stop the next server.
-    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 7, startTime: "1" }));
-    const again = open(dir);
+    // A lock file left by a process that is gone (a kill -9) does not stop the next server: without a
+    // socket (a vecrec before the socket), by its pid, once older than an owner still starting.
+    const lockFile = path.join(dir, LOCK_FILE);
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: 2 ** 22 + 7, startTime: "1" }));
+    await expect(openLmdbPersistence(dir)).rejects.toThrow(/in use by another vecrec process/);
+    const minuteAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(lockFile, minuteAgo, minuteAgo);
+    const again = await open(dir);
     expect(await again.listIndexes()).toEqual([]);
+    expect(fs.existsSync(path.join(dir, LOCK_SOCKET))).toBe(true);
     await again.close();
+    expect(fs.existsSync(path.join(dir, LOCK_SOCKET))).toBe(false);
+  });
+
+  it("refuses a lock whose owner's socket answers, whatever its pid says (an owner in another pid namespace)", async () => {
+    const dir = tempDir();
+    await (await open(dir)).close();
+    // Another container on the same volume: its pid (1 there) means nothing here, its socket answers.
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 7, startTime: "1" }));
+    const minuteAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(dir, LOCK_FILE), minuteAgo, minuteAgo);
+    const owner = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => owner.listen(path.join(dir, LOCK_SOCKET), resolve));
+    try {
+      await expect(openLmdbPersistence(dir)).rejects.toThrow(/in use by another vecrec process \(pid 4194311/);
+      expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(true);
+    } finally {
+      await new Promise<void>((resolve) => owner.close(() => resolve()));
+    }
+  });
+
+  it("takes over a lock whose socket refuses (its owner died), whatever its pid says, within a second", async () => {
+    const dir = tempDir();
+    // A server killed with SIGKILL: its lock file and its socket stay, nobody listens.
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "-e", `import("./src/store/embedded/lmdb-persistence.ts").then((m) => m.openLmdbPersistence(${JSON.stringify(dir)})).then(() => { console.log("locked"); setInterval(() => {}, 1000); })`],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => child.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("locked") && resolve()));
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    expect(fs.existsSync(path.join(dir, LOCK_SOCKET))).toBe(true);
+    // Its pid rewritten to one that lives here with the right start time (our parent): the socket decides.
+    const stat = fs.readFileSync(`/proc/${process.ppid}/stat`, "utf8");
+    const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: process.ppid, startTime }));
+    const started = Date.now();
+    const store = await open(dir);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await store.close();
   });
 
   it("refuses foreign, corrupt, truncated and newer directories with one error, writing nothing", async () => {
@@ -122,7 +169,7 @@ describe("the data directory", () => {
     fs.mkdirSync(truncated);
     dirs.push(truncated);
     const source = tempDir();
-    const full = createEmbeddedStore({ persistence: openLmdbPersistence(source) });
+    const full = createEmbeddedStore({ persistence: await openLmdbPersistence(source) });
     await full.createIndex(spec);
     await full.upsert("things", Array.from({ length: 500 }, (_, i) => ({ id: `i${i}`, vector: new Float32Array([i, 1, 2]), fields: {} })));
     await full.close();
@@ -142,7 +189,7 @@ describe("the data directory", () => {
       const before = snapshot(dir);
       let error: unknown;
       try {
-        openLmdbPersistence(dir);
+        await openLmdbPersistence(dir);
       } catch (e) {
         error = e;
       }
@@ -155,7 +202,7 @@ describe("the data directory", () => {
 
   it("backs up a live directory and restores it into a new one, never over an existing one", async () => {
     const dir = tempDir();
-    const store = open(dir);
+    const store = await open(dir);
     await store.createIndex(spec);
     await store.upsert("things", [{ id: "a", vector: new Float32Array([1, 2, 3]), fields: {} }]);
     const backup = path.join(tempDir(), "backup");
@@ -168,12 +215,12 @@ describe("the data directory", () => {
     const restored = path.join(tempDir(), "restored");
     await restoreDataDir(backup, restored);
     await expect(restoreDataDir(backup, dir)).rejects.toThrow(/is not empty; nothing was overwritten/);
-    const back = open(restored);
+    const back = await open(restored);
     expect((await back.getItems("things", ["a", "b"], { includeVectors: true })).map((i) => i?.id)).toEqual(["a", undefined]);
     expect(await back.getIndexSpec("things")).toEqual(spec);
     await back.close();
     // The backup itself is a data directory a server opens.
-    const direct = open(backup);
+    const direct = await open(backup);
     expect((await direct.getIndex("things")).itemCount).toBe(1);
     await direct.close();
   });

@@ -34,7 +34,7 @@ afterAll(() => {
 describe.skipIf(!mounted)(`a data directory on a full disk${mounted ? "" : ` (skipped: ${why})`}`, () => {
   it("fails the write that cannot be saved UNAVAILABLE, stops serving, stays up, and keeps every acknowledged write", async () => {
     const dir = path.join(mountPoint, "data");
-    let store = createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+    let store = createEmbeddedStore({ persistence: await openLmdbPersistence(dir) });
     const availability: boolean[] = [];
     store.onAvailabilityChange?.((available) => availability.push(available));
     await store.createIndex(defaultIndexSpec("full", 64));
@@ -63,7 +63,7 @@ describe.skipIf(!mounted)(`a data directory on a full disk${mounted ? "" : ` (sk
     await new Promise((resolve) => setTimeout(resolve, 300));
     await store.close();
 
-    store = createEmbeddedStore({ persistence: openLmdbPersistence(dir) });
+    store = createEmbeddedStore({ persistence: await openLmdbPersistence(dir) });
     try {
       const items = await store.getItems("full", acknowledged, { includeVectors: false });
       expect(items.filter((item) => item === undefined)).toHaveLength(0);
