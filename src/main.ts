@@ -207,6 +207,17 @@ function stopWhenParentExits(logger: Logger): void {
   timer.unref();
 }
 
+/** Finishes the interest recomputes an earlier run left marked (use case resumeInterestRecomputes), logging each. */
+function resumeInterestRecomputes(store: VectorStore, logger: Logger): void {
+  createUseCases(store)
+    .indexAdmin.resumeInterestRecomputes((index, itemsUpdated) =>
+      logger.info({ index, itemsUpdated }, "finished the interests recompute an earlier UpdateInterests left unfinished"),
+    )
+    .catch((error: unknown) =>
+      logger.warn({ err: error }, "could not finish the interests recompute an earlier UpdateInterests left: send that UpdateInterests again"),
+    );
+}
+
 /**
  * One serving process (the only one, or a worker): opens the store, serves until asked to stop, then
  * drains (health NOT_SERVING, grace period), closes the store and resolves 0.
@@ -321,6 +332,9 @@ async function serve(
     );
   }
 
+  // An UpdateInterests the last run did not finish (stopped mid-recompute): finished now, in the
+  // background, by one process (with --workers, the first worker).
+  if (!mode.worker || workerSlot() === 1) resumeInterestRecomputes(store, logger);
   if (!mode.worker && env.npm_lifecycle_event !== undefined) stopWhenParentExits(logger);
   const reason = await stop;
   stopping = true;

@@ -155,10 +155,17 @@ export interface VectorStore {
   deleteAlias(alias: string, options?: CallOptions): Promise<{ indexName: string }>;
   /**
    * Replaces the interests of the index definition (adding the tag field to the schema when it is new).
-   * Does not touch items: the use case recomputes them with scanItems + setInterestTags.
+   * Does not touch items: the use case recomputes them with scanItems + setInterestTags. With
+   * `recomputeTagField`, the same atomic write marks the index's items as waiting for that recompute
+   * (into that tag field) until interestsRecomputed, so that one cut short (a crash) can be finished
+   * at the next start (pendingInterestRecomputes).
    * @throws IndexNotFoundError
    */
-  setInterests(name: string, interests: InterestSpec | undefined, options?: CallOptions): Promise<IndexInfo>;
+  setInterests(name: string, interests: InterestSpec | undefined, options?: CallOptions & { readonly recomputeTagField?: string }): Promise<IndexInfo>;
+  /** Clears the mark setInterests left on `name`: the recompute of its items' interests finished. */
+  interestsRecomputed(name: string, options?: CallOptions): Promise<void>;
+  /** The indexes whose recompute was marked and not finished (cut short, or running now): name -> tag field. */
+  pendingInterestRecomputes(options?: CallOptions): Promise<Map<string, string>>;
 
   /** Writes whole items (replacing existing ones with the same id). All or nothing per call where the backend allows. */
   upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void>;

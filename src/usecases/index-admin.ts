@@ -3,7 +3,7 @@
  * UpdateInterests (which recomputes the interests of every item); CreateAlias, UpdateAlias, DeleteAlias
  * (domain/alias.ts). GetIndex and UpdateInterests accept an alias; DropIndex does not (the store refuses).
  */
-import { throwIfAborted, throwIfViolations } from "../domain/errors.js";
+import { IndexNotFoundError, throwIfAborted, throwIfViolations } from "../domain/errors.js";
 import { normalizeIndexSpec, normalizeInterestUpdate } from "../domain/index-spec.js";
 import type { IndexSpecInput, InterestInput } from "../domain/index-spec.js";
 import { deriveInterests } from "../domain/interests.js";
@@ -54,6 +54,13 @@ export interface IndexAdmin {
     signal?: AbortSignal,
   ): Promise<{ info: IndexInfo; itemsUpdated: number }>;
   /**
+   * Finishes the interest recomputes an UpdateInterests marked and did not finish (the process
+   * stopped in the middle: a crash, a kill), from the index's current definition, as UpdateInterests
+   * does; run at start. `report` hears of each one finished. (One running in another replica now is
+   * done twice, harmlessly: each write is a compare-and-set on the item's vector.)
+   */
+  resumeInterestRecomputes(report: (indexName: string, itemsUpdated: number) => void): Promise<void>;
+  /**
    * Creates alias `alias` of index `indexName` (its own name); `created` false when it already pointed there.
    * @throws InvalidArgumentError (`alias`, `index_name`), IndexNotFoundError, AlreadyExistsError,
    *   FailedPreconditionError (`indexName` is an alias)
@@ -100,11 +107,33 @@ export function createIndexAdmin(store: VectorStore): IndexAdmin {
       // Read now, not from the spec cache: the new interests are checked against the current schema.
       const current = await store.getIndex(indexName, { signal });
       const interests = input === undefined ? undefined : normalizeInterestUpdate(current.spec, input);
-      const info = await store.setInterests(indexName, interests, { signal });
       const tagField = interests?.tagField ?? current.spec.interests?.tagField;
+      // The new definition and the mark of the recompute it needs, in one write: a recompute cut short
+      // (a crash) is finished at the next start (resumeInterestRecomputes).
+      const info = await store.setInterests(indexName, interests, { signal, ...(tagField !== undefined && { recomputeTagField: tagField }) });
       if (tagField === undefined) return { info, itemsUpdated: 0 };
       const itemsUpdated = await recomputeInterests(store, indexName, tagField, interests);
+      await store.interestsRecomputed(indexName);
       return { info, itemsUpdated };
+    },
+
+    async resumeInterestRecomputes(report) {
+      for (const [indexName, tagField] of await store.pendingInterestRecomputes()) {
+        let spec;
+        try {
+          spec = await store.getIndexSpec(indexName);
+        } catch (error) {
+          // Dropped since: nothing to finish.
+          if (!(error instanceof IndexNotFoundError)) throw error;
+          await store.interestsRecomputed(indexName);
+          continue;
+        }
+        // The interests now defined (undefined: removed, the tag field emptied), as UpdateInterests would.
+        const interests = spec.interests?.tagField === tagField ? spec.interests : undefined;
+        const itemsUpdated = await recomputeInterests(store, indexName, tagField, interests);
+        await store.interestsRecomputed(indexName);
+        report(indexName, itemsUpdated);
+      }
     },
 
     async createAlias(alias, indexName, signal) {

@@ -31,7 +31,7 @@ describeVectorStoreContract("embedded, durable (data directory)", async () => {
   };
 });
 
-const WRITES = new Set(["createIndex", "dropIndex", "setInterests", "upsert", "updateItems", "deleteItems", "setInterestTags", "recordInteractions", "createAlias", "updateAlias", "deleteAlias"]);
+const WRITES = new Set(["createIndex", "dropIndex", "setInterests", "interestsRecomputed", "upsert", "updateItems", "deleteItems", "setInterestTags", "recordInteractions", "createAlias", "updateAlias", "deleteAlias"]);
 
 /**
  * A store that closes and reopens itself from its directory after each write, when no other call is in
@@ -57,6 +57,8 @@ async function reopeningStore(dir: string): Promise<VectorStore> {
   };
   return new Proxy({} as VectorStore, {
     get(_target, name: string) {
+      // Not a thenable (an async function returns it).
+      if (name === "then") return undefined;
       if (name === "backend") return current.backend;
       if (name === "isAvailable") return () => current.isAvailable?.() ?? true;
       if (name === "onAvailabilityChange") return undefined;

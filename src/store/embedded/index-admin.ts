@@ -16,10 +16,13 @@ import type { FieldSpec, IndexInfo, IndexSpec, InterestSpec } from "../../domain
 import { vectorField } from "../../domain/schema.js";
 import type { CreateIndexResult, VectorStore } from "../vector-store.js";
 import { EmbeddedIndex } from "./embedded-index.js";
-import { adaptFields } from "./load-persisted.js";
+import { adaptFields, RECOMPUTES_META_KEY } from "./load-persisted.js";
 import { run, runAsync, type EmbeddedState } from "./write-path.js";
 
-export type IndexAdmin = Pick<VectorStore, "createIndex" | "getIndex" | "getIndexSpec" | "listIndexes" | "dropIndex" | "setInterests">;
+export type IndexAdmin = Pick<
+  VectorStore,
+  "createIndex" | "getIndex" | "getIndexSpec" | "listIndexes" | "dropIndex" | "setInterests" | "interestsRecomputed" | "pendingInterestRecomputes"
+>;
 
 export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
   const { indexes, orphans } = state;
@@ -111,7 +114,7 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
       );
     },
 
-    setInterests(name: string, interests: InterestSpec | undefined): Promise<IndexInfo> {
+    setInterests(name: string, interests: InterestSpec | undefined, options?: { readonly recomputeTagField?: string }): Promise<IndexInfo> {
       return runAsync(() =>
         state.write(() => {
           const index = state.indexOf(name);
@@ -122,9 +125,35 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
           }
           const next: IndexSpec = interests === undefined ? { name: spec.name, fields } : { name: spec.name, fields, interests };
           index.spec = next;
-          return { value: state.infoOf(index), persist: (batch) => batch.putIndex({ spec: next, live: true }) };
+          const recompute = options?.recomputeTagField;
+          if (recompute !== undefined) state.recomputes.set(spec.name, recompute);
+          return {
+            value: state.infoOf(index),
+            // The definition and the recompute's mark in one transaction.
+            persist: (batch) => {
+              batch.putIndex({ spec: next, live: true });
+              if (recompute !== undefined) batch.putMeta(RECOMPUTES_META_KEY, Object.fromEntries(state.recomputes));
+            },
+          };
         }),
       );
+    },
+
+    interestsRecomputed(name: string): Promise<void> {
+      return runAsync(() =>
+        state.write(() => {
+          state.open();
+          if (!state.recomputes.delete(name)) return { value: undefined };
+          return { value: undefined, persist: (batch) => batch.putMeta(RECOMPUTES_META_KEY, Object.fromEntries(state.recomputes)) };
+        }),
+      );
+    },
+
+    pendingInterestRecomputes(): Promise<Map<string, string>> {
+      return run(() => {
+        state.open();
+        return new Map(state.recomputes);
+      });
     },
   };
 }

@@ -12,6 +12,8 @@ import type { Persistence } from "./persistence.js";
 
 /** The putMeta key of the alias table: a record alias → index name. */
 export const ALIASES_META_KEY = "aliases";
+/** The putMeta key of the interest recomputes marked and not finished: a record index name → tag field. */
+export const RECOMPUTES_META_KEY = "interest-recomputes";
 
 /** Items upserted at a time while the arenas are rebuilt at open. */
 const LOAD_BATCH_ITEMS = 8192;
@@ -24,7 +26,7 @@ export interface OrphanedData {
 }
 
 /**
- * Rebuilds memory from what `persistence` kept: aliases, index definitions, then items (the arenas filled in
+ * Rebuilds memory from what `persistence` kept: aliases, marked recomputes, index definitions, then items (the arenas filled in
  * batches, in the order stored), then interactions. Items of a dropped index wait as orphans.
  */
 export function loadPersisted(
@@ -32,10 +34,13 @@ export function loadPersisted(
   indexes: Map<string, EmbeddedIndex>,
   orphans: Map<string, OrphanedData>,
   aliases: Map<string, string>,
+  recomputes: Map<string, string>,
 ): void {
   const data = persistence.load();
   const aliasTable = data.meta.get(ALIASES_META_KEY) as Record<string, string> | undefined;
   for (const [alias, target] of Object.entries(aliasTable ?? {})) aliases.set(alias, target);
+  const recomputeTable = data.meta.get(RECOMPUTES_META_KEY) as Record<string, string> | undefined;
+  for (const [name, tagField] of Object.entries(recomputeTable ?? {})) recomputes.set(name, tagField);
   for (const record of data.indexes) {
     const name = record.spec.name;
     if (record.live) indexes.set(name, new EmbeddedIndex(record.spec));

@@ -30,6 +30,8 @@ export class EmbeddedState {
   readonly orphans = new Map<string, OrphanedData>();
   /** alias → index name (domain/alias.ts); persisted whole under putMeta(ALIASES_META_KEY). */
   readonly aliases = new Map<string, string>();
+  /** Interest recomputes marked by setInterests and not finished: index name → tag field (persisted whole under putMeta(RECOMPUTES_META_KEY)). */
+  readonly recomputes = new Map<string, string>();
   private closed = false;
   /** Set when a commit failed: memory is ahead of the disk, so nothing is served any more. */
   private failure: Error | undefined;
@@ -43,7 +45,7 @@ export class EmbeddedState {
     readonly persistence: Persistence,
     readonly scanThreads: ScanThreads = new ScanThreads(0),
   ) {
-    loadPersisted(persistence, this.indexes, this.orphans, this.aliases);
+    loadPersisted(persistence, this.indexes, this.orphans, this.aliases, this.recomputes);
   }
 
   /** @throws UnavailableError once closed or after a failed commit. */

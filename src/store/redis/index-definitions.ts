@@ -82,6 +82,22 @@ export function droppedMark(name: string): string {
 
 const DROPPED_MARK_PREFIX = droppedMark("");
 
+/**
+ * The field of the definitions hash marking that index `name`'s items wait for their interests to be
+ * recomputed (its value: the tag field to rewrite), written with the definition by setInterests and
+ * deleted once the recompute finished: one left behind (a crash) tells the next start to finish it.
+ */
+export function recomputeMark(name: string): string {
+  return `~recompute:${name}`;
+}
+
+const RECOMPUTE_MARK_PREFIX = recomputeMark("");
+
+/** Whether a field of the definitions hash is a mark (drop, recompute) rather than a definition (index names start with a letter). */
+function isMark(field: string): boolean {
+  return field.startsWith("~");
+}
+
 /** How long a `dropping:` mark holds off a new index of that name: longer than any sweep between refreshes. */
 export const DROP_LEASE_MS = 15 * 60 * 1000;
 
@@ -270,7 +286,7 @@ export class IndexDefinitions {
   async all(signal?: AbortSignal): Promise<IndexSpec[]> {
     const entries = replyEntries(await this.#send(["HGETALL", this.#key], signal));
     const specs = entries
-      .filter(([field]) => !replyText(field).startsWith(DROPPED_MARK_PREFIX))
+      .filter(([field]) => !isMark(replyText(field)))
       .map(([, json]) => JSON.parse(replyText(json)) as IndexSpec)
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     specs.forEach((spec) => this.remember(spec));
@@ -305,9 +321,30 @@ export class IndexDefinitions {
   }
 
   /** Stores `spec`, replacing the definition of that name. */
-  async write(spec: IndexSpec, signal?: AbortSignal): Promise<void> {
-    await this.#send(["HSET", this.#key, spec.name, JSON.stringify(spec)], signal);
+  /**
+   * Stores `spec`, replacing the definition of that name; with `recomputeTagField`, marks its items as
+   * waiting for their interests to be recomputed into that field, in the same command.
+   */
+  async write(spec: IndexSpec, signal?: AbortSignal, recomputeTagField?: string): Promise<void> {
+    const command = ["HSET", this.#key, spec.name, JSON.stringify(spec)];
+    if (recomputeTagField !== undefined) command.push(recomputeMark(spec.name), recomputeTagField);
+    await this.#send(command, signal);
     this.remember(spec);
+  }
+
+  /** Deletes the recompute mark of `name` (its recompute finished). */
+  async clearRecompute(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#send(["HDEL", this.#key, recomputeMark(name)], signal);
+  }
+
+  /** The recompute marks: index name -> tag field. */
+  async pendingRecomputes(signal?: AbortSignal): Promise<Map<string, string>> {
+    const pending = new Map<string, string>();
+    for (const [field, value] of replyEntries(await this.#send(["HGETALL", this.#key], signal))) {
+      const name = replyText(field);
+      if (name.startsWith(RECOMPUTE_MARK_PREFIX)) pending.set(name.slice(RECOMPUTE_MARK_PREFIX.length), replyText(value));
+    }
+    return pending;
   }
 
   async delete(name: string, signal?: AbortSignal): Promise<void> {

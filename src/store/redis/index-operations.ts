@@ -247,7 +247,7 @@ export class IndexOperations extends RedisRoom {
     }
   }
 
-  async setInterests(name: string, interests: InterestSpec | undefined, signal?: AbortSignal): Promise<IndexInfo> {
+  async setInterests(name: string, interests: InterestSpec | undefined, signal?: AbortSignal, recomputeTagField?: string): Promise<IndexInfo> {
     const spec = await this.definitions.read(name, signal);
     if (spec === undefined) throw await this.definitions.notFound(name, signal);
     let fields = spec.fields;
@@ -267,7 +267,7 @@ export class IndexOperations extends RedisRoom {
         if (!isUnknownIndexError(error) && !isDuplicateFieldError(error)) throw error;
       }
     }
-    await this.definitions.write(updated, signal);
+    await this.definitions.write(updated, signal, recomputeTagField);
     return await this.getIndex(name, signal);
   }
 }

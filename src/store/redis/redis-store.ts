@@ -260,9 +260,19 @@ class RedisStore implements VectorStore {
     return this.#call(undefined, () => this.#aliases.deleteAlias(alias, signal), signal);
   }
 
-  setInterests(name: string, interests: InterestSpec | undefined, options?: CallOptions): Promise<IndexInfo> {
+  setInterests(name: string, interests: InterestSpec | undefined, options?: CallOptions & { readonly recomputeTagField?: string }): Promise<IndexInfo> {
     const signal = options?.signal;
-    return this.#call(name, () => this.#indexes.setInterests(name, interests, signal), signal);
+    return this.#call(name, () => this.#indexes.setInterests(name, interests, signal, options?.recomputeTagField), signal);
+  }
+
+  interestsRecomputed(name: string, options?: CallOptions): Promise<void> {
+    const signal = options?.signal;
+    return this.#call(undefined, () => this.#definitions.clearRecompute(name, signal), signal);
+  }
+
+  pendingInterestRecomputes(options?: CallOptions): Promise<Map<string, string>> {
+    const signal = options?.signal;
+    return this.#call(undefined, () => this.#definitions.pendingRecomputes(signal), signal);
   }
 
   upsert(index: string, items: readonly Item[], options?: WriteOptions): Promise<void> {

@@ -150,6 +150,20 @@ export function describeIndexes(ctx: ContractContext): void {
       expect(removed.itemCount).toBe(1);
     });
 
+    it("marks the recompute of an index's interests with its new definition, until told it finished", async () => {
+      const spec = await createIndex("recompute", defaultFields(3));
+      const interests: InterestSpec = { categoryNames: ["books", "comics", "computers"], threshold: 0.4, tagField: "interests" };
+      await store.setInterests(spec.name, interests, { recomputeTagField: "interests" });
+      expect((await store.pendingInterestRecomputes()).get(spec.name)).toBe("interests");
+      // The mark is not an index.
+      expect((await store.listIndexes()).map((info) => info.spec.name).filter((name) => name.includes("recompute"))).toEqual([spec.name]);
+      await store.interestsRecomputed(spec.name);
+      expect((await store.pendingInterestRecomputes()).has(spec.name)).toBe(false);
+      // Without a tag field to recompute, nothing is marked.
+      await store.setInterests(spec.name, undefined);
+      expect((await store.pendingInterestRecomputes()).has(spec.name)).toBe(false);
+    });
+
     it("writes interests into the tag field declared with the index", async () => {
       const interests: InterestSpec = { categoryNames: ["a", "b"], threshold: 0.4, tagField: "likes" };
       const spec = await createIndex("interests2", [vectorField(2), tagField("likes")], interests);

@@ -119,6 +119,30 @@ describe("index admin: updateInterests", () => {
     expect(await fieldsOf("u4")).toEqual({ interests: tags("computers") });
   });
 
+  it("leaves no recompute marked once it finished, and finishes one a stopped process left (from the definition now, a removal included)", async () => {
+    await admin.updateInterests("users", { categoryNames: ["books", "comics", "computers"], tagField: "" });
+    expect(await store.pendingInterestRecomputes()).toEqual(new Map());
+    // What a crash right after the new definition leaves: the definition and its mark, items untouched.
+    const lower = { categoryNames: ["books", "comics", "computers"], threshold: 0.15, tagField: "interests" };
+    await store.setInterests("users", lower, { recomputeTagField: "interests" });
+    expect(await fieldsOf("u3")).toEqual({});
+    expect(await store.pendingInterestRecomputes()).toEqual(new Map([["users", "interests"]]));
+    const finished: [string, number][] = [];
+    await admin.resumeInterestRecomputes((index, count) => finished.push([index, count]));
+    expect(finished).toEqual([["users", 3]]);
+    expect(await fieldsOf("u3")).toEqual({ interests: tags("computers") });
+    expect(await store.pendingInterestRecomputes()).toEqual(new Map());
+    // A removal cut short: the tag field is emptied.
+    await store.setInterests("users", undefined, { recomputeTagField: "interests" });
+    await admin.resumeInterestRecomputes(() => undefined);
+    expect(await fieldsOf("u1")).toEqual({ labels: tags("vip") });
+    // A mark of an index dropped since is cleared.
+    await store.setInterests("users", lower, { recomputeTagField: "interests" });
+    await store.dropIndex("users", { deleteItems: true });
+    await admin.resumeInterestRecomputes(() => undefined);
+    expect(await store.pendingInterestRecomputes()).toEqual(new Map());
+  });
+
   it("changes the threshold and removes interests, keeping the tag field emptied", async () => {
     await admin.updateInterests("users", { categoryNames: ["books", "comics", "computers"], tagField: "" });
     const lower = await admin.updateInterests("users", {

@@ -116,6 +116,22 @@ describe("the data directory", () => {
     expect(fs.existsSync(path.join(dir, LOCK_SOCKET))).toBe(false);
   });
 
+  it("keeps an interests recompute marked with the definition across a reopen, until cleared", async () => {
+    const dir = tempDir();
+    let store = await open(dir);
+    await store.createIndex(spec);
+    await store.setInterests("things", { categoryNames: ["a", "b", "c"], threshold: 0.5, tagField: "likes" }, { recomputeTagField: "likes" });
+    await store.close();
+    store = await open(dir);
+    expect(await store.pendingInterestRecomputes()).toEqual(new Map([["things", "likes"]]));
+    expect((await store.getIndexSpec("things")).interests?.threshold).toBe(0.5);
+    await store.interestsRecomputed("things");
+    await store.close();
+    store = await open(dir);
+    expect(await store.pendingInterestRecomputes()).toEqual(new Map());
+    await store.close();
+  });
+
   it("refuses a lock whose owner's socket answers, whatever its pid says (an owner in another pid namespace)", async () => {
     const dir = tempDir();
     await (await open(dir)).close();
