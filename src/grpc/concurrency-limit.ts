@@ -6,14 +6,8 @@
  * answering under load, and a flood of open calls cannot lock token holders out (open-calls.ts bounds
  * them on their own).
  */
-import {
-  ResponderBuilder,
-  ServerInterceptingCall,
-  ServerListenerBuilder,
-  status as GrpcStatus,
-  type ServerInterceptingCallInterface,
-  type ServerInterceptor,
-} from "@grpc/grpc-js";
+import { ServerInterceptingCall, type ServerInterceptingCallInterface, type ServerInterceptor } from "@grpc/grpc-js";
+import { CallSlots, slotHoldingCall } from "./call-slots.js";
 import { isOpenCallPath } from "./open-calls.js";
 
 
@@ -24,44 +18,9 @@ export interface ConcurrencyLimit {
 }
 
 export function createConcurrencyLimit(maxConcurrentCalls: number): ConcurrencyLimit {
-  let inFlight = 0;
-  const interceptor: ServerInterceptor = (method, call: ServerInterceptingCallInterface) => {
-    if (isOpenCallPath(method.path)) return new ServerInterceptingCall(call);
-    let state: "waiting" | "counted" | "refused" | "done" = "waiting";
-    const release = (): void => {
-      if (state === "counted") inFlight--;
-      if (state !== "refused") state = "done";
-    };
-    const listener = new ServerListenerBuilder()
-      .withOnReceiveMetadata((metadata, next) => {
-        if (inFlight >= maxConcurrentCalls) {
-          state = "refused";
-          call.sendStatus({
-            code: GrpcStatus.RESOURCE_EXHAUSTED,
-            details: `the server is serving its maximum of ${maxConcurrentCalls} concurrent calls (--max-concurrent-calls): retry with backoff`,
-          });
-          return;
-        }
-        inFlight++;
-        state = "counted";
-        next(metadata);
-      })
-      .withOnReceiveMessage((message, next) => {
-        if (state !== "refused") next(message);
-      })
-      .withOnReceiveHalfClose((next) => {
-        if (state !== "refused") next();
-      })
-      .withOnCancel(release)
-      .build();
-    const responder = new ResponderBuilder()
-      .withStart((next) => next(listener))
-      .withSendStatus((status, next) => {
-        release();
-        next(status);
-      })
-      .build();
-    return new ServerInterceptingCall(call, responder);
-  };
-  return { interceptor, inFlight: () => inFlight };
+  const slots = new CallSlots(maxConcurrentCalls);
+  const refusal = `the server is serving its maximum of ${maxConcurrentCalls} concurrent calls (--max-concurrent-calls): retry with backoff`;
+  const interceptor: ServerInterceptor = (method, call: ServerInterceptingCallInterface) =>
+    isOpenCallPath(method.path) ? new ServerInterceptingCall(call) : slotHoldingCall(call, slots, refusal);
+  return { interceptor, inFlight: () => slots.inUse };
 }

@@ -23,6 +23,7 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from "@grpc/grpc-js";
+import { CallSlots, slotHoldingCall } from "./call-slots.js";
 
 export const OPEN_CALL_MAX_MESSAGE_BYTES = 16 * 1024;
 export const MAX_REFLECTION_STREAMS = 64;
@@ -62,7 +63,7 @@ export function createOpenCallGuard(knownServices: readonly string[], options: {
   const maxStreams = options.maxReflectionStreams ?? MAX_REFLECTION_STREAMS;
   const idleMs = options.reflectionIdleMs ?? REFLECTION_IDLE_MS;
   const known = new Set(knownServices);
-  let streams = 0;
+  const slots = new CallSlots(maxStreams);
 
   const healthWatch = (call: ServerInterceptingCallInterface): ServerInterceptingCall => {
     let unknown = false;
@@ -83,13 +84,7 @@ export function createOpenCallGuard(knownServices: readonly string[], options: {
   };
 
   const reflection = (call: ServerInterceptingCallInterface): ServerInterceptingCall => {
-    let state: "waiting" | "counted" | "refused" | "done" = "waiting";
     let timer: NodeJS.Timeout | undefined;
-    const release = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (state === "counted") streams--;
-      if (state !== "refused") state = "done";
-    };
     const idle = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       timer = setTimeout(() => {
@@ -97,39 +92,11 @@ export function createOpenCallGuard(knownServices: readonly string[], options: {
       }, idleMs);
       timer.unref();
     };
-    const listener = new ServerListenerBuilder()
-      .withOnReceiveMetadata((metadata, next) => {
-        if (streams >= maxStreams) {
-          state = "refused";
-          call.sendStatus({
-            code: GrpcStatus.RESOURCE_EXHAUSTED,
-            details: `the server holds its maximum of ${maxStreams} reflection streams: retry with backoff`,
-          });
-          return;
-        }
-        streams++;
-        state = "counted";
-        idle();
-        next(metadata);
-      })
-      .withOnReceiveMessage((message, next) => {
-        if (state !== "counted") return;
-        idle();
-        next(message);
-      })
-      .withOnReceiveHalfClose((next) => {
-        if (state === "counted") next();
-      })
-      .withOnCancel(release)
-      .build();
-    const responder = new ResponderBuilder()
-      .withStart((next) => next(listener))
-      .withSendStatus((status, next) => {
-        release();
-        next(status);
-      })
-      .build();
-    return new ServerInterceptingCall(call, responder);
+    return slotHoldingCall(call, slots, `the server holds its maximum of ${slots.max} reflection streams: retry with backoff`, {
+      taken: idle,
+      message: idle,
+      released: () => clearTimeout(timer),
+    });
   };
 
   const interceptor: ServerInterceptor = (method, call) => {
@@ -139,5 +106,5 @@ export function createOpenCallGuard(knownServices: readonly string[], options: {
     if (method.path.startsWith(HEALTH_PREFIX)) return new ServerInterceptingCall(call);
     return reflection(call);
   };
-  return { interceptor, reflectionStreams: () => streams };
+  return { interceptor, reflectionStreams: () => slots.inUse };
 }

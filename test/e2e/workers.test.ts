@@ -113,6 +113,13 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
+/** Sends SIGTERM; resolves with the exit code once the process and its workers are gone. */
+function terminate(vecrec: VecrecProcess): Promise<number | null> {
+  const exited = vecrec.exitCode();
+  vecrec.child.kill("SIGTERM");
+  return exited;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -271,9 +278,7 @@ describe("--workers 2 on Redis", () => {
         }
       }
 
-      const exited = vecrec.exitCode();
-      vecrec.child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect(await terminate(vecrec)).toBe(0);
       // The primary exits once its workers have: none is left behind.
       expect(workerPids.filter(alive)).toEqual([]);
       expect(vecrec.logs.filter((entry) => typeof entry.address === "string")).toHaveLength(1);
@@ -324,9 +329,7 @@ describe("--workers 2 on Redis", () => {
       // Both workers reach Redis: the minimum of their up gauges is 1.
       expect(sample(text, "vecrec_store_up", { backend: "redis" })).toBe(1);
 
-      const exited = vecrec.exitCode();
-      vecrec.child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect(await terminate(vecrec)).toBe(0);
     },
     90_000,
   );
@@ -392,9 +395,7 @@ describe("--workers 2 on Redis", () => {
       const accepted = (await vecrec.waitForCount(isAccepted, before + 4)).slice(before).map((entry) => entry.pid);
       expect(new Set(accepted)).toEqual(new Set([survivor, replacement]));
 
-      const exited = vecrec.exitCode();
-      vecrec.child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect(await terminate(vecrec)).toBe(0);
       expect([survivor, replacement].filter(alive)).toEqual([]);
     },
     90_000,
@@ -448,9 +449,7 @@ describe("--workers 2 on Redis", () => {
       expect(Math.max(...scrapes.map((result) => result.ms))).toBeLessThan(2_500);
       expect(await scrape()).toEqual({ status: 200, calls: 6 });
 
-      const exited = vecrec.exitCode();
-      vecrec.child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect(await terminate(vecrec)).toBe(0);
     },
     90_000,
   );
