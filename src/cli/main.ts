@@ -25,8 +25,15 @@ const positiveInt = (name: string, max = Number.MAX_SAFE_INTEGER) => (value: str
   return n;
 };
 
-/** Items per UpsertStream message the server takes (UpsertStreamRequest.items). */
+/**
+ * The bounds the server takes, as the proto documents them (UpsertStreamRequest.items,
+ * SearchRequest.k, RecommendRequest.limit and neighbor_count): checked here too, so that a value past
+ * them is refused in words rather than failing to encode (a k past 2^32 is no uint32).
+ */
 const MAX_BATCH = 10_000;
+const MAX_K = 10_000;
+const MAX_RECOMMENDATIONS = 1_000;
+const MAX_NEIGHBORS = 1_000;
 
 export interface CliIo {
   out(line: string): void;
@@ -137,7 +144,7 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO): P
     .argument("<index>", "index name")
     .option("--vector <values>", "the query vector, e.g. '[0.1, 0.2, 0.3]'")
     .option("--item <id>", "search around a stored item")
-    .option("-k, --k <n>", "number of results", positiveInt("-k"), 10)
+    .option("-k, --k <n>", `number of results, 1 to ${MAX_K}`, positiveInt("-k", MAX_K), 10)
     .option("--filter <query>", "filter (Search's filter_query syntax)")
     .option("--fields <names>", "comma-separated fields to return")
     .option("--with-vectors", "print each hit's vector", false)
@@ -153,8 +160,8 @@ export async function runCli(argv: readonly string[], io: CliIo = PROCESS_IO): P
     .description("items a user's nearest neighbours interacted with")
     .argument("<index>", "index name")
     .requiredOption("--user <id>", "the user (an item of the index)")
-    .option("--limit <n>", "number of items", positiveInt("--limit"), 10)
-    .option("--neighbors <n>", "neighbours to draw from", positiveInt("--neighbors"), 20)
+    .option("--limit <n>", `number of items, 1 to ${MAX_RECOMMENDATIONS}`, positiveInt("--limit", MAX_RECOMMENDATIONS), 10)
+    .option("--neighbors <n>", `neighbours to draw from, 1 to ${MAX_NEIGHBORS}`, positiveInt("--neighbors", MAX_NEIGHBORS), 20)
     .option("--filter <query>", "filter on neighbours")
     .action(async (index: string, _options: unknown, command: Command) => {
       await withConnection(command, async (connection, globals) => {

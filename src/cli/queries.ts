@@ -21,15 +21,28 @@ export interface SearchOptions {
   readonly withVectors: boolean;
 }
 
-function parseVector(text: string): number[] {
+/** A decimal number as JSON writes it (no hex, no empty token, no NaN or Infinity). */
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * `--vector`: a JSON list, or numbers separated by commas or by spaces (`0.1, 0.2` and `0.1 0.2`);
+ * one number is a vector of one. An empty element (`1,,2`), a token that is not a decimal number
+ * (`0x10`) or a value that is not finite is refused rather than read as something else.
+ */
+export function parseVector(text: string): number[] {
+  const usage = `--vector must be a list of numbers, e.g. '[0.1, 0.2, 0.3]' or '0.1,0.2,0.3'`;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    value = text.split(/[\s,]+/).filter((t) => t !== "").map(Number);
+    const trimmed = text.trim();
+    const tokens = trimmed.includes(",") ? trimmed.split(/\s*,\s*/) : trimmed.split(/\s+/);
+    if (tokens.some((token) => !DECIMAL.test(token))) throw new CliError(usage);
+    value = tokens.map(Number);
   }
+  if (typeof value === "number") value = [value];
   if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
-    throw new CliError(`--vector must be a list of numbers, e.g. '[0.1, 0.2, 0.3]'`);
+    throw new CliError(usage);
   }
   return value as number[];
 }
@@ -42,7 +55,8 @@ async function drain<T>(call: ClientReadableStream<T>): Promise<T[]> {
 
 /** Hits as JSON objects, one per line (with --json) or as aligned text. */
 export async function search(connection: Connection, index: string, options: SearchOptions, json: boolean): Promise<string[]> {
-  if ((options.vector === undefined) === (options.item === undefined) && options.filter === undefined) {
+  if (options.vector !== undefined && options.item !== undefined) throw new CliError("give --vector or --item, not both");
+  if (options.vector === undefined && options.item === undefined && options.filter === undefined) {
     throw new CliError("give --vector '[...]' or --item ID (or only --filter for a filter-only page)");
   }
   const query =
@@ -104,15 +118,30 @@ function describeIndex(info: IndexInfo): string {
   return `${info.indexName}\t${info.itemCount} items\t${v?.dimension ?? "?"} dims\t${algorithm} ${metric}${info.indexing ? "\tindexing" : ""}${aliases}`;
 }
 
+/**
+ * An index as JSON for scripts: the proto's JSON form, with the figures a script reads present even
+ * when zero (proto3 JSON leaves out default values: an empty index would have no itemCount).
+ */
+function indexJson(info: IndexInfo): unknown {
+  return {
+    ...(IndexInfo.toJSON(info) as Record<string, unknown>),
+    itemCount: info.itemCount,
+    indexing: info.indexing,
+    indexingProgress: info.indexingProgress,
+    indexingFailures: info.indexingFailures,
+    aliases: info.aliases,
+  };
+}
+
 export async function listIndexes(connection: Connection, json: boolean): Promise<string[]> {
   const response = await unary<ListIndexesResponse>((cb) => connection.client.listIndexes({}, connection.metadata(), cb));
-  if (json) return [JSON.stringify(response.indexes.map((i) => IndexInfo.toJSON(i)))];
+  if (json) return [JSON.stringify(response.indexes.map(indexJson))];
   return response.indexes.map(describeIndex);
 }
 
 export async function getIndex(connection: Connection, name: string): Promise<string[]> {
   const response = await unary<GetIndexResponse>((cb) => connection.client.getIndex({ indexName: name }, connection.metadata(), cb));
-  return [JSON.stringify(response.index === undefined ? {} : IndexInfo.toJSON(response.index), null, 2)];
+  return [JSON.stringify(response.index === undefined ? {} : indexJson(response.index), null, 2)];
 }
 
 export async function dropIndex(connection: Connection, name: string, deleteItems: boolean, json: boolean): Promise<string[]> {

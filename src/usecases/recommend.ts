@@ -221,6 +221,9 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
   if (wantOwned && userId !== undefined) {
     for (const interaction of histories.get(userId) ?? []) owned.add(interaction.itemId);
   }
+  // The user is never recommended to themselves (a neighbour may have interacted with them, as with
+  // any item), include_owned or not.
+  const excluded = userId === undefined ? owned : new Set(owned).add(userId);
   const userInterests = interests ? deriveInterests(userVector, interests) : [];
   const neighbors: ScoringNeighbor[] = neighborHits.map((h) => ({
     id: h.id,
@@ -236,7 +239,7 @@ async function recommendFor(store: VectorStore, cmd: RecommendCommand): Promise<
     neighbors,
     histories: neighborHistories,
     userInterests,
-    excludedItemIds: owned,
+    excludedItemIds: excluded,
     kindWeights: cmd.interactionWeights,
     recencyHalfLifeSeconds: cmd.recencyHalfLifeSeconds,
     nowMs,

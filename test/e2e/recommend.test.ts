@@ -249,5 +249,22 @@ for (const backend of BACKENDS) {
       );
       expect(page.interactions.map((i) => i.itemId)).toEqual(["i-own"]);
     });
+
+    // Last: it records an interaction the tests above do not expect.
+    it("never recommends the user to themselves, include_owned or not", async () => {
+      // A neighbour interacted with the user (users are items too: people follow people).
+      await unary((cb) => h.client.recordInteractions({ indexName: INDEX, interactions: [act("n1", "u", LIKE, 5)] }, cb));
+      for (const includeOwned of [false, true]) {
+        const { messages, error } = await collect<RecommendResponse>(h.client.recommend(request({ includeOwned })));
+        expect(error).toBeUndefined();
+        expect(messages.map((m) => m.itemId), `include_owned ${includeOwned}`).not.toContain("u");
+        expect(messages.length).toBeGreaterThan(0);
+      }
+      // For a raw vector there is no user: "u" is an item like any other.
+      const raw = await collect<RecommendResponse>(
+        h.client.recommend(request({ user: { $case: "interestVector", value: vectorBytes([1, 0]) } })),
+      );
+      expect(raw.messages.map((m) => m.itemId)).toContain("u");
+    });
   });
 }

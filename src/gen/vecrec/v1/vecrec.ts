@@ -1021,8 +1021,8 @@ export interface RecommendRequest {
   user?:
     | //
     /**
-     * Id of a stored user; its vector is used, it is never its own neighbour, and what it already
-     * interacted with is left out (unless `include_owned`).
+     * Id of a stored user; its vector is used, it is never its own neighbour nor its own
+     * recommendation, and what it already interacted with is left out (unless `include_owned`).
      */
     { $case: "userId"; value: string }
     | //
