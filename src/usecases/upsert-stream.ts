@@ -38,6 +38,42 @@ export interface UpsertStreamAck {
 /** Messages being written at once. */
 export const WRITES_IN_FLIGHT = 2;
 
+/**
+ * An acknowledgement echoes each rejected item's id and reason, within bounds, so that it stays well
+ * under the 4 MiB a gRPC client receives by default whatever the message held (10,000 items with long
+ * ids and several problems each made 4.4 MB): an id is echoed up to ECHOED_ID_CHARS characters, a
+ * reason up to REASON_CHARS, and once ACK_TEXT_BUDGET bytes of ids and reasons are listed, the
+ * further rejected items carry their positions only.
+ */
+export const ECHOED_ID_CHARS = 256;
+export const REASON_CHARS = 1_000;
+export const ACK_TEXT_BUDGET = 1024 * 1024;
+
+function clip(text: string, chars: number): string {
+  if (text.length <= chars) return text;
+  // Not between the two halves of a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(chars - 2)) ? chars - 2 : chars - 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/** One message's rejections as acknowledged: positions in the stream, ids and reasons bounded (see above). */
+function boundedRejections(rejected: readonly RejectedItem[], first: number): (RejectedItem & { position: number })[] {
+  let budget = ACK_TEXT_BUDGET;
+  return rejected.map((r) => {
+    if (budget <= 0) return { index: r.index, id: "", reason: "", position: first + r.index };
+    const id = clip(r.id, ECHOED_ID_CHARS);
+    const reason = clip(r.reason, REASON_CHARS);
+    budget -= Buffer.byteLength(id) + Buffer.byteLength(reason);
+    return { index: r.index, id, reason, position: first + r.index };
+  });
+}
+
+/** Which of two promises settles first (fulfilled or rejected alike); "first" when both already have. */
+function firstSettled(first: Promise<unknown>, second: Promise<unknown>): Promise<"first" | "second"> {
+  const settled = (which: "first" | "second") => () => which;
+  return Promise.race([first.then(settled("first"), settled("first")), second.then(settled("second"), settled("second"))]);
+}
+
 interface Prepared {
   readonly items: Item[];
   readonly rejected: (RejectedItem & { position: number })[];
@@ -86,7 +122,7 @@ export async function* runUpsertStream(
     const { items, rejected } = validateStreamItems(message.items, spec);
     const first = position;
     position += message.items.length;
-    return { items, rejected: rejected.map((r) => ({ ...r, position: first + r.index })), durability: message.durability };
+    return { items, rejected: boundedRejections(rejected, first), durability: message.durability };
   }
 
   let pending = prepareNext();
@@ -106,6 +142,11 @@ export async function* runUpsertStream(
   };
   try {
     for (;;) {
+      // While the next message is awaited, each write that finishes is acknowledged at once: a client
+      // may wait for an acknowledgement before it sends the next message.
+      while (writing.length > 0 && (await firstSettled(pending, (writing[0] as (typeof writing)[number]).written)) === "second") {
+        yield await acknowledge();
+      }
       let prepared: Prepared | undefined;
       try {
         prepared = await pending;

@@ -99,6 +99,47 @@ describe.each(BACKENDS)("UpsertStream end to end ($name)", (backend) => {
     expect(await count(["s1", "s2", "s3", "s4", "bad dim"])).toBe(4);
   });
 
+  it("acknowledges each message once written, without waiting for the next one (a client may wait for each)", async () => {
+    const call = h.client.upsertStream();
+    const got: UpsertStreamResponse[] = [];
+    call.on("data", (m: UpsertStreamResponse) => got.push(m));
+    const ended = acks(call);
+    for (let m = 0; m < 3; m++) {
+      call.write({ indexName: index, items: [item(`wait-${m}`, [1, m, 1])] });
+      await eventually(() => got.length === m + 1, `the acknowledgement of message ${m} before message ${m + 1} is sent`, 5_000);
+    }
+    call.end();
+    expect((await ended).error).toBeUndefined();
+    expect(got.map((a) => [a.messageIndex, a.totalAccepted])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+  });
+
+  it("keeps an acknowledgement within a client's default 4 MiB however many rejected items with long ids it lists", async () => {
+    // 10,000 items (the most a message holds), each with a 250-character id (too long) and two problems.
+    const items = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `${String(i).padStart(5, "0")}${"x".repeat(245)}`,
+      vector: vectorBytes([1, 2]),
+      fields: { unknown_field: { kind: { $case: "text" as const, value: "v" } } },
+    }));
+    const call = h.client.upsertStream();
+    const done = acks(call);
+    call.write({ indexName: index, items });
+    call.end();
+    const { acks: got, error } = await done;
+    expect(error).toBeUndefined();
+    const rejected = got[0]?.rejected ?? [];
+    expect(rejected.map((r) => r.indexInMessage)).toEqual(items.map((_, i) => i));
+    expect(rejected.map((r) => r.position - (rejected[0]?.position ?? 0))).toEqual(items.map((_, i) => i));
+    expect(rejected[0]?.id).toBe(items[0]?.id);
+    expect(rejected[0]?.reason).toContain("items[0].vector: ");
+    expect(rejected[0]?.reason).toContain("items[0].fields");
+    // Past the budget of ids and reasons: positions only.
+    expect(rejected.at(-1)).toMatchObject({ indexInMessage: 9_999, id: "", reason: "" });
+  });
+
   it("writes an id repeated in later messages in message order (the last one wins), though messages are written two at once", async () => {
     const ids = Array.from({ length: 8 }, (_, i) => `again-${i}`);
     const call = h.client.upsertStream();

@@ -1190,16 +1190,24 @@ export interface RejectedItem {
   position: number;
   /** 0-based position of the item in its request message. */
   indexInMessage: number;
-  /** The item's id as sent (may be empty or invalid: that can be the reason). */
+  /**
+   * The item's id as sent (may be empty or invalid: that can be the reason), its first 255 characters
+   * and `…` when longer. Empty past the first 1 MiB of ids and reasons of one acknowledgement, which so
+   * stays within a client's default 4 MiB receive limit (positions are always given).
+   */
   id: string;
   /**
    * Every problem found, as `field: description` separated by `; ` (fields as in Upsert, e.g.
-   * `items[3].vector: dimension 2 does not match the index (3)`).
+   * `items[3].vector: dimension 2 does not match the index (3)`), at most 1,000 characters (`…` ends a
+   * longer one). Empty past the first 1 MiB of ids and reasons of one acknowledgement.
    */
   reason: string;
 }
 
-/** The acknowledgement of one UpsertStream request message: its accepted items are stored. */
+/**
+ * The acknowledgement of one UpsertStream request message: its accepted items are stored. Sent as
+ * soon as they are, without waiting for the next request message.
+ */
 export interface UpsertStreamResponse {
   /** 0-based number of the request message acknowledged; acknowledgements come in order, one per message. */
   messageIndex: number;
