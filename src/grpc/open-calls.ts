@@ -11,9 +11,9 @@
  *   known later, which is when the spec would send more);
  * - at most MAX_REFLECTION_STREAMS reflection streams at once (each answers in its stream's order; a
  *   grpcurl command holds one for its duration), each closed after REFLECTION_IDLE_MS without a request.
- * Must be the first interceptor of the server: the message bound is set on grpc-js's own call object
- * (its decoder's limit, read per call: no public API sets it per method), which only the first sees;
- * test/e2e/open-calls.test.ts fails if a grpc-js update moves it.
+ * The message bound is set on grpc-js's own call object (its decoder's limit, read per call: no public
+ * API sets it per method), reached through the interceptors before this one; test/e2e/open-calls.test.ts
+ * fails if a grpc-js update moves it.
  */
 import {
   ResponderBuilder,
@@ -37,15 +37,26 @@ const REFLECTION_PREFIXES = ["/grpc.reflection.v1.ServerReflection/", "/grpc.ref
 interface GrpcJsBaseCall {
   maxReceiveMessageSize?: unknown;
   decoder?: { maxReadMessageLength?: unknown };
+  nextCall?: unknown;
 }
 
-/** Lowers the message bound of grpc-js's call object `call`; false when it does not have one (a grpc-js without those internals). */
+/**
+ * Lowers the message bound of grpc-js's base call under `call` (reached through the interceptors
+ * before this one, each holding the next as `nextCall`); false when there is none (a grpc-js without
+ * those internals).
+ */
 export function boundMessages(call: ServerInterceptingCallInterface, maxBytes: number): boolean {
-  const internals = call as unknown as GrpcJsBaseCall;
-  if (typeof internals.maxReceiveMessageSize !== "number" || typeof internals.decoder?.maxReadMessageLength !== "number") return false;
-  internals.maxReceiveMessageSize = maxBytes;
-  internals.decoder.maxReadMessageLength = maxBytes;
-  return true;
+  let node: unknown = call;
+  for (let depth = 0; depth < 16 && typeof node === "object" && node !== null; depth++) {
+    const internals = node as GrpcJsBaseCall;
+    if (typeof internals.maxReceiveMessageSize === "number" && typeof internals.decoder?.maxReadMessageLength === "number") {
+      internals.maxReceiveMessageSize = maxBytes;
+      internals.decoder.maxReadMessageLength = maxBytes;
+      return true;
+    }
+    node = internals.nextCall;
+  }
+  return false;
 }
 
 export function isOpenCallPath(path: string): boolean {

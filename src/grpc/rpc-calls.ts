@@ -18,7 +18,7 @@ import {
   type StatusObject,
 } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { InvalidArgumentError } from "../domain/errors.js";
+import { CancelledError, InvalidArgumentError } from "../domain/errors.js";
 import { callLogger, type CallLog } from "./call-annotations.js";
 import { createCallSignal } from "./call-signal.js";
 import { undecodableViolation } from "./request-decoding.js";
@@ -119,7 +119,12 @@ export function bidiStreamingCall<Req, Res>(
       for (;;) {
         const request = call.read() as Req | null;
         if (request !== null) yield decodedRequest(request);
-        else if (call.readableEnded || call.destroyed || !(await readableAgain(call))) return;
+        else if (call.readableEnded || call.destroyed || !(await readableAgain(call))) {
+          // Closed without the client's half-close: cancelled (a reset), not a finished request stream,
+          // which the handler would answer OK.
+          if (!call.readableEnded && call.cancelled) throw new CancelledError("the client cancelled the call");
+          return;
+        }
       }
     })();
     writeStream(call as never, produce(requests, callSignal.signal), { signal: callSignal.signal, logger, method })

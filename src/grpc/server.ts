@@ -123,13 +123,13 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const limit = createConcurrencyLimit(options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS);
   // Every call passes these in order: the first sees a call first (nearest the network) and its
   // status last. Access control first, so that refused calls take no slot of the limit.
-  // The calls open to anyone (health, reflection) get bounds of their own (open-calls.ts); it must be
-  // the first interceptor.
+  // The calls open to anyone (health, reflection) get bounds of their own (open-calls.ts).
   const openCalls = createOpenCallGuard(["", VECTOR_SERVICE_NAME]);
   const interceptors: ServerInterceptor[] = [
-    openCalls.interceptor,
-    // Then observability (metrics, span, access log) sees every call, refused ones included.
+    // First: observability (metrics, span, access log) sees every call, refused ones included, and the
+    // statuses grpc-js sends itself (it wraps the base call's, which only the first interceptor holds).
     ...(options.interceptors ?? []),
+    openCalls.interceptor,
     ...(tokens === undefined ? [] : [createAuthInterceptor({ tokens, reflection, logger })]),
     limit.interceptor,
   ];
@@ -161,7 +161,11 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const healthServer =
     options.healthListen === undefined
       ? undefined
-      : new Server({ ...serverChannelOptions(), "grpc.max_receive_message_length": OPEN_CALL_MAX_MESSAGE_BYTES, interceptors: [openCalls.interceptor] });
+      : new Server({
+          ...serverChannelOptions(),
+          "grpc.max_receive_message_length": OPEN_CALL_MAX_MESSAGE_BYTES,
+          interceptors: [...(options.interceptors ?? []), openCalls.interceptor],
+        });
   if (healthServer) health.addToServer(healthServer);
 
   let port: number;

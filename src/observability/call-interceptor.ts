@@ -61,6 +61,24 @@ function splitPath(path: string): [string, string] {
 
 const QUIET_SERVICES = new Set(["grpc.health.v1.Health"]);
 
+/**
+ * Statuses grpc-js sends itself (a deadline passed, a message past the size limit, one it cannot
+ * decompress) do not pass through the interceptors: the interceptor would only see the cancellation
+ * that follows and count Canceled. When `call` is grpc-js's base call (this interceptor first in the
+ * server's list: grpc/server.ts), its sendStatus is wrapped so that `finish` hears every status it
+ * writes, those included; another shape of call (another grpc-js) is left as it is.
+ */
+function watchOwnStatuses(call: ServerInterceptingCallInterface, finish: (code: number, details: string | undefined) => void): void {
+  const base = call as unknown as { sendStatus?: unknown; decoder?: unknown };
+  if (typeof base.sendStatus !== "function" || typeof base.decoder !== "object" || base.decoder === null) return;
+  type Status = Parameters<ServerInterceptingCallInterface["sendStatus"]>[0];
+  const original = base.sendStatus as (status: Status) => void;
+  base.sendStatus = (status: Status): void => {
+    finish(status.code, status.details);
+    original.call(call, status);
+  };
+}
+
 /** What the interceptor needs of a method, worked out at its first call and reused. */
 interface MethodInfo {
   readonly service: string;
@@ -107,6 +125,8 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
     let callTrace: CallTrace | undefined; // tracing on
     let traceId: string | undefined; // tracing off: the incoming traceparent's
     let done = false;
+    // Read at the start: once a call is cancelled its HTTP/2 stream, and so its peer, is gone.
+    const peer = call.getPeer();
 
     /**
      * The access log line of the call that ended with `code`, `ms` after its start, from `peer`, at
@@ -148,9 +168,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
       const ms = endedAt - started;
       bound?.handled(code, ms / 1000, received, sent);
       const level = slowCallMs > 0 && ms >= slowCallMs ? "warn" : info.level;
-      // Read now: the connection may be gone once the line is written.
-      const peer = logger.isLevelEnabled(level) ? call.getPeer() : undefined;
-      const access = peer === undefined ? undefined : () => guarded(() => writeAccessLine(code, ms, level, peer));
+      const access = logger.isLevelEnabled(level) ? () => guarded(() => writeAccessLine(code, ms, level, peer)) : undefined;
       if (callTrace === undefined) {
         if (access !== undefined) afterReply(access);
         return;
@@ -160,6 +178,7 @@ export function createCallInterceptor(options: CallObserverOptions): ServerInter
       callTrace.end(endedAt, attributes, failure, access);
     };
 
+    watchOwnStatuses(call, finish);
     return new ServerInterceptingCall(call, {
       start(next) {
         next({

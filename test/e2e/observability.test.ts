@@ -339,3 +339,71 @@ describe("slow calls and tracing off", () => {
     }
   });
 });
+
+describe("statuses grpc-js sends itself, the health-only port, a cancelled call's peer", () => {
+  it("counts a passed deadline DeadlineExceeded and a health message past 16 KiB ResourceExhausted (not Canceled), health-listen calls too, and logs a cancelled call's peer", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: "debug" }, capture);
+    const inner = createEmbeddedStore();
+    const waiting: (() => void)[] = [];
+    const release = (): void => {
+      for (const go of waiting.splice(0)) go();
+    };
+    const store = overrideStore(inner, {
+      listIndexes: async () => {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        return inner.listIndexes();
+      },
+    });
+    const metrics = createMetrics({});
+    const server = await startServer({
+      store,
+      listen: "127.0.0.1:0",
+      logger,
+      security: { healthListen: "127.0.0.1:0" },
+      observability: createObservability({ metrics, logger, slowCallMs: 0 }),
+    });
+    const client = new VectorServiceClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    const health = healthChecker(`127.0.0.1:${server.port}`);
+    const healthOnly = healthChecker(`127.0.0.1:${server.healthPort}`);
+    try {
+      // grpc-js ends the call itself when its deadline passes (the handler is still waiting).
+      const late = await new Promise<ServiceError | null>((resolve) =>
+        client.listIndexes({}, new Metadata(), { deadline: new Date(Date.now() + 200) }, (error) => resolve(error)),
+      );
+      expect(late?.code).toBe(4);
+      release();
+      await expect(health.check("x".repeat(20_000))).rejects.toMatchObject({ code: 8 });
+      expect(await healthOnly.check("")).toBe("SERVING");
+      // A call cancelled by its client while the server works on it: its access line still names the peer.
+      const cancelledCall = client.listIndexes({}, () => undefined);
+      while (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      cancelledCall.cancel();
+      const isCancelledLine = (l: Record<string, unknown>): boolean => l.msg === "call" && l.method === "ListIndexes" && l.code === "Canceled";
+      for (let i = 0; i < 250 && !lines.some(isCancelledLine); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      const text = await metrics.registry.metrics();
+      const unaryCall = (service: string, method: string, code: string) => ({ grpc_type: "unary", grpc_service: service, grpc_method: method, grpc_code: code });
+      expect(sample(text, "grpc_server_handled_total", unaryCall(VECTOR_SERVICE, "ListIndexes", "DeadlineExceeded"))).toBe(1);
+      expect(sample(text, "grpc_server_handled_total", unaryCall("grpc.health.v1.Health", "Check", "ResourceExhausted"))).toBe(1);
+      // The health-only port's Check is counted with the main port's (one OK there).
+      expect(sample(text, "grpc_server_handled_total", unaryCall("grpc.health.v1.Health", "Check", "OK"))).toBe(1);
+      expect(sample(text, "grpc_server_handled_total", unaryCall(VECTOR_SERVICE, "ListIndexes", "Canceled"))).toBe(1);
+      const cancelled = lines.find(isCancelledLine);
+      expect(String(cancelled?.peer)).toMatch(/^127\.0\.0\.1:\d+$/);
+    } finally {
+      release();
+      client.close();
+      health.close();
+      healthOnly.close();
+      await server.close({ graceMs: 1000 });
+      await inner.close();
+    }
+  });
+});
