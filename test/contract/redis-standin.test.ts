@@ -777,6 +777,50 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     }
   });
 
+  it("a DropIndex without delete_items leaves no FT index behind when a racing call recreates it (before or after the definition is deleted)", async () => {
+    // A Search that found the definition but not the FT index (ensureFtIndex) recreates it: played
+    // just before the drop deletes the definition.
+    let createArgs: string[] | undefined;
+    let play = false;
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (argv[0]?.toUpperCase() === "FT.CREATE") createArgs ??= [...argv];
+      if (!play || argv[0]?.toUpperCase() !== "HDEL" || argv[2] !== "late") return undefined;
+      play = false;
+      return [createArgs as string[]];
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex({ ...spec, name: "other" });
+      await store.createIndex(spec);
+      await store.upsert("late", [item("a")]);
+      createArgs = undefined;
+      await store.createIndex(spec); // idempotent: no FT.CREATE; the next one seen is late's own below
+      await raw.sendCommand(["FT.DROPINDEX", "vecrec-late:idx:late"]);
+      // A read repairs the missing FT index (FT.CREATE captured), then the drop races a repeat of it.
+      await store.search("late", { vector: new Float32Array([1, 2]), k: 1, offset: 0, filter: { op: "all" }, includeVectors: false }).catch(() => undefined);
+      expect(createArgs).toBeDefined();
+      play = true;
+      await store.dropIndex("late", { deleteItems: false });
+      expect(play).toBe(false);
+      expect(await raw.sendCommand(["FT._LIST"])).toEqual(["vecrec-late:idx:other"]);
+      expect(await raw.keys("vecrec-late:late:*")).toEqual(["vecrec-late:late:item:a"]);
+    });
+  });
+
+  it("a DropIndex drops the mark of a recompute its index left, and creating an index clears a stale one", async () => {
+    await onOwnStandIn({}, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      await store.setInterests("late", { categoryNames: ["a", "b"], threshold: 0.5, tagField: "interests" }, { recomputeTagField: "interests" });
+      expect(await raw.hGet("vecrec-late:indexes", "~recompute:late")).toBe("interests");
+      await store.dropIndex("late", { deleteItems: false });
+      expect(await raw.hGet("vecrec-late:indexes", "~recompute:late")).toBeNull();
+      // One a drop of an older vecrec left: the claim of the name clears it.
+      await raw.hSet("vecrec-late:indexes", "~recompute:late", "interests");
+      expect((await store.createIndex(spec)).created).toBe(true);
+      expect(await raw.hGet("vecrec-late:indexes", "~recompute:late")).toBeNull();
+      expect(await store.pendingInterestRecomputes()).toEqual(new Map());
+    });
+  });
+
   it("a DropIndex cut short after its mark leaves the index taking writes, its items kept", async () => {
     const drop = new AbortController();
     const beforeCommand = (argv: readonly string[]): string[][] | undefined => {

@@ -17,6 +17,7 @@ import { vectorField } from "../../domain/schema.js";
 import type { CreateIndexResult, VectorStore } from "../vector-store.js";
 import { EmbeddedIndex } from "./embedded-index.js";
 import { adaptFields, RECOMPUTES_META_KEY } from "./load-persisted.js";
+import type { PersistenceBatch } from "./persistence.js";
 import { run, runAsync, type EmbeddedState } from "./write-path.js";
 
 export type IndexAdmin = Pick<
@@ -93,6 +94,12 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
           const aliases = aliasesOf(state.aliases, name);
           if (aliases.length > 0) throw dropAliasedIndex(name, aliases);
           indexes.delete(name);
+          // A recompute the index's UpdateInterests left unfinished goes with it (else the next start
+          // would apply it to an index created later under that name).
+          const recomputeMarked = state.recomputes.delete(name);
+          const forgetRecompute = (batch: PersistenceBatch): void => {
+            if (recomputeMarked) batch.putMeta(RECOMPUTES_META_KEY, Object.fromEntries(state.recomputes));
+          };
           if (options.deleteItems) {
             return {
               value: undefined,
@@ -100,6 +107,7 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
                 batch.deleteIndex(name);
                 batch.deleteItems(name, [...index.snapshotIds(), ...index.unindexed.keys()]);
                 batch.deleteInteractions(name, index.interactions.all());
+                forgetRecompute(batch);
               },
             };
           }
@@ -109,7 +117,13 @@ export function embeddedIndexAdmin(state: EmbeddedState): IndexAdmin {
             items: [...index.allItems(), ...index.unindexed.values()],
             interactions: index.interactions,
           });
-          return { value: undefined, persist: (batch) => batch.putIndex({ spec: index.spec, live: false }) };
+          return {
+            value: undefined,
+            persist: (batch) => {
+              batch.putIndex({ spec: index.spec, live: false });
+              forgetRecompute(batch);
+            },
+          };
         }),
       );
     },

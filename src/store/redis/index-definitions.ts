@@ -305,7 +305,7 @@ export class IndexDefinitions {
     let claimed: number;
     try {
       claimed = replyNumber(
-        await this.#send(["EVAL", CLAIM_INDEX_SCRIPT, "1", this.#key, spec.name, json, mark, String(now), String(DROP_LEASE_MS)], signal),
+        await this.#send(["EVAL", CLAIM_INDEX_SCRIPT, "1", this.#key, spec.name, json, mark, String(now), String(DROP_LEASE_MS), recomputeMark(spec.name)], signal),
       );
     } catch (error) {
       // Redis refused the script (an ACL without @scripting, scripts disabled): the same commands one
@@ -314,7 +314,7 @@ export class IndexDefinitions {
       if (!(error instanceof ErrorReply)) throw error;
       if ((await this.dropState(spec.name, signal)) === "running") throw new IndexBeingDroppedError(spec.name);
       claimed = replyNumber(await this.#send(["HSETNX", this.#key, spec.name, json], signal));
-      if (claimed === 1) await this.#send(["HDEL", this.#key, mark]); // not cut short by the call's signal
+      if (claimed === 1) await this.#send(["HDEL", this.#key, mark, recomputeMark(spec.name)]); // not cut short by the call's signal
     }
     if (claimed === -1) throw new IndexBeingDroppedError(spec.name);
     return claimed === 1;
@@ -347,8 +347,9 @@ export class IndexDefinitions {
     return pending;
   }
 
+  /** Deletes the definition of `name`, and the mark of a recompute it left unfinished (see recomputeMark). */
   async delete(name: string, signal?: AbortSignal): Promise<void> {
-    await this.#send(["HDEL", this.#key, name], signal);
+    await this.#send(["HDEL", this.#key, name, recomputeMark(name)], signal);
     this.#cache.delete(name);
   }
 

@@ -41,10 +41,17 @@ export class IndexOperations extends RedisRoom {
   async ensureFtIndex(spec: IndexSpec, signal?: AbortSignal): Promise<void> {
     try {
       await this.send(createIndexArgs(this.keys, spec), undefined, signal);
-      this.#rebuilding.add(spec.name);
     } catch (error) {
       if (!isIndexExistsError(error)) throw error;
+      return;
     }
+    // The definition read before may have been deleted by a drop since: then the FT index just
+    // created would outlive it, and no call could drop it (DropIndex answers NOT_FOUND).
+    if ((await this.definitions.read(spec.name, signal)) === undefined) {
+      await this.#dropFtIndex(spec.name, signal);
+      throw await this.definitions.notFound(spec.name, signal);
+    }
+    this.#rebuilding.add(spec.name);
   }
 
   /**
@@ -211,6 +218,9 @@ export class IndexOperations extends RedisRoom {
     await this.definitions.delete(name, signal);
     this.#rebuilding.delete(name);
     if (options.deleteItems) await this.#finishDrop(name, signal);
+    // A call that read the definition before it was deleted may have recreated the FT index
+    // meanwhile (ensureFtIndex repairs a definition found without one): dropped again.
+    else await this.#dropFtIndex(name, signal);
   }
 
   /**

@@ -162,6 +162,10 @@ export function describeIndexes(ctx: ContractContext): void {
       // Without a tag field to recompute, nothing is marked.
       await store.setInterests(spec.name, undefined);
       expect((await store.pendingInterestRecomputes()).has(spec.name)).toBe(false);
+      // A mark goes with its index when the index is dropped (not left for an index created later).
+      await store.setInterests(spec.name, interests, { recomputeTagField: "interests" });
+      await store.dropIndex(spec.name, { deleteItems: true });
+      expect((await store.pendingInterestRecomputes()).has(spec.name)).toBe(false);
     });
 
     it("writes interests into the tag field declared with the index", async () => {

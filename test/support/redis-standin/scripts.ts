@@ -67,11 +67,11 @@ const replaceItem: NativeScript = (ks, keys, args) => {
 
 /**
  * The claim of an index name (src/store/redis/scripts/claim-index.ts): -1 while the drop mark says a drop
- * runs within its lease, else HSETNX, then HDEL of the drop mark if stored.
+ * runs within its lease, else HSETNX, then HDEL of the drop mark (and the recompute mark) if stored.
  */
 const claimIndex: NativeScript = (ks, keys, args) => {
   const key = keys[0]?.toString("utf8") ?? "";
-  const [name, definition, mark, now, lease] = args.map((a) => a.toString("utf8"));
+  const [name, definition, mark, now, lease, recomputeMark] = args.map((a) => a.toString("utf8"));
   const hash = ks.getTyped(key, "hash")?.v;
   const markValue = hash?.get(mark ?? "")?.toString("utf8");
   if (markValue?.startsWith("dropping:") === true && Number(now) - Number(markValue.slice(9)) < Number(lease)) return int(-1);
@@ -79,6 +79,7 @@ const claimIndex: NativeScript = (ks, keys, args) => {
   const written = ks.hashForWrite(key);
   written.set(name ?? "", Buffer.from(definition ?? ""));
   written.delete(mark ?? "");
+  if (recomputeMark !== undefined) written.delete(recomputeMark);
   ks.changed(key);
   return int(1);
 };
