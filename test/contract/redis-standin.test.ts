@@ -806,6 +806,33 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
+  it("an UpdateInterests racing a DropIndex does not bring the dropped index back: NOT_FOUND", async () => {
+    // The drop (FT index, then definition) played between setInterests' read and its write.
+    let play = false;
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      const verb = argv[0]?.toUpperCase();
+      if (!play || !(verb === "EVAL" || verb === "FT.ALTER" || verb === "HSET") || !argv.includes("late")) return undefined;
+      if (verb === "HSET" && argv[1] !== "vecrec-late:indexes") return undefined;
+      play = false;
+      return [
+        ["FT.DROPINDEX", "vecrec-late:idx:late"],
+        ["HDEL", "vecrec-late:indexes", "late"],
+      ];
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex({ ...spec, name: "other" });
+      await store.createIndex(spec);
+      play = true;
+      const interests = { categoryNames: ["a", "b"], threshold: 0.5, tagField: "interests" };
+      await expect(store.setInterests("late", interests, { recomputeTagField: "interests" })).rejects.toBeInstanceOf(IndexNotFoundError);
+      expect(play).toBe(false);
+      expect(await raw.hGet("vecrec-late:indexes", "late")).toBeNull();
+      expect(await raw.hGet("vecrec-late:indexes", "~recompute:late")).toBeNull();
+      expect(await raw.sendCommand(["FT._LIST"])).toEqual(["vecrec-late:idx:other"]);
+      await expect(store.getIndex("late")).rejects.toBeInstanceOf(IndexNotFoundError);
+    });
+  });
+
   it("a DropIndex drops the mark of a recompute its index left, and creating an index clears a stale one", async () => {
     await onOwnStandIn({}, "vecrec-late:", async (store, _standIn, raw) => {
       await store.createIndex(spec);

@@ -44,6 +44,7 @@ import type { RedisKeys } from "./redis-keys.js";
 import { ErrorReply } from "redis";
 import { CLAIM_INDEX_SCRIPT } from "./scripts/claim-index.js";
 import { PRUNE_MARKS_SCRIPT } from "./scripts/prune-marks.js";
+import { REPLACE_DEFINITION_SCRIPT } from "./scripts/replace-definition.js";
 import { replyArray, replyEntries, replyNumber, replyText } from "./reply-parsers.js";
 
 /**
@@ -330,6 +331,33 @@ export class IndexDefinitions {
     if (recomputeTagField !== undefined) command.push(recomputeMark(spec.name), recomputeTagField);
     await this.#send(command, signal);
     this.remember(spec);
+  }
+
+  /** The definition of `name` as stored (JSON), undefined when there is none. */
+  async readStored(name: string, signal?: AbortSignal): Promise<string | undefined> {
+    const raw = await this.#send(["HGET", this.#key, name], signal);
+    return raw === null || raw === undefined ? undefined : replyText(raw);
+  }
+
+  /**
+   * Stores `spec` in place of the definition `stored` (as readStored gave it), only if that is still
+   * the one stored (scripts/replace-definition.ts); with `recomputeTagField`, marks the recompute in the
+   * same step. False when it was not (dropped or changed meanwhile). Where Redis refuses scripts, a
+   * plain HSET (that race left open).
+   */
+  async replace(stored: string, spec: IndexSpec, signal?: AbortSignal, recomputeTagField?: string): Promise<boolean> {
+    const args = [spec.name, stored, JSON.stringify(spec), ...(recomputeTagField === undefined ? [] : [recomputeMark(spec.name), recomputeTagField])];
+    let replaced: boolean;
+    try {
+      replaced = replyNumber(await this.#send(["EVAL", REPLACE_DEFINITION_SCRIPT, "1", this.#key, ...args], signal)) === 1;
+    } catch (error) {
+      if (!(error instanceof ErrorReply)) throw error;
+      await this.write(spec, signal, recomputeTagField);
+      return true;
+    }
+    if (replaced) this.remember(spec);
+    else this.#cache.delete(spec.name);
+    return replaced;
   }
 
   /** Deletes the recompute mark of `name` (its recompute finished). */

@@ -257,9 +257,24 @@ export class IndexOperations extends RedisRoom {
     }
   }
 
+  /**
+   * Replaces the interests of `name`'s definition (see VectorStore.setInterests). The definition is
+   * replaced only if it is still the one read (a drop in between stays a drop: NOT_FOUND), read again
+   * when another change came first, a few times.
+   */
   async setInterests(name: string, interests: InterestSpec | undefined, signal?: AbortSignal, recomputeTagField?: string): Promise<IndexInfo> {
-    const spec = await this.definitions.read(name, signal);
-    if (spec === undefined) throw await this.definitions.notFound(name, signal);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = await this.definitions.readStored(name, signal);
+      if (stored === undefined) throw await this.definitions.notFound(name, signal);
+      const updated = await this.#withInterests(JSON.parse(stored) as IndexSpec, interests, signal);
+      if (await this.definitions.replace(stored, updated, signal, recomputeTagField)) return await this.getIndex(name, signal);
+    }
+    throw new UnavailableError(`the definition of index "${name}" kept changing while its interests were set: retry`);
+  }
+
+  /** `spec` with `interests`, its tag field added to the FT index when new. */
+  async #withInterests(spec: IndexSpec, interests: InterestSpec | undefined, signal?: AbortSignal): Promise<IndexSpec> {
+    const name = spec.name;
     let fields = spec.fields;
     const newField =
       interests !== undefined && !fields.some((f) => f.name === interests.tagField)
@@ -277,8 +292,7 @@ export class IndexOperations extends RedisRoom {
         if (!isUnknownIndexError(error) && !isDuplicateFieldError(error)) throw error;
       }
     }
-    await this.definitions.write(updated, signal, recomputeTagField);
-    return await this.getIndex(name, signal);
+    return updated;
   }
 }
 

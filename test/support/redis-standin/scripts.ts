@@ -11,6 +11,7 @@ import { UPDATE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/update-item
 import { REPLACE_ITEM_SCRIPT } from "../../../src/store/redis/scripts/replace-item.js";
 import { CLAIM_INDEX_SCRIPT } from "../../../src/store/redis/scripts/claim-index.js";
 import { PRUNE_MARKS_SCRIPT } from "../../../src/store/redis/scripts/prune-marks.js";
+import { REPLACE_DEFINITION_SCRIPT } from "../../../src/store/redis/scripts/replace-definition.js";
 import type { Keyspace } from "./keyspace.js";
 import { type Reply, arr, bulk, err, int, OK } from "./resp.js";
 
@@ -101,6 +102,19 @@ const pruneMarks: NativeScript = (ks, keys, args) => {
   return int(deleted);
 };
 
+/** The change of a definition (src/store/redis/scripts/replace-definition.ts): HSET only while the field holds the one read. */
+const replaceDefinition: NativeScript = (ks, keys, args) => {
+  const key = keys[0]?.toString("utf8") ?? "";
+  const [name, read, next, markField, markValue] = args;
+  const stored = ks.getTyped(key, "hash")?.v.get(name?.toString("utf8") ?? "");
+  if (stored === undefined || read === undefined || !stored.equals(read)) return int(0);
+  const hash = ks.hashForWrite(key);
+  hash.set(name?.toString("utf8") ?? "", Buffer.from(next ?? Buffer.alloc(0)));
+  if (markField !== undefined && markValue !== undefined) hash.set(markField.toString("utf8"), Buffer.from(markValue));
+  ks.changed(key);
+  return int(1);
+};
+
 const sha1 = (text: string): string => createHash("sha1").update(text).digest("hex");
 
 const KNOWN = new Map<string, { text: string; run: NativeScript }>([
@@ -109,6 +123,7 @@ const KNOWN = new Map<string, { text: string; run: NativeScript }>([
   [sha1(REPLACE_ITEM_SCRIPT), { text: REPLACE_ITEM_SCRIPT, run: replaceItem }],
   [sha1(CLAIM_INDEX_SCRIPT), { text: CLAIM_INDEX_SCRIPT, run: claimIndex }],
   [sha1(PRUNE_MARKS_SCRIPT), { text: PRUNE_MARKS_SCRIPT, run: pruneMarks }],
+  [sha1(REPLACE_DEFINITION_SCRIPT), { text: REPLACE_DEFINITION_SCRIPT, run: replaceDefinition }],
 ]);
 
 /** The server's script cache: SHA1s loaded by SCRIPT LOAD or EVAL (FLUSHALL does not clear it). */
