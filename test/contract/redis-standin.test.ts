@@ -749,7 +749,7 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
       await store.createIndex(spec);
       await raw.hSet("vecrec-late:indexes", "~dropped:old", String(Date.now() - 2 * 60 * 60 * 1000));
       await store.dropIndex("late", { deleteItems: true });
-      expect(await raw.hKeys("vecrec-late:indexes")).toEqual(["~dropped:late"]);
+      expect((await raw.hKeys("vecrec-late:indexes")).sort()).toEqual(["~dropped:late", "~keep"]);
     });
   });
 
@@ -830,6 +830,21 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
       expect(await raw.hGet("vecrec-late:indexes", "~recompute:late")).toBeNull();
       expect(await raw.sendCommand(["FT._LIST"])).toEqual(["vecrec-late:idx:other"]);
       await expect(store.getIndex("late")).rejects.toBeInstanceOf(IndexNotFoundError);
+    });
+  });
+
+  it("dropping the last index does not make NOT_FOUND blame Redis for losing its data", async () => {
+    await onOwnStandIn({}, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex(spec);
+      await store.upsert("late", [item("a")]);
+      await store.dropIndex("late", { deleteItems: false });
+      expect(await raw.exists("vecrec-late:indexes")).toBe(1);
+      for (const call of [store.getIndex("late"), store.getIndex("typo"), store.upsert("late", [item("b")])]) {
+        const error = await call.then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(IndexNotFoundError);
+        expect((error as Error).message).not.toMatch(/lost every/);
+      }
+      expect(await store.listIndexes()).toEqual([]);
     });
   });
 

@@ -94,7 +94,10 @@ export function recomputeMark(name: string): string {
 
 const RECOMPUTE_MARK_PREFIX = recomputeMark("");
 
-/** Whether a field of the definitions hash is a mark (drop, recompute) rather than a definition (index names start with a letter). */
+/** The field that keeps the definitions hash once its last index is dropped (see delete). */
+const KEEP_FIELD = "~keep";
+
+/** Whether a field of the definitions hash is a mark (drop, recompute, keep) rather than a definition (index names start with a letter). */
 function isMark(field: string): boolean {
   return field.startsWith("~");
 }
@@ -375,8 +378,15 @@ export class IndexDefinitions {
     return pending;
   }
 
-  /** Deletes the definition of `name`, and the mark of a recompute it left unfinished (see recomputeMark). */
+  /**
+   * Deletes the definition of `name`, and the mark of a recompute it left unfinished (see
+   * recomputeMark). The hash first gets KEEP_FIELD, so that dropping the last index does not delete it:
+   * a definitions hash found gone then means Redis lost its data (notFound, IndexVanishedError), not a
+   * drop (whose racing writes would otherwise delete what they wrote, and every NOT_FOUND after it
+   * would blame Redis).
+   */
   async delete(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#send(["HSET", this.#key, KEEP_FIELD, "1"], signal);
     await this.#send(["HDEL", this.#key, name, recomputeMark(name)], signal);
     this.#cache.delete(name);
   }
