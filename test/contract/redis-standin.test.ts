@@ -833,6 +833,42 @@ describe("redis backend (stand-in): writes racing a DropIndex", () => {
     });
   });
 
+  it("leaves no alias on an index dropped while an alias was moved or created onto it, from either side", async () => {
+    // Played when the named command is about to be sent.
+    let play: { when: (argv: readonly string[]) => boolean; commands: string[][] } | undefined;
+    const beforeCommand = (argv: readonly string[]): string[][] | undefined => {
+      if (play === undefined || !play.when(argv)) return undefined;
+      const { commands } = play;
+      play = undefined;
+      return commands;
+    };
+    await onOwnStandIn({ beforeCommand }, "vecrec-late:", async (store, _standIn, raw) => {
+      await store.createIndex({ ...spec, name: "other" });
+      await store.createIndex(spec);
+      await store.createAlias("al", "other");
+      // The alias side: its check found "late", the drop ran before its write; it puts the alias back.
+      play = {
+        when: (argv) => argv[0]?.toUpperCase() === "HSET" && argv[1] === "vecrec-late:aliases" && argv[3] === "late",
+        commands: [
+          ["FT.DROPINDEX", "vecrec-late:idx:late"],
+          ["HDEL", "vecrec-late:indexes", "late"],
+        ],
+      };
+      await expect(store.updateAlias("al", "late")).rejects.toBeInstanceOf(IndexNotFoundError);
+      expect(play).toBeUndefined();
+      expect(await raw.hGetAll("vecrec-late:aliases")).toEqual({ al: "other" });
+      // The drop side: an alias that checked and wrote while the drop ran goes with the index.
+      await store.createIndex(spec);
+      play = {
+        when: (argv) => argv[0]?.toUpperCase() === "HDEL" && argv[1] === "vecrec-late:indexes" && argv[2] === "late",
+        commands: [["HSET", "vecrec-late:aliases", "al2", "late"]],
+      };
+      await store.dropIndex("late", { deleteItems: false });
+      expect(play).toBeUndefined();
+      expect(await raw.hGetAll("vecrec-late:aliases")).toEqual({ al: "other" });
+    });
+  });
+
   it("dropping the last index does not make NOT_FOUND blame Redis for losing its data", async () => {
     await onOwnStandIn({}, "vecrec-late:", async (store, _standIn, raw) => {
       await store.createIndex(spec);

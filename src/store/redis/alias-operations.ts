@@ -22,7 +22,7 @@
  * prefers the index (IndexDefinitions.get reads the definition first).
  */
 import { aliasNamedLikeIndex, aliasPointsElsewhere, aliasToAlias } from "../../domain/alias.js";
-import { AliasNotFoundError } from "../../domain/errors.js";
+import { AliasNotFoundError, IndexNotFoundError } from "../../domain/errors.js";
 import type { IndexSpec } from "../../domain/schema.js";
 import { ftAliasDelArgs, ftAliasUpdateArgs } from "./commands/ft-alias.js";
 import type { IndexOperations } from "./index-operations.js";
@@ -81,15 +81,45 @@ export class AliasOperations extends RedisRoom {
       }
     }
     // Also when it existed: repairs an FT alias a crash left behind (see the header).
-    await this.#pointFtAlias(alias, spec, signal);
+    await this.#pointAndCheck(alias, spec, undefined, signal);
     return { created };
+  }
+
+  /** Points the FT alias at `spec`'s index, then makes sure that index was not dropped meanwhile (#undoIfDropped). */
+  async #pointAndCheck(alias: string, spec: IndexSpec, previous: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.#pointFtAlias(alias, spec, signal);
+    } catch (error) {
+      // The FT index is gone and its definition too (a drop finished meanwhile).
+      if (error instanceof IndexNotFoundError) await this.#undoIfDropped(alias, spec.name, previous, signal);
+      throw error;
+    }
+    await this.#undoIfDropped(alias, spec.name, previous, signal);
+  }
+
+  /**
+   * After an alias was pointed at `indexName`: when a DropIndex deleted that index meanwhile (its
+   * check of the aliases came before this write), the alias goes back to `previous` (undefined: it is
+   * deleted) if it still points there, and the call fails NOT_FOUND; the drop does the same from its
+   * side when it reads the aliases after deleting the definition (index-operations.ts), so that no
+   * alias is left pointing at a dropped index whichever comes first.
+   */
+  async #undoIfDropped(alias: string, indexName: string, previous: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+    if ((await this.definitions.read(indexName, signal)) !== undefined) return;
+    await this.definitions.setAliasIf(alias, indexName, previous, signal);
+    try {
+      await this.send(previous === undefined ? ftAliasDelArgs(this.keys, alias) : ftAliasUpdateArgs(this.keys, alias, previous), undefined, signal);
+    } catch {
+      // The FT alias went with the dropped FT index, or the previous one is gone too: nothing to put back.
+    }
+    throw await this.definitions.notFound(indexName, signal);
   }
 
   async updateAlias(alias: string, indexName: string, signal?: AbortSignal): Promise<{ previousIndexName: string }> {
     const { current, spec } = await this.#check(alias, indexName, signal);
     if (current === undefined) throw new AliasNotFoundError(alias);
     if (current !== indexName) await this.definitions.sendAliases(["HSET", this.definitions.aliasesKey, alias, indexName], signal);
-    await this.#pointFtAlias(alias, spec, signal);
+    await this.#pointAndCheck(alias, spec, current === indexName ? undefined : current, signal);
     return { previousIndexName: current };
   }
 

@@ -202,6 +202,25 @@ export class IndexDefinitions {
     return new Map(entries.map(([alias, target]) => [replyText(alias), replyText(target)]));
   }
 
+  /**
+   * Points `alias` at `next` only while it still points at `expected` (undefined `next`: deletes it),
+   * atomically on the aliases hash (scripts/replace-definition.ts and scripts/prune-marks.ts are
+   * compare-and-set and compare-and-delete of a hash field); where Redis refuses scripts, read then write.
+   */
+  async setAliasIf(alias: string, expected: string, next: string | undefined, signal?: AbortSignal): Promise<void> {
+    const command =
+      next === undefined
+        ? ["EVAL", PRUNE_MARKS_SCRIPT, "1", this.#aliasesKey, alias, expected]
+        : ["EVAL", REPLACE_DEFINITION_SCRIPT, "1", this.#aliasesKey, alias, expected, next];
+    try {
+      await this.sendAliases(command, signal);
+    } catch (error) {
+      if (!(error instanceof ErrorReply)) throw error;
+      if ((await this.aliasTarget(alias, signal)) !== expected) return;
+      await this.sendAliases(next === undefined ? ["HDEL", this.#aliasesKey, alias] : ["HSET", this.#aliasesKey, alias, next], signal);
+    }
+  }
+
   /** Sends a command on the aliases hash (alias-operations.ts writes it through here). */
   sendAliases(command: string[], signal?: AbortSignal) {
     return this.#connection.send(command, { key: this.#aliasesKey, signal });

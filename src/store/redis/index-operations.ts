@@ -22,6 +22,7 @@ import { AlreadyExistsError, UnavailableError } from "../../domain/errors.js";
 import { interestTagField, specsEqual } from "../../domain/index-spec.js";
 import type { IndexInfo, IndexSpec, InterestSpec } from "../../domain/schema.js";
 import type { CreateIndexResult } from "../vector-store.js";
+import { ftAliasDelArgs } from "./commands/ft-alias.js";
 import { alterAddFieldArgs } from "./commands/ft-alter.js";
 import { createIndexArgs } from "./commands/ft-create.js";
 import { ftDropIndexArgs } from "./commands/ft-dropindex.js";
@@ -217,6 +218,12 @@ export class IndexOperations extends RedisRoom {
     if (options.deleteItems) await this.#sweep(name, signal);
     await this.definitions.delete(name, signal);
     this.#rebuilding.delete(name);
+    // An alias pointed at the index after the check above (a racing CreateAlias or UpdateAlias whose
+    // own check ran before the definition was deleted) goes with it: none is left on a dropped index.
+    for (const alias of aliasesOf(await this.definitions.aliasTable(signal), name)) {
+      await this.definitions.setAliasIf(alias, name, undefined, signal);
+      await this.send(ftAliasDelArgs(this.keys, alias), undefined, signal).catch(() => undefined);
+    }
     if (options.deleteItems) await this.#finishDrop(name, signal);
     // A call that read the definition before it was deleted may have recreated the FT index
     // meanwhile (ensureFtIndex repairs a definition found without one): dropped again.
