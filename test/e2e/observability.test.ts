@@ -305,16 +305,21 @@ describe.each(SETUPS)("observability ($name)", (setup) => {
   });
 });
 
+/** A logger at `level` whose JSON lines are collected in `lines`. */
+function capturedLog(level: string): { lines: Record<string, unknown>[]; logger: Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const capture = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: pino({ level }, capture) };
+}
+
 describe("slow calls and tracing off", () => {
   it("logs a call at or over --slow-call-ms at warn, and the incoming trace id without a tracer", async () => {
-    const lines: Record<string, unknown>[] = [];
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    const logger = pino({ level: "info" }, capture);
+    const { lines, logger } = capturedLog("info");
     const inner = createEmbeddedStore();
     // listIndexes takes at least 20 ms here, so the call is at least as slow as the 10 ms threshold.
     const store = overrideStore(inner, {
@@ -342,14 +347,7 @@ describe("slow calls and tracing off", () => {
 
 describe("statuses grpc-js sends itself, the health-only port, a cancelled call's peer", () => {
   it("counts a passed deadline DeadlineExceeded and a health message past 16 KiB ResourceExhausted (not Canceled), health-listen calls too, and logs a cancelled call's peer", async () => {
-    const lines: Record<string, unknown>[] = [];
-    const capture = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString().split("\n")) if (line !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    const logger = pino({ level: "debug" }, capture);
+    const { lines, logger } = capturedLog("debug");
     const inner = createEmbeddedStore();
     const waiting: (() => void)[] = [];
     const release = (): void => {
