@@ -123,6 +123,15 @@ const configSchema = z.object({
       },
       { error: "must be a redis:// or rediss:// URL, or several separated by commas (cluster seeds); unset for the embedded engine" },
     )
+    .refine(
+      (value) =>
+        value
+          .split(",")
+          .map((url) => url.trim())
+          .filter((url) => url !== "" && URL.canParse(url))
+          .every((url) => ["", "/", "/0"].includes(new URL(url).pathname)),
+      { error: "must not select a database other than 0 (the Query Engine indexes only database 0): leave the path out" },
+    )
     .optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
   workers: z

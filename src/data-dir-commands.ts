@@ -12,6 +12,7 @@
 import { Command, CommanderError } from "commander";
 import path from "node:path";
 import { DEFAULT_DATA_DIR } from "./config.js";
+import { emptyToUndefined } from "./file-settings.js";
 
 const COMMANDS = ["backup", "restore"] as const;
 
@@ -33,7 +34,7 @@ export async function runDataDirCommand(argv: readonly string[], env: NodeJS.Pro
     .option("--data-dir <dir>", `the data directory (env VECREC_DATA_DIR, default ./${DEFAULT_DATA_DIR})`)
     .requiredOption("--to <dir>", "where to write the backup (must be missing or empty)")
     .action(async (options: { dataDir?: string; to: string }) => {
-      const from = options.dataDir ?? env.VECREC_DATA_DIR ?? DEFAULT_DATA_DIR;
+      const from = options.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR) ?? DEFAULT_DATA_DIR;
       const bytes = await backupDataDir(from, options.to);
       out(`vecrec: backed up ${path.resolve(from)} to ${path.resolve(options.to)} (${bytes} bytes)`);
     });
@@ -43,7 +44,7 @@ export async function runDataDirCommand(argv: readonly string[], env: NodeJS.Pro
     .requiredOption("--from <dir>", "the backup (a directory written by backup)")
     .option("--data-dir <dir>", `the data directory to create (env VECREC_DATA_DIR, default ./${DEFAULT_DATA_DIR})`)
     .action(async (options: { from: string; dataDir?: string }) => {
-      const to = options.dataDir ?? env.VECREC_DATA_DIR ?? DEFAULT_DATA_DIR;
+      const to = options.dataDir ?? emptyToUndefined(env.VECREC_DATA_DIR) ?? DEFAULT_DATA_DIR;
       await restoreDataDir(options.from, to);
       out(`vecrec: restored ${path.resolve(options.from)} into ${path.resolve(to)}; start the server with --data-dir ${to}`);
     });

@@ -2,7 +2,8 @@
  * The settings that name files (TLS, tokens, Redis TLS and password): each must be readable, and only
  * the combinations that make sense are accepted (config.ts calls these while loading the rest).
  */
-import { accessSync, constants as fsConstants, readFileSync } from "node:fs";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { accessSync, constants as fsConstants, readFileSync, statSync } from "node:fs";
 import { ConfigError } from "./config-errors.js";
 import type { Config } from "./config.js";
 
@@ -35,12 +36,44 @@ export function readFileSettings(
     if (path === undefined) continue;
     try {
       accessSync(path, fsConstants.R_OK);
+      if (!statSync(path).isFile()) {
+        problems.push(`${settingName(key)}: ${JSON.stringify(path)} is not a file`);
+        continue;
+      }
       files[key] = path;
     } catch (error: unknown) {
       problems.push(`${settingName(key)}: cannot read ${JSON.stringify(path)} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
     }
   }
   return files;
+}
+
+/**
+ * The Redis TLS files hold what they should: PEM certificates (the CA bundle, the client certificate)
+ * and a private key. Checked at start: a bad one was otherwise found only at each connection attempt,
+ * reported as "Redis is unreachable", retried forever (and a CA file Node cannot read was ignored).
+ */
+function checkRedisTlsFiles(files: Partial<Record<FileSetting, string>>, problems: string[]): void {
+  const certificates = (key: "redisTlsCa" | "redisTlsCert"): void => {
+    const file = files[key];
+    if (file === undefined) return;
+    const blocks = readFileSync(file, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    try {
+      if (blocks.length === 0) throw new Error("no PEM certificate in it");
+      for (const block of blocks) new X509Certificate(block);
+    } catch (error: unknown) {
+      problems.push(`${settingName(key)}: ${JSON.stringify(file)} does not hold PEM certificates (${error instanceof Error ? error.message : String(error)})`);
+    }
+  };
+  certificates("redisTlsCa");
+  certificates("redisTlsCert");
+  if (files.redisTlsKey !== undefined) {
+    try {
+      createPrivateKey(readFileSync(files.redisTlsKey));
+    } catch (error: unknown) {
+      problems.push(`${settingName("redisTlsKey")}: ${JSON.stringify(files.redisTlsKey)} is not a private key (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
 }
 
 export function emptyToUndefined(value: string | undefined): string | undefined {
@@ -68,14 +101,16 @@ export function securitySettings(
   if (redisTlsGiven && (urls.length === 0 || urls.some((url) => !url.startsWith("rediss:")))) {
     problems.push(`--redis-tls-ca / --redis-tls-cert / --redis-tls-key: need TLS to Redis: every --redis-url must be rediss://`);
   }
+  if (redisTlsGiven) checkRedisTlsFiles(files, problems);
   let redisPassword = emptyToUndefined(env.VECREC_REDIS_PASSWORD);
   if (files.redisPasswordFile !== undefined) {
     if (redisPassword !== undefined) {
       problems.push(`${settingName("redisPasswordFile")}: VECREC_REDIS_PASSWORD is set too: give the password in one place`);
     }
-    // One line; a trailing newline (echo secret > file) is not part of the password.
-    redisPassword = readFileSync(files.redisPasswordFile, "utf8").replace(/\r?\n$/, "");
+    // One line; the line breaks after it (echo secret > file, an editor's last line) are not part of it.
+    redisPassword = readFileSync(files.redisPasswordFile, "utf8").replace(/[\r\n]+$/, "");
     if (redisPassword === "") problems.push(`${settingName("redisPasswordFile")}: the file is empty`);
+    else if (/[\r\n]/.test(redisPassword)) problems.push(`${settingName("redisPasswordFile")}: the password must be the file's one line (it has several)`);
   }
   if (redisPassword !== undefined && urls.length === 0) {
     problems.push(`VECREC_REDIS_PASSWORD / ${settingName("redisPasswordFile")}: a Redis password needs --redis-url`);

@@ -5,6 +5,7 @@
  * sharing its port (src/workers.ts). Exit code 2 means bad configuration, 1 a startup failure.
  */
 import { setLogger } from "@grpc/grpc-js";
+import { UnavailableError } from "./domain/errors.js";
 import cluster, { type Worker } from "node:cluster";
 import path from "node:path";
 import { AggregatorRegistry } from "prom-client";
@@ -207,15 +208,37 @@ function stopWhenParentExits(logger: Logger): void {
   timer.unref();
 }
 
-/** Finishes the interest recomputes an earlier run left marked (use case resumeInterestRecomputes), logging each. */
+/**
+ * Finishes the interest recomputes an earlier run left marked (use case resumeInterestRecomputes),
+ * logging each; while the store is unavailable (Redis down at start, or going down meanwhile), again
+ * each time it becomes available, until done.
+ */
 function resumeInterestRecomputes(store: VectorStore, logger: Logger): void {
-  createUseCases(store)
-    .indexAdmin.resumeInterestRecomputes((index, itemsUpdated) =>
-      logger.info({ index, itemsUpdated }, "finished the interests recompute an earlier UpdateInterests left unfinished"),
-    )
-    .catch((error: unknown) =>
-      logger.warn({ err: error }, "could not finish the interests recompute an earlier UpdateInterests left: send that UpdateInterests again"),
-    );
+  const attempt = (): void => {
+    createUseCases(store)
+      .indexAdmin.resumeInterestRecomputes((index, itemsUpdated) =>
+        logger.info({ index, itemsUpdated }, "finished the interests recompute an earlier UpdateInterests left unfinished"),
+      )
+      .catch((error: unknown) => {
+        if (error instanceof UnavailableError && store.onAvailabilityChange !== undefined) {
+          let waiting = true;
+          const again = (): void => {
+            if (!waiting) return;
+            waiting = false;
+            stop();
+            attempt();
+          };
+          const stop = store.onAvailabilityChange((available) => {
+            if (available) again();
+          });
+          // Available again already (between the failure and this listener).
+          if (store.isAvailable?.() === true) again();
+          return;
+        }
+        logger.warn({ err: error }, "could not finish the interests recompute an earlier UpdateInterests left: send that UpdateInterests again");
+      });
+  };
+  attempt();
 }
 
 /**
@@ -279,7 +302,11 @@ async function serve(
     });
     storeForStats = store;
   } catch (error: unknown) {
-    logger.fatal({ err: error }, `cannot open the store: ${error instanceof Error ? error.message : String(error)}`);
+    const sentence = `vecrec: cannot open the store: ${error instanceof Error ? error.message : String(error)}`;
+    logger.fatal({ err: error }, sentence.slice("vecrec: ".length));
+    // Also on stderr, once: with --workers, every worker fails alike and the primary prints the first.
+    if (mode.worker) await reportStartFailure(sentence);
+    else process.stderr.write(`${sentence}\n`);
     return 1;
   }
   if (mode.worker) logAcceptedConnections(logger);

@@ -502,7 +502,7 @@ describe("--workers 2 on Redis", () => {
     90_000,
   );
 
-  it("a taken --health-listen port is named once, with its own setting, and bad OTEL_* configuration exits 2", { timeout: 90_000 }, async () => {
+  it("a taken --health-listen port is named once, with its own setting, a Redis refusing the handshake once, and bad OTEL_* configuration exits 2", { timeout: 90_000 }, async () => {
     const taken = net.createServer();
     taken.listen(0, "127.0.0.1");
     await once(taken, "listening");
@@ -517,6 +517,14 @@ describe("--workers 2 on Redis", () => {
     } finally {
       taken.close();
     }
+    // Redis refusing the handshake (the stand-in knows only the user "default"): the reason once.
+    const refused = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2"], {
+      VECREC_REDIS_URL: `redis://someone:hunter2secret@127.0.0.1:${redis.port}`,
+    });
+    processes.push(refused);
+    expect(await refused.exitCode()).toBe(1);
+    expect(refused.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^vecrec: cannot open the store: .*WRONGPASS/)]);
+    expect(refused.stderr).not.toContain("hunter2secret");
     const badOtel = new VecrecProcess(["--listen", "127.0.0.1:0", "--workers", "2"], { VECREC_REDIS_URL: redis.url, OTEL_TRACES_EXPORTER: "zipkin" });
     processes.push(badOtel);
     expect(await badOtel.exitCode()).toBe(2);

@@ -17,6 +17,14 @@ describe("loadConfig", () => {
     });
   });
 
+  it("refuses a Redis URL that selects a database other than 0, as bad configuration", () => {
+    for (const url of ["redis://h:6379/2", "redis://h:6379/abc", "redis://h:1,redis://g:2/1"]) {
+      expect(() => loadConfig(argv("--redis-url", url), {}), url).toThrow(ConfigError);
+      expect(() => loadConfig(argv("--redis-url", url), {}), url).toThrow(/database other than 0/);
+    }
+    for (const url of ["redis://h:6379", "redis://h:6379/", "redis://h:6379/0"]) expect(loadConfig(argv("--redis-url", url), {}).redisUrl).toBe(url);
+  });
+
   it("reads the environment", () => {
     const config = loadConfig(argv(), {
       VECREC_LISTEN: "0.0.0.0:6000",

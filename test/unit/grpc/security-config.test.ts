@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config.js";
+import { createAuthority } from "../../support/test-certificates.js";
 
 const argv = (...args: string[]): string[] => ["node", "main.js", ...args];
 const dir = mkdtempSync(join(tmpdir(), "vecrec-config-"));
@@ -54,10 +55,12 @@ describe("loadConfig: front door security", () => {
     expect(() => loadConfig(argv("--health-listen", "8081"), {})).toThrow(/--health-listen \/ VECREC_HEALTH_LISTEN: must be host:port/);
   });
 
-  it("reads the Redis TLS files (rediss:// only) and the password from a file or VECREC_REDIS_PASSWORD, never both", () => {
-    const ca = file("redis-ca.pem");
-    const cert = file("redis-c.pem");
-    const key = file("redis-k.pem");
+  it("reads the Redis TLS files (rediss:// only) and the password from a file or VECREC_REDIS_PASSWORD, never both", async () => {
+    const authority = await createAuthority("redis test CA");
+    const client = await authority.issue("vecrec", "client");
+    const ca = file("redis-ca.pem", authority.cert);
+    const cert = file("redis-c.pem", client.cert);
+    const key = file("redis-k.pem", client.key);
     const password = file("redis-password", "p@ss:w/rd\n");
     const config = loadConfig(
       argv("--redis-url", "rediss://user@h:6380", "--redis-tls-ca", ca, "--redis-tls-cert", cert, "--redis-tls-key", key, "--redis-password-file", password),
@@ -72,6 +75,21 @@ describe("loadConfig: front door security", () => {
     );
     expect(() => loadConfig(argv("--redis-url", "redis://u:pw@h"), { VECREC_REDIS_PASSWORD: "other" })).toThrow(/the Redis URL holds a password too/);
     expect(() => loadConfig(argv(), { VECREC_REDIS_PASSWORD: "other" })).toThrow(/a Redis password needs --redis-url/);
+  });
+
+  it("refuses, as bad configuration, Redis TLS files that are not PEM, a directory as a file, and a password file of several lines", () => {
+    const url = ["--redis-url", "rediss://h:6380"];
+    expect(() => loadConfig(argv(...url, "--redis-tls-ca", file("garbage-ca.pem", "not a certificate")), {})).toThrow(
+      /--redis-tls-ca \/ VECREC_REDIS_TLS_CA: .* does not hold PEM certificates/,
+    );
+    expect(() => loadConfig(argv(...url, "--redis-tls-cert", file("bad-c.pem", "x"), "--redis-tls-key", file("bad-k.pem", "x")), {})).toThrow(
+      /--redis-tls-cert .* does not hold PEM certificates[\s\S]*--redis-tls-key .* is not a private key/,
+    );
+    expect(() => loadConfig(argv("--redis-url", "redis://h", "--redis-password-file", dir), {})).toThrow(/--redis-password-file .* is not a file/);
+    expect(() => loadConfig(argv("--redis-url", "redis://h", "--redis-password-file", file("two-lines", "one\ntwo\n")), {})).toThrow(
+      /the password must be the file's one line/,
+    );
+    expect(loadConfig(argv("--redis-url", "redis://h", "--redis-password-file", file("crlf", "secret\r\n\r\n")), {}).redisPassword).toBe("secret");
   });
 
   it("never echoes a password in its messages", () => {
