@@ -145,6 +145,31 @@ describe("redis backend (stand-in)", () => {
     expect((error as Error).message).toMatch(/WRONGPASS/);
   });
 
+  it("started while Redis is down, says so once and keeps retrying when Redis then refuses its credentials", async () => {
+    const port = await closedPort();
+    const logged: string[] = [];
+    const logger = {
+      warn: (_details: object, message: string) => void logged.push(message),
+      info: (_details: object, message: string) => void logged.push(message),
+    };
+    // The stand-in knows only the user "default": "someone" is refused once it is up.
+    const store = await createRedisStore({ url: `redis://someone:secret@127.0.0.1:${port}`, keyPrefix: "vecrec-refused:", logger });
+    const server = await startRedisStandIn({ port });
+    try {
+      const refusals = () => server.commandLog.filter((argv) => argv[0]?.toUpperCase() === "HELLO").length;
+      const deadline = Date.now() + 10_000;
+      while (refusals() < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      // Retried (at least twice), logged once, and the store stays unavailable.
+      expect(refusals()).toBeGreaterThanOrEqual(2);
+      expect(logged.filter((message) => message.startsWith("Redis refuses vecrec's connection"))).toHaveLength(1);
+      expect(store.isAvailable?.()).toBe(false);
+      await expect(store.listIndexes()).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      await store.close();
+      await server.close();
+    }
+  });
+
   it("fails fast while Redis is down and reconnects by itself when it is back", async () => {
     const server = await startRedisStandIn();
     const port = server.port;

@@ -51,11 +51,24 @@ export async function connectRedis(options: ConnectOptions): Promise<RedisConnec
   let everReady = false;
   let loggedSinceReady = false;
   let loggedUnreachable = false;
+  let loggedRefusal = false;
   // Before the first connection, a handshake refused by Redis (an error reply) is not retried: it is
-  // configuration. Network failures are, so that vecrec can start before Redis.
-  const client = newClient(url, options.connectTimeoutMs, (cause) => everReady || !isHandshakeRefusal(cause), options.security);
+  // configuration, and the start fails. Network failures are, so that vecrec can start before Redis;
+  // once it has (serving, Redis unreachable), a refusal when Redis comes up is retried too (it may be
+  // fixed on Redis's side: a password, an ACL) and logged once, instead of stopping for good in silence.
+  const client = newClient(url, options.connectTimeoutMs, (cause) => everReady || loggedUnreachable || !isHandshakeRefusal(cause), options.security);
   // Without a listener an 'error' event would crash the process.
   client.on("error", (error: unknown) => {
+    if (!everReady && loggedUnreachable && isHandshakeRefusal(error)) {
+      if (!loggedRefusal) {
+        loggedRefusal = true;
+        logger?.warn(
+          { err: error, url: redactUrl(url) },
+          "Redis refuses vecrec's connection (password, user or ACL?): calls fail with UNAVAILABLE, retrying",
+        );
+      }
+      return;
+    }
     if (!everReady || loggedSinceReady) return;
     loggedSinceReady = true;
     logger?.warn({ err: error }, "Redis connection error; reconnecting");
