@@ -9,6 +9,7 @@ import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { readFileSync } from "node:fs";
 import { get } from "node:http";
+import http2 from "node:http2";
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -371,11 +372,29 @@ describe("statuses grpc-js sends itself, the health-only port, a cancelled call'
     const health = healthChecker(`127.0.0.1:${server.port}`);
     const healthOnly = healthChecker(`127.0.0.1:${server.healthPort}`);
     try {
-      // grpc-js ends the call itself when its deadline passes (the handler is still waiting).
-      const late = await new Promise<ServiceError | null>((resolve) =>
-        client.listIndexes({}, new Metadata(), { deadline: new Date(Date.now() + 200) }, (error) => resolve(error)),
-      );
-      expect(late?.code).toBe(4);
+      // grpc-js ends the call itself when its deadline passes (the handler is still waiting). A raw
+      // HTTP/2 request, so that no client timer cancels it first (a grpc-js client's would race it).
+      const session = http2.connect(`http://127.0.0.1:${server.port}`);
+      session.on("error", () => undefined);
+      const request = session.request({
+        ":method": "POST",
+        ":path": "/vecrec.v1.VectorService/ListIndexes",
+        "content-type": "application/grpc",
+        te: "trailers",
+        "grpc-timeout": "200m",
+      });
+      request.on("error", () => undefined);
+      request.end(Buffer.alloc(5)); // one empty ListIndexesRequest
+      const lateStatus = await new Promise<string | undefined>((resolve) => {
+        request.on("trailers", (trailers: http2.IncomingHttpHeaders) => resolve(String(trailers["grpc-status"])));
+        request.on("response", (headers: http2.IncomingHttpHeaders) => {
+          if (headers["grpc-status"] !== undefined) resolve(String(headers["grpc-status"]));
+        });
+        request.on("close", () => resolve(undefined));
+        request.resume();
+      });
+      session.close();
+      expect(lateStatus).toBe("4");
       release();
       await expect(health.check("x".repeat(20_000))).rejects.toMatchObject({ code: 8 });
       expect(await healthOnly.check("")).toBe("SERVING");
