@@ -155,7 +155,7 @@ describe("reflection streams on a bare server with the guard", { timeout: 60_000
   let address: string;
   const clients: Client[] = [];
   beforeAll(async () => {
-    server = new Server({ interceptors: [createOpenCallGuard([""], { reflectionIdleMs: 300 }).interceptor] });
+    server = new Server({ interceptors: [createOpenCallGuard([""], { reflectionIdleMs: 1_000 }).interceptor] });
     addReflectionService(server, loadDescriptorPool(), silent);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
@@ -179,7 +179,7 @@ describe("reflection streams on a bare server with the guard", { timeout: 60_000
     busy.on("error", () => undefined);
     for (let i = 0; i < 5; i++) {
       expect(await firstAnswer(busy, { list_services: "" })).toHaveProperty("list_services_response");
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
     busy.end();
   });
