@@ -45,8 +45,14 @@ export const VECTOR_SERVICE_ROLES: Readonly<Record<string, Role>> = {
   UpdateInterests: "admin",
 };
 
-const HEALTH_PREFIX = "/grpc.health.v1.Health/";
+/** Paths of gRPC health's methods start with this. */
+export const HEALTH_PREFIX = "/grpc.health.v1.Health/";
 const REFLECTION_PREFIXES = ["/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+
+/** Whether `path` is a method of server reflection (v1 or v1alpha). */
+export function isReflectionPath(path: string): boolean {
+  return REFLECTION_PREFIXES.some((prefix) => path.startsWith(prefix));
+}
 
 /**
  * What a call of `path` (`/package.Service/Method`) needs: `open` (no token: health, and reflection
@@ -54,7 +60,7 @@ const REFLECTION_PREFIXES = ["/grpc.reflection.v1.ServerReflection/", "/grpc.ref
  */
 export function accessNeeded(path: string, reflection: ReflectionMode): "open" | Role {
   if (path.startsWith(HEALTH_PREFIX)) return "open";
-  if (REFLECTION_PREFIXES.some((prefix) => path.startsWith(prefix))) return reflection === "on" ? "open" : "read";
+  if (isReflectionPath(path)) return reflection === "on" ? "open" : "read";
   if (path.startsWith(VECTOR_SERVICE_PATH_PREFIX)) {
     const method = path.slice(VECTOR_SERVICE_PATH_PREFIX.length);
     return Object.hasOwn(VECTOR_SERVICE_ROLES, method) ? (VECTOR_SERVICE_ROLES[method] as Role) : "admin";

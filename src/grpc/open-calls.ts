@@ -23,15 +23,14 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from "@grpc/grpc-js";
+import { HEALTH_PREFIX, isReflectionPath } from "./auth-roles.js";
 import { CallSlots, slotHoldingCall } from "./call-slots.js";
 
 export const OPEN_CALL_MAX_MESSAGE_BYTES = 16 * 1024;
 export const MAX_REFLECTION_STREAMS = 64;
 export const REFLECTION_IDLE_MS = 60_000;
 
-const HEALTH_PREFIX = "/grpc.health.v1.Health/";
-const HEALTH_WATCH = "/grpc.health.v1.Health/Watch";
-const REFLECTION_PREFIXES = ["/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+const HEALTH_WATCH = `${HEALTH_PREFIX}Watch`;
 
 /** What of grpc-js's BaseServerInterceptingCall the message bound needs (read per call, set at construction). */
 interface GrpcJsBaseCall {
@@ -60,13 +59,11 @@ export function boundMessages(call: ServerInterceptingCallInterface, maxBytes: n
 }
 
 export function isOpenCallPath(path: string): boolean {
-  return path.startsWith(HEALTH_PREFIX) || REFLECTION_PREFIXES.some((prefix) => path.startsWith(prefix));
+  return path.startsWith(HEALTH_PREFIX) || isReflectionPath(path);
 }
 
 export interface OpenCallGuard {
   readonly interceptor: ServerInterceptor;
-  /** Reflection streams open now. */
-  reflectionStreams(): number;
 }
 
 /** `knownServices`: the names health answers for (any other is SERVICE_UNKNOWN). */
@@ -117,5 +114,5 @@ export function createOpenCallGuard(knownServices: readonly string[], options: {
     if (method.path.startsWith(HEALTH_PREFIX)) return new ServerInterceptingCall(call);
     return reflection(call);
   };
-  return { interceptor, reflectionStreams: () => slots.inUse };
+  return { interceptor };
 }

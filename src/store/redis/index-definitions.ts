@@ -343,7 +343,6 @@ export class IndexDefinitions {
     return claimed === 1;
   }
 
-  /** Stores `spec`, replacing the definition of that name. */
   /**
    * Stores `spec`, replacing the definition of that name; with `recomputeTagField`, marks its items as
    * waiting for their interests to be recomputed into that field, in the same command.
