@@ -25,6 +25,7 @@ import { openRedisStore, STANDIN } from "../support/redis-test-backends.js";
 import { healthChecker } from "./health-client.js";
 import { collect, overrideStore, unary, vectorBytes } from "./harness.js";
 import { sample } from "../support/prometheus-text.js";
+import { grpcFrame, rawGrpcRequest } from "../support/raw-grpc.js";
 
 /** GET http://127.0.0.1:port/path -> [status, body]. */
 function httpGet(port: number, path: string): Promise<[number, string]> {
@@ -374,17 +375,8 @@ describe("statuses grpc-js sends itself, the health-only port, a cancelled call'
     try {
       // grpc-js ends the call itself when its deadline passes (the handler is still waiting). A raw
       // HTTP/2 request, so that no client timer cancels it first (a grpc-js client's would race it).
-      const session = http2.connect(`http://127.0.0.1:${server.port}`);
-      session.on("error", () => undefined);
-      const request = session.request({
-        ":method": "POST",
-        ":path": "/vecrec.v1.VectorService/ListIndexes",
-        "content-type": "application/grpc",
-        te: "trailers",
-        "grpc-timeout": "200m",
-      });
-      request.on("error", () => undefined);
-      request.end(Buffer.alloc(5)); // one empty ListIndexesRequest
+      const { session, stream: request } = rawGrpcRequest(`127.0.0.1:${server.port}`, "/vecrec.v1.VectorService/ListIndexes", { "grpc-timeout": "200m" });
+      request.end(grpcFrame(Buffer.alloc(0))); // one empty ListIndexesRequest
       const lateStatus = await new Promise<string | undefined>((resolve) => {
         request.on("trailers", (trailers: http2.IncomingHttpHeaders) => resolve(String(trailers["grpc-status"])));
         request.on("response", (headers: http2.IncomingHttpHeaders) => {

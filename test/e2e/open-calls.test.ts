@@ -30,6 +30,7 @@ import { createOpenCallGuard, OPEN_CALL_MAX_MESSAGE_BYTES } from "../../src/grpc
 import { addReflectionService, loadDescriptorPool } from "../../src/grpc/reflection-service.js";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { createEmbeddedStore } from "../../src/store/embedded/embedded-store.js";
+import { grpcFrame, rawGrpcRequest } from "../support/raw-grpc.js";
 
 const require = createRequire(import.meta.url);
 const silent = pino({ level: "silent" });
@@ -187,21 +188,11 @@ describe("reflection streams on a bare server with the guard", { timeout: 60_000
   it("stops reading a stream whose client sends without reading the answers", async () => {
     // A raw HTTP/2 client that never reads: grpc-js clients read (and buffer) every answer whatever the
     // application does, so the server's answers would always drain.
-    const session = http2.connect(`http://${address}`);
-    session.on("error", () => undefined);
-    const stream = session.request({
-      ":method": "POST",
-      ":path": "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    stream.on("error", () => undefined);
+    const { session, stream } = rawGrpcRequest(address, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo");
     stream.pause();
     // ServerReflectionRequest { host (1): 8,000 bytes, list_services (7): "" }, framed.
     const host = Buffer.alloc(8_000, "h");
-    const body = Buffer.concat([Buffer.from([0x0a, 0xc0, 0x3e]), host, Buffer.from([0x3a, 0x00])]);
-    const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), body]);
-    frame.writeUInt32BE(body.length, 1);
+    const frame = grpcFrame(Buffer.concat([Buffer.from([0x0a, 0xc0, 0x3e]), host, Buffer.from([0x3a, 0x00])]));
     let sent = 0;
     // Writes until the stream stays blocked for 500 ms, or 64 MiB went out.
     while (sent < 64 * 1024 * 1024) {
